@@ -1,0 +1,26 @@
+// Whole-file reads and atomic writes. Outputs are written to a temporary file in the same folder,
+// flushed, then renamed over the target, so a reader never sees a half-written file.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace qdet {
+
+Result<std::vector<uint8_t>> read_file(const std::filesystem::path& path);
+Result<std::string> read_text_file(const std::filesystem::path& path);
+
+Status write_file_atomic(const std::filesystem::path& path, std::span<const uint8_t> bytes);
+Status write_file_atomic(const std::filesystem::path& path, std::string_view text);
+
+// Creates `dir` and its parents; an existing folder is fine. Fails with a clear message when a
+// file is in the way or the folder cannot be written.
+Status ensure_directory(const std::filesystem::path& dir);
+
+}  // namespace qdet

@@ -1,0 +1,51 @@
+// qdet's TFLite interpreter: a plan built once (op order, kernel choice, tensor lifetimes, one
+// arena), then invoke() runs it with no allocation. Results do not depend on num_threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "graph/graph.h"
+#include "runtime/kernel.h"
+
+namespace qdet::rt {
+
+struct InterpreterOptions {
+  int num_threads = 1;
+  bool use_fast_kernels = true;    // XNNPACK (and later oneDNN) where they apply
+  bool keep_intermediates = false; // give every tensor its own memory so all stay readable
+};
+
+class Interpreter {
+ public:
+  // The graph is shared: constant tensors are read in place, never copied.
+  static Result<std::unique_ptr<Interpreter>> create(std::shared_ptr<const graph::Graph> graph,
+                                                     const InterpreterOptions& options = {});
+  ~Interpreter();
+
+  size_t num_inputs() const;
+  size_t num_outputs() const;
+  // Graph inputs/outputs in graph order. Write inputs' data before invoke().
+  TensorRef& input(size_t i);
+  const TensorRef& output(size_t i) const;
+  // Any tensor by id; activations are valid after invoke() only with keep_intermediates
+  // (otherwise their memory may have been reused).
+  const TensorRef& tensor(int32_t id) const;
+
+  Status invoke();
+
+  const graph::Graph& graph() const;
+  size_t arena_bytes() const;
+  // Which implementation runs op i ("xnnpack", "reference").
+  const char* kernel_name(size_t op_index) const;
+
+ private:
+  Interpreter();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace qdet::rt

@@ -1,0 +1,47 @@
+#include "runtime/kernel_registry.h"
+
+#include <algorithm>
+
+namespace qdet::rt {
+
+const char* kernel_impl_name(KernelImpl impl) {
+  switch (impl) {
+    case KernelImpl::kXnnpack: return "xnnpack";
+    case KernelImpl::kOnednn: return "onednn";
+    case KernelImpl::kReference: return "reference";
+  }
+  return "unknown";
+}
+
+void KernelRegistry::add(graph::OpKind op, KernelImpl impl, const Kernel& kernel) {
+  entries_.push_back({op, impl, kernel});
+}
+
+std::vector<const Kernel*> KernelRegistry::candidates(graph::OpKind op, bool allow_fast) const {
+  std::vector<const Entry*> found;
+  for (const auto& e : entries_)
+    if (e.op == op && (allow_fast || e.impl == KernelImpl::kReference)) found.push_back(&e);
+  std::stable_sort(found.begin(), found.end(),
+                   [](const Entry* a, const Entry* b) { return a->impl < b->impl; });
+  std::vector<const Kernel*> out;
+  for (const Entry* e : found) out.push_back(&e->kernel);
+  return out;
+}
+
+bool KernelRegistry::has_reference(graph::OpKind op) const {
+  return std::any_of(entries_.begin(), entries_.end(), [&](const Entry& e) {
+    return e.op == op && e.impl == KernelImpl::kReference;
+  });
+}
+
+const KernelRegistry& default_kernel_registry() {
+  static const KernelRegistry registry = [] {
+    KernelRegistry r;
+    register_xnnpack_kernels(r);
+    register_reference_kernels(r);
+    return r;
+  }();
+  return registry;
+}
+
+}  // namespace qdet::rt

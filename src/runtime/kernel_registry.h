@@ -1,0 +1,39 @@
+// Kernels are registered explicitly (STYLE.md habit 4): one function names every kernel of
+// one implementation. For each op the interpreter tries candidates in order (fast first, then
+// reference); the first whose prepare succeeds runs the op.
+#pragma once
+
+#include <vector>
+
+#include "graph/op.h"
+#include "runtime/kernel.h"
+
+namespace qdet::rt {
+
+enum class KernelImpl : uint8_t { kXnnpack = 0, kOnednn = 1, kReference = 2 };
+const char* kernel_impl_name(KernelImpl impl);
+
+class KernelRegistry {
+ public:
+  void add(graph::OpKind op, KernelImpl impl, const Kernel& kernel);
+  // Candidates for `op`, fast implementations first; `allow_fast` false keeps only reference.
+  std::vector<const Kernel*> candidates(graph::OpKind op, bool allow_fast) const;
+  bool has_reference(graph::OpKind op) const;
+
+ private:
+  struct Entry {
+    graph::OpKind op;
+    KernelImpl impl;
+    Kernel kernel;
+  };
+  std::vector<Entry> entries_;
+};
+
+// Defined in kernels/reference/register.cpp and kernels/xnnpack/register.cpp.
+void register_reference_kernels(KernelRegistry& registry);
+void register_xnnpack_kernels(KernelRegistry& registry);
+
+// The registry with every kernel qdet has (built once, thread-safe).
+const KernelRegistry& default_kernel_registry();
+
+}  // namespace qdet::rt

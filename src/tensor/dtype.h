@@ -1,0 +1,37 @@
+// Element types, described once by a table (ggml's type_traits habit).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace qdet {
+
+enum class DType : uint8_t {
+  kUnknown = 0,
+  kFloat32,
+  kFloat16,
+  kInt8,
+  kUInt8,
+  kInt16,
+  kInt32,
+  kInt64,
+  kBool,
+  kCount,
+};
+
+struct DTypeTraits {
+  DType dtype;
+  const char* name;  // "float32", "int8", ...
+  size_t size;       // bytes per element
+  bool is_float;
+  bool is_quantizable;  // integer types that may carry scale/zero point
+};
+
+const DTypeTraits& dtype_traits(DType dtype);
+inline size_t dtype_size(DType dtype) { return dtype_traits(dtype).size; }
+inline const char* dtype_name(DType dtype) { return dtype_traits(dtype).name; }
+std::optional<DType> dtype_from_name(std::string_view name);
+
+}  // namespace qdet

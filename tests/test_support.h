@@ -1,0 +1,36 @@
+// Test helpers shared by every module's tests.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "base/paths.h"
+
+namespace qdet::testing {
+
+// True when $QDET_REQUIRE_DATA=1 (set by .ci/run): missing shared data fails instead of skipping.
+bool data_required();
+
+// A scratch folder unique to the running test, removed at the start (not at the end, so a
+// failure can be inspected).
+std::filesystem::path scratch_dir();
+
+// Runs a shell command, returns its exit status; stdout+stderr captured into *output.
+int run_command(const std::string& command, std::string* output);
+
+}  // namespace qdet::testing
+
+// Skips the test (or fails it under QDET_REQUIRE_DATA=1) when `path` does not exist.
+#define QDET_REQUIRE_PATH(path)                                                      \
+  do {                                                                               \
+    const std::filesystem::path qdet_required_path_ = (path);                        \
+    if (!std::filesystem::exists(qdet_required_path_)) {                             \
+      if (::qdet::testing::data_required())                                          \
+        FAIL() << "required shared data missing: " << qdet_required_path_;          \
+      else                                                                           \
+        GTEST_SKIP() << "shared data not found: " << qdet_required_path_            \
+                     << " (set QDET_SHARED or QDET_DATA)";                           \
+    }                                                                                \
+  } while (0)

@@ -1,0 +1,21 @@
+// Subcommands are one table (ninja's kTools[] habit): each file adds one subcommand to the app.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "base/status.h"
+
+namespace qdet::cli {
+
+struct Command {
+  const char* name;
+  void (*add)(CLI::App& app);  // creates the subcommand, its options and its callback
+};
+
+// Ends the command: prints "qdet: error: <message>" and exits non-zero when not ok.
+void exit_on_error(const Status& status);
+
+// Every subcommand's add function; listed in main.cpp's table.
+void add_version_command(CLI::App& app);
+
+}  // namespace qdet::cli
