@@ -24,6 +24,28 @@ std::filesystem::path scratch_dir() {
   return dir;
 }
 
+std::string peers_node_path() {
+  std::filesystem::path dir;
+  if (const char* s = std::getenv("QDET_PEERS_DIR"); s && *s) {
+    dir = s;
+  } else if (const char* home = std::getenv("HOME"); home && *home) {
+    dir = std::filesystem::path(home) / ".cache" / "qdet-peers";
+  } else {
+    return {};
+  }
+  auto modules = dir / "node_modules";
+  if (!std::filesystem::exists(modules / "onnxruntime-node") ||
+      !std::filesystem::exists(modules / "@tensorflow" / "tfjs-tflite"))
+    return {};
+  if (run_command("node --version", nullptr) != 0) return {};
+  return modules.string();
+}
+
+std::string peer_command(const std::string& script) {
+  return "NODE_PATH='" + peers_node_path() + "' node '" +
+         (shared_dir() / "peers" / script).string() + "'";
+}
+
 int run_command(const std::string& command, std::string* output) {
   std::string cmd = command + " 2>&1";
   FILE* pipe = ::popen(cmd.c_str(), "r");

@@ -17,6 +17,12 @@ bool data_required();
 // failure can be inspected).
 std::filesystem::path scratch_dir();
 
+// The peers' node_modules folder ($QDET_PEERS_DIR/node_modules, default
+// ~/.cache/qdet-peers/node_modules) when both peer packages and `node` are there; empty otherwise.
+std::string peers_node_path();
+// `NODE_PATH=... node <shared>/peers/<script>` ready to append arguments to.
+std::string peer_command(const std::string& script);
+
 // Runs a shell command, returns its exit status; stdout+stderr captured into *output.
 int run_command(const std::string& command, std::string* output);
 
@@ -33,4 +39,15 @@ int run_command(const std::string& command, std::string* output);
         GTEST_SKIP() << "shared data not found: " << qdet_required_path_            \
                      << " (set QDET_SHARED or QDET_DATA)";                           \
     }                                                                                \
+  } while (0)
+
+// Skips (or fails under QDET_REQUIRE_DATA=1) when the Node peers are not installed.
+#define QDET_REQUIRE_PEERS()                                                          \
+  do {                                                                                \
+    if (::qdet::testing::peers_node_path().empty()) {                                 \
+      if (::qdet::testing::data_required())                                           \
+        FAIL() << "peers not installed (run ../shared/peers/setup.sh)";               \
+      else                                                                            \
+        GTEST_SKIP() << "peers not installed (run ../shared/peers/setup.sh)";         \
+    }                                                                                 \
   } while (0)
