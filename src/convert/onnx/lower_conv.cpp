@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "convert/onnx/lower.h"
+#include "convert/padding.h"
 
 namespace qdet::convert::onnx {
 namespace {
@@ -12,37 +13,6 @@ using graph::OpKind;
 using graph::Padding;
 
 const Perm kNhwc = {0, 2, 3, 1};
-
-// How one spatial dim of a conv or pool is padded in TFLite.
-struct AxisPadding {
-  int32_t before = 0, after = 0;  // explicit pads still needed (PAD op) when !fits_same/valid
-  int32_t out = 0;
-  bool same = false;   // TFLite SAME gives exactly these pads
-  bool valid = false;  // no padding at all
-};
-
-// ONNX pads (begin, end) around `in` with an effective kernel `k` and `stride`; `ceil_mode`
-// rounds the output up (pools). The end pad that matters is the one the last window reaches,
-// which is less than the declared one when the stride skips it (e.g. 3x3 stride 2, pads 1,
-// even input: TFLite SAME would pad 0 before and 1 after, ONNX pads 1 before and uses 0 after).
-Result<AxisPadding> axis_padding(int64_t in, int64_t k, int64_t stride, int64_t begin, int64_t end, bool ceil_mode) {
-  AxisPadding p;
-  const int64_t span = in + begin + end - k;
-  if (span < 0 || stride < 1) return invalid_argument("kernel {} does not fit input {} with pads {},{}", k, in, begin, end);
-  int64_t out = (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
-  // PyTorch/ONNX Runtime: with ceil_mode the last window must start inside the input or the
-  // begin padding.
-  if (ceil_mode && (out - 1) * stride >= in + begin) --out;
-  const int64_t used_end = (out - 1) * stride + k - in - begin;  // may be < 0: input tail unused
-  p.out = static_cast<int32_t>(out);
-  p.before = static_cast<int32_t>(begin);
-  p.after = static_cast<int32_t>(std::max<int64_t>(used_end, 0));
-  const int64_t same_out = (in + stride - 1) / stride;
-  const int64_t same_total = std::max<int64_t>((same_out - 1) * stride + k - in, 0);
-  p.same = out == same_out && begin == same_total / 2 && std::max<int64_t>(used_end, 0) == same_total - same_total / 2;
-  p.valid = begin == 0 && used_end <= 0 && out == (in - k) / stride + 1;
-  return p;
-}
 
 struct SpatialParams {
   std::vector<int64_t> kernel, strides, dilations, pads;  // pads: begin..., end...
