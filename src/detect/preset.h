@@ -84,7 +84,8 @@ struct ModelSignature {
 ModelSignature signature_of(const graph::Graph& graph);
 
 // The preset for a model of a shipped family, recognised by structure, not file name:
-//   SSD: one [1,H,W,3] input, 4 outputs ([1,K,4], [1,K], [1,K], [1]), TFLite_Detection_PostProcess.
+//   SSD: one [1,H,W,3] input, 4 outputs ([1,K,4], [1,K], [1,K], [1], or shapes left empty as
+//     files often have them), TFLite_Detection_PostProcess in the graph.
 //   YOLOX: [1,S,S,3] float input, one [1,N,85] output with N = sum over strides 8/16/32 of
 //     (S/s)^2; EXP in the graph (the decode tail) -> yolox_nano, else yolox_nano_raw.
 //   YOLOv5: [1,S,S,3] input (float or uint8), one [1,3N,85] output (three anchors per cell).

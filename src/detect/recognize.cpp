@@ -70,8 +70,9 @@ Result<Preset> recognize(const ModelSignature& s) {
   const DType dtype = s.inputs[0].dtype;
 
   if (has_op(s, "TFLite_Detection_PostProcess") && s.outputs.size() == 4) {
+    // The op's output shapes are often left empty in files (TFLite computes them at run time).
     const Shape& boxes = s.outputs[0].shape;
-    if (boxes.size() == 3 && boxes[2] == 4) return sized("ssd_mobilenet_v1", *in, dtype);
+    if (boxes.empty() || (boxes.size() == 3 && boxes[2] == 4)) return sized("ssd_mobilenet_v1", *in, dtype);
     return fail("TFLite_Detection_PostProcess outputs are not boxes/classes/scores/count");
   }
   if (s.outputs.size() == 1) {
