@@ -16,6 +16,7 @@ namespace {
 
 constexpr Command kCommands[] = {
     {"version", add_version_command},
+    {"coco-eval", add_coco_eval_command},
 };
 
 }  // namespace
