@@ -33,11 +33,14 @@ class LocateError : public nlohmann::json_sax<nlohmann::json> {
                    const nlohmann::detail::exception& ex) override {
     failed = true;
     this->position = position;
-    // "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error ..."
+    // "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error ...":
+    // keep the reason; qdet states the position itself.
     std::string what = ex.what();
-    size_t column = what.find("column ");
-    size_t colon = column == std::string::npos ? std::string::npos : what.find(": ", column);
-    reason = colon == std::string::npos ? what : what.substr(colon + 2);
+    if (what.rfind("[json.exception.", 0) == 0 && what.find("] ") != std::string::npos)
+      what = what.substr(what.find("] ") + 2);
+    if (what.rfind("parse error at line ", 0) == 0 && what.find(": ") != std::string::npos)
+      what = what.substr(what.find(": ") + 2);
+    reason = what;
     return false;
   }
 

@@ -116,6 +116,26 @@ std::string eval_result_to_json(const EvalResult& r, bool with_arrays) {
       recall.push_back(kk);
     }
     j["recall"] = recall;
+    nlohmann::ordered_json scores = nlohmann::ordered_json::array();
+    for (size_t t = 0; t < r.T; ++t) {
+      nlohmann::ordered_json rr = nlohmann::ordered_json::array();
+      for (size_t ri = 0; ri < r.R; ++ri) {
+        nlohmann::ordered_json kk = nlohmann::ordered_json::array();
+        for (size_t k = 0; k < r.K; ++k) {
+          nlohmann::ordered_json aa = nlohmann::ordered_json::array();
+          for (size_t a = 0; a < r.A; ++a) {
+            std::vector<double> mm(r.M);
+            for (size_t m = 0; m < r.M; ++m)
+              mm[m] = r.scores[(((t * r.R + ri) * r.K + k) * r.A + a) * r.M + m];
+            aa.push_back(mm);
+          }
+          kk.push_back(aa);
+        }
+        rr.push_back(kk);
+      }
+      scores.push_back(rr);
+    }
+    j["scores"] = scores;
   }
   return (with_arrays ? j.dump() : j.dump(1)) + "\n";
 }
