@@ -13,6 +13,8 @@
 namespace qdet::coco::json {
 namespace {
 
+using simdjson::error_code;
+
 // Finds where a document stops being JSON: a SAX pass with nlohmann, which reports the byte
 // position that simdjson's error codes do not carry. Only runs after simdjson has failed.
 class LocateError : public nlohmann::json_sax<nlohmann::json> {
@@ -49,6 +51,34 @@ class LocateError : public nlohmann::json_sax<nlohmann::json> {
   std::string reason;
 };
 
+error_code wrong_type(od::value& value, std::string* why) {
+  *why = describe(value);
+  return simdjson::INCORRECT_TYPE;
+}
+
+template <typename V>
+const char* describe_value(V& value) {
+  od::json_type type;
+  if (value.type().get(type)) return "malformed JSON";
+  switch (type) {
+    case od::json_type::array: return "an array";
+    case od::json_type::object: return "an object";
+    case od::json_type::string: return "a string";
+    case od::json_type::boolean: return "a boolean";
+    case od::json_type::null: return "null";
+    case od::json_type::number: {
+      od::number_type n;
+      if (value.get_number_type().get(n)) return "a malformed number";
+      switch (n) {
+        case od::number_type::floating_point_number: return "a floating-point number";
+        case od::number_type::signed_integer: return "an integer";
+        default: return "an integer beyond 64 bits";
+      }
+    }
+  }
+  return "an unknown value";
+}
+
 }  // namespace
 
 Result<simdjson::padded_string> read_padded_file(const std::filesystem::path& path) {
@@ -74,23 +104,17 @@ Result<simdjson::padded_string> read_padded_file(const std::filesystem::path& pa
   return text;
 }
 
-Result<simdjson::dom::element> parse_document(simdjson::dom::parser& parser,
-                                              const simdjson::padded_string& text,
-                                              std::string_view source) {
-  simdjson::dom::element root;
-  auto error = parser.parse(text).get(root);
-  if (!error) return root;
+Status json_error(std::string_view source, const simdjson::padded_string& text, error_code code) {
   LocateError locate;
   std::string_view bytes(text.data(), text.size());
   nlohmann::json::sax_parse(bytes.begin(), bytes.end(), &locate,
                             nlohmann::json::input_format_t::json, /*strict=*/true);
   if (!locate.failed) {
-    // simdjson refuses what nlohmann accepts: depth, or a number beyond 64 bits.
-    return parse_error("{}: invalid JSON: {}", source, simdjson::error_message(error));
+    // simdjson refuses what nlohmann accepts, e.g. nesting deeper than 1024.
+    return parse_error("{}: invalid JSON: {}", source, simdjson::error_message(code));
   }
   // nlohmann's position counts the characters read, the bad one included.
-  size_t byte = locate.position > 0 ? locate.position - 1 : 0;
-  if (byte > bytes.size()) byte = bytes.size();
+  size_t byte = std::min(locate.position > 0 ? locate.position - 1 : 0, bytes.size());
   size_t line = 1, line_start = 0;
   for (size_t i = 0; i < byte; ++i) {
     if (bytes[i] == '\n') {
@@ -102,78 +126,82 @@ Result<simdjson::dom::element> parse_document(simdjson::dom::parser& parser,
                      byte - line_start + 1, byte, locate.reason);
 }
 
-const char* type_name(simdjson::dom::element value) {
-  switch (value.type()) {
-    case simdjson::dom::element_type::ARRAY: return "an array";
-    case simdjson::dom::element_type::OBJECT: return "an object";
-    case simdjson::dom::element_type::INT64:
-    case simdjson::dom::element_type::UINT64: return "an integer";
-    case simdjson::dom::element_type::DOUBLE: return "a floating-point number";
-    case simdjson::dom::element_type::STRING: return "a string";
-    case simdjson::dom::element_type::BOOL: return "a boolean";
-    case simdjson::dom::element_type::NULL_VALUE: return "null";
-  }
-  return "an unknown value";
+bool at_end(od::document& doc) {
+  const char* location = nullptr;
+  return doc.current_location().get(location) == simdjson::OUT_OF_BOUNDS;
 }
 
-bool read_int(simdjson::dom::element value, int64_t* out, std::string* why) {
-  if (value.type() == simdjson::dom::element_type::INT64) {
-    *out = int64_t(value);
-    return true;
-  }
-  if (value.type() == simdjson::dom::element_type::UINT64) {
-    *why = fmt::format("an integer beyond 64 bits ({})", uint64_t(value));
-    return false;
-  }
-  *why = type_name(value);
-  return false;
+const char* describe(od::value& value) { return describe_value(value); }
+const char* describe(od::document& doc) { return describe_value(doc); }
+
+error_code read_int(od::value value, int64_t* out, std::string* why) {
+  od::json_type type;
+  if (auto e = value.type().get(type)) return e;
+  if (type != od::json_type::number) return wrong_type(value, why);
+  od::number_type n;
+  if (auto e = value.get_number_type().get(n)) return e;
+  if (n != od::number_type::signed_integer) return wrong_type(value, why);
+  return value.get_int64().get(*out);
 }
 
-bool read_number(simdjson::dom::element value, double* out, std::string* why) {
-  switch (value.type()) {
-    case simdjson::dom::element_type::DOUBLE: *out = double(value); break;
-    case simdjson::dom::element_type::INT64: *out = static_cast<double>(int64_t(value)); break;
-    case simdjson::dom::element_type::UINT64: *out = static_cast<double>(uint64_t(value)); break;
-    default: *why = type_name(value); return false;
-  }
+error_code read_number(od::value value, double* out, std::string* why) {
+  od::json_type type;
+  if (auto e = value.type().get(type)) return e;
+  if (type != od::json_type::number) return wrong_type(value, why);
+  if (auto e = value.get_double().get(*out)) return e;
   if (!std::isfinite(*out)) {
     *why = "a number out of range";
-    return false;
+    return simdjson::INCORRECT_TYPE;
   }
-  return true;
+  return simdjson::SUCCESS;
 }
 
-bool read_flag(simdjson::dom::element value, bool* out, std::string* why) {
-  if (value.type() == simdjson::dom::element_type::BOOL) {
-    *out = bool(value);
-    return true;
-  }
+error_code read_flag(od::value value, bool* out, std::string* why) {
+  od::json_type type;
+  if (auto e = value.type().get(type)) return e;
+  if (type == od::json_type::boolean) return value.get_bool().get(*out);
   int64_t v = 0;
-  if (!read_int(value, &v, why)) return false;
+  if (auto e = read_int(value, &v, why)) return e;
   *out = v != 0;
-  return true;
+  return simdjson::SUCCESS;
 }
 
-bool read_box(simdjson::dom::element value, double out[4], std::string* why) {
-  simdjson::dom::array array;
-  if (value.get_array().get(array)) {
-    *why = type_name(value);
-    return false;
-  }
-  if (array.size() != 4) {
-    *why = fmt::format("an array of {} values", array.size());
-    return false;
-  }
-  int i = 0;
-  for (simdjson::dom::element v : array) {
-    std::string inner;
-    if (!read_number(v, &out[i], &inner)) {
-      *why = fmt::format("{} at index {}", inner, i);
-      return false;
+error_code read_string(od::value value, std::string* out, std::string* why) {
+  od::json_type type;
+  if (auto e = value.type().get(type)) return e;
+  if (type != od::json_type::string) return wrong_type(value, why);
+  std::string_view s;
+  if (auto e = value.get_string().get(s)) return e;
+  out->assign(s);
+  return simdjson::SUCCESS;
+}
+
+error_code read_box(od::value value, double out[4], std::string* why) {
+  od::json_type type;
+  if (auto e = value.type().get(type)) return e;
+  if (type != od::json_type::array) return wrong_type(value, why);
+  od::array array;
+  if (auto e = value.get_array().get(array)) return e;
+  size_t n = 0;
+  for (auto element : array) {
+    od::value v;
+    if (auto e = std::move(element).get(v)) return e;
+    if (n < 4) {
+      std::string inner;
+      auto e = read_number(v, &out[n], &inner);
+      if (e == simdjson::INCORRECT_TYPE) {
+        *why = fmt::format("{} at index {}", inner, n);
+        return e;
+      }
+      if (e) return e;
     }
-    ++i;
+    ++n;
   }
-  return true;
+  if (n != 4) {
+    *why = fmt::format("an array of {} values", n);
+    return simdjson::INCORRECT_TYPE;
+  }
+  return simdjson::SUCCESS;
 }
 
 }  // namespace qdet::coco::json

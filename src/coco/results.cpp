@@ -10,81 +10,127 @@
 namespace qdet::coco {
 namespace {
 
-namespace dom = simdjson::dom;
+namespace od = simdjson::ondemand;
+using simdjson::error_code;
 
-Status field_error(std::string_view source, size_t i, std::string_view field,
-                   std::string_view expected, std::string_view found) {
-  return invalid_argument("{}: detection {}: '{}' must be {}, not {}", source, i, field, expected,
-                          found);
-}
+struct DetectionReader {
+  std::string_view source;
+  const simdjson::padded_string& text;
+  size_t index = 0;
+  std::string why;
 
-Status read_detection(dom::element e, std::string_view source, size_t i, Detection* out) {
-  dom::object obj;
-  if (e.get_object().get(obj))
-    return invalid_argument("{}: detection {} must be an object, not {}", source, i,
-                            json::type_name(e));
+  Status check(error_code e, std::string_view field, std::string_view expected) const {
+    if (!e) return ok_status();
+    if (e == simdjson::INCORRECT_TYPE)
+      return invalid_argument("{}: detection {}: '{}' must be {}, not {}", source, index, field,
+                              expected, why);
+    return json::json_error(source, text, e);
+  }
+};
+
+Status read_detection(DetectionReader& r, od::value element, Detection* out) {
+  od::json_type type;
+  if (auto e = element.type().get(type)) return json::json_error(r.source, r.text, e);
+  if (type != od::json_type::object)
+    return invalid_argument("{}: detection {} must be an object, not {}", r.source, r.index,
+                            json::describe(element));
+  od::object obj;
+  if (auto e = element.get_object().get(obj)) return json::json_error(r.source, r.text, e);
   enum : unsigned { kImage = 1, kCategory = 2, kBox = 4, kScore = 8, kSegm = 16 };
   unsigned seen = 0;
-  std::string why;
-  for (dom::key_value_pair field : obj) {
-    std::string_view key = field.key;
+  for (auto result : obj) {
+    od::field field;
+    if (auto e = std::move(result).get(field)) return json::json_error(r.source, r.text, e);
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key)) return json::json_error(r.source, r.text, e);
     if (key == "image_id") {
-      if (!json::read_int(field.value, &out->image_id, &why))
-        return field_error(source, i, key, "an integer", why);
       seen |= kImage;
+      QDET_TRY(r.check(json::read_int(field.value(), &out->image_id, &r.why), key, "an integer"));
     } else if (key == "category_id") {
-      if (!json::read_int(field.value, &out->category_id, &why))
-        return field_error(source, i, key, "an integer", why);
       seen |= kCategory;
+      QDET_TRY(r.check(json::read_int(field.value(), &out->category_id, &r.why), key, "an integer"));
     } else if (key == "bbox") {
-      double b[4];
-      if (!json::read_box(field.value, b, &why))
-        return field_error(source, i, key, "an array of 4 numbers [x,y,w,h]", why);
-      out->bbox = {b[0], b[1], b[2], b[3]};
       seen |= kBox;
+      double b[4];
+      QDET_TRY(r.check(json::read_box(field.value(), b, &r.why), key,
+                       "an array of 4 numbers [x,y,w,h]"));
+      out->bbox = {b[0], b[1], b[2], b[3]};
     } else if (key == "score") {
-      if (!json::read_number(field.value, &out->score, &why))
-        return field_error(source, i, key, "a number", why);
       seen |= kScore;
+      QDET_TRY(r.check(json::read_number(field.value(), &out->score, &r.why), key, "a number"));
     } else if (key == "segmentation") {
       seen |= kSegm;
     }
   }
+  const size_t i = r.index;
   if (!(seen & kImage))
-    return invalid_argument("{}: detection {}: missing 'image_id'", source, i);
+    return invalid_argument("{}: detection {}: missing 'image_id'", r.source, i);
   if (!(seen & kCategory))
-    return invalid_argument("{}: detection {}: missing 'category_id'", source, i);
+    return invalid_argument("{}: detection {}: missing 'category_id'", r.source, i);
   if (!(seen & kBox)) {
     if (seen & kSegm)
       return unsupported("{}: detection {}: segmentation results without 'bbox' are not supported "
-                         "(qdet evaluates boxes)", source, i);
-    return invalid_argument("{}: detection {}: missing 'bbox'", source, i);
+                         "(qdet evaluates boxes)", r.source, i);
+    return invalid_argument("{}: detection {}: missing 'bbox'", r.source, i);
   }
-  if (!(seen & kScore)) return invalid_argument("{}: detection {}: missing 'score'", source, i);
+  if (!(seen & kScore)) return invalid_argument("{}: detection {}: missing 'score'", r.source, i);
   Status s = validate_detection(*out, i);
-  if (!s.ok()) return s.with_context(source);
+  if (!s.ok()) return s.with_context(r.source);
+  return ok_status();
+}
+
+Status read_list(DetectionReader& r, od::array list, std::vector<Detection>* out) {
+  for (auto result : list) {
+    od::value element;
+    if (auto e = std::move(result).get(element)) return json::json_error(r.source, r.text, e);
+    out->emplace_back();
+    QDET_TRY(read_detection(r, element, &out->back()));
+    ++r.index;
+  }
   return ok_status();
 }
 
 Result<std::vector<Detection>> parse_document(const simdjson::padded_string& text,
                                               std::string_view source) {
-  dom::parser parser;
-  QDET_ASSIGN_OR_RETURN(dom::element root, json::parse_document(parser, text, source));
-  dom::array list;
-  if (root.get_array().get(list)) {
-    dom::element anns;
-    if (root.type() != dom::element_type::OBJECT || root.at_key("annotations").get(anns) ||
-        anns.get_array().get(list))
-      return invalid_argument("{}: not a COCO results file: expected a list of detections or an "
-                              "object with an 'annotations' list, found {}",
-                              source, json::type_name(root));
+  od::parser parser;
+  od::document doc;
+  if (auto e = parser.iterate(text).get(doc)) return json::json_error(source, text, e);
+  od::json_type type;
+  if (auto e = doc.type().get(type)) return json::json_error(source, text, e);
+  DetectionReader r{source, text};
+  std::vector<Detection> out;
+  out.reserve(text.size() / 100);
+  bool found = false;
+  if (type == od::json_type::array) {
+    od::array list;
+    if (auto e = doc.get_array().get(list)) return json::json_error(source, text, e);
+    QDET_TRY(read_list(r, list, &out));
+    found = true;
+  } else if (type == od::json_type::object) {
+    od::object root;
+    if (auto e = doc.get_object().get(root)) return json::json_error(source, text, e);
+    for (auto result : root) {
+      od::field field;
+      if (auto e = std::move(result).get(field)) return json::json_error(source, text, e);
+      std::string_view key;
+      if (auto e = field.unescaped_key().get(key)) return json::json_error(source, text, e);
+      if (key != "annotations") continue;
+      od::value value = field.value();
+      od::json_type t;
+      if (auto e = value.type().get(t)) return json::json_error(source, text, e);
+      if (t != od::json_type::array) break;
+      od::array list;
+      if (auto e = value.get_array().get(list)) return json::json_error(source, text, e);
+      QDET_TRY(read_list(r, list, &out));
+      found = true;
+    }
   }
-  std::vector<Detection> out(list.size());
-  size_t i = 0;
-  for (dom::element e : list) {
-    QDET_TRY(read_detection(e, source, i, &out[i]));
-    ++i;
+  if (!found) {
+    return invalid_argument("{}: not a COCO results file: expected a list of detections or an "
+                            "object with an 'annotations' list, found {}",
+                            source, type == od::json_type::object ? "an object" : json::describe(doc));
   }
+  if (!json::at_end(doc)) return json::json_error(source, text, simdjson::TRAILING_CONTENT);
   return out;
 }
 

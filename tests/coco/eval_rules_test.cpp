@@ -1,5 +1,6 @@
 // One hand-made case per pycocotools rule, with the numbers worked out by hand (comments give
 // the tp/fp sequence that produces them).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -32,7 +33,7 @@ Dataset make_gt(std::vector<Annotation> anns, std::vector<int64_t> images = {1},
                 std::vector<int64_t> cats = {1}) {
   Dataset ds;
   for (int64_t id : images) ds.images.push_back({id, 640, 480, ""});
-  for (int64_t id : cats) ds.categories.push_back({id, "c" + std::to_string(id), ""});
+  for (int64_t id : cats) ds.categories.push_back({id, fmt::format("c{}", id), ""});
   ds.annotations = std::move(anns);
   EXPECT_TRUE(ds.build_index().ok());
   return ds;
