@@ -21,5 +21,10 @@ extern const Kernel kHardSwish;            // HARD_SWISH
 extern const Kernel kLeakyRelu;            // LEAKY_RELU
 extern const Kernel kRelu;                 // RELU, RELU6, RELU_N1_TO_1 (clamp)
 extern const Kernel kResizeBilinear;       // RESIZE_BILINEAR (all three coordinate modes)
+extern const Kernel kPad;                  // PAD, PADV2 (float32, constant paddings)
+
+// Row-copy kernels (named "copy"): exact for any dtype, same quantization in and out.
+extern const Kernel kConcatenation;        // CONCATENATION without fused activation
+extern const Kernel kResizeNearestNeighbor;  // RESIZE_NEAREST_NEIGHBOR (TFLite's index rule)
 
 }  // namespace qdet::rt::xnn

@@ -23,6 +23,10 @@ void register_xnnpack_kernels(KernelRegistry& registry) {
   registry.add(OpKind::kRelu6, kImpl, xnn::kRelu);
   registry.add(OpKind::kReluN1To1, kImpl, xnn::kRelu);
   registry.add(OpKind::kResizeBilinear, kImpl, xnn::kResizeBilinear);
+  registry.add(OpKind::kPad, kImpl, xnn::kPad);
+  registry.add(OpKind::kPadV2, kImpl, xnn::kPad);
+  registry.add(OpKind::kConcatenation, kImpl, xnn::kConcatenation);
+  registry.add(OpKind::kResizeNearestNeighbor, kImpl, xnn::kResizeNearestNeighbor);
 }
 
 }  // namespace qdet::rt
