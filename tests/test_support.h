@@ -29,9 +29,9 @@ int run_command(const std::string& command, std::string* output);
 }  // namespace qdet::testing
 
 // Skips the test (or fails it under QDET_REQUIRE_DATA=1) when `path` does not exist.
-#define QDET_REQUIRE_PATH(path)                                                      \
+#define QDET_REQUIRE_PATH(required_path)                                                      \
   do {                                                                               \
-    const std::filesystem::path qdet_required_path_ = (path);                        \
+    const std::filesystem::path qdet_required_path_ = (required_path);                        \
     if (!std::filesystem::exists(qdet_required_path_)) {                             \
       if (::qdet::testing::data_required())                                          \
         FAIL() << "required shared data missing: " << qdet_required_path_;          \

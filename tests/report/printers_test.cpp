@@ -1,0 +1,60 @@
+#include "report/printers.h"
+
+#include <gtest/gtest.h>
+
+namespace qdet::report {
+namespace {
+
+std::vector<Record> two_variants() {
+  Record fp32;
+  fp32.variant = "fp32";
+  fp32.runtime = "qdet";
+  fp32.precision = "float32 / float32";
+  fp32.file_bytes = 3917380;
+  fp32.coco_stats = std::vector<double>(12, 0.0);
+  fp32.coco_stats[0] = 0.303;
+  fp32.coco_stats[1] = 0.478;
+  bench::LatencyStats l;
+  l.median_ms = 20;
+  fp32.latency = l;
+  Record int8 = fp32;
+  int8.variant = "int8";
+  int8.precision = "int8 / int8";
+  int8.file_bytes = 1100000;
+  int8.coco_stats[0] = 0.298;
+  int8.latency->median_ms = 8;
+  int8.energy = bench::estimate_energy({.macs_int8 = 1e9}, 10);
+  return {fp32, int8};
+}
+
+TEST(Printers, TableHasDeltaAgainstFp32) {
+  std::string t = to_table(two_variants());
+  EXPECT_NE(t.find("variant"), std::string::npos);
+  EXPECT_NE(t.find("-0.5"), std::string::npos);   // ΔAP of int8
+  EXPECT_NE(t.find("125.0"), std::string::npos);  // FPS at 8 ms
+  EXPECT_NE(t.find("0.23 mJ (estimate)"), std::string::npos);
+}
+
+TEST(Printers, MarkdownTableAndEnergySources) {
+  std::string md = to_markdown(two_variants(), "YOLOX-Nano");
+  EXPECT_EQ(md.rfind("# YOLOX-Nano\n", 0), 0u);
+  EXPECT_NE(md.find("| fp32 | qdet | float32 / float32 | 3.92 | 30.3 | 47.8 | - | 20.00 | 50.0 | - |"),
+            std::string::npos) << md;
+  EXPECT_NE(md.find("- int8 (qdet): estimate:"), std::string::npos);
+}
+
+TEST(Printers, JsonRoundTrips) {
+  auto records = two_variants();
+  nlohmann::json j = to_json(records);
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[1]["energy"]["method"], "estimate");
+  EXPECT_DOUBLE_EQ(j[0]["latency_ms"]["median"].get<double>(), 20.0);
+  auto back = record_from_json(j[1]);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(to_json(*back), j[1]);
+  auto bad = record_from_json(nlohmann::json{{"runtime", "qdet"}});
+  EXPECT_FALSE(bad.ok());
+}
+
+}  // namespace
+}  // namespace qdet::report
