@@ -162,6 +162,86 @@ TEST(FastResizeNearestNeighbor, ModesSizesChannels) {
   ResizeNearestTester().input({1, 26, 26, 64}).output(52, 52).Test(/*threads=*/true);
 }
 
+class TransposeTester {
+ public:
+  TransposeTester& input(Shape s) { shape_ = std::move(s); return *this; }
+  TransposeTester& perm(std::vector<int32_t> p) { perm_ = std::move(p); return *this; }
+  TransposeTester& int8(bool q) { int8_ = q; return *this; }
+
+  std::string describe() const {
+    std::ostringstream s;
+    s << "TRANSPOSE " << shape_to_string(shape_) << " perm";
+    for (int32_t p : perm_) s << " " << p;
+    s << (int8_ ? " int8" : "");
+    return s.str();
+  }
+  Status PrepareStatus() const {
+    Fixture f = make();
+    return run_kernel(xnn::kTranspose, f.op, {&f.input, &f.perm}, 1,
+                      int8_ ? &f.input : nullptr).prepare_status;
+  }
+  void Test(bool threads = false) const {
+    Fixture f = make();
+    const TestTensor* out_like = int8_ ? &f.input : nullptr;
+    if (threads)
+      expect_thread_invariant(OpKind::kTranspose, f.op, {&f.input, &f.perm}, describe(),
+                              out_like);
+    else
+      expect_matches_reference(OpKind::kTranspose, f.op, {&f.input, &f.perm}, kExact,
+                               describe(), out_like);
+  }
+
+ private:
+  struct Fixture {
+    TestTensor input, perm;
+    graph::Op op;
+  };
+  Fixture make() const {
+    std::mt19937 rng(41);
+    const int64_t n = num_elements(shape_);
+    Fixture f;
+    f.input = int8_ ? TestTensor::int8s(shape_, random_int8s(rng, n), 0.2f, 1)
+                    : TestTensor::floats(shape_, random_floats(rng, n, -3, 3), false);
+    f.perm = TestTensor::int32s({static_cast<int32_t>(perm_.size())}, perm_);
+    f.op.kind = OpKind::kTranspose;
+    f.op.inputs = {0, 1};
+    f.op.outputs = {2};
+    return f;
+  }
+  Shape shape_;
+  std::vector<int32_t> perm_;
+  bool int8_ = false;
+};
+
+TEST(FastTranspose, BatchedTwoDimensionalPermutations) {
+  for (int32_t c : {1, 7, 8, 9, 16, 17, 33}) {
+    TransposeTester().input({1, 85, c}).perm({0, 2, 1}).Test();       // YOLOX head
+    TransposeTester().input({1, 13, 11, c}).perm({0, 3, 1, 2}).Test();  // NHWC -> NCHW
+    TransposeTester().input({2, c, 13, 11}).perm({0, 2, 3, 1}).Test();   // NCHW -> NHWC
+    TransposeTester().input({c, 40}).perm({1, 0}).Test();
+    TransposeTester().input({3, c, 5, 2}).perm({0, 2, 3, 1}).Test();
+  }
+  TransposeTester().input({4, 1, 6, 1, 5}).perm({4, 1, 3, 0, 2}).Test();  // size-1 axes dropped
+  TransposeTester().input({2, 3, 4}).perm({0, 1, 2}).Test();              // identity
+  TransposeTester().input({1, 1, 7}).perm({2, 0, 1}).Test();
+  TransposeTester().input({5, 4, 3}).perm({0, 2, 1}).int8(true).Test();
+  TransposeTester().input({1, 85, 3549}).perm({0, 2, 1}).Test();
+}
+
+TEST(FastTranspose, ThreadCountInvariant) {
+  TransposeTester().input({1, 85, 3549}).perm({0, 2, 1}).Test(/*threads=*/true);
+  TransposeTester().input({2, 52, 52, 85}).perm({0, 3, 1, 2}).Test(/*threads=*/true);
+}
+
+TEST(FastTranspose, OtherPermutationsFallBack) {
+  // [2,3,4] with perm [2,0,1] is a 2-D transpose of [6,4]; [1,0,2] with three non-1 dims is not.
+  EXPECT_TRUE(TransposeTester().input({2, 3, 4}).perm({2, 0, 1}).PrepareStatus().ok());
+  EXPECT_EQ(TransposeTester().input({2, 3, 4}).perm({1, 0, 2}).PrepareStatus().code(),
+            StatusCode::kUnsupported);
+  EXPECT_EQ(TransposeTester().input({2, 3, 4, 5}).perm({3, 2, 1, 0}).PrepareStatus().code(),
+            StatusCode::kUnsupported);
+}
+
 class PadTester {
  public:
   PadTester& input(Shape s) { shape_ = std::move(s); return *this; }

@@ -26,5 +26,6 @@ extern const Kernel kPad;                  // PAD, PADV2 (float32, constant padd
 // Row-copy kernels (named "copy"): exact for any dtype, same quantization in and out.
 extern const Kernel kConcatenation;        // CONCATENATION without fused activation
 extern const Kernel kResizeNearestNeighbor;  // RESIZE_NEAREST_NEIGHBOR (TFLite's index rule)
+extern const Kernel kTranspose;            // TRANSPOSE reducing to a batched 2-D transpose
 
 }  // namespace qdet::rt::xnn

@@ -27,6 +27,7 @@ void register_xnnpack_kernels(KernelRegistry& registry) {
   registry.add(OpKind::kPadV2, kImpl, xnn::kPad);
   registry.add(OpKind::kConcatenation, kImpl, xnn::kConcatenation);
   registry.add(OpKind::kResizeNearestNeighbor, kImpl, xnn::kResizeNearestNeighbor);
+  registry.add(OpKind::kTranspose, kImpl, xnn::kTranspose);
 }
 
 }  // namespace qdet::rt
