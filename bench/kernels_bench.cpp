@@ -1,6 +1,7 @@
 // kernels_bench: where the time of a float TFLite model goes in qdet's interpreter.
 //
 //   kernels_bench MODEL.tflite [--threads N] [--runs N] [--warmup N] [--reference]
+//                 [--no-profile]
 //
 // Prints (1) the Interpreter's end-to-end latency (every sample kept: min, median, p90), and
 // (2) a per-op profile: each op's kernel prepared on its own buffers and its eval timed alone
@@ -184,12 +185,12 @@ int run(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
                  "usage: kernels_bench MODEL.tflite [--threads N] [--runs N] [--warmup N] "
-                 "[--reference]\n");
+                 "[--reference] [--no-profile]\n");
     return 2;
   }
   const std::string path = argv[1];
   int threads = 1, runs = 30, warmup = 5;
-  bool fast = true;
+  bool fast = true, profile = true;
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     const bool has_value = i + 1 < argc;
@@ -197,6 +198,7 @@ int run(int argc, char** argv) {
     else if (a == "--runs" && has_value) runs = std::atoi(argv[++i]);
     else if (a == "--warmup" && has_value) warmup = std::atoi(argv[++i]);
     else if (a == "--reference") fast = false;
+    else if (a == "--no-profile") profile = false;
     else {
       std::fprintf(stderr, "kernels_bench: unknown argument '%s'\n", a.c_str());
       return 2;
@@ -253,7 +255,7 @@ int run(int argc, char** argv) {
   if (threads == 1)
     std::printf("invoke CPU time of the calling thread: min %.3f ms, median %.3f ms\n",
                 cpu.min_ms, cpu.median_ms);
-  return profile_ops(*graph, threads, warmup, runs, fast);
+  return profile ? profile_ops(*graph, threads, warmup, runs, fast) : 0;
 }
 
 }  // namespace
