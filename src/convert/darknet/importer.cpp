@@ -189,6 +189,8 @@ std::string sidecar(const Network& net) {
   j["std"] = 255;
   j["layout"] = "nhwc";
   j["head"] = "yolo";
+  j["multi_label"] = true;  // darknet reports every class above the threshold
+  j["iou_threshold"] = 0.45;
   const Layer& first = net.layers[net.yolo_layers[0]];
   if (first.classes == 80) j["labels"] = "coco80";
   nlohmann::json anchors = nlohmann::json::array();

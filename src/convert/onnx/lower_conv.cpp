@@ -198,7 +198,7 @@ Status lower_conv(Context& ctx, const Node& node) {
     // Grouped convolution: SPLIT the channels, one CONV_2D per group, CONCATENATION.
     const int32_t g = static_cast<int32_t>(group);
     const int32_t og = out_c / g;
-    const Shape& in_t = ctx.graph().tensors[win.input].shape;
+    const Shape in_t = ctx.graph().tensors[win.input].shape;  // a copy: tensors grow below
     const int32_t axis_value[] = {3};
     const int32_t axis_id = ctx.add_constant(HostTensor::from_int32s({}, axis_value), out_name + "/split_axis");
     std::vector<int32_t> parts;
@@ -254,7 +254,7 @@ Status lower_pool(Context& ctx, const Node& node) {
   if (!is_max && count_pad && ceil_mode && win.explicit_pad) {
     // ONNX Runtime divides ceil-mode windows past the declared pads by their clipped size.
     const int64_t declared_end_h = sp.pads[2], declared_end_w = sp.pads[3];
-    const Shape& padded = ctx.graph().tensors[win.input].shape;
+    const Shape padded = ctx.graph().tensors[win.input].shape;
     if (padded[1] > x->shape[2] + sp.pads[0] + declared_end_h || padded[2] > x->shape[3] + sp.pads[1] + declared_end_w)
       return ctx.node_error(StatusCode::kUnsupported, node, "ceil_mode windows beyond the pads are not supported");
   }
