@@ -15,7 +15,8 @@ namespace {
 
 double ms_since(int64_t t0) { return static_cast<double>(now_ns() - t0) / 1e6; }
 
-// The preset's tensor format, corrected by what the model's input tensor says.
+}  // namespace
+
 Result<image::TensorFormat> model_input_format(const Preset& p, const graph::Tensor& in) {
   image::TensorFormat f = p.tensor_format();
   const Shape& s = in.shape;
@@ -43,8 +44,6 @@ Result<image::TensorFormat> model_input_format(const Preset& p, const graph::Ten
   }
   return f;
 }
-
-}  // namespace
 
 Detector::~Detector() = default;
 

@@ -42,6 +42,10 @@ struct DetectResult {
   double preprocess_ms = 0, inference_ms = 0, postprocess_ms = 0;
 };
 
+// The preset's tensor format corrected by the model's input tensor: size and layout from its
+// shape ([1,H,W,3] or [1,3,H,W]), type from its dtype, quantization from its parameters.
+Result<image::TensorFormat> model_input_format(const Preset& preset, const graph::Tensor& input);
+
 class Detector {
  public:
   // Reads a .tflite file and sets everything up (errors name the file).
