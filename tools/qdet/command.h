@@ -20,5 +20,6 @@ void add_version_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_coco_eval_command(CLI::App& app);
+void add_detect_command(CLI::App& app);
 
 }  // namespace qdet::cli

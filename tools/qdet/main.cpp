@@ -19,6 +19,7 @@ constexpr Command kCommands[] = {
     {"inspect", add_inspect_command},
     {"run", add_run_command},
     {"coco-eval", add_coco_eval_command},
+    {"detect", add_detect_command},
 };
 
 }  // namespace
