@@ -8,6 +8,9 @@
 namespace qdet::coco {
 namespace {
 
+#define ANN_TEXT \
+  R"({"images": [{"id": 1}], "categories": [], "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "area": 1.2.3}]})"
+
 constexpr const char* kGood = R"({
   "info": {"description": "x"},
   "images": [{"id": 7, "width": 640, "height": 480, "file_name": "a.jpg"}, {"id": 3}],
@@ -77,6 +80,32 @@ TEST(Instances, TruncatedFileGivesThePosition) {
   auto ds = parse_instances(R"({"images": [{"id": 1}], "annotations": [)", "cut.json");
   ASSERT_FALSE(ds.ok());
   EXPECT_EQ(ds.status().message().rfind("cut.json: invalid JSON at line 1, column ", 0), 0u)
+      << ds.status().message();
+}
+
+TEST(Instances, TrailingContentIsAnError) {
+  auto ds = parse_instances(R"({"images": [], "categories": [], "annotations": []} x)", "gt.json");
+  ASSERT_FALSE(ds.ok());
+  EXPECT_EQ(ds.status().message(),
+            "gt.json: invalid JSON at line 1, column 53 (byte 52): syntax error while parsing value "
+            "- invalid literal; last read: '\"annotations\": []} x'; expected end of input");
+}
+
+TEST(Instances, MalformedNumberInAField) {
+  auto ds = parse_instances(ANN_TEXT, "gt.json");
+  ASSERT_FALSE(ds.ok());
+  EXPECT_EQ(ds.status().message().rfind("gt.json: invalid JSON at line 1, column ", 0), 0u)
+      << ds.status().message();
+}
+
+// Skipped values (segmentation here) are checked for structure only: this one is unbalanced.
+TEST(Instances, UnbalancedSegmentationIsAnError) {
+  auto ds = parse_instances(
+      R"({"images": [{"id": 1}], "categories": [], "annotations": [{"id": 1, "image_id": 1,
+          "category_id": 1, "bbox": [0, 0, 1, 1], "area": 1, "segmentation": [[1, 2, 3]})",
+      "gt.json");
+  ASSERT_FALSE(ds.ok());
+  EXPECT_EQ(ds.status().message().rfind("gt.json: invalid JSON at line 2, column ", 0), 0u)
       << ds.status().message();
 }
 
