@@ -16,6 +16,8 @@ namespace {
 
 constexpr Command kCommands[] = {
     {"version", add_version_command},
+    {"inspect", add_inspect_command},
+    {"run", add_run_command},
     {"coco-eval", add_coco_eval_command},
 };
 
