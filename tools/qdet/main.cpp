@@ -20,6 +20,8 @@ constexpr Command kCommands[] = {
     {"run", add_run_command},
     {"coco-eval", add_coco_eval_command},
     {"detect", add_detect_command},
+    {"convert", add_convert_command},
+    {"fetch", add_fetch_command},
 };
 
 }  // namespace
