@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev
-  flatbuffers-compiler libflatbuffers-dev
+  flatbuffers-compiler libflatbuffers-dev zlib1g-dev
   libjpeg62-turbo-dev libpng-dev libfreetype-dev fonts-dejavu-core
   nlohmann-json3-dev libsimdjson-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev

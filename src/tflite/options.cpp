@@ -81,7 +81,7 @@ Status read_builtin_options(const tfl::Operator& src, graph::Op& op) {
   const Opt expected = options_type_for(op.kind);
   const Opt type = src.builtin_options_type();
   if (type != Opt::NONE && type != expected)
-    return invalid_argument("has builtin options of type {} ({}), expected {}",
+    return invalid_argument("builtin options have type {} ({}), expected {}",
                             tfl::EnumNameBuiltinOptions(type), static_cast<int>(type),
                             expected == Opt::NONE ? "none" : tfl::EnumNameBuiltinOptions(expected));
   // TFLite's runtime zero-initializes the parameters of an op whose options table is absent;
@@ -126,7 +126,7 @@ Status read_builtin_options(const tfl::Operator& src, graph::Op& op) {
     case Opt::FullyConnectedOptions: {
       const auto* o = src.builtin_options_as_FullyConnectedOptions();
       if (o->weights_format() != tfl::FullyConnectedOptionsWeightsFormat::DEFAULT)
-        return unsupported("uses shuffled FULLY_CONNECTED weights, which qdet does not read");
+        return unsupported("shuffled FULLY_CONNECTED weights are not supported");
       a.activation = activation(o->fused_activation_function());
       a.keep_num_dims = o->keep_num_dims();
       a.asymmetric_quantize_inputs = o->asymmetric_quantize_inputs();

@@ -16,6 +16,7 @@ namespace {
 
 constexpr Command kCommands[] = {
     {"version", add_version_command},
+    {"inspect", add_inspect_command},
 };
 
 }  // namespace

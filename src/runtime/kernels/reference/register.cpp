@@ -1,9 +1,57 @@
+// Every reference kernel, named once (STYLE.md habit 4). Kernels for quantized arithmetic
+// are registered beside these by the quantized kernels' own registration; for each op the
+// interpreter tries them in this order and takes the first whose prepare accepts the op.
 #include "runtime/kernel_registry.h"
+#include "runtime/kernels/reference/common.h"
 
 namespace qdet::rt {
 
 void register_reference_kernels(KernelRegistry& registry) {
-  (void)registry;  // filled as reference kernels land
+  using graph::OpKind;
+  const auto add = [&](OpKind op, const Kernel& k) { registry.add(op, KernelImpl::kReference, k); };
+  // float32 arithmetic
+  add(OpKind::kConv2d, ref::kConv2dFloat);
+  add(OpKind::kDepthwiseConv2d, ref::kDepthwiseConv2dFloat);
+  add(OpKind::kFullyConnected, ref::kFullyConnectedFloat);
+  add(OpKind::kAdd, ref::kAddFloat);
+  add(OpKind::kSub, ref::kSubFloat);
+  add(OpKind::kMul, ref::kMulFloat);
+  add(OpKind::kDiv, ref::kDivFloat);
+  add(OpKind::kLogistic, ref::kLogisticFloat);
+  add(OpKind::kExp, ref::kExpFloat);
+  add(OpKind::kTanh, ref::kTanhFloat);
+  add(OpKind::kRelu, ref::kReluFloat);
+  add(OpKind::kRelu6, ref::kRelu6Float);
+  add(OpKind::kReluN1To1, ref::kReluN1To1Float);
+  add(OpKind::kLeakyRelu, ref::kLeakyReluFloat);
+  add(OpKind::kHardSwish, ref::kHardSwishFloat);
+  add(OpKind::kSoftmax, ref::kSoftmaxFloat);
+  add(OpKind::kAveragePool2d, ref::kAveragePool2dFloat);
+  add(OpKind::kResizeBilinear, ref::kResizeBilinearFloat);
+  add(OpKind::kMean, ref::kMeanFloat);
+  // float32 and same-quantization int8/uint8/int16
+  add(OpKind::kMaxPool2d, ref::kMaxPool2d);
+  // layout ops, every dtype
+  add(OpKind::kResizeNearestNeighbor, ref::kResizeNearestNeighbor);
+  add(OpKind::kReshape, ref::kReshape);
+  add(OpKind::kSqueeze, ref::kSqueeze);
+  add(OpKind::kExpandDims, ref::kExpandDims);
+  add(OpKind::kConcatenation, ref::kConcatenation);
+  add(OpKind::kStridedSlice, ref::kStridedSlice);
+  add(OpKind::kSlice, ref::kSlice);
+  add(OpKind::kPad, ref::kPad);
+  add(OpKind::kPadV2, ref::kPadV2);
+  add(OpKind::kTranspose, ref::kTranspose);
+  add(OpKind::kScatterNd, ref::kScatterNd);
+  add(OpKind::kBroadcastTo, ref::kBroadcastTo);
+  add(OpKind::kGather, ref::kGather);
+  add(OpKind::kSplit, ref::kSplit);
+  add(OpKind::kSplitV, ref::kSplitV);
+  // conversions
+  add(OpKind::kDequantize, ref::kDequantize);
+  add(OpKind::kQuantize, ref::kQuantizeFromFloat);
+  // custom ops
+  add(OpKind::kDetectionPostProcess, ref::kDetectionPostProcess);
 }
 
 }  // namespace qdet::rt

@@ -1,0 +1,238 @@
+#include "runtime/interpreter.h"
+
+#include <pthreadpool.h>
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+
+#include "runtime/arena_planner.h"
+#include "runtime/kernel_registry.h"
+
+namespace qdet::rt {
+
+namespace {
+
+struct ArenaDeleter {
+  void operator()(uint8_t* p) const { ::operator delete[](p, std::align_val_t(kArenaAlignment)); }
+};
+
+struct PoolDeleter {
+  void operator()(pthreadpool_t p) const {
+    if (p) pthreadpool_destroy(p);
+  }
+};
+
+// Zero-sized tensors still get a valid, aligned address.
+alignas(kArenaAlignment) uint8_t g_empty_tensor[kArenaAlignment];
+
+struct OpPlan {
+  const Kernel* kernel = nullptr;
+  std::vector<TensorRef*> inputs, outputs;
+  std::unique_ptr<OpData> data;
+  size_t scratch_bytes = 0;
+  size_t scratch_offset = 0;
+  uint8_t* scratch = nullptr;
+};
+
+// "no kernel for input dtype int16" — the distinct reasons the candidates gave, joined.
+std::string join_reasons(const std::vector<std::string>& reasons) {
+  std::string out;
+  for (size_t i = 0; i < reasons.size(); ++i) {
+    if (std::find(reasons.begin(), reasons.begin() + i, reasons[i]) != reasons.begin() + i)
+      continue;
+    if (!out.empty()) out += "; ";
+    out += reasons[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+struct Interpreter::Impl {
+  std::shared_ptr<const graph::Graph> graph;
+  InterpreterOptions options;
+  std::vector<TensorRef> tensors;
+  std::vector<OpPlan> ops;
+  std::unique_ptr<uint8_t[], ArenaDeleter> arena;
+  size_t arena_bytes = 0;
+  std::unique_ptr<pthreadpool, PoolDeleter> pool;
+
+  Status build();
+  Status prepare_op(size_t index);
+  Status plan_memory();
+};
+
+Status Interpreter::Impl::prepare_op(size_t index) {
+  const graph::Op& op = graph->ops[index];
+  OpPlan& plan = ops[index];
+  for (int32_t id : op.inputs) plan.inputs.push_back(id < 0 ? nullptr : &tensors[id]);
+  for (int32_t id : op.outputs) plan.outputs.push_back(&tensors[id]);
+
+  const auto candidates =
+      default_kernel_registry().candidates(op.kind, options.use_fast_kernels);
+  if (candidates.empty())
+    return unsupported("op {} ({}): qdet has no kernel for this op", index, op.name());
+  std::vector<std::string> reasons;
+  for (const Kernel* kernel : candidates) {
+    // A sentinel shape: a kernel that forgets to set an output's shape is caught below.
+    for (TensorRef* out : plan.outputs) out->shape = {-1};
+    PrepareContext ctx{.op = op,
+                       .op_index = static_cast<int32_t>(index),
+                       .inputs = plan.inputs,
+                       .outputs = plan.outputs,
+                       .num_threads = options.num_threads,
+                       .threadpool = pool.get()};
+    Status s = kernel->prepare(ctx);
+    if (s.code() == StatusCode::kUnsupported) {
+      reasons.push_back(s.message());
+      continue;
+    }
+    if (!s.ok()) return s.with_context(fmt::format("op {} ({})", index, op.name()));
+    plan.kernel = kernel;
+    plan.data = std::move(ctx.op_data);
+    plan.scratch_bytes = ctx.scratch_bytes;
+    break;
+  }
+  if (!plan.kernel)
+    return Status(StatusCode::kUnsupported,
+                  fmt::format("op {} ({}): {}", index, op.name(), join_reasons(reasons)));
+  for (size_t i = 0; i < plan.outputs.size(); ++i) {
+    TensorRef* out = plan.outputs[i];
+    const graph::Tensor& declared = graph->tensors[out->id];
+    if (out->shape != declared.shape)
+      return invalid_argument(
+          "op {} ({}): output {} (tensor {} '{}') has shape {} but the graph declares {}", index,
+          op.name(), i, out->id, declared.name, shape_to_string(out->shape),
+          shape_to_string(declared.shape));
+  }
+  return ok_status();
+}
+
+Status Interpreter::Impl::plan_memory() {
+  const auto num_ops = static_cast<int32_t>(graph->ops.size());
+  const int32_t forever = num_ops;  // past the last op: memory that stays valid
+  const size_t n = tensors.size();
+  std::vector<int32_t> first(n, -1), last(n, -1);
+  auto touch = [&](int32_t id, int32_t step) {
+    if (first[id] < 0 || step < first[id]) first[id] = step;
+    last[id] = std::max(last[id], step);
+  };
+  for (int32_t i = 0; i < num_ops; ++i) {
+    for (int32_t id : graph->ops[i].inputs)
+      if (id >= 0) touch(id, i);
+    for (int32_t id : graph->ops[i].outputs) touch(id, i);
+  }
+  for (int32_t id : graph->inputs) {
+    touch(id, 0);
+    touch(id, forever);
+  }
+  for (int32_t id : graph->outputs) touch(id, forever);
+  for (size_t id = 0; id < n; ++id) {
+    if (graph->tensors[id].is_variable && first[id] >= 0) {
+      touch(static_cast<int32_t>(id), 0);
+      touch(static_cast<int32_t>(id), forever);
+    }
+  }
+
+  std::vector<BufferRequest> requests;
+  std::vector<int32_t> request_tensor;  // tensor id, or -1 - op index for scratch
+  for (size_t id = 0; id < n; ++id) {
+    if (tensors[id].is_constant || first[id] < 0) continue;
+    BufferRequest r{.bytes = tensors[id].byte_size(), .first = first[id], .last = last[id]};
+    if (options.keep_intermediates) r = {.bytes = r.bytes, .first = 0, .last = forever};
+    requests.push_back(r);
+    request_tensor.push_back(static_cast<int32_t>(id));
+  }
+  for (int32_t i = 0; i < num_ops; ++i) {
+    if (ops[i].scratch_bytes == 0) continue;
+    requests.push_back({.bytes = ops[i].scratch_bytes, .first = i, .last = i});
+    request_tensor.push_back(-1 - i);
+  }
+  const ArenaPlan plan = plan_arena(requests);
+  arena_bytes = plan.total_bytes;
+  if (arena_bytes > 0) {
+    arena.reset(new (std::align_val_t(kArenaAlignment)) uint8_t[arena_bytes]);
+    // Zeroed once so that nothing a kernel leaves unwritten ever depends on earlier runs.
+    std::memset(arena.get(), 0, arena_bytes);
+  }
+  for (size_t r = 0; r < requests.size(); ++r) {
+    uint8_t* p = requests[r].bytes == 0 ? g_empty_tensor : arena.get() + plan.offsets[r];
+    if (request_tensor[r] >= 0)
+      tensors[request_tensor[r]].data = p;
+    else
+      ops[-1 - request_tensor[r]].scratch = p;
+  }
+  return ok_status();
+}
+
+Status Interpreter::Impl::build() {
+  QDET_TRY(graph->verify());
+  if (options.num_threads < 1)
+    return invalid_argument("num_threads must be at least 1 (got {})", options.num_threads);
+  if (options.num_threads > 1) {
+    pool.reset(pthreadpool_create(static_cast<size_t>(options.num_threads)));
+    if (!pool) return internal_error("cannot create a pool of {} threads", options.num_threads);
+  }
+  tensors.resize(graph->tensors.size());
+  for (size_t id = 0; id < tensors.size(); ++id) {
+    const graph::Tensor& t = graph->tensors[id];
+    TensorRef& ref = tensors[id];
+    ref.id = static_cast<int32_t>(id);
+    ref.dtype = t.dtype;
+    ref.shape = t.shape;
+    ref.quant = &t.quant;
+    ref.is_constant = t.is_constant();
+    // Constants are read in place from the shared graph; kernels never write their inputs.
+    if (ref.is_constant) ref.data = const_cast<uint8_t*>(t.data.data());
+  }
+  ops.resize(graph->ops.size());
+  for (size_t i = 0; i < ops.size(); ++i) QDET_TRY(prepare_op(i));
+  return plan_memory();
+}
+
+Interpreter::Interpreter() : impl_(std::make_unique<Impl>()) {}
+Interpreter::~Interpreter() = default;
+
+Result<std::unique_ptr<Interpreter>> Interpreter::create(std::shared_ptr<const graph::Graph> graph,
+                                                         const InterpreterOptions& options) {
+  if (!graph) return invalid_argument("Interpreter::create: no graph");
+  std::unique_ptr<Interpreter> interpreter(new Interpreter());
+  interpreter->impl_->graph = std::move(graph);
+  interpreter->impl_->options = options;
+  QDET_TRY(interpreter->impl_->build());
+  return interpreter;
+}
+
+size_t Interpreter::num_inputs() const { return impl_->graph->inputs.size(); }
+size_t Interpreter::num_outputs() const { return impl_->graph->outputs.size(); }
+TensorRef& Interpreter::input(size_t i) { return impl_->tensors[impl_->graph->inputs.at(i)]; }
+const TensorRef& Interpreter::output(size_t i) const {
+  return impl_->tensors[impl_->graph->outputs.at(i)];
+}
+const TensorRef& Interpreter::tensor(int32_t id) const {
+  return impl_->tensors.at(static_cast<size_t>(id));
+}
+const graph::Graph& Interpreter::graph() const { return *impl_->graph; }
+size_t Interpreter::arena_bytes() const { return impl_->arena_bytes; }
+const char* Interpreter::kernel_name(size_t op_index) const {
+  return impl_->ops.at(op_index).kernel->name;
+}
+
+Status Interpreter::invoke() {
+  for (size_t i = 0; i < impl_->ops.size(); ++i) {
+    OpPlan& plan = impl_->ops[i];
+    EvalContext ctx{.op = impl_->graph->ops[i],
+                    .inputs = plan.inputs,
+                    .outputs = plan.outputs,
+                    .op_data = plan.data.get(),
+                    .scratch = plan.scratch,
+                    .threadpool = impl_->pool.get()};
+    Status s = plan.kernel->eval(ctx);
+    if (!s.ok())
+      return s.with_context(fmt::format("op {} ({})", i, impl_->graph->ops[i].name()));
+  }
+  return ok_status();
+}
+
+}  // namespace qdet::rt

@@ -1,0 +1,184 @@
+#include "runtime/kernels/reference/common.h"
+
+namespace qdet::rt::ref {
+
+Status check_arity(const PrepareContext& ctx, size_t min_inputs, size_t max_inputs,
+                   size_t num_outputs) {
+  const size_t n_in = ctx.inputs.size();
+  if (n_in < min_inputs || n_in > max_inputs) {
+    if (min_inputs == max_inputs)
+      return invalid_argument("expects {} inputs, got {}", min_inputs, n_in);
+    return invalid_argument("expects {} to {} inputs, got {}", min_inputs, max_inputs, n_in);
+  }
+  for (size_t i = 0; i < min_inputs; ++i)
+    if (!ctx.inputs[i]) return invalid_argument("input {} is required but absent", i);
+  if (ctx.outputs.size() != num_outputs)
+    return invalid_argument("expects {} outputs, got {}", num_outputs, ctx.outputs.size());
+  return ok_status();
+}
+
+Status no_kernel_for_dtype(DType dtype) {
+  return unsupported("no kernel for input dtype {}", dtype_name(dtype));
+}
+
+bool is_quantized(const TensorRef& t) {
+  return (t.dtype == DType::kInt8 || t.dtype == DType::kUInt8 || t.dtype == DType::kInt16) &&
+         !t.quant->empty();
+}
+
+bool same_quantization(const TensorRef& a, const TensorRef& b) {
+  return a.quant->scale == b.quant->scale && a.quant->zero_point == b.quant->zero_point;
+}
+
+Status expect_dtype(const TensorRef& t, DType dtype, const char* role) {
+  if (t.dtype != dtype)
+    return invalid_argument("{} must be {}, got {}", role, dtype_name(dtype), dtype_name(t.dtype));
+  return ok_status();
+}
+
+Status expect_same_dtype(const TensorRef& a, const TensorRef& b, const char* role_b) {
+  if (a.dtype != b.dtype)
+    return invalid_argument("{} is {} but the input is {}", role_b, dtype_name(b.dtype),
+                            dtype_name(a.dtype));
+  return ok_status();
+}
+
+Result<ActivationRange> activation_range(graph::Activation a) {
+  switch (a) {
+    case graph::Activation::kNone: return ActivationRange{};
+    case graph::Activation::kRelu: return ActivationRange{0.0f, ActivationRange{}.max};
+    case graph::Activation::kReluN1To1: return ActivationRange{-1.0f, 1.0f};
+    case graph::Activation::kRelu6: return ActivationRange{0.0f, 6.0f};
+    default: break;
+  }
+  return unsupported("fused activation {} is not supported", graph::activation_name(a));
+}
+
+Result<std::vector<int64_t>> read_constant_ints(const TensorRef* t, const char* role) {
+  if (!t) return invalid_argument("{} is absent", role);
+  if (!t->is_constant || !t->data)
+    return unsupported("{} must be a constant tensor (tensor {} is computed at run time)", role,
+                       t->id);
+  std::vector<int64_t> v(static_cast<size_t>(t->num_elements()));
+  if (t->dtype == DType::kInt32) {
+    const auto* p = t->as<const int32_t>();
+    for (size_t i = 0; i < v.size(); ++i) v[i] = p[i];
+  } else if (t->dtype == DType::kInt64) {
+    const auto* p = t->as<const int64_t>();
+    for (size_t i = 0; i < v.size(); ++i) v[i] = p[i];
+  } else {
+    return invalid_argument("{} must be int32 or int64, got {}", role, dtype_name(t->dtype));
+  }
+  return v;
+}
+
+Result<int> normalize_axis(int64_t axis, int rank, const char* role) {
+  if (axis < -rank || axis >= rank)
+    return invalid_argument("{} {} is out of range for rank {}", role, axis, rank);
+  return static_cast<int>(axis < 0 ? axis + rank : axis);
+}
+
+std::vector<int64_t> strides_of(const Shape& shape) {
+  std::vector<int64_t> s(shape.size(), 1);
+  for (int i = static_cast<int>(shape.size()) - 2; i >= 0; --i) s[i] = s[i + 1] * shape[i + 1];
+  return s;
+}
+
+Result<Shape> to_shape(const std::vector<int64_t>& dims, const char* role) {
+  Shape s;
+  for (int64_t d : dims) {
+    if (d < 0 || d > std::numeric_limits<int32_t>::max())
+      return invalid_argument("{} has an invalid dimension {}", role, d);
+    s.push_back(static_cast<int32_t>(d));
+  }
+  if (!checked_num_elements(s)) return invalid_argument("{} {} is too large", role, shape_to_string(s));
+  return s;
+}
+
+Result<Shape> broadcast_shapes(const Shape& a, const Shape& b) {
+  const size_t rank = std::max(a.size(), b.size());
+  Shape out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    const int32_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    const int32_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da != db && da != 1 && db != 1)
+      return invalid_argument("shapes {} and {} do not broadcast", shape_to_string(a),
+                              shape_to_string(b));
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+Result<Padding1d> compute_padding(graph::Padding padding, int32_t in, int32_t filter,
+                                  int32_t stride, int32_t dilation, const char* dim) {
+  if (stride < 1 || dilation < 1 || filter < 1)
+    return invalid_argument("{}: stride {}, dilation {} and filter size {} must be positive", dim,
+                            stride, dilation, filter);
+  const int64_t dilated = static_cast<int64_t>(filter - 1) * dilation + 1;
+  int64_t out = padding == graph::Padding::kSame ? (in + stride - 1) / stride
+                                                 : (in - dilated + stride) / stride;
+  if (out < 0) out = 0;
+  const int64_t total = std::max<int64_t>((out - 1) * stride + dilated - in, 0);
+  return Padding1d{static_cast<int32_t>(out), static_cast<int32_t>(total / 2)};
+}
+
+Result<BroadcastIndexer> BroadcastIndexer::create(const Shape& out_shape,
+                                                  const std::vector<Shape>& in_shapes) {
+  BroadcastIndexer b;
+  if (in_shapes.size() > 4) return internal_error("BroadcastIndexer: more than 4 inputs");
+  // Merge adjacent dims that broadcast the same way in every input, which keeps the
+  // innermost loop long (e.g. [1,80,80,64] + [64] -> [6400,64]).
+  const int rank = static_cast<int>(out_shape.size());
+  std::vector<std::vector<int64_t>> in_dims(in_shapes.size(), std::vector<int64_t>(rank, 1));
+  for (size_t k = 0; k < in_shapes.size(); ++k) {
+    const Shape& s = in_shapes[k];
+    if (s.size() > out_shape.size())
+      return invalid_argument("shape {} does not broadcast to {}", shape_to_string(s),
+                              shape_to_string(out_shape));
+    for (size_t i = 0; i < s.size(); ++i) {
+      const size_t o = out_shape.size() - s.size() + i;
+      if (s[i] != out_shape[o] && s[i] != 1)
+        return invalid_argument("shape {} does not broadcast to {}", shape_to_string(s),
+                                shape_to_string(out_shape));
+      in_dims[k][o] = s[i];
+    }
+  }
+  std::vector<int64_t> dims;
+  std::vector<std::vector<int64_t>> merged(in_shapes.size());
+  for (int d = 0; d < rank; ++d) {
+    if (out_shape[d] == 1) continue;  // size-1 dims contribute nothing
+    bool can_merge = !dims.empty();
+    for (size_t k = 0; k < in_shapes.size() && can_merge; ++k) {
+      const bool prev_bcast = merged[k].back() == 1 && dims.back() != 1;
+      const bool cur_bcast = in_dims[k][d] == 1;
+      can_merge = prev_bcast == cur_bcast;
+    }
+    if (can_merge) {
+      dims.back() *= out_shape[d];
+      for (size_t k = 0; k < in_shapes.size(); ++k) merged[k].back() *= in_dims[k][d];
+    } else {
+      dims.push_back(out_shape[d]);
+      for (size_t k = 0; k < in_shapes.size(); ++k) merged[k].push_back(in_dims[k][d]);
+    }
+  }
+  if (dims.size() > kMaxRank)
+    return unsupported("broadcasting over more than {} dims", kMaxRank);
+  b.rank_ = static_cast<int>(dims.size());
+  b.num_inputs_ = static_cast<int>(in_shapes.size());
+  b.count_ = 1;
+  for (int d = 0; d < b.rank_; ++d) {
+    b.dims_[d] = dims[d];
+    b.count_ *= dims[d];
+  }
+  if (::qdet::num_elements(out_shape) == 0) b.count_ = 0;
+  for (size_t k = 0; k < in_shapes.size(); ++k) {
+    int64_t stride = 1;
+    for (int d = b.rank_ - 1; d >= 0; --d) {
+      b.strides_[k][d] = merged[k][d] == 1 ? 0 : stride;
+      stride *= merged[k][d];
+    }
+  }
+  return b;
+}
+
+}  // namespace qdet::rt::ref

@@ -1,0 +1,179 @@
+// Helpers shared by the reference kernels: arity and dtype checks with messages that name the
+// problem, fused activations, reading small constant index tensors, axis normalization.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "base/status.h"
+#include "graph/op.h"
+#include "runtime/kernel.h"
+
+#include <pthreadpool.h>
+
+#include <type_traits>
+
+namespace qdet::rt::ref {
+
+// Inputs in [min_inputs, max_inputs] (absent optional inputs count) and exactly `num_outputs`
+// outputs; the first `min_inputs` inputs must be present.
+Status check_arity(const PrepareContext& ctx, size_t min_inputs, size_t max_inputs,
+                   size_t num_outputs);
+
+// The kUnsupported status kernels return for dtypes they do not handle, so the next candidate
+// kernel is tried: "no kernel for input dtype int16".
+Status no_kernel_for_dtype(DType dtype);
+
+// Integer dtypes that carry quantization parameters here (int8/uint8/int16 with a scale).
+bool is_quantized(const TensorRef& t);
+// Same scale(s) and zero point(s).
+bool same_quantization(const TensorRef& a, const TensorRef& b);
+
+Status expect_dtype(const TensorRef& t, DType dtype, const char* role);
+Status expect_same_dtype(const TensorRef& a, const TensorRef& b, const char* role_b);
+
+// Fused activation bounds (TFLite's CalculateActivationRange for float).
+struct ActivationRange {
+  float min = -std::numeric_limits<float>::infinity();
+  float max = std::numeric_limits<float>::infinity();
+};
+Result<ActivationRange> activation_range(graph::Activation a);
+inline float clamp_activation(float v, const ActivationRange& r) {
+  return std::min(std::max(v, r.min), r.max);
+}
+
+// The values of a constant int32/int64 tensor (shapes, axes, paddings, begin/end...).
+// `role` names the input in errors ("the shape input must be constant").
+Result<std::vector<int64_t>> read_constant_ints(const TensorRef* t, const char* role);
+
+// Axis in [-rank, rank) -> [0, rank).
+Result<int> normalize_axis(int64_t axis, int rank, const char* role = "axis");
+
+// Row-major strides (in elements) of a shape.
+std::vector<int64_t> strides_of(const Shape& shape);
+
+// Checks that a shape read from a tensor has sane dims and converts it.
+Result<Shape> to_shape(const std::vector<int64_t>& dims, const char* role);
+
+// NumPy broadcasting of two shapes; error when a dim pair is neither equal nor 1.
+Result<Shape> broadcast_shapes(const Shape& a, const Shape& b);
+
+// Iterates an output shape and gives, for each element, offsets into inputs broadcast to it.
+// Built in prepare; `for_each` allocates nothing. Up to kMaxRank dims.
+class BroadcastIndexer {
+ public:
+  static constexpr int kMaxRank = 8;
+  // `in_shape` must broadcast to `out_shape` (its dims right-aligned).
+  static Result<BroadcastIndexer> create(const Shape& out_shape,
+                                         const std::vector<Shape>& in_shapes);
+  // fn(out_index, const int64_t* in_offsets) for every output element in order.
+  template <typename Fn>
+  void for_each(Fn&& fn) const;
+  int64_t num_elements() const { return count_; }
+
+ private:
+  int rank_ = 0;
+  int64_t count_ = 0;
+  int64_t dims_[kMaxRank] = {};
+  int64_t strides_[4][kMaxRank] = {};  // up to 4 inputs
+  int num_inputs_ = 0;
+};
+
+template <typename Fn>
+void BroadcastIndexer::for_each(Fn&& fn) const {
+  if (count_ == 0) return;
+  int64_t idx[kMaxRank] = {};
+  int64_t off[4] = {};
+  const int inner = rank_ - 1;
+  int64_t out = 0;
+  while (true) {
+    if (rank_ == 0) {
+      fn(out, off);
+      return;
+    }
+    // Innermost dim.
+    int64_t local[4];
+    for (int k = 0; k < num_inputs_; ++k) local[k] = off[k];
+    for (int64_t i = 0; i < dims_[inner]; ++i) {
+      fn(out++, local);
+      for (int k = 0; k < num_inputs_; ++k) local[k] += strides_[k][inner];
+    }
+    // Carry into the outer dims.
+    int d = inner - 1;
+    for (; d >= 0; --d) {
+      ++idx[d];
+      for (int k = 0; k < num_inputs_; ++k) off[k] += strides_[k][d];
+      if (idx[d] < dims_[d]) break;
+      for (int k = 0; k < num_inputs_; ++k) off[k] -= strides_[k][d] * dims_[d];
+      idx[d] = 0;
+    }
+    if (d < 0) return;
+  }
+}
+
+// Runs fn(i) for i in [0, n), split over the pool's threads (inline when pool is null). Each
+// index must write disjoint outputs so results never depend on the thread count.
+template <typename Fn>
+void parallel_for(pthreadpool_t pool, size_t n, Fn&& fn) {
+  if (!pool || n < 2) {
+    for (size_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  auto thunk = [](void* ctx, size_t i) { (*static_cast<std::remove_reference_t<Fn>*>(ctx))(i); };
+  pthreadpool_parallelize_1d(pool, thunk, &fn, n, 0);
+}
+
+// TFLite's padding: SAME gives ceil(in / stride) outputs, VALID (in - dilated + stride) / stride;
+// the total padding is split with the smaller half before (TFLite's ComputePaddingWithOffset).
+struct Padding1d {
+  int32_t out = 0;
+  int32_t before = 0;
+};
+Result<Padding1d> compute_padding(graph::Padding padding, int32_t in, int32_t filter,
+                                  int32_t stride, int32_t dilation, const char* dim);
+
+// Kernel entries registered in register.cpp (one file per op defines each).
+#define QDET_DECLARE_REF_KERNEL(name) extern const Kernel name;
+QDET_DECLARE_REF_KERNEL(kConv2dFloat)
+QDET_DECLARE_REF_KERNEL(kDepthwiseConv2dFloat)
+QDET_DECLARE_REF_KERNEL(kFullyConnectedFloat)
+QDET_DECLARE_REF_KERNEL(kAddFloat)
+QDET_DECLARE_REF_KERNEL(kSubFloat)
+QDET_DECLARE_REF_KERNEL(kMulFloat)
+QDET_DECLARE_REF_KERNEL(kDivFloat)
+QDET_DECLARE_REF_KERNEL(kLogisticFloat)
+QDET_DECLARE_REF_KERNEL(kExpFloat)
+QDET_DECLARE_REF_KERNEL(kTanhFloat)
+QDET_DECLARE_REF_KERNEL(kReluFloat)
+QDET_DECLARE_REF_KERNEL(kRelu6Float)
+QDET_DECLARE_REF_KERNEL(kReluN1To1Float)
+QDET_DECLARE_REF_KERNEL(kLeakyReluFloat)
+QDET_DECLARE_REF_KERNEL(kHardSwishFloat)
+QDET_DECLARE_REF_KERNEL(kSoftmaxFloat)
+QDET_DECLARE_REF_KERNEL(kMaxPool2d)
+QDET_DECLARE_REF_KERNEL(kAveragePool2dFloat)
+QDET_DECLARE_REF_KERNEL(kResizeNearestNeighbor)
+QDET_DECLARE_REF_KERNEL(kResizeBilinearFloat)
+QDET_DECLARE_REF_KERNEL(kMeanFloat)
+QDET_DECLARE_REF_KERNEL(kReshape)
+QDET_DECLARE_REF_KERNEL(kSqueeze)
+QDET_DECLARE_REF_KERNEL(kExpandDims)
+QDET_DECLARE_REF_KERNEL(kConcatenation)
+QDET_DECLARE_REF_KERNEL(kStridedSlice)
+QDET_DECLARE_REF_KERNEL(kSlice)
+QDET_DECLARE_REF_KERNEL(kPad)
+QDET_DECLARE_REF_KERNEL(kPadV2)
+QDET_DECLARE_REF_KERNEL(kTranspose)
+QDET_DECLARE_REF_KERNEL(kScatterNd)
+QDET_DECLARE_REF_KERNEL(kBroadcastTo)
+QDET_DECLARE_REF_KERNEL(kGather)
+QDET_DECLARE_REF_KERNEL(kSplit)
+QDET_DECLARE_REF_KERNEL(kSplitV)
+QDET_DECLARE_REF_KERNEL(kDequantize)
+QDET_DECLARE_REF_KERNEL(kQuantizeFromFloat)
+QDET_DECLARE_REF_KERNEL(kDetectionPostProcess)
+#undef QDET_DECLARE_REF_KERNEL
+
+}  // namespace qdet::rt::ref

@@ -1,0 +1,158 @@
+// CONV_2D, float32 (TFLite reference_ops::Conv semantics): NHWC input, OHWI filter, optional
+// bias, SAME/VALID padding, stride, dilation, fused activation; grouped convolution when the
+// input has a multiple of the filter's input channels.
+//
+// The filter is repacked once to [group][kh][kw][ci][co] so that the innermost loop runs over
+// output channels (vectorizable, and each output is still summed in a fixed order: bias, then
+// kh, kw, ci). Rows of the output are split over threads; every output element is computed
+// the same way whatever the split.
+#include <cstring>
+
+#include "runtime/kernels/reference/common.h"
+
+namespace qdet::rt::ref {
+namespace {
+
+struct ConvData : OpData {
+  int32_t batches, in_h, in_w, in_c;
+  int32_t out_h, out_w, out_c;
+  int32_t k_h, k_w, k_c;  // filter dims (k_c: input channels per group)
+  int32_t groups, out_c_per_group;
+  int32_t stride_h, stride_w, dil_h, dil_w, pad_top, pad_left;
+  ActivationRange act;
+  std::vector<float> packed;  // [groups][k_h][k_w][k_c][out_c_per_group]; empty: pack in eval
+};
+
+void pack_filter(const ConvData& d, const float* filter, float* packed) {
+  // filter: [out_c][k_h][k_w][k_c]
+  for (int32_t oc = 0; oc < d.out_c; ++oc) {
+    const int32_t g = oc / d.out_c_per_group, og = oc % d.out_c_per_group;
+    for (int32_t ky = 0; ky < d.k_h; ++ky)
+      for (int32_t kx = 0; kx < d.k_w; ++kx)
+        for (int32_t ic = 0; ic < d.k_c; ++ic) {
+          const size_t src = ((static_cast<size_t>(oc) * d.k_h + ky) * d.k_w + kx) * d.k_c + ic;
+          const size_t dst =
+              (((static_cast<size_t>(g) * d.k_h + ky) * d.k_w + kx) * d.k_c + ic) *
+                  d.out_c_per_group + og;
+          packed[dst] = filter[src];
+        }
+  }
+}
+
+Status prepare(PrepareContext& ctx) {
+  QDET_TRY(check_arity(ctx, 2, 3, 1));
+  const TensorRef& in = *ctx.inputs[0];
+  const TensorRef& filter = *ctx.inputs[1];
+  const TensorRef* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
+  TensorRef& out = *ctx.outputs[0];
+  if (in.dtype != DType::kFloat32) return no_kernel_for_dtype(in.dtype);
+  if (filter.dtype != DType::kFloat32)
+    return unsupported("no float kernel for filter dtype {}", dtype_name(filter.dtype));
+  QDET_TRY(expect_dtype(out, DType::kFloat32, "output"));
+  if (in.shape.size() != 4 || filter.shape.size() != 4)
+    return invalid_argument("input {} and filter {} must be 4-D", shape_to_string(in.shape),
+                            shape_to_string(filter.shape));
+  auto d = std::make_unique<ConvData>();
+  const auto& a = ctx.op.attrs;
+  d->batches = in.shape[0];
+  d->in_h = in.shape[1];
+  d->in_w = in.shape[2];
+  d->in_c = in.shape[3];
+  d->out_c = filter.shape[0];
+  d->k_h = filter.shape[1];
+  d->k_w = filter.shape[2];
+  d->k_c = filter.shape[3];
+  if (d->k_c <= 0 || d->in_c % d->k_c != 0)
+    return invalid_argument("input has {} channels, not a multiple of the filter's {}", d->in_c,
+                            d->k_c);
+  d->groups = d->in_c / d->k_c;
+  if (d->out_c % d->groups != 0)
+    return invalid_argument("{} output channels do not split into {} groups", d->out_c,
+                            d->groups);
+  d->out_c_per_group = d->out_c / d->groups;
+  if (bias) {
+    QDET_TRY(expect_dtype(*bias, DType::kFloat32, "bias"));
+    if (bias->num_elements() != d->out_c)
+      return invalid_argument("bias has {} elements, expected {}", bias->num_elements(), d->out_c);
+  }
+  QDET_ASSIGN_OR_RETURN(auto ph, compute_padding(a.padding, d->in_h, d->k_h, a.stride_h,
+                                                 a.dilation_h, "height"));
+  QDET_ASSIGN_OR_RETURN(auto pw, compute_padding(a.padding, d->in_w, d->k_w, a.stride_w,
+                                                 a.dilation_w, "width"));
+  d->out_h = ph.out;
+  d->out_w = pw.out;
+  d->pad_top = ph.before;
+  d->pad_left = pw.before;
+  d->stride_h = a.stride_h;
+  d->stride_w = a.stride_w;
+  d->dil_h = a.dilation_h;
+  d->dil_w = a.dilation_w;
+  QDET_ASSIGN_OR_RETURN(d->act, activation_range(a.activation));
+  if (filter.is_constant) {
+    d->packed.resize(static_cast<size_t>(filter.num_elements()));
+    pack_filter(*d, filter.as<const float>(), d->packed.data());
+  } else {
+    ctx.scratch_bytes = filter.byte_size();
+  }
+  out.shape = {d->batches, d->out_h, d->out_w, d->out_c};
+  ctx.op_data = std::move(d);
+  return ok_status();
+}
+
+Status eval(EvalContext& ctx) {
+  const auto& d = *op_data_as<ConvData>(ctx);
+  const float* in = ctx.inputs[0]->as<const float>();
+  const float* bias =
+      ctx.inputs.size() > 2 && ctx.inputs[2] ? ctx.inputs[2]->as<const float>() : nullptr;
+  float* out = ctx.outputs[0]->as<float>();
+  const float* packed = d.packed.data();
+  if (d.packed.empty()) {
+    auto* p = reinterpret_cast<float*>(ctx.scratch);
+    pack_filter(d, ctx.inputs[1]->as<const float>(), p);
+    packed = p;
+  }
+  const size_t rows = static_cast<size_t>(d.batches) * d.out_h;
+  const int32_t ocg = d.out_c_per_group;
+  parallel_for(ctx.threadpool, rows, [&](size_t row) {
+    const int32_t b = static_cast<int32_t>(row / d.out_h);
+    const int32_t oy = static_cast<int32_t>(row % d.out_h);
+    const float* in_b = in + static_cast<size_t>(b) * d.in_h * d.in_w * d.in_c;
+    for (int32_t ox = 0; ox < d.out_w; ++ox) {
+      float* acc = out + (row * d.out_w + ox) * d.out_c;
+      if (bias)
+        std::memcpy(acc, bias, sizeof(float) * d.out_c);
+      else
+        std::memset(acc, 0, sizeof(float) * d.out_c);
+      const int32_t iy0 = oy * d.stride_h - d.pad_top;
+      const int32_t ix0 = ox * d.stride_w - d.pad_left;
+      for (int32_t ky = 0; ky < d.k_h; ++ky) {
+        const int32_t iy = iy0 + ky * d.dil_h;
+        if (iy < 0 || iy >= d.in_h) continue;
+        for (int32_t kx = 0; kx < d.k_w; ++kx) {
+          const int32_t ix = ix0 + kx * d.dil_w;
+          if (ix < 0 || ix >= d.in_w) continue;
+          const float* px = in_b + (static_cast<size_t>(iy) * d.in_w + ix) * d.in_c;
+          for (int32_t g = 0; g < d.groups; ++g) {
+            const float* w = packed + ((static_cast<size_t>(g) * d.k_h + ky) * d.k_w + kx) *
+                                          d.k_c * ocg;
+            const float* pg = px + static_cast<size_t>(g) * d.k_c;
+            float* ag = acc + static_cast<size_t>(g) * ocg;
+            for (int32_t ic = 0; ic < d.k_c; ++ic) {
+              const float v = pg[ic];
+              const float* wr = w + static_cast<size_t>(ic) * ocg;
+              for (int32_t oc = 0; oc < ocg; ++oc) ag[oc] += v * wr[oc];
+            }
+          }
+        }
+      }
+      for (int32_t oc = 0; oc < d.out_c; ++oc) acc[oc] = clamp_activation(acc[oc], d.act);
+    }
+  });
+  return ok_status();
+}
+
+}  // namespace
+
+const Kernel kConv2dFloat = {"reference", prepare, eval};
+
+}  // namespace qdet::rt::ref

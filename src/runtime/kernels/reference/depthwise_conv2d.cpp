@@ -1,0 +1,115 @@
+// DEPTHWISE_CONV_2D, float32 (TFLite reference_ops::DepthwiseConv): NHWC input, filter
+// [1, kh, kw, in_c * depth_multiplier], output channel c * multiplier + m reads input channel c.
+// Padding, stride, dilation and fused activation as CONV_2D. Rows split over threads.
+#include <cstring>
+
+#include "runtime/kernels/reference/common.h"
+
+namespace qdet::rt::ref {
+namespace {
+
+struct DepthwiseData : OpData {
+  int32_t batches, in_h, in_w, in_c;
+  int32_t out_h, out_w, out_c, multiplier;
+  int32_t k_h, k_w;
+  int32_t stride_h, stride_w, dil_h, dil_w, pad_top, pad_left;
+  ActivationRange act;
+};
+
+Status prepare(PrepareContext& ctx) {
+  QDET_TRY(check_arity(ctx, 2, 3, 1));
+  const TensorRef& in = *ctx.inputs[0];
+  const TensorRef& filter = *ctx.inputs[1];
+  const TensorRef* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
+  TensorRef& out = *ctx.outputs[0];
+  if (in.dtype != DType::kFloat32) return no_kernel_for_dtype(in.dtype);
+  if (filter.dtype != DType::kFloat32)
+    return unsupported("no float kernel for filter dtype {}", dtype_name(filter.dtype));
+  QDET_TRY(expect_dtype(out, DType::kFloat32, "output"));
+  if (in.shape.size() != 4 || filter.shape.size() != 4 || filter.shape[0] != 1)
+    return invalid_argument("input {} must be 4-D and filter {} must be [1,kh,kw,c]",
+                            shape_to_string(in.shape), shape_to_string(filter.shape));
+  auto d = std::make_unique<DepthwiseData>();
+  const auto& a = ctx.op.attrs;
+  d->batches = in.shape[0];
+  d->in_h = in.shape[1];
+  d->in_w = in.shape[2];
+  d->in_c = in.shape[3];
+  d->k_h = filter.shape[1];
+  d->k_w = filter.shape[2];
+  d->out_c = filter.shape[3];
+  if (d->in_c <= 0 || d->out_c % d->in_c != 0)
+    return invalid_argument("filter has {} channels, not a multiple of the input's {}", d->out_c,
+                            d->in_c);
+  d->multiplier = d->out_c / d->in_c;
+  if (bias) {
+    QDET_TRY(expect_dtype(*bias, DType::kFloat32, "bias"));
+    if (bias->num_elements() != d->out_c)
+      return invalid_argument("bias has {} elements, expected {}", bias->num_elements(), d->out_c);
+  }
+  QDET_ASSIGN_OR_RETURN(auto ph, compute_padding(a.padding, d->in_h, d->k_h, a.stride_h,
+                                                 a.dilation_h, "height"));
+  QDET_ASSIGN_OR_RETURN(auto pw, compute_padding(a.padding, d->in_w, d->k_w, a.stride_w,
+                                                 a.dilation_w, "width"));
+  d->out_h = ph.out;
+  d->out_w = pw.out;
+  d->pad_top = ph.before;
+  d->pad_left = pw.before;
+  d->stride_h = a.stride_h;
+  d->stride_w = a.stride_w;
+  d->dil_h = a.dilation_h;
+  d->dil_w = a.dilation_w;
+  QDET_ASSIGN_OR_RETURN(d->act, activation_range(a.activation));
+  out.shape = {d->batches, d->out_h, d->out_w, d->out_c};
+  ctx.op_data = std::move(d);
+  return ok_status();
+}
+
+Status eval(EvalContext& ctx) {
+  const auto& d = *op_data_as<DepthwiseData>(ctx);
+  const float* in = ctx.inputs[0]->as<const float>();
+  const float* filter = ctx.inputs[1]->as<const float>();
+  const float* bias =
+      ctx.inputs.size() > 2 && ctx.inputs[2] ? ctx.inputs[2]->as<const float>() : nullptr;
+  float* out = ctx.outputs[0]->as<float>();
+  const size_t rows = static_cast<size_t>(d.batches) * d.out_h;
+  parallel_for(ctx.threadpool, rows, [&](size_t row) {
+    const int32_t b = static_cast<int32_t>(row / d.out_h);
+    const int32_t oy = static_cast<int32_t>(row % d.out_h);
+    const float* in_b = in + static_cast<size_t>(b) * d.in_h * d.in_w * d.in_c;
+    for (int32_t ox = 0; ox < d.out_w; ++ox) {
+      float* acc = out + (row * d.out_w + ox) * d.out_c;
+      if (bias)
+        std::memcpy(acc, bias, sizeof(float) * d.out_c);
+      else
+        std::memset(acc, 0, sizeof(float) * d.out_c);
+      const int32_t iy0 = oy * d.stride_h - d.pad_top;
+      const int32_t ix0 = ox * d.stride_w - d.pad_left;
+      for (int32_t ky = 0; ky < d.k_h; ++ky) {
+        const int32_t iy = iy0 + ky * d.dil_h;
+        if (iy < 0 || iy >= d.in_h) continue;
+        for (int32_t kx = 0; kx < d.k_w; ++kx) {
+          const int32_t ix = ix0 + kx * d.dil_w;
+          if (ix < 0 || ix >= d.in_w) continue;
+          const float* px = in_b + (static_cast<size_t>(iy) * d.in_w + ix) * d.in_c;
+          const float* w = filter + (static_cast<size_t>(ky) * d.k_w + kx) * d.out_c;
+          if (d.multiplier == 1) {
+            for (int32_t c = 0; c < d.out_c; ++c) acc[c] += px[c] * w[c];
+          } else {
+            for (int32_t c = 0; c < d.in_c; ++c)
+              for (int32_t m = 0; m < d.multiplier; ++m)
+                acc[c * d.multiplier + m] += px[c] * w[c * d.multiplier + m];
+          }
+        }
+      }
+      for (int32_t c = 0; c < d.out_c; ++c) acc[c] = clamp_activation(acc[c], d.act);
+    }
+  });
+  return ok_status();
+}
+
+}  // namespace
+
+const Kernel kDepthwiseConv2dFloat = {"reference", prepare, eval};
+
+}  // namespace qdet::rt::ref

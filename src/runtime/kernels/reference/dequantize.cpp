@@ -1,0 +1,82 @@
+// DEQUANTIZE to float32: float16 -> float32 (exact), int8/uint8/int16 -> scale * (q - zero
+// point), per tensor or per axis (quantized_dimension), as TFLite's reference Dequantize.
+#include "runtime/kernels/reference/common.h"
+#include "tensor/fp16.h"
+
+namespace qdet::rt::ref {
+namespace {
+
+struct DequantizeData : OpData {
+  int64_t outer = 1, channels = 1, inner = 1;  // per-axis layout; channels 1 for per-tensor
+  std::vector<float> scale;
+  std::vector<int32_t> zero_point;
+};
+
+Status prepare(PrepareContext& ctx) {
+  QDET_TRY(check_arity(ctx, 1, 1, 1));
+  const TensorRef& in = *ctx.inputs[0];
+  TensorRef& out = *ctx.outputs[0];
+  if (out.dtype != DType::kFloat32)
+    return unsupported("dequantize to {}", dtype_name(out.dtype));
+  auto d = std::make_unique<DequantizeData>();
+  if (in.dtype == DType::kInt8 || in.dtype == DType::kUInt8 || in.dtype == DType::kInt16) {
+    const QuantParams& q = *in.quant;
+    if (q.empty()) return invalid_argument("{} input has no quantization parameters", dtype_name(in.dtype));
+    if (q.zero_point.size() != q.scale.size())
+      return invalid_argument("{} scales but {} zero points", q.scale.size(), q.zero_point.size());
+    if (q.per_axis()) {
+      const int rank = static_cast<int>(in.shape.size());
+      const int axis = q.quantized_dimension;
+      if (axis < 0 || axis >= rank || in.shape[axis] != static_cast<int32_t>(q.scale.size()))
+        return invalid_argument("{} scales for dim {} of {}", q.scale.size(), axis, shape_to_string(in.shape));
+      for (int i = 0; i < axis; ++i) d->outer *= in.shape[i];
+      d->channels = in.shape[axis];
+      for (int i = axis + 1; i < rank; ++i) d->inner *= in.shape[i];
+    } else {
+      d->inner = in.num_elements();
+    }
+    d->scale = q.scale;
+    for (int64_t zp : q.zero_point) d->zero_point.push_back(static_cast<int32_t>(zp));
+  } else if (in.dtype != DType::kFloat16) {
+    return no_kernel_for_dtype(in.dtype);
+  }
+  out.shape = in.shape;
+  ctx.op_data = std::move(d);
+  return ok_status();
+}
+
+template <typename T>
+void dequantize(const DequantizeData& d, const T* in, float* out) {
+  for (int64_t o = 0; o < d.outer; ++o)
+    for (int64_t c = 0; c < d.channels; ++c) {
+      const float scale = d.scale[c];
+      const int32_t zp = d.zero_point[c];
+      for (int64_t i = 0; i < d.inner; ++i, ++in, ++out)
+        *out = scale * static_cast<float>(static_cast<int32_t>(*in) - zp);
+    }
+}
+
+Status eval(EvalContext& ctx) {
+  const auto& d = *op_data_as<DequantizeData>(ctx);
+  const TensorRef& in = *ctx.inputs[0];
+  float* out = ctx.outputs[0]->as<float>();
+  switch (in.dtype) {
+    case DType::kFloat16: {
+      const auto* h = in.as<const uint16_t>();
+      const int64_t n = in.num_elements();
+      for (int64_t i = 0; i < n; ++i) out[i] = fp16_to_fp32(h[i]);
+      break;
+    }
+    case DType::kInt8: dequantize(d, in.as<const int8_t>(), out); break;
+    case DType::kUInt8: dequantize(d, in.as<const uint8_t>(), out); break;
+    case DType::kInt16: dequantize(d, in.as<const int16_t>(), out); break;
+    default: return internal_error("DEQUANTIZE: dtype changed after prepare");
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+const Kernel kDequantize = {"reference", prepare, eval};
+
+}  // namespace qdet::rt::ref

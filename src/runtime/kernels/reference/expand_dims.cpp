@@ -1,0 +1,33 @@
+// EXPAND_DIMS for every dtype: inserts a size-1 dim at the constant axis input
+// (in [-rank-1, rank]); a byte copy.
+#include <cstring>
+
+#include "runtime/kernels/reference/common.h"
+
+namespace qdet::rt::ref {
+namespace {
+
+Status prepare(PrepareContext& ctx) {
+  QDET_TRY(check_arity(ctx, 2, 2, 1));
+  const TensorRef& in = *ctx.inputs[0];
+  QDET_TRY(expect_same_dtype(in, *ctx.outputs[0], "the output"));
+  QDET_ASSIGN_OR_RETURN(auto axis_v, read_constant_ints(ctx.inputs[1], "the axis input"));
+  if (axis_v.size() != 1) return invalid_argument("the axis input must hold one value");
+  const int rank = static_cast<int>(in.shape.size());
+  QDET_ASSIGN_OR_RETURN(int axis, normalize_axis(axis_v[0], rank + 1));
+  Shape out = in.shape;
+  out.insert(out.begin() + axis, 1);
+  ctx.outputs[0]->shape = out;
+  return ok_status();
+}
+
+Status eval(EvalContext& ctx) {
+  std::memcpy(ctx.outputs[0]->data, ctx.inputs[0]->data, ctx.inputs[0]->byte_size());
+  return ok_status();
+}
+
+}  // namespace
+
+const Kernel kExpandDims = {"reference", prepare, eval};
+
+}  // namespace qdet::rt::ref

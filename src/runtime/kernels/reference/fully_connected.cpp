@@ -1,0 +1,77 @@
+// FULLY_CONNECTED, float32 (TFLite reference_ops::FullyConnected): input [..., k] seen as
+// [batch, k], weights [units, k], optional bias [units]; output [batch, units], or the input's
+// shape with the last dim replaced by units when keep_num_dims.
+#include "runtime/kernels/reference/common.h"
+
+namespace qdet::rt::ref {
+namespace {
+
+struct FcData : OpData {
+  int64_t batch, depth, units;
+  ActivationRange act;
+};
+
+Status prepare(PrepareContext& ctx) {
+  QDET_TRY(check_arity(ctx, 2, 3, 1));
+  const TensorRef& in = *ctx.inputs[0];
+  const TensorRef& w = *ctx.inputs[1];
+  const TensorRef* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
+  TensorRef& out = *ctx.outputs[0];
+  if (in.dtype != DType::kFloat32) return no_kernel_for_dtype(in.dtype);
+  if (w.dtype != DType::kFloat32)
+    return unsupported("no float kernel for weights dtype {}", dtype_name(w.dtype));
+  QDET_TRY(expect_dtype(out, DType::kFloat32, "output"));
+  if (w.shape.size() != 2 || in.shape.empty())
+    return invalid_argument("weights {} must be 2-D and input {} at least 1-D",
+                            shape_to_string(w.shape), shape_to_string(in.shape));
+  auto d = std::make_unique<FcData>();
+  d->units = w.shape[0];
+  d->depth = w.shape[1];
+  if (d->depth == 0 || in.num_elements() % d->depth != 0)
+    return invalid_argument("input {} does not split into rows of {}", shape_to_string(in.shape),
+                            d->depth);
+  d->batch = in.num_elements() / d->depth;
+  if (bias) {
+    QDET_TRY(expect_dtype(*bias, DType::kFloat32, "bias"));
+    if (bias->num_elements() != d->units)
+      return invalid_argument("bias has {} elements, expected {}", bias->num_elements(), d->units);
+  }
+  QDET_ASSIGN_OR_RETURN(d->act, activation_range(ctx.op.attrs.activation));
+  if (ctx.op.attrs.keep_num_dims) {
+    if (in.shape.back() != d->depth)
+      return invalid_argument("keep_num_dims: input's last dim {} is not {}", in.shape.back(),
+                              d->depth);
+    out.shape = in.shape;
+    out.shape.back() = static_cast<int32_t>(d->units);
+  } else {
+    out.shape = {static_cast<int32_t>(d->batch), static_cast<int32_t>(d->units)};
+  }
+  ctx.op_data = std::move(d);
+  return ok_status();
+}
+
+Status eval(EvalContext& ctx) {
+  const auto& d = *op_data_as<FcData>(ctx);
+  const float* in = ctx.inputs[0]->as<const float>();
+  const float* w = ctx.inputs[1]->as<const float>();
+  const float* bias =
+      ctx.inputs.size() > 2 && ctx.inputs[2] ? ctx.inputs[2]->as<const float>() : nullptr;
+  float* out = ctx.outputs[0]->as<float>();
+  parallel_for(ctx.threadpool, static_cast<size_t>(d.batch), [&](size_t b) {
+    const float* x = in + b * d.depth;
+    for (int64_t u = 0; u < d.units; ++u) {
+      const float* wr = w + u * d.depth;
+      float sum = 0.0f;
+      for (int64_t k = 0; k < d.depth; ++k) sum += x[k] * wr[k];
+      if (bias) sum += bias[u];
+      out[b * d.units + u] = clamp_activation(sum, d.act);
+    }
+  });
+  return ok_status();
+}
+
+}  // namespace
+
+const Kernel kFullyConnectedFloat = {"reference", prepare, eval};
+
+}  // namespace qdet::rt::ref

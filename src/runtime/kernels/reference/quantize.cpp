@@ -1,0 +1,83 @@
+// QUANTIZE from float32 to int8/uint8/int16, per tensor or per axis, as TFLite's reference
+// AffineQuantize: q = clamp(round_half_away_from_zero(x / scale) + zero_point). (Requantizing
+// an integer input is the quantized kernels' job.)
+#include <cmath>
+
+#include "runtime/kernels/reference/common.h"
+
+namespace qdet::rt::ref {
+namespace {
+
+struct QuantizeData : OpData {
+  int64_t outer = 1, channels = 1, inner = 1;
+  std::vector<float> scale;
+  std::vector<int32_t> zero_point;
+};
+
+Status prepare(PrepareContext& ctx) {
+  QDET_TRY(check_arity(ctx, 1, 1, 1));
+  const TensorRef& in = *ctx.inputs[0];
+  TensorRef& out = *ctx.outputs[0];
+  if (in.dtype != DType::kFloat32) return no_kernel_for_dtype(in.dtype);
+  if (out.dtype != DType::kInt8 && out.dtype != DType::kUInt8 && out.dtype != DType::kInt16)
+    return unsupported("quantize to {}", dtype_name(out.dtype));
+  const QuantParams& q = *out.quant;
+  if (q.empty() || q.zero_point.size() != q.scale.size())
+    return invalid_argument("the {} output has no valid quantization parameters", dtype_name(out.dtype));
+  auto d = std::make_unique<QuantizeData>();
+  if (q.per_axis()) {
+    const int rank = static_cast<int>(in.shape.size());
+    const int axis = q.quantized_dimension;
+    if (axis < 0 || axis >= rank || in.shape[axis] != static_cast<int32_t>(q.scale.size()))
+      return invalid_argument("{} scales for dim {} of {}", q.scale.size(), axis, shape_to_string(in.shape));
+    for (int i = 0; i < axis; ++i) d->outer *= in.shape[i];
+    d->channels = in.shape[axis];
+    for (int i = axis + 1; i < rank; ++i) d->inner *= in.shape[i];
+  } else {
+    d->inner = in.num_elements();
+  }
+  for (float s : q.scale)
+    if (!(s > 0.0f) || !std::isfinite(s)) return invalid_argument("invalid output scale {}", s);
+  d->scale = q.scale;
+  for (int64_t zp : q.zero_point) d->zero_point.push_back(static_cast<int32_t>(zp));
+  out.shape = in.shape;
+  ctx.op_data = std::move(d);
+  return ok_status();
+}
+
+template <typename T>
+void quantize(const QuantizeData& d, const float* in, T* out) {
+  constexpr float lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  for (int64_t o = 0; o < d.outer; ++o)
+    for (int64_t c = 0; c < d.channels; ++c) {
+      const float scale = d.scale[c];
+      const float zp = static_cast<float>(d.zero_point[c]);
+      for (int64_t i = 0; i < d.inner; ++i, ++in, ++out) {
+        // round() then add the zero point; clamping in float avoids int overflow on huge
+        // inputs, NaN becomes the zero point (real 0).
+        float r = std::round(*in / scale);
+        if (std::isnan(r)) r = 0.0f;
+        const float v = std::min(std::max(r + zp, lo), hi);
+        *out = static_cast<T>(v);
+      }
+    }
+}
+
+Status eval(EvalContext& ctx) {
+  const auto& d = *op_data_as<QuantizeData>(ctx);
+  const float* in = ctx.inputs[0]->as<const float>();
+  TensorRef& out = *ctx.outputs[0];
+  switch (out.dtype) {
+    case DType::kInt8: quantize(d, in, out.as<int8_t>()); break;
+    case DType::kUInt8: quantize(d, in, out.as<uint8_t>()); break;
+    case DType::kInt16: quantize(d, in, out.as<int16_t>()); break;
+    default: return internal_error("QUANTIZE: dtype changed after prepare");
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+const Kernel kQuantizeFromFloat = {"reference", prepare, eval};
+
+}  // namespace qdet::rt::ref

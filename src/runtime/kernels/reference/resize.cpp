@@ -1,0 +1,32 @@
+#include "runtime/kernels/reference/resize.h"
+
+namespace qdet::rt::ref {
+
+Result<std::unique_ptr<ResizeData>> prepare_resize(PrepareContext& ctx) {
+  QDET_TRY(check_arity(ctx, 2, 2, 1));
+  const TensorRef& in = *ctx.inputs[0];
+  QDET_TRY(expect_same_dtype(in, *ctx.outputs[0], "the output"));
+  if (in.shape.size() != 4)
+    return invalid_argument("input {} must be 4-D", shape_to_string(in.shape));
+  QDET_ASSIGN_OR_RETURN(auto size, read_constant_ints(ctx.inputs[1], "the size input"));
+  if (size.size() != 2) return invalid_argument("the size input must hold 2 values, got {}", size.size());
+  if (size[0] <= 0 || size[1] <= 0 || size[0] > (1 << 20) || size[1] > (1 << 20))
+    return invalid_argument("invalid output size {}x{}", size[0], size[1]);
+  const auto& a = ctx.op.attrs;
+  if (a.align_corners && a.half_pixel_centers)
+    return invalid_argument("align_corners and half_pixel_centers cannot both be set");
+  auto d = std::make_unique<ResizeData>();
+  d->batches = in.shape[0];
+  d->in_h = in.shape[1];
+  d->in_w = in.shape[2];
+  d->channels = in.shape[3];
+  d->out_h = static_cast<int32_t>(size[0]);
+  d->out_w = static_cast<int32_t>(size[1]);
+  d->align_corners = a.align_corners;
+  d->half_pixel_centers = a.half_pixel_centers;
+  if (d->in_h == 0 || d->in_w == 0) return invalid_argument("input has no pixels");
+  ctx.outputs[0]->shape = {d->batches, d->out_h, d->out_w, d->channels};
+  return d;
+}
+
+}  // namespace qdet::rt::ref

@@ -1,0 +1,42 @@
+// SQUEEZE for every dtype: removes the size-1 dims listed in squeeze_dims (all size-1 dims
+// when the list is empty); a byte copy.
+#include <cstring>
+
+#include "runtime/kernels/reference/common.h"
+
+namespace qdet::rt::ref {
+namespace {
+
+Status prepare(PrepareContext& ctx) {
+  QDET_TRY(check_arity(ctx, 1, 1, 1));
+  const TensorRef& in = *ctx.inputs[0];
+  QDET_TRY(expect_same_dtype(in, *ctx.outputs[0], "the output"));
+  const int rank = static_cast<int>(in.shape.size());
+  std::vector<bool> drop(rank, false);
+  if (ctx.op.attrs.squeeze_dims.empty()) {
+    for (int i = 0; i < rank; ++i) drop[i] = in.shape[i] == 1;
+  } else {
+    for (int32_t a : ctx.op.attrs.squeeze_dims) {
+      QDET_ASSIGN_OR_RETURN(int axis, normalize_axis(a, rank, "squeeze dim"));
+      if (in.shape[axis] != 1)
+        return invalid_argument("cannot squeeze dim {} of size {}", axis, in.shape[axis]);
+      drop[axis] = true;
+    }
+  }
+  Shape out;
+  for (int i = 0; i < rank; ++i)
+    if (!drop[i]) out.push_back(in.shape[i]);
+  ctx.outputs[0]->shape = out;
+  return ok_status();
+}
+
+Status eval(EvalContext& ctx) {
+  std::memcpy(ctx.outputs[0]->data, ctx.inputs[0]->data, ctx.inputs[0]->byte_size());
+  return ok_status();
+}
+
+}  // namespace
+
+const Kernel kSqueeze = {"reference", prepare, eval};
+
+}  // namespace qdet::rt::ref

@@ -1,0 +1,53 @@
+// TRANSPOSE for every dtype: output dim i is input dim perm[i] (constant perm input, a
+// permutation of [0, rank)).
+#include "runtime/kernels/reference/common.h"
+#include "runtime/kernels/reference/strided_copy.h"
+
+namespace qdet::rt::ref {
+namespace {
+
+struct TransposeData : OpData {
+  StridedCopy copy;
+};
+
+Status prepare(PrepareContext& ctx) {
+  QDET_TRY(check_arity(ctx, 2, 2, 1));
+  const TensorRef& in = *ctx.inputs[0];
+  QDET_TRY(expect_same_dtype(in, *ctx.outputs[0], "the output"));
+  QDET_ASSIGN_OR_RETURN(auto perm, read_constant_ints(ctx.inputs[1], "the perm input"));
+  const int rank = static_cast<int>(in.shape.size());
+  if (static_cast<int>(perm.size()) != rank)
+    return invalid_argument("perm has {} values for an input of rank {}", perm.size(), rank);
+  if (rank > StridedCopy::kMaxRank) return unsupported("TRANSPOSE of more than {} dims", StridedCopy::kMaxRank);
+  std::vector<bool> seen(rank, false);
+  for (int64_t p : perm) {
+    if (p < 0 || p >= rank || seen[p]) return invalid_argument("perm is not a permutation of 0..{}", rank - 1);
+    seen[p] = true;
+  }
+  auto d = std::make_unique<TransposeData>();
+  StridedCopy& c = d->copy;
+  c.rank = rank;
+  c.element_bytes = dtype_size(in.dtype);
+  const auto in_strides = strides_of(in.shape);
+  Shape out_shape(rank);
+  for (int i = 0; i < rank; ++i) {
+    out_shape[i] = in.shape[perm[i]];
+    c.count[i] = in.shape[perm[i]];
+    c.stride[i] = in_strides[perm[i]] * static_cast<int64_t>(c.element_bytes);
+  }
+  c.simplify();
+  ctx.outputs[0]->shape = out_shape;
+  ctx.op_data = std::move(d);
+  return ok_status();
+}
+
+Status eval(EvalContext& ctx) {
+  op_data_as<TransposeData>(ctx)->copy.run(ctx.inputs[0]->data, ctx.outputs[0]->data);
+  return ok_status();
+}
+
+}  // namespace
+
+const Kernel kTranspose = {"reference", prepare, eval};
+
+}  // namespace qdet::rt::ref
