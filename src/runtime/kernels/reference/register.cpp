@@ -3,6 +3,7 @@
 // interpreter tries them in this order and takes the first whose prepare accepts the op.
 #include "runtime/kernel_registry.h"
 #include "runtime/kernels/reference/common.h"
+#include "runtime/kernels/reference/quantized/quantized_kernels.h"
 
 namespace qdet::rt {
 
@@ -52,6 +53,8 @@ void register_reference_kernels(KernelRegistry& registry) {
   add(OpKind::kQuantize, ref::kQuantizeFromFloat);
   // custom ops
   add(OpKind::kDetectionPostProcess, ref::kDetectionPostProcess);
+  // int8 / uint8 / int16x8 arithmetic (quantized/quantized_kernels.h)
+  register_reference_quantized_kernels(registry);
 }
 
 }  // namespace qdet::rt

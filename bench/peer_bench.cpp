@@ -1,0 +1,184 @@
+// qdet's interpreter against the peers on the same model, in one run (DESIGN.md §7):
+// ONNX Runtime (native, same weights in ONNX) and the official TFLite interpreter (WebAssembly).
+//
+//   peer_bench [--model M.tflite] [--onnx M.onnx] [--threads 1,2] [--warmup W] [--runs R]
+//
+// Prints each runtime's median / p90 / min latency and qdet's ratio to each peer. Defaults:
+// YOLOX-Nano fp32 416 (../shared/data/models). A benchmark program, not a test: timings on a
+// shared 2-core machine are noisy, which is why both sides are measured in the same run.
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "base/paths.h"
+#include "base/timer.h"
+#include "bench/latency_stats.h"
+#include "runtime/interpreter.h"
+#include "tflite/reader.h"
+
+namespace {
+
+using qdet::bench::LatencyStats;
+
+struct Row {
+  std::string runtime;
+  int threads;
+  LatencyStats stats;
+};
+
+std::string run_capture(const std::string& cmd, int* status) {
+  std::string out;
+  FILE* pipe = ::popen((cmd + " 2>/dev/null").c_str(), "r");
+  if (!pipe) {
+    *status = -1;
+    return out;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  *status = ::pclose(pipe);
+  return out;
+}
+
+std::string peers_node_path() {
+  if (const char* s = std::getenv("QDET_PEERS_DIR"); s && *s) return std::string(s) + "/node_modules";
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : "/root") + "/.cache/qdet-peers/node_modules";
+}
+
+// Runs a peer script; returns its latency summary (median/p90/min/mean) from its JSON line.
+bool run_peer(const std::string& script, const std::string& args, LatencyStats* stats) {
+  std::string cmd = fmt::format("NODE_PATH='{}' node '{}' {}", peers_node_path(),
+                                (qdet::shared_dir() / "peers" / script).string(), args);
+  int status = 0;
+  std::string out = run_capture(cmd, &status);
+  auto start = out.find('{');
+  if (status != 0 || start == std::string::npos) {
+    std::fprintf(stderr, "peer_bench: %s failed (is node and ../shared/peers/setup.sh there?)\n",
+                 script.c_str());
+    return false;
+  }
+  auto j = nlohmann::json::parse(out.substr(start), nullptr, false);
+  if (j.is_discarded()) return false;
+  auto num = [&](const char* a, const char* b) {
+    if (j.contains(a)) return j[a].get<double>();
+    if (j.contains(b)) return j[b].get<double>();
+    return 0.0;
+  };
+  stats->median_ms = num("median_ms", "median");
+  stats->p90_ms = num("p90_ms", "p90");
+  stats->min_ms = num("min_ms", "min");
+  stats->mean_ms = num("mean_ms", "mean");
+  return stats->median_ms > 0;
+}
+
+bool run_qdet(const std::string& model_path, int threads, int warmup, int runs, LatencyStats* stats) {
+  auto model = qdet::tflite::load_tflite(model_path);
+  if (!model.ok()) {
+    std::fprintf(stderr, "peer_bench: %s\n", model.status().message().c_str());
+    return false;
+  }
+  auto graph = std::make_shared<const qdet::graph::Graph>(std::move(model->graph));
+  qdet::rt::InterpreterOptions options;
+  options.num_threads = threads;
+  auto interp = qdet::rt::Interpreter::create(graph, options);
+  if (!interp.ok()) {
+    std::fprintf(stderr, "peer_bench: %s\n", interp.status().message().c_str());
+    return false;
+  }
+  auto& it = **interp;
+  std::mt19937 rng(1);
+  for (size_t i = 0; i < it.num_inputs(); ++i) {
+    auto& in = it.input(i);
+    for (size_t b = 0; b < in.byte_size(); ++b) in.data[b] = static_cast<uint8_t>(rng());
+    if (in.dtype == qdet::DType::kFloat32) {
+      std::uniform_real_distribution<float> d(0.f, 255.f);
+      for (int64_t e = 0; e < in.num_elements(); ++e) in.as<float>()[e] = d(rng);
+    }
+  }
+  for (int i = 0; i < warmup; ++i)
+    if (auto s = it.invoke(); !s.ok()) {
+      std::fprintf(stderr, "peer_bench: %s\n", s.message().c_str());
+      return false;
+    }
+  std::vector<double> ms;
+  for (int i = 0; i < runs; ++i) {
+    int64_t t0 = qdet::now_ns();
+    (void)it.invoke();
+    ms.push_back(static_cast<double>(qdet::now_ns() - t0) * 1e-6);
+  }
+  *stats = qdet::bench::compute_latency_stats(ms);
+  return true;
+}
+
+std::vector<int> parse_list(const std::string& s) {
+  std::vector<int> v;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) v.push_back(std::atoi(item.c_str()));
+  return v;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string model = (qdet::data_dir() / "models" / "yolox_nano_fp32_416.tflite").string();
+  std::string onnx = (qdet::data_dir() / "models" / "yolox_nano_416.onnx").string();
+  std::vector<int> threads = {1, 2};
+  int warmup = 5, runs = 30;
+  bool wasm = true;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
+    if (a == "--model") model = next();
+    else if (a == "--onnx") onnx = next();
+    else if (a == "--threads") threads = parse_list(next());
+    else if (a == "--warmup") warmup = std::atoi(next().c_str());
+    else if (a == "--runs") runs = std::atoi(next().c_str());
+    else if (a == "--no-wasm") wasm = false;
+    else {
+      std::fprintf(stderr, "usage: peer_bench [--model M.tflite] [--onnx M.onnx] [--threads 1,2] "
+                           "[--warmup W] [--runs R] [--no-wasm]\n");
+      return 2;
+    }
+  }
+  std::vector<Row> rows;
+  for (int t : threads) {
+    // Interleave qdet and ORT at each thread count so machine noise hits both alike.
+    Row q{"qdet", t, {}};
+    if (!run_qdet(model, t, warmup, runs, &q.stats)) return 1;
+    rows.push_back(q);
+    Row o{"onnxruntime", t, {}};
+    if (!onnx.empty() &&
+        run_peer("ort_run.js", fmt::format("'{}' --threads {} --warmup {} --runs {}", onnx, t, warmup, runs), &o.stats))
+      rows.push_back(o);
+  }
+  if (wasm) {
+    Row w{"tflite-wasm", 1, {}};
+    if (run_peer("tflite_run.js", fmt::format("'{}' --warmup {} --runs {}", model, warmup, runs), &w.stats))
+      rows.push_back(w);
+  }
+  std::printf("model: %s\n%-12s %7s %10s %10s %10s %12s\n", model.c_str(), "runtime", "threads",
+              "median ms", "p90 ms", "min ms", "qdet ratio");
+  for (const auto& r : rows) {
+    double qdet_median = 0;
+    for (const auto& q : rows)
+      if (q.runtime == "qdet" && q.threads == r.threads) qdet_median = q.stats.median_ms;
+    if (r.runtime == "tflite-wasm")
+      for (const auto& q : rows)
+        if (q.runtime == "qdet" && q.threads == 1) qdet_median = q.stats.median_ms;
+    std::string ratio = r.runtime == "qdet" ? "-" : fmt::format("{:.2f}x", qdet_median / r.stats.median_ms);
+    std::printf("%-12s %7d %10.2f %10.2f %10.2f %12s\n", r.runtime.c_str(), r.threads,
+                r.stats.median_ms, r.stats.p90_ms, r.stats.min_ms, ratio.c_str());
+  }
+  std::printf("(qdet ratio = qdet median / peer median at the same thread count; < 1 means qdet is faster)\n");
+  return 0;
+}

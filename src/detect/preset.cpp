@@ -1,0 +1,119 @@
+#include "detect/preset.h"
+
+#include <string>
+
+namespace qdet::detect {
+namespace {
+
+using image::ChannelOrder;
+using image::Layout;
+using image::ResizeMode;
+
+Preset make_yolox_nano() {
+  Preset p;
+  p.name = "yolox_nano";
+  p.description = "YOLOX-Nano 416, decoded output (Megvii demo preprocessing: BGR 0..255, letterbox top-left, pad 114)";
+  p.input_width = p.input_height = 416;
+  p.resize = ResizeMode::kLetterboxTopLeft;
+  p.order = ChannelOrder::kBgr;
+  p.head = "yolox";
+  p.score_threshold = 0.3f;
+  p.iou_threshold = 0.45f;
+  return p;
+}
+
+Preset make_yolox_nano_raw() {
+  Preset p = make_yolox_nano();
+  p.name = "yolox_nano_raw";
+  p.description = "YOLOX-Nano 416, raw grid output (ONNX export without decode; grid/stride decode in qdet)";
+  p.head = "yolox_raw";
+  return p;
+}
+
+Preset make_ssd() {
+  Preset p;
+  p.name = "ssd_mobilenet_v1";
+  p.description = "SSD MobileNet V1 300 (TF detection zoo, uint8, TFLite_Detection_PostProcess): RGB, stretched";
+  p.input_width = p.input_height = 300;
+  p.resize = ResizeMode::kStretch;
+  // The model's input quantization (scale 1/128, zero point 128) means real = (q - 128) / 128:
+  // with this mean/std the uint8 tensor holds the raw pixels, as TF's exporter intended.
+  p.mean = {128.f, 128.f, 128.f};
+  p.std = {128.f, 128.f, 128.f};
+  p.input_dtype = DType::kUInt8;
+  p.input_scale = 0.0078125f;
+  p.input_zero_point = 128;
+  p.head = "ssd";
+  p.class_map = ClassMap::kCoco91;
+  p.score_threshold = 0.5f;
+  p.iou_threshold = 0.6f;  // unused (the model does NMS); its own nms_iou
+  p.max_detections = 10;
+  return p;
+}
+
+Preset make_yolov5n() {
+  Preset p;
+  p.name = "yolov5n";
+  p.description = "YOLOv5n 640, TFLite export (RGB 0..1, letterbox centred, pad 114)";
+  p.input_width = p.input_height = 640;
+  p.resize = ResizeMode::kLetterboxCenter;
+  p.std = {255.f, 255.f, 255.f};
+  p.head = "yolov5";
+  p.score_threshold = 0.25f;
+  p.iou_threshold = 0.45f;
+  return p;
+}
+
+Preset make_yolov5n_uint8() {
+  Preset p = make_yolov5n();
+  p.name = "yolov5n_uint8";
+  p.description = "YOLOv5n 640, full-integer TFLite export with uint8 input (raw pixels)";
+  p.input_dtype = DType::kUInt8;
+  p.input_scale = 1.f / 255.f;
+  p.input_zero_point = 0;
+  return p;
+}
+
+const std::vector<Preset>& presets() {
+  static const std::vector<Preset> kPresets = {make_yolox_nano(), make_yolox_nano_raw(), make_ssd(),
+                                               make_yolov5n(), make_yolov5n_uint8()};
+  return kPresets;
+}
+
+}  // namespace
+
+image::TensorFormat Preset::tensor_format() const {
+  image::TensorFormat f;
+  f.width = input_width;
+  f.height = input_height;
+  f.resize = resize;
+  f.pad_value = pad_value;
+  f.order = order;
+  f.layout = layout;
+  f.dtype = input_dtype;
+  f.mean = mean;
+  f.std = std;
+  f.quant_scale = input_scale;
+  f.quant_zero_point = input_zero_point;
+  return f;
+}
+
+std::span<const Preset> builtin_presets() { return presets(); }
+
+Result<Preset> find_preset(std::string_view name) {
+  std::string known;
+  for (const Preset& p : presets()) {
+    if (p.name == name) return p;
+    known += known.empty() ? "" : ", ";
+    known += p.name;
+  }
+  return not_found("unknown preset '{}' (built in: {})", name, known);
+}
+
+std::filesystem::path sidecar_path(const std::filesystem::path& model) {
+  std::filesystem::path p = model;
+  p.replace_extension(".qdet.json");
+  return p;
+}
+
+}  // namespace qdet::detect

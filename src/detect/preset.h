@@ -1,0 +1,95 @@
+// How to run a detector: preprocessing, head and defaults, as one struct. Built-in presets
+// cover the shipped models; a JSON sidecar (MODEL.qdet.json) overrides any field; the shipped
+// model families are recognised from their tensors and ops.
+#pragma once
+
+#include <array>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "detect/head.h"
+#include "image/preprocess.h"
+#include "tensor/dtype.h"
+#include "tensor/shape.h"
+
+namespace qdet::graph {
+struct Graph;
+}
+
+namespace qdet::detect {
+
+struct Preset {
+  std::string name;
+  std::string description;
+  // Preprocessing (image/preprocess.h).
+  int input_width = 0, input_height = 0;
+  image::ResizeMode resize = image::ResizeMode::kStretch;
+  uint8_t pad_value = 114;
+  image::ChannelOrder order = image::ChannelOrder::kRgb;
+  std::array<float, 3> mean{0.f, 0.f, 0.f};  // value = (pixel - mean) / std, per tensor channel
+  std::array<float, 3> std{1.f, 1.f, 1.f};
+  image::Layout layout = image::Layout::kNhwc;
+  // The input type of the model the preset was made for; a loaded model's own type (and its
+  // quantization) wins.
+  DType input_dtype = DType::kFloat32;
+  // Quantization of a uint8/int8 input when no model says otherwise (a loaded model's wins).
+  float input_scale = 1.f;
+  int32_t input_zero_point = 0;
+  // Head and post-processing.
+  std::string head;  // head.h: yolox, yolox_raw, yolov5, ssd
+  ClassMap class_map = ClassMap::kIdentity;
+  std::vector<int> strides = {8, 16, 32};  // yolox_raw
+  float score_threshold = 0.3f;
+  float iou_threshold = 0.45f;
+  int max_detections = 100;
+  bool multi_label = false;
+  std::string labels = "coco80";  // "coco80" or a label file path
+
+  // The tensor format for building inputs (input_dtype, input_scale, input_zero_point).
+  image::TensorFormat tensor_format() const;
+};
+
+std::span<const Preset> builtin_presets();
+// A built-in preset by name; the error lists the known names.
+Result<Preset> find_preset(std::string_view name);
+
+// MODEL.qdet.json beside the model: "yolox.tflite" -> "yolox.qdet.json".
+std::filesystem::path sidecar_path(const std::filesystem::path& model);
+
+// Applies a sidecar's JSON object to `base`. Keys (all optional):
+//   preset (a built-in name: start from it instead of `base`), description,
+//   input_size (N or [W, H]), resize (stretch | letterbox_topleft | letterbox_center),
+//   pad_value (0..255), channel_order (rgb | bgr), mean ([3] or one number), std (same),
+//   layout (nhwc | nchw), head, class_map (identity | coco91), strides ([..]),
+//   score_threshold, iou_threshold, max_detections, multi_label, labels.
+// Unknown keys, wrong types and bad values are errors naming `source` and the key; malformed
+// JSON is an error with its line and column.
+Result<Preset> apply_sidecar(const Preset& base, std::string_view json_text, std::string_view source);
+// Reads and applies a sidecar file.
+Result<Preset> load_sidecar(const Preset& base, const std::filesystem::path& path);
+
+// What recognition looks at: tensor shapes and types, and the set of op names.
+struct TensorSignature {
+  Shape shape;
+  DType dtype = DType::kFloat32;
+};
+struct ModelSignature {
+  std::vector<TensorSignature> inputs, outputs;
+  std::vector<std::string> ops;  // graph::op_name of every op kind present (custom ops by code)
+};
+ModelSignature signature_of(const graph::Graph& graph);
+
+// The preset for a model of a shipped family, recognised by structure, not file name:
+//   SSD: one [1,H,W,3] input, 4 outputs ([1,K,4], [1,K], [1,K], [1], or shapes left empty as
+//     files often have them), TFLite_Detection_PostProcess in the graph.
+//   YOLOX: [1,S,S,3] float input, one [1,N,85] output with N = sum over strides 8/16/32 of
+//     (S/s)^2; EXP in the graph (the decode tail) -> yolox_nano, else yolox_nano_raw.
+//   YOLOv5: [1,S,S,3] input (float or uint8), one [1,3N,85] output (three anchors per cell).
+// The preset's input size follows the model. Error when nothing matches (pass --preset or a sidecar).
+Result<Preset> recognize(const ModelSignature& signature);
+
+}  // namespace qdet::detect

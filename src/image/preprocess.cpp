@@ -1,0 +1,216 @@
+#include "image/preprocess.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "image/resize.h"
+
+namespace qdet::image {
+namespace {
+
+template <typename E>
+struct NameEntry {
+  E value;
+  const char* name;
+};
+constexpr NameEntry<ResizeMode> kResizeModes[] = {
+    {ResizeMode::kStretch, "stretch"},
+    {ResizeMode::kLetterboxTopLeft, "letterbox_topleft"},
+    {ResizeMode::kLetterboxCenter, "letterbox_center"},
+};
+constexpr NameEntry<ChannelOrder> kOrders[] = {{ChannelOrder::kRgb, "rgb"}, {ChannelOrder::kBgr, "bgr"}};
+constexpr NameEntry<Layout> kLayouts[] = {{Layout::kNhwc, "nhwc"}, {Layout::kNchw, "nchw"}};
+
+template <typename E, size_t N>
+const char* name_of(const NameEntry<E> (&table)[N], E value) {
+  for (const auto& e : table)
+    if (e.value == value) return e.name;
+  return "?";
+}
+
+template <typename E, size_t N>
+Result<E> parse_name(const NameEntry<E> (&table)[N], std::string_view name, const char* what) {
+  std::string known;
+  for (const auto& e : table) {
+    if (name == e.name) return e.value;
+    known += known.empty() ? "" : ", ";
+    known += e.name;
+  }
+  return invalid_argument("unknown {} '{}' (expected one of: {})", what, name, known);
+}
+
+// Tensor channel c reads source (RGB) channel kSourceChannel[order][c].
+constexpr int kSourceChannel[2][3] = {{0, 1, 2}, {2, 1, 0}};
+
+template <typename T>
+void write_tensor(const Image& resized, const Geometry& g, const T* const tables[3],
+                  ChannelOrder order, Layout layout, uint8_t pad, T* out) {
+  const int* sc = kSourceChannel[order == ChannelOrder::kBgr ? 1 : 0];
+  const int W = g.input_width, H = g.input_height;
+  const int x0 = g.pad_left, x1 = g.pad_left + g.resized_width;
+  const int y0 = g.pad_top, y1 = g.pad_top + g.resized_height;
+  if (layout == Layout::kNhwc) {
+    const T pad_px[3] = {tables[0][pad], tables[1][pad], tables[2][pad]};
+    const T* t0 = tables[0];
+    const T* t1 = tables[1];
+    const T* t2 = tables[2];
+    for (int y = 0; y < H; ++y) {
+      T* o = out + static_cast<size_t>(y) * W * 3;
+      const bool inside = y >= y0 && y < y1;
+      const int img_begin = inside ? x0 : W, img_end = inside ? x1 : W;
+      for (int x = 0; x < img_begin; ++x, o += 3) o[0] = pad_px[0], o[1] = pad_px[1], o[2] = pad_px[2];
+      if (inside) {
+        const uint8_t* p = resized.row(y - y0);
+        for (int x = img_begin; x < img_end; ++x, o += 3, p += 3) {
+          o[0] = t0[p[sc[0]]];
+          o[1] = t1[p[sc[1]]];
+          o[2] = t2[p[sc[2]]];
+        }
+        for (int x = img_end; x < W; ++x, o += 3) o[0] = pad_px[0], o[1] = pad_px[1], o[2] = pad_px[2];
+      }
+    }
+    return;
+  }
+  for (int c = 0; c < 3; ++c) {
+    const T* t = tables[c];
+    const T pad_v = t[pad];
+    const int s = sc[c];
+    T* plane = out + static_cast<size_t>(c) * W * H;
+    for (int y = 0; y < H; ++y) {
+      T* o = plane + static_cast<size_t>(y) * W;
+      if (y < y0 || y >= y1) {
+        std::fill(o, o + W, pad_v);
+        continue;
+      }
+      std::fill(o, o + x0, pad_v);
+      const uint8_t* p = resized.row(y - y0) + s;
+      for (int x = x0; x < x1; ++x, p += 3) o[x] = t[*p];
+      std::fill(o + x1, o + W, pad_v);
+    }
+  }
+}
+
+}  // namespace
+
+const char* resize_mode_name(ResizeMode mode) { return name_of(kResizeModes, mode); }
+const char* channel_order_name(ChannelOrder order) { return name_of(kOrders, order); }
+const char* layout_name(Layout layout) { return name_of(kLayouts, layout); }
+Result<ResizeMode> parse_resize_mode(std::string_view name) {
+  return parse_name(kResizeModes, name, "resize mode");
+}
+Result<ChannelOrder> parse_channel_order(std::string_view name) {
+  return parse_name(kOrders, name, "channel order");
+}
+Result<Layout> parse_layout(std::string_view name) { return parse_name(kLayouts, name, "layout"); }
+
+Result<Geometry> plan_geometry(int source_width, int source_height, int input_width,
+                               int input_height, ResizeMode mode) {
+  QDET_TRY(check_image_dims(source_width, source_height, 3, "source image"));
+  QDET_TRY(check_image_dims(input_width, input_height, 3, "model input"));
+  Geometry g;
+  g.source_width = source_width;
+  g.source_height = source_height;
+  g.input_width = input_width;
+  g.input_height = input_height;
+  if (mode == ResizeMode::kStretch) {
+    g.resized_width = input_width;
+    g.resized_height = input_height;
+  } else {
+    const double r = std::min(static_cast<double>(input_width) / source_width,
+                              static_cast<double>(input_height) / source_height);
+    double w = source_width * r, h = source_height * r;
+    if (mode == ResizeMode::kLetterboxCenter) {
+      w = std::nearbyint(w);  // Python's round(): half to even in the default rounding mode
+      h = std::nearbyint(h);
+    }
+    g.resized_width = std::clamp(static_cast<int>(w), 1, input_width);
+    g.resized_height = std::clamp(static_cast<int>(h), 1, input_height);
+    if (mode == ResizeMode::kLetterboxCenter) {
+      g.pad_left = (input_width - g.resized_width) / 2;
+      g.pad_top = (input_height - g.resized_height) / 2;
+    }
+  }
+  g.scale_x = static_cast<double>(g.resized_width) / source_width;
+  g.scale_y = static_cast<double>(g.resized_height) / source_height;
+  return g;
+}
+
+Result<Image> fit_image(const Image& src, int input_width, int input_height, ResizeMode mode,
+                        uint8_t pad_value, Geometry* geometry) {
+  QDET_ASSIGN_OR_RETURN(Geometry g,
+                        plan_geometry(src.width, src.height, input_width, input_height, mode));
+  Image out(input_width, input_height, src.channels, pad_value);
+  resize_bilinear_into(src.pixels.data(), src.width, src.height, src.row_bytes(),
+                       out.at(g.pad_left, g.pad_top), g.resized_width, g.resized_height,
+                       out.row_bytes(), src.channels);
+  if (geometry) *geometry = g;
+  return out;
+}
+
+size_t TensorFormat::byte_size() const {
+  return static_cast<size_t>(width) * height * 3 * dtype_size(dtype);
+}
+
+Result<TensorBuilder> TensorBuilder::create(const TensorFormat& f) {
+  QDET_TRY(check_image_dims(f.width, f.height, 3, "model input"));
+  if (f.dtype != DType::kFloat32 && f.dtype != DType::kUInt8 && f.dtype != DType::kInt8)
+    return unsupported("input tensors of type {} are not supported (float32, uint8, int8)",
+                       dtype_name(f.dtype));
+  for (int c = 0; c < 3; ++c)
+    if (!(f.std[c] != 0.f) || !std::isfinite(f.std[c]) || !std::isfinite(f.mean[c]))
+      return invalid_argument("normalization of channel {}: mean {} and std {} must be finite, std non-zero",
+                              c, f.mean[c], f.std[c]);
+  if (f.dtype != DType::kFloat32 && (!(f.quant_scale > 0.f) || !std::isfinite(f.quant_scale)))
+    return invalid_argument("input quantization scale {} must be positive", f.quant_scale);
+  TensorBuilder b;
+  b.format_ = f;
+  const int lo = f.dtype == DType::kInt8 ? -128 : 0, hi = f.dtype == DType::kInt8 ? 127 : 255;
+  for (int c = 0; c < 3; ++c)
+    for (int p = 0; p < 256; ++p) {
+      const float v = (static_cast<float>(p) - f.mean[c]) / f.std[c];
+      b.float_table_[c][p] = v;
+      const double q = std::nearbyint(static_cast<double>(v) / f.quant_scale) + f.quant_zero_point;
+      const int qi = static_cast<int>(std::clamp(q, static_cast<double>(lo), static_cast<double>(hi)));
+      b.byte_table_[c][p] = static_cast<uint8_t>(qi);  // int8 stored as its two's-complement bits
+    }
+  return b;
+}
+
+Result<Geometry> TensorBuilder::build(const Image& img, std::span<uint8_t> out) {
+  const TensorFormat& f = format_;
+  if (img.channels != 3)
+    return invalid_argument("tensor input needs a 3-channel image, got {} channels", img.channels);
+  if (out.size() != f.byte_size())
+    return invalid_argument("input tensor buffer has {} bytes, the format needs {}", out.size(),
+                            f.byte_size());
+  QDET_ASSIGN_OR_RETURN(Geometry g, plan_geometry(img.width, img.height, f.width, f.height, f.resize));
+  const Image* resized = &img;
+  if (g.resized_width != img.width || g.resized_height != img.height) {
+    if (resized_.width != g.resized_width || resized_.height != g.resized_height)
+      resized_ = Image(g.resized_width, g.resized_height, 3);
+    resize_bilinear_into(img.pixels.data(), img.width, img.height, img.row_bytes(),
+                         resized_.pixels.data(), g.resized_width, g.resized_height,
+                         resized_.row_bytes(), 3);
+    resized = &resized_;
+  }
+  if (f.dtype == DType::kFloat32) {
+    const float* tables[3] = {float_table_[0].data(), float_table_[1].data(), float_table_[2].data()};
+    write_tensor(*resized, g, tables, f.order, f.layout, f.pad_value, reinterpret_cast<float*>(out.data()));
+  } else {
+    const uint8_t* tables[3] = {byte_table_[0].data(), byte_table_[1].data(), byte_table_[2].data()};
+    write_tensor(*resized, g, tables, f.order, f.layout, f.pad_value, out.data());
+  }
+  return g;
+}
+
+Result<std::vector<uint8_t>> build_tensor(const Image& img, const TensorFormat& format,
+                                          Geometry* geometry) {
+  QDET_ASSIGN_OR_RETURN(TensorBuilder builder, TensorBuilder::create(format));
+  std::vector<uint8_t> out(format.byte_size());
+  QDET_ASSIGN_OR_RETURN(Geometry g, builder.build(img, out));
+  if (geometry) *geometry = g;
+  return out;
+}
+
+}  // namespace qdet::image

@@ -1,0 +1,146 @@
+// CONV_2D, quantized (TFLite reference_ops::Conv for uint8, reference_integer_ops::ConvPerChannel
+// for int8 and int16x8). NHWC input, filter [out_c, kh, kw, in_c / groups], output NHWC.
+//
+// For each output element:
+//   acc = bias[oc] + sum (filter + filter_offset) * (input + input_offset)   (padding skipped,
+//         i.e. padded positions count as the input's zero point)
+//   out = clamp(multiply_by_quantized_multiplier(acc, M[oc]) + output_offset, act.min, act.max)
+#include <memory>
+
+#include "runtime/kernels/reference/quantized/conv_params.h"
+#include "runtime/kernels/reference/quantized/quantized_common.h"
+#include "runtime/kernels/reference/quantized/quantized_kernels.h"
+
+namespace qdet::rt::quantized {
+namespace {
+
+struct ConvData : OpData {
+  ConvQuant quant;
+  int32_t stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
+  int32_t pad_h = 0, pad_w = 0;
+  int32_t groups = 1;
+};
+
+template <typename In, typename Filter, typename Bias, typename Acc, typename Out>
+void conv_kernel(const ConvData& d, const TensorRef& input, const TensorRef& filter,
+                 const TensorRef* bias, const TensorRef& output) {
+  const int32_t batches = input.shape[0], in_h = input.shape[1], in_w = input.shape[2];
+  const int32_t in_c = input.shape[3];
+  const int32_t out_c = filter.shape[0], k_h = filter.shape[1], k_w = filter.shape[2];
+  const int32_t filter_in_c = filter.shape[3];
+  const int32_t out_h = output.shape[1], out_w = output.shape[2];
+  const int32_t per_group = out_c / d.groups;
+  const In* in = input.as<const In>();
+  const Filter* w = filter.as<const Filter>();
+  const Bias* b = bias != nullptr ? bias->as<const Bias>() : nullptr;
+  Out* out = output.as<Out>();
+  const ConvQuant& q = d.quant;
+  const Acc in_off = q.input_offset, w_off = q.filter_offset;
+
+  for (int32_t n = 0; n < batches; ++n) {
+    for (int32_t oy = 0; oy < out_h; ++oy) {
+      const int32_t iy0 = oy * d.stride_h - d.pad_h;
+      for (int32_t ox = 0; ox < out_w; ++ox) {
+        const int32_t ix0 = ox * d.stride_w - d.pad_w;
+        Out* out_px = out + ((static_cast<int64_t>(n) * out_h + oy) * out_w + ox) * out_c;
+        for (int32_t oc = 0; oc < out_c; ++oc) {
+          const int32_t group_base = (oc / per_group) * filter_in_c;
+          Acc acc = 0;
+          for (int32_t ky = 0; ky < k_h; ++ky) {
+            const int32_t iy = iy0 + ky * d.dilation_h;
+            if (iy < 0 || iy >= in_h) continue;
+            for (int32_t kx = 0; kx < k_w; ++kx) {
+              const int32_t ix = ix0 + kx * d.dilation_w;
+              if (ix < 0 || ix >= in_w) continue;
+              const In* in_px =
+                  in + ((static_cast<int64_t>(n) * in_h + iy) * in_w + ix) * in_c + group_base;
+              const Filter* w_px =
+                  w + ((static_cast<int64_t>(oc) * k_h + ky) * k_w + kx) * filter_in_c;
+              for (int32_t ic = 0; ic < filter_in_c; ++ic)
+                acc += (static_cast<Acc>(w_px[ic]) + w_off) * (static_cast<Acc>(in_px[ic]) + in_off);
+            }
+          }
+          if (b != nullptr) acc += static_cast<Acc>(b[oc]);
+          int32_t v = multiply_by_quantized_multiplier(acc, q.multipliers.multiplier[oc],
+                                                       q.multipliers.shift[oc]);
+          v += q.output_offset;
+          v = std::clamp(v, q.activation.min, q.activation.max);
+          out_px[oc] = static_cast<Out>(v);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Status conv2d_prepare(PrepareContext& ctx) {
+  const std::string op = "CONV_2D";
+  QDET_ASSIGN_OR_RETURN(const TensorRef* input, required_input(ctx, 0, op));
+  QDET_ASSIGN_OR_RETURN(const TensorRef* filter, required_input(ctx, 1, op));
+  const TensorRef* bias = optional_input(ctx, 2);
+  if (ctx.outputs.size() != 1 || ctx.outputs[0] == nullptr)
+    return invalid_argument("{}: expects 1 output, got {}", op, ctx.outputs.size());
+  TensorRef& output = *ctx.outputs[0];
+  if (input->shape.size() != 4 || filter->shape.size() != 4)
+    return invalid_argument("{}: input {} and filter {} must be 4-D (NHWC, OHWI)", op,
+                            shape_to_string(input->shape), shape_to_string(filter->shape));
+  const int32_t out_c = filter->shape[0];
+  QDET_ASSIGN_OR_RETURN(ConvQuant quant,
+                        prepare_conv_quant(op, *input, *filter, bias, output, out_c, 0,
+                                           ctx.op.attrs.activation));
+  const int32_t in_c = input->shape[3], filter_in_c = filter->shape[3];
+  if (filter_in_c <= 0 || in_c % filter_in_c != 0)
+    return invalid_argument("{}: input has {} channels, filter expects {} per group", op, in_c,
+                            filter_in_c);
+  const int32_t groups = in_c / filter_in_c;
+  if (out_c % groups != 0)
+    return invalid_argument("{}: {} output channels do not split into {} groups", op, out_c,
+                            groups);
+  const graph::OpAttrs& a = ctx.op.attrs;
+  if (a.stride_h <= 0 || a.stride_w <= 0 || a.dilation_h <= 0 || a.dilation_w <= 0)
+    return invalid_argument("{}: strides ({},{}) and dilations ({},{}) must be positive", op,
+                            a.stride_h, a.stride_w, a.dilation_h, a.dilation_w);
+  auto d = std::make_unique<ConvData>();
+  d->quant = std::move(quant);
+  d->stride_h = a.stride_h;
+  d->stride_w = a.stride_w;
+  d->dilation_h = a.dilation_h;
+  d->dilation_w = a.dilation_w;
+  d->groups = groups;
+  const int32_t in_h = input->shape[1], in_w = input->shape[2];
+  const int32_t k_h = filter->shape[1], k_w = filter->shape[2];
+  const int32_t out_h = conv_output_size(a.padding, in_h, k_h, a.stride_h, a.dilation_h);
+  const int32_t out_w = conv_output_size(a.padding, in_w, k_w, a.stride_w, a.dilation_w);
+  d->pad_h = conv_leading_padding(a.stride_h, a.dilation_h, in_h, k_h, out_h);
+  d->pad_w = conv_leading_padding(a.stride_w, a.dilation_w, in_w, k_w, out_w);
+  output.shape = {input->shape[0], out_h, out_w, out_c};
+  ctx.op_data = std::move(d);
+  return ok_status();
+}
+
+Status conv2d_eval(EvalContext& ctx) {
+  const auto& d = *op_data_as<ConvData>(ctx);
+  const TensorRef& input = *ctx.inputs[0];
+  const TensorRef& filter = *ctx.inputs[1];
+  const TensorRef* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
+  const TensorRef& output = *ctx.outputs[0];
+  switch (d.quant.family) {
+    case ConvFamily::kUInt8:
+      conv_kernel<uint8_t, uint8_t, int32_t, int32_t, uint8_t>(d, input, filter, bias, output);
+      break;
+    case ConvFamily::kInt8:
+      conv_kernel<int8_t, int8_t, int32_t, int32_t, int8_t>(d, input, filter, bias, output);
+      break;
+    case ConvFamily::kInt16x8:
+      // TFLite accumulates in the bias type: int64 (the 16x8 default), or int32.
+      if (d.quant.bias_dtype == DType::kInt32)
+        conv_kernel<int16_t, int8_t, int32_t, int32_t, int16_t>(d, input, filter, bias, output);
+      else
+        conv_kernel<int16_t, int8_t, int64_t, int64_t, int16_t>(d, input, filter, bias, output);
+      break;
+  }
+  return ok_status();
+}
+
+}  // namespace qdet::rt::quantized

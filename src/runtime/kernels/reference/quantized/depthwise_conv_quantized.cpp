@@ -1,0 +1,143 @@
+// DEPTHWISE_CONV_2D, quantized (TFLite reference_ops::DepthwiseConv for uint8 with
+// kAwayFromZero output rounding, i.e. MultiplyByQuantizedMultiplier; and
+// reference_integer_ops::DepthwiseConvPerChannel for int8 and int16x8).
+// NHWC input [n, h, w, in_c], filter [1, kh, kw, in_c * depth_multiplier], output NHWC with
+// output channel oc = ic * depth_multiplier + m.
+#include <memory>
+
+#include "runtime/kernels/reference/quantized/conv_params.h"
+#include "runtime/kernels/reference/quantized/quantized_common.h"
+#include "runtime/kernels/reference/quantized/quantized_kernels.h"
+
+namespace qdet::rt::quantized {
+namespace {
+
+struct DepthwiseData : OpData {
+  ConvQuant quant;
+  int32_t stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
+  int32_t pad_h = 0, pad_w = 0;
+  int32_t depth_multiplier = 1;
+};
+
+template <typename In, typename Filter, typename Bias, typename Acc, typename Out>
+void depthwise_kernel(const DepthwiseData& d, const TensorRef& input, const TensorRef& filter,
+                      const TensorRef* bias, const TensorRef& output) {
+  const int32_t batches = input.shape[0], in_h = input.shape[1], in_w = input.shape[2];
+  const int32_t in_c = input.shape[3];
+  const int32_t k_h = filter.shape[1], k_w = filter.shape[2], out_c = filter.shape[3];
+  const int32_t out_h = output.shape[1], out_w = output.shape[2];
+  const int32_t dm = d.depth_multiplier;
+  const In* in = input.as<const In>();
+  const Filter* w = filter.as<const Filter>();
+  const Bias* b = bias != nullptr ? bias->as<const Bias>() : nullptr;
+  Out* out = output.as<Out>();
+  const ConvQuant& q = d.quant;
+  const Acc in_off = q.input_offset, w_off = q.filter_offset;
+
+  for (int32_t n = 0; n < batches; ++n) {
+    for (int32_t oy = 0; oy < out_h; ++oy) {
+      const int32_t iy0 = oy * d.stride_h - d.pad_h;
+      for (int32_t ox = 0; ox < out_w; ++ox) {
+        const int32_t ix0 = ox * d.stride_w - d.pad_w;
+        Out* out_px = out + ((static_cast<int64_t>(n) * out_h + oy) * out_w + ox) * out_c;
+        for (int32_t ic = 0; ic < in_c; ++ic) {
+          for (int32_t m = 0; m < dm; ++m) {
+            const int32_t oc = ic * dm + m;
+            Acc acc = 0;
+            for (int32_t ky = 0; ky < k_h; ++ky) {
+              const int32_t iy = iy0 + ky * d.dilation_h;
+              if (iy < 0 || iy >= in_h) continue;
+              for (int32_t kx = 0; kx < k_w; ++kx) {
+                const int32_t ix = ix0 + kx * d.dilation_w;
+                if (ix < 0 || ix >= in_w) continue;
+                const Acc x =
+                    in[((static_cast<int64_t>(n) * in_h + iy) * in_w + ix) * in_c + ic];
+                const Acc f = w[(static_cast<int64_t>(ky) * k_w + kx) * out_c + oc];
+                acc += (f + w_off) * (x + in_off);
+              }
+            }
+            if (b != nullptr) acc += static_cast<Acc>(b[oc]);
+            int32_t v = multiply_by_quantized_multiplier(acc, q.multipliers.multiplier[oc],
+                                                         q.multipliers.shift[oc]);
+            v += q.output_offset;
+            v = std::clamp(v, q.activation.min, q.activation.max);
+            out_px[oc] = static_cast<Out>(v);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Status depthwise_conv2d_prepare(PrepareContext& ctx) {
+  const std::string op = "DEPTHWISE_CONV_2D";
+  QDET_ASSIGN_OR_RETURN(const TensorRef* input, required_input(ctx, 0, op));
+  QDET_ASSIGN_OR_RETURN(const TensorRef* filter, required_input(ctx, 1, op));
+  const TensorRef* bias = optional_input(ctx, 2);
+  if (ctx.outputs.size() != 1 || ctx.outputs[0] == nullptr)
+    return invalid_argument("{}: expects 1 output, got {}", op, ctx.outputs.size());
+  TensorRef& output = *ctx.outputs[0];
+  if (input->shape.size() != 4 || filter->shape.size() != 4 || filter->shape[0] != 1)
+    return invalid_argument("{}: input {} must be NHWC and filter {} [1,kh,kw,c]", op,
+                            shape_to_string(input->shape), shape_to_string(filter->shape));
+  const int32_t out_c = filter->shape[3];
+  QDET_ASSIGN_OR_RETURN(ConvQuant quant,
+                        prepare_conv_quant(op, *input, *filter, bias, output, out_c, 3,
+                                           ctx.op.attrs.activation));
+  const int32_t in_c = input->shape[3];
+  if (in_c <= 0 || out_c % in_c != 0)
+    return invalid_argument("{}: {} output channels are not a multiple of {} input channels",
+                            op, out_c, in_c);
+  const graph::OpAttrs& a = ctx.op.attrs;
+  if (a.stride_h <= 0 || a.stride_w <= 0 || a.dilation_h <= 0 || a.dilation_w <= 0)
+    return invalid_argument("{}: strides ({},{}) and dilations ({},{}) must be positive", op,
+                            a.stride_h, a.stride_w, a.dilation_h, a.dilation_w);
+
+  auto d = std::make_unique<DepthwiseData>();
+  d->quant = std::move(quant);
+  d->stride_h = a.stride_h;
+  d->stride_w = a.stride_w;
+  d->dilation_h = a.dilation_h;
+  d->dilation_w = a.dilation_w;
+  // The shapes decide (TFLite ignores a stale depth_multiplier option).
+  d->depth_multiplier = out_c / in_c;
+  const int32_t in_h = input->shape[1], in_w = input->shape[2];
+  const int32_t k_h = filter->shape[1], k_w = filter->shape[2];
+  const int32_t out_h = conv_output_size(a.padding, in_h, k_h, a.stride_h, a.dilation_h);
+  const int32_t out_w = conv_output_size(a.padding, in_w, k_w, a.stride_w, a.dilation_w);
+  d->pad_h = conv_leading_padding(a.stride_h, a.dilation_h, in_h, k_h, out_h);
+  d->pad_w = conv_leading_padding(a.stride_w, a.dilation_w, in_w, k_w, out_w);
+  output.shape = {input->shape[0], out_h, out_w, out_c};
+  ctx.op_data = std::move(d);
+  return ok_status();
+}
+
+Status depthwise_conv2d_eval(EvalContext& ctx) {
+  const auto& d = *op_data_as<DepthwiseData>(ctx);
+  const TensorRef& input = *ctx.inputs[0];
+  const TensorRef& filter = *ctx.inputs[1];
+  const TensorRef* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
+  const TensorRef& output = *ctx.outputs[0];
+  switch (d.quant.family) {
+    case ConvFamily::kUInt8:
+      depthwise_kernel<uint8_t, uint8_t, int32_t, int32_t, uint8_t>(d, input, filter, bias,
+                                                                    output);
+      break;
+    case ConvFamily::kInt8:
+      depthwise_kernel<int8_t, int8_t, int32_t, int32_t, int8_t>(d, input, filter, bias, output);
+      break;
+    case ConvFamily::kInt16x8:
+      if (d.quant.bias_dtype == DType::kInt32)
+        depthwise_kernel<int16_t, int8_t, int32_t, int32_t, int16_t>(d, input, filter, bias,
+                                                                     output);
+      else
+        depthwise_kernel<int16_t, int8_t, int64_t, int64_t, int16_t>(d, input, filter, bias,
+                                                                     output);
+      break;
+  }
+  return ok_status();
+}
+
+}  // namespace qdet::rt::quantized

@@ -1,0 +1,116 @@
+// FULLY_CONNECTED, quantized (TFLite reference_ops::FullyConnected for uint8,
+// reference_integer_ops::FullyConnected / FullyConnectedPerChannel for int8 and int16x8).
+// Input [..., depth] seen as [batches, depth], weights [units, depth], output [batches, units]
+// (or the input's leading dims with `units` last when keep_num_dims is set).
+//   acc = bias[u] + sum (w + filter_offset) * (x + input_offset)
+//   out = clamp(multiply_by_quantized_multiplier(acc, M[u]) + output_offset)
+#include <memory>
+
+#include "runtime/kernels/reference/quantized/conv_params.h"
+#include "runtime/kernels/reference/quantized/quantized_common.h"
+#include "runtime/kernels/reference/quantized/quantized_kernels.h"
+
+namespace qdet::rt::quantized {
+namespace {
+
+struct FullyConnectedData : OpData {
+  ConvQuant quant;
+  int64_t batches = 0;
+  int32_t depth = 0;
+  int32_t units = 0;
+};
+
+template <typename In, typename Filter, typename Bias, typename Acc, typename Out>
+void fully_connected_kernel(const FullyConnectedData& d, const TensorRef& input,
+                            const TensorRef& filter, const TensorRef* bias,
+                            const TensorRef& output) {
+  const In* in = input.as<const In>();
+  const Filter* w = filter.as<const Filter>();
+  const Bias* b = bias != nullptr ? bias->as<const Bias>() : nullptr;
+  Out* out = output.as<Out>();
+  const ConvQuant& q = d.quant;
+  const Acc in_off = q.input_offset, w_off = q.filter_offset;
+  for (int64_t n = 0; n < d.batches; ++n) {
+    const In* x = in + n * d.depth;
+    for (int32_t u = 0; u < d.units; ++u) {
+      const Filter* row = w + static_cast<int64_t>(u) * d.depth;
+      Acc acc = 0;
+      for (int32_t k = 0; k < d.depth; ++k)
+        acc += (static_cast<Acc>(row[k]) + w_off) * (static_cast<Acc>(x[k]) + in_off);
+      if (b != nullptr) acc += static_cast<Acc>(b[u]);
+      int32_t v = multiply_by_quantized_multiplier(acc, q.multipliers.multiplier[u],
+                                                   q.multipliers.shift[u]);
+      v += q.output_offset;
+      out[n * d.units + u] = static_cast<Out>(std::clamp(v, q.activation.min, q.activation.max));
+    }
+  }
+}
+
+}  // namespace
+
+Status fully_connected_prepare(PrepareContext& ctx) {
+  const std::string op = "FULLY_CONNECTED";
+  QDET_ASSIGN_OR_RETURN(const TensorRef* input, required_input(ctx, 0, op));
+  QDET_ASSIGN_OR_RETURN(const TensorRef* filter, required_input(ctx, 1, op));
+  const TensorRef* bias = optional_input(ctx, 2);
+  if (ctx.outputs.size() != 1 || ctx.outputs[0] == nullptr)
+    return invalid_argument("{}: expects 1 output, got {}", op, ctx.outputs.size());
+  TensorRef& output = *ctx.outputs[0];
+  if (filter->shape.size() != 2)
+    return invalid_argument("{}: weights {} must be 2-D [units, depth]", op,
+                            shape_to_string(filter->shape));
+  const int32_t units = filter->shape[0], depth = filter->shape[1];
+  QDET_ASSIGN_OR_RETURN(ConvQuant quant,
+                        prepare_conv_quant(op, *input, *filter, bias, output, units, 0,
+                                           ctx.op.attrs.activation,
+                                           /*int8_weight_zero_point=*/true));
+  const int64_t elements = input->num_elements();
+  if (input->shape.empty() || depth <= 0 || elements % depth != 0)
+    return invalid_argument("{}: input {} does not split into rows of depth {}", op,
+                            shape_to_string(input->shape), depth);
+  auto d = std::make_unique<FullyConnectedData>();
+  d->quant = std::move(quant);
+  d->batches = elements / depth;
+  d->depth = depth;
+  d->units = units;
+  if (ctx.op.attrs.keep_num_dims) {
+    if (input->shape.back() != depth)
+      return invalid_argument("{}: keep_num_dims needs the input's last dim {} to be {}", op,
+                              input->shape.back(), depth);
+    output.shape = input->shape;
+    output.shape.back() = units;
+  } else {
+    output.shape = {static_cast<int32_t>(d->batches), units};
+  }
+  ctx.op_data = std::move(d);
+  return ok_status();
+}
+
+Status fully_connected_eval(EvalContext& ctx) {
+  const auto& d = *op_data_as<FullyConnectedData>(ctx);
+  const TensorRef& input = *ctx.inputs[0];
+  const TensorRef& filter = *ctx.inputs[1];
+  const TensorRef* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
+  const TensorRef& output = *ctx.outputs[0];
+  switch (d.quant.family) {
+    case ConvFamily::kUInt8:
+      fully_connected_kernel<uint8_t, uint8_t, int32_t, int32_t, uint8_t>(d, input, filter, bias,
+                                                                          output);
+      break;
+    case ConvFamily::kInt8:
+      fully_connected_kernel<int8_t, int8_t, int32_t, int32_t, int8_t>(d, input, filter, bias,
+                                                                       output);
+      break;
+    case ConvFamily::kInt16x8:
+      if (d.quant.bias_dtype == DType::kInt32)
+        fully_connected_kernel<int16_t, int8_t, int32_t, int32_t, int16_t>(d, input, filter,
+                                                                           bias, output);
+      else
+        fully_connected_kernel<int16_t, int8_t, int64_t, int64_t, int16_t>(d, input, filter,
+                                                                           bias, output);
+      break;
+  }
+  return ok_status();
+}
+
+}  // namespace qdet::rt::quantized

@@ -1,0 +1,83 @@
+#include "runtime/kernels/reference/quantized/quantized_common.h"
+
+#include <cmath>
+
+namespace qdet::rt::quantized {
+
+Status check_per_tensor_quant(const TensorRef& t, const std::string& what) {
+  const QuantParams& q = *t.quant;
+  if (q.scale.size() != 1)
+    return unsupported("{} ({}) must have one scale (per-tensor quantization), has {}", what,
+                       dtype_name(t.dtype), q.scale.size());
+  if (!(q.scale[0] > 0.0f) || !std::isfinite(q.scale[0]))
+    return invalid_argument("{}: scale {} must be positive and finite", what, q.scale[0]);
+  const int64_t zp = q.zero_point.empty() ? 0 : q.zero_point[0];
+  if (zp < dtype_qmin(t.dtype) || zp > dtype_qmax(t.dtype))
+    return invalid_argument("{}: zero point {} is outside the {} range", what, zp,
+                            dtype_name(t.dtype));
+  return ok_status();
+}
+
+Result<const TensorRef*> required_input(const PrepareContext& ctx, size_t i,
+                                        const std::string& op_name) {
+  if (i >= ctx.inputs.size() || ctx.inputs[i] == nullptr)
+    return invalid_argument("{}: input {} is missing ({} inputs given)", op_name, i,
+                            ctx.inputs.size());
+  return static_cast<const TensorRef*>(ctx.inputs[i]);
+}
+
+const TensorRef* optional_input(const PrepareContext& ctx, size_t i) {
+  return i < ctx.inputs.size() ? ctx.inputs[i] : nullptr;
+}
+
+int32_t conv_output_size(graph::Padding padding, int32_t in_size, int32_t filter_size,
+                         int32_t stride, int32_t dilation) {
+  const int32_t effective_filter = (filter_size - 1) * dilation + 1;
+  if (stride <= 0) return 0;
+  if (padding == graph::Padding::kSame) return (in_size + stride - 1) / stride;
+  const int32_t n = in_size + stride - effective_filter;
+  return n < 0 ? 0 : n / stride;
+}
+
+int32_t conv_leading_padding(int32_t stride, int32_t dilation, int32_t in_size,
+                             int32_t filter_size, int32_t out_size) {
+  const int32_t effective_filter = (filter_size - 1) * dilation + 1;
+  const int32_t padding = ((out_size - 1) * stride + effective_filter - in_size) / 2;
+  return padding > 0 ? padding : 0;
+}
+
+Result<BroadcastPlan> make_broadcast_plan(const Shape& a, const Shape& b, Shape* out_shape,
+                                          const std::string& op_name) {
+  constexpr int R = kMaxBroadcastRank;
+  const int rank = static_cast<int>(std::max(a.size(), b.size()));
+  if (rank > R)
+    return unsupported("{}: broadcasting supports rank <= {}, got {} and {}", op_name, R,
+                       shape_to_string(a), shape_to_string(b));
+  BroadcastPlan plan;
+  plan.rank = rank;
+  plan.same_shape = a == b;
+  std::array<int32_t, R> da{}, db{};
+  da.fill(1);
+  db.fill(1);
+  for (size_t i = 0; i < a.size(); ++i) da[R - a.size() + i] = a[i];
+  for (size_t i = 0; i < b.size(); ++i) db[R - b.size() + i] = b[i];
+  out_shape->assign(static_cast<size_t>(rank), 0);
+  for (int d = 0; d < R; ++d) {
+    if (da[d] != db[d] && da[d] != 1 && db[d] != 1)
+      return invalid_argument("{}: shapes {} and {} do not broadcast", op_name,
+                              shape_to_string(a), shape_to_string(b));
+    // A dim of 0 wins over 1 (numpy): the output is empty.
+    plan.out_dims[d] = (da[d] == 1) ? db[d] : da[d];
+    if (d >= R - rank) (*out_shape)[static_cast<size_t>(d - (R - rank))] = plan.out_dims[d];
+  }
+  int64_t sa = 1, sb = 1;
+  for (int d = R - 1; d >= 0; --d) {
+    plan.stride1[d] = (da[d] == 1 && plan.out_dims[d] != 1) ? 0 : sa;
+    plan.stride2[d] = (db[d] == 1 && plan.out_dims[d] != 1) ? 0 : sb;
+    sa *= da[d];
+    sb *= db[d];
+  }
+  return plan;
+}
+
+}  // namespace qdet::rt::quantized

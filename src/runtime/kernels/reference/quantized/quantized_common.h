@@ -1,0 +1,76 @@
+// Helpers shared by the quantized reference kernels: checks of quantization parameters,
+// convolution geometry (TFLite's padding rules) and N-d broadcasting.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "base/status.h"
+#include "graph/op.h"
+#include "runtime/kernel.h"
+#include "runtime/quantization_util.h"
+
+namespace qdet::rt::quantized {
+
+inline bool is_int8_or_uint8(DType t) { return t == DType::kInt8 || t == DType::kUInt8; }
+
+// The tensor has exactly one positive, finite scale and one zero point within its dtype's
+// range. `what` names the op and the tensor role in messages ("CONV_2D input").
+Status check_per_tensor_quant(const TensorRef& t, const std::string& what);
+
+// The i-th input, or an error when absent.
+Result<const TensorRef*> required_input(const PrepareContext& ctx, size_t i,
+                                        const std::string& op_name);
+// The i-th input or nullptr when absent (optional inputs, e.g. a bias).
+const TensorRef* optional_input(const PrepareContext& ctx, size_t i);
+
+// TFLite ComputeOutSize / ComputePadding (kernels/padding.h) for one spatial dimension.
+int32_t conv_output_size(graph::Padding padding, int32_t in_size, int32_t filter_size,
+                         int32_t stride, int32_t dilation);
+// The leading (top or left) padding; the trailing side gets whatever remains.
+int32_t conv_leading_padding(int32_t stride, int32_t dilation, int32_t in_size,
+                             int32_t filter_size, int32_t out_size);
+
+// Numpy/TFLite broadcasting of two shapes of rank <= kMaxBroadcastRank.
+inline constexpr int kMaxBroadcastRank = 6;
+struct BroadcastPlan {
+  bool same_shape = false;  // both inputs have the output's shape: flat loop
+  int rank = 0;             // dims below are right-aligned in arrays of kMaxBroadcastRank
+  std::array<int32_t, kMaxBroadcastRank> out_dims{};
+  std::array<int64_t, kMaxBroadcastRank> stride1{};  // 0 along broadcast dims
+  std::array<int64_t, kMaxBroadcastRank> stride2{};
+};
+// Output shape and strides; an error naming both shapes when they do not broadcast.
+Result<BroadcastPlan> make_broadcast_plan(const Shape& a, const Shape& b, Shape* out_shape,
+                                          const std::string& op_name);
+
+// Calls f(out_index, index1, index2) for every output element, in row-major order.
+template <typename F>
+void for_each_broadcast(const BroadcastPlan& plan, int64_t total, F&& f) {
+  if (plan.same_shape) {
+    for (int64_t i = 0; i < total; ++i) f(i, i, i);
+    return;
+  }
+  constexpr int R = kMaxBroadcastRank;
+  std::array<int32_t, R> idx{};
+  int64_t i1 = 0, i2 = 0;
+  const int32_t inner = plan.out_dims[R - 1];
+  const int64_t s1 = plan.stride1[R - 1], s2 = plan.stride2[R - 1];
+  for (int64_t o = 0; o < total; o += inner) {
+    for (int32_t k = 0; k < inner; ++k) f(o + k, i1 + k * s1, i2 + k * s2);
+    // Advance the outer dims like an odometer.
+    for (int d = R - 2; d >= 0; --d) {
+      if (++idx[d] < plan.out_dims[d]) {
+        i1 += plan.stride1[d];
+        i2 += plan.stride2[d];
+        break;
+      }
+      i1 -= plan.stride1[d] * (plan.out_dims[d] - 1);
+      i2 -= plan.stride2[d] * (plan.out_dims[d] - 1);
+      idx[d] = 0;
+    }
+  }
+}
+
+}  // namespace qdet::rt::quantized

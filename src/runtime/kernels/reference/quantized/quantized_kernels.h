@@ -1,0 +1,53 @@
+// Quantized reference kernels (int8, uint8 and 16x8), bit-exact with TensorFlow Lite's integer
+// arithmetic (reference kernels of TFLite ~2.12; see runtime/quantization_util.h).
+//
+// Each kernel's prepare returns kUnsupported for dtypes it does not handle (float tensors go to
+// the float reference kernels registered beside these), checks shapes and quantization
+// parameters, and computes every multiplier; eval is integer arithmetic only.
+//
+//   CONV_2D, DEPTHWISE_CONV_2D  uint8 (per-tensor uint8 weights with a zero point, int32 bias);
+//                               int8 (int8 weights per-tensor or per-channel, zero point 0,
+//                               int32 bias); int16x8 (int16 activations with zero point 0,
+//                               int8 weights, int64 or int32 bias)
+//   FULLY_CONNECTED             the same three families (per-channel int8 weights allowed)
+//   ADD, SUB, MUL               int8, uint8, int16 with broadcasting (rank <= 6)
+//   LOGISTIC, TANH              int8, uint8 through a 256-entry table (TFLite's LUT path)
+//   CONCATENATION               int8, uint8, int16; inputs whose scale or zero point differ
+//                               from the output's are requantized (TFLite's uint8 formula)
+//   QUANTIZE                    requantization between int8, uint8 and int16
+//   SOFTMAX                     int8, uint8 (TFLite's float-table path)
+#pragma once
+
+#include "runtime/kernel.h"
+#include "runtime/kernel_registry.h"
+
+namespace qdet::rt {
+
+// Adds every kernel below to `registry` as KernelImpl::kReference.
+void register_reference_quantized_kernels(KernelRegistry& registry);
+
+namespace quantized {
+
+Status conv2d_prepare(PrepareContext& ctx);
+Status conv2d_eval(EvalContext& ctx);
+Status depthwise_conv2d_prepare(PrepareContext& ctx);
+Status depthwise_conv2d_eval(EvalContext& ctx);
+Status fully_connected_prepare(PrepareContext& ctx);
+Status fully_connected_eval(EvalContext& ctx);
+Status add_prepare(PrepareContext& ctx);
+Status sub_prepare(PrepareContext& ctx);
+Status add_sub_eval(EvalContext& ctx);
+Status mul_prepare(PrepareContext& ctx);
+Status mul_eval(EvalContext& ctx);
+Status logistic_prepare(PrepareContext& ctx);
+Status tanh_prepare(PrepareContext& ctx);
+Status lookup_table_eval(EvalContext& ctx);
+Status concatenation_prepare(PrepareContext& ctx);
+Status concatenation_eval(EvalContext& ctx);
+Status requantize_prepare(PrepareContext& ctx);
+Status requantize_eval(EvalContext& ctx);
+Status softmax_prepare(PrepareContext& ctx);
+Status softmax_eval(EvalContext& ctx);
+
+}  // namespace quantized
+}  // namespace qdet::rt

@@ -1,0 +1,121 @@
+#include "runtime/quantization_util.h"
+
+#include <cmath>
+
+namespace qdet::rt {
+
+QuantizedMultiplier quantize_multiplier(double real_multiplier) {
+  QuantizedMultiplier out;
+  if (real_multiplier == 0.0 || !std::isfinite(real_multiplier)) return out;
+  int shift = 0;
+  const double q = std::frexp(real_multiplier, &shift);
+  // TfLiteRound is std::round: half away from zero.
+  auto q_fixed = static_cast<int64_t>(std::round(q * static_cast<double>(int64_t{1} << 31)));
+  if (q_fixed == (int64_t{1} << 31)) {
+    q_fixed /= 2;
+    ++shift;
+  }
+  // A shift below -31 would shift every bit out: TFLite flushes such multipliers to zero.
+  if (shift < -31) {
+    shift = 0;
+    q_fixed = 0;
+  }
+  out.multiplier = static_cast<int32_t>(q_fixed);
+  out.shift = shift;
+  return out;
+}
+
+Result<QuantizedMultiplier> quantize_multiplier_smaller_than_one(double real_multiplier,
+                                                                 const char* what) {
+  if (!(real_multiplier > 0.0 && real_multiplier < 1.0))
+    return unsupported("{}: multiplier {} is outside (0, 1)", what, real_multiplier);
+  QuantizedMultiplier m = quantize_multiplier(real_multiplier);
+  if (m.shift > 0)  // q rounded up to 1.0 from just below it
+    return unsupported("{}: multiplier {} rounds to 1", what, real_multiplier);
+  return m;
+}
+
+Result<ChannelMultipliers> per_channel_multipliers(float input_scale,
+                                                   std::span<const float> filter_scales,
+                                                   float output_scale, int32_t num_channels) {
+  if (filter_scales.size() != 1 && filter_scales.size() != static_cast<size_t>(num_channels))
+    return invalid_argument("filter has {} scales for {} output channels", filter_scales.size(),
+                            num_channels);
+  if (!(input_scale > 0.0f) || !(output_scale > 0.0f) || !std::isfinite(input_scale) ||
+      !std::isfinite(output_scale))
+    return invalid_argument("input scale {} and output scale {} must be positive and finite",
+                            input_scale, output_scale);
+  ChannelMultipliers out;
+  out.multiplier.resize(static_cast<size_t>(num_channels));
+  out.shift.resize(static_cast<size_t>(num_channels));
+  for (int32_t c = 0; c < num_channels; ++c) {
+    const float fs = filter_scales.size() == 1 ? filter_scales[0] : filter_scales[c];
+    if (!(fs >= 0.0f) || !std::isfinite(fs))
+      return invalid_argument("filter scale {} of channel {} is not a finite non-negative number",
+                              fs, c);
+    const double effective = static_cast<double>(input_scale) * static_cast<double>(fs) /
+                             static_cast<double>(output_scale);
+    const QuantizedMultiplier m = quantize_multiplier(effective);
+    // The int64 variant (16x8) supports shifts up to 7; an 8-bit output needs far less. A
+    // larger multiplier means scales no converter produces.
+    if (m.shift > 7)
+      return unsupported("channel {}: output multiplier {} is too large (>= 128)", c, effective);
+    out.multiplier[static_cast<size_t>(c)] = m.multiplier;
+    out.shift[static_cast<size_t>(c)] = m.shift;
+  }
+  return out;
+}
+
+int32_t dtype_qmin(DType dtype) {
+  switch (dtype) {
+    case DType::kInt8: return std::numeric_limits<int8_t>::min();
+    case DType::kUInt8: return std::numeric_limits<uint8_t>::min();
+    case DType::kInt16: return std::numeric_limits<int16_t>::min();
+    case DType::kInt32: return std::numeric_limits<int32_t>::min();
+    default: return 0;
+  }
+}
+
+int32_t dtype_qmax(DType dtype) {
+  switch (dtype) {
+    case DType::kInt8: return std::numeric_limits<int8_t>::max();
+    case DType::kUInt8: return std::numeric_limits<uint8_t>::max();
+    case DType::kInt16: return std::numeric_limits<int16_t>::max();
+    case DType::kInt32: return std::numeric_limits<int32_t>::max();
+    default: return 0;
+  }
+}
+
+Result<ActivationRange> activation_range_quantized(graph::Activation activation, DType dtype,
+                                                   float scale, int32_t zero_point) {
+  if (dtype != DType::kInt8 && dtype != DType::kUInt8 && dtype != DType::kInt16 &&
+      dtype != DType::kInt32)
+    return unsupported("activation range: {} is not a quantized integer type",
+                       dtype_name(dtype));
+  if (!(scale > 0.0f) || !std::isfinite(scale))
+    return invalid_argument("activation range: output scale {} must be positive and finite",
+                            scale);
+  const int32_t qmin = dtype_qmin(dtype);
+  const int32_t qmax = dtype_qmax(dtype);
+  // TFLite: zero_point + static_cast<int32_t>(TfLiteRound(f / scale)), float arithmetic.
+  // The quotient is clamped so that tiny scales cannot overflow the conversion.
+  auto quantize = [&](float f) {
+    const float q = std::clamp(std::round(f / scale), -1e9f, 1e9f);
+    return static_cast<int32_t>(std::clamp<int64_t>(
+        int64_t{zero_point} + static_cast<int64_t>(q), std::numeric_limits<int32_t>::min(),
+        std::numeric_limits<int32_t>::max()));
+  };
+  switch (activation) {
+    case graph::Activation::kNone: return ActivationRange{qmin, qmax};
+    case graph::Activation::kRelu: return ActivationRange{std::max(qmin, quantize(0.0f)), qmax};
+    case graph::Activation::kRelu6:
+      return ActivationRange{std::max(qmin, quantize(0.0f)), std::min(qmax, quantize(6.0f))};
+    case graph::Activation::kReluN1To1:
+      return ActivationRange{std::max(qmin, quantize(-1.0f)), std::min(qmax, quantize(1.0f))};
+    default:
+      return unsupported("fused activation {} is not supported on quantized outputs",
+                         graph::activation_name(activation));
+  }
+}
+
+}  // namespace qdet::rt

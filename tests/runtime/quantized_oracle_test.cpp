@@ -1,0 +1,346 @@
+// Whole quantized models through qdet's reference kernels against the official TFLite
+// interpreter (TFLite ~2.12 WebAssembly with XNNPACK): the stored oracle outputs for dog.jpg in
+// ../shared/fixtures/oracle, a seeded random input, and intermediate tensors, which the peer
+// dumps when the model's output list is patched to name them.
+//
+// What differs and why (measured; the printed lines give the numbers): the oracle delegates
+// CONV_2D / DEPTHWISE_CONV_2D to XNNPACK, whose qs8/qu8 requantization computes
+// round_half_even(float(acc) * float(s_in * s_w / s_out)), while TFLite's reference kernels (and
+// qdet's) round twice in fixed point: SaturatingRoundingDoublingHighMul at 2^shift finer than a
+// step, then RoundingDivideByPOT. Values whose fraction lies just below .5 (within 2^(shift-1)
+// of a step) therefore round up in TFLite's reference and down in XNNPACK. Fed the oracle's own
+// input, qdet's depthwise convolution differs from the oracle on ~1.7% of elements (always by
+// one step), and an emulation of XNNPACK's formula reproduces the oracle on every element; at
+// YOLOv5's first convolution (shift ~ -13) 0.03% differ. Through a network these one-step
+// differences propagate and grow: in YOLOv5's SiLU blocks (x * sigmoid(x)) the LOGISTIC input
+// scale is ~1.0 per step, so one step at its input moves its output by up to ~60 steps of 1/256.
+// Measured against the oracle: YOLOv5n final output ~95% within one step (max ~67 steps); SSD
+// box encodings ~97.5%, class scores ~99.86%. The brief's >= 99.9%-within-one-step target holds
+// for single ops, not for whole models against an XNNPACK oracle. The tests assert:
+//   single ops on identical inputs: every element within one step;
+//   whole models: the measured agreement minus a margin, and the same detections.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "base/file.h"
+#include "base/paths.h"
+#include "quantized_harness.h"
+#include "quantized_model_runner.h"
+#include "test_support.h"
+#include "tflite/reader.h"
+#include "tflite/tflite_generated.h"
+
+namespace qdet::rt {
+namespace {
+
+struct Agreement {
+  int64_t n = 0, exact = 0, within_one = 0;
+  int32_t max_diff = 0;
+  double exact_fraction() const { return n ? static_cast<double>(exact) / n : 0; }
+  double within_one_fraction() const { return n ? static_cast<double>(within_one) / n : 0; }
+};
+
+Agreement compare_bytes(const TensorRef& got, std::span<const uint8_t> want) {
+  Agreement a;
+  const bool is_signed = got.dtype == DType::kInt8;
+  const uint8_t* g = got.as<const uint8_t>();
+  a.n = static_cast<int64_t>(want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    const int32_t x = is_signed ? int32_t{static_cast<int8_t>(g[i])} : int32_t{g[i]};
+    const int32_t y = is_signed ? int32_t{static_cast<int8_t>(want[i])} : int32_t{want[i]};
+    const int32_t d = std::abs(x - y);
+    a.exact += d == 0;
+    a.within_one += d <= 1;
+    a.max_diff = std::max(a.max_diff, d);
+  }
+  return a;
+}
+
+void report(const std::string& what, const Agreement& a) {
+  std::printf("[ quantized oracle ] %s: %lld elements, exact %.4f%%, within one step %.4f%%, "
+              "max diff %d steps\n",
+              what.c_str(), static_cast<long long>(a.n), 100 * a.exact_fraction(),
+              100 * a.within_one_fraction(), a.max_diff);
+  ::testing::Test::RecordProperty(what + " exact", std::to_string(a.exact_fraction()));
+  ::testing::Test::RecordProperty(what + " within one", std::to_string(a.within_one_fraction()));
+  ::testing::Test::RecordProperty(what + " max diff", std::to_string(a.max_diff));
+}
+
+// The file of output tensor `id` in a dump folder: out_<id>_<name>.bin.
+std::filesystem::path output_file(const std::filesystem::path& dir, int32_t id) {
+  const std::string prefix = "out_" + std::to_string(id) + "_";
+  if (std::filesystem::exists(dir))
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+      if (e.path().filename().string().rfind(prefix, 0) == 0) return e.path();
+  return dir / (prefix + "missing.bin");
+}
+
+void write_bytes(const std::filesystem::path& path, std::span<const uint8_t> bytes) {
+  std::ofstream f(path, std::ios::binary);
+  f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+// A copy of a .tflite file whose first outputs of subgraph 0 are `ids` (same count or fewer
+// than the file has): the peer then computes and dumps those tensors.
+std::vector<uint8_t> with_outputs(std::vector<uint8_t> bytes, const std::vector<int32_t>& ids) {
+  const tfl::Model* m = tfl::GetModel(bytes.data());
+  const auto* outs = m->subgraphs()->Get(0)->outputs();
+  EXPECT_LE(ids.size(), outs->size());
+  const size_t off = static_cast<size_t>(reinterpret_cast<const uint8_t*>(outs->data()) - bytes.data());
+  for (size_t i = 0; i < ids.size() && i < outs->size(); ++i)
+    std::memcpy(bytes.data() + off + 4 * i, &ids[i], 4);  // little-endian int32, like flatbuffers
+  return bytes;
+}
+
+// Runs the peer on `model_bytes` with `input`, dumping outputs into dir/peer.
+::testing::AssertionResult run_peer(const std::filesystem::path& dir,
+                                    std::span<const uint8_t> model_bytes,
+                                    std::span<const uint8_t> input) {
+  write_bytes(dir / "model.tflite", model_bytes);
+  write_bytes(dir / "input.bin", input);
+  std::string log;
+  const std::string cmd = qdet::testing::peer_command("tflite_run.js") + " '" +
+                          (dir / "model.tflite").string() + "' --input '" +
+                          (dir / "input.bin").string() + "' --warmup 0 --runs 1 --dump-dir '" +
+                          (dir / "peer").string() + "'";
+  if (qdet::testing::run_command(cmd, &log) != 0)
+    return ::testing::AssertionFailure() << "peer failed: " << log;
+  return ::testing::AssertionSuccess();
+}
+
+class QuantizedModel : public ::testing::Test {
+ protected:
+  void load(const std::string& name, bool skip_ops_without_kernel = false) {
+    model_path_ = data_dir() / "models" / (name + ".tflite");
+    QDET_REQUIRE_PATH(model_path_);
+    auto bytes = read_file(model_path_);
+    ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+    bytes_ = std::move(bytes).value();
+    auto m = tflite::read_tflite(bytes_, model_path_.string());
+    ASSERT_TRUE(m.ok()) << m.status().message();
+    model_ = std::make_unique<graph::Model>(std::move(m).value());
+    runner_ = std::make_unique<testing::QuantizedModelRunner>(model_->graph);
+    const Status s = runner_->prepare(default_kernel_registry(), skip_ops_without_kernel);
+    ASSERT_TRUE(s.ok()) << s.message();
+  }
+
+  void run(std::span<const uint8_t> input) {
+    ASSERT_TRUE(runner_->set_input(0, input).ok());
+    const Status s = runner_->run();
+    ASSERT_TRUE(s.ok()) << s.message();
+  }
+
+  int32_t first_op_output(graph::OpKind kind) const {
+    for (const auto& op : model_->graph.ops)
+      if (op.kind == kind) return op.outputs[0];
+    return -1;
+  }
+
+  std::filesystem::path model_path_;
+  std::vector<uint8_t> bytes_;
+  std::unique_ptr<graph::Model> model_;
+  std::unique_ptr<testing::QuantizedModelRunner> runner_;
+};
+
+// YOLOv5 output rows: [cx, cy, w, h, objectness, 80 class scores].
+struct BestScores {
+  std::vector<double> per_class = std::vector<double>(80, 0.0);
+};
+BestScores best_scores(std::span<const uint8_t> out, float scale, int32_t zp) {
+  BestScores b;
+  for (size_t r = 0; r + 85 <= out.size(); r += 85) {
+    const double obj = scale * (out[r + 4] - zp);
+    for (int c = 0; c < 80; ++c)
+      b.per_class[c] = std::max(b.per_class[c], obj * scale * (out[r + 5 + c] - zp));
+  }
+  return b;
+}
+
+TEST_F(QuantizedModel, Yolov5nInt8MatchesOracleOnDogImage) {
+  load("yolov5n-int8");
+  const auto dir = fixtures_dir() / "oracle" / "yolov5n-int8";
+  QDET_REQUIRE_PATH(dir / "input.bin");
+  auto input = read_file(dir / "input.bin");
+  ASSERT_TRUE(input.ok()) << input.status().message();
+  run(*input);
+  auto want = read_file(output_file(dir, model_->graph.outputs[0]));
+  ASSERT_TRUE(want.ok()) << want.status().message();
+  const TensorRef& out = runner_->output(0);
+  ASSERT_EQ(want->size(), out.byte_size());
+  const Agreement a = compare_bytes(out, *want);
+  report("yolov5n-int8 dog.jpg output", a);
+  EXPECT_GE(a.within_one_fraction(), 0.93);
+
+  // Same detections: the classes the oracle scores >= 0.4 (bicycle, car, dog) get a best score
+  // within 0.05 from qdet; no class is >= 0.4 on one side and < 0.2 on the other. (Marginal
+  // classes near 0.25 move by up to ~0.1 through the amplification described above.)
+  const BestScores ours = best_scores({out.as<const uint8_t>(), out.byte_size()}, out.scale(),
+                                      out.zero_point());
+  const BestScores oracle = best_scores(*want, out.scale(), out.zero_point());
+  int found = 0;
+  for (int c = 0; c < 80; ++c) {
+    if (oracle.per_class[c] >= 0.25 || ours.per_class[c] >= 0.25)
+      std::printf("[ quantized oracle ] class %d: best score qdet %.3f, oracle %.3f\n", c,
+                  ours.per_class[c], oracle.per_class[c]);
+    if (oracle.per_class[c] >= 0.4) {
+      ++found;
+      EXPECT_NEAR(ours.per_class[c], oracle.per_class[c], 0.05) << "class " << c;
+    }
+    EXPECT_FALSE(oracle.per_class[c] >= 0.4 && ours.per_class[c] < 0.2) << "class " << c;
+    EXPECT_FALSE(ours.per_class[c] >= 0.4 && oracle.per_class[c] < 0.2) << "class " << c;
+  }
+  EXPECT_EQ(found, 3);  // bicycle (1), car (2), dog (16)
+}
+
+TEST_F(QuantizedModel, Yolov5nInt8MatchesPeerOnSeededRandomInput) {
+  QDET_REQUIRE_PEERS();
+  load("yolov5n-int8");
+  const auto dir = qdet::testing::scratch_dir();
+  std::mt19937 rng(20240611);
+  std::vector<uint8_t> input(runner_->tensor(model_->graph.inputs[0]).byte_size());
+  for (auto& v : input) v = static_cast<uint8_t>(rng() & 0xFF);
+  ASSERT_TRUE(run_peer(dir, bytes_, input));
+  run(input);
+  auto want = read_file(output_file(dir / "peer", model_->graph.outputs[0]));
+  ASSERT_TRUE(want.ok()) << want.status().message();
+  ASSERT_EQ(want->size(), runner_->output(0).byte_size());
+  const Agreement a = compare_bytes(runner_->output(0), *want);
+  report("yolov5n-int8 random input output", a);
+  EXPECT_GE(a.within_one_fraction(), 0.93);
+}
+
+TEST_F(QuantizedModel, Yolov5nInt8FirstConvolutionMatchesPeer) {
+  // Identical inputs (the QUANTIZE and PAD before it are exact): only the requantization
+  // rounding differs.
+  QDET_REQUIRE_PEERS();
+  load("yolov5n-int8");
+  const auto oracle_dir = fixtures_dir() / "oracle" / "yolov5n-int8";
+  QDET_REQUIRE_PATH(oracle_dir / "input.bin");
+  auto input = read_file(oracle_dir / "input.bin");
+  ASSERT_TRUE(input.ok());
+  const int32_t conv_out = first_op_output(graph::OpKind::kConv2d);
+  ASSERT_GE(conv_out, 0);
+  const auto dir = qdet::testing::scratch_dir();
+  ASSERT_TRUE(run_peer(dir, with_outputs(bytes_, {conv_out}), *input));
+  run(*input);
+  auto want = read_file(output_file(dir / "peer", conv_out));
+  ASSERT_TRUE(want.ok()) << want.status().message();
+  ASSERT_EQ(want->size(), runner_->tensor(conv_out).byte_size());
+  const Agreement a = compare_bytes(runner_->tensor(conv_out), *want);
+  report("yolov5n-int8 first CONV_2D", a);
+  EXPECT_EQ(a.max_diff, 1);
+  EXPECT_GE(a.exact_fraction(), 0.999);
+}
+
+// SSD MobileNet V1 (uint8): the two tensors TFLite_Detection_PostProcess reads (box encodings
+// [1,1917,4] and class scores [1,1917,91] after LOGISTIC), computed by qdet's kernels, against
+// the same tensors from the peer.
+TEST_F(QuantizedModel, SsdMobilenetV1RawOutputsMatchPeerOnDogImage) {
+  QDET_REQUIRE_PEERS();
+  load("ssd_mobilenet_v1_1_metadata_1", /*skip_ops_without_kernel=*/true);
+  const auto oracle_dir = fixtures_dir() / "oracle" / "ssd_mobilenet_v1_1_metadata_1";
+  QDET_REQUIRE_PATH(oracle_dir / "input.bin");
+  auto input = read_file(oracle_dir / "input.bin");
+  ASSERT_TRUE(input.ok());
+  const graph::Op* post = nullptr;
+  for (const auto& op : model_->graph.ops)
+    if (op.kind == graph::OpKind::kDetectionPostProcess) post = &op;
+  ASSERT_NE(post, nullptr);
+  const int32_t boxes = post->inputs[0], scores = post->inputs[1];
+  const auto dir = qdet::testing::scratch_dir();
+  ASSERT_TRUE(run_peer(dir, with_outputs(bytes_, {boxes, scores}), *input));
+  run(*input);
+  for (int32_t id : {boxes, scores}) {
+    auto want = read_file(output_file(dir / "peer", id));
+    ASSERT_TRUE(want.ok()) << want.status().message();
+    ASSERT_EQ(want->size(), runner_->tensor(id).byte_size());
+    const Agreement a = compare_bytes(runner_->tensor(id), *want);
+    report(fmt::format("ssd_mobilenet_v1 {}", id == boxes ? "box encodings" : "class scores"), a);
+    EXPECT_GE(a.within_one_fraction(), id == boxes ? 0.96 : 0.995);
+  }
+}
+
+// SSD's first DEPTHWISE_CONV_2D (uint8, per-tensor weights with zero point) run by qdet on the
+// peer's own input tensor: every element within one step of the peer's output.
+TEST_F(QuantizedModel, SsdMobilenetV1DepthwiseOnPeerInputWithinOneStep) {
+  QDET_REQUIRE_PEERS();
+  load("ssd_mobilenet_v1_1_metadata_1", /*skip_ops_without_kernel=*/true);
+  const auto oracle_dir = fixtures_dir() / "oracle" / "ssd_mobilenet_v1_1_metadata_1";
+  QDET_REQUIRE_PATH(oracle_dir / "input.bin");
+  auto input = read_file(oracle_dir / "input.bin");
+  ASSERT_TRUE(input.ok());
+  const graph::Op* dw = nullptr;
+  for (const auto& op : model_->graph.ops)
+    if (op.kind == graph::OpKind::kDepthwiseConv2d && dw == nullptr) dw = &op;
+  ASSERT_NE(dw, nullptr);
+  const int32_t in_id = dw->inputs[0], out_id = dw->outputs[0];
+  const auto dir = qdet::testing::scratch_dir();
+  ASSERT_TRUE(run_peer(dir, with_outputs(bytes_, {in_id, out_id}), *input));
+  auto peer_in = read_file(output_file(dir / "peer", in_id));
+  auto peer_out = read_file(output_file(dir / "peer", out_id));
+  ASSERT_TRUE(peer_in.ok() && peer_out.ok());
+
+  const graph::Graph& g = model_->graph;
+  testing::KernelHarness h(graph::OpKind::kDepthwiseConv2d);
+  h.op = *dw;
+  const graph::Tensor& tin = g.tensors[static_cast<size_t>(in_id)];
+  h.add_input<uint8_t>(tin.shape, *peer_in, tin.quant);
+  const graph::Tensor& tw = g.tensors[static_cast<size_t>(dw->inputs[1])];
+  h.add_input<uint8_t>(tw.shape, tw.data, tw.quant, true);
+  const graph::Tensor& tb = g.tensors[static_cast<size_t>(dw->inputs[2])];
+  std::vector<int32_t> bias(tb.data.size() / 4);
+  std::memcpy(bias.data(), tb.data.data(), tb.data.size());
+  h.add_input<int32_t>(tb.shape, bias, tb.quant, true);
+  h.add_output(DType::kUInt8, g.tensors[static_cast<size_t>(out_id)].quant);
+  h.run();
+  const auto got = h.output<uint8_t>();
+  ASSERT_EQ(got.size(), peer_out->size());
+  Agreement a;
+  a.n = static_cast<int64_t>(got.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    const int32_t d = std::abs(int32_t{got[i]} - int32_t{(*peer_out)[i]});
+    a.exact += d == 0;
+    a.within_one += d <= 1;
+    a.max_diff = std::max(a.max_diff, d);
+  }
+  report("ssd_mobilenet_v1 first DEPTHWISE_CONV_2D on the peer's input", a);
+  EXPECT_LE(a.max_diff, 1);
+  EXPECT_GE(a.exact_fraction(), 0.95);
+}
+
+// The whole SSD, post-processing included, against the stored detections. Needs the
+// TFLite_Detection_PostProcess kernel (runtime/detect engineers); skipped until it is registered.
+TEST_F(QuantizedModel, SsdMobilenetV1MatchesOracleDetections) {
+  if (default_kernel_registry().candidates(graph::OpKind::kDetectionPostProcess, false).empty())
+    GTEST_SKIP() << "TFLite_Detection_PostProcess has no kernel registered yet";
+  load("ssd_mobilenet_v1_1_metadata_1");
+  const auto dir = fixtures_dir() / "oracle" / "ssd_mobilenet_v1_1_metadata_1";
+  QDET_REQUIRE_PATH(dir / "input.bin");
+  auto input = read_file(dir / "input.bin");
+  ASSERT_TRUE(input.ok());
+  run(*input);
+  // outputs: boxes [1,10,4], classes [1,10], scores [1,10], count [1] (float32)
+  std::vector<std::vector<float>> want(4), got(4);
+  for (size_t i = 0; i < 4; ++i) {
+    auto bytes = read_file(output_file(dir, model_->graph.outputs[i]));
+    ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+    want[i].resize(bytes->size() / 4);
+    std::memcpy(want[i].data(), bytes->data(), bytes->size());
+    const TensorRef& t = runner_->output(i);
+    got[i].assign(t.as<const float>(), t.as<const float>() + t.num_elements());
+  }
+  ASSERT_EQ(got[3].size(), 1u);
+  ASSERT_EQ(got[3][0], want[3][0]);
+  const int n = static_cast<int>(want[3][0]);
+  for (int d = 0; d < n; ++d) {
+    EXPECT_EQ(got[1][d], want[1][d]) << "detection " << d;
+    EXPECT_NEAR(got[2][d], want[2][d], 0.02) << "detection " << d;
+    for (int k = 0; k < 4; ++k) EXPECT_NEAR(got[0][4 * d + k], want[0][4 * d + k], 0.01);
+  }
+}
+
+}  // namespace
+}  // namespace qdet::rt
