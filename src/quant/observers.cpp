@@ -111,31 +111,68 @@ Range percentile_range(const Histogram& h, double percentile) {
   return r;
 }
 
-double quantization_mse(const Histogram& h, Range r, int levels) {
+namespace {
+
+double transfer_value(Transfer t, double x) {
+  switch (t) {
+    case Transfer::kIdentity: return x;
+    case Transfer::kSigmoid: return 1.0 / (1.0 + std::exp(-x));
+    case Transfer::kSilu: return x / (1.0 + std::exp(-x));
+  }
+  return x;
+}
+
+double transfer_slope(Transfer t, double x) {
+  switch (t) {
+    case Transfer::kIdentity: return 1.0;
+    case Transfer::kSigmoid: {
+      const double s = 1.0 / (1.0 + std::exp(-x));
+      return s * (1.0 - s);
+    }
+    case Transfer::kSilu: {
+      const double s = 1.0 / (1.0 + std::exp(-x));
+      return s * (1.0 + x * (1.0 - s));
+    }
+  }
+  return 1.0;
+}
+
+}  // namespace
+
+double quantization_mse(const Histogram& h, Range r, int levels, Transfer transfer) {
   const auto& b = h.bins();
   const double step = (static_cast<double>(r.max) - r.min) / std::max(1, levels - 1);
   const double inside = step * step / 12.0;
+  const double g_lo = transfer_value(transfer, r.min), g_hi = transfer_value(transfer, r.max);
   double err = 0.0;
   for (size_t i = 0; i < b.size(); ++i) {
     if (b[i] == 0) continue;
     const double c = h.lo() + (static_cast<double>(i) + 0.5) * h.bin_width();
     double e;
-    if (c < r.min) e = (r.min - c) * (r.min - c);
-    else if (c > r.max) e = (c - r.max) * (c - r.max);
-    else e = inside;
+    if (c < r.min) {
+      const double d = transfer_value(transfer, c) - g_lo;
+      e = d * d;
+    } else if (c > r.max) {
+      const double d = transfer_value(transfer, c) - g_hi;
+      e = d * d;
+    } else {
+      const double slope = transfer_slope(transfer, c);
+      e = inside * slope * slope;
+    }
     err += b[i] * e;
   }
   return err / std::max<double>(1.0, static_cast<double>(h.count()));
 }
 
-Range mse_range(const Histogram& h, int levels) {
+Range mse_range(const Histogram& h, int levels, Transfer transfer) {
   if (h.count() == 0) return {};
   const double mn = std::min(0.f, h.min()), mx = std::max(0.f, h.max());
   if (mx - mn <= 0) return {h.min(), h.max()};
   auto eval = [&](double lo, double hi) {
-    return quantization_mse(h, Range{static_cast<float>(lo), static_cast<float>(hi)}, levels);
+    return quantization_mse(h, Range{static_cast<float>(lo), static_cast<float>(hi)}, levels, transfer);
   };
-  // 1. Shrink both ends together; 2. refine each end alone (two rounds of coordinate descent).
+  // 1. Shrink both ends together; 2. move each end alone over a geometric grid down to 1/1000
+  // of its extreme (three rounds of coordinate descent).
   constexpr int kSteps = 200;
   double best_lo = mn, best_hi = mx, best = eval(mn, mx);
   for (int k = 1; k < kSteps; ++k) {
@@ -143,21 +180,17 @@ Range mse_range(const Histogram& h, int levels) {
     const double e = eval(mn * a, mx * a);
     if (e < best) best = e, best_lo = mn * a, best_hi = mx * a;
   }
-  for (int round = 0; round < 2; ++round) {
-    if (mx > 0) {
-      const double from = best_hi;
-      for (int k = 1; k <= kSteps; ++k) {
-        const double hi = std::min(mx, from * (0.5 + static_cast<double>(k) / kSteps));
-        const double e = eval(best_lo, hi);
-        if (e < best) best = e, best_hi = hi;
-      }
-    }
-    if (mn < 0) {
-      const double from = best_lo;
-      for (int k = 1; k <= kSteps; ++k) {
-        const double lo = std::max(mn, from * (0.5 + static_cast<double>(k) / kSteps));
-        const double e = eval(lo, best_hi);
-        if (e < best) best = e, best_lo = lo;
+  for (int round = 0; round < 3; ++round) {
+    for (int side = 0; side < 2; ++side) {
+      const double extreme = side == 0 ? mx : mn;
+      if (extreme == 0) continue;
+      for (int k = 0; k <= kSteps; ++k) {
+        const double v = extreme * std::pow(1e-3, static_cast<double>(k) / kSteps);
+        const double e = side == 0 ? eval(best_lo, v) : eval(v, best_hi);
+        if (e < best) {
+          best = e;
+          (side == 0 ? best_hi : best_lo) = v;
+        }
       }
     }
   }
@@ -246,11 +279,11 @@ Range kl_range(const Histogram& h, int levels) {
           static_cast<float>(std::min<double>(h.max(), t))};
 }
 
-Range observe_range(const Histogram& h, const ObserverOptions& o) {
+Range observe_range(const Histogram& h, const ObserverOptions& o, Transfer transfer) {
   switch (o.method) {
     case Method::kMinMax: return minmax_range(h);
     case Method::kPercentile: return percentile_range(h, o.percentile);
-    case Method::kMse: return mse_range(h, o.levels);
+    case Method::kMse: return mse_range(h, o.levels, transfer);
     case Method::kKl: return kl_range(h, o.levels);
   }
   return minmax_range(h);

@@ -46,6 +46,12 @@ enum class Method : uint8_t { kMinMax, kPercentile, kMse, kKl };
 const char* method_name(Method m);
 Result<Method> parse_method(const std::string& name);
 
+// What the tensor's readers do with it, for the MSE observer: the error that matters is the
+// error after a saturating reader. kSigmoid: read only by LOGISTIC; kSilu: read by LOGISTIC and
+// by the MUL of x * sigmoid(x) (SiLU / swish), whose long negative tail maps to ~0 and can be
+// clipped almost for free.
+enum class Transfer : uint8_t { kIdentity, kSigmoid, kSilu };
+
 struct ObserverOptions {
   Method method = Method::kMinMax;
   double percentile = 99.99;  // kPercentile: keep this share of values inside on each side
@@ -55,19 +61,23 @@ struct ObserverOptions {
 // The range of a histogram under an observer. minmax: the exact extremes. percentile: the
 // (100 - p)% and p% quantiles (the exact extreme on a side with no values beyond 0).
 // mse: the clipping range minimizing the expected squared error of uniform quantization with
-// `levels` levels over the histogram (clipped mass pays its distance, the rest step^2/12).
+// `levels` levels over the histogram (clipped mass pays its distance, the rest step^2/12),
+// measured after the readers' transfer function.
 // kl: TensorRT's entropy calibration on |x| (2048 bins; levels/2 quantization bins for signed
 // data, `levels` for one-signed data), threshold T giving [max(min, -T), min(max, T)].
 // An empty histogram gives [0, 0].
-Range observe_range(const Histogram& histogram, const ObserverOptions& options);
+Range observe_range(const Histogram& histogram, const ObserverOptions& options,
+                    Transfer transfer = Transfer::kIdentity);
 
 // Each observer on its own, for tests and tools.
 Range minmax_range(const Histogram& h);
 Range percentile_range(const Histogram& h, double percentile);
-Range mse_range(const Histogram& h, int levels);
+Range mse_range(const Histogram& h, int levels, Transfer transfer = Transfer::kIdentity);
 Range kl_range(const Histogram& h, int levels);
 
-// Expected squared quantization error of the histogram for range r and `levels` levels.
-double quantization_mse(const Histogram& h, Range r, int levels);
+// Expected squared quantization error of the histogram for range r and `levels` levels, measured
+// after `transfer`: values inside cost step^2/12 * g'(x)^2, clipped values (g(x) - g(bound))^2.
+double quantization_mse(const Histogram& h, Range r, int levels,
+                        Transfer transfer = Transfer::kIdentity);
 
 }  // namespace qdet::quant

@@ -428,7 +428,7 @@ Result<IntegerResult> IntegerRewriter::run() {
     float_ops_.insert(static_cast<int32_t>(i));
     Op op = sop;
     for (int32_t& t : op.inputs)
-      if (t >= 0 && float_id_[t] < 0) t = get_float(t);
+      if (t >= 0) t = get_float(t);  // the float version, made on first use
     for (int32_t o : op.outputs)
       if (o >= 0) float_id_[o] = o;
     ops_.push_back(std::move(op));

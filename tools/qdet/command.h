@@ -18,5 +18,6 @@ void exit_on_error(const Status& status);
 // Every subcommand's add function; listed in main.cpp's table.
 void add_version_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
+void add_quantize_command(CLI::App& app);
 
 }  // namespace qdet::cli

@@ -17,6 +17,7 @@ namespace {
 constexpr Command kCommands[] = {
     {"version", add_version_command},
     {"inspect", add_inspect_command},
+    {"quantize", add_quantize_command},
 };
 
 }  // namespace
