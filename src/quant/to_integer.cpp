@@ -301,6 +301,27 @@ Status IntegerRewriter::quantize_op(size_t i) {
     const int32_t axis = opt_.per_channel ? spec.weight_axis : -1;
     QDET_ASSIGN_OR_RETURN(op.inputs[spec.weight_input], weights(op.inputs[spec.weight_input], axis));
   }
+  // A nearly constant output (a channel group that calibration saw at ~0) would need a
+  // multiplier input_scale * weight_scale / output_scale beyond what kernels accept (TFLite's
+  // shift range; qdet's runtime takes < 128): widen the output range until it is at most 64.
+  if (spec.weight_input >= 0 && spec.output == OutputRule::kFromRange) {
+    const auto& wq = g_.tensors[op.inputs[spec.weight_input]].quant;
+    const size_t data_input = op.kind == OpKind::kTransposeConv ? 2 : 0;
+    const double in_scale = g_.tensors[op.inputs[data_input]].quant.scale[0];
+    const double wmax = *std::max_element(wq.scale.begin(), wq.scale.end());
+    const double min_scale = in_scale * wmax / 64.0;
+    if (out_params.scale[0] < min_scale) {
+      const double k = min_scale / out_params.scale[0];
+      const double z = static_cast<double>(out_params.zero_point[0]);
+      const double qmin = act() == DType::kInt16 ? -32767 : -128, qmax = act() == DType::kInt16 ? 32767 : 127;
+      const Range widened{static_cast<float>(out_params.scale[0] * (qmin - z) * k),
+                          static_cast<float>(out_params.scale[0] * (qmax - z) * k)};
+      QDET_ASSIGN_OR_RETURN(out_params, activation_params(widened, act()));
+      if (notes_)
+        notes_->info.push_back(fmt::format("op {} ({}): output range widened {:.3g}x to keep its "
+                                           "multiplier <= 64", i, op.name(), k));
+    }
+  }
   if (spec.bias_input >= 0 && spec.bias_input < static_cast<int>(op.inputs.size()) &&
       op.inputs[spec.bias_input] >= 0) {
     const int32_t b = op.inputs[spec.bias_input];
