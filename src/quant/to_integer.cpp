@@ -243,7 +243,8 @@ Status IntegerRewriter::setup_inputs() {
 }
 
 Status IntegerRewriter::quantize_op(size_t i) {
-  Op op = src_.ops[i];
+  const Op& sop = src_.ops[i];  // original ids (op.inputs get replaced by new ones below)
+  Op op = sop;
   const OpQuantSpec& spec = *op_quant_spec(op.kind);
   // Value inputs other than weights and bias, in order.
   std::vector<size_t> values;
@@ -273,8 +274,8 @@ Status IntegerRewriter::quantize_op(size_t i) {
     case OutputRule::kSameAsInput: {
       if (values.empty()) return internal_error("op {} ({}) has no value input", i, op.name());
       const size_t k = values[0];
-      if (src_.tensors[op.inputs[k]].is_constant()) {
-        QDET_ASSIGN_OR_RETURN(op.inputs[k], constant(op.inputs[k], nullptr));
+      if (src_.tensors[sop.inputs[k]].is_constant()) {
+        QDET_ASSIGN_OR_RETURN(op.inputs[k], constant(sop.inputs[k], nullptr));
       }
       out_params = g_.tensors[op.inputs[k]].quant;
       break;
@@ -282,8 +283,8 @@ Status IntegerRewriter::quantize_op(size_t i) {
   }
   // Constant value inputs.
   for (size_t k : values) {
-    const int32_t t = op.inputs[k];
-    if (!src_.tensors[t].is_constant() || g_.tensors[t].dtype != DType::kFloat32) continue;
+    const int32_t t = sop.inputs[k];
+    if (!src_.tensors[t].is_constant() || op.inputs[k] != t) continue;  // activation, or done
     const QuantParams* required = nullptr;
     if (spec.output == OutputRule::kSameAsInput || spec.output == OutputRule::kShared)
       required = &out_params;

@@ -140,6 +140,7 @@ TEST(QuantizeCli, Int8GraphRunsInTfliteWithinOneStep) {
   for (size_t t = 0; t < g->tensors.size(); ++t) {
     if (g->tensors[t].is_constant() || g->tensors[t].dtype != DType::kFloat32) continue;
     const auto& r = (*interp)->tensor(static_cast<int32_t>(t));
+    if (!r.data || r.num_elements() == 0) continue;
     const float* p = r.as<const float>();
     const auto [mn, mx] = std::minmax_element(p, p + r.num_elements());
     ranges[keys[t]] = {*mn, *mx};
