@@ -100,7 +100,9 @@ Status Interpreter::Impl::prepare_op(size_t index) {
   for (size_t i = 0; i < plan.outputs.size(); ++i) {
     TensorRef* out = plan.outputs[i];
     const graph::Tensor& declared = graph->tensors[out->id];
-    if (out->shape != declared.shape)
+    // An empty declared shape is how TFLite files leave outputs whose shape the op decides
+    // (the SSD's TFLite_Detection_PostProcess outputs): the computed shape wins there.
+    if (out->shape != declared.shape && !declared.shape.empty())
       return invalid_argument(
           "op {} ({}): output {} (tensor {} '{}') has shape {} but the graph declares {}", index,
           op.name(), i, out->id, declared.name, shape_to_string(out->shape),

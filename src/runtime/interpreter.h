@@ -31,6 +31,9 @@ class Interpreter {
   // Graph inputs/outputs in graph order. Write inputs' data before invoke().
   TensorRef& input(size_t i);
   const TensorRef& output(size_t i) const;
+  // Shapes are the ones the kernels computed; they equal the graph's declared shapes, except
+  // where the graph declares an empty shape for an op output (TFLite files do so for outputs
+  // whose shape the op decides, e.g. TFLite_Detection_PostProcess): read shapes from here.
   // Any tensor by id; activations are valid after invoke() only with keep_intermediates
   // (otherwise their memory may have been reused).
   const TensorRef& tensor(int32_t id) const;

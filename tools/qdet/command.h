@@ -19,5 +19,7 @@ void exit_on_error(const Status& status);
 void add_version_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
 void add_quantize_command(CLI::App& app);
+void add_run_command(CLI::App& app);
+void add_coco_eval_command(CLI::App& app);
 
 }  // namespace qdet::cli

@@ -1,0 +1,138 @@
+// CONV_2D and DEPTHWISE_CONV_2D as xnn_convolution2d_nhwc_f32 operators.
+//
+// TFLite layouts map onto XNNPACK's without repacking:
+//   CONV_2D filter [Cout, KH, KW, Cin] = XNNPACK [groups=1, Cout, KH, KW, Cin];
+//   DEPTHWISE_CONV_2D filter [1, KH, KW, C*M] = XNNPACK's XNN_FLAG_DEPTHWISE_CONVOLUTION layout
+//   [KH, KW, groups=C, M] (output channel c*M+m is group c's m-th output in both).
+// Padding is computed here with TFLite's rule and passed explicitly, so SAME with even
+// totals, odd sizes and stride 2 match TFLite exactly.
+#include "runtime/kernels/xnnpack/kernels.h"
+#include "runtime/kernels/xnnpack/xnn_common.h"
+
+namespace qdet::rt::xnn {
+namespace {
+
+struct ConvData : XnnOpData {
+  size_t batch = 0, height = 0, width = 0;
+};
+
+struct ConvGeometry {
+  int32_t batch, in_h, in_w, in_c;
+  int32_t kernel_h, kernel_w;
+  Padding1d pad_h, pad_w;
+};
+
+// Common checks of CONV_2D / DEPTHWISE_CONV_2D: float32, constant weights, 4-D shapes, output
+// geometry by TFLite's padding rule.
+Result<ConvGeometry> check_conv(PrepareContext& ctx, int32_t filter_out_channels_axis) {
+  QDET_TRY(ensure_initialized());
+  if (ctx.inputs.size() < 2 || ctx.inputs.size() > 3 || ctx.outputs.size() != 1 ||
+      ctx.inputs[0] == nullptr || ctx.inputs[1] == nullptr)
+    return unsupported("{}: expects input, filter, optional bias and one output", op_label(ctx));
+  QDET_TRY(require_float32(ctx, ctx.inputs, "input"));
+  if (ctx.outputs[0]->dtype != DType::kFloat32)
+    return unsupported("{}: output is {}, not float32", op_label(ctx),
+                       dtype_name(ctx.outputs[0]->dtype));
+  const TensorRef& input = *ctx.inputs[0];
+  const TensorRef& filter = *ctx.inputs[1];
+  const TensorRef* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
+  if (input.shape.size() != 4 || filter.shape.size() != 4)
+    return unsupported("{}: input {} and filter {} must be 4-D", op_label(ctx),
+                       shape_to_string(input.shape), shape_to_string(filter.shape));
+  if (!filter.is_constant || filter.data == nullptr)
+    return unsupported("{}: filter is not constant (xnnpack packs weights once)", op_label(ctx));
+  if (bias != nullptr) {
+    if (!bias->is_constant || bias->data == nullptr)
+      return unsupported("{}: bias is not constant", op_label(ctx));
+    if (bias->num_elements() != filter.shape[filter_out_channels_axis])
+      return unsupported("{}: bias {} does not match filter {}", op_label(ctx),
+                         shape_to_string(bias->shape), shape_to_string(filter.shape));
+  }
+  const graph::OpAttrs& a = ctx.op.attrs;
+  if (a.stride_h < 1 || a.stride_w < 1 || a.dilation_h < 1 || a.dilation_w < 1)
+    return unsupported("{}: stride {}x{} dilation {}x{} must be >= 1", op_label(ctx), a.stride_h,
+                       a.stride_w, a.dilation_h, a.dilation_w);
+  ConvGeometry g;
+  g.batch = input.shape[0];
+  g.in_h = input.shape[1];
+  g.in_w = input.shape[2];
+  g.in_c = input.shape[3];
+  g.kernel_h = filter.shape[1];
+  g.kernel_w = filter.shape[2];
+  auto pad_h = tflite_padding(a.padding, g.in_h, g.kernel_h, a.stride_h, a.dilation_h);
+  auto pad_w = tflite_padding(a.padding, g.in_w, g.kernel_w, a.stride_w, a.dilation_w);
+  if (!pad_h.ok()) return Status(StatusCode::kUnsupported, pad_h.status().message());
+  if (!pad_w.ok()) return Status(StatusCode::kUnsupported, pad_w.status().message());
+  g.pad_h = *pad_h;
+  g.pad_w = *pad_w;
+  return g;
+}
+
+Status create_conv(PrepareContext& ctx, const ConvGeometry& g, uint32_t groups,
+                   size_t group_in, size_t group_out, uint32_t flags) {
+  QDET_ASSIGN_OR_RETURN(OutputRange range, activation_range(ctx, ctx.op.attrs.activation));
+  const graph::OpAttrs& a = ctx.op.attrs;
+  const float* bias = ctx.inputs.size() > 2 && ctx.inputs[2] != nullptr
+                          ? ctx.inputs[2]->as<const float>()
+                          : nullptr;
+  auto data = std::make_unique<ConvData>();
+  const size_t in_stride = groups * group_in, out_stride = groups * group_out;
+  const xnn_status status = xnn_create_convolution2d_nhwc_f32(
+      static_cast<uint32_t>(g.pad_h.before), static_cast<uint32_t>(g.pad_w.after),
+      static_cast<uint32_t>(g.pad_h.after), static_cast<uint32_t>(g.pad_w.before),
+      static_cast<uint32_t>(g.kernel_h), static_cast<uint32_t>(g.kernel_w),
+      static_cast<uint32_t>(a.stride_h), static_cast<uint32_t>(a.stride_w),
+      static_cast<uint32_t>(a.dilation_h), static_cast<uint32_t>(a.dilation_w), groups, group_in,
+      group_out, in_stride, out_stride, ctx.inputs[1]->as<const float>(), bias, range.min,
+      range.max, flags, &data->op);
+  if (status != xnn_status_success)
+    return xnn_failure(ctx, "xnn_create_convolution2d_nhwc_f32", status);
+  data->batch = static_cast<size_t>(g.batch);
+  data->height = static_cast<size_t>(g.in_h);
+  data->width = static_cast<size_t>(g.in_w);
+  ctx.outputs[0]->shape = {g.batch, g.pad_h.output, g.pad_w.output,
+                           static_cast<int32_t>(out_stride)};
+  ctx.op_data = std::move(data);
+  return ok_status();
+}
+
+Status conv2d_prepare(PrepareContext& ctx) {
+  QDET_ASSIGN_OR_RETURN(ConvGeometry g, check_conv(ctx, /*filter_out_channels_axis=*/0));
+  const Shape& filter = ctx.inputs[1]->shape;
+  // TFLite's grouped convolution (filter Cin dividing input Cin) is left to the reference.
+  if (filter[3] != g.in_c)
+    return unsupported("{}: filter {} does not match input channels {}", op_label(ctx),
+                       shape_to_string(filter), g.in_c);
+  return create_conv(ctx, g, /*groups=*/1, static_cast<size_t>(g.in_c),
+                     static_cast<size_t>(filter[0]), /*flags=*/0);
+}
+
+Status depthwise_conv2d_prepare(PrepareContext& ctx) {
+  QDET_ASSIGN_OR_RETURN(ConvGeometry g, check_conv(ctx, /*filter_out_channels_axis=*/3));
+  const Shape& filter = ctx.inputs[1]->shape;
+  if (filter[0] != 1 || filter[3] % g.in_c != 0)
+    return unsupported("{}: filter {} is not [1,KH,KW,{}*M]", op_label(ctx),
+                       shape_to_string(filter), g.in_c);
+  const int32_t multiplier = filter[3] / g.in_c;
+  return create_conv(ctx, g, /*groups=*/static_cast<uint32_t>(g.in_c), /*group_in=*/1,
+                     static_cast<size_t>(multiplier), XNN_FLAG_DEPTHWISE_CONVOLUTION);
+}
+
+Status conv_eval(EvalContext& ctx) {
+  auto* data = op_data_as<ConvData>(ctx);
+  xnn_status status = xnn_setup_convolution2d_nhwc_f32(
+      data->op, data->batch, data->height, data->width, ctx.inputs[0]->as<const float>(),
+      ctx.outputs[0]->as<float>(), ctx.threadpool);
+  if (status != xnn_status_success)
+    return xnn_eval_failure(ctx, "xnn_setup_convolution2d_nhwc_f32", status);
+  status = xnn_run_operator(data->op, ctx.threadpool);
+  if (status != xnn_status_success) return xnn_eval_failure(ctx, "xnn_run_operator", status);
+  return ok_status();
+}
+
+}  // namespace
+
+const Kernel kConv2d = {"xnnpack", conv2d_prepare, conv_eval};
+const Kernel kDepthwiseConv2d = {"xnnpack", depthwise_conv2d_prepare, conv_eval};
+
+}  // namespace qdet::rt::xnn

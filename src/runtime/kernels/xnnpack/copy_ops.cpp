@@ -1,0 +1,187 @@
+// Data-movement ops that XNNPACK 2022-02 has no operator for, done as row copies (memcpy):
+// CONCATENATION (any dtype, same quantization everywhere) and RESIZE_NEAREST_NEIGHBOR (any
+// dtype, index tables built in prepare). They are exact by construction (bytes are copied),
+// so they live beside the XNNPACK kernels as the "copy" fast path; threads split the outer
+// rows, so results do not depend on the thread count.
+#include <pthreadpool.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "runtime/kernels/xnnpack/kernels.h"
+#include "runtime/kernels/xnnpack/xnn_common.h"
+
+namespace qdet::rt::xnn {
+namespace {
+
+// Below this many bytes per op, threads cost more than they save.
+constexpr size_t kParallelBytes = 64 * 1024;
+
+template <typename Fn>
+void parallel_rows(pthreadpool_t pool, size_t rows, size_t total_bytes, Fn& fn) {
+  if (pool == nullptr || rows < 2 || total_bytes < kParallelBytes) {
+    for (size_t r = 0; r < rows; ++r) fn(r);
+    return;
+  }
+  auto thunk = [](void* context, size_t r) { (*static_cast<Fn*>(context))(r); };
+  pthreadpool_parallelize_1d(pool, thunk, &fn, rows, /*flags=*/0);
+}
+
+bool same_quant(const TensorRef& a, const TensorRef& b) {
+  return a.quant == b.quant || (a.quant != nullptr && b.quant != nullptr &&
+                                a.quant->scale == b.quant->scale &&
+                                a.quant->zero_point == b.quant->zero_point);
+}
+
+// ---- CONCATENATION ------------------------------------------------------------------------
+
+struct ConcatData : OpData {
+  size_t outer = 0;                 // product of dims before the axis
+  std::vector<size_t> input_bytes;  // bytes of one outer row of each input
+  size_t output_row_bytes = 0;
+};
+
+Status concat_prepare(PrepareContext& ctx) {
+  if (ctx.inputs.empty() || ctx.outputs.size() != 1)
+    return unsupported("{}: expects inputs and one output", op_label(ctx));
+  const TensorRef& out = *ctx.outputs[0];
+  const TensorRef* first = ctx.inputs[0];
+  if (first == nullptr) return unsupported("{}: input 0 is absent", op_label(ctx));
+  const int rank = static_cast<int>(first->shape.size());
+  int axis = ctx.op.attrs.axis;
+  if (axis < 0) axis += rank;
+  if (rank == 0 || axis < 0 || axis >= rank)
+    return unsupported("{}: axis {} out of range for rank {}", op_label(ctx), ctx.op.attrs.axis,
+                       rank);
+  if (ctx.op.attrs.activation != graph::Activation::kNone)
+    return unsupported("{}: fused activation left to the reference kernel", op_label(ctx));
+  Shape out_shape = first->shape;
+  out_shape[axis] = 0;
+  for (size_t i = 0; i < ctx.inputs.size(); ++i) {
+    const TensorRef* t = ctx.inputs[i];
+    if (t == nullptr || t->dtype != out.dtype || !same_quant(*t, out))
+      return unsupported("{}: input {} differs in dtype or quantization from the output",
+                         op_label(ctx), i);
+    if (t->shape.size() != first->shape.size())
+      return unsupported("{}: input {} has rank {}, not {}", op_label(ctx), i, t->shape.size(),
+                         rank);
+    for (int d = 0; d < rank; ++d)
+      if (d != axis && t->shape[d] != first->shape[d])
+        return unsupported("{}: input {} shape {} does not match {}", op_label(ctx), i,
+                           shape_to_string(t->shape), shape_to_string(first->shape));
+    out_shape[axis] += t->shape[axis];
+  }
+  auto data = std::make_unique<ConcatData>();
+  data->outer = 1;
+  for (int d = 0; d < axis; ++d) data->outer *= static_cast<size_t>(first->shape[d]);
+  const size_t elem = dtype_size(out.dtype);
+  for (const TensorRef* t : ctx.inputs) {
+    size_t row = elem;
+    for (int d = axis; d < rank; ++d) row *= static_cast<size_t>(t->shape[d]);
+    data->input_bytes.push_back(row);
+    data->output_row_bytes += row;
+  }
+  ctx.outputs[0]->shape = out_shape;
+  ctx.op_data = std::move(data);
+  return ok_status();
+}
+
+Status concat_eval(EvalContext& ctx) {
+  const auto& d = *op_data_as<ConcatData>(ctx);
+  uint8_t* out = ctx.outputs[0]->data;
+  auto row = [&](size_t r) {
+    uint8_t* dst = out + r * d.output_row_bytes;
+    for (size_t i = 0; i < d.input_bytes.size(); ++i) {
+      const size_t n = d.input_bytes[i];
+      std::memcpy(dst, ctx.inputs[i]->data + r * n, n);
+      dst += n;
+    }
+  };
+  parallel_rows(ctx.threadpool, d.outer, d.outer * d.output_row_bytes, row);
+  return ok_status();
+}
+
+// ---- RESIZE_NEAREST_NEIGHBOR --------------------------------------------------------------
+
+// TFLite's reference_ops::GetNearestNeighbor.
+int32_t nearest_source(int32_t x, int32_t in, int32_t out, bool align_corners,
+                       bool half_pixel_centers) {
+  const float scale = (align_corners && out > 1)
+                          ? static_cast<float>(in - 1) / static_cast<float>(out - 1)
+                          : static_cast<float>(in) / static_cast<float>(out);
+  const float offset = half_pixel_centers ? 0.5f : 0.0f;
+  const float src = (static_cast<float>(x) + offset) * scale;
+  int32_t v = std::min(align_corners ? static_cast<int32_t>(std::round(src))
+                                     : static_cast<int32_t>(std::floor(src)),
+                       in - 1);
+  if (half_pixel_centers) v = std::max(v, 0);
+  return v;
+}
+
+struct ResizeNearestData : OpData {
+  size_t batch = 0, in_h = 0, in_w = 0, out_h = 0, out_w = 0;
+  size_t pixel_bytes = 0;
+  std::vector<int32_t> src_y, src_x;
+};
+
+Status resize_nearest_prepare(PrepareContext& ctx) {
+  if (ctx.inputs.size() != 2 || ctx.outputs.size() != 1 || ctx.inputs[0] == nullptr ||
+      ctx.inputs[1] == nullptr)
+    return unsupported("{}: expects input, size and one output", op_label(ctx));
+  const TensorRef& input = *ctx.inputs[0];
+  const TensorRef& size = *ctx.inputs[1];
+  const TensorRef& out = *ctx.outputs[0];
+  if (input.shape.size() != 4 || input.num_elements() == 0)
+    return unsupported("{}: input {} must be 4-D and non-empty", op_label(ctx),
+                       shape_to_string(input.shape));
+  if (input.dtype != out.dtype || !same_quant(input, out))
+    return unsupported("{}: output differs in dtype or quantization from input", op_label(ctx));
+  if (size.dtype != DType::kInt32 || size.num_elements() != 2 || !size.is_constant ||
+      size.data == nullptr)
+    return unsupported("{}: size must be a constant int32[2]", op_label(ctx));
+  const int32_t out_h = size.as<const int32_t>()[0], out_w = size.as<const int32_t>()[1];
+  if (out_h < 1 || out_w < 1)
+    return unsupported("{}: output size {}x{} must be >= 1", op_label(ctx), out_h, out_w);
+  const graph::OpAttrs& a = ctx.op.attrs;
+  auto data = std::make_unique<ResizeNearestData>();
+  data->batch = static_cast<size_t>(input.shape[0]);
+  data->in_h = static_cast<size_t>(input.shape[1]);
+  data->in_w = static_cast<size_t>(input.shape[2]);
+  data->out_h = static_cast<size_t>(out_h);
+  data->out_w = static_cast<size_t>(out_w);
+  data->pixel_bytes = static_cast<size_t>(input.shape[3]) * dtype_size(input.dtype);
+  for (int32_t y = 0; y < out_h; ++y)
+    data->src_y.push_back(
+        nearest_source(y, input.shape[1], out_h, a.align_corners, a.half_pixel_centers));
+  for (int32_t x = 0; x < out_w; ++x)
+    data->src_x.push_back(
+        nearest_source(x, input.shape[2], out_w, a.align_corners, a.half_pixel_centers));
+  ctx.outputs[0]->shape = {input.shape[0], out_h, out_w, input.shape[3]};
+  ctx.op_data = std::move(data);
+  return ok_status();
+}
+
+Status resize_nearest_eval(EvalContext& ctx) {
+  const auto& d = *op_data_as<ResizeNearestData>(ctx);
+  const uint8_t* in = ctx.inputs[0]->data;
+  uint8_t* out = ctx.outputs[0]->data;
+  const size_t in_row = d.in_w * d.pixel_bytes, out_row = d.out_w * d.pixel_bytes;
+  // One task per output row: gather its pixels from the source row.
+  auto row = [&](size_t r) {
+    const size_t b = r / d.out_h, y = r % d.out_h;
+    const uint8_t* src = in + (b * d.in_h + static_cast<size_t>(d.src_y[y])) * in_row;
+    uint8_t* dst = out + r * out_row;
+    for (size_t x = 0; x < d.out_w; ++x)
+      std::memcpy(dst + x * d.pixel_bytes, src + static_cast<size_t>(d.src_x[x]) * d.pixel_bytes,
+                  d.pixel_bytes);
+  };
+  parallel_rows(ctx.threadpool, d.batch * d.out_h, d.batch * d.out_h * out_row, row);
+  return ok_status();
+}
+
+}  // namespace
+
+const Kernel kConcatenation = {"copy", concat_prepare, concat_eval};
+const Kernel kResizeNearestNeighbor = {"copy", resize_nearest_prepare, resize_nearest_eval};
+
+}  // namespace qdet::rt::xnn

@@ -1,0 +1,31 @@
+// Every kernel of the XNNPACK adapter, named once here and registered in register.cpp.
+// Each prepare returns kUnsupported for anything it does not compute exactly as TFLite does
+// (dtype, attribute, non-constant weights, zero-sized tensor): the interpreter then runs the
+// reference kernel instead.
+#pragma once
+
+#include "runtime/kernel.h"
+
+namespace qdet::rt::xnn {
+
+extern const Kernel kConv2d;               // CONV_2D, float32, constant filter and bias
+extern const Kernel kDepthwiseConv2d;      // DEPTHWISE_CONV_2D, any depth multiplier
+extern const Kernel kFullyConnected;       // FULLY_CONNECTED, float32 constant weights
+extern const Kernel kAdd;                  // ADD with broadcasting (<= 6-D), fused activation
+extern const Kernel kSub;                  // SUB
+extern const Kernel kMul;                  // MUL
+extern const Kernel kMaxPool2d;            // MAX_POOL_2D
+extern const Kernel kAveragePool2d;        // AVERAGE_POOL_2D (padding excluded from the mean)
+extern const Kernel kLogistic;             // LOGISTIC
+extern const Kernel kHardSwish;            // HARD_SWISH
+extern const Kernel kLeakyRelu;            // LEAKY_RELU
+extern const Kernel kRelu;                 // RELU, RELU6, RELU_N1_TO_1 (clamp)
+extern const Kernel kResizeBilinear;       // RESIZE_BILINEAR (all three coordinate modes)
+extern const Kernel kPad;                  // PAD, PADV2 (float32, constant paddings)
+
+// Row-copy kernels (named "copy"): exact for any dtype, same quantization in and out.
+extern const Kernel kConcatenation;        // CONCATENATION without fused activation
+extern const Kernel kResizeNearestNeighbor;  // RESIZE_NEAREST_NEIGHBOR (TFLite's index rule)
+extern const Kernel kTranspose;            // TRANSPOSE reducing to a batched 2-D transpose
+
+}  // namespace qdet::rt::xnn

@@ -1,0 +1,118 @@
+// MAX_POOL_2D and AVERAGE_POOL_2D as XNNPACK NHWC pooling operators. Padding is TFLite's
+// (computed here, passed explicitly); XNNPACK's average pooling divides by the number of
+// valid (non-padding) pixels in each window, as TFLite does.
+#include "runtime/kernels/xnnpack/kernels.h"
+#include "runtime/kernels/xnnpack/xnn_common.h"
+
+namespace qdet::rt::xnn {
+namespace {
+
+using SetupFn = xnn_status (*)(xnn_operator_t, size_t, size_t, size_t, const float*, float*,
+                               pthreadpool_t);
+
+struct PoolData : XnnOpData {
+  SetupFn setup = nullptr;
+  const char* setup_name = "";
+  size_t batch = 0, height = 0, width = 0;
+};
+
+struct PoolGeometry {
+  int32_t batch, in_h, in_w, channels;
+  Padding1d pad_h, pad_w;
+  OutputRange range;
+};
+
+Result<PoolGeometry> check_pool(PrepareContext& ctx) {
+  QDET_TRY(ensure_initialized());
+  if (ctx.inputs.size() != 1 || ctx.outputs.size() != 1 || ctx.inputs[0] == nullptr)
+    return unsupported("{}: expects one input and one output", op_label(ctx));
+  QDET_TRY(require_float32(ctx, ctx.inputs, "input"));
+  if (ctx.outputs[0]->dtype != DType::kFloat32)
+    return unsupported("{}: output is {}, not float32", op_label(ctx),
+                       dtype_name(ctx.outputs[0]->dtype));
+  const Shape& in = ctx.inputs[0]->shape;
+  if (in.size() != 4)
+    return unsupported("{}: input {} must be 4-D", op_label(ctx), shape_to_string(in));
+  const graph::OpAttrs& a = ctx.op.attrs;
+  if (a.stride_h < 1 || a.stride_w < 1 || a.filter_h < 1 || a.filter_w < 1)
+    return unsupported("{}: filter {}x{} stride {}x{} must be >= 1", op_label(ctx), a.filter_h,
+                       a.filter_w, a.stride_h, a.stride_w);
+  PoolGeometry g;
+  g.batch = in[0];
+  g.in_h = in[1];
+  g.in_w = in[2];
+  g.channels = in[3];
+  auto pad_h = tflite_padding(a.padding, g.in_h, a.filter_h, a.stride_h, 1);
+  auto pad_w = tflite_padding(a.padding, g.in_w, a.filter_w, a.stride_w, 1);
+  if (!pad_h.ok()) return Status(StatusCode::kUnsupported, pad_h.status().message());
+  if (!pad_w.ok()) return Status(StatusCode::kUnsupported, pad_w.status().message());
+  g.pad_h = *pad_h;
+  g.pad_w = *pad_w;
+  QDET_ASSIGN_OR_RETURN(g.range, activation_range(ctx, a.activation));
+  return g;
+}
+
+void finish_pool(PrepareContext& ctx, const PoolGeometry& g, std::unique_ptr<PoolData> data) {
+  data->batch = static_cast<size_t>(g.batch);
+  data->height = static_cast<size_t>(g.in_h);
+  data->width = static_cast<size_t>(g.in_w);
+  ctx.outputs[0]->shape = {g.batch, g.pad_h.output, g.pad_w.output, g.channels};
+  ctx.op_data = std::move(data);
+}
+
+Status max_pool_prepare(PrepareContext& ctx) {
+  QDET_ASSIGN_OR_RETURN(PoolGeometry g, check_pool(ctx));
+  const graph::OpAttrs& a = ctx.op.attrs;
+  auto data = std::make_unique<PoolData>();
+  const size_t c = static_cast<size_t>(g.channels);
+  const xnn_status status = xnn_create_max_pooling2d_nhwc_f32(
+      static_cast<uint32_t>(g.pad_h.before), static_cast<uint32_t>(g.pad_w.after),
+      static_cast<uint32_t>(g.pad_h.after), static_cast<uint32_t>(g.pad_w.before),
+      static_cast<uint32_t>(a.filter_h), static_cast<uint32_t>(a.filter_w),
+      static_cast<uint32_t>(a.stride_h), static_cast<uint32_t>(a.stride_w),
+      /*dilation_height=*/1, /*dilation_width=*/1, c, c, c, g.range.min, g.range.max,
+      /*flags=*/0, &data->op);
+  if (status != xnn_status_success)
+    return xnn_failure(ctx, "xnn_create_max_pooling2d_nhwc_f32", status);
+  data->setup = xnn_setup_max_pooling2d_nhwc_f32;
+  data->setup_name = "xnn_setup_max_pooling2d_nhwc_f32";
+  finish_pool(ctx, g, std::move(data));
+  return ok_status();
+}
+
+Status average_pool_prepare(PrepareContext& ctx) {
+  QDET_ASSIGN_OR_RETURN(PoolGeometry g, check_pool(ctx));
+  const graph::OpAttrs& a = ctx.op.attrs;
+  auto data = std::make_unique<PoolData>();
+  const size_t c = static_cast<size_t>(g.channels);
+  const xnn_status status = xnn_create_average_pooling2d_nhwc_f32(
+      static_cast<uint32_t>(g.pad_h.before), static_cast<uint32_t>(g.pad_w.after),
+      static_cast<uint32_t>(g.pad_h.after), static_cast<uint32_t>(g.pad_w.before),
+      static_cast<uint32_t>(a.filter_h), static_cast<uint32_t>(a.filter_w),
+      static_cast<uint32_t>(a.stride_h), static_cast<uint32_t>(a.stride_w), c, c, c,
+      g.range.min, g.range.max, /*flags=*/0, &data->op);
+  if (status != xnn_status_success)
+    return xnn_failure(ctx, "xnn_create_average_pooling2d_nhwc_f32", status);
+  data->setup = xnn_setup_average_pooling2d_nhwc_f32;
+  data->setup_name = "xnn_setup_average_pooling2d_nhwc_f32";
+  finish_pool(ctx, g, std::move(data));
+  return ok_status();
+}
+
+Status pool_eval(EvalContext& ctx) {
+  auto* data = op_data_as<PoolData>(ctx);
+  xnn_status status = data->setup(data->op, data->batch, data->height, data->width,
+                                  ctx.inputs[0]->as<const float>(),
+                                  ctx.outputs[0]->as<float>(), ctx.threadpool);
+  if (status != xnn_status_success) return xnn_eval_failure(ctx, data->setup_name, status);
+  status = xnn_run_operator(data->op, ctx.threadpool);
+  if (status != xnn_status_success) return xnn_eval_failure(ctx, "xnn_run_operator", status);
+  return ok_status();
+}
+
+}  // namespace
+
+const Kernel kMaxPool2d = {"xnnpack", max_pool_prepare, pool_eval};
+const Kernel kAveragePool2d = {"xnnpack", average_pool_prepare, pool_eval};
+
+}  // namespace qdet::rt::xnn

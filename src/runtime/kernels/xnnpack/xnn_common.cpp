@@ -1,0 +1,111 @@
+#include "runtime/kernels/xnnpack/xnn_common.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace qdet::rt::xnn {
+
+Status ensure_initialized() {
+  // xnn_initialize is itself idempotent and guarded by a once-flag; the static keeps the
+  // status so that a failure is reported the same way every time.
+  static const xnn_status status = xnn_initialize(/*allocator=*/nullptr);
+  if (status != xnn_status_success)
+    return unsupported("xnnpack: xnn_initialize failed: {}", status_name(status));
+  return ok_status();
+}
+
+const char* status_name(xnn_status status) {
+  switch (status) {
+    case xnn_status_success: return "success";
+    case xnn_status_uninitialized: return "uninitialized";
+    case xnn_status_invalid_parameter: return "invalid_parameter";
+    case xnn_status_invalid_state: return "invalid_state";
+    case xnn_status_unsupported_parameter: return "unsupported_parameter";
+    case xnn_status_unsupported_hardware: return "unsupported_hardware";
+    case xnn_status_out_of_memory: return "out_of_memory";
+  }
+  return "unknown";
+}
+
+std::string op_label(const PrepareContext& ctx) {
+  return fmt::format("{} (op {})", ctx.op.name(), ctx.op_index);
+}
+
+Status xnn_failure(const PrepareContext& ctx, const char* call, xnn_status status) {
+  const std::string message =
+      fmt::format("{}: {} failed: {}", op_label(ctx), call, status_name(status));
+  // Out of memory is a real error; anything else means XNNPACK does not take this
+  // configuration and the reference kernel should run the op.
+  if (status == xnn_status_out_of_memory) return Status(StatusCode::kInternal, message);
+  return Status(StatusCode::kUnsupported, message);
+}
+
+Status xnn_eval_failure(const EvalContext& ctx, const char* call, xnn_status status) {
+  return internal_error("{}: {} failed at eval: {}", ctx.op.name(), call, status_name(status));
+}
+
+XnnOpData::~XnnOpData() {
+  if (op != nullptr) xnn_delete_operator(op);
+}
+
+std::vector<float> padded_copy(const TensorRef& t) {
+  const size_t n = static_cast<size_t>(t.num_elements());
+  std::vector<float> copy(n + XNN_EXTRA_BYTES / sizeof(float), 0.0f);
+  if (n > 0) std::memcpy(copy.data(), t.data, n * sizeof(float));
+  return copy;
+}
+
+Result<OutputRange> activation_range(const PrepareContext& ctx, graph::Activation activation) {
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  switch (activation) {
+    case graph::Activation::kNone: return OutputRange{-kInf, kInf};
+    case graph::Activation::kRelu: return OutputRange{0.0f, kInf};
+    case graph::Activation::kReluN1To1: return OutputRange{-1.0f, 1.0f};
+    case graph::Activation::kRelu6: return OutputRange{0.0f, 6.0f};
+    default: break;
+  }
+  return unsupported("{}: fused activation {} is not handled by xnnpack", op_label(ctx),
+                     graph::activation_name(activation));
+}
+
+Status require_float32(const PrepareContext& ctx, std::span<TensorRef* const> tensors,
+                       const char* role) {
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const TensorRef* t = tensors[i];
+    if (t == nullptr) continue;
+    if (t->dtype != DType::kFloat32)
+      return unsupported("{}: {} {} is {}, xnnpack kernels here take float32", op_label(ctx),
+                         role, i, dtype_name(t->dtype));
+    for (int32_t d : t->shape)
+      if (d <= 0)
+        return unsupported("{}: {} {} has shape {}, left to the reference kernel",
+                           op_label(ctx), role, i, shape_to_string(t->shape));
+  }
+  return ok_status();
+}
+
+Result<Padding1d> tflite_padding(graph::Padding padding, int32_t input, int32_t filter,
+                                 int32_t stride, int32_t dilation) {
+  if (input < 1 || filter < 1 || stride < 1 || dilation < 1)
+    return invalid_argument("padding: input {} filter {} stride {} dilation {} must be >= 1",
+                            input, filter, stride, dilation);
+  const int64_t effective = static_cast<int64_t>(filter - 1) * dilation + 1;
+  Padding1d p;
+  if (padding == graph::Padding::kSame) {
+    p.output = static_cast<int32_t>((static_cast<int64_t>(input) + stride - 1) / stride);
+    const int64_t total =
+        std::max<int64_t>((static_cast<int64_t>(p.output) - 1) * stride + effective - input, 0);
+    p.before = static_cast<int32_t>(total / 2);
+    p.after = static_cast<int32_t>(total - total / 2);
+  } else {
+    const int64_t out = (static_cast<int64_t>(input) - effective + stride) / stride;
+    if (input < effective)
+      return invalid_argument("padding: VALID filter {} (dilation {}) is larger than input {}",
+                              filter, dilation, input);
+    p.output = static_cast<int32_t>(out);
+  }
+  return p;
+}
+
+}  // namespace qdet::rt::xnn

@@ -1,0 +1,77 @@
+// The XNNPACK adapter's shared pieces. Every xnn_* call in qdet lives in this folder
+// (DESIGN.md §4, STYLE.md "keep every xnn_* call inside one adapter"); nothing outside it
+// includes xnnpack.h.
+//
+// The kernels here target the 2022-02 XNNPACK operator API (Debian libxnnpack-dev
+// 0.0~git20220216): prepare creates one xnn_operator (packing constant weights), eval runs
+// xnn_setup_* (cheap: indirection buffers are rebuilt only when shapes change) and
+// xnn_run_operator on the interpreter's pthreadpool.
+//
+// Contract with the interpreter: XNNPACK may read up to XNN_EXTRA_BYTES (16) past the end of
+// an input tensor (never past an output). Activations live in the arena and must have that
+// tail room; constants read at eval time are copied into padded buffers owned by the op.
+#pragma once
+
+#include <xnnpack.h>
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "base/status.h"
+#include "graph/op.h"
+#include "runtime/kernel.h"
+
+namespace qdet::rt::xnn {
+
+// Initializes XNNPACK once per process (thread-safe); kUnsupported when the CPU lacks what
+// XNNPACK needs, so callers fall back to the reference kernels.
+Status ensure_initialized();
+
+const char* status_name(xnn_status status);
+
+// Status for a failed xnn_* call, naming the op and the call:
+// "CONV_2D (op 12): xnn_create_convolution2d_nhwc_f32 failed: invalid_parameter".
+// XNNPACK refusing a configuration is kUnsupported: the reference kernel then runs the op.
+Status xnn_failure(const PrepareContext& ctx, const char* call, xnn_status status);
+Status xnn_eval_failure(const EvalContext& ctx, const char* call, xnn_status status);
+
+// "CONV_2D (op 12): " prefix for messages.
+std::string op_label(const PrepareContext& ctx);
+
+// Owns one xnn_operator; the base of every XNNPACK kernel's OpData.
+class XnnOpData : public OpData {
+ public:
+  ~XnnOpData() override;
+  xnn_operator_t op = nullptr;
+};
+
+// A float copy of a constant tensor with XNN_EXTRA_BYTES of tail room, for constants that an
+// operator reads at eval time (binary operands), not at creation time (packed weights).
+std::vector<float> padded_copy(const TensorRef& t);
+
+// The output range of a TFLite fused activation; kUnsupported for TANH / SIGN_BIT.
+struct OutputRange {
+  float min;
+  float max;
+};
+Result<OutputRange> activation_range(const PrepareContext& ctx, graph::Activation activation);
+
+// Checks that every present tensor is float32 with a non-empty shape and no zero dims
+// (zero-sized tensors are left to the reference kernels).
+Status require_float32(const PrepareContext& ctx, std::span<TensorRef* const> tensors,
+                       const char* role);
+
+// TFLite's padding rule (tensorflow/lite/kernels/padding.h): for SAME, output = ceil(in/stride)
+// and total = max((out-1)*stride + effective_filter - in, 0) split with the smaller half
+// before; for VALID, output = ceil((in - effective_filter + 1)/stride) and no padding.
+struct Padding1d {
+  int32_t output = 0;
+  int32_t before = 0;
+  int32_t after = 0;
+};
+// nullopt-like failure: output < 1 (VALID with a filter larger than the input).
+Result<Padding1d> tflite_padding(graph::Padding padding, int32_t input, int32_t filter,
+                                 int32_t stride, int32_t dilation);
+
+}  // namespace qdet::rt::xnn

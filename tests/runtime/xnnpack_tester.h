@@ -1,0 +1,253 @@
+// Shared harness of the XNNPACK kernel tests: runs one Kernel (prepare + eval) on owned test
+// tensors, the way the interpreter does, and compares a fast kernel with the reference kernel
+// under a named tolerance (STYLE.md habits 1 and 2).
+#pragma once
+
+#include <gtest/gtest.h>
+#include <pthreadpool.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "graph/op.h"
+#include "runtime/kernel.h"
+#include "runtime/kernel_registry.h"
+
+namespace qdet::rt::testing {
+
+inline constexpr float kEps = std::numeric_limits<float>::epsilon();
+// Kernels may read this many bytes past an input (XNNPACK's XNN_EXTRA_BYTES); test buffers
+// carry that tail room like the interpreter's arena does.
+inline constexpr size_t kTailBytes = 16;
+
+struct TestTensor {
+  DType dtype = DType::kFloat32;
+  Shape shape;
+  bool constant = false;
+  std::vector<uint8_t> bytes;  // byte_size + kTailBytes
+  QuantParams quant;
+
+  static TestTensor floats(Shape shape, const std::vector<float>& values, bool constant) {
+    TestTensor t;
+    t.shape = std::move(shape);
+    t.constant = constant;
+    t.bytes.assign(values.size() * sizeof(float) + kTailBytes, 0);
+    if (!values.empty())
+      std::memcpy(t.bytes.data(), values.data(), values.size() * sizeof(float));
+    return t;
+  }
+  static TestTensor int32s(Shape shape, const std::vector<int32_t>& values) {
+    TestTensor t;
+    t.dtype = DType::kInt32;
+    t.shape = std::move(shape);
+    t.constant = true;
+    t.bytes.assign(values.size() * sizeof(int32_t) + kTailBytes, 0);
+    if (!values.empty())
+      std::memcpy(t.bytes.data(), values.data(), values.size() * sizeof(int32_t));
+    return t;
+  }
+  static TestTensor int8s(Shape shape, const std::vector<int8_t>& values, float scale,
+                          int64_t zero_point) {
+    TestTensor t;
+    t.dtype = DType::kInt8;
+    t.shape = std::move(shape);
+    t.bytes.assign(values.size() + kTailBytes, 0);
+    if (!values.empty()) std::memcpy(t.bytes.data(), values.data(), values.size());
+    t.quant.scale = {scale};
+    t.quant.zero_point = {zero_point};
+    return t;
+  }
+  const float* float_data() const { return reinterpret_cast<const float*>(bytes.data()); }
+  int64_t num_elements() const { return ::qdet::num_elements(shape); }
+};
+
+struct KernelOutput {
+  Status prepare_status;
+  Status eval_status;
+  Shape shape;
+  std::vector<float> values;  // float32 outputs
+  std::vector<uint8_t> bytes; // the output's bytes, every dtype
+};
+
+// One pthreadpool per thread count, kept for the whole test program (nullptr for 1 thread,
+// as the interpreter does).
+inline pthreadpool_t shared_pool(int threads) {
+  struct Pools {
+    pthreadpool_t two = pthreadpool_create(2), four = pthreadpool_create(4);
+    ~Pools() {
+      pthreadpool_destroy(two);
+      pthreadpool_destroy(four);
+    }
+  };
+  static Pools pools;
+  if (threads <= 1) return nullptr;
+  return threads == 2 ? pools.two : pools.four;
+}
+
+// Runs `kernel` on `inputs` (nullptr entries are absent optional inputs): prepare with only
+// constant data visible, then eval with every input bound. Output values are NaN-filled before
+// eval so that an element the kernel forgets to write fails the comparison. The output is
+// float32 unless `output_like` gives its dtype and quantization.
+inline KernelOutput run_kernel(const Kernel& kernel, const graph::Op& op,
+                               const std::vector<const TestTensor*>& inputs, int threads = 1,
+                               const TestTensor* output_like = nullptr) {
+  static const QuantParams kNoQuant;
+  pthreadpool_t pool = shared_pool(threads);
+  std::vector<TensorRef> in_refs(inputs.size());
+  std::vector<TensorRef*> in_ptrs(inputs.size(), nullptr);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i] == nullptr) continue;
+    TensorRef& r = in_refs[i];
+    r.id = static_cast<int32_t>(i);
+    r.dtype = inputs[i]->dtype;
+    r.shape = inputs[i]->shape;
+    r.quant = &inputs[i]->quant;
+    r.is_constant = inputs[i]->constant;
+    r.data = r.is_constant ? const_cast<uint8_t*>(inputs[i]->bytes.data()) : nullptr;
+    in_ptrs[i] = &r;
+  }
+  TensorRef out_ref;
+  out_ref.id = static_cast<int32_t>(inputs.size());
+  out_ref.dtype = output_like != nullptr ? output_like->dtype : DType::kFloat32;
+  out_ref.quant = output_like != nullptr ? &output_like->quant : &kNoQuant;
+  TensorRef* out_ptrs[1] = {&out_ref};
+
+  KernelOutput result;
+  PrepareContext prepare{.op = op,
+                         .op_index = 0,
+                         .inputs = in_ptrs,
+                         .outputs = out_ptrs,
+                         .num_threads = threads,
+                         .threadpool = pool};
+  result.prepare_status = kernel.prepare(prepare);
+  if (!result.prepare_status.ok()) return result;
+
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (inputs[i] != nullptr) in_refs[i].data = const_cast<uint8_t*>(inputs[i]->bytes.data());
+  const size_t out_elements = static_cast<size_t>(out_ref.num_elements());
+  // 0xFF bytes: NaN in float32, -1 in integers.
+  std::vector<uint8_t> out(out_ref.byte_size() + kTailBytes, 0xFF);
+  out_ref.data = out.data();
+  std::vector<uint8_t> scratch(prepare.scratch_bytes + 64);
+  uint8_t* scratch_aligned = scratch.data() + (64 - reinterpret_cast<uintptr_t>(scratch.data()) % 64) % 64;
+  EvalContext eval{.op = op,
+                   .inputs = in_ptrs,
+                   .outputs = out_ptrs,
+                   .op_data = prepare.op_data.get(),
+                   .scratch = scratch_aligned,
+                   .threadpool = pool};
+  result.eval_status = kernel.eval(eval);
+  result.shape = out_ref.shape;
+  out.resize(out_ref.byte_size());
+  if (out_ref.dtype == DType::kFloat32) {
+    result.values.resize(out_elements);
+    if (out_elements > 0) std::memcpy(result.values.data(), out.data(), out.size());
+  }
+  result.bytes = std::move(out);
+  return result;
+}
+
+// The reference kernel of `kind` from the registry (reference implementations only).
+inline const Kernel* reference_kernel(graph::OpKind kind) {
+  auto candidates = default_kernel_registry().candidates(kind, /*allow_fast=*/false);
+  return candidates.empty() ? nullptr : candidates.front();
+}
+
+// The fast kernel of `kind` ("xnnpack" or "copy"), looked up in the registry as the
+// interpreter does: the first candidate that is not the reference.
+inline const Kernel* fast_kernel(graph::OpKind kind) {
+  for (const Kernel* k : default_kernel_registry().candidates(kind, /*allow_fast=*/true))
+    if (std::string(k->name) != "reference") return k;
+  return nullptr;
+}
+
+inline std::vector<float> random_floats(std::mt19937& rng, int64_t n, float lo, float hi) {
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+inline std::vector<int8_t> random_int8s(std::mt19937& rng, int64_t n) {
+  std::uniform_int_distribution<int> dist(-128, 127);
+  std::vector<int8_t> v(static_cast<size_t>(n));
+  for (int8_t& x : v) x = static_cast<int8_t>(dist(rng));
+  return v;
+}
+
+inline float max_abs(const std::vector<float>& v) {
+  float m = 0.0f;
+  for (float x : v) m = std::max(m, std::fabs(x));
+  return m;
+}
+
+// Runs reference and XNNPACK on the same inputs and checks every output element with
+// |fast - ref| <= tolerance(i). `what` names the parameters for failure messages.
+// Outputs that are not float32 (`output_like`) must match byte for byte.
+template <typename Tolerance>
+void expect_matches_reference(graph::OpKind kind, const graph::Op& op,
+                              const std::vector<const TestTensor*>& inputs, Tolerance tolerance,
+                              const std::string& what, const TestTensor* output_like = nullptr) {
+  const Kernel* ref = reference_kernel(kind);
+  const Kernel* fast = fast_kernel(kind);
+  ASSERT_NE(ref, nullptr) << "no reference kernel for " << graph::op_name(kind);
+  ASSERT_NE(fast, nullptr) << "no fast kernel for " << graph::op_name(kind);
+  const KernelOutput expected = run_kernel(*ref, op, inputs, 1, output_like);
+  ASSERT_TRUE(expected.prepare_status.ok()) << what << ": reference prepare: "
+                                            << expected.prepare_status.message();
+  ASSERT_TRUE(expected.eval_status.ok()) << what << ": reference eval: "
+                                         << expected.eval_status.message();
+  const KernelOutput actual = run_kernel(*fast, op, inputs, 1, output_like);
+  ASSERT_TRUE(actual.prepare_status.ok()) << what << ": fast prepare: "
+                                          << actual.prepare_status.message();
+  ASSERT_TRUE(actual.eval_status.ok()) << what << ": fast eval: "
+                                       << actual.eval_status.message();
+  ASSERT_EQ(actual.shape, expected.shape) << what;
+  ASSERT_EQ(actual.bytes.size(), expected.bytes.size()) << what;
+  if (output_like != nullptr && output_like->dtype != DType::kFloat32) {
+    EXPECT_TRUE(actual.bytes == expected.bytes) << what << ": output bytes differ";
+    return;
+  }
+  int reported = 0;
+  for (size_t i = 0; i < expected.values.size(); ++i) {
+    const float e = expected.values[i], a = actual.values[i];
+    const double tol = tolerance(i);
+    const bool ok = std::isnan(e) ? std::isnan(a) : std::fabs(double(a) - double(e)) <= tol;
+    if (!ok) {
+      ADD_FAILURE() << what << ": output[" << i << "] fast " << a << " reference " << e
+                    << " |diff| " << std::fabs(double(a) - double(e)) << " > tolerance " << tol;
+      if (++reported >= 5) return;
+    }
+  }
+}
+
+// The fast kernel gives bit-identical outputs with 1, 2 and 4 threads.
+inline void expect_thread_invariant(graph::OpKind kind, const graph::Op& op,
+                                    const std::vector<const TestTensor*>& inputs,
+                                    const std::string& what,
+                                    const TestTensor* output_like = nullptr) {
+  const Kernel* fast = fast_kernel(kind);
+  ASSERT_NE(fast, nullptr);
+  const KernelOutput one = run_kernel(*fast, op, inputs, 1, output_like);
+  ASSERT_TRUE(one.prepare_status.ok() && one.eval_status.ok())
+      << what << ": " << one.prepare_status.message() << one.eval_status.message();
+  for (int threads : {2, 4}) {
+    const KernelOutput many = run_kernel(*fast, op, inputs, threads, output_like);
+    ASSERT_EQ(pthreadpool_get_threads_count(shared_pool(threads)), size_t(threads));
+    ASSERT_TRUE(many.prepare_status.ok() && many.eval_status.ok()) << what;
+    EXPECT_TRUE(many.bytes == one.bytes)
+        << what << ": " << threads << " threads differ from 1 thread";
+  }
+}
+
+inline const char* padding_name(graph::Padding p) {
+  return p == graph::Padding::kSame ? "SAME" : "VALID";
+}
+
+}  // namespace qdet::rt::testing
