@@ -96,7 +96,7 @@ Result<std::unique_ptr<Detector>> Detector::create(std::shared_ptr<const graph::
   d->builder_ = std::move(builder);
 
   QDET_ASSIGN_OR_RETURN(d->head_, find_head(preset.head));
-  if (static_cast<int>(graph->outputs.size()) != d->head_->num_outputs)
+  if (d->head_->num_outputs > 0 && static_cast<int>(graph->outputs.size()) != d->head_->num_outputs)
     return invalid_argument("head '{}' expects {} output tensors; the model has {}", preset.head,
                             d->head_->num_outputs, graph->outputs.size());
   d->head_options_.input_width = format.width;
@@ -105,6 +105,7 @@ Result<std::unique_ptr<Detector>> Detector::create(std::shared_ptr<const graph::
   d->head_options_.multi_label = preset.multi_label;
   d->head_options_.class_map = preset.class_map;
   d->head_options_.strides = preset.strides;
+  d->head_options_.anchors = preset.anchors;
 
   QDET_ASSIGN_OR_RETURN(d->labels_, resolve_labels(preset.labels));
 
