@@ -9,6 +9,7 @@ packages=(
   nlohmann-json3-dev libsimdjson-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libonnx-dev libprotobuf-dev protobuf-compiler libdnnl-dev
+  darknet
   nodejs npm
 )
 missing=()

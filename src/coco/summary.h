@@ -18,7 +18,7 @@ std::string format_category_table(const EvalResult& result);
 // {"stats": [12 numbers], "stat_names": [...], "per_category": {"person": {"id": 1, "AP": ..,
 //  "AP50": .., "num_gt": .., "num_detections": ..}, ...}}; a category without ground truth has
 // AP and AP50 -1. with_arrays adds "precision" [T][R][K][A][M] and "recall" [T][K][A][M] as
-// nested lists plus the parameters, for plots.
+// nested lists plus the parameters, for plots, and "scores" [T][R][K][A][M].
 std::string eval_result_to_json(const EvalResult& result, bool with_arrays = false);
 
 }  // namespace qdet::coco

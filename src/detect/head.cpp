@@ -11,6 +11,7 @@ Result<std::vector<Detection>> decode_yolox(std::span<const OutputView>, const H
 Result<std::vector<Detection>> decode_yolox_raw(std::span<const OutputView>, const HeadOptions&);
 Result<std::vector<Detection>> decode_yolov5(std::span<const OutputView>, const HeadOptions&);
 Result<std::vector<Detection>> decode_ssd(std::span<const OutputView>, const HeadOptions&);
+Result<std::vector<Detection>> decode_yolo(std::span<const OutputView>, const HeadOptions&);
 
 namespace {
 
@@ -19,6 +20,7 @@ constexpr HeadInfo kHeads[] = {
     {"yolox_raw", decode_yolox_raw, true, 1},
     {"yolov5", decode_yolov5, true, 1},
     {"ssd", decode_ssd, false, 4},
+    {"yolo", decode_yolo, true, 0},
 };
 
 }  // namespace

@@ -8,6 +8,13 @@
 //              obj and classes already probabilities.
 //   yolov5     [1, N, 5 + C]: cx, cy, w, h normalized to 0..1 (x input size), obj, classes.
 //              score = obj x class.
+//   yolo       darknet [yolo] layers (qdet convert of a .cfg): one output per layer, each the
+//              layer's raw input [1, H, W, A * (5 + C)] (NHWC; channel a * (5 + C) + k), with
+//              A anchors per cell given per output in HeadOptions::anchors (w, h in input pixels).
+//              As darknet: cx = (gx + sigmoid(t0)) / W * input_width, cy likewise,
+//              w = exp(t2) * anchor_w, h = exp(t3) * anchor_h, obj = sigmoid(t4),
+//              score of class k = obj * sigmoid(t5+k); a cell whose obj is not > threshold is
+//              skipped (darknet's rule).
 //   ssd        TFLite_Detection_PostProcess outputs, in its order: boxes [1, K, 4] (ymin, xmin,
 //              ymax, xmax normalized), classes [1, K], scores [1, K], count [1]. NMS already done
 //              inside the model.
@@ -15,6 +22,7 @@
 // scale and zero point. A candidate's score must be > score_threshold.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -55,13 +63,15 @@ struct HeadOptions {
   bool multi_label = false;  // YOLO heads: one candidate per class above threshold, not just the best
   ClassMap class_map = ClassMap::kIdentity;
   std::vector<int> strides = {8, 16, 32};  // yolox_raw
+  // yolo: per output (in output order), the (w, h) of each anchor in input pixels.
+  std::vector<std::vector<std::array<float, 2>>> anchors;
 };
 
 struct HeadInfo {
   const char* name;
   Result<std::vector<Detection>> (*decode)(std::span<const OutputView> outputs, const HeadOptions& options);
   bool needs_nms;  // false when the model did NMS itself (ssd)
-  int num_outputs;
+  int num_outputs;  // 0: one or more (yolo: one per [yolo] layer)
 };
 
 // All heads, and one by name (error lists the known names).

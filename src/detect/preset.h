@@ -43,6 +43,7 @@ struct Preset {
   std::string head;  // head.h: yolox, yolox_raw, yolov5, ssd
   ClassMap class_map = ClassMap::kIdentity;
   std::vector<int> strides = {8, 16, 32};  // yolox_raw
+  std::vector<std::vector<std::array<float, 2>>> anchors;  // yolo: per output, (w, h) pixels
   float score_threshold = 0.3f;
   float iou_threshold = 0.45f;
   int max_detections = 100;
@@ -65,6 +66,7 @@ std::filesystem::path sidecar_path(const std::filesystem::path& model);
 //   input_size (N or [W, H]), resize (stretch | letterbox_topleft | letterbox_center),
 //   pad_value (0..255), channel_order (rgb | bgr), mean ([3] or one number), std (same),
 //   layout (nhwc | nchw), head, class_map (identity | coco91), strides ([..]),
+//   anchors ([[[w, h], ...] per output]: the yolo head),
 //   score_threshold, iou_threshold, max_detections, multi_label, labels.
 // Unknown keys, wrong types and bad values are errors naming `source` and the key; malformed
 // JSON is an error with its line and column.

@@ -102,6 +102,22 @@ Status apply_key(Preset& p, const Ctx& c, const std::string& key, const json& v)
       QDET_ASSIGN_OR_RETURN(int stride, get_int(c, key, s, 1, 1024));
       p.strides.push_back(stride);
     }
+  } else if (key == "anchors") {
+    // [[[w, h], ...] for output 0, [...] for output 1, ...]
+    if (!v.is_array() || v.empty()) return c.type_error(key, "an array (one per output) of [w, h] arrays");
+    p.anchors.clear();
+    for (const json& out : v) {
+      if (!out.is_array() || out.empty()) return c.type_error(key, "an array (one per output) of [w, h] arrays");
+      std::vector<std::array<float, 2>> list;
+      for (const json& a : out) {
+        if (!a.is_array() || a.size() != 2) return c.type_error(key, "an array (one per output) of [w, h] arrays");
+        QDET_ASSIGN_OR_RETURN(float w, get_number(c, key, a[0]));
+        QDET_ASSIGN_OR_RETURN(float h, get_number(c, key, a[1]));
+        if (!(w > 0.f) || !(h > 0.f)) return invalid_argument("{}: 'anchors' must be positive", c.source);
+        list.push_back({w, h});
+      }
+      p.anchors.push_back(std::move(list));
+    }
   } else if (key == "score_threshold") {
     QDET_ASSIGN_OR_RETURN(p.score_threshold, get_number(c, key, v));
   } else if (key == "iou_threshold") {

@@ -154,9 +154,11 @@ Status Interpreter::Impl::plan_memory() {
   const ArenaPlan plan = plan_arena(requests);
   arena_bytes = plan.total_bytes;
   if (arena_bytes > 0) {
-    arena.reset(new (std::align_val_t(kArenaAlignment)) uint8_t[arena_bytes]);
+    // kKernelReadTailBytes past the last buffer: fast kernels may over-read inputs (kernel.h).
+    const size_t allocated = arena_bytes + kKernelReadTailBytes;
+    arena.reset(new (std::align_val_t(kArenaAlignment)) uint8_t[allocated]);
     // Zeroed once so that nothing a kernel leaves unwritten ever depends on earlier runs.
-    std::memset(arena.get(), 0, arena_bytes);
+    std::memset(arena.get(), 0, allocated);
   }
   for (size_t r = 0; r < requests.size(); ++r) {
     uint8_t* p = requests[r].bytes == 0 ? g_empty_tensor : arena.get() + plan.offsets[r];

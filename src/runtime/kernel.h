@@ -24,6 +24,11 @@ typedef struct pthreadpool* pthreadpool_t;
 
 namespace qdet::rt {
 
+// Fast kernels (XNNPACK: XNN_EXTRA_BYTES) may read up to this many bytes past the end of an
+// input tensor (never write past an output): the arena keeps that much room after its last
+// buffer, and a kernel reading a constant tensor at eval time copies it into a padded buffer.
+inline constexpr size_t kKernelReadTailBytes = 16;
+
 // A tensor as a kernel sees it. `data` points into the arena, a constant buffer, or a
 // user-visible input buffer; it is nullptr at prepare time for non-constant tensors.
 struct TensorRef {

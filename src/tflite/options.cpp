@@ -86,8 +86,8 @@ Status read_builtin_options(const tfl::Operator& src, graph::Op& op) {
                             expected == Opt::NONE ? "none" : tfl::EnumNameBuiltinOptions(expected));
   // TFLite's runtime zero-initializes the parameters of an op whose options table is absent;
   // the only field where that differs from qdet's defaults in a way kernels see is
-  // pot_scale_int16 (ADD/SUB int16).
-  if (!src.builtin_options()) {
+  // pot_scale_int16 (ADD/SUB int16). A value without a type is not verified and not read.
+  if (type == Opt::NONE || !src.builtin_options()) {
     if (op.kind == OpKind::kAdd || op.kind == OpKind::kSub) a.pot_scale_int16 = false;
     return ok_status();
   }

@@ -2,11 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "base/file.h"
+#include "coco/results.h"
 #include "test_support.h"
 
 namespace qdet::coco {
 namespace {
+
+#define ANN_TEXT \
+  R"({"images": [{"id": 1}], "categories": [], "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "area": 1.2.3}]})"
 
 constexpr const char* kGood = R"({
   "info": {"description": "x"},
@@ -80,6 +86,32 @@ TEST(Instances, TruncatedFileGivesThePosition) {
       << ds.status().message();
 }
 
+TEST(Instances, TrailingContentIsAnError) {
+  auto ds = parse_instances(R"({"images": [], "categories": [], "annotations": []} x)", "gt.json");
+  ASSERT_FALSE(ds.ok());
+  EXPECT_EQ(ds.status().message(),
+            "gt.json: invalid JSON at line 1, column 53 (byte 52): syntax error while parsing value "
+            "- invalid literal; last read: '\"annotations\": []} x'; expected end of input");
+}
+
+TEST(Instances, MalformedNumberInAField) {
+  auto ds = parse_instances(ANN_TEXT, "gt.json");
+  ASSERT_FALSE(ds.ok());
+  EXPECT_EQ(ds.status().message().rfind("gt.json: invalid JSON at line 1, column ", 0), 0u)
+      << ds.status().message();
+}
+
+// Skipped values (segmentation here) are checked for structure only: this one is unbalanced.
+TEST(Instances, UnbalancedSegmentationIsAnError) {
+  auto ds = parse_instances(
+      R"({"images": [{"id": 1}], "categories": [], "annotations": [{"id": 1, "image_id": 1,
+          "category_id": 1, "bbox": [0, 0, 1, 1], "area": 1, "segmentation": [[1, 2, 3]})",
+      "gt.json");
+  ASSERT_FALSE(ds.ok());
+  EXPECT_EQ(ds.status().message().rfind("gt.json: invalid JSON at line 2, column ", 0), 0u)
+      << ds.status().message();
+}
+
 TEST(Instances, MissingFileIsAnIoError) {
   auto ds = load_instances(testing::scratch_dir() / "none.json");
   ASSERT_FALSE(ds.ok());
@@ -146,6 +178,49 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{ANN(R"({"id": 5, "image_id": 1, "category_id": 1, "bbox": [0, 0, 2, 2], "area": 4},
                        {"id": 5, "image_id": 1, "category_id": 1, "bbox": [0, 0, 2, 2], "area": 4})"),
                 "gt.json: annotations[1]: duplicate annotation id 5 (also annotations[0])"}));
+
+}  // namespace
+}  // namespace qdet::coco
+
+namespace qdet::coco {
+namespace {
+
+// Corrupted files end in an error or a dataset, never in a crash (run under QDET_SANITIZE too).
+TEST(Instances, RandomCorruptionNeverCrashes) {
+  std::mt19937 rng(12345);
+  const std::string good = kGood;
+  const std::string results = R"([{"image_id": 1, "category_id": 2, "bbox": [1.5, 2, 3, 4], "score": 0.25},
+    {"image_id": 3, "category_id": 4, "bbox": [0, 0, 1e3, 2], "score": 1}])";
+  const char kBytes[] = "{}[],:\"0123456789.eE-+ tfnaxu\\\n";
+  int parsed = 0, refused = 0;
+  for (int trial = 0; trial < 600; ++trial) {
+    std::string text = trial % 2 ? good : results;
+    const int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits && !text.empty(); ++e) {
+      size_t at = rng() % text.size();
+      switch (rng() % 4) {
+        case 0: text[at] = kBytes[rng() % (sizeof(kBytes) - 1)]; break;
+        case 1: text.erase(at, 1 + rng() % 8); break;
+        case 2: text.insert(at, 1, kBytes[rng() % (sizeof(kBytes) - 1)]); break;
+        case 3: text.resize(at); break;
+      }
+    }
+    if (trial % 2) {
+      auto ds = parse_instances(text, "fuzz.json");
+      (ds.ok() ? parsed : refused)++;
+      if (!ds.ok()) {
+        EXPECT_EQ(ds.status().message().rfind("fuzz.json: ", 0), 0u) << ds.status().message();
+      }
+    } else {
+      auto r = parse_results(text, "fuzz.json");
+      (r.ok() ? parsed : refused)++;
+      if (!r.ok()) {
+        EXPECT_EQ(r.status().message().rfind("fuzz.json: ", 0), 0u) << r.status().message();
+      }
+    }
+  }
+  EXPECT_GT(refused, 300);
+}
 
 }  // namespace
 }  // namespace qdet::coco

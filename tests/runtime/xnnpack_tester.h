@@ -24,7 +24,7 @@ namespace qdet::rt::testing {
 inline constexpr float kEps = std::numeric_limits<float>::epsilon();
 // Kernels may read this many bytes past an input (XNNPACK's XNN_EXTRA_BYTES); test buffers
 // carry that tail room like the interpreter's arena does.
-inline constexpr size_t kTailBytes = 16;
+inline constexpr size_t kTailBytes = kKernelReadTailBytes;
 
 struct TestTensor {
   DType dtype = DType::kFloat32;

@@ -24,6 +24,7 @@ struct RawModel {
   std::vector<float> scales;
   std::vector<int64_t> zero_points;
   int32_t quantized_dimension = 0;
+  tfl::BuiltinOptions options_type = tfl::BuiltinOptions::AddOptions;
 
   std::vector<uint8_t> build() const {
     fb::FlatBufferBuilder b;
@@ -47,7 +48,7 @@ struct RawModel {
     auto options = tfl::CreateAddOptions(b).Union();
     std::vector<fb::Offset<tfl::Operator>> ops = {tfl::CreateOperator(
         b, opcode_index, b.CreateVector(op_inputs), b.CreateVector(op_outputs),
-        tfl::BuiltinOptions::AddOptions, options)};
+        options_type, options)};
     std::vector<int32_t> inputs = {0}, outputs = {2};
     std::vector<fb::Offset<tfl::SubGraph>> subgraphs;
     for (int i = 0; i < num_subgraphs; ++i)
@@ -164,6 +165,19 @@ TEST(BadInput, WrongOptionsTypeForOp) {
   EXPECT_EQ(error_of(r.build()),
             "model.tflite: op 0 (MUL): builtin options have type AddOptions (11), expected "
             "MulOptions");
+}
+
+// Found by the fuzzer: an options table whose union type says NONE is not verified, so it must
+// not be read (it reads as absent options).
+TEST(BadInput, OptionsValueWithoutType) {
+  RawModel r;
+  r.deprecated_code = 3;  // CONV_2D
+  r.builtin_code = 3;
+  r.options_type = tfl::BuiltinOptions::NONE;
+  auto m = read_tflite(r.build(), "model.tflite");
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(m->graph.ops[0].kind, graph::OpKind::kConv2d);
+  EXPECT_EQ(m->graph.ops[0].attrs, graph::OpAttrs{});
 }
 
 TEST(BadInput, SeveralSubgraphs) {

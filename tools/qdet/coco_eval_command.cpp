@@ -74,7 +74,7 @@ void add_coco_eval_command(CLI::App& app) {
       ->required();
   sub->add_flag("--json", flags->json, "Print the 12 numbers and per-category AP as JSON");
   sub->add_flag("--arrays", flags->arrays,
-                "Print JSON with the precision [T][R][K][A][M] and recall [T][K][A][M] arrays");
+                "Print JSON with the precision [T][R][K][A][M], recall [T][K][A][M] and scores [T][R][K][A][M] arrays (for plots)");
   sub->add_flag("--drop-unknown-categories", flags->drop_unknown_categories,
                 "Drop detections whose category is not in the annotations (pycocotools does this "
                 "silently); by default they are an error");

@@ -18,7 +18,11 @@ void exit_on_error(const Status& status);
 // Every subcommand's add function; listed in main.cpp's table.
 void add_version_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
+void add_quantize_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_coco_eval_command(CLI::App& app);
+void add_detect_command(CLI::App& app);
+void add_convert_command(CLI::App& app);
+void add_fetch_command(CLI::App& app);
 
 }  // namespace qdet::cli

@@ -17,8 +17,12 @@ namespace {
 constexpr Command kCommands[] = {
     {"version", add_version_command},
     {"inspect", add_inspect_command},
+    {"quantize", add_quantize_command},
     {"run", add_run_command},
     {"coco-eval", add_coco_eval_command},
+    {"detect", add_detect_command},
+    {"convert", add_convert_command},
+    {"fetch", add_fetch_command},
 };
 
 }  // namespace

@@ -6,6 +6,9 @@
 
 namespace qdet::rt::xnn {
 
+static_assert(XNN_EXTRA_BYTES <= kKernelReadTailBytes,
+              "the arena's tail room (kernel.h) must cover XNNPACK's over-reads");
+
 Status ensure_initialized() {
   // xnn_initialize is itself idempotent and guarded by a once-flag; the static keeps the
   // status so that a failure is reported the same way every time.

@@ -8,8 +8,9 @@
 // xnn_run_operator on the interpreter's pthreadpool.
 //
 // Contract with the interpreter: XNNPACK may read up to XNN_EXTRA_BYTES (16) past the end of
-// an input tensor (never past an output). Activations live in the arena and must have that
-// tail room; constants read at eval time are copied into padded buffers owned by the op.
+// an input tensor (never past an output). Activations live in the arena, which keeps
+// kKernelReadTailBytes (kernel.h) after its last buffer; constants read at eval time are
+// copied into padded buffers owned by the op.
 #pragma once
 
 #include <xnnpack.h>

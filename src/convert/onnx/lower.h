@@ -1,0 +1,63 @@
+// Lowering of ONNX nodes into TFLite builtin ops (internal to src/convert/onnx). One function
+// per family of ops; lower_table() lists every ONNX op type the importer handles, so that
+// unsupported ops can be reported all at once before anything is converted.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+#include "base/status.h"
+#include "convert/onnx/context.h"
+
+namespace qdet::convert::onnx {
+
+using LowerFn = Status (*)(Context& ctx, const Node& node);
+
+struct LowerEntry {
+  const char* op_type;
+  LowerFn lower;
+};
+
+std::span<const LowerEntry> lower_table();
+const LowerEntry* find_lowering(std::string_view op_type);
+
+// lower_conv.cpp: Conv, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, Pad, Resize,
+// Upsample.
+Status lower_conv(Context& ctx, const Node& node);
+Status lower_pool(Context& ctx, const Node& node);
+Status lower_global_pool(Context& ctx, const Node& node);
+Status lower_pad(Context& ctx, const Node& node);
+Status lower_resize(Context& ctx, const Node& node);
+// lower_elementwise.cpp: unary activations, binary arithmetic with broadcasting, Clip, Softmax,
+// BatchNormalization (standalone), PRelu, Identity.
+Status lower_unary(Context& ctx, const Node& node);
+Status lower_binary(Context& ctx, const Node& node);
+Status lower_clip(Context& ctx, const Node& node);
+Status lower_softmax(Context& ctx, const Node& node);
+Status lower_batch_norm(Context& ctx, const Node& node);
+Status lower_prelu(Context& ctx, const Node& node);
+Status lower_identity(Context& ctx, const Node& node);
+Status lower_gemm(Context& ctx, const Node& node);
+// lower_shape.cpp: Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat, Split, Slice,
+// Gather.
+Status lower_reshape(Context& ctx, const Node& node);
+Status lower_transpose(Context& ctx, const Node& node);
+Status lower_concat(Context& ctx, const Node& node);
+Status lower_split(Context& ctx, const Node& node);
+Status lower_slice(Context& ctx, const Node& node);
+Status lower_gather(Context& ctx, const Node& node);
+
+// Shared helpers.
+// The ONNX output shape of Reshape, Flatten, Squeeze or Unsqueeze on an input of shape `in`.
+Result<Shape> reshape_target(const Context& ctx, const Node& node, const Shape& in);
+// Normalizes a possibly negative axis against `rank`; error naming the node when out of range.
+Result<int32_t> normalize_axis(const Context& ctx, const Node& node, int64_t axis, size_t rank);
+// Input `index` as an activation (not a constant); error naming the node otherwise.
+Result<const Value*> activation_input(const Context& ctx, const Node& node, size_t index);
+// Registers `tensor` (TFLite shape = apply_perm(shape, perm)) as the value of output `index`.
+void set_output(Context& ctx, const Node& node, size_t index, int32_t tensor, Perm perm, Shape shape,
+                DType dtype);
+// A new activation tensor named after output `index` of `node`.
+int32_t new_output_tensor(Context& ctx, const Node& node, size_t index, DType dtype, const Shape& tflite_shape);
+
+}  // namespace qdet::convert::onnx

@@ -1,0 +1,117 @@
+#include "convert/passes.h"
+
+#include <algorithm>
+
+namespace qdet::convert {
+
+using graph::Activation;
+using graph::OpKind;
+
+namespace {
+
+bool has_fused_activation(OpKind k) {
+  switch (k) {
+    case OpKind::kConv2d:
+    case OpKind::kDepthwiseConv2d:
+    case OpKind::kFullyConnected:
+    case OpKind::kAdd:
+    case OpKind::kSub:
+    case OpKind::kMul:
+    case OpKind::kAveragePool2d:
+    case OpKind::kMaxPool2d:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::optional<Activation> activation_of(OpKind k) {
+  switch (k) {
+    case OpKind::kRelu: return Activation::kRelu;
+    case OpKind::kRelu6: return Activation::kRelu6;
+    case OpKind::kReluN1To1: return Activation::kReluN1To1;
+    default: return std::nullopt;
+  }
+}
+
+}  // namespace
+
+int fuse_activations(graph::Graph& g) {
+  int fused = 0;
+  auto producers = g.producers();
+  auto consumers = g.consumers();
+  std::vector<char> is_output(g.tensors.size(), 0);
+  for (int32_t o : g.outputs) is_output[o] = 1;
+  std::vector<char> dead(g.ops.size(), 0);
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    graph::Op& act = g.ops[i];
+    auto a = activation_of(act.kind);
+    if (!a || act.inputs.size() != 1) continue;
+    const int32_t t = act.inputs[0];
+    const int32_t p = producers[t];
+    if (p < 0 || dead[p] || is_output[t] || consumers[t].size() != 1) continue;
+    graph::Op& prev = g.ops[p];
+    if (!has_fused_activation(prev.kind) || prev.attrs.activation != Activation::kNone || prev.outputs.size() != 1)
+      continue;
+    if (g.tensors[t].dtype != DType::kFloat32) continue;
+    prev.attrs.activation = *a;
+    prev.outputs[0] = act.outputs[0];
+    dead[i] = 1;
+    ++fused;
+  }
+  if (fused) {
+    std::vector<graph::Op> kept;
+    for (size_t i = 0; i < g.ops.size(); ++i)
+      if (!dead[i]) kept.push_back(std::move(g.ops[i]));
+    g.ops = std::move(kept);
+  }
+  return fused;
+}
+
+int remove_unused(graph::Graph& g) {
+  const size_t n = g.tensors.size();
+  std::vector<char> needed(n, 0);
+  for (int32_t o : g.outputs) needed[o] = 1;
+  std::vector<char> keep_op(g.ops.size(), 0);
+  int removed = 0;
+  for (size_t i = g.ops.size(); i-- > 0;) {
+    const auto& op = g.ops[i];
+    bool used = std::any_of(op.outputs.begin(), op.outputs.end(), [&](int32_t t) { return t >= 0 && needed[t]; });
+    if (!used) {
+      ++removed;
+      continue;
+    }
+    keep_op[i] = 1;
+    for (int32_t t : op.inputs)
+      if (t >= 0) needed[t] = 1;
+  }
+  for (int32_t t : g.inputs) needed[t] = 1;
+  std::vector<graph::Op> ops;
+  for (size_t i = 0; i < g.ops.size(); ++i)
+    if (keep_op[i]) {
+      for (int32_t t : g.ops[i].outputs) needed[t] = 1;
+      ops.push_back(std::move(g.ops[i]));
+    }
+  std::vector<int32_t> remap(n, -1);
+  std::vector<graph::Tensor> tensors;
+  for (size_t t = 0; t < n; ++t)
+    if (needed[t]) {
+      remap[t] = static_cast<int32_t>(tensors.size());
+      tensors.push_back(std::move(g.tensors[t]));
+    }
+  auto fix = [&](std::vector<int32_t>& ids) {
+    for (int32_t& id : ids)
+      if (id >= 0) id = remap[id];
+  };
+  for (auto& op : ops) {
+    fix(op.inputs);
+    fix(op.outputs);
+  }
+  fix(g.inputs);
+  fix(g.outputs);
+  g.ops = std::move(ops);
+  g.tensors = std::move(tensors);
+  return removed;
+}
+
+}  // namespace qdet::convert

@@ -1,0 +1,164 @@
+#include "detect/detector.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "base/log.h"
+#include "base/timer.h"
+#include "detect/labels.h"
+#include "detect/nms.h"
+#include "tflite/reader.h"
+
+namespace qdet::detect {
+namespace {
+
+double ms_since(int64_t t0) { return static_cast<double>(now_ns() - t0) / 1e6; }
+
+}  // namespace
+
+Result<image::TensorFormat> model_input_format(const Preset& p, const graph::Tensor& in) {
+  image::TensorFormat f = p.tensor_format();
+  const Shape& s = in.shape;
+  if (s.size() != 4 || s[0] != 1 || (s[3] != 3 && s[1] != 3))
+    return invalid_argument("model input '{}' has shape {}: not an RGB image tensor ([1,H,W,3] or [1,3,H,W])",
+                            in.name, shape_to_string(s));
+  const image::Layout layout = s[3] == 3 ? image::Layout::kNhwc : image::Layout::kNchw;
+  const int h = layout == image::Layout::kNhwc ? s[1] : s[2];
+  const int w = layout == image::Layout::kNhwc ? s[2] : s[3];
+  if (w != f.width || h != f.height)
+    log_warn("preset '{}' says {}x{} but the model input is {}x{}: using the model's", p.name, f.width,
+             f.height, w, h);
+  f.width = w;
+  f.height = h;
+  f.layout = layout;
+  f.dtype = in.dtype;
+  if (in.dtype == DType::kUInt8 || in.dtype == DType::kInt8) {
+    if (!in.quant.empty()) {
+      f.quant_scale = in.quant.scale[0];
+      f.quant_zero_point = in.quant.zero_point.empty() ? 0 : static_cast<int32_t>(in.quant.zero_point[0]);
+    }
+  } else if (in.dtype != DType::kFloat32) {
+    return unsupported("model input '{}' is {}: qdet feeds float32, uint8 or int8 images", in.name,
+                       dtype_name(in.dtype));
+  }
+  return f;
+}
+
+Detector::~Detector() = default;
+
+Result<std::unique_ptr<Detector>> Detector::create(const std::filesystem::path& model_path,
+                                                   const DetectorOptions& options) {
+  QDET_ASSIGN_OR_RETURN(graph::Model model, tflite::load_tflite(model_path));
+  auto graph = std::make_shared<graph::Graph>(std::move(model.graph));
+  const std::string name = model_path.string();
+
+  std::filesystem::path sidecar = options.sidecar;
+  if (sidecar.empty()) {
+    std::error_code ec;
+    if (std::filesystem::exists(sidecar_path(model_path), ec)) sidecar = sidecar_path(model_path);
+  }
+  Result<Preset> base = options.preset.empty() ? recognize(signature_of(*graph)) : find_preset(options.preset);
+  if (!options.preset.empty() && !base.ok()) return base.status();
+  std::string source = options.preset.empty() ? "recognised" : "--preset";
+  Preset preset;
+  if (base.ok()) preset = *base;
+  if (!sidecar.empty()) {
+    QDET_ASSIGN_OR_RETURN(preset, load_sidecar(preset, sidecar));
+    source = base.ok() ? fmt::format("{} + sidecar {}", source, sidecar.string())
+                       : fmt::format("sidecar {}", sidecar.string());
+  }
+  if (preset.head.empty()) return base.status().with_context(name);
+  auto detector = create(std::move(graph), std::move(preset), options);
+  if (!detector.ok()) return detector.status().with_context(name);
+  (*detector)->preset_source_ = source;
+  return detector;
+}
+
+Result<std::unique_ptr<Detector>> Detector::create(std::shared_ptr<const graph::Graph> graph,
+                                                   Preset preset, const DetectorOptions& options) {
+  std::unique_ptr<Detector> d(new Detector());
+  if (options.score_threshold) preset.score_threshold = *options.score_threshold;
+  if (options.iou_threshold) preset.iou_threshold = *options.iou_threshold;
+  if (options.max_detections) preset.max_detections = *options.max_detections;
+  if (!options.labels.empty()) preset.labels = options.labels;
+  d->preset_source_ = "given";
+
+  if (graph->inputs.size() != 1)
+    return invalid_argument("detectors take one image input; the model has {}", graph->inputs.size());
+  const graph::Tensor& in = graph->tensors[graph->inputs[0]];
+  QDET_ASSIGN_OR_RETURN(image::TensorFormat format, model_input_format(preset, in));
+  preset.input_width = format.width;
+  preset.input_height = format.height;
+  preset.layout = format.layout;
+  preset.input_dtype = format.dtype;
+  QDET_ASSIGN_OR_RETURN(image::TensorBuilder builder, image::TensorBuilder::create(format));
+  d->builder_ = std::move(builder);
+
+  QDET_ASSIGN_OR_RETURN(d->head_, find_head(preset.head));
+  if (static_cast<int>(graph->outputs.size()) != d->head_->num_outputs)
+    return invalid_argument("head '{}' expects {} output tensors; the model has {}", preset.head,
+                            d->head_->num_outputs, graph->outputs.size());
+  d->head_options_.input_width = format.width;
+  d->head_options_.input_height = format.height;
+  d->head_options_.score_threshold = preset.score_threshold;
+  d->head_options_.multi_label = preset.multi_label;
+  d->head_options_.class_map = preset.class_map;
+  d->head_options_.strides = preset.strides;
+
+  QDET_ASSIGN_OR_RETURN(d->labels_, resolve_labels(preset.labels));
+
+  rt::InterpreterOptions io;
+  io.num_threads = options.num_threads;
+  io.use_fast_kernels = options.use_fast_kernels;
+  QDET_ASSIGN_OR_RETURN(d->interpreter_, rt::Interpreter::create(graph, io));
+  const rt::TensorRef& input = d->interpreter_->input(0);
+  if (input.byte_size() != format.byte_size())
+    return internal_error("input tensor holds {} bytes, the image tensor needs {}", input.byte_size(),
+                          format.byte_size());
+  d->graph_ = std::move(graph);
+  d->preset_ = std::move(preset);
+  return d;
+}
+
+Result<DetectResult> Detector::detect(const image::Image& img) {
+  DetectResult r;
+  int64_t t0 = now_ns();
+  rt::TensorRef& input = interpreter_->input(0);
+  QDET_ASSIGN_OR_RETURN(r.geometry, builder_->build(img, std::span<uint8_t>(input.data, input.byte_size())));
+  r.preprocess_ms = ms_since(t0);
+
+  t0 = now_ns();
+  QDET_TRY(interpreter_->invoke());
+  r.inference_ms = ms_since(t0);
+
+  t0 = now_ns();
+  views_.resize(interpreter_->num_outputs());
+  for (size_t i = 0; i < views_.size(); ++i) {
+    const rt::TensorRef& o = interpreter_->output(i);
+    OutputView& v = views_[i];
+    v.data = std::span<const uint8_t>(o.data, o.byte_size());
+    v.shape = o.shape;
+    v.dtype = o.dtype;
+    v.scale = o.scale();
+    v.zero_point = o.zero_point();
+    v.name = graph_->tensors[o.id].name;
+  }
+  QDET_ASSIGN_OR_RETURN(std::vector<Detection> candidates, head_->decode(views_, head_options_));
+  if (head_->needs_nms) {
+    NmsOptions no;
+    no.iou_threshold = preset_.iou_threshold;
+    no.max_detections = preset_.max_detections;
+    candidates = nms(std::move(candidates), no);
+  } else {
+    std::stable_sort(candidates.begin(), candidates.end(),
+                     [](const Detection& a, const Detection& b) { return a.score > b.score; });
+    if (preset_.max_detections > 0 && candidates.size() > static_cast<size_t>(preset_.max_detections))
+      candidates.resize(preset_.max_detections);
+  }
+  r.detections = map_to_source(std::move(candidates), r.geometry);
+  r.postprocess_ms = ms_since(t0);
+  return r;
+}
+
+}  // namespace qdet::detect

@@ -1,0 +1,51 @@
+// The calibration table: one range per float activation, editable JSON, reusable with
+// `qdet quantize --table` (DESIGN.md §5). Format:
+//   {
+//     "format": "qdet-calibration", "version": 1,
+//     "model": "yolox_nano_fp32_416.tflite", "method": "mse", "images": 111,
+//     "tensors": {
+//       "<tensor name>": {"min": -3.2, "max": 7.9, "method": "mse",
+//                         "observed_min": -4.1, "observed_max": 12.0},
+//       ...
+//     }
+//   }
+// Only "min" and "max" are required per tensor; a user may edit them (the quantizer uses them
+// as given) or delete entries. Tensors are keyed as graph_edit.h tensor_keys names them.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "quant/modes.h"
+#include "quant/spec.h"
+
+namespace qdet::quant {
+
+struct TableEntry {
+  Range range;
+  std::string method;
+  Range observed;          // the extremes seen (informational)
+  bool has_observed = false;
+};
+
+struct CalibrationTable {
+  std::string model;
+  std::string method;
+  int images = 0;
+  std::map<std::string, TableEntry> tensors;
+};
+
+std::string table_to_json(const CalibrationTable& table);
+// Errors name `source` and the tensor or key: malformed JSON, missing min/max, non-numbers,
+// non-finite values, min > max.
+Result<CalibrationTable> table_from_json(std::string_view text, std::string_view source);
+
+Status save_table(const std::filesystem::path& path, const CalibrationTable& table);
+Result<CalibrationTable> load_table(const std::filesystem::path& path);
+
+RangeMap ranges_of(const CalibrationTable& table);
+
+}  // namespace qdet::quant

@@ -1,0 +1,37 @@
+// Small graph-editing helpers the quantizer's transforms share.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "graph/graph.h"
+
+namespace qdet::quant {
+
+// The key of a tensor in calibration tables and reports: its name, or "#<id>" when the name is
+// empty or not unique in the graph.
+std::vector<std::string> tensor_keys(const graph::Graph& graph);
+
+// The real values of a constant tensor: float32 as is, float16 widened, integer tensors with
+// quantization parameters dequantized (per axis when they are per axis). Error for other
+// tensors (non-constant, integer without parameters).
+Result<std::vector<float>> constant_values(const graph::Tensor& tensor);
+
+// Little-endian bytes of float32 values.
+std::vector<uint8_t> float_bytes(std::span<const float> values);
+
+// Removes tensors that no op, graph input or output refers to, renumbering the rest in order.
+// Returns old id -> new id (-1 for removed); graph inputs/outputs and signatures are updated.
+std::vector<int32_t> remove_unused_tensors(graph::Model& model);
+
+// Replaces every use of tensor `from` as an op input by `to` (graph outputs too when
+// `outputs` is set).
+void replace_uses(graph::Graph& graph, int32_t from, int32_t to, bool outputs);
+
+// A fresh tensor name not used in the graph, from `base` ("x_int8", "x_int8_1", ...).
+std::string unique_tensor_name(const graph::Graph& graph, const std::string& base);
+
+}  // namespace qdet::quant

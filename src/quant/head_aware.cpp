@@ -1,0 +1,155 @@
+#include "quant/head_aware.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "quant/graph_edit.h"
+
+namespace qdet::quant {
+
+using graph::Graph;
+using graph::Op;
+using graph::OpKind;
+
+namespace {
+
+bool is_weighted(OpKind k) {
+  return k == OpKind::kConv2d || k == OpKind::kDepthwiseConv2d || k == OpKind::kFullyConnected ||
+         k == OpKind::kTransposeConv;
+}
+
+bool has_table_constant(const Graph& g, const Op& op) {
+  for (int32_t t : op.inputs) {
+    if (t < 0 || !g.tensors[t].is_constant() || g.tensors[t].dtype != DType::kFloat32) continue;
+    auto v = constant_values(g.tensors[t]);
+    if (!v.ok() || v->size() < 2) continue;
+    if (std::any_of(v->begin(), v->end(), [&](float x) { return x != (*v)[0]; })) return true;
+  }
+  return false;
+}
+
+std::string op_label(const Graph& g, int32_t i) {
+  const Op& op = g.ops[i];
+  return fmt::format("op {} {} '{}'", i, op.name(),
+                     op.outputs.empty() || op.outputs[0] < 0 ? "" : g.tensors[op.outputs[0]].name);
+}
+
+}  // namespace
+
+Result<std::vector<FloatDecision>> choose_float_ops(const Graph& g, const RangeMap* ranges,
+                                                    const HeadAwareOptions& options) {
+  const auto n = static_cast<int32_t>(g.ops.size());
+  const auto consumers = g.consumers();
+  const auto keys = tensor_keys(g);
+  std::vector<std::string> reason(n);
+  auto keep = [&](int32_t i, std::string why) {
+    if (reason[i].empty()) reason[i] = std::move(why);
+  };
+  // Everything downstream of op i (in execution order, so one forward pass suffices).
+  auto keep_after = [&](int32_t from, const std::string& why) {
+    std::vector<char> tainted(g.tensors.size(), 0);
+    for (int32_t t : g.ops[from].outputs) if (t >= 0) tainted[t] = 1;
+    for (int32_t i = from + 1; i < n; ++i) {
+      const Op& op = g.ops[i];
+      if (!std::any_of(op.inputs.begin(), op.inputs.end(), [&](int32_t t) { return t >= 0 && tainted[t]; }))
+        continue;
+      keep(i, why);
+      for (int32_t t : op.outputs) if (t >= 0) tainted[t] = 1;
+    }
+  };
+
+  if (options.enabled) {
+    // 1. Post-processing.
+    for (int32_t i = 0; i < n; ++i)
+      if (g.ops[i].kind == OpKind::kDetectionPostProcess) {
+        keep(i, "detection post-processing (custom op, float inputs)");
+        keep_after(i, "after TFLite_Detection_PostProcess");
+      }
+    // 2. The decode tail.
+    std::vector<char> weighted_after(n, 0);
+    for (int32_t i = n - 1; i >= 0; --i) {
+      const Op& op = g.ops[i];
+      bool w = is_weighted(op.kind);
+      for (int32_t t : op.outputs)
+        if (t >= 0)
+          for (int32_t c : consumers[t]) w = w || weighted_after[c];
+      weighted_after[i] = w;
+    }
+    for (int32_t i = 0; i < n; ++i) {
+      if (weighted_after[i]) continue;
+      const Op& op = g.ops[i];
+      std::string why;
+      if (op.kind == OpKind::kExp) {
+        why = "EXP";
+      } else if (op.kind == OpKind::kScatterNd) {
+        why = "SCATTER_ND";
+      } else if ((op.kind == OpKind::kAdd || op.kind == OpKind::kSub || op.kind == OpKind::kMul ||
+                  op.kind == OpKind::kDiv) && has_table_constant(g, op)) {
+        why = fmt::format("{} with a grid/stride/anchor table", op.name());
+      } else if (op.kind == OpKind::kConcatenation && ranges) {
+        double lo = INFINITY, hi = 0;
+        bool all = true;
+        for (int32_t t : op.inputs) {
+          auto it = t >= 0 ? ranges->find(keys[t]) : ranges->end();
+          if (it == ranges->end()) {
+            all = false;
+            break;
+          }
+          const double a = std::max(std::fabs(it->second.min), std::fabs(it->second.max));
+          lo = std::min(lo, a);
+          hi = std::max(hi, a);
+        }
+        if (all && op.inputs.size() > 1 && hi > options.concat_ratio * lo)
+          why = fmt::format("CONCATENATION of ranges {:.3g} to {:.3g} ({}x apart, > {}x)", lo, hi,
+                            lo > 0 ? fmt::format("{:.1f}", hi / lo) : std::string("inf"),
+                            options.concat_ratio);
+      }
+      if (why.empty()) continue;
+      keep(i, "decode tail: " + why);
+      keep_after(i, "decode tail: after " + op_label(g, i));
+    }
+    // 3. Integers as floats.
+    for (int32_t i = 0; i < n; ++i)
+      if (g.ops[i].kind == OpKind::kCast && !g.ops[i].outputs.empty() &&
+          g.tensors[g.ops[i].outputs[0]].dtype == DType::kFloat32)
+        keep(i, "integer values as float (class indices)");
+  }
+  // 4. The user's names.
+  for (const std::string& name : options.keep_float) {
+    bool matched = false;
+    for (int32_t i = 0; i < n; ++i) {
+      const Op& op = g.ops[i];
+      bool m = name == op.name() || name == "#" + std::to_string(i);
+      for (int32_t t : op.outputs) m = m || (t >= 0 && (g.tensors[t].name == name || keys[t] == name));
+      if (m) {
+        keep(i, "--keep-float " + name);
+        matched = true;
+      }
+    }
+    if (!matched)
+      return not_found("--keep-float: no op, op kind or output tensor named '{}'", name);
+  }
+  std::vector<FloatDecision> out;
+  for (int32_t i = 0; i < n; ++i)
+    if (!reason[i].empty()) out.push_back({i, reason[i]});
+  return out;
+}
+
+std::vector<std::string> describe_float_ops(const Graph& g, const std::vector<FloatDecision>& d) {
+  std::vector<std::string> lines;
+  for (size_t k = 0; k < d.size();) {
+    size_t e = k + 1;
+    while (e < d.size() && d[e].reason == d[k].reason) ++e;
+    if (e - k == 1)
+      lines.push_back(fmt::format("{}: {}", op_label(g, d[k].op), d[k].reason));
+    else
+      lines.push_back(fmt::format("{} ops from {}: {}", e - k, op_label(g, d[k].op), d[k].reason));
+    k = e;
+  }
+  return lines;
+}
+
+}  // namespace qdet::quant

@@ -1,0 +1,56 @@
+// The quantizer as one call: what `qdet quantize` does (DESIGN.md §5). Reads the model,
+// brings it to float32, calibrates (or reads a table), chooses the float ops, rewrites, checks
+// that qdet's interpreter accepts the result, and optionally measures the per-tensor error.
+// Nothing is written here: the caller saves the model, the table and the report.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "graph/graph.h"
+#include "quant/calib_table.h"
+#include "quant/calibrate.h"
+#include "quant/head_aware.h"
+#include "quant/modes.h"
+#include "quant/observers.h"
+
+namespace qdet::quant {
+
+enum class Mode : uint8_t { kFloat, kFp16, kDynamic, kInt8, kInt16x8 };
+const char* mode_name(Mode m);
+Result<Mode> parse_mode(const std::string& name);
+
+struct QuantizeOptions {
+  Mode mode = Mode::kInt8;
+  std::filesystem::path calib_dir;   // images for calibration (int8, int16x8) and the report
+  int calib_count = 0;               // 0: every image in calib_dir
+  ObserverOptions observer{Method::kMse, 99.99, 256};
+  bool per_tensor = false;           // per-tensor weights instead of per-channel
+  std::string io = "float";          // float | int8 | uint8 | int16 (integer modes); float mode:
+                                     // "float" makes integer inputs float too, "keep" keeps them
+  HeadAwareOptions head;
+  std::filesystem::path table;       // ranges from this table instead of calibrating
+  bool report = false;               // measure the per-tensor error (needs calib_dir)
+  int report_count = 16;             // images for the report (first N of the calibration set)
+  std::string preset;                // preprocessing preset (default: recognised)
+  int num_threads = 1;
+  void (*progress)(const char* stage, size_t done, size_t total) = nullptr;
+};
+
+struct QuantizeOutcome {
+  graph::Model model;
+  graph::Graph float_graph;                  // the float32 graph float_ops index into
+  Notes notes;
+  std::vector<FloatDecision> float_ops;      // kept float, with reasons (integer modes)
+  std::optional<CalibrationTable> table;     // when calibrated here
+  std::vector<TensorError> errors;           // when report
+  int report_images = 0;
+};
+
+Result<QuantizeOutcome> quantize_file(const std::filesystem::path& model_path,
+                                      const QuantizeOptions& options);
+
+}  // namespace qdet::quant

@@ -1,0 +1,351 @@
+#include "quant/spec.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace qdet::quant {
+
+using graph::Graph;
+using graph::Op;
+using graph::OpKind;
+
+namespace {
+
+int64_t qmin_of(DType t) {
+  switch (t) {
+    case DType::kInt8: return -128;
+    case DType::kUInt8: return 0;
+    case DType::kInt16: return -32768;
+    case DType::kInt32: return std::numeric_limits<int32_t>::min();
+    default: return std::numeric_limits<int64_t>::min();
+  }
+}
+int64_t qmax_of(DType t) {
+  switch (t) {
+    case DType::kInt8: return 127;
+    case DType::kUInt8: return 255;
+    case DType::kInt16: return 32767;
+    case DType::kInt32: return std::numeric_limits<int32_t>::max();
+    default: return std::numeric_limits<int64_t>::max();
+  }
+}
+
+void store(std::vector<uint8_t>& out, size_t i, int64_t q, DType t) {
+  switch (t) {
+    case DType::kInt8: out[i] = static_cast<uint8_t>(static_cast<int8_t>(q)); break;
+    case DType::kUInt8: out[i] = static_cast<uint8_t>(q); break;
+    case DType::kInt16: {
+      const auto v = static_cast<int16_t>(q);
+      std::memcpy(out.data() + 2 * i, &v, 2);
+      break;
+    }
+    case DType::kInt32: {
+      const auto v = static_cast<int32_t>(q);
+      std::memcpy(out.data() + 4 * i, &v, 4);
+      break;
+    }
+    default: std::memcpy(out.data() + 8 * i, &q, 8); break;
+  }
+}
+
+// round half away from zero in double, saturated to the dtype (TFLite uses std::round).
+int64_t round_clamp(double v, DType t) {
+  const double lo = static_cast<double>(qmin_of(t)), hi = static_cast<double>(qmax_of(t));
+  const double r = std::round(v);
+  if (!(r >= lo)) return qmin_of(t);  // also NaN
+  if (r >= hi) return qmax_of(t);
+  return static_cast<int64_t>(r);
+}
+
+}  // namespace
+
+Result<QuantParams> activation_params(Range range, DType dtype) {
+  if (!std::isfinite(range.min) || !std::isfinite(range.max))
+    return invalid_argument("range [{}, {}] is not finite", range.min, range.max);
+  if (range.min > range.max)
+    return invalid_argument("range [{}, {}] has min > max", range.min, range.max);
+  QuantParams p;
+  if (dtype == DType::kInt16) {
+    const double bound = std::max(std::fabs(double(range.min)), std::fabs(double(range.max)));
+    p.scale = {bound > 0 ? static_cast<float>(bound / 32767.0) : 1.0f};
+    p.zero_point = {0};
+    return p;
+  }
+  if (dtype != DType::kInt8 && dtype != DType::kUInt8)
+    return unsupported("activations of {} are not supported", dtype_name(dtype));
+  // 0 must be exactly representable (zero padding, ReLU, the zero point itself).
+  const double rmin = std::min(0.0, double(range.min));
+  const double rmax = std::max(0.0, double(range.max));
+  const double qmin = static_cast<double>(qmin_of(dtype)), qmax = static_cast<double>(qmax_of(dtype));
+  if (rmax == rmin) {
+    p.scale = {1.0f};
+    p.zero_point = {dtype == DType::kInt8 ? -128 : 0};
+    return p;
+  }
+  const double scale = (rmax - rmin) / (qmax - qmin);
+  // TFLite ChooseQuantizationParams: take the zero point from whichever end loses less precision.
+  const double zp_from_min = qmin - rmin / scale;
+  const double zp_from_max = qmax - rmax / scale;
+  const double err_min = std::fabs(qmin) + std::fabs(rmin / scale);
+  const double err_max = std::fabs(qmax) + std::fabs(rmax / scale);
+  const double zp = err_min < err_max ? zp_from_min : zp_from_max;
+  int64_t nudged;
+  if (zp < qmin) nudged = static_cast<int64_t>(qmin);
+  else if (zp > qmax) nudged = static_cast<int64_t>(qmax);
+  else nudged = static_cast<int64_t>(std::round(zp));
+  p.scale = {static_cast<float>(scale)};
+  p.zero_point = {nudged};
+  return p;
+}
+
+Result<QuantizedConstant> quantize_weights_symmetric(std::span<const float> values,
+                                                     const Shape& shape, int32_t axis) {
+  const int64_t n = num_elements(shape);
+  if (static_cast<int64_t>(values.size()) != n)
+    return invalid_argument("{} weight values for shape {}", values.size(), shape_to_string(shape));
+  if (axis >= static_cast<int32_t>(shape.size()))
+    return invalid_argument("channel axis {} out of range for weights of shape {}", axis,
+                            shape_to_string(shape));
+  int64_t channels = 1, inner = n;  // index = (outer * channels + c) * inner + i
+  if (axis >= 0) {
+    channels = shape[axis];
+    inner = 1;
+    for (size_t d = axis + 1; d < shape.size(); ++d) inner *= shape[d];
+  }
+  const int64_t outer = channels > 0 && inner > 0 ? n / (channels * inner) : 0;
+  std::vector<double> max_abs(channels, 0.0);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t i = 0; i < inner; ++i) {
+        const float v = values[(o * channels + c) * inner + i];
+        if (!std::isfinite(v)) return invalid_argument("weights contain a non-finite value");
+        max_abs[c] = std::max(max_abs[c], std::fabs(double(v)));
+      }
+  QuantizedConstant out;
+  out.params.quantized_dimension = axis >= 0 ? axis : 0;
+  out.params.scale.resize(channels);
+  out.params.zero_point.assign(channels, 0);
+  for (int64_t c = 0; c < channels; ++c)
+    out.params.scale[c] = max_abs[c] > 0 ? static_cast<float>(max_abs[c] / 127.0) : 1.0f;
+  out.data.resize(n);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t c = 0; c < channels; ++c) {
+      const double s = out.params.scale[c];
+      for (int64_t i = 0; i < inner; ++i) {
+        const int64_t k = (o * channels + c) * inner + i;
+        const int64_t q = std::clamp<int64_t>(round_clamp(values[k] / s, DType::kInt8), -127, 127);
+        store(out.data, k, q, DType::kInt8);
+      }
+    }
+  return out;
+}
+
+Result<QuantizedConstant> quantize_bias(std::span<const float> values, float input_scale,
+                                        std::span<const float> weight_scales, DType dtype) {
+  if (dtype != DType::kInt32 && dtype != DType::kInt64)
+    return invalid_argument("bias must be int32 or int64, not {}", dtype_name(dtype));
+  if (weight_scales.size() != 1 && weight_scales.size() != values.size())
+    return invalid_argument("bias of {} values with {} weight scales", values.size(),
+                            weight_scales.size());
+  QuantizedConstant out;
+  const size_t n = values.size();
+  const size_t channels = weight_scales.size();
+  out.params.scale.resize(channels);
+  out.params.zero_point.assign(channels, 0);
+  for (size_t c = 0; c < channels; ++c) out.params.scale[c] = input_scale * weight_scales[c];
+  out.data.resize(n * dtype_size(dtype));
+  for (size_t i = 0; i < n; ++i) {
+    const double s = static_cast<double>(input_scale) * weight_scales[channels == 1 ? 0 : i];
+    if (!std::isfinite(values[i])) return invalid_argument("bias contains a non-finite value");
+    store(out.data, i, s > 0 ? round_clamp(values[i] / s, dtype) : 0, dtype);
+  }
+  return out;
+}
+
+QuantizedConstant quantize_with_params(std::span<const float> values, const QuantParams& params,
+                                       DType dtype) {
+  QuantizedConstant out;
+  out.params = params;
+  out.data.resize(values.size() * dtype_size(dtype));
+  const double s = params.scale.empty() ? 1.0 : params.scale[0];
+  const int64_t zp = params.zero_point.empty() ? 0 : params.zero_point[0];
+  // TFLite AffineQuantize: zero_point + round(value / scale), clamped (computed in float there;
+  // in double here, which differs only on exact ties of the float quotient).
+  for (size_t i = 0; i < values.size(); ++i) {
+    const int64_t q = round_clamp(static_cast<float>(values[i] / s), DType::kInt32) + zp;
+    store(out.data, i, std::clamp(q, qmin_of(dtype), qmax_of(dtype)), dtype);
+  }
+  return out;
+}
+
+namespace {
+
+QuantParams fixed(float scale, int64_t zp) {
+  QuantParams p;
+  p.scale = {scale};
+  p.zero_point = {zp};
+  return p;
+}
+
+struct SpecTable {
+  std::array<OpQuantSpec, static_cast<size_t>(OpKind::kCount)> spec{};
+  std::array<bool, static_cast<size_t>(OpKind::kCount)> present{};
+
+  void add(OpKind k, bool i16, OutputRule rule = OutputRule::kFromRange) {
+    auto& s = spec[static_cast<size_t>(k)];
+    s.int8 = true;
+    s.int16 = i16;
+    s.output = rule;
+    present[static_cast<size_t>(k)] = true;
+  }
+  OpQuantSpec& at(OpKind k) { return spec[static_cast<size_t>(k)]; }
+};
+
+SpecTable make_table() {
+  SpecTable t;
+  using R = OutputRule;
+  // Ops with weights: (kind, weight input, channel axis, bias input).
+  t.add(OpKind::kConv2d, true);
+  t.at(OpKind::kConv2d).weight_input = 1, t.at(OpKind::kConv2d).weight_axis = 0;
+  t.at(OpKind::kConv2d).bias_input = 2;
+  t.add(OpKind::kDepthwiseConv2d, true);
+  t.at(OpKind::kDepthwiseConv2d).weight_input = 1, t.at(OpKind::kDepthwiseConv2d).weight_axis = 3;
+  t.at(OpKind::kDepthwiseConv2d).bias_input = 2;
+  t.add(OpKind::kFullyConnected, true);
+  t.at(OpKind::kFullyConnected).weight_input = 1, t.at(OpKind::kFullyConnected).weight_axis = 0;
+  t.at(OpKind::kFullyConnected).bias_input = 2;
+  t.add(OpKind::kTransposeConv, true);  // inputs: output_shape, weights, input, bias
+  t.at(OpKind::kTransposeConv).weight_input = 1, t.at(OpKind::kTransposeConv).weight_axis = 0;
+  t.at(OpKind::kTransposeConv).bias_input = 3;
+  // Arithmetic with its own output range.
+  for (OpKind k : {OpKind::kAdd, OpKind::kSub, OpKind::kMul, OpKind::kMean, OpKind::kRelu,
+                   OpKind::kRelu6, OpKind::kReluN1To1, OpKind::kLeakyRelu, OpKind::kHardSwish,
+                   OpKind::kPrelu, OpKind::kResizeBilinear})
+    t.add(k, true);
+  // ResizeBilinear: TFLite's int8 kernel interpolates in the input's domain and writes with the
+  // same parameters.
+  t.at(OpKind::kResizeBilinear).output = R::kSameAsInput;
+  // Byte movers: output parameters must equal the input's.
+  for (OpKind k : {OpKind::kAveragePool2d, OpKind::kMaxPool2d, OpKind::kReshape,
+                   OpKind::kResizeNearestNeighbor, OpKind::kSpaceToDepth, OpKind::kDepthToSpace,
+                   OpKind::kPad, OpKind::kPadV2, OpKind::kGather, OpKind::kTranspose,
+                   OpKind::kSqueeze, OpKind::kExpandDims, OpKind::kStridedSlice, OpKind::kSlice,
+                   OpKind::kSplit, OpKind::kSplitV, OpKind::kReduceMax, OpKind::kBroadcastTo})
+    t.add(k, true, R::kSameAsInput);
+  for (OpKind k : {OpKind::kConcatenation, OpKind::kPack, OpKind::kMaximum, OpKind::kMinimum})
+    t.add(k, true, R::kShared);
+  // Fixed output parameters (TFLite spec; int16 outputs of these are symmetric 1/32768).
+  t.add(OpKind::kLogistic, true, R::kFixed);
+  t.at(OpKind::kLogistic).fixed_int8 = fixed(1.0f / 256, -128);
+  t.at(OpKind::kLogistic).fixed_int16 = fixed(1.0f / 32768, 0);
+  t.add(OpKind::kSoftmax, true, R::kFixed);
+  t.at(OpKind::kSoftmax).fixed_int8 = fixed(1.0f / 256, -128);
+  t.at(OpKind::kSoftmax).fixed_int16 = fixed(1.0f / 32768, 0);
+  t.add(OpKind::kTanh, true, R::kFixed);
+  t.at(OpKind::kTanh).fixed_int8 = fixed(1.0f / 128, 0);
+  t.at(OpKind::kTanh).fixed_int16 = fixed(1.0f / 32768, 0);
+  // Not here (stay float): EXP, DIV, SQRT, POW, FLOOR, CAST, SCATTER_ND (its zero-filled base
+  // is only zero when the zero point is 0), TFLite_Detection_PostProcess.
+  return t;
+}
+
+const SpecTable& table() {
+  static const SpecTable t = make_table();
+  return t;
+}
+
+}  // namespace
+
+const OpQuantSpec* op_quant_spec(OpKind kind) {
+  const auto i = static_cast<size_t>(kind);
+  if (i >= static_cast<size_t>(OpKind::kCount) || !table().present[i]) return nullptr;
+  return &table().spec[i];
+}
+
+bool is_value_input(const Graph& graph, const Op& op, size_t input_index) {
+  if (input_index >= op.inputs.size()) return false;
+  const int32_t id = op.inputs[input_index];
+  if (id < 0) return false;
+  const DType t = graph.tensors[id].dtype;
+  if (t == DType::kFloat32 || t == DType::kFloat16) return true;
+  // Already quantized values (a partially quantized graph) also count.
+  return !graph.tensors[id].quant.empty() && dtype_traits(t).is_quantizable &&
+         t != DType::kInt32 && t != DType::kInt64;
+}
+
+int32_t tflite_op_version(const Graph& graph, const Op& op) {
+  auto dtype_of = [&](const std::vector<int32_t>& ids, size_t i) {
+    return i < ids.size() && ids[i] >= 0 ? graph.tensors[ids[i]].dtype : DType::kUnknown;
+  };
+  const DType in0 = dtype_of(op.inputs, op.kind == OpKind::kTransposeConv ? 2 : 0);
+  const DType out0 = dtype_of(op.outputs, 0);
+  const bool int16 = in0 == DType::kInt16 || out0 == DType::kInt16;
+  const bool int8 = in0 == DType::kInt8 || out0 == DType::kInt8 || in0 == DType::kUInt8;
+  switch (op.kind) {
+    case OpKind::kConv2d: {
+      const DType w = dtype_of(op.inputs, 1);
+      if (in0 == DType::kFloat32 && w == DType::kInt8) {
+        const auto& q = graph.tensors[op.inputs[1]].quant;
+        return q.per_axis() ? 5 : 2;  // hybrid
+      }
+      return int16 ? 4 : int8 ? 3 : op.version;
+    }
+    case OpKind::kDepthwiseConv2d: {
+      const DType w = dtype_of(op.inputs, 1);
+      if (in0 == DType::kFloat32 && w == DType::kInt8) return 6;  // hybrid (per channel)
+      return int16 ? 5 : int8 ? 3 : op.version;
+    }
+    case OpKind::kFullyConnected: {
+      const DType w = dtype_of(op.inputs, 1);
+      if (in0 == DType::kFloat32 && w == DType::kInt8) return 3;  // hybrid
+      return int16 ? 7 : int8 ? 4 : op.version;
+    }
+    case OpKind::kDequantize:
+      if (in0 == DType::kFloat16) return 3;
+      if (in0 == DType::kInt16) return 4;
+      if (in0 == DType::kInt8 && graph.tensors[op.inputs[0]].quant.per_axis()) return 4;
+      return in0 == DType::kInt8 ? 2 : 1;
+    case OpKind::kQuantize:
+      if (int16) return 4;
+      if (in0 != DType::kFloat32 && in0 != DType::kUnknown) return 2;  // requantize
+      return out0 == DType::kInt8 ? 2 : 1;
+    case OpKind::kAdd:
+    case OpKind::kSub:
+      return int16 ? 3 : int8 ? 2 : op.version;
+    case OpKind::kMul:
+      return int16 ? 4 : int8 ? 2 : op.version;
+    case OpKind::kAveragePool2d:
+    case OpKind::kMaxPool2d:
+    case OpKind::kConcatenation:
+    case OpKind::kLogistic:
+    case OpKind::kSoftmax:
+    case OpKind::kTanh:
+    case OpKind::kPad:
+    case OpKind::kPadV2:
+    case OpKind::kTranspose:
+    case OpKind::kStridedSlice:
+    case OpKind::kSlice:
+    case OpKind::kResizeBilinear:
+    case OpKind::kResizeNearestNeighbor:
+    case OpKind::kMean:
+    case OpKind::kGather:
+    case OpKind::kSplit:
+    case OpKind::kSplitV:
+    case OpKind::kPack:
+    case OpKind::kMaximum:
+    case OpKind::kMinimum:
+    case OpKind::kSpaceToDepth:
+    case OpKind::kDepthToSpace:
+    case OpKind::kRelu:
+      // Version 2 added int8 to each of these; int16 versions vary, and a lower version than the
+      // converter's names the same TFLite kernel, so 2 is kept for both.
+      return (int8 || int16) ? std::max(op.version, 2) : op.version;
+    default:
+      return op.version;
+  }
+}
+
+}  // namespace qdet::quant

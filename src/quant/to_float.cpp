@@ -1,0 +1,148 @@
+// float mode: dequantize any model to float32 (modes.h).
+#include <fmt/format.h>
+
+#include <unordered_map>
+
+#include "quant/graph_edit.h"
+#include "quant/modes.h"
+
+namespace qdet::quant {
+
+using graph::Graph;
+using graph::Model;
+using graph::Op;
+using graph::OpKind;
+using graph::Tensor;
+
+namespace {
+
+bool is_quantized_integer(const Tensor& t) {
+  return !t.quant.empty() && t.dtype != DType::kFloat32 && t.dtype != DType::kFloat16 &&
+         t.dtype != DType::kBool && dtype_traits(t.dtype).is_quantizable;
+}
+
+Op make_op(OpKind kind, int32_t in, int32_t out) {
+  Op op;
+  op.kind = kind;
+  op.inputs = {in};
+  op.outputs = {out};
+  return op;
+}
+
+}  // namespace
+
+Result<Model> dequantize_model(const Model& model, const FloatOptions& options, Notes* notes) {
+  Model m = model;
+  Graph& g = m.graph;
+  QDET_TRY(g.verify());
+  const size_t n = g.tensors.size();
+
+  // 1. QUANTIZE / DEQUANTIZE disappear: their output becomes an alias of their input.
+  std::vector<int32_t> alias(n);
+  for (size_t i = 0; i < n; ++i) alias[i] = static_cast<int32_t>(i);
+  auto resolve = [&](int32_t t) {
+    while (t >= 0 && alias[t] != t) t = alias[t];
+    return t;
+  };
+  std::vector<Op> ops;
+  int removed = 0;
+  for (Op& op : g.ops) {
+    if ((op.kind == OpKind::kQuantize || op.kind == OpKind::kDequantize) && op.inputs.size() == 1 &&
+        op.outputs.size() == 1) {
+      alias[op.outputs[0]] = resolve(op.inputs[0]);
+      ++removed;
+      continue;
+    }
+    for (int32_t& t : op.inputs) t = resolve(t);
+    ops.push_back(std::move(op));
+  }
+  g.ops = std::move(ops);
+
+  // 2. Graph outputs: an aliased output takes over the name of the tensor it replaced, so that
+  // outputs keep their names. Integer outputs kept as integer get a QUANTIZE at the end.
+  std::vector<char> keep(n, 0);
+  std::vector<Op> tail;
+  for (int32_t& out : g.outputs) {
+    const int32_t src = resolve(out);
+    const bool int_io = options.keep_integer_io && is_quantized_integer(g.tensors[out]);
+    if (int_io) {
+      int32_t float_src = src;
+      if (src == out) {
+        // The producer writes the integer output directly: give it a float tensor to write.
+        Tensor f = g.tensors[out];
+        f.name = unique_tensor_name(g, out >= 0 ? g.tensors[out].name + "_float" : "output_float");
+        float_src = g.add_tensor(std::move(f));
+        alias.push_back(float_src);
+        keep.push_back(0);
+        for (auto& op : g.ops) {
+          for (int32_t& t : op.outputs) if (t == out) t = float_src;
+          for (int32_t& t : op.inputs) if (t == out) t = float_src;
+        }
+      }
+      keep[out] = 1;
+      tail.push_back(make_op(OpKind::kQuantize, float_src, out));
+      continue;
+    }
+    if (src != out) {
+      // The output was the result of a removed op: its source now is the output.
+      std::swap(g.tensors[src].name, g.tensors[out].name);
+      for (auto& sig : m.signatures)
+        for (auto& st : sig.outputs) if (st.tensor == out) st.tensor = src;
+      out = src;
+    }
+  }
+
+  // 3. Graph inputs kept as integer get one DEQUANTIZE in front.
+  std::vector<Op> head;
+  for (int32_t in : g.inputs) {
+    if (!options.keep_integer_io || !is_quantized_integer(g.tensors[in])) continue;
+    Tensor f = g.tensors[in];
+    f.name = unique_tensor_name(g, g.tensors[in].name + "_dequantize");
+    const int32_t fid = g.add_tensor(std::move(f));
+    keep.push_back(0);
+    replace_uses(g, in, fid, /*outputs=*/false);
+    keep[in] = 1;
+    head.push_back(make_op(OpKind::kDequantize, in, fid));
+  }
+
+  // 4. Every other quantized or float16 tensor becomes float32 with its real values.
+  int constants = 0, activations = 0;
+  for (size_t i = 0; i < g.tensors.size(); ++i) {
+    Tensor& t = g.tensors[i];
+    if (keep[i]) continue;
+    if (t.dtype == DType::kFloat16 || is_quantized_integer(t)) {
+      if (t.is_constant()) {
+        QDET_ASSIGN_OR_RETURN(auto values, constant_values(t));
+        t.data = float_bytes(values);
+        ++constants;
+      } else {
+        ++activations;
+      }
+      t.dtype = DType::kFloat32;
+      t.quant = QuantParams{};
+    }
+  }
+  std::vector<Op> all;
+  all.reserve(head.size() + g.ops.size() + tail.size());
+  for (auto& op : head) all.push_back(std::move(op));
+  for (auto& op : g.ops) all.push_back(std::move(op));
+  for (auto& op : tail) all.push_back(std::move(op));
+  g.ops = std::move(all);
+  for (auto& op : g.ops)
+    if (op.kind == OpKind::kQuantize || op.kind == OpKind::kDequantize)
+      op.version = tflite_op_version(g, op);
+  remove_unused_tensors(m);
+  QDET_TRY(m.graph.verify().with_context("float: result"));
+  if (notes) {
+    notes->info.push_back(fmt::format(
+        "float: {} constants and {} activations to float32, {} QUANTIZE/DEQUANTIZE removed",
+        constants, activations, removed));
+    if (!head.empty() || !tail.empty())
+      notes->info.push_back(fmt::format(
+          "float: integer I/O kept ({} DEQUANTIZE after inputs, {} QUANTIZE before outputs)",
+          head.size(), tail.size()));
+  }
+  return m;
+}
+
+}  // namespace qdet::quant

@@ -1,0 +1,498 @@
+// int8 / int16x8 modes: the full-integer rewrite of a float graph (modes.h, spec.h).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include "quant/graph_edit.h"
+#include "quant/modes.h"
+
+namespace qdet::quant {
+
+using graph::Graph;
+using graph::Model;
+using graph::Op;
+using graph::OpKind;
+using graph::Tensor;
+
+const char* io_type_name(IoType io) {
+  switch (io) {
+    case IoType::kFloat: return "float";
+    case IoType::kInt8: return "int8";
+    case IoType::kUInt8: return "uint8";
+    case IoType::kInt16: return "int16";
+  }
+  return "?";
+}
+
+Result<IoType> parse_io_type(const std::string& name) {
+  for (IoType t : {IoType::kFloat, IoType::kInt8, IoType::kUInt8, IoType::kInt16})
+    if (name == io_type_name(t)) return t;
+  return invalid_argument("unknown I/O type '{}' (float, int8, uint8, int16)", name);
+}
+
+namespace {
+
+// Rewrites one graph; the state of every original tensor: where its integer and float
+// versions live in the new graph.
+class IntegerRewriter {
+ public:
+  IntegerRewriter(const Model& model, const RangeMap& ranges, const IntegerOptions& options,
+                  Notes* notes)
+      : src_(model.graph), ranges_(ranges), opt_(options), notes_(notes), model_(model),
+        g_(model_.graph) {}
+
+  Result<IntegerResult> run();
+
+ private:
+  DType act() const { return opt_.activations; }
+  const char* act_suffix() const { return act() == DType::kInt16 ? "_int16" : "_int8"; }
+
+  bool decide(size_t op_index, std::string* why_not) const;
+  Result<QuantParams> range_params(int32_t t);
+  int32_t new_tensor_like(int32_t t, const std::string& suffix, DType dtype, QuantParams quant);
+  void emit(OpKind kind, int32_t in, int32_t out);
+  int32_t get_float(int32_t t);
+  Result<int32_t> get_int(int32_t t);
+  int32_t requantized(int32_t t_int, const QuantParams& params);
+  Result<int32_t> constant(int32_t t, const QuantParams* params);
+  Result<int32_t> weights(int32_t t, int32_t axis);
+  Status quantize_op(size_t op_index);
+  Status setup_inputs();
+  void fold_dequantize_quantize();
+
+  const Graph& src_;
+  const RangeMap& ranges_;
+  IntegerOptions opt_;
+  Notes* notes_;
+  Model model_;
+  Graph& g_;
+  std::vector<std::string> keys_;
+  std::vector<int32_t> int_id_, float_id_;
+  std::vector<char> is_graph_output_;
+  std::vector<Op> ops_;
+  std::vector<std::string> missing_;
+  std::map<std::tuple<int32_t, float, int64_t>, int32_t> requant_cache_, const_cache_;
+  std::map<std::pair<int32_t, int32_t>, int32_t> weight_cache_;
+  std::set<int32_t> float_ops_;
+};
+
+bool IntegerRewriter::decide(size_t i, std::string* why_not) const {
+  const Op& op = src_.ops[i];
+  const OpQuantSpec* spec = op_quant_spec(op.kind);
+  if (!spec || !(act() == DType::kInt16 ? spec->int16 : spec->int8)) {
+    *why_not = fmt::format("no {} kernel in TFLite", act() == DType::kInt16 ? "16x8" : "int8");
+    return false;
+  }
+  for (int32_t o : op.outputs)
+    if (o >= 0 && src_.tensors[o].dtype != DType::kFloat32) {
+      *why_not = fmt::format("output '{}' is {}", src_.tensors[o].name,
+                             dtype_name(src_.tensors[o].dtype));
+      return false;
+    }
+  for (size_t k = 0; k < op.inputs.size(); ++k) {
+    const int32_t t = op.inputs[k];
+    if (t < 0) continue;
+    const Tensor& tensor = src_.tensors[t];
+    const bool special = static_cast<int>(k) == spec->weight_input || static_cast<int>(k) == spec->bias_input;
+    if (special && (!tensor.is_constant() || tensor.dtype != DType::kFloat32)) {
+      *why_not = fmt::format("{} '{}' is not a float32 constant",
+                             static_cast<int>(k) == spec->weight_input ? "weights" : "bias",
+                             tensor.name);
+      return false;
+    }
+    if (!special && tensor.dtype != DType::kFloat32 && is_value_input(src_, op, k)) {
+      *why_not = fmt::format("input '{}' is {}", tensor.name, dtype_name(tensor.dtype));
+      return false;
+    }
+  }
+  return true;
+}
+
+Result<QuantParams> IntegerRewriter::range_params(int32_t t) {
+  auto it = ranges_.find(keys_[t]);
+  if (it == ranges_.end()) {
+    missing_.push_back(keys_[t]);
+    QuantParams p;  // placeholder so that the rewrite goes on and reports every missing range
+    p.scale = {1.0f};
+    p.zero_point = {0};
+    return p;
+  }
+  auto params = activation_params(it->second, act());
+  if (!params.ok()) return params.status().with_context(fmt::format("range of tensor '{}'", keys_[t]));
+  return params;
+}
+
+int32_t IntegerRewriter::new_tensor_like(int32_t t, const std::string& suffix, DType dtype,
+                                         QuantParams quant) {
+  Tensor n;
+  n.name = unique_tensor_name(g_, src_.tensors[t].name + suffix);
+  n.dtype = dtype;
+  n.shape = src_.tensors[t].shape;
+  n.shape_signature = src_.tensors[t].shape_signature;
+  n.quant = std::move(quant);
+  return g_.add_tensor(std::move(n));
+}
+
+void IntegerRewriter::emit(OpKind kind, int32_t in, int32_t out) {
+  Op op;
+  op.kind = kind;
+  op.inputs = {in};
+  op.outputs = {out};
+  op.version = tflite_op_version(g_, op);
+  ops_.push_back(std::move(op));
+}
+
+int32_t IntegerRewriter::get_float(int32_t t) {
+  if (float_id_[t] >= 0) return float_id_[t];
+  const int32_t f = new_tensor_like(t, "_dequantize", DType::kFloat32, {});
+  emit(OpKind::kDequantize, int_id_[t], f);
+  float_id_[t] = f;
+  return f;
+}
+
+Result<int32_t> IntegerRewriter::get_int(int32_t t) {
+  if (int_id_[t] >= 0) return int_id_[t];
+  QDET_ASSIGN_OR_RETURN(QuantParams p, range_params(t));
+  const int32_t q = new_tensor_like(t, act_suffix(), act(), std::move(p));
+  emit(OpKind::kQuantize, float_id_[t], q);
+  int_id_[t] = q;
+  return q;
+}
+
+int32_t IntegerRewriter::requantized(int32_t t_int, const QuantParams& params) {
+  const auto key = std::make_tuple(t_int, params.scale[0], params.zero_point[0]);
+  if (auto it = requant_cache_.find(key); it != requant_cache_.end()) return it->second;
+  Tensor n;
+  n.name = unique_tensor_name(g_, g_.tensors[t_int].name + "_requantized");
+  n.dtype = g_.tensors[t_int].dtype;
+  n.shape = g_.tensors[t_int].shape;
+  n.quant = params;
+  const int32_t id = g_.add_tensor(std::move(n));
+  emit(OpKind::kQuantize, t_int, id);
+  requant_cache_[key] = id;
+  return id;
+}
+
+// A float constant as an activation-typed constant: with `params` when given (the op requires
+// them), else with parameters from its own values.
+Result<int32_t> IntegerRewriter::constant(int32_t t, const QuantParams* params) {
+  QDET_ASSIGN_OR_RETURN(auto values, constant_values(src_.tensors[t]));
+  QuantParams p;
+  if (params) {
+    p = *params;
+  } else {
+    Range r;
+    if (!values.empty()) {
+      r.min = *std::min_element(values.begin(), values.end());
+      r.max = *std::max_element(values.begin(), values.end());
+    }
+    QDET_ASSIGN_OR_RETURN(p, activation_params(r, act()));
+  }
+  const auto key = std::make_tuple(t, p.scale[0], p.zero_point[0]);
+  if (auto it = const_cache_.find(key); it != const_cache_.end()) return it->second;
+  QuantizedConstant q = quantize_with_params(values, p, act());
+  Tensor n;
+  n.name = src_.tensors[t].name;
+  n.dtype = act();
+  n.shape = src_.tensors[t].shape;
+  n.quant = std::move(q.params);
+  n.data = std::move(q.data);
+  const int32_t id = g_.add_tensor(std::move(n));
+  const_cache_[key] = id;
+  return id;
+}
+
+Result<int32_t> IntegerRewriter::weights(int32_t t, int32_t axis) {
+  if (auto it = weight_cache_.find({t, axis}); it != weight_cache_.end()) return it->second;
+  QDET_ASSIGN_OR_RETURN(auto values, constant_values(src_.tensors[t]));
+  QDET_ASSIGN_OR_RETURN(auto q, quantize_weights_symmetric(values, src_.tensors[t].shape, axis));
+  Tensor n;
+  n.name = src_.tensors[t].name;
+  n.dtype = DType::kInt8;
+  n.shape = src_.tensors[t].shape;
+  n.quant = std::move(q.params);
+  n.data = std::move(q.data);
+  const int32_t id = g_.add_tensor(std::move(n));
+  weight_cache_[{t, axis}] = id;
+  return id;
+}
+
+Status IntegerRewriter::setup_inputs() {
+  for (int32_t t : src_.inputs) {
+    if (src_.tensors[t].dtype != DType::kFloat32 || opt_.io == IoType::kFloat) continue;
+    QDET_ASSIGN_OR_RETURN(QuantParams p, range_params(t));
+    Tensor& in = g_.tensors[t];
+    float_id_[t] = -1;
+    if (opt_.io == IoType::kUInt8) {
+      QuantParams pu = p;
+      pu.zero_point[0] += 128;  // same scale, zero point shifted: a top-bit flip
+      in.dtype = DType::kUInt8;
+      in.quant = pu;
+      const int32_t q = new_tensor_like(t, "_int8", DType::kInt8, p);
+      emit(OpKind::kQuantize, t, q);
+      int_id_[t] = q;
+    } else {
+      in.dtype = act();
+      in.quant = p;
+      int_id_[t] = t;
+    }
+  }
+  return ok_status();
+}
+
+Status IntegerRewriter::quantize_op(size_t i) {
+  const Op& sop = src_.ops[i];  // original ids (op.inputs get replaced by new ones below)
+  Op op = sop;
+  const OpQuantSpec& spec = *op_quant_spec(op.kind);
+  // Value inputs other than weights and bias, in order.
+  std::vector<size_t> values;
+  for (size_t k = 0; k < op.inputs.size(); ++k)
+    if (static_cast<int>(k) != spec.weight_input && static_cast<int>(k) != spec.bias_input &&
+        is_value_input(src_, op, k))
+      values.push_back(k);
+  // Activation inputs first (their parameters decide the rest).
+  for (size_t k : values) {
+    const int32_t t = op.inputs[k];
+    if (!src_.tensors[t].is_constant()) {
+      QDET_ASSIGN_OR_RETURN(op.inputs[k], get_int(t));
+    }
+  }
+  // Output parameters.
+  QuantParams out_params;
+  const int32_t out0 = op.outputs.empty() ? -1 : op.outputs[0];
+  switch (spec.output) {
+    case OutputRule::kFromRange:
+    case OutputRule::kShared: {
+      QDET_ASSIGN_OR_RETURN(out_params, range_params(out0));
+      break;
+    }
+    case OutputRule::kFixed:
+      out_params = act() == DType::kInt16 ? spec.fixed_int16 : spec.fixed_int8;
+      break;
+    case OutputRule::kSameAsInput: {
+      if (values.empty()) return internal_error("op {} ({}) has no value input", i, op.name());
+      const size_t k = values[0];
+      if (src_.tensors[sop.inputs[k]].is_constant()) {
+        QDET_ASSIGN_OR_RETURN(op.inputs[k], constant(sop.inputs[k], nullptr));
+      }
+      out_params = g_.tensors[op.inputs[k]].quant;
+      break;
+    }
+  }
+  // Constant value inputs.
+  for (size_t k : values) {
+    const int32_t t = sop.inputs[k];
+    if (!src_.tensors[t].is_constant() || op.inputs[k] != t) continue;  // activation, or done
+    const QuantParams* required = nullptr;
+    if (spec.output == OutputRule::kSameAsInput || spec.output == OutputRule::kShared)
+      required = &out_params;
+    QDET_ASSIGN_OR_RETURN(op.inputs[k], constant(t, required));
+  }
+  // Shared parameters: requantize inputs that differ from the output.
+  if (spec.output == OutputRule::kShared)
+    for (size_t k : values) {
+      const auto& q = g_.tensors[op.inputs[k]].quant;
+      if (q.scale != out_params.scale || q.zero_point != out_params.zero_point)
+        op.inputs[k] = requantized(op.inputs[k], out_params);
+    }
+  // Weights and bias.
+  if (spec.weight_input >= 0) {
+    const int32_t axis = opt_.per_channel ? spec.weight_axis : -1;
+    QDET_ASSIGN_OR_RETURN(op.inputs[spec.weight_input], weights(op.inputs[spec.weight_input], axis));
+  }
+  // A nearly constant output (a channel group that calibration saw at ~0) would need a
+  // multiplier input_scale * weight_scale / output_scale beyond what kernels accept (TFLite's
+  // shift range; qdet's runtime takes < 128): widen the output range until it is at most 64.
+  if (spec.weight_input >= 0 && spec.output == OutputRule::kFromRange) {
+    const auto& wq = g_.tensors[op.inputs[spec.weight_input]].quant;
+    const size_t data_input = op.kind == OpKind::kTransposeConv ? 2 : 0;
+    const double in_scale = g_.tensors[op.inputs[data_input]].quant.scale[0];
+    const double wmax = *std::max_element(wq.scale.begin(), wq.scale.end());
+    const double min_scale = in_scale * wmax / 64.0;
+    if (out_params.scale[0] < min_scale) {
+      const double k = min_scale / out_params.scale[0];
+      const double z = static_cast<double>(out_params.zero_point[0]);
+      const double qmin = act() == DType::kInt16 ? -32767 : -128, qmax = act() == DType::kInt16 ? 32767 : 127;
+      const Range widened{static_cast<float>(out_params.scale[0] * (qmin - z) * k),
+                          static_cast<float>(out_params.scale[0] * (qmax - z) * k)};
+      QDET_ASSIGN_OR_RETURN(out_params, activation_params(widened, act()));
+      if (notes_)
+        notes_->info.push_back(fmt::format("op {} ({}): output range widened {:.3g}x to keep its "
+                                           "multiplier <= 64", i, op.name(), k));
+    }
+  }
+  if (spec.bias_input >= 0 && spec.bias_input < static_cast<int>(op.inputs.size()) &&
+      op.inputs[spec.bias_input] >= 0) {
+    const int32_t b = op.inputs[spec.bias_input];
+    const size_t data_input = op.kind == OpKind::kTransposeConv ? 2 : 0;
+    const float in_scale = g_.tensors[op.inputs[data_input]].quant.scale[0];
+    const auto& wq = g_.tensors[op.inputs[spec.weight_input]].quant;
+    QDET_ASSIGN_OR_RETURN(auto bias_values, constant_values(src_.tensors[b]));
+    const DType bias_dtype = act() == DType::kInt16 ? DType::kInt64 : DType::kInt32;
+    std::span<const float> wscales(wq.scale);
+    if (wq.scale.size() > 1 && wq.scale.size() != bias_values.size())
+      return invalid_argument("op {} ({}): {} bias values for {} weight channels", i, op.name(),
+                              bias_values.size(), wq.scale.size());
+    QDET_ASSIGN_OR_RETURN(auto qb, quantize_bias(bias_values, in_scale, wscales, bias_dtype));
+    Tensor n;
+    n.name = src_.tensors[b].name;
+    n.dtype = bias_dtype;
+    n.shape = src_.tensors[b].shape;
+    n.quant = std::move(qb.params);
+    n.quant.quantized_dimension = 0;
+    n.data = std::move(qb.data);
+    op.inputs[spec.bias_input] = g_.add_tensor(std::move(n));
+  }
+  if (act() == DType::kInt16 && (op.kind == OpKind::kAdd || op.kind == OpKind::kSub))
+    op.attrs.pot_scale_int16 = false;
+  // Outputs.
+  std::vector<std::pair<int32_t, int32_t>> after;  // (int tensor, graph output) boundary ops
+  for (int32_t& o : op.outputs) {
+    if (o < 0) continue;
+    const int32_t orig = o;
+    if (is_graph_output_[orig] && opt_.io == IoType::kFloat) {
+      const int32_t q = new_tensor_like(orig, act_suffix(), act(), out_params);
+      int_id_[orig] = q;
+      float_id_[orig] = orig;
+      o = q;
+      after.emplace_back(q, orig);
+    } else if (is_graph_output_[orig] && opt_.io == IoType::kUInt8) {
+      const int32_t q = new_tensor_like(orig, act_suffix(), act(), out_params);
+      QuantParams pu = out_params;
+      pu.zero_point[0] += 128;
+      g_.tensors[orig].dtype = DType::kUInt8;
+      g_.tensors[orig].quant = pu;
+      int_id_[orig] = q;
+      float_id_[orig] = -1;
+      o = q;
+      after.emplace_back(q, orig);
+    } else {
+      g_.tensors[orig].dtype = act();
+      g_.tensors[orig].quant = out_params;
+      int_id_[orig] = orig;
+      float_id_[orig] = -1;
+    }
+  }
+  op.version = tflite_op_version(g_, op);
+  ops_.push_back(std::move(op));
+  for (auto [q, orig] : after)
+    emit(opt_.io == IoType::kFloat ? OpKind::kDequantize : OpKind::kQuantize, q, orig);
+  return ok_status();
+}
+
+// DEQUANTIZE x -> y followed by QUANTIZE y -> z, y read by nothing else: one QUANTIZE x -> z
+// (a requantization; e.g. a uint8 input kept by the float mode, then quantized again).
+void IntegerRewriter::fold_dequantize_quantize() {
+  std::vector<int> readers(g_.tensors.size(), 0);
+  for (const auto& op : ops_) for (int32_t t : op.inputs) if (t >= 0) ++readers[t];
+  for (int32_t t : g_.outputs) ++readers[t];
+  std::vector<int32_t> dq_input(g_.tensors.size(), -1);
+  std::vector<Op> out;
+  for (auto& op : ops_) {
+    if (op.kind == OpKind::kDequantize) dq_input[op.outputs[0]] = op.inputs[0];
+    if (op.kind == OpKind::kQuantize && dq_input[op.inputs[0]] >= 0 && readers[op.inputs[0]] == 1) {
+      const int32_t x = dq_input[op.inputs[0]];
+      op.inputs[0] = x;
+      op.version = tflite_op_version(g_, op);
+    }
+    out.push_back(std::move(op));
+  }
+  // Drop DEQUANTIZE ops whose output nobody reads any more.
+  std::fill(readers.begin(), readers.end(), 0);
+  for (const auto& op : out) for (int32_t t : op.inputs) if (t >= 0) ++readers[t];
+  for (int32_t t : g_.outputs) ++readers[t];
+  ops_.clear();
+  for (auto& op : out)
+    if (!(op.kind == OpKind::kDequantize && readers[op.outputs[0]] == 0)) ops_.push_back(std::move(op));
+}
+
+Result<IntegerResult> IntegerRewriter::run() {
+  QDET_TRY(src_.verify());
+  if (act() != DType::kInt8 && act() != DType::kInt16)
+    return invalid_argument("integer activations must be int8 or int16, not {}", dtype_name(act()));
+  if (act() == DType::kInt8 && opt_.io == IoType::kInt16)
+    return invalid_argument("--io int16 needs int16x8 mode");
+  if (act() == DType::kInt16 && (opt_.io == IoType::kInt8 || opt_.io == IoType::kUInt8))
+    return invalid_argument("int16x8 models take float or int16 I/O, not {}", io_type_name(opt_.io));
+  keys_ = tensor_keys(src_);
+  const size_t n = src_.tensors.size();
+  int_id_.assign(n, -1);
+  float_id_.assign(n, -1);
+  is_graph_output_.assign(n, 0);
+  for (int32_t t : src_.outputs) is_graph_output_[t] = 1;
+  for (size_t t = 0; t < n; ++t) float_id_[t] = static_cast<int32_t>(t);
+  QDET_TRY(setup_inputs());
+
+  int quantized = 0;
+  for (size_t i = 0; i < src_.ops.size(); ++i) {
+    const Op& sop = src_.ops[i];
+    std::string why;
+    bool q = !opt_.float_ops.count(static_cast<int32_t>(i)) && decide(i, &why);
+    if (!q && !opt_.float_ops.count(static_cast<int32_t>(i))) {
+      bool touches_float = false;
+      for (size_t k = 0; k < sop.inputs.size(); ++k)
+        if (sop.inputs[k] >= 0 && !src_.tensors[sop.inputs[k]].is_constant() &&
+            src_.tensors[sop.inputs[k]].dtype == DType::kFloat32)
+          touches_float = true;
+      if (touches_float && notes_)
+        notes_->warnings.push_back(fmt::format("op {} ({}, output '{}') kept in float: {}", i,
+                                               sop.name(),
+                                               sop.outputs.empty() ? "" : src_.tensors[sop.outputs[0]].name,
+                                               why));
+    }
+    if (q) {
+      QDET_TRY(quantize_op(i).with_context(fmt::format("op {} ({})", i, sop.name())));
+      ++quantized;
+      continue;
+    }
+    float_ops_.insert(static_cast<int32_t>(i));
+    Op op = sop;
+    for (int32_t& t : op.inputs)
+      if (t >= 0) t = get_float(t);  // the float version, made on first use
+    for (int32_t o : op.outputs)
+      if (o >= 0) float_id_[o] = o;
+    ops_.push_back(std::move(op));
+  }
+  for (int32_t t : src_.outputs)
+    if (opt_.io != IoType::kFloat && int_id_[t] < 0 && src_.tensors[t].dtype == DType::kFloat32 &&
+        notes_)
+      notes_->warnings.push_back(fmt::format(
+          "output '{}' stays float32: it is computed in float", src_.tensors[t].name));
+  if (!missing_.empty()) {
+    std::sort(missing_.begin(), missing_.end());
+    missing_.erase(std::unique(missing_.begin(), missing_.end()), missing_.end());
+    std::string list;
+    for (size_t k = 0; k < missing_.size() && k < 8; ++k) list += (k ? ", " : "") + ("'" + missing_[k] + "'");
+    if (missing_.size() > 8) list += fmt::format(", ... ({} more)", missing_.size() - 8);
+    return not_found("no calibration range for {} tensor(s): {}", missing_.size(), list);
+  }
+  if (quantized == 0) return invalid_argument("nothing to quantize: no op of this model can run in {}",
+                                              act() == DType::kInt16 ? "16x8" : "int8");
+  fold_dequantize_quantize();
+  g_.ops = std::move(ops_);
+  IntegerResult result;
+  result.tensor_map.assign(n, -1);
+  for (size_t t = 0; t < n; ++t) result.tensor_map[t] = int_id_[t] >= 0 ? int_id_[t] : float_id_[t];
+  const auto map = remove_unused_tensors(model_);
+  for (int32_t& t : result.tensor_map) if (t >= 0) t = map[t];
+  QDET_TRY(model_.graph.verify().with_context("integer rewrite: result"));
+  result.float_ops = float_ops_;
+  if (notes_)
+    notes_->info.push_back(fmt::format("{}: {} ops quantized, {} kept in float",
+                                       act() == DType::kInt16 ? "int16x8" : "int8", quantized,
+                                       float_ops_.size()));
+  result.model = std::move(model_);
+  return result;
+}
+
+}  // namespace
+
+Result<IntegerResult> quantize_integer(const Model& float_model, const RangeMap& ranges,
+                                       const IntegerOptions& options, Notes* notes) {
+  IntegerRewriter rewriter(float_model, ranges, options, notes);
+  return rewriter.run();
+}
+
+}  // namespace qdet::quant

@@ -1,0 +1,303 @@
+// Small ONNX models built here, one family of ops each, converted and checked against ONNX
+// Runtime (qdet's interpreter and the official TFLite), plus what the converted graph looks
+// like (folds, fusions, layouts) and the errors for bad input.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "convert/convert.h"
+#include "convert/layout.h"
+#include "convert/onnx/importer.h"
+#include "convert_test_util.h"
+#include "tflite/reader.h"
+
+namespace qdet::convert::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+Result<graph::Model> import_bytes(const std::string& bytes, const std::string& name = "test.onnx") {
+  auto m = onnx::parse_model(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()),
+                             name);
+  if (!m.ok()) return m.status();
+  return onnx::import_model(*m);
+}
+
+std::map<std::string, int> op_counts(const graph::Graph& g) {
+  std::map<std::string, int> c;
+  for (const auto& op : g.ops) ++c[op.name()];
+  return c;
+}
+
+// Converts `b`, runs ORT on the source and qdet + TFLite on the result with one random NCHW
+// input of `shape`, and compares every output (4-D outputs in NHWC).
+void check_against_ort(const OnnxBuilder& b, const std::vector<int32_t>& shape, float lo = -1.f, float hi = 1.f) {
+  auto model = import_bytes(b.bytes());
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  QDET_REQUIRE_PEERS();
+  const auto dir = ::qdet::testing::scratch_dir();
+  const auto onnx_path = b.save(dir / "model.onnx");
+  ASSERT_TRUE(tflite::save_tflite(dir / "model.tflite", *model).ok());
+  const auto x = random_floats(num_elements(shape), lo, hi, 11);
+  const auto x_t = shape.size() == 4 ? nchw_to_nhwc(x, shape) : x;
+  write_floats(dir / "in.bin", x);
+  write_floats(dir / "in_t.bin", x_t);
+  const auto ort = run_peer("ort_run.js", onnx_path, dir / "in.bin", dir / "ort");
+  const auto tfl = run_peer("tflite_run.js", dir / "model.tflite", dir / "in_t.bin", dir / "tfl");
+  const auto own = run_qdet(*model, {x_t});
+  const graph::Graph& g = model->graph;
+  ASSERT_EQ(own.size(), g.outputs.size());
+  for (size_t i = 0; i < g.outputs.size(); ++i) {
+    const auto& t = g.tensors[g.outputs[i]];
+    const std::string key = sanitized(t.name);
+    ASSERT_TRUE(ort.count(key) && tfl.count(key)) << t.name;
+    auto want = ort.at(key);
+    if (t.shape.size() == 4) want = nchw_to_nhwc(want, t.shape[0], t.shape[3], t.shape[1], t.shape[2]);
+    EXPECT_LE(compare(want, own[i]).relative(), 1e-5) << "qdet, output " << t.name;
+    EXPECT_LE(compare(want, tfl.at(key)).relative(), 1e-5) << "TFLite, output " << t.name;
+  }
+}
+
+TEST(OnnxOps, ConvBatchNormReluFoldsAndFuses) {
+  OnnxBuilder b(13);
+  b.input("x", {1, 3, 9, 10});
+  b.random("w", {4, 3, 3, 3});
+  b.random("bias", {4});
+  b.floats("gamma", {4}, {1.f, 0.5f, 2.f, -1.f});
+  b.floats("beta", {4}, {0.1f, 0.2f, -0.3f, 0.f});
+  b.floats("mean", {4}, {0.05f, -0.1f, 0.f, 0.2f});
+  b.floats("var", {4}, {1.f, 0.25f, 4.f, 0.5f});
+  auto& conv = b.node("Conv", {"x", "w", "bias"}, {"c"});
+  OnnxBuilder::attr(conv, "pads", std::vector<int64_t>{1, 1, 1, 1});
+  OnnxBuilder::attr(conv, "strides", std::vector<int64_t>{2, 2});
+  b.node("BatchNormalization", {"c", "gamma", "beta", "mean", "var"}, {"bn"});
+  b.node("Relu", {"bn"}, {"y"});
+  b.output("y");
+  auto m = import_bytes(b.bytes());
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  // BN folded into the weights, ReLU fused; the stride-2 pads (1 before, 0 reached after) are
+  // not SAME on these sizes, so an explicit PAD remains.
+  EXPECT_EQ(op_counts(m->graph), (std::map<std::string, int>{{"CONV_2D", 1}, {"PAD", 1}}));
+  EXPECT_EQ(m->graph.ops.back().attrs.activation, graph::Activation::kRelu);
+  EXPECT_EQ(m->graph.tensors[m->graph.outputs[0]].name, "y");
+  check_against_ort(b, {1, 3, 9, 10});
+}
+
+TEST(OnnxOps, GroupedDepthwiseAndStandaloneBatchNorm) {
+  OnnxBuilder b(13);
+  b.input("x", {1, 4, 8, 8});
+  b.random("wg", {6, 2, 3, 3});  // 2 groups
+  b.random("wd", {12, 1, 3, 3});  // depthwise, multiplier 2
+  b.floats("gamma", {12}, std::vector<float>(12, 1.5f));
+  b.floats("beta", {12}, std::vector<float>(12, 0.1f));
+  b.floats("mean", {12}, std::vector<float>(12, 0.2f));
+  b.floats("var", {12}, std::vector<float>(12, 2.f));
+  auto& g = b.node("Conv", {"x", "wg"}, {"g"});
+  OnnxBuilder::attr(g, "group", int64_t{2});
+  OnnxBuilder::attr(g, "pads", std::vector<int64_t>{1, 1, 1, 1});
+  auto& d = b.node("Conv", {"g", "wd"}, {"d"});
+  OnnxBuilder::attr(d, "group", int64_t{6});
+  OnnxBuilder::attr(d, "pads", std::vector<int64_t>{2, 2, 2, 2});
+  OnnxBuilder::attr(d, "dilations", std::vector<int64_t>{2, 2});
+  auto& clip = b.node("Clip", {"d"}, {"c"});
+  (void)clip;
+  b.node("Sigmoid", {"c"}, {"s"});
+  b.node("BatchNormalization", {"s", "gamma", "beta", "mean", "var"}, {"y"});
+  b.output("y");
+  auto m = import_bytes(b.bytes());
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  auto c = op_counts(m->graph);
+  EXPECT_EQ(c["SPLIT"], 1);
+  EXPECT_EQ(c["CONV_2D"], 2);
+  EXPECT_EQ(c["DEPTHWISE_CONV_2D"], 1);
+  EXPECT_EQ(c["MUL"], 1);  // standalone BN: x * s + t
+  EXPECT_EQ(c["ADD"], 1);
+  check_against_ort(b, {1, 4, 8, 8});
+}
+
+TEST(OnnxOps, PoolsPadResizeSoftmax) {
+  OnnxBuilder b(13);
+  b.input("x", {1, 3, 11, 12});
+  auto& mp = b.node("MaxPool", {"x"}, {"mp"});
+  OnnxBuilder::attr(mp, "kernel_shape", std::vector<int64_t>{3, 3});
+  OnnxBuilder::attr(mp, "strides", std::vector<int64_t>{2, 2});
+  OnnxBuilder::attr(mp, "ceil_mode", int64_t{1});
+  auto& ap = b.node("AveragePool", {"x"}, {"ap"});
+  OnnxBuilder::attr(ap, "kernel_shape", std::vector<int64_t>{3, 3});
+  OnnxBuilder::attr(ap, "pads", std::vector<int64_t>{1, 1, 1, 1});
+  OnnxBuilder::attr(ap, "strides", std::vector<int64_t>{2, 2});
+  OnnxBuilder::attr(ap, "count_include_pad", int64_t{1});
+  b.int64s("pads", {8}, {0, 0, 1, 2, 0, 0, 2, 1});
+  b.floats("pv", {}, {0.5f});
+  b.node("Pad", {"ap", "pads", "pv"}, {"p"});
+  b.floats("scales", {4}, {1.f, 1.f, 2.f, 2.f});
+  b.floats("roi", {0}, {});
+  auto& r = b.node("Resize", {"p", "roi", "scales"}, {"r"});
+  OnnxBuilder::attr_s(r, "mode", "linear");
+  OnnxBuilder::attr_s(r, "coordinate_transformation_mode", "half_pixel");
+  auto& sm = b.node("Softmax", {"r"}, {"y"});
+  OnnxBuilder::attr(sm, "axis", int64_t{1});  // channels: the last dim in NHWC
+  auto& gp = b.node("GlobalAveragePool", {"r"}, {"gap"});
+  (void)gp;
+  b.output("mp");
+  b.output("y");
+  b.output("gap");
+  auto m = import_bytes(b.bytes());
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  auto c = op_counts(m->graph);
+  EXPECT_EQ(c["PADV2"], 2);  // the max pool's ceil-mode tail (lowest float) and Pad(0.5)
+  EXPECT_EQ(c["TRANSPOSE"], 0);
+  check_against_ort(b, {1, 3, 11, 12});
+}
+
+TEST(OnnxOps, ShapeOpsSliceSplitGatherGemm) {
+  OnnxBuilder b(13);
+  b.input("x", {1, 6, 4, 5});
+  b.int64s("starts", {2}, {5, 1});
+  b.int64s("ends", {2}, {-100, 100});
+  b.int64s("axes", {2}, {1, 3});
+  b.int64s("steps", {2}, {-2, 2});
+  b.node("Slice", {"x", "starts", "ends", "axes", "steps"}, {"sl"});  // [1,3,4,2]
+  b.int64s("split", {2}, {1, 2});
+  auto& sp = b.node("Split", {"sl", "split"}, {"a", "bb"});
+  OnnxBuilder::attr(sp, "axis", int64_t{1});
+  b.int64s("idx", {}, {1});
+  auto& ga = b.node("Gather", {"bb", "idx"}, {"g"});  // [1,4,2]
+  OnnxBuilder::attr(ga, "axis", int64_t{1});
+  b.node("Shape", {"a"}, {"shape_a"});
+  b.node("Reshape", {"a", "shape_a"}, {"a2"});  // folds to a no-op through Shape
+  b.node("Flatten", {"a2"}, {"f"});             // [1,8]
+  b.random("W", {8, 3});
+  b.random("C", {3});
+  auto& gemm = b.node("Gemm", {"f", "W", "C"}, {"y"});
+  OnnxBuilder::attr_f(gemm, "alpha", 0.5f);
+  auto& tr = b.node("Transpose", {"g"}, {"gt"});
+  OnnxBuilder::attr(tr, "perm", std::vector<int64_t>{0, 2, 1});
+  b.random("slope", {4});
+  b.node("Mul", {"gt", "slope"}, {"z"});  // broadcast along a dim the Transpose moved
+  b.output("y");
+  b.output("z");
+  auto m = import_bytes(b.bytes());
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  auto c = op_counts(m->graph);
+  EXPECT_EQ(c["FULLY_CONNECTED"], 1);
+  EXPECT_EQ(c["STRIDED_SLICE"], 1);
+  EXPECT_EQ(c["SPLIT_V"], 1);
+  EXPECT_EQ(c["GATHER"], 1);
+  check_against_ort(b, {1, 6, 4, 5});
+}
+
+TEST(OnnxLayout, ReshapePlansKeepDataOrderWithoutTransposes) {
+  // ShuffleNet channel shuffle on an NHWC value: [1,C,H,W] -> [1,2,C/2,H,W] splits C in place.
+  auto p = plan_reshape({1, 8, 3, 3}, Perm{0, 2, 3, 1}, {1, 2, 4, 3, 3});
+  ASSERT_TRUE(p);
+  EXPECT_FALSE(p->needs_transpose);
+  EXPECT_EQ(p->output_perm, (Perm{0, 3, 4, 1, 2}));
+  // Flattening NHWC data in NCHW order needs the data moved.
+  auto f = plan_reshape({1, 8, 3, 3}, Perm{0, 2, 3, 1}, {1, 72});
+  ASSERT_TRUE(f);
+  EXPECT_TRUE(f->needs_transpose);
+  EXPECT_EQ(f->input_perm, (Perm{0, 1, 2, 3}));
+  // YOLOX head: [1,85,52,52] (NHWC) -> [1,85,2704] stays [1,2704,85] in TFLite.
+  auto y = plan_reshape({1, 85, 52, 52}, Perm{0, 2, 3, 1}, {1, 85, 2704});
+  ASSERT_TRUE(y);
+  EXPECT_FALSE(y->needs_transpose);
+  EXPECT_EQ(y->output_perm, (Perm{0, 2, 1}));
+  EXPECT_FALSE(plan_reshape({2, 3}, Perm{0, 1}, {7}));
+  // A Transpose is a change of layout only.
+  EXPECT_EQ(layout_after_transpose(Perm{0, 2, 1}, Perm{0, 2, 1}), (Perm{0, 1, 2}));
+}
+
+TEST(OnnxBadInput, MalformedProtobuf) {
+  auto r = import_bytes(std::string("\x08\x07\x12\xff\xff\xff\xff\x0f garbage", 20), "broken.onnx");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "broken.onnx: not a valid ONNX model (the protobuf does not parse)");
+  auto e = import_bytes("", "empty.onnx");
+  ASSERT_FALSE(e.ok());
+  EXPECT_THAT(e.status().message(), HasSubstr("empty.onnx: not a valid ONNX model"));
+}
+
+TEST(OnnxBadInput, UnsupportedOpsAreListedInOneError) {
+  OnnxBuilder b(13);
+  b.input("x", {1, 3, 4, 4});
+  b.node("Relu", {"x"}, {"a"});
+  b.node("LSTM", {"a"}, {"b"});
+  b.node("NonMaxSuppression", {"b"}, {"c"});
+  b.node("LSTM", {"c"}, {"y"});
+  b.output("y");
+  auto r = import_bytes(b.bytes(), "odd.onnx");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnsupported);
+  EXPECT_EQ(r.status().message(),
+            "odd.onnx: unsupported ONNX ops: LSTM (2 nodes: 'b_node', 'y_node'); NonMaxSuppression (1 node: 'c_node')");
+}
+
+TEST(OnnxBadInput, ShapeMismatchesNameTheNode) {
+  {
+    OnnxBuilder b(13);
+    b.input("x", {1, 3, 4, 4});
+    b.random("w", {4, 5, 1, 1});
+    b.node("Conv", {"x", "w"}, {"y"});
+    b.output("y");
+    auto r = import_bytes(b.bytes(), "conv.onnx");
+    ASSERT_FALSE(r.ok());
+    EXPECT_THAT(r.status().message(), HasSubstr("conv.onnx: node 'y_node' (Conv): weights [4,5,1,1] do not match input"));
+  }
+  {
+    OnnxBuilder b(13);
+    b.input("x", {1, 3, 4, 4});
+    b.random("c", {5});
+    b.node("Add", {"x", "c"}, {"y"});
+    b.output("y");
+    auto r = import_bytes(b.bytes(), "add.onnx");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().message(), "add.onnx: node 'y_node' (Add): shapes [1,3,4,4] and [5] do not broadcast");
+  }
+  {
+    OnnxBuilder b(13);
+    b.input("x", {1, 3, 4, 4});
+    b.int64s("s", {2}, {5, -1});
+    b.node("Reshape", {"x", "s"}, {"y"});
+    b.output("y");
+    auto r = import_bytes(b.bytes(), "reshape.onnx");
+    ASSERT_FALSE(r.ok());
+    EXPECT_THAT(r.status().message(), HasSubstr("reshape.onnx: node 'y_node' (Reshape): cannot reshape [1,3,4,4]"));
+  }
+  {
+    OnnxBuilder b(13);
+    b.input("x", {1, 3, 4, 4});
+    b.node("Relu", {"missing"}, {"y"});
+    b.output("y");
+    auto r = import_bytes(b.bytes(), "dangling.onnx");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().message(),
+              "dangling.onnx: node 'y_node' (Relu): input 'missing' is not produced by any earlier node");
+  }
+  {
+    OnnxBuilder b(13);
+    b.input("x", {-1, 3, 4, 4});
+    b.node("Relu", {"x"}, {"y"});
+    b.output("y");
+    auto r = import_bytes(b.bytes(), "dynamic.onnx");
+    ASSERT_FALSE(r.ok());
+    EXPECT_THAT(r.status().message(), HasSubstr("dynamic.onnx: input 'x' has a symbolic or empty dimension"));
+  }
+}
+
+// No partial output: a failed conversion leaves nothing at the output path.
+TEST(OnnxBadInput, FailedConversionWritesNothing) {
+  const auto dir = ::qdet::testing::scratch_dir();
+  ASSERT_TRUE(write_file_atomic(dir / "bad.onnx", std::string("not a model")).ok());
+  ConvertOptions o;
+  o.model = dir / "bad.onnx";
+  auto r = convert_to_file(o, dir / "out.tflite");
+  ASSERT_FALSE(r.ok());
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.tflite"));
+  std::size_t files = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++files;
+  EXPECT_EQ(files, 1u);  // only bad.onnx: no temporary left either
+}
+
+}  // namespace
+}  // namespace qdet::convert::testing

@@ -1,0 +1,137 @@
+// qdet quantize MODEL.tflite --mode float|fp16|dynamic|int8|int16x8 -o OUT.tflite [...]
+// The quantizer (src/quant/quantize.h) does the work; this file parses flags, prints what was
+// done and writes the files (each atomically: no partial output on error).
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "base/file.h"
+#include "command.h"
+#include "detect/preset.h"
+#include "quant/quantize.h"
+#include "tflite/writer.h"
+
+namespace qdet::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct QuantizeArgs {
+  std::string model, output, mode = "int8", calib, method = "mse", io = "float", table, report,
+      preset, save_table;
+  int calib_count = 0, threads = 1, report_count = 16;
+  double percentile = 99.99, concat_ratio = 2.0;
+  bool per_tensor = false, no_head_aware = false;
+  std::vector<std::string> keep_float;
+};
+
+void progress(const char* stage, size_t done, size_t total) {
+  std::fprintf(stderr, "\r%s %zu/%zu", stage, done, total);
+  if (done == total) std::fprintf(stderr, "\n");
+}
+
+Status run(const QuantizeArgs& a) {
+  quant::QuantizeOptions o;
+  QDET_ASSIGN_OR_RETURN(o.mode, quant::parse_mode(a.mode));
+  o.calib_dir = a.calib;
+  o.calib_count = a.calib_count;
+  QDET_ASSIGN_OR_RETURN(o.observer.method, quant::parse_method(a.method));
+  o.observer.percentile = a.percentile;
+  o.per_tensor = a.per_tensor;
+  o.io = a.io;
+  if (o.mode == quant::Mode::kFloat && a.io == "float") o.io = "keep";  // float mode default
+  o.head.enabled = !a.no_head_aware;
+  o.head.concat_ratio = a.concat_ratio;
+  for (const auto& names : a.keep_float) {
+    std::stringstream ss(names);
+    for (std::string n; std::getline(ss, n, ',');)
+      if (!n.empty()) o.head.keep_float.push_back(n);
+  }
+  o.table = a.table;
+  o.report = !a.report.empty();
+  o.report_count = a.report_count;
+  o.preset = a.preset;
+  o.num_threads = a.threads;
+  o.progress = progress;
+  if (fs::path(a.output) == fs::path(a.model)) return invalid_argument("-o must differ from the input model");
+
+  QDET_ASSIGN_OR_RETURN(quant::QuantizeOutcome r, quant::quantize_file(a.model, o));
+  QDET_ASSIGN_OR_RETURN(auto bytes, tflite::write_tflite(r.model));
+
+  for (const auto& s : r.notes.info) std::printf("%s\n", s.c_str());
+  for (const auto& s : r.notes.warnings) std::fprintf(stderr, "qdet: warning: %s\n", s.c_str());
+  if (!r.float_ops.empty()) {
+    std::printf("kept in float (%zu ops):\n", r.float_ops.size());
+    for (const auto& line : quant::describe_float_ops(r.float_graph, r.float_ops))
+      std::printf("  %s\n", line.c_str());
+  }
+  // Files: the model last, so that a failure before leaves nothing half done.
+  if (r.table) {
+    const fs::path table_path = a.save_table.empty()
+                                    ? fs::path(a.output).replace_extension(".calib.json")
+                                    : fs::path(a.save_table);
+    QDET_TRY(quant::save_table(table_path, *r.table));
+    std::printf("calibration table (%s, %d images): %s\n", r.table->method.c_str(), r.table->images,
+                table_path.string().c_str());
+  }
+  if (!a.report.empty()) {
+    QDET_TRY(write_file_atomic(a.report, quant::error_report_json(r.errors, a.model, a.mode,
+                                                                    r.report_images)));
+    std::printf("per-tensor error on %d calibration images (worst first): %s\n", r.report_images,
+                a.report.c_str());
+    for (size_t i = 0; i < r.errors.size() && i < 5; ++i)
+      std::printf("  %-60.60s SQNR %6.1f dB  cosine %.4f\n", r.errors[i].name.c_str(),
+                  r.errors[i].sqnr_db, r.errors[i].cosine);
+    for (const auto& e : r.errors)
+      if (e.is_output)
+        std::printf("  output %s: SQNR %.1f dB, cosine %.5f, max error %.4g\n", e.name.c_str(),
+                    e.sqnr_db, e.cosine, e.max_abs_error);
+  }
+  const fs::path sidecar = detect::sidecar_path(a.model);
+  std::error_code ec;
+  if (fs::exists(sidecar, ec)) {
+    QDET_ASSIGN_OR_RETURN(std::string text, read_text_file(sidecar));
+    QDET_TRY(write_file_atomic(detect::sidecar_path(a.output), text));
+  }
+  QDET_TRY(write_file_atomic(a.output, bytes));
+  const auto in_size = fs::file_size(a.model, ec);
+  std::printf("%s: %s, %zu bytes (%.2fx of %s)\n", a.output.c_str(), a.mode.c_str(), bytes.size(),
+              in_size ? static_cast<double>(bytes.size()) / static_cast<double>(in_size) : 0.0,
+              a.model.c_str());
+  return ok_status();
+}
+
+}  // namespace
+
+void add_quantize_command(CLI::App& app) {
+  auto a = std::make_shared<QuantizeArgs>();
+  auto* sub = app.add_subcommand("quantize", "Quantize a TFLite model: float, fp16, dynamic, int8, int16x8");
+  sub->add_option("model", a->model, "Input .tflite")->required();
+  sub->add_option("-o,--output", a->output, "Output .tflite (written atomically)")->required();
+  sub->add_option("--mode", a->mode, "float | fp16 | dynamic | int8 | int16x8")->capture_default_str();
+  sub->add_option("--calib", a->calib, "Folder of calibration images (never the evaluation images)");
+  sub->add_option("--calib-count", a->calib_count, "Use the first N calibration images (0: all)");
+  sub->add_option("--method", a->method, "Range observer: minmax | percentile | mse | kl")->capture_default_str();
+  sub->add_option("--percentile", a->percentile, "Percentile for --method percentile")->capture_default_str();
+  sub->add_flag("--per-tensor", a->per_tensor, "Per-tensor weights instead of per-channel");
+  sub->add_option("--io", a->io, "Integer modes: float | int8 | uint8 | int16 inputs/outputs; float mode: keep | float")
+      ->capture_default_str();
+  sub->add_option("--keep-float", a->keep_float,
+                  "Ops to keep in float: output tensor names, op kinds (EXP) or #index, comma-separated");
+  sub->add_flag("--no-head-aware", a->no_head_aware, "Quantize detection heads too (not recommended)");
+  sub->add_option("--concat-ratio", a->concat_ratio,
+                  "Head-aware: keep a decode-tail concatenation float when its inputs' ranges differ by more")
+      ->capture_default_str();
+  sub->add_option("--table", a->table, "Use the ranges of this calibration table (JSON) instead of calibrating");
+  sub->add_option("--save-table", a->save_table, "Where to write the calibration table (default OUT.calib.json)");
+  sub->add_option("--report", a->report, "Write per-tensor SQNR, cosine and max error vs float (JSON)");
+  sub->add_option("--report-count", a->report_count, "Images for --report")->capture_default_str();
+  sub->add_option("--preset", a->preset, "Preprocessing preset (default: recognised from the model)");
+  sub->add_option("--threads", a->threads, "Threads for calibration")->capture_default_str();
+  sub->callback([a] { exit_on_error(run(*a)); });
+}
+
+}  // namespace qdet::cli
