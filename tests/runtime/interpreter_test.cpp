@@ -96,7 +96,9 @@ std::vector<float> random_input(size_t n) {
 
 TEST(Interpreter, ArenaIsSmallerThanTheSumOfTensors) {
   auto g = chain_graph(6, 8);
-  auto r = Interpreter::create(g);
+  InterpreterOptions reference_only;
+  reference_only.use_fast_kernels = false;
+  auto r = Interpreter::create(g, reference_only);
   ASSERT_TRUE(r.ok()) << r.status().message();
   size_t sum = 0;
   for (const auto& t : g->tensors)
