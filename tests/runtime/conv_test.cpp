@@ -99,7 +99,7 @@ TEST(Conv2d, RejectsNonFloatWithUnsupported) {
   auto r = Interpreter::create(b.shared());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnsupported);
-  // Every candidate's reason is listed (fast kernels first); the reference kernel's is this.
+  // Every candidate kernel (XNNPACK, float reference, quantized reference) says why it declined.
   EXPECT_THAT(r.status().message(), ::testing::StartsWith("op 0 (CONV_2D): "));
   EXPECT_THAT(r.status().message(), ::testing::HasSubstr("no kernel for input dtype int16"));
 }
