@@ -7,9 +7,7 @@
 #include "runtime/detection_postprocess_params.h"
 #include "runtime/interpreter.h"
 #include "tflite/reader.h"
-#include "tflite/writer.h"
 
-#include <cstdlib>
 
 namespace qdet::quant {
 
@@ -164,7 +162,6 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
   std::sort(out.float_ops.begin(), out.float_ops.end(),
             [](const FloatDecision& a, const FloatDecision& b) { return a.op < b.op; });
   if (Status s = check_runs_in_qdet(r.model); !s.ok()) {
-    if (const char* dbg = std::getenv("QDET_QUANT_DEBUG_SAVE")) (void)tflite::save_tflite(dbg, r.model);
     return s.with_context(fmt::format("{} model does not run in qdet", mode_name(o.mode)));
   }
   out.model = std::move(r.model);

@@ -155,7 +155,7 @@ TEST(Heads, BadTensorsAreErrors) {
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.status().code(), StatusCode::kUnsupported);
   EXPECT_FALSE((*find_head("ssd"))->decode({&v, 1}, {}).ok());
-  EXPECT_EQ(find_head("rcnn").status().message(), "unknown detection head 'rcnn' (known: yolox, yolox_raw, yolov5, ssd)");
+  EXPECT_EQ(find_head("rcnn").status().message(), "unknown detection head 'rcnn' (known: yolox, yolox_raw, yolov5, ssd, yolo)");
 }
 
 }  // namespace

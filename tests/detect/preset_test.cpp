@@ -98,7 +98,7 @@ TEST(Sidecar, ErrorsNameTheFileAndPosition) {
       {R"({"resize": "crop"})",
        "m.qdet.json: 'resize': unknown resize mode 'crop' (expected one of: stretch, letterbox_topleft, letterbox_center)"},
       {R"({"head": "detr"})",
-       "m.qdet.json: 'head': unknown detection head 'detr' (known: yolox, yolox_raw, yolov5, ssd)"},
+       "m.qdet.json: 'head': unknown detection head 'detr' (known: yolox, yolox_raw, yolov5, ssd, yolo)"},
       {R"({"mean": [1, 2]})", "m.qdet.json: 'mean' must be a number or an array of 3 numbers"},
       {R"({"std": [1, 0, 1]})", "m.qdet.json: 'std' must not contain 0"},
       {R"({"preset": "nope"})",

@@ -78,10 +78,13 @@ class GraphBuilder {
   std::shared_ptr<graph::Graph> graph_ = std::make_shared<graph::Graph>();
 };
 
+// Reference kernels only: what the kernel tests here check.
+inline constexpr InterpreterOptions kReferenceOnly = {.use_fast_kernels = false};
+
 // Creates an interpreter, copies `inputs` (bytes, in graph-input order) and invokes it.
 inline Result<std::unique_ptr<Interpreter>> run_graph(
     std::shared_ptr<const graph::Graph> g, const std::vector<std::vector<uint8_t>>& inputs,
-    InterpreterOptions options = {}) {
+    InterpreterOptions options = kReferenceOnly) {
   QDET_ASSIGN_OR_RETURN(auto interp, Interpreter::create(std::move(g), options));
   if (inputs.size() != interp->num_inputs())
     return invalid_argument("test gave {} inputs for {}", inputs.size(), interp->num_inputs());

@@ -96,7 +96,7 @@ std::vector<float> random_input(size_t n) {
 
 TEST(Interpreter, ArenaIsSmallerThanTheSumOfTensors) {
   auto g = chain_graph(6, 8);
-  auto r = Interpreter::create(g);
+  auto r = Interpreter::create(g, testing::kReferenceOnly);
   ASSERT_TRUE(r.ok()) << r.status().message();
   size_t sum = 0;
   for (const auto& t : g->tensors)
@@ -122,16 +122,19 @@ TEST(Interpreter, InvokeTwiceGivesTheSameResultAndInputsStayValid) {
 TEST(Interpreter, ThreadCountsGiveBitIdenticalOutputs) {
   auto g = chain_graph(4, 17);
   const auto in = random_input(8 * 8 * 17);
-  std::vector<float> reference;
-  for (int threads : {1, 2, 4}) {
-    auto r = run_graph(g, {to_bytes(in)}, {.num_threads = threads});
-    ASSERT_TRUE(r.ok()) << r.status().message();
-    auto out = values_of<float>((*r)->output(0));
-    if (threads == 1)
-      reference = out;
-    else
-      EXPECT_EQ(std::memcmp(out.data(), reference.data(), out.size() * sizeof(float)), 0)
-          << threads << " threads differ from 1";
+  for (bool fast : {false, true}) {
+    std::vector<float> reference;
+    for (int threads : {1, 2, 4}) {
+      auto r = run_graph(g, {to_bytes(in)}, {.num_threads = threads, .use_fast_kernels = fast});
+      ASSERT_TRUE(r.ok()) << r.status().message();
+      auto out = values_of<float>((*r)->output(0));
+      if (threads == 1) {
+        reference = out;
+      } else {
+        EXPECT_EQ(std::memcmp(out.data(), reference.data(), out.size() * sizeof(float)), 0)
+            << threads << " threads differ from 1 (fast kernels: " << fast << ")";
+      }
+    }
   }
 }
 
@@ -158,7 +161,9 @@ TEST(Interpreter, KeepIntermediatesExposesEveryTensor) {
   // Every tensor has its own slot.
   for (int32_t a : {x, t1, t2, t3, t4})
     for (int32_t c : {x, t1, t2, t3, t4})
-      if (a != c) EXPECT_NE(interp.tensor(a).data, interp.tensor(c).data);
+      if (a != c) {
+        EXPECT_NE(interp.tensor(a).data, interp.tensor(c).data);
+      }
 }
 
 TEST(Interpreter, OpWithoutKernelIsNamed) {

@@ -41,11 +41,11 @@ std::vector<float> as_floats(const std::vector<uint8_t>& bytes) {
 
 // Runs `stem` on `input` and compares every float output with the files in `expected_dir`.
 void expect_outputs_match(const std::string& stem, const std::vector<uint8_t>& input,
-                          const fs::path& expected_dir, int threads = 1) {
+                          const fs::path& expected_dir, InterpreterOptions options) {
   auto model = tflite::load_tflite(model_path(stem));
   ASSERT_TRUE(model.ok()) << model.status().message();
   auto graph = std::make_shared<const graph::Graph>(std::move(model->graph));
-  auto r = testing::run_graph(graph, {input}, {.num_threads = threads});
+  auto r = testing::run_graph(graph, {input}, options);
   ASSERT_TRUE(r.ok()) << r.status().message();
   for (size_t i = 0; i < (*r)->num_outputs(); ++i) {
     const TensorRef& out = (*r)->output(i);
@@ -81,7 +81,9 @@ TEST_P(FloatModel, MatchesTfliteOnOracleInput) {
   QDET_REQUIRE_PATH(oracle_dir(stem) / "input.bin");
   auto input = read_file(oracle_dir(stem) / "input.bin");
   ASSERT_TRUE(input.ok());
-  expect_outputs_match(stem, *input, oracle_dir(stem));
+  // The reference kernels, then whatever the default (fast-first) choice is.
+  expect_outputs_match(stem, *input, oracle_dir(stem), testing::kReferenceOnly);
+  expect_outputs_match(stem, *input, oracle_dir(stem), InterpreterOptions{});
 }
 
 TEST_P(FloatModel, MatchesTflitePeerOnRandomInput) {
@@ -107,7 +109,7 @@ TEST_P(FloatModel, MatchesTflitePeerOnRandomInput) {
                                  "' --warmup 0 --runs 0 --dump-dir '" + (dir / "peer").string() + "'",
                              &log);
   ASSERT_EQ(rc, 0) << log;
-  expect_outputs_match(stem, bytes, dir / "peer", /*threads=*/2);
+  expect_outputs_match(stem, bytes, dir / "peer", {.num_threads = 2, .use_fast_kernels = false});
 }
 
 INSTANTIATE_TEST_SUITE_P(SharedModels, FloatModel,

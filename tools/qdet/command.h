@@ -21,6 +21,7 @@ void add_inspect_command(CLI::App& app);
 void add_quantize_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_coco_eval_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
 void add_detect_command(CLI::App& app);
 void add_convert_command(CLI::App& app);
 void add_fetch_command(CLI::App& app);

@@ -20,6 +20,7 @@ constexpr Command kCommands[] = {
     {"quantize", add_quantize_command},
     {"run", add_run_command},
     {"coco-eval", add_coco_eval_command},
+    {"eval", add_eval_command},
     {"detect", add_detect_command},
     {"convert", add_convert_command},
     {"fetch", add_fetch_command},

@@ -113,16 +113,23 @@ void BroadcastIndexer::for_each(Fn&& fn) const {
   }
 }
 
-// Runs fn(i) for i in [0, n), split over the pool's threads (inline when pool is null). Each
-// index must write disjoint outputs so results never depend on the thread count.
+// Runs fn(i) for i in [0, n), split over the pool's threads in contiguous tiles (inline when
+// pool is null). Each index must write disjoint outputs so results never depend on the thread
+// count. Workers sleep after the call (YIELD_WORKERS) rather than spin: the reference kernels
+// between parallel calls are single-threaded and must not compete with spinning workers.
 template <typename Fn>
 void parallel_for(pthreadpool_t pool, size_t n, Fn&& fn) {
-  if (!pool || n < 2) {
+  const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+  if (threads < 2 || n < 2) {
     for (size_t i = 0; i < n; ++i) fn(i);
     return;
   }
-  auto thunk = [](void* ctx, size_t i) { (*static_cast<std::remove_reference_t<Fn>*>(ctx))(i); };
-  pthreadpool_parallelize_1d(pool, thunk, &fn, n, 0);
+  const size_t tile = std::max<size_t>(1, n / (threads * 4));
+  auto thunk = [](void* ctx, size_t start, size_t count) {
+    auto& f = *static_cast<std::remove_reference_t<Fn>*>(ctx);
+    for (size_t i = start; i < start + count; ++i) f(i);
+  };
+  pthreadpool_parallelize_1d_tile_1d(pool, thunk, &fn, n, tile, PTHREADPOOL_FLAG_YIELD_WORKERS);
 }
 
 // TFLite's padding: SAME gives ceil(in / stride) outputs, VALID (in - dilated + stride) / stride;

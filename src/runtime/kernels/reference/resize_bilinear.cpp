@@ -1,8 +1,8 @@
 // RESIZE_BILINEAR, float32, exactly as TFLite's reference_ops::ResizeBilinear: scale = in/out
 // (or (in-1)/(out-1) with align_corners), source = x * scale, or (x + 0.5) * scale - 0.5 with
-// half_pixel_centers; lower = max(floor(src), 0), upper = min(ceil(src), in-1); the weights use
-// the unclamped source (so a negative source weighs the first pixel with 1 + |frac|... and its
-// neighbour, the same pixel, with -|frac|: the sum is the first pixel, as in TFLite).
+// half_pixel_centers; lower = max(floor(src), 0), upper = min(ceil(src), in-1), and the weights
+// use the unclamped source. (A source of -0.25 gives lower = upper = 0 with weights 1.25 and
+// -0.25: the first pixel, as in TFLite.)
 #include <cmath>
 
 #include "runtime/kernels/reference/resize.h"

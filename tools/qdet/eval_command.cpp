@@ -1,0 +1,97 @@
+// qdet eval MODEL --images DIR --annotations JSON: COCO mAP of a detector, pycocotools-exact.
+#include <unistd.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "coco/model_eval.h"
+#include "coco/summary.h"
+#include "command.h"
+
+namespace qdet::cli {
+namespace {
+
+struct EvalArgs {
+  coco::ModelEvalOptions options;
+  bool json = false;
+};
+
+// A bar with rate and ETA on a terminal; a plain line every 10% otherwise.
+void show_progress(const coco::ModelEvalProgress& p) {
+  static int last_decile = -1;
+  const bool tty = ::isatty(STDERR_FILENO);
+  double rate = p.elapsed_s > 0 ? p.done / p.elapsed_s : 0;
+  double eta = rate > 0 ? (p.total - p.done) / rate : 0;
+  if (tty) {
+    int width = 30;
+    int filled = p.total ? width * p.done / p.total : width;
+    std::fprintf(stderr, "\r[%s%s] %d/%d  %.1f img/s  ETA %.0fs ", std::string(filled, '#').c_str(),
+                 std::string(width - filled, '.').c_str(), p.done, p.total, rate, eta);
+    if (p.done == p.total) std::fprintf(stderr, "\n");
+  } else {
+    int decile = p.total ? 10 * p.done / p.total : 10;
+    if (decile != last_decile) {
+      std::fprintf(stderr, "eval: %d/%d images (%.1f img/s, ETA %.0fs)\n", p.done, p.total, rate, eta);
+      last_decile = decile;
+    }
+  }
+}
+
+void run_eval(const EvalArgs& a) {
+  auto r = coco::evaluate_model(a.options, show_progress);
+  exit_on_error(r.status());
+  const auto& res = *r;
+  for (const auto& f : res.failures) std::fprintf(stderr, "qdet: warning: %s (image skipped)\n", f.c_str());
+  double run_images = res.images - res.resumed_images;
+  double throughput = res.wall_s > 0 ? run_images / res.wall_s : 0;
+  double inference_rate = res.inference_s > 0 ? run_images / res.inference_s : 0;
+  if (a.json) {
+    auto j = nlohmann::json::parse(coco::eval_result_to_json(res.eval));
+    j["images"] = res.images;
+    j["failed_images"] = res.failed_images;
+    j["failures"] = res.failures;
+    j["resumed_images"] = res.resumed_images;
+    j["detections"] = res.detections;
+    j["preset"] = res.preset;
+    j["notes"] = res.notes;
+    j["throughput_img_s"] = throughput;
+    j["inference_img_s"] = inference_rate;
+    j["wall_s"] = res.wall_s;
+    std::printf("%s\n", j.dump(1).c_str());
+    return;
+  }
+  for (const auto& n : res.notes) std::printf("note: %s\n", n.c_str());
+  std::printf("model: %s\npreset: %s\nimages: %d (%d failed, %d resumed), detections: %zu\n",
+              a.options.model.c_str(), res.preset.c_str(), res.images, res.failed_images,
+              res.resumed_images, res.detections);
+  std::printf("%s\n%s", coco::format_summary(res.eval).c_str(),
+              coco::format_category_table(res.eval).c_str());
+  std::printf("throughput: %.2f img/s end to end, %.2f img/s inside the detector (%.0f%%)\n",
+              throughput, inference_rate, inference_rate > 0 ? 100 * throughput / inference_rate : 0);
+  if (!a.options.results.empty()) std::printf("results: %s\n", a.options.results.c_str());
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& app) {
+  auto args = std::make_shared<EvalArgs>();
+  auto& o = args->options;
+  auto* sub = app.add_subcommand("eval", "COCO mAP of a detector over a dataset (pycocotools-exact)");
+  sub->add_option("model", o.model, "Model (.tflite)")->required();
+  sub->add_option("--images", o.images, "Folder with the annotation file's images")->required();
+  sub->add_option("--annotations", o.annotations, "COCO instances JSON")->required();
+  sub->add_option("--preset", o.detector.preset, "Preprocessing + head preset (default: recognised)");
+  sub->add_option("--limit", o.limit, "Evaluate only the first N images of the annotation file");
+  sub->add_option("--results", o.results, "Write COCO results here (journal: RESULTS.partial)");
+  sub->add_flag("--resume", o.resume, "Continue an interrupted run from its journal");
+  sub->add_option("--threads", o.detector.num_threads, "Interpreter threads")->check(CLI::Range(1, 256));
+  sub->add_option("--score", o.score_threshold, "Score threshold (COCO: 0.001)");
+  sub->add_option("--max-dets", o.max_detections, "Detections kept per image (COCO: 100)");
+  sub->add_option_function<float>(
+      "--iou", [args](float v) { args->options.detector.iou_threshold = v; },
+      "NMS IoU threshold (default: the preset's)");
+  sub->add_flag("--json", args->json, "Print one JSON object");
+  sub->callback([args] { run_eval(*args); });
+}
+
+}  // namespace qdet::cli
