@@ -42,11 +42,11 @@ TEST(BenchModel, KeepsEveryRunAndCountsTheWork) {
 }
 
 TEST(BenchModel, RaplThroughTheEnvironmentAndAutoSaysWhichMeter) {
-  const fs::path root = qdet::testing::scratch_dir() / "powercap";
+  BenchOptions o;
+  o.model = tiny_model_file();  // (clears the scratch folder first)
+  const fs::path root = o.model.parent_path() / "powercap";
   testing::make_powercap_tree(root, 12345, 262143328850);
   ::setenv("QDET_POWERCAP_ROOT", root.c_str(), 1);
-  BenchOptions o;
-  o.model = tiny_model_file();
   o.runs = 3;
   o.warmup = 0;
   o.idle_seconds = 0;

@@ -53,7 +53,8 @@ TEST(ParetoFront, KeepsPointsNoOtherBeats) {
 }
 
 TEST(NiceTicks, OneTwoFiveSteps) {
-  EXPECT_EQ(nice_ticks(0, 27), (std::vector<double>{0, 5, 10, 15, 20, 25, 30}));
+  EXPECT_EQ(nice_ticks(0, 27), (std::vector<double>{0, 10, 20, 30}));
+  EXPECT_EQ(nice_ticks(0, 24), (std::vector<double>{0, 5, 10, 15, 20, 25}));
   const auto t = nice_ticks(0, 1);
   ASSERT_EQ(t.size(), 6u);
   for (size_t i = 0; i < t.size(); ++i) EXPECT_NEAR(t[i], 0.2 * static_cast<double>(i), 1e-12);
