@@ -500,6 +500,28 @@ TEST(XnnpackQuantizedRequantize, WithinOneStepOfReference) {
   }
 }
 
+TEST(XnnpackQuantizedQuantizeFromFloat, WithinOneStepOfReference) {
+  for (DType dtype : {DType::kInt8, DType::kUInt8}) {
+    std::mt19937 rng(81);
+    for (int iteration = 0; iteration < 4; ++iteration) {
+      const Shape shape = {1, 5 + iteration, 7, 17};
+      const float scale = std::uniform_real_distribution<float>(0.01f, 0.1f)(rng);
+      // Values beyond the representable range too (clamped), and exact ties (k + 0.5) * scale.
+      std::vector<float> v = random_floats(rng, ::qdet::num_elements(shape), -300 * scale,
+                                           300 * scale);
+      for (size_t i = 0; i < v.size(); i += 5) v[i] = (static_cast<float>(i % 41) - 20.5f) * scale;
+      const TestTensor input = TestTensor::floats(shape, v, false);
+      const TestTensor out = output_like(dtype, per_tensor(scale, random_zero_point(rng, dtype)));
+      graph::Op op;
+      op.kind = OpKind::kQuantize;
+      std::ostringstream what;
+      what << "QUANTIZE float32 -> " << dtype_label(dtype) << " scale " << scale;
+      expect_quantized_match(xnn::kQuantizeFromFloat, op.kind, op, {&input}, out, what.str(),
+                             kStepTolerance, /*check_threads=*/iteration == 0);
+    }
+  }
+}
+
 // XNNPACK's rule, element by element: m = lrintf(256 * 0.5) = 128, so q_in - z_in = +-3 gives
 // floor((+-384 + 128) / 256) = 1.5 rounded half up: 2 and -1 (TFLite's reference: 2 and -2).
 TEST(XnnpackQuantizedRequantize, RoundsHalfUpWithAnEightBitMultiplier) {

@@ -39,6 +39,7 @@ void register_xnnpack_kernels(KernelRegistry& registry) {
   registry.add(OpKind::kLogistic, kImpl, xnn::kLogisticQuantized);
   registry.add(OpKind::kMaxPool2d, kImpl, xnn::kMaxPool2dQuantized);
   registry.add(OpKind::kQuantize, kImpl, xnn::kRequantize);
+  registry.add(OpKind::kQuantize, kImpl, xnn::kQuantizeFromFloat);
 }
 
 }  // namespace qdet::rt

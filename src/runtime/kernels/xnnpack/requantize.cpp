@@ -7,7 +7,12 @@
 // most one step, and this one reproduces the official TFLite (WebAssembly, XNNPACK delegate)
 // bit for bit. The XNNPACK 2022-02 that qdet links has no such operator, so the arithmetic is
 // done here; like XNNPACK it takes ratios in [2^-8, 2^7] only (TFLite's delegate leaves the
-// others to TFLite's own kernel: here the reference). Threads split the tensor into blocks.
+// others to TFLite's own kernel: here the reference). The output depends only on the input
+// byte, so prepare tabulates the 256 results and eval looks them up (threads split blocks).
+//
+// QUANTIZE from float32 to int8 / uint8 runs as xnn_convert_nc_f32_qs8 / _qu8 (x * (1/scale),
+// rounded half to even, as TFLite's delegate runs it; TFLite's reference divides and rounds
+// half away from zero: within one step).
 #include <pthreadpool.h>
 
 #include <algorithm>
@@ -22,10 +27,7 @@ namespace {
 constexpr size_t kBlock = 64 * 1024;
 
 struct RequantizeData : OpData {
-  bool is_signed = true;
-  int32_t multiplier = 0;  // 8 fractional bits
-  int32_t input_zero_point = 0, output_zero_point = 0;
-  int32_t qmin = 0, qmax = 0;
+  uint8_t table[256];  // output byte for each input byte
   size_t elements = 0;
 };
 
@@ -43,26 +45,21 @@ Status requantize_prepare(PrepareContext& ctx) {
   if (!(ratio >= 0x1.0p-8f && ratio <= 0x1.0p+7f))
     return unsupported("{}: scale ratio {} outside XNNPACK's [2^-8, 2^7]", op_label(ctx), ratio);
   auto data = std::make_unique<RequantizeData>();
-  data->is_signed = in.dtype == DType::kInt8;
-  data->multiplier = static_cast<int32_t>(std::lrintf(256.0f * ratio));
-  data->input_zero_point = in.zero_point();
-  data->output_zero_point = out.zero_point();
-  data->qmin = data->is_signed ? -128 : 0;
-  data->qmax = data->is_signed ? 127 : 255;
+  const bool is_signed = in.dtype == DType::kInt8;
+  const int32_t multiplier = static_cast<int32_t>(std::lrintf(256.0f * ratio));  // 8 frac bits
+  // (q - z_in) * m + 128 stays far inside int32: |q - z_in| <= 255, m <= 2^15.
+  const int32_t bias = (out.zero_point() << 8) + 128;
+  const int32_t qmin = is_signed ? -128 : 0, qmax = is_signed ? 127 : 255;
+  for (int b = 0; b < 256; ++b) {
+    const int32_t q = is_signed ? int32_t{static_cast<int8_t>(b)} : b;
+    const int32_t acc = (q - in.zero_point()) * multiplier + bias;
+    // arithmetic shift: floor, i.e. round half up
+    data->table[b] = static_cast<uint8_t>(std::clamp(acc >> 8, qmin, qmax));
+  }
   data->elements = static_cast<size_t>(in.num_elements());
   ctx.outputs[0]->shape = in.shape;
   ctx.op_data = std::move(data);
   return ok_status();
-}
-
-template <typename T>
-void requantize_block(const RequantizeData& d, const T* in, T* out, size_t n) {
-  // (q - z_in) * m + 128 stays far inside int32: |q - z_in| <= 255, m <= 2^15.
-  const int32_t bias = (d.output_zero_point << 8) + 128;
-  for (size_t i = 0; i < n; ++i) {
-    const int32_t acc = (static_cast<int32_t>(in[i]) - d.input_zero_point) * d.multiplier + bias;
-    out[i] = static_cast<T>(std::clamp(acc >> 8, d.qmin, d.qmax));  // arithmetic shift: floor
-  }
 }
 
 struct Task {
@@ -75,11 +72,8 @@ void run_block(void* context, size_t block) {
   const Task& t = *static_cast<const Task*>(context);
   const size_t begin = block * kBlock;
   const size_t n = std::min(kBlock, t.data->elements - begin);
-  if (t.data->is_signed)
-    requantize_block(*t.data, reinterpret_cast<const int8_t*>(t.in) + begin,
-                     reinterpret_cast<int8_t*>(t.out) + begin, n);
-  else
-    requantize_block(*t.data, t.in + begin, t.out + begin, n);
+  const uint8_t* table = t.data->table;
+  for (size_t i = begin; i < begin + n; ++i) t.out[i] = table[t.in[i]];
 }
 
 Status requantize_eval(EvalContext& ctx) {
@@ -94,8 +88,60 @@ Status requantize_eval(EvalContext& ctx) {
   return ok_status();
 }
 
+struct QuantizeFromFloatData : XnnOpData {
+  bool is_signed = true;
+  size_t elements = 0;
+};
+
+Status quantize_from_float_prepare(PrepareContext& ctx) {
+  QDET_TRY(ensure_initialized());
+  if (ctx.inputs.size() != 1 || ctx.outputs.size() != 1 || ctx.inputs[0] == nullptr)
+    return unsupported("{}: expects one input and one output", op_label(ctx));
+  QDET_TRY(require_float32(ctx, ctx.inputs, "input"));
+  const TensorRef& in = *ctx.inputs[0];
+  const TensorRef& out = *ctx.outputs[0];
+  if (out.dtype != DType::kInt8 && out.dtype != DType::kUInt8)
+    return unsupported("{}: output is {}, not int8 or uint8", op_label(ctx),
+                       dtype_name(out.dtype));
+  QDET_TRY(require_per_tensor(ctx, out, out.dtype, "output"));
+  auto data = std::make_unique<QuantizeFromFloatData>();
+  data->is_signed = out.dtype == DType::kInt8;
+  const xnn_status status =
+      data->is_signed
+          ? xnn_create_convert_nc_f32_qs8(1, 1, 1, out.scale(),
+                                          static_cast<int8_t>(out.zero_point()), INT8_MIN,
+                                          INT8_MAX, /*flags=*/0, &data->op)
+          : xnn_create_convert_nc_f32_qu8(1, 1, 1, out.scale(),
+                                          static_cast<uint8_t>(out.zero_point()), 0, UINT8_MAX,
+                                          /*flags=*/0, &data->op);
+  if (status != xnn_status_success)
+    return xnn_failure(ctx, "xnn_create_convert_nc_f32_q{s,u}8", status);
+  data->elements = static_cast<size_t>(in.num_elements());
+  ctx.outputs[0]->shape = in.shape;
+  ctx.op_data = std::move(data);
+  return ok_status();
+}
+
+Status quantize_from_float_eval(EvalContext& ctx) {
+  auto* data = op_data_as<QuantizeFromFloatData>(ctx);
+  const float* in = ctx.inputs[0]->as<const float>();
+  uint8_t* out = ctx.outputs[0]->data;
+  xnn_status status =
+      data->is_signed
+          ? xnn_setup_convert_nc_f32_qs8(data->op, data->elements, in,
+                                         reinterpret_cast<int8_t*>(out), ctx.threadpool)
+          : xnn_setup_convert_nc_f32_qu8(data->op, data->elements, in, out, ctx.threadpool);
+  if (status != xnn_status_success)
+    return xnn_eval_failure(ctx, "xnn_setup_convert_nc_f32_q{s,u}8", status);
+  status = xnn_run_operator(data->op, ctx.threadpool);
+  if (status != xnn_status_success) return xnn_eval_failure(ctx, "xnn_run_operator", status);
+  return ok_status();
+}
+
 }  // namespace
 
+const Kernel kQuantizeFromFloat = {"xnnpack", quantize_from_float_prepare,
+                                   quantize_from_float_eval};
 const Kernel kRequantize = {"xnnpack-compat", requantize_prepare, requantize_eval};
 
 }  // namespace qdet::rt::xnn
