@@ -24,6 +24,7 @@
 #include "base/file.h"
 #include "base/paths.h"
 #include "bench/latency_stats.h"
+#include "peer_process.h"
 #include "coco/dataset.h"
 #include "coco/evaluator.h"
 #include "coco/model_eval.h"
@@ -46,25 +47,8 @@ struct Row {
   std::string note;
 };
 
-std::string run_capture(const std::string& cmd, int* status) {
-  std::string out;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (!pipe) {
-    *status = -1;
-    return out;
-  }
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  *status = ::pclose(pipe);
-  return out;
-}
-
-std::string peers_node_path() {
-  if (const char* s = std::getenv("QDET_PEERS_DIR"); s && *s) return std::string(s) + "/node_modules";
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : "/root") + "/.cache/qdet-peers/node_modules";
-}
+using qdet::bench_programs::peers_node_path;
+using qdet::bench_programs::run_capture;
 
 struct Prepared {
   std::vector<int64_t> image_ids;

@@ -155,7 +155,7 @@ Result<ModelEvalResult> evaluate_model(const ModelEvalOptions& options,
   if (options.keep_postprocess) {
     es.postprocess_max_detections = 0;
     es.score_threshold = 0.f;
-    es.source += " (post-processing kept as shipped)";
+    es.source = "the model's TFLite_Detection_PostProcess as shipped: every box it outputs";
   }
   if (options.score_threshold) es.score_threshold = *options.score_threshold;
   if (options.iou_threshold) es.iou_threshold = *options.iou_threshold;

@@ -9,6 +9,18 @@ using image::ChannelOrder;
 using image::Layout;
 using image::ResizeMode;
 
+EvalSettings eval_settings(float score, float iou, int max_detections, bool multi_label, bool clip,
+                           const char* source) {
+  EvalSettings e;
+  e.score_threshold = score;
+  e.iou_threshold = iou;
+  e.max_detections = max_detections;
+  e.multi_label = multi_label;
+  e.clip_boxes = clip;
+  e.source = source;
+  return e;  // postprocess_max_detections: 100, COCO's per-image count
+}
+
 Preset make_yolox_nano() {
   Preset p;
   p.name = "yolox_nano";
@@ -22,12 +34,8 @@ Preset make_yolox_nano() {
   // YOLOX's evaluator (tools/eval.py --conf 0.001 as its README runs it; exp nmsthre 0.65):
   // score obj x best class, class-wise NMS (torchvision batched_nms), every kept box written,
   // boxes divided by the letterbox ratio and not clipped.
-  p.eval.score_threshold = 0.001f;
-  p.eval.iou_threshold = 0.65f;
-  p.eval.max_detections = 0;
-  p.eval.multi_label = false;
-  p.eval.clip_boxes = false;
-  p.eval.source = "YOLOX evaluator: conf 0.001, class-wise NMS 0.65, no per-image limit, boxes not clipped";
+  p.eval = eval_settings(0.001f, 0.65f, 0, /*multi_label=*/false, /*clip=*/false,
+                         "YOLOX evaluator: conf 0.001, class-wise NMS 0.65, no per-image limit, boxes not clipped");
   return p;
 }
 
@@ -59,12 +67,8 @@ Preset make_ssd() {
   p.max_detections = 10;
   // TF Object Detection API evaluation: the model's own post-processing with its limit raised
   // to COCO's 100 detections per image (its NMS IoU 0.6 is the model's).
-  p.eval.score_threshold = 0.001f;
-  p.eval.iou_threshold = 0.6f;
-  p.eval.max_detections = 100;
-  p.eval.clip_boxes = true;
-  p.eval.postprocess_max_detections = 100;
-  p.eval.source = "TF Object Detection API: the model's NMS with max_detections raised to 100";
+  p.eval = eval_settings(0.001f, 0.6f, 100, /*multi_label=*/false, /*clip=*/true,
+                         "TF Object Detection API: the model's NMS with max_detections raised to 100");
   return p;
 }
 
@@ -80,12 +84,8 @@ Preset make_yolov5n() {
   p.iou_threshold = 0.45f;
   // YOLOv5's val.py: conf 0.001, NMS IoU 0.6, multi-label (every class above conf), max_det
   // 300, boxes scaled back and clipped to the image.
-  p.eval.score_threshold = 0.001f;
-  p.eval.iou_threshold = 0.6f;
-  p.eval.max_detections = 300;
-  p.eval.multi_label = true;
-  p.eval.clip_boxes = true;
-  p.eval.source = "YOLOv5 val.py: conf 0.001, NMS 0.6, multi-label, max_det 300, boxes clipped";
+  p.eval = eval_settings(0.001f, 0.6f, 300, /*multi_label=*/true, /*clip=*/true,
+                         "YOLOv5 val.py: conf 0.001, NMS 0.6, multi-label, max_det 300, boxes clipped");
   return p;
 }
 
@@ -115,12 +115,8 @@ Preset make_darknet_yolo() {
   p.iou_threshold = 0.45f;
   // `darknet detector valid` (validate_detector): thresh 0.005, NMS 0.45 per class, every class
   // above the threshold, no per-image limit, boxes clipped to the image (print_cocos).
-  p.eval.score_threshold = 0.005f;
-  p.eval.iou_threshold = 0.45f;
-  p.eval.max_detections = 0;
-  p.eval.multi_label = true;
-  p.eval.clip_boxes = true;
-  p.eval.source = "darknet detector valid: thresh 0.005, NMS 0.45, multi-label, no limit, clipped";
+  p.eval = eval_settings(0.005f, 0.45f, 0, /*multi_label=*/true, /*clip=*/true,
+                         "darknet detector valid: thresh 0.005, NMS 0.45, multi-label, no limit, clipped");
   return p;
 }
 
