@@ -78,6 +78,7 @@ Result<std::vector<FloatDecision>> choose_float_ops(const Graph& g, const RangeM
           for (int32_t c : consumers[t]) w = w || weighted_after[c];
       weighted_after[i] = w;
     }
+    std::vector<char> trigger(n, 0);
     for (int32_t i = 0; i < n; ++i) {
       if (weighted_after[i]) continue;
       const Op& op = g.ops[i];
@@ -110,6 +111,20 @@ Result<std::vector<FloatDecision>> choose_float_ops(const Graph& g, const RangeM
       if (why.empty()) continue;
       keep(i, "decode tail: " + why);
       keep_after(i, "decode tail: after " + op_label(g, i));
+      trigger[i] = 1;
+    }
+    // The rest of the tail that feeds a kept op: the score sigmoids, reshapes, transposes and
+    // concatenations between the last convolutions and the decode (an int8 LOGISTIC has a fixed
+    // step of 1/256, too coarse for the 0.001..0.05 scores that decide the ranking).
+    std::vector<char> feeds(n, 0);
+    for (int32_t i = n - 1; i >= 0; --i) {
+      if (weighted_after[i]) continue;
+      for (int32_t t : g.ops[i].outputs)
+        if (t >= 0)
+          for (int32_t c : consumers[t])
+            if (!weighted_after[c] && (trigger[c] || feeds[c] || !reason[c].empty())) feeds[i] = 1;
+      if (feeds[i] && !is_weighted(g.ops[i].kind))
+        keep(i, "decode tail: feeds the float decode");
     }
     // 3. Integers as floats.
     for (int32_t i = 0; i < n; ++i)

@@ -14,6 +14,9 @@
 //        - CONCATENATION whose inputs' ranges differ by more than `concat_ratio` (for example
 //          raw box regressions next to 0..1 scores); the range of an input is max(|min|,|max|)
 //          of its calibrated values, so this rule needs ranges.
+//      Every other tail op that feeds a kept op (score LOGISTICs, reshapes, transposes and
+//      concatenations between the last convolutions and the decode) is kept too: the model
+//      switches to float once, right after its last convolutions.
 //   3. CAST to float32 (class indices and other integers as floats).
 //   4. --keep-float names: an op whose output tensor has that name, an op kind ("EXP"), or an
 //      op index ("#12"); each name must match something.

@@ -309,7 +309,9 @@ int32_t tflite_op_version(const Graph& graph, const Op& op) {
       if (in0 == DType::kInt8 && graph.tensors[op.inputs[0]].quant.per_axis()) return 4;
       return in0 == DType::kInt8 ? 2 : 1;
     case OpKind::kQuantize:
-      if (int16) return 4;
+      // TFLite ~2.12 registers QUANTIZE versions 1-3 (one kernel); its versioning gives int16
+      // outputs version 2 (version 4 is int4, unknown to it).
+      if (int16) return 2;
       if (in0 != DType::kFloat32 && in0 != DType::kUnknown) return 2;  // requantize
       return out0 == DType::kInt8 ? 2 : 1;
     case OpKind::kAdd:

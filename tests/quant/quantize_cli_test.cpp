@@ -11,6 +11,7 @@
 #include "base/file.h"
 #include "base/paths.h"
 #include "quant/graph_edit.h"
+#include "quant/head_aware.h"
 #include "quant/modes.h"
 #include "runtime/interpreter.h"
 #include "test_support.h"
@@ -265,6 +266,78 @@ TEST(QuantizeCli, Int8WithATableAndTheUint8SsdRoundTrip) {
   ASSERT_EQ(run_command(qdet_cmd() + " quantize '" + (dir / "f.tflite").string() + "' --mode int8 --table '" +
                             (dir / "q.calib.json").string() + "' -o '" + (dir / "q2.tflite").string() + "'", &log), 0) << log;
   EXPECT_EQ(read_file(dir / "q.tflite").value(), read_file(dir / "q2.tflite").value());
+}
+
+}  // namespace
+}  // namespace qdet::quant
+
+namespace qdet::quant {
+namespace {
+
+// int16x8 YOLOX-Nano, the whole int16 body: TFLite runs 16x8 ops with its reference kernels, so
+// qdet and the peer should agree within one step on >= 99.9% of the elements of the last int16
+// tensor before the float decode tail. DISABLED: the file loads and runs in the peer, but today
+// only 23% of that tensor is within one step (final float outputs: 95.6% within 1e-4
+// relative); which int16 kernel departs from TFLite's arithmetic is not found yet.
+TEST(QuantizeCli, DISABLED_Int16x8YoloxRunsInTfliteWithinOneStep) {
+  QDET_REQUIRE_PEERS();
+  auto src = tflite::load_tflite(model_path("yolox_nano_fp32_416"));
+  if (!src.ok()) GTEST_SKIP() << "model not found";
+  const auto dir = scratch_dir();
+  const auto input = random_input(416 * 416 * 3, 0.f, 255.f, 11);
+  auto g = std::make_shared<const graph::Graph>(src->graph);
+  rt::InterpreterOptions o;
+  o.keep_intermediates = true;
+  auto interp = rt::Interpreter::create(g, o);
+  ASSERT_TRUE(interp.ok());
+  std::memcpy((*interp)->input(0).data, input.data(), input.size());
+  ASSERT_TRUE((*interp)->invoke().ok());
+  RangeMap ranges;
+  const auto keys = tensor_keys(*g);
+  for (size_t t = 0; t < g->tensors.size(); ++t) {
+    if (g->tensors[t].is_constant() || g->tensors[t].dtype != DType::kFloat32) continue;
+    const auto& r = (*interp)->tensor(static_cast<int32_t>(t));
+    if (!r.data || r.num_elements() == 0) continue;
+    const float* p = r.as<const float>();
+    const auto [mn, mx] = std::minmax_element(p, p + r.num_elements());
+    ranges[keys[t]] = {*mn, *mx};
+  }
+  IntegerOptions io;
+  io.activations = DType::kInt16;
+  auto decisions = choose_float_ops(src->graph, &ranges, HeadAwareOptions{});
+  ASSERT_TRUE(decisions.ok());
+  for (const auto& d : *decisions) io.float_ops.insert(d.op);
+  auto q = quantize_integer(*src, ranges, io, nullptr);
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  auto model = q->model;
+  // The last DEQUANTIZE of an int16 tensor (a head convolution's output) becomes an output.
+  int32_t compared = -1;
+  float step = 0;
+  for (const auto& op : model.graph.ops)
+    if (op.kind == graph::OpKind::kDequantize && model.graph.tensors[op.inputs[0]].dtype == DType::kInt16) {
+      compared = op.outputs[0];
+      step = model.graph.tensors[op.inputs[0]].quant.scale[0];
+    }
+  ASSERT_GE(compared, 0);
+  model.graph.tensors[compared].name = "compared";
+  model.graph.outputs.push_back(compared);
+  model.signatures.clear();
+  const fs::path path = dir / "int16x8.tflite";
+  ASSERT_TRUE(tflite::save_tflite(path, model).ok());
+  auto reread = tflite::load_tflite(path);
+  ASSERT_TRUE(reread.ok());
+  const auto ours = as_floats(run_qdet(*reread, input));
+  const auto theirs = as_floats(run_peer(path, input, dir));
+  ASSERT_EQ(ours.size(), theirs.size());
+  ASSERT_FALSE(ours.empty());
+  size_t within = 0, equal = 0;
+  for (size_t i = 0; i < ours.size(); ++i) {
+    within += std::fabs(ours[i] - theirs[i]) <= 1.001f * step;
+    equal += ours[i] == theirs[i];
+  }
+  EXPECT_GE(static_cast<double>(within), 0.999 * ours.size())
+      << (ours.size() - within) << " of " << ours.size() << " differ by more than one step ("
+      << equal << " equal)";
 }
 
 }  // namespace

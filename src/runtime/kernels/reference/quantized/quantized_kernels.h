@@ -11,7 +11,8 @@
 //                               int8 weights, int64 or int32 bias)
 //   FULLY_CONNECTED             the same three families (per-channel int8 weights allowed)
 //   ADD, SUB, MUL               int8, uint8, int16 with broadcasting (rank <= 6)
-//   LOGISTIC, TANH              int8, uint8 through a 256-entry table (TFLite's LUT path)
+//   LOGISTIC, TANH              int8, uint8 through a 256-entry table (TFLite's LUT path);
+//                               LOGISTIC int16 (reference_integer_ops::Logistic, 16x8)
 //   CONCATENATION               int8, uint8, int16; inputs whose scale or zero point differ
 //                               from the output's are requantized (TFLite's uint8 formula)
 //   QUANTIZE                    requantization between int8, uint8 and int16
@@ -42,6 +43,8 @@ Status mul_eval(EvalContext& ctx);
 Status logistic_prepare(PrepareContext& ctx);
 Status tanh_prepare(PrepareContext& ctx);
 Status lookup_table_eval(EvalContext& ctx);
+Status logistic_int16_prepare(PrepareContext& ctx);
+Status logistic_int16_eval(EvalContext& ctx);
 Status concatenation_prepare(PrepareContext& ctx);
 Status concatenation_eval(EvalContext& ctx);
 Status requantize_prepare(PrepareContext& ctx);

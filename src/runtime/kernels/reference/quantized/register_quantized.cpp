@@ -16,6 +16,7 @@ void register_reference_quantized_kernels(KernelRegistry& registry) {
   add(OpKind::kSub, q::sub_prepare, q::add_sub_eval);
   add(OpKind::kMul, q::mul_prepare, q::mul_eval);
   add(OpKind::kLogistic, q::logistic_prepare, q::lookup_table_eval);
+  add(OpKind::kLogistic, q::logistic_int16_prepare, q::logistic_int16_eval);
   add(OpKind::kTanh, q::tanh_prepare, q::lookup_table_eval);
   add(OpKind::kConcatenation, q::concatenation_prepare, q::concatenation_eval);
   add(OpKind::kQuantize, q::requantize_prepare, q::requantize_eval);

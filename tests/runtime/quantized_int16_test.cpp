@@ -1,0 +1,71 @@
+// The 16x8 reference kernels that are specific to int16 (LOGISTIC), and the int16 paths of the
+// shared quantized kernels exercised as a 16x8 model uses them.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "quantized_harness.h"
+
+namespace qdet::rt {
+namespace {
+
+using testing::KernelHarness;
+using testing::per_tensor;
+
+double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+std::vector<int16_t> logistic16(const std::vector<int16_t>& in, float in_scale) {
+  KernelHarness h(graph::OpKind::kLogistic);
+  h.add_input<int16_t>({static_cast<int32_t>(in.size())}, in, per_tensor(in_scale, 0));
+  h.add_output(DType::kInt16, per_tensor(1.0f / 32768, 0));
+  h.run();
+  return h.output<int16_t>();
+}
+
+TEST(QuantizedLogisticInt16, ByHand) {
+  // Scale 1/4000 (not a power of two): multiplier 3 * 4096 / 4000 = 3.072, doubled 13 times to
+  // 25165.8 -> 25165, shift 13. q = 4000: x = (4000 * 25165 + 4096) >> 13 = 12288 -> uh 24,
+  // ut 0 -> table[24] = 47911 (sigmoid(1) = 0.73106 in 0.16) -> (47911 << 9) + 512 >> 10 =
+  // 23956 (0.73108 in Q15). Negative inputs mirror: 32768 - 23956 = 8812.
+  const auto out = logistic16({0, 4000, -4000, 32767, -32768, 1, -1}, 1.0f / 4000);
+  EXPECT_EQ(out, (std::vector<int16_t>{16384, 23956, 8812, 32759, 9, 16386, 16382}));
+}
+
+TEST(QuantizedLogisticInt16, EveryInputWithinTwoStepsOfDouble) {
+  for (float s : {1.0f / 4000, 3e-4f, 1.7e-3f, 5e-5f}) {
+    std::vector<int16_t> all;
+    for (int32_t v = -32768; v <= 32767; v += 7) all.push_back(static_cast<int16_t>(v));
+    const auto out = logistic16(all, s);
+    for (size_t i = 0; i < all.size(); ++i) {
+      const double expect = std::min(32767.0, std::round(sigmoid(double{s} * all[i]) * 32768.0));
+      ASSERT_LE(std::abs(out[i] - expect), 3.0) << "scale " << s << " q " << all[i];
+    }
+  }
+}
+
+TEST(QuantizedLogisticInt16, Symmetric) {
+  // sigmoid(-x) = 1 - sigmoid(x): the kernel's negative branch mirrors the positive one.
+  std::mt19937 rng(7);
+  const auto in = testing::random_values<int16_t>(rng, 2000, -32767, 32767);
+  std::vector<int16_t> neg(in.size());
+  for (size_t i = 0; i < in.size(); ++i) neg[i] = static_cast<int16_t>(-in[i]);
+  const auto a = logistic16(in, 2.5e-4f), b = logistic16(neg, 2.5e-4f);
+  for (size_t i = 0; i < in.size(); ++i) ASSERT_LE(std::abs(a[i] + b[i] - 32768), 1) << in[i];
+}
+
+TEST(QuantizedLogisticInt16, RejectsWrongOutputParams) {
+  KernelHarness h(graph::OpKind::kLogistic);
+  h.add_input<int16_t>({1}, {0}, per_tensor(1e-3f, 0));
+  h.add_output(DType::kInt16, per_tensor(1.0f / 32767, 0));
+  Status s = h.prepare();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.message();
+  KernelHarness z(graph::OpKind::kLogistic);
+  z.add_input<int16_t>({1}, {0}, per_tensor(1e-3f, 3));
+  z.add_output(DType::kInt16, per_tensor(1.0f / 32768, 0));
+  s = z.prepare();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.message();
+}
+
+}  // namespace
+}  // namespace qdet::rt
