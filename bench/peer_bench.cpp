@@ -21,6 +21,7 @@
 #include "base/paths.h"
 #include "base/timer.h"
 #include "bench/latency_stats.h"
+#include "peer_process.h"
 #include "runtime/interpreter.h"
 #include "tflite/reader.h"
 
@@ -34,32 +35,15 @@ struct Row {
   LatencyStats stats;
 };
 
-std::string run_capture(const std::string& cmd, int* status) {
-  std::string out;
-  FILE* pipe = ::popen((cmd + " 2>/dev/null").c_str(), "r");
-  if (!pipe) {
-    *status = -1;
-    return out;
-  }
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  *status = ::pclose(pipe);
-  return out;
-}
-
-std::string peers_node_path() {
-  if (const char* s = std::getenv("QDET_PEERS_DIR"); s && *s) return std::string(s) + "/node_modules";
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : "/root") + "/.cache/qdet-peers/node_modules";
-}
+using qdet::bench_programs::peers_node_path;
+using qdet::bench_programs::run_capture;
 
 // Runs a peer script; returns its latency summary (median/p90/min/mean) from its JSON line.
 bool run_peer(const std::string& script, const std::string& args, LatencyStats* stats) {
   std::string cmd = fmt::format("NODE_PATH='{}' node '{}' {}", peers_node_path(),
                                 (qdet::shared_dir() / "peers" / script).string(), args);
   int status = 0;
-  std::string out = run_capture(cmd, &status);
+  std::string out = run_capture(cmd + " 2>/dev/null", &status);
   auto start = out.find('{');
   if (status != 0 || start == std::string::npos) {
     std::fprintf(stderr, "peer_bench: %s failed (is node and ../shared/peers/setup.sh there?)\n",

@@ -1,21 +1,18 @@
 #include "coco/model_eval.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
-#include <fstream>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <unordered_map>
 #include <thread>
 
 #include "base/file.h"
 #include "base/timer.h"
 #include "coco/labels.h"
+#include "coco/results_writer.h"
 #include "detect/labels.h"
 #include "detect/preset.h"
 #include "image/codec.h"
@@ -31,6 +28,7 @@ namespace fs = std::filesystem;
 // evaluation counts up to 100 per image, so raise the limit (and lower the score floor) there.
 Status raise_postprocess_limits(graph::Graph& graph, int max_detections, float score_threshold,
                                 std::vector<std::string>* notes) {
+  if (max_detections <= 0) return ok_status();
   for (size_t i = 0; i < graph.ops.size(); ++i) {
     if (graph.ops[i].kind != graph::OpKind::kDetectionPostProcess) continue;
     QDET_ASSIGN_OR_RETURN(auto params, rt::DetectionPostProcessParams::parse(graph.ops[i].custom_options));
@@ -118,64 +116,6 @@ class Prefetcher {
   std::thread worker_;
 };
 
-// The journal: one line per finished image, {"image_id": N, "detections": [...]} or
-// {"image_id": N, "error": "..."}; a torn last line (a kill mid-write) is ignored on resume.
-class Journal {
- public:
-  static Result<Journal> open(const fs::path& path, bool keep) {
-    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_APPEND | (keep ? 0 : O_TRUNC);
-    int fd = ::open(path.c_str(), flags, 0644);
-    if (fd < 0) return io_error("{}: cannot write the evaluation journal", path.string());
-    return Journal(fd);
-  }
-  Journal(Journal&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  ~Journal() {
-    if (fd_ >= 0) {
-      ::fsync(fd_);
-      ::close(fd_);
-    }
-  }
-  Status append(const std::string& line, bool sync) {
-    std::string text = line + "\n";
-    if (::write(fd_, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
-      return io_error("evaluation journal: write failed");
-    if (sync) ::fdatasync(fd_);
-    return ok_status();
-  }
-
- private:
-  explicit Journal(int fd) : fd_(fd) {}
-  int fd_;
-};
-
-struct JournalEntry {
-  int64_t image_id;
-  std::vector<Detection> detections;
-  std::string error;
-};
-
-std::vector<JournalEntry> read_journal(const fs::path& path) {
-  std::vector<JournalEntry> entries;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.contains("image_id")) continue;  // torn or foreign line
-    JournalEntry e;
-    e.image_id = j["image_id"].get<int64_t>();
-    if (j.contains("error")) e.error = j["error"].get<std::string>();
-    if (j.contains("detections")) {
-      auto dets = parse_results(j["detections"].dump(), path.string());
-      if (!dets.ok()) continue;
-      e.detections = std::move(dets).value();
-    }
-    entries.push_back(std::move(e));
-  }
-  return entries;
-}
-
-fs::path journal_path(const fs::path& results) { return results.string() + ".partial"; }
-
 }  // namespace
 
 Result<ModelEvalResult> evaluate_model(const ModelEvalOptions& options,
@@ -188,10 +128,8 @@ Result<ModelEvalResult> evaluate_model(const ModelEvalOptions& options,
   if (options.resume && options.results.empty())
     return invalid_argument("--resume needs --results (the journal lives beside the results file)");
 
-  // The model, with its post-processing limits raised for COCO, and its preset.
+  // The model and its preset.
   QDET_ASSIGN_OR_RETURN(graph::Model model, tflite::load_tflite(options.model));
-  QDET_TRY(raise_postprocess_limits(model.graph, options.max_detections, options.score_threshold,
-                                    &out.notes));
   detect::Preset preset;
   std::string preset_source;
   if (!options.detector.preset.empty()) {
@@ -211,12 +149,32 @@ Result<ModelEvalResult> evaluate_model(const ModelEvalOptions& options,
       preset_source = "recognised";
     }
   }
-  preset.score_threshold = options.score_threshold;
-  preset.max_detections = options.max_detections;
+  // Post-processing as the model's own project evaluates it, with the options' overrides.
+  detect::EvalSettings& es = out.settings;
+  es = preset.eval;
+  if (options.keep_postprocess) {
+    es.postprocess_max_detections = 0;
+    es.score_threshold = 0.f;
+    es.source = "the model's TFLite_Detection_PostProcess as shipped: every box it outputs";
+  }
+  if (options.score_threshold) es.score_threshold = *options.score_threshold;
+  if (options.iou_threshold) es.iou_threshold = *options.iou_threshold;
+  if (options.max_detections) es.max_detections = *options.max_detections;
+  if (options.multi_label) es.multi_label = *options.multi_label;
+  if (options.clip_boxes) es.clip_boxes = *options.clip_boxes;
+  if (!es.source.empty()) out.notes.push_back("post-processing: " + es.source);
+  QDET_TRY(raise_postprocess_limits(model.graph, es.postprocess_max_detections, es.score_threshold,
+                                    &out.notes));
+  preset.score_threshold = es.score_threshold;
+  preset.iou_threshold = es.iou_threshold;
+  preset.max_detections = es.max_detections;
+  preset.multi_label = es.multi_label;
+  preset.clip_boxes = es.clip_boxes;
   out.preset = fmt::format("{} ({})", preset.name, preset_source);
   detect::DetectorOptions dopt = options.detector;
-  dopt.score_threshold = options.score_threshold;
-  dopt.max_detections = options.max_detections;
+  dopt.score_threshold.reset();
+  dopt.iou_threshold.reset();
+  dopt.max_detections.reset();
   auto graph = std::make_shared<const graph::Graph>(std::move(model.graph));
   QDET_ASSIGN_OR_RETURN(auto detector, detect::Detector::create(graph, preset, dopt));
   QDET_ASSIGN_OR_RETURN(auto class_map, class_to_category(detector->labels(), gt));
@@ -233,31 +191,34 @@ Result<ModelEvalResult> evaluate_model(const ModelEvalOptions& options,
   QDET_ASSIGN_OR_RETURN(CocoEvaluator evaluator, CocoEvaluator::create(gt, eval_options));
   std::set<int64_t> selected;
   for (const auto* im : todo) selected.insert(im->id);
-  std::vector<Detection> all;
-  std::set<int64_t> finished;
-  if (options.resume) {
-    for (auto& e : read_journal(journal_path(options.results))) {
-      if (!selected.count(e.image_id) || finished.count(e.image_id)) continue;
-      finished.insert(e.image_id);
-      QDET_TRY(evaluator.add_image(e.image_id, e.detections));
-      all.insert(all.end(), e.detections.begin(), e.detections.end());
-      if (!e.error.empty()) {
-        ++out.failed_images;
-        out.failures.push_back(e.error);
-      }
-      ++out.resumed_images;
-    }
-  }
-  std::optional<Journal> journal;
+
+  std::optional<ResultsWriter> writer;
   if (!options.results.empty()) {
-    QDET_TRY(ensure_directory(options.results.has_parent_path() ? options.results.parent_path() : "."));
-    QDET_ASSIGN_OR_RETURN(Journal j, Journal::open(journal_path(options.results), options.resume));
-    journal.emplace(std::move(j));
+    ResultsWriter::Options wo;
+    wo.images_per_flush = std::max<size_t>(1, options.images_per_flush);
+    QDET_ASSIGN_OR_RETURN(ResultsWriter w, ResultsWriter::open(options.results, options.resume, wo));
+    writer.emplace(std::move(w));
+    if (options.resume) {
+      // The journal's images, as far as this run selects them; detections in journal order.
+      std::unordered_map<int64_t, std::vector<Detection>> by_image;
+      for (const Detection& d : writer->detections()) by_image[d.image_id].push_back(d);
+      std::unordered_map<int64_t, std::string> errors(writer->failed_images().begin(),
+                                                      writer->failed_images().end());
+      for (int64_t id : writer->finished_images()) {
+        if (!selected.count(id)) continue;
+        QDET_TRY(evaluator.add_image(id, by_image[id]));
+        if (auto it = errors.find(id); it != errors.end()) {
+          ++out.failed_images;
+          out.failures.push_back(it->second);
+        }
+        ++out.resumed_images;
+      }
+    }
   }
   std::vector<const ImageInfo*> pending;
   std::vector<fs::path> files;
   for (const auto* im : todo) {
-    if (finished.count(im->id)) continue;
+    if (writer && writer->is_finished(im->id)) continue;
     pending.push_back(im);
     files.push_back(options.images / im->file_name);
   }
@@ -279,6 +240,7 @@ Result<ModelEvalResult> evaluate_model(const ModelEvalOptions& options,
       out.inference_s += static_cast<double>(now_ns() - ti) * 1e-9;
       if (!r.ok()) return r.status().with_context(files[d.index].string());
       out.invoke_s += r->inference_ms * 1e-3;
+      out.invoke_ms.push_back(r->inference_ms);
       for (const auto& det : r->detections) {
         if (det.class_id < 0 || static_cast<size_t>(det.class_id) >= class_map.size() ||
             class_map[det.class_id] < 0)
@@ -296,29 +258,19 @@ Result<ModelEvalResult> evaluate_model(const ModelEvalOptions& options,
       out.failures.push_back(error);
     }
     QDET_TRY(evaluator.add_image(info.id, dets));
-    if (journal) {
-      std::string line = fmt::format("{{\"image_id\":{},", info.id);
-      if (!error.empty()) {
-        line += "\"error\":" + nlohmann::json(error).dump() + ",";
-      }
-      line += "\"detections\":" + results_to_json(dets) + "}";
-      for (char& ch : line)
-        if (ch == '\n') ch = ' ';
-      QDET_TRY(journal->append(line, (n + 1) % 8 == 0 || n + 1 == pending.size()));
-    }
-    all.insert(all.end(), dets.begin(), dets.end());
+    if (writer) QDET_TRY(error.empty() ? writer->add_image(info.id, dets)
+                                       : writer->add_failed_image(info.id, error));
     p.done = out.resumed_images + static_cast<int>(n) + 1;
     p.elapsed_s = static_cast<double>(now_ns() - t0) * 1e-9;
     if (progress) progress(p);
   }
   out.wall_s = static_cast<double>(now_ns() - t0) * 1e-9;
   out.images = static_cast<int>(todo.size());
-  out.detections = all.size();
+  out.detections = evaluator.num_detections();
   QDET_ASSIGN_OR_RETURN(out.eval, evaluator.evaluate());
-  if (!options.results.empty()) {
-    QDET_TRY(write_results(options.results, all));
-    journal.reset();
-    fs::remove(journal_path(options.results), ec);
+  if (writer) {
+    QDET_TRY(writer->finish());
+    QDET_TRY(writer->remove_journal());
   }
   return out;
 }

@@ -1,16 +1,22 @@
 // COCO evaluation of a detector over a dataset: `qdet eval`'s engine, also used by `qdet study`.
 //
 // Every image of the annotation file (or the first `limit`) is decoded on a second thread while
-// the model runs on the current one, detections go to the evaluator and, image by image, to a
-// journal (`<results>.partial`, one JSON line per finished image, flushed to disk every few
-// images). An interrupted run resumed with `resume` reads the journal and skips the finished
-// images, so killing and resuming gives the same numbers. At the end the results file is written
-// atomically and the journal removed. A corrupt or missing image is reported and counted, not fatal.
+// the model runs on the current one, detections go to the evaluator and, image by image, to the
+// ResultsWriter's journal (`<results>.progress.jsonl`, one JSON line per finished image, synced
+// every few images). An interrupted run resumed with `resume` reads the journal and skips the
+// finished images, so killing and resuming gives the same numbers. At the end the results file
+// is written atomically and the journal removed. A corrupt or missing image is reported and
+// counted (also across a resume), not fatal.
+//
+// Post-processing follows the model's own project's evaluation (the preset's EvalSettings: e.g.
+// YOLOX conf 0.001 / NMS 0.65 / no per-image cap / unclipped, YOLOv5 val.py multi-label / NMS 0.6
+// / 300 / clipped); the options below override single settings.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,9 +33,17 @@ struct ModelEvalOptions {
   std::filesystem::path results;      // COCO results output; empty: not written (no resume)
   bool resume = false;
   int limit = 0;                      // 0: every image
-  detect::DetectorOptions detector;   // preset, threads, ...; thresholds default to COCO's below
-  float score_threshold = 0.001f;
-  int max_detections = 100;
+  detect::DetectorOptions detector;   // preset, threads, sidecar, labels, fast kernels
+  // Overrides of the preset's EvalSettings (unset: the preset's).
+  std::optional<float> score_threshold;
+  std::optional<float> iou_threshold;
+  std::optional<int> max_detections;  // per image; 0: no limit
+  std::optional<bool> multi_label;
+  std::optional<bool> clip_boxes;
+  // Models with TFLite_Detection_PostProcess: keep its shipped limits (e.g. the SSD's 10 boxes
+  // per image) instead of raising them; the score floor is then 0 unless score_threshold is set.
+  bool keep_postprocess = false;
+  size_t images_per_flush = 8;        // journal sync interval
 };
 
 struct ModelEvalProgress {
@@ -47,8 +61,10 @@ struct ModelEvalResult {
   double wall_s = 0;           // this run's loop, resumed images excluded
   double inference_s = 0;      // time inside the detector (preprocess + invoke + head)
   double invoke_s = 0;         // time inside the interpreter only
+  std::vector<double> invoke_ms;   // per image run (failed images excluded), for percentiles
   std::string preset;          // preset name and where it came from
-  std::vector<std::string> notes;  // e.g. the SSD's post-processing limits raised
+  detect::EvalSettings settings;   // the post-processing used (overrides applied)
+  std::vector<std::string> notes;  // the settings' source, the SSD's post-processing limits raised
 };
 
 Result<ModelEvalResult> evaluate_model(const ModelEvalOptions& options,

@@ -11,6 +11,8 @@
 #include "base/log.h"
 #include "coco/json_input.h"
 
+#include <nlohmann/json.hpp>
+
 namespace qdet::coco {
 namespace {
 
@@ -29,8 +31,16 @@ Status write_all(int fd, std::string_view bytes, const std::filesystem::path& pa
   return ok_status();
 }
 
-void append_line(int64_t image_id, std::span<const Detection> dets, std::string* out) {
-  fmt::format_to(std::back_inserter(*out), "{{\"image_id\":{},\"detections\":[", image_id);
+void append_line(int64_t image_id, std::span<const Detection> dets, std::string_view error,
+                 std::string* out) {
+  fmt::format_to(std::back_inserter(*out), "{{\"image_id\":{},", image_id);
+  if (!error.empty()) {
+    // One line per image: the JSON string escapes newlines and control characters.
+    std::string text = nlohmann::json(std::string(error)).dump(-1, ' ', false,
+                                                               nlohmann::json::error_handler_t::replace);
+    fmt::format_to(std::back_inserter(*out), "\"error\":{},", text);
+  }
+  *out += "\"detections\":[";
   for (size_t i = 0; i < dets.size(); ++i) {
     const Detection& d = dets[i];
     fmt::format_to(std::back_inserter(*out), "{}[{},{},{},{},{},{}]", i ? "," : "", d.category_id,
@@ -40,7 +50,8 @@ void append_line(int64_t image_id, std::span<const Detection> dets, std::string*
 }
 
 // One journal line: false when it is not a complete, well-formed record (a torn tail).
-bool parse_line(std::string_view line, int64_t* image_id, std::vector<Detection>* out) {
+bool parse_line(std::string_view line, int64_t* image_id, std::vector<Detection>* out,
+                std::string* error) {
   simdjson::padded_string text(line);
   od::parser parser;
   od::document doc;
@@ -58,6 +69,10 @@ bool parse_line(std::string_view line, int64_t* image_id, std::vector<Detection>
     if (key == "image_id") {
       if (json::read_int(field.value(), image_id, &why)) return false;
       has_image = true;
+    } else if (key == "error") {
+      std::string_view text;
+      if (field.value().get_string().get(text)) return false;
+      *error = std::string(text);
     } else if (key == "detections") {
       od::array list;
       if (field.value().get_array().get(list)) return false;
@@ -106,6 +121,7 @@ struct ResultsWriter::State {
   int fd = -1;
   std::vector<Detection> dets;
   std::vector<int64_t> images;
+  std::vector<std::pair<int64_t, std::string>> failed;
   std::unordered_set<int64_t> finished;
   std::string pending;
   size_t pending_images = 0;
@@ -144,9 +160,12 @@ Result<ResultsWriter> ResultsWriter::open(const std::filesystem::path& results_p
       size_t end = text.find('\n', pos);
       if (end == std::string::npos) break;  // no newline: torn
       int64_t image_id = 0;
-      if (!parse_line(std::string_view(text).substr(pos, end - pos), &image_id, &s->dets)) break;
+      std::string error;
+      if (!parse_line(std::string_view(text).substr(pos, end - pos), &image_id, &s->dets, &error))
+        break;
       if (!s->finished.insert(image_id).second)
         return parse_error("{}: image {} appears twice", s->journal.string(), image_id);
+      if (!error.empty()) s->failed.emplace_back(image_id, std::move(error));
       s->images.push_back(image_id);
       pos = end + 1;
     }
@@ -170,6 +189,18 @@ Result<ResultsWriter> ResultsWriter::open(const std::filesystem::path& results_p
   return ResultsWriter(std::move(s));
 }
 
+Status ResultsWriter::add_failed_image(int64_t image_id, std::string_view error) {
+  State& s = *state_;
+  if (s.finished.count(image_id))
+    return invalid_argument("results writer: image {} was already added", image_id);
+  s.finished.insert(image_id);
+  s.images.push_back(image_id);
+  s.failed.emplace_back(image_id, error.empty() ? std::string("failed") : std::string(error));
+  append_line(image_id, {}, s.failed.back().second, &s.pending);
+  if (++s.pending_images >= s.options.images_per_flush) return flush();
+  return ok_status();
+}
+
 Status ResultsWriter::add_image(int64_t image_id, std::span<const Detection> detections) {
   State& s = *state_;
   if (s.finished.count(image_id))
@@ -184,7 +215,7 @@ Status ResultsWriter::add_image(int64_t image_id, std::span<const Detection> det
   s.finished.insert(image_id);
   s.images.push_back(image_id);
   s.dets.insert(s.dets.end(), detections.begin(), detections.end());
-  append_line(image_id, detections, &s.pending);
+  append_line(image_id, detections, {}, &s.pending);
   if (++s.pending_images >= s.options.images_per_flush) return flush();
   return ok_status();
 }
@@ -202,6 +233,21 @@ Status ResultsWriter::flush() {
 Status ResultsWriter::finish() {
   QDET_TRY(flush());
   return write_results(state_->results, state_->dets);
+}
+
+Status ResultsWriter::remove_journal() {
+  State& s = *state_;
+  if (!s.pending.empty()) return internal_error("{}: images not yet flushed", s.journal.string());
+  if (s.fd >= 0) ::close(s.fd);
+  s.fd = -1;
+  std::error_code ec;
+  std::filesystem::remove(s.journal, ec);
+  if (ec) return io_error("{}: cannot remove: {}", s.journal.string(), ec.message());
+  return ok_status();
+}
+
+const std::vector<std::pair<int64_t, std::string>>& ResultsWriter::failed_images() const {
+  return state_->failed;
 }
 
 bool ResultsWriter::is_finished(int64_t image_id) const { return state_->finished.count(image_id) > 0; }

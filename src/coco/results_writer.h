@@ -4,6 +4,8 @@
 // While running, every finished image is one line of a journal beside the results file,
 // `<results>.progress.jsonl`:
 //   {"image_id":139,"detections":[[category_id,x,y,w,h,score],...]}
+// or, for an image that could not be processed (e.g. a corrupt file: counted, not fatal),
+//   {"image_id":139,"error":"why","detections":[]}
 // Lines are appended in batches, each batch with one write and an fsync; an image with no
 // detections still gets its line, so the journal says exactly which images are done. A batch
 // cut short by a crash leaves at most a torn tail, which resuming drops (those images are
@@ -21,6 +23,9 @@
 #include <filesystem>
 #include <memory>
 #include <span>
+#include <string>
+#include <string_view>
+#include <utility>
 #include <unordered_set>
 #include <vector>
 
@@ -49,15 +54,21 @@ class ResultsWriter {
   // Records one image's detections (every one must carry image_id). Error: the image was already
   // added, or a detection is invalid (validate_detection); nothing is recorded then.
   Status add_image(int64_t image_id, std::span<const Detection> detections);
+  // Records an image that failed (no detections) with the reason, kept across resume.
+  Status add_failed_image(int64_t image_id, std::string_view error);
   // Appends the pending images to the journal and syncs it.
   Status flush();
   // flush(), then writes the results file atomically with every detection, in the order added.
   Status finish();
+  // Deletes the journal (after finish(), once the results file is the record).
+  Status remove_journal();
 
   bool is_finished(int64_t image_id) const;
   // Images recorded (resumed ones first), in the order added.
   const std::vector<int64_t>& finished_images() const;
   const std::vector<Detection>& detections() const;
+  // Failed images (add_failed_image, resumed ones included): image id and reason, in order.
+  const std::vector<std::pair<int64_t, std::string>>& failed_images() const;
   // Images read back from the journal when resuming; torn lines dropped at its end.
   size_t resumed_images() const;
   size_t dropped_torn_lines() const;

@@ -1,5 +1,7 @@
 #include "coco/summary.h"
 
+#include <span>
+
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -52,6 +54,24 @@ std::string format_category_table(const EvalResult& r) {
   return out;
 }
 
+namespace {
+
+// A row-major flat array of the given dimensions as nested JSON arrays (pycocotools' layout);
+// `pos` walks the flat array.
+nlohmann::ordered_json nested(const std::vector<double>& flat, std::span<const size_t> dims,
+                              size_t* pos) {
+  if (dims.size() == 1) {
+    std::vector<double> row(flat.begin() + *pos, flat.begin() + *pos + dims[0]);
+    *pos += dims[0];
+    return row;
+  }
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (size_t i = 0; i < dims[0]; ++i) out.push_back(nested(flat, dims.subspan(1), pos));
+  return out;
+}
+
+}  // namespace
+
 std::string eval_result_to_json(const EvalResult& r, bool with_arrays) {
   nlohmann::ordered_json j;
   j["stats"] = std::vector<double>(r.stats.begin(), r.stats.end());
@@ -82,60 +102,12 @@ std::string eval_result_to_json(const EvalResult& r, bool with_arrays) {
     params["area_ranges"] = labels;
     params["category_ids"] = r.category_ids;
     j["params"] = params;
-    nlohmann::ordered_json precision = nlohmann::ordered_json::array();
-    for (size_t t = 0; t < r.T; ++t) {
-      nlohmann::ordered_json rr = nlohmann::ordered_json::array();
-      for (size_t ri = 0; ri < r.R; ++ri) {
-        nlohmann::ordered_json kk = nlohmann::ordered_json::array();
-        for (size_t k = 0; k < r.K; ++k) {
-          nlohmann::ordered_json aa = nlohmann::ordered_json::array();
-          for (size_t a = 0; a < r.A; ++a) {
-            std::vector<double> mm(r.M);
-            for (size_t m = 0; m < r.M; ++m) mm[m] = r.precision_at(t, ri, k, a, m);
-            aa.push_back(mm);
-          }
-          kk.push_back(aa);
-        }
-        rr.push_back(kk);
-      }
-      precision.push_back(rr);
-    }
-    j["precision"] = precision;
-    nlohmann::ordered_json recall = nlohmann::ordered_json::array();
-    for (size_t t = 0; t < r.T; ++t) {
-      nlohmann::ordered_json kk = nlohmann::ordered_json::array();
-      for (size_t k = 0; k < r.K; ++k) {
-        nlohmann::ordered_json aa = nlohmann::ordered_json::array();
-        for (size_t a = 0; a < r.A; ++a) {
-          std::vector<double> mm(r.M);
-          for (size_t m = 0; m < r.M; ++m) mm[m] = r.recall_at(t, k, a, m);
-          aa.push_back(mm);
-        }
-        kk.push_back(aa);
-      }
-      recall.push_back(kk);
-    }
-    j["recall"] = recall;
-    nlohmann::ordered_json scores = nlohmann::ordered_json::array();
-    for (size_t t = 0; t < r.T; ++t) {
-      nlohmann::ordered_json rr = nlohmann::ordered_json::array();
-      for (size_t ri = 0; ri < r.R; ++ri) {
-        nlohmann::ordered_json kk = nlohmann::ordered_json::array();
-        for (size_t k = 0; k < r.K; ++k) {
-          nlohmann::ordered_json aa = nlohmann::ordered_json::array();
-          for (size_t a = 0; a < r.A; ++a) {
-            std::vector<double> mm(r.M);
-            for (size_t m = 0; m < r.M; ++m)
-              mm[m] = r.scores[(((t * r.R + ri) * r.K + k) * r.A + a) * r.M + m];
-            aa.push_back(mm);
-          }
-          kk.push_back(aa);
-        }
-        rr.push_back(kk);
-      }
-      scores.push_back(rr);
-    }
-    j["scores"] = scores;
+    size_t pos = 0;
+    j["precision"] = nested(r.precision, std::vector<size_t>{r.T, r.R, r.K, r.A, r.M}, &pos);
+    pos = 0;
+    j["recall"] = nested(r.recall, std::vector<size_t>{r.T, r.K, r.A, r.M}, &pos);
+    pos = 0;
+    j["scores"] = nested(r.scores, std::vector<size_t>{r.T, r.R, r.K, r.A, r.M}, &pos);
   }
   return (with_arrays ? j.dump() : j.dump(1)) + "\n";
 }

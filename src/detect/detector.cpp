@@ -157,7 +157,7 @@ Result<DetectResult> Detector::detect(const image::Image& img) {
     if (preset_.max_detections > 0 && candidates.size() > static_cast<size_t>(preset_.max_detections))
       candidates.resize(preset_.max_detections);
   }
-  r.detections = map_to_source(std::move(candidates), r.geometry);
+  r.detections = map_to_source(std::move(candidates), r.geometry, preset_.clip_boxes);
   r.postprocess_ms = ms_since(t0);
   return r;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <unordered_map>
 
@@ -37,15 +38,19 @@ std::vector<Detection> nms(std::vector<Detection> candidates, const NmsOptions& 
   return kept;
 }
 
-std::vector<Detection> map_to_source(std::vector<Detection> detections, const image::Geometry& g) {
-  const float w = static_cast<float>(g.source_width), h = static_cast<float>(g.source_height);
+std::vector<Detection> map_to_source(std::vector<Detection> detections, const image::Geometry& g,
+                                     bool clip) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float w = clip ? static_cast<float>(g.source_width) : inf;
+  const float h = clip ? static_cast<float>(g.source_height) : inf;
+  const float lo = clip ? 0.f : -inf;
   std::vector<Detection> out;
   out.reserve(detections.size());
   for (Detection d : detections) {
-    d.x0 = std::clamp(static_cast<float>(g.to_source_x(d.x0)), 0.f, w);
-    d.x1 = std::clamp(static_cast<float>(g.to_source_x(d.x1)), 0.f, w);
-    d.y0 = std::clamp(static_cast<float>(g.to_source_y(d.y0)), 0.f, h);
-    d.y1 = std::clamp(static_cast<float>(g.to_source_y(d.y1)), 0.f, h);
+    d.x0 = std::clamp(static_cast<float>(g.to_source_x(d.x0)), lo, w);
+    d.x1 = std::clamp(static_cast<float>(g.to_source_x(d.x1)), lo, w);
+    d.y0 = std::clamp(static_cast<float>(g.to_source_y(d.y0)), lo, h);
+    d.y1 = std::clamp(static_cast<float>(g.to_source_y(d.y1)), lo, h);
     if (d.x1 > d.x0 && d.y1 > d.y0) out.push_back(d);
   }
   return out;

@@ -20,7 +20,9 @@ struct NmsOptions {
 std::vector<Detection> nms(std::vector<Detection> candidates, const NmsOptions& options);
 
 // From model-input pixels to source-image pixels through the preprocessing geometry, clipped
-// to [0, width] x [0, height]; boxes left with no area after clipping are dropped.
-std::vector<Detection> map_to_source(std::vector<Detection> detections, const image::Geometry& g);
+// to [0, width] x [0, height] when `clip` (boxes left with no area after clipping are dropped);
+// unclipped, only boxes without area are dropped.
+std::vector<Detection> map_to_source(std::vector<Detection> detections, const image::Geometry& g,
+                                     bool clip = true);
 
 }  // namespace qdet::detect

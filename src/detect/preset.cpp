@@ -9,6 +9,18 @@ using image::ChannelOrder;
 using image::Layout;
 using image::ResizeMode;
 
+EvalSettings eval_settings(float score, float iou, int max_detections, bool multi_label, bool clip,
+                           const char* source) {
+  EvalSettings e;
+  e.score_threshold = score;
+  e.iou_threshold = iou;
+  e.max_detections = max_detections;
+  e.multi_label = multi_label;
+  e.clip_boxes = clip;
+  e.source = source;
+  return e;  // postprocess_max_detections: 100, COCO's per-image count
+}
+
 Preset make_yolox_nano() {
   Preset p;
   p.name = "yolox_nano";
@@ -19,6 +31,11 @@ Preset make_yolox_nano() {
   p.head = "yolox";
   p.score_threshold = 0.3f;
   p.iou_threshold = 0.45f;
+  // YOLOX's evaluator (tools/eval.py --conf 0.001 as its README runs it; exp nmsthre 0.65):
+  // score obj x best class, class-wise NMS (torchvision batched_nms), every kept box written,
+  // boxes divided by the letterbox ratio and not clipped.
+  p.eval = eval_settings(0.001f, 0.65f, 0, /*multi_label=*/false, /*clip=*/false,
+                         "YOLOX evaluator: conf 0.001, class-wise NMS 0.65, no per-image limit, boxes not clipped");
   return p;
 }
 
@@ -48,6 +65,10 @@ Preset make_ssd() {
   p.score_threshold = 0.5f;
   p.iou_threshold = 0.6f;  // unused (the model does NMS); its own nms_iou
   p.max_detections = 10;
+  // TF Object Detection API evaluation: the model's own post-processing with its limit raised
+  // to COCO's 100 detections per image (its NMS IoU 0.6 is the model's).
+  p.eval = eval_settings(0.001f, 0.6f, 100, /*multi_label=*/false, /*clip=*/true,
+                         "TF Object Detection API: the model's NMS with max_detections raised to 100");
   return p;
 }
 
@@ -61,6 +82,10 @@ Preset make_yolov5n() {
   p.head = "yolov5";
   p.score_threshold = 0.25f;
   p.iou_threshold = 0.45f;
+  // YOLOv5's val.py: conf 0.001, NMS IoU 0.6, multi-label (every class above conf), max_det
+  // 300, boxes scaled back and clipped to the image.
+  p.eval = eval_settings(0.001f, 0.6f, 300, /*multi_label=*/true, /*clip=*/true,
+                         "YOLOv5 val.py: conf 0.001, NMS 0.6, multi-label, max_det 300, boxes clipped");
   return p;
 }
 
@@ -74,9 +99,31 @@ Preset make_yolov5n_uint8() {
   return p;
 }
 
+// darknet YOLO networks converted by qdet (the sidecar `qdet convert` writes names this preset
+// and adds the input size, anchors and labels of the network).
+Preset make_darknet_yolo() {
+  Preset p;
+  p.name = "darknet_yolo";
+  p.description = "darknet [yolo] network converted by qdet: RGB 0..1, darknet's letterbox (0.5 fill)";
+  p.input_width = p.input_height = 416;
+  p.resize = ResizeMode::kLetterboxDarknet;
+  p.pad_value = 127;  // unused by letterbox_darknet (it fills 0.5); kept for other resize modes
+  p.std = {255.f, 255.f, 255.f};
+  p.head = "yolo";
+  p.multi_label = true;  // darknet reports every class above the threshold
+  p.score_threshold = 0.5f;  // `darknet detector test`'s default -thresh
+  p.iou_threshold = 0.45f;
+  // `darknet detector valid` (validate_detector): thresh 0.005, NMS 0.45 per class, every class
+  // above the threshold, no per-image limit, boxes clipped to the image (print_cocos).
+  p.eval = eval_settings(0.005f, 0.45f, 0, /*multi_label=*/true, /*clip=*/true,
+                         "darknet detector valid: thresh 0.005, NMS 0.45, multi-label, no limit, clipped");
+  return p;
+}
+
 const std::vector<Preset>& presets() {
   static const std::vector<Preset> kPresets = {make_yolox_nano(), make_yolox_nano_raw(), make_ssd(),
-                                               make_yolov5n(), make_yolov5n_uint8()};
+                                               make_yolov5n(), make_yolov5n_uint8(),
+                                               make_darknet_yolo()};
   return kPresets;
 }
 

@@ -22,6 +22,20 @@ struct Graph;
 
 namespace qdet::detect {
 
+// How a model's own project evaluates it on COCO: `qdet eval`'s defaults (its command-line
+// options override them). `qdet detect` uses the Preset's own thresholds instead.
+struct EvalSettings {
+  float score_threshold = 0.001f;
+  float iou_threshold = 0.65f;
+  int max_detections = 100;   // per image after NMS, all classes together; 0: no limit
+  bool multi_label = false;   // YOLO heads: every class above the threshold gives a box
+  bool clip_boxes = true;     // clip boxes to the image before writing them
+  // Models with TFLite_Detection_PostProcess: its max_detections is raised to this (and its
+  // score threshold lowered to score_threshold); 0 keeps the model's post-processing as shipped.
+  int postprocess_max_detections = 100;
+  std::string source;         // whose evaluation these settings follow (printed by qdet eval)
+};
+
 struct Preset {
   std::string name;
   std::string description;
@@ -48,7 +62,9 @@ struct Preset {
   float iou_threshold = 0.45f;
   int max_detections = 100;
   bool multi_label = false;
+  bool clip_boxes = true;  // clip boxes to the source image (boxes left without area dropped)
   std::string labels = "coco80";  // "coco80" or a label file path
+  EvalSettings eval;
 
   // The tensor format for building inputs (input_dtype, input_scale, input_zero_point).
   image::TensorFormat tensor_format() const;
@@ -67,7 +83,9 @@ std::filesystem::path sidecar_path(const std::filesystem::path& model);
 //   pad_value (0..255), channel_order (rgb | bgr), mean ([3] or one number), std (same),
 //   layout (nhwc | nchw), head, class_map (identity | coco91), strides ([..]),
 //   anchors ([[[w, h], ...] per output]: the yolo head),
-//   score_threshold, iou_threshold, max_detections, multi_label, labels.
+//   score_threshold, iou_threshold, max_detections, multi_label, clip_boxes, labels,
+//   eval (an object with any of score_threshold, iou_threshold, max_detections (0: no limit),
+//   multi_label, clip_boxes, postprocess_max_detections, source: EvalSettings).
 // Unknown keys, wrong types and bad values are errors naming `source` and the key; malformed
 // JSON is an error with its line and column.
 Result<Preset> apply_sidecar(const Preset& base, std::string_view json_text, std::string_view source);

@@ -57,6 +57,27 @@ Result<T> with_source(Result<T> r, const Ctx& c, const std::string& key) {
   return r;
 }
 
+Status apply_eval_key(EvalSettings& e, const Ctx& c, const std::string& name, const json& v) {
+  const std::string key = "eval." + name;
+  if (name == "score_threshold") {
+    QDET_ASSIGN_OR_RETURN(e.score_threshold, get_number(c, key, v));
+  } else if (name == "iou_threshold") {
+    QDET_ASSIGN_OR_RETURN(e.iou_threshold, get_number(c, key, v));
+  } else if (name == "max_detections") {
+    QDET_ASSIGN_OR_RETURN(e.max_detections, get_int(c, key, v, 0, 1000000));
+  } else if (name == "postprocess_max_detections") {
+    QDET_ASSIGN_OR_RETURN(e.postprocess_max_detections, get_int(c, key, v, 0, 1000000));
+  } else if (name == "multi_label" || name == "clip_boxes") {
+    if (!v.is_boolean()) return c.type_error(key, "true or false");
+    (name == "multi_label" ? e.multi_label : e.clip_boxes) = v.get<bool>();
+  } else if (name == "source") {
+    QDET_ASSIGN_OR_RETURN(e.source, get_string(c, key, v));
+  } else {
+    return invalid_argument("{}: unknown key '{}'", c.source, key);
+  }
+  return ok_status();
+}
+
 Status apply_key(Preset& p, const Ctx& c, const std::string& key, const json& v) {
   if (key == "description") {
     QDET_ASSIGN_OR_RETURN(p.description, get_string(c, key, v));
@@ -127,6 +148,12 @@ Status apply_key(Preset& p, const Ctx& c, const std::string& key, const json& v)
   } else if (key == "multi_label") {
     if (!v.is_boolean()) return c.type_error(key, "true or false");
     p.multi_label = v.get<bool>();
+  } else if (key == "clip_boxes") {
+    if (!v.is_boolean()) return c.type_error(key, "true or false");
+    p.clip_boxes = v.get<bool>();
+  } else if (key == "eval") {
+    if (!v.is_object()) return c.type_error(key, "an object");
+    for (auto it = v.begin(); it != v.end(); ++it) QDET_TRY(apply_eval_key(p.eval, c, it.key(), it.value()));
   } else if (key == "labels") {
     QDET_ASSIGN_OR_RETURN(p.labels, get_string(c, key, v));
   } else {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "image/darknet_resize.h"
 #include "image/resize.h"
 
 namespace qdet::image {
@@ -18,6 +19,7 @@ constexpr NameEntry<ResizeMode> kResizeModes[] = {
     {ResizeMode::kStretch, "stretch"},
     {ResizeMode::kLetterboxTopLeft, "letterbox_topleft"},
     {ResizeMode::kLetterboxCenter, "letterbox_center"},
+    {ResizeMode::kLetterboxDarknet, "letterbox_darknet"},
 };
 constexpr NameEntry<ChannelOrder> kOrders[] = {{ChannelOrder::kRgb, "rgb"}, {ChannelOrder::kBgr, "bgr"}};
 constexpr NameEntry<Layout> kLayouts[] = {{Layout::kNhwc, "nhwc"}, {Layout::kNchw, "nchw"}};
@@ -116,6 +118,11 @@ Result<Geometry> plan_geometry(int source_width, int source_height, int input_wi
   if (mode == ResizeMode::kStretch) {
     g.resized_width = input_width;
     g.resized_height = input_height;
+  } else if (mode == ResizeMode::kLetterboxDarknet) {
+    darknet_letterbox_size(source_width, source_height, input_width, input_height,
+                           &g.resized_width, &g.resized_height);
+    g.pad_left = (input_width - g.resized_width) / 2;
+    g.pad_top = (input_height - g.resized_height) / 2;
   } else {
     const double r = std::min(static_cast<double>(input_width) / source_width,
                               static_cast<double>(input_height) / source_height);
@@ -141,6 +148,20 @@ Result<Image> fit_image(const Image& src, int input_width, int input_height, Res
   QDET_ASSIGN_OR_RETURN(Geometry g,
                         plan_geometry(src.width, src.height, input_width, input_height, mode));
   Image out(input_width, input_height, src.channels, pad_value);
+  if (mode == ResizeMode::kLetterboxDarknet) {
+    std::vector<float> in(src.pixels.begin(), src.pixels.end()), resized, scratch;
+    resized.resize(static_cast<size_t>(g.resized_width) * g.resized_height * src.channels);
+    resize_darknet_into(in.data(), src.width, src.height, resized.data(), g.resized_width,
+                        g.resized_height, src.channels, scratch);
+    size_t i = 0;
+    for (int y = 0; y < g.resized_height; ++y) {
+      uint8_t* o = out.at(g.pad_left, g.pad_top + y);
+      for (size_t x = 0; x < static_cast<size_t>(g.resized_width) * src.channels; ++x, ++i)
+        o[x] = static_cast<uint8_t>(std::clamp(std::nearbyint(resized[i]), 0.f, 255.f));
+    }
+    if (geometry) *geometry = g;
+    return out;
+  }
   resize_bilinear_into(src.pixels.data(), src.width, src.height, src.row_bytes(),
                        out.at(g.pad_left, g.pad_top), g.resized_width, g.resized_height,
                        out.row_bytes(), src.channels);
@@ -185,6 +206,10 @@ Result<Geometry> TensorBuilder::build(const Image& img, std::span<uint8_t> out) 
     return invalid_argument("input tensor buffer has {} bytes, the format needs {}", out.size(),
                             f.byte_size());
   QDET_ASSIGN_OR_RETURN(Geometry g, plan_geometry(img.width, img.height, f.width, f.height, f.resize));
+  if (f.resize == ResizeMode::kLetterboxDarknet) {
+    build_darknet(img, g, out);
+    return g;
+  }
   const Image* resized = &img;
   if (g.resized_width != img.width || g.resized_height != img.height) {
     if (resized_.width != g.resized_width || resized_.height != g.resized_height)
@@ -202,6 +227,42 @@ Result<Geometry> TensorBuilder::build(const Image& img, std::span<uint8_t> out) 
     write_tensor(*resized, g, tables, f.order, f.layout, f.pad_value, out.data());
   }
   return g;
+}
+
+// darknet resizes the normalized float image: normalize first (the table), resize in float, then
+// write (and quantize, for integer inputs) every value.
+void TensorBuilder::build_darknet(const Image& img, const Geometry& g, std::span<uint8_t> out) {
+  const TensorFormat& f = format_;
+  const int* sc = kSourceChannel[f.order == ChannelOrder::kBgr ? 1 : 0];
+  float_source_.resize(img.pixels.size());
+  for (size_t i = 0; i < img.pixels.size(); i += 3)
+    for (int c = 0; c < 3; ++c) float_source_[i + c] = float_table_[c][img.pixels[i + sc[c]]];
+  float_resized_.resize(static_cast<size_t>(g.resized_width) * g.resized_height * 3);
+  resize_darknet_into(float_source_.data(), img.width, img.height, float_resized_.data(),
+                      g.resized_width, g.resized_height, 3, float_scratch_);
+  std::array<float, 3> pad;
+  for (int c = 0; c < 3; ++c) pad[c] = (127.5f - f.mean[c]) / f.std[c];
+  const int lo = f.dtype == DType::kInt8 ? -128 : 0, hi = f.dtype == DType::kInt8 ? 127 : 255;
+  auto put = [&](size_t index, float v) {
+    if (f.dtype == DType::kFloat32) {
+      std::memcpy(out.data() + 4 * index, &v, 4);
+      return;
+    }
+    const double q = std::nearbyint(static_cast<double>(v) / f.quant_scale) + f.quant_zero_point;
+    out[index] = static_cast<uint8_t>(static_cast<int>(std::clamp(q, double(lo), double(hi))));
+  };
+  const size_t W = g.input_width, H = g.input_height;
+  for (size_t y = 0; y < H; ++y)
+    for (size_t x = 0; x < W; ++x) {
+      const bool inside = x >= size_t(g.pad_left) && x < size_t(g.pad_left + g.resized_width) &&
+                          y >= size_t(g.pad_top) && y < size_t(g.pad_top + g.resized_height);
+      const float* px = inside ? &float_resized_[((y - g.pad_top) * g.resized_width + (x - g.pad_left)) * 3]
+                               : nullptr;
+      for (size_t c = 0; c < 3; ++c) {
+        const float v = px ? px[c] : pad[c];
+        put(f.layout == Layout::kNhwc ? (y * W + x) * 3 + c : (c * H + y) * W + x, v);
+      }
+    }
 }
 
 Result<std::vector<uint8_t>> build_tensor(const Image& img, const TensorFormat& format,

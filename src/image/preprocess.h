@@ -29,12 +29,15 @@
 
 namespace qdet::image {
 
-enum class ResizeMode { kStretch, kLetterboxTopLeft, kLetterboxCenter };
+// kLetterboxDarknet: darknet's letterbox_image() (darknet_resize.h): its integer sizes, its float
+// bilinear on the normalized values, the border filled with 0.5 of a 0..1 image (the value
+// (127.5 - mean) / std; pad_value is not used).
+enum class ResizeMode { kStretch, kLetterboxTopLeft, kLetterboxCenter, kLetterboxDarknet };
 enum class ChannelOrder { kRgb, kBgr };
 enum class Layout { kNhwc, kNchw };
 
 // Names used by presets, sidecars and the CLI: "stretch", "letterbox_topleft",
-// "letterbox_center"; "rgb", "bgr"; "nhwc", "nchw".
+// "letterbox_center", "letterbox_darknet"; "rgb", "bgr"; "nhwc", "nchw".
 const char* resize_mode_name(ResizeMode mode);
 const char* channel_order_name(ChannelOrder order);
 const char* layout_name(Layout layout);
@@ -59,7 +62,8 @@ struct Geometry {
 Result<Geometry> plan_geometry(int source_width, int source_height, int input_width,
                                int input_height, ResizeMode mode);
 
-// Resizes and pads `src` into an input_width x input_height image (same channels).
+// Resizes and pads `src` into an input_width x input_height image (same channels). For
+// kLetterboxDarknet the float resize is rounded back to 8 bits and the border is `pad_value`.
 Result<Image> fit_image(const Image& src, int input_width, int input_height, ResizeMode mode,
                         uint8_t pad_value, Geometry* geometry = nullptr);
 
@@ -91,10 +95,13 @@ class TensorBuilder {
   const TensorFormat& format() const { return format_; }
 
  private:
+  void build_darknet(const Image& img, const Geometry& g, std::span<uint8_t> out);
+
   TensorFormat format_;
   std::array<std::array<float, 256>, 3> float_table_{};
   std::array<std::array<uint8_t, 256>, 3> byte_table_{};  // uint8, or int8 bits
   Image resized_;
+  std::vector<float> float_source_, float_resized_, float_scratch_;  // kLetterboxDarknet
 };
 
 // One-shot convenience: a new buffer of format.byte_size() bytes.

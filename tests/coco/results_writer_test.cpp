@@ -91,6 +91,31 @@ TEST(ResultsWriter, ResumeContinuesWhereItStopped) {
   EXPECT_EQ(count_lines(fresh->journal_path()), 0u);
 }
 
+// A failed image (a corrupt file) is journaled with its reason, which a resume gives back;
+// remove_journal() deletes the journal once the results file is written.
+TEST(ResultsWriter, FailedImagesSurviveResume) {
+  auto path = testing::scratch_dir() / "dt.json";
+  {
+    auto w = ResultsWriter::open(path, false, {.images_per_flush = 1});
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE(w->add_image(5, dets_of(5, 2)).ok());
+    ASSERT_TRUE(w->add_failed_image(6, "6.jpg: not a JPEG\n(\"bad\" header)").ok());
+    EXPECT_FALSE(w->add_failed_image(5, "again").ok());
+  }
+  auto w = ResultsWriter::open(path, /*resume=*/true);
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  EXPECT_EQ(w->resumed_images(), 2u);
+  EXPECT_TRUE(w->is_finished(6));
+  ASSERT_EQ(w->failed_images().size(), 1u);
+  EXPECT_EQ(w->failed_images()[0].first, 6);
+  EXPECT_EQ(w->failed_images()[0].second, "6.jpg: not a JPEG\n(\"bad\" header)");
+  EXPECT_EQ(w->detections().size(), 2u);
+  ASSERT_TRUE(w->finish().ok());
+  ASSERT_TRUE(w->remove_journal().ok());
+  EXPECT_FALSE(std::filesystem::exists(w->journal_path()));
+  EXPECT_TRUE(std::filesystem::exists(path));
+}
+
 // A crash in the middle of a batch leaves a torn line (or zeros, on some file systems): resuming
 // keeps the complete lines, drops the rest and appends after them.
 TEST(ResultsWriter, ResumeDropsATornTail) {

@@ -87,6 +87,20 @@ TEST(Nms, ZeroAreaBoxesDoNotSuppress) {
   EXPECT_EQ(nms(in, {}).size(), 3u);
 }
 
+// YOLOX's evaluator does not clip: boxes keep what lies outside the image.
+TEST(MapToSource, WithoutClipping) {
+  auto g = image::plan_geometry(768, 576, 640, 640, image::ResizeMode::kLetterboxCenter);
+  ASSERT_TRUE(g.ok());
+  auto out = map_to_source({box(-10, 0, 50, 100, 1, 1), box(0, 0, 640, 70, 2, 1), box(5, 90, 5, 95, 0, 1)},
+                           *g, /*clip=*/false);
+  ASSERT_EQ(out.size(), 2u);  // the zero-width box is dropped
+  EXPECT_FLOAT_EQ(out[0].x0, -12);
+  EXPECT_FLOAT_EQ(out[0].y0, -96);
+  EXPECT_FLOAT_EQ(out[0].x1, 60);
+  EXPECT_FLOAT_EQ(out[1].y0, -96);
+  EXPECT_FLOAT_EQ(out[1].y1, -12);
+}
+
 TEST(MapToSource, LetterboxAndStretchWithClipping) {
   auto g = image::plan_geometry(768, 576, 640, 640, image::ResizeMode::kLetterboxCenter);
   ASSERT_TRUE(g.ok());

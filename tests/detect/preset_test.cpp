@@ -41,7 +41,60 @@ TEST(Preset, UnknownName) {
   auto p = find_preset("yolo9000");
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().message(),
-            "unknown preset 'yolo9000' (built in: yolox_nano, yolox_nano_raw, ssd_mobilenet_v1, yolov5n, yolov5n_uint8)");
+            "unknown preset 'yolo9000' (built in: yolox_nano, yolox_nano_raw, ssd_mobilenet_v1, yolov5n, yolov5n_uint8, darknet_yolo)");
+}
+
+// Each preset carries its project's own COCO evaluation settings, apart from detection's.
+TEST(Preset, EvalSettingsFollowEachProjectsEvaluation) {
+  auto yolox = find_preset("yolox_nano");
+  ASSERT_TRUE(yolox.ok());
+  EXPECT_FLOAT_EQ(yolox->eval.score_threshold, 0.001f);
+  EXPECT_FLOAT_EQ(yolox->eval.iou_threshold, 0.65f);
+  EXPECT_EQ(yolox->eval.max_detections, 0);
+  EXPECT_FALSE(yolox->eval.multi_label);
+  EXPECT_FALSE(yolox->eval.clip_boxes);
+  EXPECT_FLOAT_EQ(yolox->score_threshold, 0.3f);  // detection keeps its own
+  auto v5 = find_preset("yolov5n");
+  ASSERT_TRUE(v5.ok());
+  EXPECT_FLOAT_EQ(v5->eval.iou_threshold, 0.6f);
+  EXPECT_EQ(v5->eval.max_detections, 300);
+  EXPECT_TRUE(v5->eval.multi_label);
+  EXPECT_TRUE(v5->eval.clip_boxes);
+  EXPECT_FALSE(v5->multi_label);
+  auto ssd = find_preset("ssd_mobilenet_v1");
+  ASSERT_TRUE(ssd.ok());
+  EXPECT_EQ(ssd->eval.postprocess_max_detections, 100);
+  EXPECT_EQ(ssd->max_detections, 10);
+  auto dk = find_preset("darknet_yolo");
+  ASSERT_TRUE(dk.ok());
+  EXPECT_EQ(dk->resize, image::ResizeMode::kLetterboxDarknet);
+  EXPECT_FLOAT_EQ(dk->eval.score_threshold, 0.005f);
+  EXPECT_FLOAT_EQ(dk->eval.iou_threshold, 0.45f);
+  EXPECT_TRUE(dk->eval.multi_label);
+}
+
+TEST(Sidecar, EvalSettings) {
+  auto p = apply_sidecar(Preset{}, R"({"clip_boxes": false, "eval": {"score_threshold": 0.01,
+      "iou_threshold": 0.5, "max_detections": 0, "multi_label": true, "clip_boxes": false,
+      "postprocess_max_detections": 0, "source": "mine"}})", "m.qdet.json");
+  ASSERT_TRUE(p.ok()) << p.status().to_string();
+  EXPECT_FALSE(p->clip_boxes);
+  EXPECT_FLOAT_EQ(p->eval.score_threshold, 0.01f);
+  EXPECT_FLOAT_EQ(p->eval.iou_threshold, 0.5f);
+  EXPECT_EQ(p->eval.max_detections, 0);
+  EXPECT_TRUE(p->eval.multi_label);
+  EXPECT_FALSE(p->eval.clip_boxes);
+  EXPECT_EQ(p->eval.postprocess_max_detections, 0);
+  EXPECT_EQ(p->eval.source, "mine");
+  auto bad = apply_sidecar(Preset{}, R"({"eval": {"nms": 0.5}})", "m.qdet.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "m.qdet.json: unknown key 'eval.nms'");
+  bad = apply_sidecar(Preset{}, R"({"eval": {"max_detections": -1}})", "m.qdet.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "m.qdet.json: 'eval.max_detections' = -1 is not in 0..1000000");
+  bad = apply_sidecar(Preset{}, R"({"eval": 3})", "m.qdet.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "m.qdet.json: 'eval' must be an object");
 }
 
 TEST(Sidecar, OverridesFields) {
@@ -96,13 +149,13 @@ TEST(Sidecar, ErrorsNameTheFileAndPosition) {
       {R"({"score_threshold": "high"})", "m.qdet.json: 'score_threshold' must be a number"},
       {R"({"pad_value": 300})", "m.qdet.json: 'pad_value' = 300 is not in 0..255"},
       {R"({"resize": "crop"})",
-       "m.qdet.json: 'resize': unknown resize mode 'crop' (expected one of: stretch, letterbox_topleft, letterbox_center)"},
+       "m.qdet.json: 'resize': unknown resize mode 'crop' (expected one of: stretch, letterbox_topleft, letterbox_center, letterbox_darknet)"},
       {R"({"head": "detr"})",
        "m.qdet.json: 'head': unknown detection head 'detr' (known: yolox, yolox_raw, yolov5, ssd, yolo)"},
       {R"({"mean": [1, 2]})", "m.qdet.json: 'mean' must be a number or an array of 3 numbers"},
       {R"({"std": [1, 0, 1]})", "m.qdet.json: 'std' must not contain 0"},
       {R"({"preset": "nope"})",
-       "m.qdet.json: 'preset': unknown preset 'nope' (built in: yolox_nano, yolox_nano_raw, ssd_mobilenet_v1, yolov5n, yolov5n_uint8)"},
+       "m.qdet.json: 'preset': unknown preset 'nope' (built in: yolox_nano, yolox_nano_raw, ssd_mobilenet_v1, yolov5n, yolov5n_uint8, darknet_yolo)"},
       {R"([1, 2])", "m.qdet.json: expected a JSON object"},
   };
   for (auto [json, want] : cases) {

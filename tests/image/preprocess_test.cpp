@@ -205,7 +205,7 @@ TEST(Preprocess, RejectsBadFormats) {
   std::vector<uint8_t> out(f.byte_size());
   EXPECT_FALSE(b->build(gray, out).ok());
   EXPECT_EQ(parse_resize_mode("letterbox").status().message(),
-            "unknown resize mode 'letterbox' (expected one of: stretch, letterbox_topleft, letterbox_center)");
+            "unknown resize mode 'letterbox' (expected one of: stretch, letterbox_topleft, letterbox_center, letterbox_darknet)");
 }
 
 }  // namespace

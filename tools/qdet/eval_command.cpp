@@ -54,6 +54,11 @@ void run_eval(const EvalArgs& a) {
     j["detections"] = res.detections;
     j["preset"] = res.preset;
     j["notes"] = res.notes;
+    j["settings"] = {{"score_threshold", res.settings.score_threshold},
+                     {"iou_threshold", res.settings.iou_threshold},
+                     {"max_detections", res.settings.max_detections},
+                     {"multi_label", res.settings.multi_label},
+                     {"clip_boxes", res.settings.clip_boxes}};
     j["throughput_img_s"] = throughput;
     j["inference_img_s"] = inference_rate;
     j["wall_s"] = res.wall_s;
@@ -82,14 +87,32 @@ void add_eval_command(CLI::App& app) {
   sub->add_option("--annotations", o.annotations, "COCO instances JSON")->required();
   sub->add_option("--preset", o.detector.preset, "Preprocessing + head preset (default: recognised)");
   sub->add_option("--limit", o.limit, "Evaluate only the first N images of the annotation file");
-  sub->add_option("--results", o.results, "Write COCO results here (journal: RESULTS.partial)");
+  sub->add_option("--results", o.results, "Write COCO results here (journal: RESULTS.progress.jsonl)");
+  sub->add_option("--sync-every", o.images_per_flush, "Sync the journal every N images (default 8)")
+      ->check(CLI::Range(1, 1000000));
   sub->add_flag("--resume", o.resume, "Continue an interrupted run from its journal");
   sub->add_option("--threads", o.detector.num_threads, "Interpreter threads")->check(CLI::Range(1, 256));
-  sub->add_option("--score", o.score_threshold, "Score threshold (COCO: 0.001)");
-  sub->add_option("--max-dets", o.max_detections, "Detections kept per image (COCO: 100)");
+  // Post-processing defaults come from the preset's eval settings (the model's own project's
+  // evaluation); each option overrides one.
   sub->add_option_function<float>(
-      "--iou", [args](float v) { args->options.detector.iou_threshold = v; },
-      "NMS IoU threshold (default: the preset's)");
+      "--score", [args](float v) { args->options.score_threshold = v; },
+      "Score threshold (default: the preset's evaluation setting, e.g. 0.001)");
+  sub->add_option_function<float>(
+      "--iou", [args](float v) { args->options.iou_threshold = v; },
+      "NMS IoU threshold (default: the preset's evaluation setting)");
+  sub->add_option_function<int>(
+         "--max-dets", [args](int v) { args->options.max_detections = v; },
+         "Detections kept per image after NMS, 0: no limit (default: the preset's)")
+      ->check(CLI::Range(0, 1000000));
+  sub->add_option_function<bool>(
+      "--multi-label", [args](bool v) { args->options.multi_label = v; },
+      "Every class above the threshold gives a box (true/false; default: the preset's)");
+  sub->add_option_function<bool>(
+      "--clip", [args](bool v) { args->options.clip_boxes = v; },
+      "Clip boxes to the image (true/false; default: the preset's)");
+  sub->add_flag("--keep-postprocess,--ssd-as-shipped", o.keep_postprocess,
+                "Keep TFLite_Detection_PostProcess's shipped limits (the SSD's 10 boxes) and take "
+                "its outputs as they are");
   sub->add_flag("--json", args->json, "Print one JSON object");
   sub->callback([args] { run_eval(*args); });
 }

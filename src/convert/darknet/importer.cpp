@@ -179,11 +179,11 @@ Result<int32_t> convolution(Builder& b, const Layer& l, int32_t x, const ConvWei
 
 std::string sidecar(const Network& net) {
   nlohmann::json j;
+  j["preset"] = "darknet_yolo";  // darknet's letterbox and its detector test / valid thresholds
   j["description"] = fmt::format("darknet {} (converted by qdet): yolo head, letterbox, RGB 0..1",
                                  std::filesystem::path(net.source).filename().string());
   j["input_size"] = {net.width, net.height};
-  j["resize"] = "letterbox_center";
-  j["pad_value"] = 127;  // darknet fills the letterbox with 0.5
+  j["resize"] = "letterbox_darknet";  // darknet's own resize and 0.5 fill (image/darknet_resize.h)
   j["channel_order"] = "rgb";
   j["mean"] = 0;
   j["std"] = 255;
