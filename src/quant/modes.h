@@ -46,10 +46,13 @@ Result<graph::Model> to_fp16(const graph::Model& float_model, const std::set<int
 // FULLY_CONNECTED with at least `min_elements` values (TFLite's default 1024; smaller ones stay
 // float) become int8 symmetric, per channel for convolutions and per tensor for
 // FULLY_CONNECTED. With `hybrid`, the ops read the int8 weights directly (TFLite's hybrid
-// kernels quantize the activations on the fly); without, a DEQUANTIZE to float32 is inserted
-// (weights-only quantization, for runtimes without hybrid kernels).
+// kernels quantize the activations on the fly; to_dynamic.cpp has the op versions and the ops
+// that keep DEQUANTIZE); without, a DEQUANTIZE to float32 is inserted (weights-only
+// quantization; qdet folds it at load and runs float kernels). `qdet quantize` uses the
+// weights-only form unless --hybrid is given (QuantizeOptions::hybrid).
 struct DynamicOptions {
   bool hybrid = true;
+  bool mse_scales = true;  // per-channel scales chosen for least rounding error (else max|w|/127)
   int64_t min_elements = 1024;
   std::set<int32_t> float_ops;
 };

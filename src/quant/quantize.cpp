@@ -102,6 +102,7 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
   if (o.mode == Mode::kDynamic) {
     DynamicOptions d;
     d.float_ops = user_float;
+    d.hybrid = o.hybrid;
     QDET_ASSIGN_OR_RETURN(out.model, to_dynamic(fmodel, d, &out.notes));
     if (Status s = check_runs_in_qdet(out.model); !s.ok()) {
       // No hybrid kernel in qdet's runtime for some op: write int8 weights with DEQUANTIZE.

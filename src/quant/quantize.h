@@ -29,6 +29,7 @@ struct QuantizeOptions {
   int calib_count = 0;               // 0: every image in calib_dir
   ObserverOptions observer{Method::kMse, 99.99, 256};
   bool per_tensor = false;           // per-tensor weights instead of per-channel
+  bool hybrid = false;               // dynamic: TFLite hybrid ops (else int8 weights + DEQUANTIZE)
   std::string io = "float";          // float | int8 | uint8 | int16 (integer modes); float mode:
                                      // "float" makes integer inputs float too, "keep" keeps them
   HeadAwareOptions head;

@@ -1,4 +1,19 @@
 // dynamic mode: int8 weights, float activations (TFLite dynamic-range quantization; modes.h).
+//
+// As the TFLite converter writes it: CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED read their
+// int8 weights directly and run TFLite's hybrid kernels (the float input is quantized on the
+// fly); per-channel symmetric weights for convolutions (axis 0, depthwise axis 3), per-tensor
+// for FULLY_CONNECTED with asymmetric_quantize_inputs set (the converter's "updated hybrid
+// scheme"). Op versions as TFLite's op_version.cc gives them: CONV_2D 5 (per channel) or 2,
+// DEPTHWISE_CONV_2D 6, FULLY_CONNECTED 9 (6 without bias, 5 with keep_num_dims).
+//
+// An op that TFLite has no hybrid kernel for (a dilated or grouped convolution: TFLite's hybrid
+// conv ignores dilation and has no groups) keeps float arithmetic: its weights are int8 in the
+// file, followed by a DEQUANTIZE to float32 (same size, float speed), with a note.
+#include <algorithm>
+#include <cmath>
+#include <span>
+
 #include <fmt/format.h>
 
 #include "quant/graph_edit.h"
@@ -12,63 +27,176 @@ using graph::Op;
 using graph::OpKind;
 using graph::Tensor;
 
+namespace {
+
+// Why `op` cannot be a TFLite hybrid op, or "" when it can.
+std::string no_hybrid_reason(const Graph& g, const Op& op) {
+  const auto& a = op.attrs;
+  if (op.kind == OpKind::kFullyConnected) return "";
+  if (a.dilation_h != 1 || a.dilation_w != 1)
+    return fmt::format("dilation {}x{}", a.dilation_h, a.dilation_w);
+  if (op.kind == OpKind::kConv2d) {
+    const Shape& in = g.tensors[op.inputs[0]].shape;
+    const Shape& w = g.tensors[op.inputs[1]].shape;
+    if (in.size() == 4 && w.size() == 4 && in[3] != w[3]) return "grouped convolution";
+  }
+  return "";
+}
+
+// The weights' quantization axis for a hybrid op of this kind (-1: per tensor).
+int32_t hybrid_axis(OpKind kind) {
+  return kind == OpKind::kFullyConnected ? -1 : kind == OpKind::kDepthwiseConv2d ? 3 : 0;
+}
+
+// Whether the int8 tensor `w` has the quantization a hybrid `op` needs (a weight shared by ops
+// of different kinds is quantized once, for its first reader).
+bool fits_hybrid(const Op& op, const Tensor& w) {
+  switch (op.kind) {
+    case OpKind::kConv2d: return !w.quant.per_axis() || w.quant.quantized_dimension == 0;
+    case OpKind::kDepthwiseConv2d:
+      return w.shape.size() == 4 && w.quant.quantized_dimension == 3 &&
+             static_cast<int64_t>(w.quant.scale.size()) == w.shape[3];
+    case OpKind::kFullyConnected: return !w.quant.per_axis();
+    default: return false;
+  }
+}
+
+// Per-channel scales that minimise the weights' squared rounding error: scale = a * max|w| / 127
+// for a in [0.70, 1.00] (clipping a few outliers of a channel makes the steps of all its other
+// weights finer). Still symmetric int8 in [-127, 127], so any TFLite runtime reads it as before.
+void refine_scales_mse(std::span<const float> values, const Shape& shape, int32_t axis,
+                       QuantizedConstant& q) {
+  const int64_t n = static_cast<int64_t>(values.size());
+  const int64_t channels = static_cast<int64_t>(q.params.scale.size());
+  int64_t inner = n;
+  if (axis >= 0) {
+    inner = 1;
+    for (size_t d = static_cast<size_t>(axis) + 1; d < shape.size(); ++d) inner *= shape[d];
+  }
+  const int64_t outer = channels > 0 && inner > 0 ? n / (channels * inner) : 0;
+  const auto index = [&](int64_t o, int64_t c, int64_t i) { return (o * channels + c) * inner + i; };
+  for (int64_t c = 0; c < channels; ++c) {
+    const double base = q.params.scale[c];
+    double best_scale = base, best_error = -1;
+    for (int step = 0; step <= 30; ++step) {
+      const double s = base * (1.0 - 0.01 * step);
+      double error = 0;
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t i = 0; i < inner; ++i) {
+          const double w = values[index(o, c, i)];
+          const double r = std::clamp(std::round(w / s), -127.0, 127.0) * s;
+          error += (w - r) * (w - r);
+        }
+      if (best_error < 0 || error < best_error) {
+        best_error = error;
+        best_scale = s;
+      }
+    }
+    q.params.scale[c] = static_cast<float>(best_scale);
+    const double s = q.params.scale[c];
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        const int64_t k = index(o, c, i);
+        const auto v = static_cast<int8_t>(std::clamp(std::round(values[k] / s), -127.0, 127.0));
+        q.data[static_cast<size_t>(k)] = static_cast<uint8_t>(v);
+      }
+  }
+}
+
+// TFLite's op_version.cc for a hybrid op (float input, int8 weights, float output).
+int32_t hybrid_version(const Graph& g, const Op& op) {
+  switch (op.kind) {
+    case OpKind::kConv2d: return g.tensors[op.inputs[1]].quant.per_axis() ? 5 : 2;
+    case OpKind::kDepthwiseConv2d: return 6;
+    case OpKind::kFullyConnected: {
+      const bool has_bias = op.inputs.size() > 2 && op.inputs[2] >= 0;
+      if (!has_bias) return 6;
+      if (op.attrs.keep_num_dims) return 5;
+      return op.attrs.asymmetric_quantize_inputs ? 9 : 3;
+    }
+    default: return op.version;
+  }
+}
+
+}  // namespace
+
 Result<Model> to_dynamic(const Model& float_model, const DynamicOptions& options, Notes* notes) {
   Model m = float_model;
   Graph& g = m.graph;
   QDET_TRY(g.verify());
-  const auto consumers = g.consumers();
-  std::vector<int32_t> replaced(g.tensors.size(), -1);  // weight -> its int8 (or dequantized) id
+  std::vector<int32_t> int8_of(g.tensors.size(), -1);        // float weight -> int8 tensor
+  std::vector<int32_t> dequantized_of(g.tensors.size(), -1);  // float weight -> DEQUANTIZE out
   std::vector<Op> ops;
-  int quantized = 0, small = 0;
+  int quantized = 0, small = 0, hybrid_ops = 0, dequantized_ops = 0;
+  std::vector<std::string> kept_float;  // ops with DEQUANTIZE weights, and why
   for (size_t i = 0; i < g.ops.size(); ++i) {
     Op op = g.ops[i];
     const bool weighted = op.kind == OpKind::kConv2d || op.kind == OpKind::kDepthwiseConv2d ||
                           op.kind == OpKind::kFullyConnected;
-    if (weighted && !options.float_ops.count(static_cast<int32_t>(i)) && op.inputs.size() >= 2 &&
-        op.inputs[1] >= 0) {
-      const int32_t w = op.inputs[1];
-      const Tensor& src = g.tensors[w];
-      const bool eligible = src.is_constant() && src.dtype == DType::kFloat32 &&
-                            src.num_elements() >= options.min_elements &&
-                            g.tensors[op.inputs[0]].dtype == DType::kFloat32;
-      if (src.is_constant() && src.dtype == DType::kFloat32 &&
-          src.num_elements() < options.min_elements)
-        ++small;
-      if (eligible && replaced[w] < 0) {
-        // A weight shared with an op of another kind keeps one axis: that of its first reader.
-        const int32_t axis = op.kind == OpKind::kFullyConnected ? -1
-                             : op.kind == OpKind::kDepthwiseConv2d ? 3 : 0;
-        QDET_ASSIGN_OR_RETURN(auto values, constant_values(src));
-        QDET_ASSIGN_OR_RETURN(auto q, quantize_weights_symmetric(values, src.shape, axis));
-        Tensor t;
-        t.name = src.name;
-        t.dtype = DType::kInt8;
-        t.shape = src.shape;
-        t.shape_signature = src.shape_signature;
-        t.quant = q.params;
-        t.data = std::move(q.data);
-        const int32_t qid = g.add_tensor(std::move(t));
-        if (options.hybrid) {
-          replaced[w] = qid;
-        } else {
-          Tensor f;
-          f.name = unique_tensor_name(g, src.name + "_dequantize");
-          f.shape = g.tensors[qid].shape;
-          const int32_t fid = g.add_tensor(std::move(f));
-          Op dq;
-          dq.kind = OpKind::kDequantize;
-          dq.inputs = {qid};
-          dq.outputs = {fid};
-          dq.version = tflite_op_version(g, dq);
-          ops.push_back(std::move(dq));
-          replaced[w] = fid;
-        }
-        ++quantized;
+    if (!weighted || options.float_ops.count(static_cast<int32_t>(i)) || op.inputs.size() < 2 ||
+        op.inputs[1] < 0) {
+      ops.push_back(std::move(op));
+      continue;
+    }
+    const int32_t w = op.inputs[1];
+    const Tensor& src = g.tensors[w];
+    const bool float_weight = src.is_constant() && src.dtype == DType::kFloat32;
+    if (float_weight && src.num_elements() < options.min_elements) ++small;
+    if (!float_weight || src.num_elements() < options.min_elements ||
+        g.tensors[op.inputs[0]].dtype != DType::kFloat32) {
+      ops.push_back(std::move(op));
+      continue;
+    }
+    if (int8_of[w] < 0) {
+      const int32_t axis = hybrid_axis(op.kind);
+      QDET_ASSIGN_OR_RETURN(auto values, constant_values(src));
+      QDET_ASSIGN_OR_RETURN(auto q, quantize_weights_symmetric(values, src.shape, axis));
+      if (options.mse_scales) refine_scales_mse(values, src.shape, axis, q);
+      // Equal per-channel scales would send TFLite's conv down its per-tensor path, which reads
+      // a per-tensor scale that a per-channel tensor does not have: write one scale instead.
+      if (op.kind == OpKind::kConv2d && q.params.per_axis() &&
+          std::all_of(q.params.scale.begin(), q.params.scale.end(),
+                      [&](float s) { return s == q.params.scale[0]; })) {
+        q.params.scale.resize(1);
+        q.params.zero_point.resize(1);
+        q.params.quantized_dimension = 0;
       }
-      if (eligible) {
-        op.inputs[1] = replaced[w];
-        op.version = tflite_op_version(g, op);
+      Tensor t;
+      t.name = src.name;
+      t.dtype = DType::kInt8;
+      t.shape = src.shape;
+      t.shape_signature = src.shape_signature;
+      t.quant = q.params;
+      t.data = std::move(q.data);
+      int8_of[w] = g.add_tensor(std::move(t));
+      ++quantized;
+    }
+    std::string reason = options.hybrid ? no_hybrid_reason(g, op) : "weights-only form requested";
+    if (reason.empty() && !fits_hybrid(op, g.tensors[int8_of[w]]))
+      reason = "its weights are shared with an op quantized along another axis";
+    if (reason.empty()) {
+      op.inputs[1] = int8_of[w];
+      if (op.kind == OpKind::kFullyConnected) op.attrs.asymmetric_quantize_inputs = true;
+      op.version = hybrid_version(g, op);
+      ++hybrid_ops;
+    } else {
+      if (dequantized_of[w] < 0) {
+        Tensor f;
+        f.name = unique_tensor_name(g, src.name + "_dequantize");
+        f.shape = g.tensors[int8_of[w]].shape;
+        const int32_t fid = g.add_tensor(std::move(f));
+        Op dq;
+        dq.kind = OpKind::kDequantize;
+        dq.inputs = {int8_of[w]};
+        dq.outputs = {fid};
+        dq.version = tflite_op_version(g, dq);
+        ops.push_back(std::move(dq));
+        dequantized_of[w] = fid;
       }
+      op.inputs[1] = dequantized_of[w];
+      ++dequantized_ops;
+      if (options.hybrid)
+        kept_float.push_back(fmt::format("op {} ({}): {}", i, graph::op_name(op.kind), reason));
     }
     ops.push_back(std::move(op));
   }
@@ -76,15 +204,20 @@ Result<Model> to_dynamic(const Model& float_model, const DynamicOptions& options
   remove_unused_tensors(m);
   QDET_TRY(m.graph.verify().with_context("dynamic: result"));
   if (notes) {
-    if (quantized == 0)
+    if (quantized == 0) {
       notes->warnings.push_back(fmt::format(
           "dynamic: no CONV_2D/DEPTHWISE_CONV_2D/FULLY_CONNECTED float weights with >= {} values: "
           "nothing to quantize", options.min_elements));
-    else
+    } else {
       notes->info.push_back(fmt::format(
-          "dynamic: {} weight tensors to int8 ({}); {} smaller than {} values stay float32",
-          quantized, options.hybrid ? "hybrid kernels" : "DEQUANTIZE to float32", small,
-          options.min_elements));
+          "dynamic: {} weight tensors to int8; {} ops run hybrid kernels (int8 arithmetic, "
+          "float activations), {} dequantize their weights to float32; {} smaller than {} "
+          "values stay float32",
+          quantized, hybrid_ops, dequantized_ops, small, options.min_elements));
+      for (const std::string& k : kept_float)
+        notes->info.push_back("dynamic: no TFLite hybrid kernel for " + k +
+                              ": int8 weights with DEQUANTIZE, float arithmetic");
+    }
   }
   return m;
 }

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -90,11 +91,13 @@ TEST(QuantizeCli, Fp16AndDynamicYoloxRunInTfliteLikeInQdetAndShrink) {
   QDET_REQUIRE_PEERS();
   const auto dir = scratch_dir();
   const auto input = random_input(416 * 416 * 3, 0.f, 255.f, 3);
-  for (const char* mode : {"fp16", "dynamic"}) {
+  for (const char* mode : {"fp16", "dynamic", "hybrid"}) {
     SCOPED_TRACE(mode);
     const fs::path out = dir / (std::string(mode) + ".tflite");
+    const std::string args =
+        std::string(mode) == "hybrid" ? "dynamic --hybrid" : std::string(mode);
     std::string log;
-    ASSERT_EQ(run_command(qdet_cmd() + " quantize '" + src.string() + "' --mode " + mode + " -o '" +
+    ASSERT_EQ(run_command(qdet_cmd() + " quantize '" + src.string() + "' --mode " + args + " -o '" +
                               out.string() + "'", &log), 0) << log;
     const double ratio = static_cast<double>(fs::file_size(out)) / fs::file_size(src);
     if (std::string(mode) == "fp16") {
@@ -111,11 +114,24 @@ TEST(QuantizeCli, Fp16AndDynamicYoloxRunInTfliteLikeInQdetAndShrink) {
     ASSERT_FALSE(ours.empty());
     // Float arithmetic in another order (XNNPACK in the peer): relative to the output's scale.
     double max_abs = 0, max_diff = 0;
+    std::vector<double> diffs(ours.size());
     for (size_t i = 0; i < ours.size(); ++i) {
       max_abs = std::max(max_abs, std::fabs(double(theirs[i])));
-      max_diff = std::max(max_diff, std::fabs(double(ours[i]) - theirs[i]));
+      diffs[i] = std::fabs(double(ours[i]) - theirs[i]);
+      max_diff = std::max(max_diff, diffs[i]);
     }
-    EXPECT_LT(max_diff, 1e-3 * max_abs) << "max difference " << max_diff << " of " << max_abs;
+    if (std::string(mode) != "hybrid") {
+      EXPECT_LT(max_diff, 1e-3 * max_abs) << "max difference " << max_diff << " of " << max_abs;
+    } else {
+      // Hybrid ops quantize their float input on the fly: an ulp of difference upstream (float
+      // ops in another order) can move an input by one int8 step, and that step is visible
+      // downstream. Each hybrid op on the same input agrees to 1e-6 (dynamic_mode_test.cpp);
+      // through the network most elements still agree to float rounding.
+      std::sort(diffs.begin(), diffs.end());
+      EXPECT_LT(diffs[diffs.size() / 2], 1e-5 * max_abs) << "median difference";
+      EXPECT_LT(diffs[diffs.size() * 99 / 100], 1e-2 * max_abs) << "p99 difference";
+      EXPECT_LT(max_diff, 0.1 * max_abs) << "max difference " << max_diff << " of " << max_abs;
+    }
   }
 }
 

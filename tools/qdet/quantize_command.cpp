@@ -24,7 +24,7 @@ struct QuantizeArgs {
       preset, save_table;
   int calib_count = 0, threads = 1, report_count = 16;
   double percentile = 99.99, concat_ratio = 2.0;
-  bool per_tensor = false, no_head_aware = false;
+  bool per_tensor = false, no_head_aware = false, hybrid = false;
   std::vector<std::string> keep_float;
 };
 
@@ -41,6 +41,7 @@ Status run(const QuantizeArgs& a) {
   QDET_ASSIGN_OR_RETURN(o.observer.method, quant::parse_method(a.method));
   o.observer.percentile = a.percentile;
   o.per_tensor = a.per_tensor;
+  o.hybrid = a.hybrid;
   o.io = a.io;
   if (o.mode == quant::Mode::kFloat && a.io == "float") o.io = "keep";  // float mode default
   o.head.enabled = !a.no_head_aware;
@@ -117,6 +118,9 @@ void add_quantize_command(CLI::App& app) {
   sub->add_option("--method", a->method, "Range observer: minmax | percentile | mse | kl")->capture_default_str();
   sub->add_option("--percentile", a->percentile, "Percentile for --method percentile")->capture_default_str();
   sub->add_flag("--per-tensor", a->per_tensor, "Per-tensor weights instead of per-channel");
+  sub->add_flag("--hybrid", a->hybrid,
+                "dynamic: TFLite hybrid ops (int8 arithmetic on the fly; slower here than float "
+                "on XNNPACK) instead of int8 weights + DEQUANTIZE");
   sub->add_option("--io", a->io, "Integer modes: float | int8 | uint8 | int16 inputs/outputs; float mode: keep | float")
       ->capture_default_str();
   sub->add_option("--keep-float", a->keep_float,

@@ -3,6 +3,7 @@
 // interpreter tries them in this order and takes the first whose prepare accepts the op.
 #include "runtime/kernel_registry.h"
 #include "runtime/kernels/reference/common.h"
+#include "runtime/kernels/reference/hybrid.h"
 #include "runtime/kernels/reference/quantized/quantized_kernels.h"
 
 namespace qdet::rt {
@@ -14,6 +15,10 @@ void register_reference_kernels(KernelRegistry& registry) {
   add(OpKind::kConv2d, ref::kConv2dFloat);
   add(OpKind::kDepthwiseConv2d, ref::kDepthwiseConv2dFloat);
   add(OpKind::kFullyConnected, ref::kFullyConnectedFloat);
+  // float32 activations with int8 constant weights (hybrid.h)
+  add(OpKind::kConv2d, ref::kConv2dHybrid);
+  add(OpKind::kDepthwiseConv2d, ref::kDepthwiseConv2dHybrid);
+  add(OpKind::kFullyConnected, ref::kFullyConnectedHybrid);
   add(OpKind::kAdd, ref::kAddFloat);
   add(OpKind::kSub, ref::kSubFloat);
   add(OpKind::kMul, ref::kMulFloat);

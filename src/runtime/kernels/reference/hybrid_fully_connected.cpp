@@ -1,0 +1,114 @@
+// FULLY_CONNECTED hybrid kernel: float32 input/output, int8 constant weights [units, depth]
+// (per tensor, or one scale per unit). Each input row is quantized on its own, symmetric or
+// asymmetric as the op's asymmetric_quantize_inputs says (hybrid.h). Rows split over threads.
+#include <algorithm>
+
+#include "runtime/kernels/reference/common.h"
+#include "runtime/kernels/reference/hybrid.h"
+
+namespace qdet::rt::ref {
+namespace {
+
+struct HybridFcData : OpData {
+  int64_t batch, depth, units;
+  bool asymmetric = false;
+  ActivationRange act;
+  std::vector<float> weight_scale;  // one per unit
+  std::vector<int16_t> weights;     // [units][depth]
+  size_t x16_offset = 0, x8_offset = 0;
+};
+
+size_t align64(size_t n) { return (n + 63) / 64 * 64; }
+
+Status prepare(PrepareContext& ctx) {
+  QDET_TRY(check_arity(ctx, 2, 3, 1));
+  const TensorRef& in = *ctx.inputs[0];
+  const TensorRef& w = *ctx.inputs[1];
+  const TensorRef* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
+  TensorRef& out = *ctx.outputs[0];
+  if (in.dtype != DType::kFloat32) return no_kernel_for_dtype(in.dtype);
+  if (w.dtype != DType::kInt8)
+    return unsupported("hybrid kernel needs int8 weights, got {}", dtype_name(w.dtype));
+  QDET_TRY(expect_dtype(out, DType::kFloat32, "output"));
+  if (!w.is_constant) return invalid_argument("hybrid: the int8 weights must be constant");
+  if (w.shape.size() != 2 || in.shape.empty())
+    return invalid_argument("weights {} must be 2-D and input {} at least 1-D",
+                            shape_to_string(w.shape), shape_to_string(in.shape));
+  auto d = std::make_unique<HybridFcData>();
+  d->units = w.shape[0];
+  d->depth = w.shape[1];
+  if (d->depth == 0 || in.num_elements() % d->depth != 0)
+    return invalid_argument("input {} does not split into rows of {}", shape_to_string(in.shape),
+                            d->depth);
+  d->batch = in.num_elements() / d->depth;
+  if (bias) {
+    QDET_TRY(expect_dtype(*bias, DType::kFloat32, "bias"));
+    if (bias->num_elements() != d->units)
+      return invalid_argument("bias has {} elements, expected {}", bias->num_elements(), d->units);
+  }
+  const QuantParams& q = *w.quant;
+  if (q.scale.empty()) return invalid_argument("hybrid: int8 weights have no quantization parameters");
+  for (int64_t zp : q.zero_point)
+    if (zp != 0) return invalid_argument("hybrid: weights zero point {} is not 0", zp);
+  if (q.scale.size() == 1) {
+    d->weight_scale.assign(static_cast<size_t>(d->units), q.scale[0]);
+  } else if (static_cast<int64_t>(q.scale.size()) == d->units && q.quantized_dimension == 0) {
+    d->weight_scale = q.scale;
+  } else {
+    return invalid_argument("hybrid: {} weight scales on axis {}, expected 1 or {} on axis 0",
+                            q.scale.size(), q.quantized_dimension, d->units);
+  }
+  d->asymmetric = ctx.op.attrs.asymmetric_quantize_inputs;
+  QDET_ASSIGN_OR_RETURN(d->act, activation_range(ctx.op.attrs.activation));
+  const int8_t* wd = w.as<const int8_t>();
+  d->weights.assign(wd, wd + w.num_elements());
+  const size_t total = static_cast<size_t>(d->batch * d->depth);
+  d->x16_offset = 0;
+  d->x8_offset = align64(total * sizeof(int16_t));
+  ctx.scratch_bytes = d->x8_offset + align64(total);
+  if (ctx.op.attrs.keep_num_dims) {
+    if (in.shape.back() != d->depth)
+      return invalid_argument("keep_num_dims: input's last dim {} is not {}", in.shape.back(),
+                              d->depth);
+    out.shape = in.shape;
+    out.shape.back() = static_cast<int32_t>(d->units);
+  } else {
+    out.shape = {static_cast<int32_t>(d->batch), static_cast<int32_t>(d->units)};
+  }
+  ctx.op_data = std::move(d);
+  return ok_status();
+}
+
+Status eval(EvalContext& ctx) {
+  const auto& d = *op_data_as<HybridFcData>(ctx);
+  const float* in = ctx.inputs[0]->as<const float>();
+  const float* bias =
+      ctx.inputs.size() > 2 && ctx.inputs[2] ? ctx.inputs[2]->as<const float>() : nullptr;
+  float* out = ctx.outputs[0]->as<float>();
+  auto* x16 = reinterpret_cast<int16_t*>(ctx.scratch + d.x16_offset);
+  auto* x8 = reinterpret_cast<int8_t*>(ctx.scratch + d.x8_offset);
+  parallel_for(ctx.threadpool, static_cast<size_t>(d.batch), [&](size_t b) {
+    const size_t off = b * static_cast<size_t>(d.depth);
+    const InputQuantization q =
+        d.asymmetric ? quantize_input_asymmetric(in + off, static_cast<size_t>(d.depth), x8 + off)
+                     : quantize_input_symmetric(in + off, static_cast<size_t>(d.depth), x8 + off);
+    int16_t* x = x16 + off;
+    for (int64_t k = 0; k < d.depth; ++k) x[k] = static_cast<int16_t>(x8[off + k] - q.offset);
+    for (int64_t u = 0; u < d.units; ++u) {
+      const int16_t* wr = d.weights.data() + u * d.depth;
+      int32_t acc = 0;
+      for (int64_t k = 0; k < d.depth; ++k) acc += static_cast<int32_t>(x[k]) * wr[k];
+      // TFLite: output starts as the bias, then += acc * (row scale * weight scale).
+      float v = static_cast<float>(acc) * (q.scale * d.weight_scale[u]);
+      if (bias) v = bias[u] + v;
+      out[b * d.units + u] = clamp_activation(v, d.act);
+    }
+  });
+  return ok_status();
+}
+
+}  // namespace
+
+const Kernel kFullyConnectedHybrid = {"reference", prepare, eval};
+
+}  // namespace qdet::rt::ref
