@@ -132,8 +132,13 @@ std::string to_markdown(const std::vector<Record>& records, const std::string& t
                        r.runtime, r.threads, r.threads == 1 ? "" : "s", r.latency ? r.latency->count : 0,
                        r.warmup_runs, r.model_path);
   }
+  bool any_note = false;
   for (const auto& r : records)
-    for (const auto& note : r.notes) out += fmt::format("- {}: {}\n", r.variant, note);
+    for (const auto& note : r.notes) {
+      if (!any_note) out += "\nNotes:\n\n";
+      any_note = true;
+      out += fmt::format("- {}: {}\n", r.variant, note);
+    }
   bool any_error = false;
   for (const auto& r : records) {
     if (r.error.empty()) continue;

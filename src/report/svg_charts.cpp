@@ -158,9 +158,33 @@ std::string ap_latency_chart(const std::vector<Record>& records) {
   const double reach = 2.5 * xmax;
   for (size_t i : peers)
     if (records[i].latency->median_ms <= reach) xmax = std::max(xmax, records[i].latency->median_ms);
-  const auto xt = nice_ticks(0, xmax * 1.08);
+  double xmin = xmax;
+  for (const auto& p : pts) xmin = std::min(xmin, p.x);
+  for (size_t i : peers)
+    if (records[i].latency->median_ms <= reach) xmin = std::min(xmin, records[i].latency->median_ms);
+  // Latencies over more than a decade (a variant on slow kernels) get a log axis, so the fast
+  // ones are not squeezed against the left edge.
+  const bool log_x = xmax > 10 * xmin;
+  std::vector<double> xt;
+  double xlo = 0, xhi = 1;
+  if (log_x) {
+    xlo = xmin / 1.3;
+    xhi = xmax * 1.3;
+    for (int e = static_cast<int>(std::floor(std::log10(xlo))); e <= static_cast<int>(std::ceil(std::log10(xhi))); ++e)
+      for (double m : {1.0, 2.0, 5.0}) {
+        const double t = m * std::pow(10.0, e);
+        if (t >= xlo && t <= xhi) xt.push_back(t);
+      }
+  } else {
+    xt = nice_ticks(0, xmax * 1.08);
+    xlo = xt.front();
+    xhi = xt.back();
+  }
   const auto yt = nice_ticks(std::max(0.0, ymin - 2), ymax + 2);
-  auto X = [&](double x) { return L + (x - xt.front()) / (xt.back() - xt.front()) * (W - L - R); };
+  auto X = [&](double x) {
+    const double f = log_x ? (std::log(x) - std::log(xlo)) / (std::log(xhi) - std::log(xlo)) : (x - xlo) / (xhi - xlo);
+    return L + f * (W - L - R);
+  };
   auto Y = [&](double y) { return H - B - (y - yt.front()) / (yt.back() - yt.front()) * (H - T - B); };
   std::string s = fmt::format(
       "<svg class=\"chart\" id=\"chart-ap-latency\" viewBox=\"0 0 {} {}\" width=\"{}\" height=\"{}\" "
@@ -180,7 +204,7 @@ std::string ap_latency_chart(const std::vector<Record>& records) {
                    "<line class=\"axis\" x1=\"{0}\" y1=\"{3}\" x2=\"{0}\" y2=\"{1}\"/>\n",
                    L, H - B, W - R, T);
   s += fmt::format("<text class=\"label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">median latency per "
-                   "inference (ms) — left is faster</text>\n", (L + W - R) / 2, H - 12);
+                   "inference (ms{}) — left is faster</text>\n", (L + W - R) / 2, H - 12, log_x ? ", log scale" : "");
   s += fmt::format("<text class=\"label\" transform=\"translate(16 {}) rotate(-90)\" "
                    "text-anchor=\"middle\">COCO AP (points) — up is better</text>\n", (T + H - B) / 2);
 

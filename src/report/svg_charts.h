@@ -37,7 +37,8 @@ double text_width(const std::string& text, double font_px);
 std::vector<double> nice_ticks(double lo, double hi, int target_count = 5);
 
 // AP (y, points) against median latency (x, ms), one labelled dot per variant, the Pareto front
-// dashed, labels kept apart (place_labels). Peer records (latency only) are dotted vertical lines
+// dashed, labels kept apart (place_labels); the latency axis is logarithmic when the latencies
+// span more than a decade. Peer records (latency only) are dotted vertical lines
 // at their latency, labelled at the top; one far beyond the variants (over 2.5x the slowest)
 // is an arrow at the right edge with its number instead of stretching the axis. Other records
 // without both numbers are left out.

@@ -146,6 +146,16 @@ TEST(HtmlReport, PeersAreLinesOrArrowsAndLatencyOnly) {
   EXPECT_NE(size_svg.find("int16x8"), std::string::npos);
 }
 
+TEST(HtmlReport, LatencyAxisGoesLogOverADecade) {
+  auto r = records();  // 9 to 25 ms: linear
+  EXPECT_EQ(ap_latency_chart(r).find("log scale"), std::string::npos);
+  r.push_back(make("slow", 0.30, 1200, 1.5, 1.0));
+  const std::string svg = ap_latency_chart(r);
+  EXPECT_NE(svg.find("(ms, log scale)"), std::string::npos);
+  for (const char* tick : {">10</text>", ">20</text>", ">50</text>", ">100</text>", ">1000</text>"})
+    EXPECT_NE(svg.find(tick), std::string::npos) << tick;
+}
+
 TEST(HtmlReport, SelfContainedWithEveryChart) {
   HtmlReport rep{"qdet study: <model>", {"fact one"}, records(), {}};
   const std::string html = to_html(rep);
