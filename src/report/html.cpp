@@ -49,6 +49,11 @@ figure img { width:100%; height:auto; border-radius:6px; border:1px solid var(--
 figcaption { font-size:13px; color:var(--muted); margin-top:4px; }
 figcaption b { color:var(--fg); }
 .empty { color:var(--muted); }
+.tag { font-size:11px; color:var(--muted); border:1px solid var(--line); border-radius:4px; padding:0 4px; }
+tr.peer td { background:#fbfbfc; }
+svg .leader { stroke:#98a2b3; stroke-width:1; }
+svg .peerline { stroke:#98a2b3; stroke-width:1.2; stroke-dasharray:2 3; }
+svg .peerlabel { font-size:11px; fill:var(--muted); }
 )";
 
 // Marks each chart and the page once laid out; an error in here shows up in the console.
@@ -60,6 +65,21 @@ constexpr const char* kScript = R"(
     var box = svg.getBBox();
     if (box.width > 0 && box.height > 0) { svg.setAttribute('data-rendered', '1'); rendered++; }
   });
+  // Labels on the AP/latency chart that overlap as laid out by the browser (expected: none).
+  var overlaps = [];
+  document.querySelectorAll('#chart-ap-latency').forEach(function (svg) {
+    var boxes = [];
+    svg.querySelectorAll('text.pointlabel, text.peerlabel').forEach(function (t) {
+      var b = t.getBoundingClientRect();
+      boxes.forEach(function (o) {
+        if (b.left < o.b.right - 0.5 && o.b.left < b.right - 0.5 && b.top < o.b.bottom - 0.5 && o.b.top < b.bottom - 0.5)
+          overlaps.push(o.t.textContent + ' / ' + t.textContent);
+      });
+      boxes.push({ b: b, t: t });
+    });
+  });
+  document.body.setAttribute('data-label-overlaps', String(overlaps.length));
+  if (overlaps.length) document.body.setAttribute('data-overlapping', overlaps.join('; '));
   document.body.setAttribute('data-rendered', String(rendered));
   document.body.setAttribute('data-charts', String(charts.length));
 })();
@@ -83,10 +103,11 @@ std::string table_html(const std::vector<Record>& records) {
       continue;
     }
     const auto cells = table_cells(r, base);
-    s += "<tr>";
+    s += r.peer ? "<tr class=\"peer\">" : "<tr>";
     for (size_t i = 0; i < cells.size(); ++i) {
       std::string cell = html_escape(cells[i]);
       if (i == 0) cell = fmt::format("<span class=\"swatch\" style=\"background:{}\"></span>{}", variant_color(k), cell);
+      if (i == 0 && r.peer) cell += " <span class=\"tag\" title=\"a third-party runtime: latency only\">peer · latency only</span>";
       s += fmt::format("<td{}>{}</td>", column_right_aligned(i) ? " class=\"num\"" : "", cell);
     }
     s += "</tr>\n";
@@ -142,6 +163,7 @@ std::string to_html(const HtmlReport& rep) {
 
   std::vector<Bar> size_bars, energy_bars;
   for (const auto& r : records) {
+    if (r.peer) continue;  // latency only: no size or energy of their own to compare
     Bar b;
     b.label = r.variant;
     if (r.file_bytes > 0 && r.error.empty()) {
@@ -166,7 +188,7 @@ std::string to_html(const HtmlReport& rep) {
   s += "<div class=\"grid2\">\n";
   s += "<section class=\"card\"><h2>Accuracy against speed</h2>\n" + ap_latency_chart(records) +
        "<p class=\"note\">Dashed: the Pareto front (no other variant is both faster and more "
-       "accurate).</p></section>\n";
+       "accurate). Dotted vertical lines: peer runtimes (latency only).</p></section>\n";
   s += "<section class=\"card\"><h2>Model size</h2>\n" + bar_chart("chart-size", "file size (MB)", size_bars) +
        "</section>\n";
   s += "<section class=\"card\"><h2>Energy per inference</h2>\n" +

@@ -123,8 +123,22 @@ std::string to_markdown(const std::vector<Record>& records, const std::string& t
     any_energy = true;
     out += fmt::format("- {} ({}): {}\n", r.variant, r.runtime, r.energy->source);
   }
+  bool any_peer = false;
+  for (const auto& r : records) {
+    if (!r.peer || !r.error.empty()) continue;
+    if (!any_peer) out += "\nPeer rows (latency only: not evaluated on COCO, no energy), each timed in one node process:\n\n";
+    any_peer = true;
+    out += fmt::format("- {} ({}, {} thread{}): {} timed runs after {} warm-up, seeded random input; {}\n", r.variant,
+                       r.runtime, r.threads, r.threads == 1 ? "" : "s", r.latency ? r.latency->count : 0,
+                       r.warmup_runs, r.model_path);
+  }
+  bool any_note = false;
   for (const auto& r : records)
-    for (const auto& note : r.notes) out += fmt::format("- {}: {}\n", r.variant, note);
+    for (const auto& note : r.notes) {
+      if (!any_note) out += "\nNotes:\n\n";
+      any_note = true;
+      out += fmt::format("- {}: {}\n", r.variant, note);
+    }
   bool any_error = false;
   for (const auto& r : records) {
     if (r.error.empty()) continue;
@@ -142,6 +156,10 @@ nlohmann::json to_json(const Record& r) {
   j["precision"] = r.precision;
   j["model_path"] = r.model_path;
   j["threads"] = r.threads;
+  if (r.peer) {
+    j["peer"] = true;
+    j["measures"] = "latency only";
+  }
   j["size"] = {{"file_bytes", r.file_bytes}, {"by_dtype", r.bytes_by_dtype}};
   j["macs"] = r.macs_by_dtype;
   if (!r.coco_stats.empty()) {
@@ -189,6 +207,7 @@ Result<Record> record_from_json(const nlohmann::json& j) {
     r.precision = j.value("precision", "");
     r.model_path = j.value("model_path", "");
     r.threads = j.value("threads", 1);
+    r.peer = j.value("peer", false);
     if (j.contains("size")) {
       r.file_bytes = j["size"].value("file_bytes", int64_t{0});
       if (j["size"].contains("by_dtype")) r.bytes_by_dtype = j["size"]["by_dtype"].get<std::map<std::string, int64_t>>();

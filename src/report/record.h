@@ -21,6 +21,8 @@ struct Record {
   std::string precision;    // weights / activations, e.g. "int8 / int8", "float16 / float32"
   std::string model_path;
   int threads = 1;
+  // A third-party runtime's row (`qdet study --peers`): latency only, no AP or energy.
+  bool peer = false;
 
   // Size and work.
   int64_t file_bytes = 0;

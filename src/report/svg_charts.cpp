@@ -76,12 +76,73 @@ std::vector<double> nice_ticks(double lo, double hi, int target_count) {
   return ticks;
 }
 
+double text_width(const std::string& text, double font_px) {
+  size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return 0.64 * font_px * static_cast<double>(n) + 2;
+}
+
+std::vector<LabelBox> place_labels(const std::vector<ChartPoint>& anchors, const std::vector<std::string>& texts,
+                                   double left, double top, double right, double bottom, double font_px,
+                                   double dot_r, const std::vector<LabelBox>& obstacles) {
+  const size_t n = anchors.size();
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return anchors[a].y < anchors[b].y; });
+  std::vector<LabelBox> dots(n);
+  for (size_t i = 0; i < n; ++i) dots[i] = {anchors[i].x - dot_r, anchors[i].y - dot_r, 2 * dot_r, 2 * dot_r};
+  const double h = std::ceil(font_px * 1.2);
+  // Candidate offsets from the preferred place (upper right), cheapest first: small vertical
+  // moves on the right, then the left side.
+  struct Candidate {
+    double cost, dy;
+    bool left_side;
+  };
+  std::vector<Candidate> candidates;
+  for (int k = -40; k <= 40; ++k) {
+    const double dy = 3.0 * k;
+    candidates.push_back({std::abs(dy), dy, false});
+    candidates.push_back({std::abs(dy) + 1.5 * h, dy, true});
+  }
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const Candidate& a, const Candidate& b) { return a.cost < b.cost; });
+  std::vector<LabelBox> placed = obstacles;
+  std::vector<LabelBox> out(n);
+  for (size_t i : order) {
+    const double w = text_width(i < texts.size() ? texts[i] : std::string(), font_px);
+    const double y0 = anchors[i].y - h - 2;  // bottom edge just above the dot's centre
+    LabelBox chosen{anchors[i].x + dot_r + 2, y0, w, h};
+    bool found = false;
+    for (const auto& c : candidates) {
+      LabelBox b{c.left_side ? anchors[i].x - dot_r - 2 - w : anchors[i].x + dot_r + 2, y0 + c.dy, w, h};
+      if (b.x < left || b.x + b.w > right || b.y < top || b.y + b.h > bottom) continue;
+      bool clear = std::none_of(placed.begin(), placed.end(), [&](const LabelBox& p) { return p.overlaps(b); });
+      for (size_t j = 0; clear && j < n; ++j)
+        if (j != i && dots[j].overlaps(b)) clear = false;
+      if (clear) {
+        chosen = b;
+        found = true;
+        break;
+      }
+    }
+    if (!found) chosen.x = std::min(chosen.x, right - w);  // nowhere free: keep it at least inside
+    placed.push_back(chosen);
+    out[i] = chosen;
+  }
+  return out;
+}
+
 std::string ap_latency_chart(const std::vector<Record>& records) {
   std::vector<ChartPoint> pts;
-  std::vector<size_t> which;
+  std::vector<size_t> which, peers;
   for (size_t i = 0; i < records.size(); ++i) {
     const Record& r = records[i];
-    if (r.ap() < 0 || !r.latency || r.latency->median_ms <= 0) continue;
+    if (!r.error.empty() || !r.latency || r.latency->median_ms <= 0) continue;
+    if (r.peer) {
+      peers.push_back(i);
+      continue;
+    }
+    if (r.ap() < 0) continue;
     pts.push_back({r.latency->median_ms, 100 * r.ap()});
     which.push_back(i);
   }
@@ -93,9 +154,37 @@ std::string ap_latency_chart(const std::vector<Record>& records) {
     ymin = std::min(ymin, p.y);
     ymax = std::max(ymax, p.y);
   }
-  const auto xt = nice_ticks(0, xmax * 1.08);
+  // Peers within reach widen the axis; one far beyond would squeeze every variant to the left.
+  const double reach = 2.5 * xmax;
+  for (size_t i : peers)
+    if (records[i].latency->median_ms <= reach) xmax = std::max(xmax, records[i].latency->median_ms);
+  double xmin = xmax;
+  for (const auto& p : pts) xmin = std::min(xmin, p.x);
+  for (size_t i : peers)
+    if (records[i].latency->median_ms <= reach) xmin = std::min(xmin, records[i].latency->median_ms);
+  // Latencies over more than a decade (a variant on slow kernels) get a log axis, so the fast
+  // ones are not squeezed against the left edge.
+  const bool log_x = xmax > 10 * xmin;
+  std::vector<double> xt;
+  double xlo = 0, xhi = 1;
+  if (log_x) {
+    xlo = xmin / 1.3;
+    xhi = xmax * 1.3;
+    for (int e = static_cast<int>(std::floor(std::log10(xlo))); e <= static_cast<int>(std::ceil(std::log10(xhi))); ++e)
+      for (double m : {1.0, 2.0, 5.0}) {
+        const double t = m * std::pow(10.0, e);
+        if (t >= xlo && t <= xhi) xt.push_back(t);
+      }
+  } else {
+    xt = nice_ticks(0, xmax * 1.08);
+    xlo = xt.front();
+    xhi = xt.back();
+  }
   const auto yt = nice_ticks(std::max(0.0, ymin - 2), ymax + 2);
-  auto X = [&](double x) { return L + (x - xt.front()) / (xt.back() - xt.front()) * (W - L - R); };
+  auto X = [&](double x) {
+    const double f = log_x ? (std::log(x) - std::log(xlo)) / (std::log(xhi) - std::log(xlo)) : (x - xlo) / (xhi - xlo);
+    return L + f * (W - L - R);
+  };
   auto Y = [&](double y) { return H - B - (y - yt.front()) / (yt.back() - yt.front()) * (H - T - B); };
   std::string s = fmt::format(
       "<svg class=\"chart\" id=\"chart-ap-latency\" viewBox=\"0 0 {} {}\" width=\"{}\" height=\"{}\" "
@@ -115,9 +204,57 @@ std::string ap_latency_chart(const std::vector<Record>& records) {
                    "<line class=\"axis\" x1=\"{0}\" y1=\"{3}\" x2=\"{0}\" y2=\"{1}\"/>\n",
                    L, H - B, W - R, T);
   s += fmt::format("<text class=\"label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">median latency per "
-                   "inference (ms) — left is faster</text>\n", (L + W - R) / 2, H - 12);
+                   "inference (ms{}) — left is faster</text>\n", (L + W - R) / 2, H - 12, log_x ? ", log scale" : "");
   s += fmt::format("<text class=\"label\" transform=\"translate(16 {}) rotate(-90)\" "
                    "text-anchor=\"middle\">COCO AP (points) — up is better</text>\n", (T + H - B) / 2);
+
+  // Peers first (under the points): arrows at the top right for those beyond reach, then dotted
+  // lines with their labels. All of them are obstacles for the point labels.
+  constexpr double kPeerFont = 11;
+  std::vector<LabelBox> peer_boxes;
+  auto peer_tip = [&](const Record& r) {
+    return fmt::format("{} ({}): {:.2f} ms median, latency only (no AP measured)", html_escape(r.variant),
+                       html_escape(r.runtime), r.latency->median_ms);
+  };
+  double far_y = T + 2;
+  for (size_t i : peers) {
+    const Record& r = records[i];
+    if (r.latency->median_ms <= reach) continue;
+    const std::string text = fmt::format("→ {} {:.1f} ms", r.variant, r.latency->median_ms);
+    const double w = text_width(text, kPeerFont);
+    LabelBox b{W - R - w, far_y, w, std::ceil(kPeerFont * 1.2)};
+    far_y += b.h + 2;
+    s += fmt::format("<g class=\"peer\"><text class=\"peerlabel\" x=\"{:.1f}\" y=\"{:.1f}\" "
+                     "text-anchor=\"end\"><title>{}</title>{}</text></g>\n",
+                     W - R, b.y + b.h - 3, peer_tip(r), html_escape(text));
+    peer_boxes.push_back(b);
+  }
+  // Line labels run horizontally in the free band at the top (the AP axis leaves 2 points above
+  // the best variant), placed like point labels, clear of the arrows and of every dot.
+  std::vector<size_t> lined;
+  std::vector<ChartPoint> tops;
+  std::vector<std::string> line_texts;
+  const double peer_h = std::ceil(kPeerFont * 1.2);
+  for (size_t i : peers) {
+    if (records[i].latency->median_ms > reach) continue;
+    lined.push_back(i);
+    tops.push_back({X(records[i].latency->median_ms), T + peer_h + 1});
+    line_texts.push_back(fmt::format("{} {:.1f} ms", records[i].variant, records[i].latency->median_ms));
+  }
+  std::vector<LabelBox> avoid = peer_boxes;
+  for (const auto& p : pts) avoid.push_back({X(p.x) - 8, Y(p.y) - 8, 16, 16});
+  const auto line_boxes = place_labels(tops, line_texts, L + 2, T, W - R, H - B - 2, kPeerFont, 1, avoid);
+  for (size_t k = 0; k < lined.size(); ++k) {
+    const Record& r = records[lined[k]];
+    const LabelBox& b = line_boxes[k];
+    s += fmt::format("<g class=\"peer\"><line class=\"peerline\" x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" "
+                     "y2=\"{2}\"><title>{3}</title></line><text class=\"peerlabel\" x=\"{4:.1f}\" "
+                     "y=\"{5:.1f}\"><title>{3}</title>{6}</text></g>\n",
+                     tops[k].x, T, H - B, peer_tip(r), b.x + 1, b.y + b.h - 0.3 * kPeerFont,
+                     html_escape(line_texts[k]));
+    peer_boxes.push_back(b);
+  }
+
   const auto front = pareto_front(pts);
   if (front.size() > 1) {
     std::string path;
@@ -126,15 +263,33 @@ std::string ap_latency_chart(const std::vector<Record>& records) {
     s += fmt::format("<polyline class=\"pareto\" points=\"{}\"><title>Pareto front: no other variant "
                      "is both faster and more accurate</title></polyline>\n", path);
   }
+  std::vector<ChartPoint> screen;
+  std::vector<std::string> texts;
+  for (size_t k = 0; k < pts.size(); ++k) {
+    screen.push_back({X(pts[k].x), Y(pts[k].y)});
+    texts.push_back(records[which[k]].variant);
+  }
+  constexpr double kFont = 12;
+  const auto boxes = place_labels(screen, texts, L + 2, T, W - R, H - B - 2, kFont, 7, peer_boxes);
   for (size_t k = 0; k < pts.size(); ++k) {
     const Record& r = records[which[k]];
     const bool on_front = std::find(front.begin(), front.end(), k) != front.end();
+    const LabelBox& b = boxes[k];
+    // A label moved away from its dot gets a thin leader line to it.
+    std::string leader;
+    const double cy = b.y + b.h / 2;
+    const bool left_side = b.x + b.w <= screen[k].x;
+    if (std::abs(cy - screen[k].y) > b.h * 1.2) {
+      const double lx = left_side ? b.x + b.w : b.x;
+      leader = fmt::format("<line class=\"leader\" x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\"/>",
+                           screen[k].x, screen[k].y, lx, cy);
+    }
     s += fmt::format(
-        "<g class=\"point{}\"><circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\" fill=\"{}\"><title>{} ({}): AP "
+        "<g class=\"point{}\">{}<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\" fill=\"{}\"><title>{} ({}): AP "
         "{:.1f}, {:.2f} ms{}</title></circle><text class=\"pointlabel\" x=\"{:.1f}\" y=\"{:.1f}\">{}</text></g>\n",
-        on_front ? " front" : "", X(pts[k].x), Y(pts[k].y), on_front ? 7 : 5, variant_color(which[k]),
-        html_escape(r.variant), html_escape(r.runtime), pts[k].y, pts[k].x,
-        on_front ? ", on the Pareto front" : "", X(pts[k].x) + 9, Y(pts[k].y) - 7, html_escape(r.variant));
+        on_front ? " front" : "", leader, screen[k].x, screen[k].y, on_front ? 7 : 5, variant_color(which[k]),
+        html_escape(r.variant), html_escape(r.runtime), pts[k].y, pts[k].x, on_front ? ", on the Pareto front" : "",
+        b.x + 1, b.y + b.h - 0.3 * kFont, html_escape(r.variant));
   }
   s += "</svg>\n";
   return s;

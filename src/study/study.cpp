@@ -12,6 +12,7 @@
 #include "coco/dataset.h"
 #include "report/html.h"
 #include "report/printers.h"
+#include "study/peers.h"
 #include "study/variant.h"
 
 namespace qdet::study {
@@ -68,6 +69,7 @@ Status write_reports(const StudyOptions& o, StudyResult& result) {
                   o.limit > 0 ? fmt::format(", --limit {}", o.limit) : ""),
       fmt::format("{} thread{}, {} timed runs", o.threads, o.threads == 1 ? "" : "s", o.runs),
       today()};
+  if (!result.peers_warning.empty()) facts.push_back(result.peers_warning);
 
   nlohmann::json j;
   j["model"] = o.model.string();
@@ -77,6 +79,10 @@ Status write_reports(const StudyOptions& o, StudyResult& result) {
   j["limit"] = o.limit;
   j["threads"] = o.threads;
   j["modes"] = o.modes;
+  if (o.peers || !o.onnx.empty()) {
+    j["peers"] = {{"onnx", nlohmann::json::array()}, {"warning", result.peers_warning}};
+    for (const auto& p : o.onnx) j["peers"]["onnx"].push_back(p.string());
+  }
   j["variants"] = report::to_json(result.records);
 
   std::string md = report::to_markdown(result.records, title);
@@ -122,6 +128,10 @@ Status check_study_inputs(const StudyOptions& o) {
     return invalid_argument("--calib DIR is needed for int8 and int16x8 (calibration images)");
   if (calib_needed && !fs::is_directory(o.calib, ec))
     return not_found("{}: calibration folder not found", o.calib.string());
+  for (const auto& onnx : o.onnx) {
+    if (!fs::is_regular_file(onnx, ec)) return not_found("{}: ONNX model not found", onnx.string());
+    if (onnx.extension() != ".onnx") return invalid_argument("--onnx {}: expected a .onnx file", onnx.string());
+  }
   if (o.output.empty()) return invalid_argument("-o REPORT_DIR is required");
   if (o.threads < 1) return invalid_argument("--threads must be at least 1");
   QDET_TRY(ensure_directory(o.output));
@@ -177,6 +187,27 @@ Result<StudyResult> run_study(const StudyOptions& o, const std::function<void(co
     say(fmt::format("done: AP {:.1f}, {:.2f} ms median, {:.2f} MB", 100 * rec.ap(),
                     rec.latency ? rec.latency->median_ms : 0.0, rec.file_bytes / 1e6));
     result.records.push_back(std::move(rec));
+  }
+  if (o.peers || !o.onnx.empty()) {
+    auto env = find_peers();
+    if (!env.ok()) {
+      result.peers_warning = fmt::format("--peers: no peer rows: {}", env.status().message());
+      if (progress) progress("warning: " + result.peers_warning);
+    } else {
+      const auto jobs = peer_jobs(o, result.records);
+      for (size_t k = 0; k < jobs.size(); ++k) {
+        if (progress)
+          progress(fmt::format("[peer {}/{} {}] {}: {} runs of {}", k + 1, jobs.size(), jobs[k].variant,
+                               jobs[k].runtime, o.runs, jobs[k].model.filename().string()));
+        report::Record rec = run_peer(*env, jobs[k], o);
+        if (progress)
+          progress(rec.error.empty()
+                       ? fmt::format("[peer {}/{} {}] {:.2f} ms median", k + 1, jobs.size(), jobs[k].variant,
+                                     rec.latency->median_ms)
+                       : fmt::format("[peer {}/{} {}] failed: {}", k + 1, jobs.size(), jobs[k].variant, rec.error));
+        result.records.push_back(std::move(rec));
+      }
+    }
   }
   if (progress) progress("writing the report");
   QDET_TRY(write_reports(o, result));

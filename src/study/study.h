@@ -6,7 +6,8 @@
 // Folder layout (every file written atomically):
 //   MODE.tflite (+ MODE.qdet.json when the source has a sidecar), MODE.results.json (COCO
 //   results), pictures/MODE_N.png, MODE.done (the variant's record as JSON, written last: a
-//   variant with a done file is finished), results.json, report.md, index.html.
+//   variant with a done file is finished), results.json, report.md, index.html; with --peers,
+//   peers/peer_latency.js and peers/<row>.json (the peer's raw output, re-measured every run).
 // A variant that fails at any stage becomes a record with `error` set (no done file, so
 // `resume` tries it again); the study goes on.
 #pragma once
@@ -37,17 +38,22 @@ struct StudyOptions {
   int pictures = 3;      // images drawn side by side
   std::string preset;    // preprocessing preset (default: recognised)
   bool resume = false;
+  // Peer rows (study/peers.h): ONNX Runtime on each `onnx` model, TFLite-WASM on the fp32 and
+  // int8 variants; latency only. Giving an ONNX model turns peers on.
+  bool peers = false;
+  std::vector<std::filesystem::path> onnx;
 };
 
 struct StudyResult {
   std::vector<report::Record> records;
   std::vector<std::string> reused;  // variants taken from their done file (resume)
+  std::string peers_warning;        // why --peers added no rows (node or the packages missing)
   std::filesystem::path index_html, report_md, results_json;
 };
 
 // Checks the inputs (before anything is written): modes known and not repeated, model, images
 // folder and annotation file present, calibration folder present when a mode needs it, report
-// folder creatable and writable.
+// folder creatable and writable, every --onnx model present and named .onnx.
 Status check_study_inputs(const StudyOptions& options);
 
 Result<StudyResult> run_study(const StudyOptions& options,

@@ -56,5 +56,36 @@ TEST(Printers, JsonRoundTrips) {
   EXPECT_FALSE(bad.ok());
 }
 
+TEST(Printers, PeerRowsAreMarkedLatencyOnly) {
+  auto records = two_variants();
+  Record ort;
+  ort.variant = "ort-yolox_nano_416";
+  ort.runtime = "onnxruntime";
+  ort.precision = "as in the ONNX file";
+  ort.model_path = "/m/yolox_nano_416.onnx";
+  ort.peer = true;
+  ort.warmup_runs = 3;
+  ort.latency_samples_ms = {14, 15, 13};
+  ort.latency = bench::compute_latency_stats(ort.latency_samples_ms);
+  records.push_back(ort);
+  const std::string md = to_markdown(records, "t");
+  EXPECT_NE(md.find("| ort-yolox_nano_416 | onnxruntime | as in the ONNX file | - | - | - | - | 14.00 | 71.4 | - |"),
+            std::string::npos) << md;
+  EXPECT_NE(md.find("Peer rows (latency only: not evaluated on COCO, no energy)"), std::string::npos) << md;
+  EXPECT_NE(md.find("- ort-yolox_nano_416 (onnxruntime, 1 thread): 3 timed runs after 3 warm-up, seeded random "
+                    "input; /m/yolox_nano_416.onnx"),
+            std::string::npos) << md;
+  // Without peers, no peer paragraph.
+  EXPECT_EQ(to_markdown(two_variants(), "t").find("Peer rows"), std::string::npos);
+  const nlohmann::json j = to_json(ort);
+  EXPECT_EQ(j["peer"], true);
+  EXPECT_EQ(j["measures"], "latency only");
+  EXPECT_FALSE(to_json(records[0]).contains("peer"));
+  auto back = record_from_json(j);
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(back->peer);
+  EXPECT_EQ(to_json(*back), j);
+}
+
 }  // namespace
 }  // namespace qdet::report

@@ -113,6 +113,84 @@ TEST(StudyCli, ReportResumeAndRender) {
   EXPECT_FALSE(testing::has_console_errors(r.log)) << r.log;
 }
 
+std::string fp32_only_args(const fs::path& out) {
+  return std::string(QDET_BINARY) + " study " + kModel.string() + " --images " + (kCoco / "images").string() +
+         " --annotations " + (kCoco / "instances_val2017_subset.json").string() + " -o " + out.string() +
+         " --modes fp32 --limit 2 --runs 2 --warmup 1 --pictures 0";
+}
+
+TEST(StudyCli, PeerRowsForOnnxRuntimeAndTfliteWasm) {
+  QDET_REQUIRE_PEERS();
+  QDET_REQUIRE_PATH(kModel);
+  QDET_REQUIRE_PATH(kCoco);
+  const fs::path onnx = data_dir() / "models" / "yolox_nano_416.onnx";
+  QDET_REQUIRE_PATH(onnx);
+  const fs::path out = qdet::testing::scratch_dir() / "report";
+  std::string log;
+  ASSERT_EQ(qdet::testing::run_command(fp32_only_args(out) + " --onnx " + onnx.string(), &log), 0) << log;
+  EXPECT_NE(log.find("study: [peer 1/2 ort-yolox_nano_416] onnxruntime: 2 runs of yolox_nano_416.onnx"),
+            std::string::npos) << log;
+  EXPECT_NE(log.find("study: [peer 2/2 wasm-fp32] tflite-wasm: 2 runs of fp32.tflite"), std::string::npos) << log;
+  EXPECT_EQ(log.find("warning"), std::string::npos) << log;
+
+  json results = json::parse(slurp(out / "results.json"));
+  ASSERT_EQ(results["variants"].size(), 3u) << results.dump(1);
+  EXPECT_EQ(results["peers"]["onnx"][0], onnx.string());
+  EXPECT_FALSE(results["variants"][0].contains("peer"));
+  const char* names[] = {"ort-yolox_nano_416", "wasm-fp32"};
+  const char* runtimes[] = {"onnxruntime", "tflite-wasm"};
+  for (int i = 0; i < 2; ++i) {
+    const json& v = results["variants"][i + 1];
+    EXPECT_EQ(v["variant"], names[i]);
+    EXPECT_EQ(v["runtime"], runtimes[i]);
+    EXPECT_EQ(v["peer"], true);
+    EXPECT_EQ(v["measures"], "latency only");
+    EXPECT_FALSE(v.contains("error")) << v.dump();
+    EXPECT_FALSE(v.contains("coco"));
+    EXPECT_EQ(v["latency_ms"]["samples"].size(), 2u);
+    EXPECT_EQ(v["latency_ms"]["warmup"], 1);
+    EXPECT_TRUE(fs::exists(out / "peers" / (std::string(names[i]) + ".json")));
+  }
+  EXPECT_EQ(results["variants"][2]["model_path"], (out / "fp32.tflite").string());
+  const std::string md = slurp(out / "report.md");
+  EXPECT_NE(md.find("| ort-yolox_nano_416 | onnxruntime | as in the ONNX file |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| wasm-fp32 | tflite-wasm | float32 / float32 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("Peer rows (latency only"), std::string::npos) << md;
+  const std::string html = slurp(out / "index.html");
+  EXPECT_NE(html.find("peer · latency only"), std::string::npos);
+  EXPECT_NE(html.find("wasm-fp32 "), std::string::npos);
+}
+
+TEST(StudyCli, PeersWithoutNodeAreOneWarningAndNoRows) {
+  QDET_REQUIRE_PATH(kModel);
+  QDET_REQUIRE_PATH(kCoco);
+  const fs::path dir = qdet::testing::scratch_dir();
+  const fs::path out = dir / "report";
+  std::string log;
+  // No node on PATH (qdet itself needs nothing from PATH).
+  ASSERT_EQ(qdet::testing::run_command("PATH='" + (dir / "no-bin").string() + "' QDET_NODE= " + fp32_only_args(out) +
+                                           " --peers",
+                                       &log),
+            0)
+      << log;
+  const std::string warning =
+      "study: warning: --peers: no peer rows: node not found on PATH (install Node.js, or set QDET_NODE)\n";
+  EXPECT_NE(log.find(warning), std::string::npos) << log;
+  size_t warnings = 0;
+  for (size_t at = log.find("warning"); at != std::string::npos; at = log.find("warning", at + 1)) ++warnings;
+  EXPECT_EQ(warnings, 1u) << log;
+  json results = json::parse(slurp(out / "results.json"));
+  ASSERT_EQ(results["variants"].size(), 1u);
+  EXPECT_EQ(results["peers"]["warning"], "--peers: no peer rows: node not found on PATH (install Node.js, or set QDET_NODE)");
+  EXPECT_NE(slurp(out / "report.md").find("- --peers: no peer rows: node not found"), std::string::npos);
+  EXPECT_FALSE(fs::exists(out / "peers"));
+  // A missing --onnx model is a bad input: one line, before anything runs.
+  EXPECT_EQ(qdet::testing::run_command(fp32_only_args(dir / "other") + " --onnx " + (dir / "nope.onnx").string(), &log),
+            1);
+  EXPECT_EQ(log, "qdet: error: " + (dir / "nope.onnx").string() + ": ONNX model not found\n");
+  EXPECT_FALSE(fs::exists(dir / "other"));
+}
+
 TEST(StudyCli, BadInputsAreOneLineAndWriteNothing) {
   QDET_REQUIRE_PATH(kModel);
   QDET_REQUIRE_PATH(kCoco);

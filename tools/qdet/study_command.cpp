@@ -52,6 +52,11 @@ void add_study_command(CLI::App& app) {
   sub->add_option("--energy", o.energy, "auto | rapl | perf | nvml | estimate")->capture_default_str();
   sub->add_option("--pictures", o.pictures, "Images drawn side by side in the report")->capture_default_str();
   sub->add_option("--preset", o.preset, "Preprocessing + head preset (default: recognised)");
+  sub->add_flag("--peers", o.peers,
+                "Add latency-only rows for ONNX Runtime (--onnx) and TFLite-WASM (fp32, int8) when node "
+                "and the peers ($QDET_PEERS_DIR) are there");
+  sub->add_option("--onnx", o.onnx, "ONNX model for an ONNX Runtime peer row (repeatable; implies --peers)")
+      ->allow_extra_args(false);
   sub->add_flag("--resume", o.resume, "Keep finished variants (their .done files) and continue");
   sub->callback([a] { run_study(*a); });
 }
