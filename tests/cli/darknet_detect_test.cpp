@@ -86,9 +86,11 @@ TEST(DarknetDetect, YoloFastestXlOnDogGivesDarknetsDetections) {
     const std::string name = detect::coco80_names()[e.class_id];
     std::smatch m;
     ASSERT_TRUE(std::regex_search(printed, m, std::regex("\n" + name + ": ([0-9]+)%"))) << printed;
-    for (const auto& d : dets)
-      if (d["class_id"] == e.class_id)
+    for (const auto& d : dets) {
+      if (d["class_id"] == e.class_id) {
         EXPECT_NEAR(100 * d["score"].get<double>(), std::stod(m[1]), 1.0) << name;
+      }
+    }
   }
 }
 
