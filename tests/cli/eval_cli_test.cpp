@@ -191,16 +191,16 @@ TEST(EvalCli, YoloxUsesItsOwnEvaluationSettings) {
   auto j = last_json(out);
   EXPECT_FLOAT_EQ(j["settings"]["score_threshold"].get<float>(), 0.001f);
   EXPECT_FLOAT_EQ(j["settings"]["iou_threshold"].get<float>(), 0.65f);
-  EXPECT_EQ(j["settings"]["max_detections"], 0);
+  EXPECT_EQ(j["settings"]["max_detections"], 100);
   EXPECT_EQ(j["settings"]["clip_boxes"], false);
   ASSERT_EQ(testing::run_command(eval_command(p, testing::scratch_dir() / "r2.json", 1, false) +
-                                     " --iou 0.5 --max-dets 100 --clip true",
+                                     " --iou 0.5 --max-dets 0 --clip true",
                                  &out),
             0)
       << out;
   j = last_json(out);
   EXPECT_FLOAT_EQ(j["settings"]["iou_threshold"].get<float>(), 0.5f);
-  EXPECT_EQ(j["settings"]["max_detections"], 100);
+  EXPECT_EQ(j["settings"]["max_detections"], 0);
   EXPECT_EQ(j["settings"]["clip_boxes"], true);
 }
 

@@ -50,14 +50,14 @@ TEST(Preset, EvalSettingsFollowEachProjectsEvaluation) {
   ASSERT_TRUE(yolox.ok());
   EXPECT_FLOAT_EQ(yolox->eval.score_threshold, 0.001f);
   EXPECT_FLOAT_EQ(yolox->eval.iou_threshold, 0.65f);
-  EXPECT_EQ(yolox->eval.max_detections, 0);
+  EXPECT_EQ(yolox->eval.max_detections, 100);
   EXPECT_FALSE(yolox->eval.multi_label);
   EXPECT_FALSE(yolox->eval.clip_boxes);
   EXPECT_FLOAT_EQ(yolox->score_threshold, 0.3f);  // detection keeps its own
   auto v5 = find_preset("yolov5n");
   ASSERT_TRUE(v5.ok());
   EXPECT_FLOAT_EQ(v5->eval.iou_threshold, 0.6f);
-  EXPECT_EQ(v5->eval.max_detections, 300);
+  EXPECT_EQ(v5->eval.max_detections, 100);
   EXPECT_TRUE(v5->eval.multi_label);
   EXPECT_TRUE(v5->eval.clip_boxes);
   EXPECT_FALSE(v5->multi_label);
