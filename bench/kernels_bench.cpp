@@ -48,8 +48,8 @@ int64_t thread_cpu_ns() {
 }
 
 void fill_random(rt::TensorRef& t, std::mt19937& rng) {
-  if (t.dtype != DType::kFloat32) {
-    std::memset(t.data, 0, t.byte_size());
+  if (t.dtype != DType::kFloat32) {  // quantized inputs: random bytes
+    for (size_t i = 0; i < t.byte_size(); ++i) t.data[i] = static_cast<uint8_t>(rng() & 0xFF);
     return;
   }
   std::uniform_real_distribution<float> dist(0.0f, 1.0f);

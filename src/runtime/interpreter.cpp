@@ -26,8 +26,14 @@ struct PoolDeleter {
 // Zero-sized tensors still get a valid, aligned address.
 alignas(kArenaAlignment) uint8_t g_empty_tensor[kArenaAlignment];
 
+// Stands in for the kernel of an op folded at plan time (its outputs became constants).
+Status folded_prepare(PrepareContext&) { return ok_status(); }
+Status folded_eval(EvalContext&) { return ok_status(); }
+const Kernel kFoldedKernel = {"folded", folded_prepare, folded_eval};
+
 struct OpPlan {
   const Kernel* kernel = nullptr;
+  bool folded = false;  // computed once at plan time; invoke() skips it
   std::vector<TensorRef*> inputs, outputs;
   std::unique_ptr<OpData> data;
   size_t scratch_bytes = 0;
@@ -57,9 +63,13 @@ struct Interpreter::Impl {
   std::unique_ptr<uint8_t[], ArenaDeleter> arena;
   size_t arena_bytes = 0;
   std::unique_ptr<pthreadpool, PoolDeleter> pool;
+  // Outputs of folded ops (constant data computed at plan time), with kKernelReadTailBytes.
+  std::vector<std::unique_ptr<uint8_t[], ArenaDeleter>> folded_buffers;
 
   Status build();
   Status prepare_op(size_t index);
+  bool can_fold(size_t index) const;
+  Status fold_op(size_t index);
   Status plan_memory();
 };
 
@@ -111,6 +121,50 @@ Status Interpreter::Impl::prepare_op(size_t index) {
   return ok_status();
 }
 
+// DEQUANTIZE of a constant (float16 or int8/uint8 weights stored compressed) is folded: its
+// float32 output is computed once here and becomes a constant tensor, so that the ops reading
+// it (convolutions) see constant weights and fast kernels can pack them. Graph inputs and
+// variables are never folded.
+bool Interpreter::Impl::can_fold(size_t index) const {
+  const graph::Op& op = graph->ops[index];
+  if (op.kind != graph::OpKind::kDequantize || op.outputs.size() != 1) return false;
+  for (int32_t id : op.inputs)
+    if (id < 0 || !tensors[id].is_constant || tensors[id].data == nullptr) return false;
+  const int32_t out = op.outputs[0];
+  if (graph->tensors[out].is_variable) return false;
+  return std::find(graph->inputs.begin(), graph->inputs.end(), out) == graph->inputs.end();
+}
+
+Status Interpreter::Impl::fold_op(size_t index) {
+  OpPlan& plan = ops[index];
+  TensorRef& out = *plan.outputs[0];
+  const size_t bytes = out.byte_size();
+  std::unique_ptr<uint8_t[], ArenaDeleter> buffer(
+      new (std::align_val_t(kArenaAlignment)) uint8_t[bytes + kKernelReadTailBytes]);
+  std::memset(buffer.get(), 0, bytes + kKernelReadTailBytes);
+  std::unique_ptr<uint8_t[], ArenaDeleter> scratch;
+  if (plan.scratch_bytes > 0)
+    scratch.reset(new (std::align_val_t(kArenaAlignment)) uint8_t[plan.scratch_bytes]);
+  out.data = buffer.get();
+  EvalContext ctx{.op = graph->ops[index],
+                  .inputs = plan.inputs,
+                  .outputs = plan.outputs,
+                  .op_data = plan.data.get(),
+                  .scratch = scratch.get(),
+                  .threadpool = nullptr};
+  Status s = plan.kernel->eval(ctx);
+  if (!s.ok())
+    return s.with_context(fmt::format("op {} ({}) folded at plan time", index,
+                                      graph->ops[index].name()));
+  out.is_constant = true;
+  folded_buffers.push_back(std::move(buffer));
+  plan.kernel = &kFoldedKernel;
+  plan.folded = true;
+  plan.data.reset();
+  plan.scratch_bytes = 0;
+  return ok_status();
+}
+
 Status Interpreter::Impl::plan_memory() {
   const auto num_ops = static_cast<int32_t>(graph->ops.size());
   const int32_t forever = num_ops;  // past the last op: memory that stays valid
@@ -121,6 +175,7 @@ Status Interpreter::Impl::plan_memory() {
     last[id] = std::max(last[id], step);
   };
   for (int32_t i = 0; i < num_ops; ++i) {
+    if (ops[i].folded) continue;
     for (int32_t id : graph->ops[i].inputs)
       if (id >= 0) touch(id, i);
     for (int32_t id : graph->ops[i].outputs) touch(id, i);
@@ -191,7 +246,10 @@ Status Interpreter::Impl::build() {
     if (ref.is_constant) ref.data = const_cast<uint8_t*>(t.data.data());
   }
   ops.resize(graph->ops.size());
-  for (size_t i = 0; i < ops.size(); ++i) QDET_TRY(prepare_op(i));
+  for (size_t i = 0; i < ops.size(); ++i) {
+    QDET_TRY(prepare_op(i));
+    if (can_fold(i)) QDET_TRY(fold_op(i));
+  }
   return plan_memory();
 }
 
@@ -226,6 +284,7 @@ const char* Interpreter::kernel_name(size_t op_index) const {
 Status Interpreter::invoke() {
   for (size_t i = 0; i < impl_->ops.size(); ++i) {
     OpPlan& plan = impl_->ops[i];
+    if (plan.folded) continue;
     EvalContext ctx{.op = impl_->graph->ops[i],
                     .inputs = plan.inputs,
                     .outputs = plan.outputs,

@@ -42,7 +42,8 @@ class Interpreter {
 
   const graph::Graph& graph() const;
   size_t arena_bytes() const;
-  // Which implementation runs op i ("xnnpack", "reference").
+  // Which implementation runs op i ("xnnpack", "copy", "reference"), or "folded" for an op
+  // computed once when the plan was built (DEQUANTIZE of a constant: its output is a constant).
   const char* kernel_name(size_t op_index) const;
 
  private:

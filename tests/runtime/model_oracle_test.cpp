@@ -112,6 +112,33 @@ TEST_P(FloatModel, MatchesTflitePeerOnRandomInput) {
   expect_outputs_match(stem, bytes, dir / "peer", {.num_threads = 2, .use_fast_kernels = false});
 }
 
+// yolov5n-fp16 stores its weights as float16 behind DEQUANTIZE ops: those are folded at plan
+// time, so every CONV_2D sees constant float32 weights and runs on XNNPACK (the outputs'
+// agreement with the oracle under these default options is MatchesTfliteOnOracleInput).
+TEST(Fp16Model, DequantizedWeightsAreFoldedAndConvolutionsRunOnXnnpack) {
+  QDET_REQUIRE_PATH(model_path("yolov5n-fp16"));
+  auto model = tflite::load_tflite(model_path("yolov5n-fp16"));
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  auto graph = std::make_shared<const graph::Graph>(std::move(model->graph));
+  auto interp = Interpreter::create(graph, InterpreterOptions{});
+  ASSERT_TRUE(interp.ok()) << interp.status().message();
+  int convs = 0, dequantizes = 0;
+  for (size_t i = 0; i < graph->ops.size(); ++i) {
+    const graph::OpKind kind = graph->ops[i].kind;
+    const std::string kernel = (*interp)->kernel_name(i);
+    if (kind == graph::OpKind::kConv2d) {
+      ++convs;
+      EXPECT_EQ(kernel, "xnnpack") << "op " << i;
+    }
+    if (kind == graph::OpKind::kDequantize) {
+      ++dequantizes;
+      EXPECT_EQ(kernel, "folded") << "op " << i;
+    }
+  }
+  EXPECT_EQ(convs, 60);
+  EXPECT_EQ(dequantizes, 131);
+}
+
 INSTANTIATE_TEST_SUITE_P(SharedModels, FloatModel,
                          ::testing::Values("yolox_nano_fp32_416", "yolov5n-fp16"),
                          [](const auto& info) {

@@ -26,6 +26,48 @@ TEST(Dequantize, Float16Constant) {
   EXPECT_THAT(values_of<float>((*r)->output(0)), ElementsAre(1.5f, -2.0f, 65504.0f));
 }
 
+// DEQUANTIZE of a constant is computed once at plan time ("folded"): the convolution reading
+// it sees constant float weights (so the XNNPACK kernel can pack them) and the result equals
+// the unfolded reference computation. DEQUANTIZE of a graph input is not folded.
+TEST(Dequantize, ConstantInputIsFoldedAtPlanTime) {
+  GraphBuilder b;
+  std::vector<uint16_t> w16;
+  for (int i = 0; i < 8 * 3 * 3 * 4; ++i) w16.push_back(fp32_to_fp16(0.01f * float(i % 17) - 0.08f));
+  int32_t w = b.constant(DType::kFloat16, {8, 3, 3, 4}, w16);
+  int32_t wf = b.tensor(DType::kFloat32, {8, 3, 3, 4});
+  b.op(graph::OpKind::kDequantize, {w}, {wf});
+  int32_t x = b.input(DType::kFloat32, {1, 5, 5, 4});
+  int32_t y = b.tensor(DType::kFloat32, {1, 5, 5, 8});
+  graph::OpAttrs conv;
+  conv.padding = graph::Padding::kSame;
+  b.op(graph::OpKind::kConv2d, {x, wf}, {y}, conv);
+  int32_t q = b.input(DType::kInt8, {2}, testing::quant(0.5f, 0));
+  int32_t qf = b.tensor(DType::kFloat32, {2});
+  b.op(graph::OpKind::kDequantize, {q}, {qf});
+  b.output(y);
+  b.output(qf);
+  std::vector<float> pixels(100);
+  for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = float(i % 7) - 3.0f;
+  const auto in0 = to_bytes(pixels);
+  const auto in1 = to_bytes(std::vector<int8_t>{3, -4});
+  auto fast = run_graph(b.shared(), {in0, in1}, InterpreterOptions{});
+  ASSERT_TRUE(fast.ok()) << fast.status().message();
+  EXPECT_STREQ((*fast)->kernel_name(0), "folded");
+  EXPECT_STREQ((*fast)->kernel_name(1), "xnnpack");
+  EXPECT_STREQ((*fast)->kernel_name(2), "reference");  // input, not constant
+  EXPECT_TRUE((*fast)->tensor(wf).is_constant);
+  EXPECT_THAT(values_of<float>((*fast)->output(1)), ElementsAre(1.5f, -2.0f));
+  auto ref = run_graph(b.shared(), {in0, in1});
+  ASSERT_TRUE(ref.ok()) << ref.status().message();
+  EXPECT_STREQ((*ref)->kernel_name(1), "reference");
+  const auto a = values_of<float>((*fast)->output(0)), e = values_of<float>((*ref)->output(0));
+  ASSERT_EQ(a.size(), e.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], e[i], 1e-5f) << i;
+  // Invoking again reads the folded weights again (they are not in the reused arena).
+  ASSERT_TRUE((*fast)->invoke().ok());
+  EXPECT_EQ(values_of<float>((*fast)->output(0)), a);
+}
+
 TEST(Dequantize, PerAxisInt8AndPerTensorUInt8) {
   GraphBuilder b;
   QuantParams q;

@@ -1,29 +1,25 @@
-// Whole quantized models through qdet's reference kernels against the official TFLite
-// interpreter (TFLite ~2.12 WebAssembly with XNNPACK): the stored oracle outputs for dog.jpg in
-// ../shared/fixtures/oracle, a seeded random input, and intermediate tensors, which the peer
-// dumps when the model's output list is patched to name them.
+// Whole quantized models through qdet's interpreter (default kernel choice: XNNPACK first)
+// against the official TFLite interpreter (TFLite ~2.12 WebAssembly with its XNNPACK
+// delegate): the stored oracle outputs for dog.jpg in ../shared/fixtures/oracle, a seeded
+// random input, and intermediate tensors, which the peer dumps when the model's output list is
+// patched to name them.
 //
-// What differs and why (measured; the printed lines give the numbers): the oracle delegates
-// CONV_2D / DEPTHWISE_CONV_2D to XNNPACK, whose qs8/qu8 requantization computes
-// round_half_even(float(acc) * float(s_in * s_w / s_out)), while TFLite's reference kernels (and
-// qdet's) round twice in fixed point: SaturatingRoundingDoublingHighMul at 2^shift finer than a
-// step, then RoundingDivideByPOT. Values whose fraction lies just below .5 (within 2^(shift-1)
-// of a step) therefore round up in TFLite's reference and down in XNNPACK. Fed the oracle's own
-// input, qdet's depthwise convolution differs from the oracle on ~1.7% of elements (always by
-// one step), and an emulation of XNNPACK's formula reproduces the oracle on every element; at
-// YOLOv5's first convolution (shift ~ -13) 0.03% differ. Through a network these one-step
-// differences propagate and grow: in YOLOv5's SiLU blocks (x * sigmoid(x)) the LOGISTIC input
-// scale is ~1.0 per step, so one step at its input moves its output by up to ~60 steps of 1/256.
-// Measured against the oracle: YOLOv5n final output ~95% within one step (max ~67 steps); SSD
-// box encodings ~97.5%, class scores ~99.86%. The brief's >= 99.9%-within-one-step target holds
-// for single ops, not for whole models against an XNNPACK oracle. The tests assert:
-//   single ops on identical inputs: every element within one step;
-//   whole models: the measured agreement minus a margin, and the same detections.
+// The oracle runs CONV_2D / DEPTHWISE_CONV_2D / ADD / MUL / LOGISTIC / QUANTIZE through XNNPACK,
+// whose requantization differs from TFLite's reference kernels (one fp32 round-half-even, or
+// an 8-bit multiplier for QUANTIZE, instead of double-rounding fixed point). With qdet's
+// reference kernels those one-step differences grew through YOLOv5's SiLU blocks to ~95%
+// within one step (max 67 steps). qdet's XNNPACK kernels (and the XNNPACK-style requantization
+// of QUANTIZE) compute what the oracle computes: measured 100% exact on yolov5n-int8 (dog.jpg
+// and random input) and on the SSD's box encodings and class scores. The tests assert the
+// brief's targets (>= 99.9% within one step, the same detections) with the exactness printed.
+// DISABLED_FirstOpDifferingFromPeer at the end locates the first op that departs from the peer.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
+#include <cstdlib>
 
 #include "base/file.h"
 #include "base/paths.h"
@@ -113,7 +109,8 @@ std::vector<uint8_t> with_outputs(std::vector<uint8_t> bytes, const std::vector<
 
 class QuantizedModel : public ::testing::Test {
  protected:
-  void load(const std::string& name) {
+  // `fast`: the default kernel choice (XNNPACK first); false: reference kernels only.
+  void load(const std::string& name, bool fast = true) {
     model_path_ = data_dir() / "models" / (name + ".tflite");
     QDET_REQUIRE_PATH(model_path_);
     auto bytes = read_file(model_path_);
@@ -135,9 +132,9 @@ class QuantizedModel : public ::testing::Test {
         }
       }
     graph_ = std::make_shared<const graph::Graph>(model_->graph);
-    // Reference kernels only (qdet's TFLite-exact arithmetic), every tensor kept readable.
+    // Every tensor kept readable.
     InterpreterOptions options;
-    options.use_fast_kernels = false;
+    options.use_fast_kernels = fast;
     options.keep_intermediates = true;
     auto interp = Interpreter::create(graph_, options);
     ASSERT_TRUE(interp.ok()) << interp.status().message();
@@ -192,11 +189,18 @@ TEST_F(QuantizedModel, Yolov5nInt8MatchesOracleOnDogImage) {
   ASSERT_EQ(want->size(), out.byte_size());
   const Agreement a = compare_bytes(out, *want);
   report("yolov5n-int8 dog.jpg output", a);
-  EXPECT_GE(a.within_one_fraction(), 0.93);
+  EXPECT_GE(a.within_one_fraction(), 0.999);
+  // The hot ops ran on the fast kernels (the reference path is what this file used to measure).
+  for (size_t i = 0; i < model_->graph.ops.size(); ++i) {
+    const graph::OpKind k = model_->graph.ops[i].kind;
+    if (k == graph::OpKind::kConv2d || k == graph::OpKind::kAdd || k == graph::OpKind::kMul ||
+        k == graph::OpKind::kLogistic || k == graph::OpKind::kMaxPool2d ||
+        k == graph::OpKind::kPad || k == graph::OpKind::kConcatenation)
+      EXPECT_STRNE(interp_->kernel_name(i), "reference") << "op " << i;
+  }
 
   // Same detections: the classes the oracle scores >= 0.4 (bicycle, car, dog) get a best score
-  // within 0.05 from qdet; no class is >= 0.4 on one side and < 0.2 on the other. (Marginal
-  // classes near 0.25 move by up to ~0.1 through the amplification described above.)
+  // within 0.005 from qdet; no class is >= 0.4 on one side and < 0.2 on the other.
   const BestScores ours = best_scores({out.as<const uint8_t>(), out.byte_size()}, out.scale(),
                                       out.zero_point());
   const BestScores oracle = best_scores(*want, out.scale(), out.zero_point());
@@ -207,7 +211,7 @@ TEST_F(QuantizedModel, Yolov5nInt8MatchesOracleOnDogImage) {
                   ours.per_class[c], oracle.per_class[c]);
     if (oracle.per_class[c] >= 0.4) {
       ++found;
-      EXPECT_NEAR(ours.per_class[c], oracle.per_class[c], 0.05) << "class " << c;
+      EXPECT_NEAR(ours.per_class[c], oracle.per_class[c], 0.005) << "class " << c;
     }
     EXPECT_FALSE(oracle.per_class[c] >= 0.4 && ours.per_class[c] < 0.2) << "class " << c;
     EXPECT_FALSE(ours.per_class[c] >= 0.4 && oracle.per_class[c] < 0.2) << "class " << c;
@@ -229,12 +233,13 @@ TEST_F(QuantizedModel, Yolov5nInt8MatchesPeerOnSeededRandomInput) {
   ASSERT_EQ(want->size(), interp_->output(0).byte_size());
   const Agreement a = compare_bytes(interp_->output(0), *want);
   report("yolov5n-int8 random input output", a);
-  EXPECT_GE(a.within_one_fraction(), 0.93);
+  EXPECT_GE(a.within_one_fraction(), 0.999);
 }
 
 TEST_F(QuantizedModel, Yolov5nInt8FirstConvolutionMatchesPeer) {
-  // Identical inputs (the QUANTIZE and PAD before it are exact): only the requantization
-  // rounding differs.
+  // Identical inputs (the QUANTIZE and PAD before it are exact) and the same XNNPACK qc8
+  // arithmetic: identical outputs. (TFLite's reference rounding differs on ~0.03% of them, by
+  // one step: XnnpackQuantizedConv tests bound that.)
   QDET_REQUIRE_PEERS();
   load("yolov5n-int8");
   const auto oracle_dir = fixtures_dir() / "oracle" / "yolov5n-int8";
@@ -251,7 +256,7 @@ TEST_F(QuantizedModel, Yolov5nInt8FirstConvolutionMatchesPeer) {
   ASSERT_EQ(want->size(), interp_->tensor(conv_out).byte_size());
   const Agreement a = compare_bytes(interp_->tensor(conv_out), *want);
   report("yolov5n-int8 first CONV_2D", a);
-  EXPECT_EQ(a.max_diff, 1);
+  EXPECT_LE(a.max_diff, 1);
   EXPECT_GE(a.exact_fraction(), 0.999);
 }
 
@@ -279,7 +284,7 @@ TEST_F(QuantizedModel, SsdMobilenetV1RawOutputsMatchPeerOnDogImage) {
     ASSERT_EQ(want->size(), interp_->tensor(id).byte_size());
     const Agreement a = compare_bytes(interp_->tensor(id), *want);
     report(fmt::format("ssd_mobilenet_v1 {}", id == boxes ? "box encodings" : "class scores"), a);
-    EXPECT_GE(a.within_one_fraction(), id == boxes ? 0.96 : 0.995);
+    EXPECT_GE(a.within_one_fraction(), 0.999);
   }
 }
 
@@ -374,9 +379,62 @@ TEST_F(QuantizedModel, SsdMobilenetV1MatchesOracleDetections) {
                 "IoU %.3f\n", d, want[1][d], want[2][d], best >= 0 ? got[2][best] : -1.f, best_iou);
     ASSERT_GE(best, 0) << "oracle detection " << d << " (class " << want[1][d] << ") not found";
     EXPECT_GE(best_iou, 0.9f) << "detection " << d;
-    EXPECT_NEAR(got[2][best], want[2][d], 0.05) << "detection " << d;
+    EXPECT_NEAR(got[2][best], want[2][d], 0.005) << "detection " << d;
   }
 }
 
+}  // namespace
+}  // namespace qdet::rt
+
+namespace qdet::rt {
+namespace {
+// A diagnostic, not a check (run with --gtest_also_run_disabled_tests): binary search for the
+// first op whose output differs from the peer's on the oracle input, printing each probe.
+// QDET_DIAG_MODEL=<stem> picks the model, QDET_DIAG_OPS="3 7 12" probes those ops instead,
+// QDET_DIAG_REFERENCE=1 uses the reference kernels. Assumes that once an op departs, later
+// ones stay departed; the peer cannot dump every tensor (those probes count as agreeing).
+TEST_F(QuantizedModel, DISABLED_FirstOpDifferingFromPeer) {
+  QDET_REQUIRE_PEERS();
+  const char* name = std::getenv("QDET_DIAG_MODEL");
+  load(name ? name : "yolov5n-int8", std::getenv("QDET_DIAG_REFERENCE") == nullptr);
+  const auto oracle_dir = fixtures_dir() / "oracle" / (name ? name : "yolov5n-int8");
+  auto input = read_file(oracle_dir / "input.bin");
+  ASSERT_TRUE(input.ok());
+  run(*input);
+  const auto dir = qdet::testing::scratch_dir();
+  auto agree = [&](size_t op_index) {
+    const int32_t id = model_->graph.ops[op_index].outputs[0];
+    std::filesystem::remove_all(dir / "peer");
+    EXPECT_TRUE(run_peer(dir, with_outputs(bytes_, {id}), *input));
+    auto want = read_file(output_file(dir / "peer", id));
+    if (!want.ok()) return Agreement{};
+    const Agreement a = compare_bytes(interp_->tensor(id), *want);
+    std::string ins;
+    for (int32_t in : model_->graph.ops[op_index].inputs) {
+      if (in < 0) continue;
+      const TensorRef& t = interp_->tensor(in);
+      ins += fmt::format(" in {}{} {} s={} zp={}", in, t.is_constant ? "c" : "",
+                         shape_to_string(t.shape), t.scale(), t.zero_point());
+    }
+    const TensorRef& o = interp_->tensor(id);
+    report(fmt::format("op {} {} ({} s={} zp={}) kernel {}{}", op_index,
+                       model_->graph.ops[op_index].name(), id, o.scale(), o.zero_point(),
+                       interp_->kernel_name(op_index), ins), a);
+    return a;
+  };
+  size_t lo = 0, hi = model_->graph.ops.size() - 1;
+  if (const char* ops = std::getenv("QDET_DIAG_OPS")) {
+    std::stringstream ss(ops);
+    size_t i;
+    while (ss >> i) agree(i);
+    return;
+  }
+  while (lo < hi) {
+    const size_t mid = (lo + hi) / 2;
+    const Agreement a = agree(mid);
+    if (a.exact == a.n) lo = mid + 1; else hi = mid;
+  }
+  agree(lo);
+}
 }  // namespace
 }  // namespace qdet::rt

@@ -20,19 +20,6 @@ struct BinaryData : XnnOpData {
   std::vector<float> constant1, constant2;
 };
 
-// numpy / TFLite broadcasting: dims aligned from the right, each pair equal or one of them 1.
-bool broadcast_shape(const Shape& a, const Shape& b, Shape* out) {
-  const size_t rank = std::max(a.size(), b.size());
-  out->assign(rank, 1);
-  for (size_t i = 0; i < rank; ++i) {
-    const int32_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
-    const int32_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
-    if (da != db && da != 1 && db != 1) return false;
-    (*out)[i] = da == 1 ? db : da;
-  }
-  return true;
-}
-
 Status binary_prepare(PrepareContext& ctx, CreateFn create, const char* create_name,
                       SetupFn setup, const char* setup_name) {
   QDET_TRY(ensure_initialized());

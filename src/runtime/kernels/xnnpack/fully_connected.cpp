@@ -1,6 +1,7 @@
 // FULLY_CONNECTED as xnn_fully_connected_nc_f32: TFLite weights [O, I] are XNNPACK's default
 // [output_channels, input_channels] layout. The input is read as [batch, I] with
 // batch = elements / I, as TFLite does.
+#include "runtime/kernels/reference/quantized/conv_params.h"
 #include "runtime/kernels/xnnpack/kernels.h"
 #include "runtime/kernels/xnnpack/xnn_common.h"
 
@@ -76,8 +77,105 @@ Status fully_connected_eval(EvalContext& ctx) {
   return ok_status();
 }
 
+// FULLY_CONNECTED on int8 (xnn_fully_connected_nc_qs8: per-tensor weights, zero point 0) and
+// uint8 (qu8: per-tensor weights with a zero point). Per-channel int8 weights have no XNNPACK
+// operator in this version and are left to the reference.
+struct QuantizedFullyConnectedData : XnnOpData {
+  bool is_signed = true;
+  size_t batch = 0;
+};
+
+Status fully_connected_quantized_prepare(PrepareContext& ctx) {
+  QDET_TRY(ensure_initialized());
+  if (ctx.inputs.size() < 2 || ctx.inputs.size() > 3 || ctx.outputs.size() != 1 ||
+      ctx.inputs[0] == nullptr || ctx.inputs[1] == nullptr)
+    return unsupported("{}: expects input, weights, optional bias and one output", op_label(ctx));
+  QDET_TRY(require_nonempty(ctx, ctx.inputs, "input"));
+  const TensorRef& input = *ctx.inputs[0];
+  const TensorRef& weights = *ctx.inputs[1];
+  const TensorRef* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
+  const TensorRef& output = *ctx.outputs[0];
+  if (input.dtype != DType::kInt8 && input.dtype != DType::kUInt8)
+    return unsupported("{}: input is {}, not int8 or uint8", op_label(ctx),
+                       dtype_name(input.dtype));
+  if (weights.shape.size() != 2 || !weights.is_constant || weights.data == nullptr)
+    return unsupported("{}: weights must be a constant 2-D tensor", op_label(ctx));
+  if (bias != nullptr && (!bias->is_constant || bias->data == nullptr))
+    return unsupported("{}: bias is not constant", op_label(ctx));
+  const int32_t out_channels = weights.shape[0], in_channels = weights.shape[1];
+  auto checked = quantized::prepare_conv_quant(op_label(ctx), input, weights, bias, output,
+                                               out_channels, /*channel_axis=*/0,
+                                               ctx.op.attrs.activation,
+                                               /*int8_weight_zero_point=*/true);
+  if (!checked.ok()) return Status(StatusCode::kUnsupported, checked.status().message());
+  QDET_TRY(require_per_tensor(ctx, input, input.dtype, "input"));
+  QDET_TRY(require_per_tensor(ctx, weights, input.dtype, "weights"));
+  QDET_TRY(require_per_tensor(ctx, output, input.dtype, "output"));
+  if (input.dtype == DType::kInt8 && weights.zero_point() != 0)
+    return unsupported("{}: int8 weights with zero point {}", op_label(ctx),
+                       weights.zero_point());
+  if (input.num_elements() % in_channels != 0)
+    return unsupported("{}: input {} is not a whole number of rows of {}", op_label(ctx),
+                       shape_to_string(input.shape), in_channels);
+  QDET_ASSIGN_OR_RETURN(QuantizedRange range,
+                        quantized_activation_range(ctx, ctx.op.attrs.activation, output));
+  Shape out;
+  const int64_t batch = input.num_elements() / in_channels;
+  if (ctx.op.attrs.keep_num_dims) {
+    if (input.shape.back() != in_channels)
+      return unsupported("{}: keep_num_dims needs input's last dim {} == {}", op_label(ctx),
+                         input.shape.back(), in_channels);
+    out = input.shape;
+    out.back() = out_channels;
+  } else {
+    out = {static_cast<int32_t>(batch), out_channels};
+  }
+  auto data = std::make_unique<QuantizedFullyConnectedData>();
+  data->is_signed = input.dtype == DType::kInt8;
+  data->batch = static_cast<size_t>(batch);
+  const auto ic = static_cast<size_t>(in_channels), oc = static_cast<size_t>(out_channels);
+  const int32_t* b = bias != nullptr ? bias->as<const int32_t>() : nullptr;
+  const xnn_status status =
+      data->is_signed
+          ? xnn_create_fully_connected_nc_qs8(
+                ic, oc, ic, oc, static_cast<int8_t>(input.zero_point()), input.scale(),
+                weights.scale(), weights.as<const int8_t>(), b,
+                static_cast<int8_t>(output.zero_point()), output.scale(),
+                static_cast<int8_t>(range.min), static_cast<int8_t>(range.max), 0, &data->op)
+          : xnn_create_fully_connected_nc_qu8(
+                ic, oc, ic, oc, static_cast<uint8_t>(input.zero_point()), input.scale(),
+                static_cast<uint8_t>(weights.zero_point()), weights.scale(),
+                weights.as<const uint8_t>(), b, static_cast<uint8_t>(output.zero_point()),
+                output.scale(), static_cast<uint8_t>(range.min),
+                static_cast<uint8_t>(range.max), 0, &data->op);
+  if (status != xnn_status_success)
+    return xnn_failure(ctx, "xnn_create_fully_connected_nc_q{s,u}8", status);
+  ctx.outputs[0]->shape = out;
+  ctx.op_data = std::move(data);
+  return ok_status();
+}
+
+Status fully_connected_quantized_eval(EvalContext& ctx) {
+  auto* data = op_data_as<QuantizedFullyConnectedData>(ctx);
+  const uint8_t* in = ctx.inputs[0]->data;
+  uint8_t* out = ctx.outputs[0]->data;
+  xnn_status status =
+      data->is_signed
+          ? xnn_setup_fully_connected_nc_qs8(data->op, data->batch,
+                                             reinterpret_cast<const int8_t*>(in),
+                                             reinterpret_cast<int8_t*>(out), ctx.threadpool)
+          : xnn_setup_fully_connected_nc_qu8(data->op, data->batch, in, out, ctx.threadpool);
+  if (status != xnn_status_success)
+    return xnn_eval_failure(ctx, "xnn_setup_fully_connected_nc_q{s,u}8", status);
+  status = xnn_run_operator(data->op, ctx.threadpool);
+  if (status != xnn_status_success) return xnn_eval_failure(ctx, "xnn_run_operator", status);
+  return ok_status();
+}
+
 }  // namespace
 
+const Kernel kFullyConnectedQuantized = {"xnnpack", fully_connected_quantized_prepare,
+                                         fully_connected_quantized_eval};
 const Kernel kFullyConnected = {"xnnpack", fully_connected_prepare, fully_connected_eval};
 
 }  // namespace qdet::rt::xnn

@@ -21,7 +21,22 @@ extern const Kernel kHardSwish;            // HARD_SWISH
 extern const Kernel kLeakyRelu;            // LEAKY_RELU
 extern const Kernel kRelu;                 // RELU, RELU6, RELU_N1_TO_1 (clamp)
 extern const Kernel kResizeBilinear;       // RESIZE_BILINEAR (all three coordinate modes)
-extern const Kernel kPad;                  // PAD, PADV2 (float32, constant paddings)
+extern const Kernel kPad;                  // PAD, PADV2 (float32 or int8/uint8 same quant)
+
+// Quantized kernels (int8 "qs8"/"qc8", uint8 "qu8"): within one quantization step of the
+// reference (XNNPACK requantizes in fp32 with one rounding), as TFLite's XNNPACK delegate.
+extern const Kernel kConv2dQuantized;           // CONV_2D: qc8 (per-channel), qs8, qu8
+extern const Kernel kDepthwiseConv2dQuantized;  // DEPTHWISE_CONV_2D: qc8, qs8, qu8
+extern const Kernel kFullyConnectedQuantized;   // FULLY_CONNECTED: qs8, qu8 (per-tensor)
+extern const Kernel kAddQuantized;              // ADD with broadcasting, qs8 / qu8
+extern const Kernel kSubQuantized;              // SUB
+extern const Kernel kMulQuantized;              // MUL
+extern const Kernel kLogisticQuantized;         // LOGISTIC (output scale 1/256)
+extern const Kernel kMaxPool2dQuantized;        // MAX_POOL_2D s8 / u8, same quant in and out
+// QUANTIZE int8->int8 / uint8->uint8 with XNNPACK's convert arithmetic (8-bit multiplier),
+// done in qdet (the linked XNNPACK lacks the operator); named "xnnpack-compat".
+extern const Kernel kRequantize;
+extern const Kernel kQuantizeFromFloat;  // QUANTIZE float32 -> int8 / uint8 (xnn convert)
 
 // Row-copy kernels (named "copy"): exact for any dtype, same quantization in and out.
 extern const Kernel kConcatenation;        // CONCATENATION without fused activation

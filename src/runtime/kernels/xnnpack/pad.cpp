@@ -1,5 +1,7 @@
-// PAD and PADV2 (float32) as xnn_constant_pad_nd_x32. Paddings come from the constant
-// [rank, 2] int32/int64 input; PADV2's pad value from its constant scalar input (PAD: 0).
+// PAD and PADV2 as xnn_constant_pad_nd_x32 (float32) or _x8 (int8 / uint8 with the same
+// quantization in and out). Paddings come from the constant [rank, 2] int32/int64 input;
+// PADV2's pad value from its constant scalar input (already in the input's domain); PAD pads
+// with 0, or with the output's zero point for quantized tensors (TFLite's rule).
 #include <cstring>
 
 #include "runtime/kernels/xnnpack/kernels.h"
@@ -9,6 +11,7 @@ namespace qdet::rt::xnn {
 namespace {
 
 struct PadData : XnnOpData {
+  bool bytes = false;  // x8 operator
   std::vector<size_t> shape, pre, post;
 };
 
@@ -18,10 +21,20 @@ Status pad_prepare(PrepareContext& ctx) {
   if (ctx.inputs.size() != (v2 ? 3u : 2u) || ctx.outputs.size() != 1 ||
       ctx.inputs[0] == nullptr || ctx.inputs[1] == nullptr || (v2 && ctx.inputs[2] == nullptr))
     return unsupported("{}: unexpected inputs", op_label(ctx));
-  QDET_TRY(require_float32(ctx, ctx.inputs.first(1), "input"));
-  if (ctx.outputs[0]->dtype != DType::kFloat32)
-    return unsupported("{}: output is not float32", op_label(ctx));
   const TensorRef& input = *ctx.inputs[0];
+  const TensorRef& output = *ctx.outputs[0];
+  const bool bytes = input.dtype == DType::kInt8 || input.dtype == DType::kUInt8;
+  if (bytes) {
+    QDET_TRY(require_nonempty(ctx, ctx.inputs.first(1), "input"));
+    QDET_TRY(require_per_tensor(ctx, input, input.dtype, "input"));
+    QDET_TRY(require_per_tensor(ctx, output, input.dtype, "output"));
+    if (input.scale() != output.scale() || input.zero_point() != output.zero_point())
+      return unsupported("{}: input and output quantization differ", op_label(ctx));
+  } else {
+    QDET_TRY(require_float32(ctx, ctx.inputs.first(1), "input"));
+    if (output.dtype != DType::kFloat32)
+      return unsupported("{}: output is not float32", op_label(ctx));
+  }
   const TensorRef& paddings = *ctx.inputs[1];
   const size_t rank = input.shape.size();
   if (rank == 0 || rank > XNN_MAX_TENSOR_DIMS)
@@ -31,13 +44,19 @@ Status pad_prepare(PrepareContext& ctx) {
       paddings.num_elements() != static_cast<int64_t>(2 * rank))
     return unsupported("{}: paddings must be a constant int32/int64 [{},2]", op_label(ctx), rank);
   float value = 0.0f;
+  uint8_t byte_value = bytes ? static_cast<uint8_t>(output.zero_point()) : 0;
   if (v2) {
     const TensorRef& v = *ctx.inputs[2];
-    if (v.dtype != DType::kFloat32 || v.num_elements() != 1 || !v.is_constant || v.data == nullptr)
-      return unsupported("{}: constant value must be a constant float32 scalar", op_label(ctx));
-    value = v.as<const float>()[0];
+    if (v.dtype != input.dtype || v.num_elements() != 1 || !v.is_constant || v.data == nullptr)
+      return unsupported("{}: constant value must be a constant {} scalar", op_label(ctx),
+                         dtype_name(input.dtype));
+    if (bytes)
+      byte_value = v.data[0];
+    else
+      value = v.as<const float>()[0];
   }
   auto data = std::make_unique<PadData>();
+  data->bytes = bytes;
   Shape out = input.shape;
   for (size_t d = 0; d < rank; ++d) {
     int64_t before, after;
@@ -58,9 +77,11 @@ Status pad_prepare(PrepareContext& ctx) {
   }
   uint32_t bits;
   std::memcpy(&bits, &value, sizeof(bits));
-  const xnn_status status = xnn_create_constant_pad_nd_x32(&bits, /*flags=*/0, &data->op);
+  const xnn_status status =
+      bytes ? xnn_create_constant_pad_nd_x8(&byte_value, /*flags=*/0, &data->op)
+            : xnn_create_constant_pad_nd_x32(&bits, /*flags=*/0, &data->op);
   if (status != xnn_status_success)
-    return xnn_failure(ctx, "xnn_create_constant_pad_nd_x32", status);
+    return xnn_failure(ctx, "xnn_create_constant_pad_nd_x{8,32}", status);
   ctx.outputs[0]->shape = out;
   ctx.op_data = std::move(data);
   return ok_status();
@@ -68,9 +89,10 @@ Status pad_prepare(PrepareContext& ctx) {
 
 Status pad_eval(EvalContext& ctx) {
   auto* data = op_data_as<PadData>(ctx);
-  xnn_status status = xnn_setup_constant_pad_nd_x32(
-      data->op, data->shape.size(), data->shape.data(), data->pre.data(), data->post.data(),
-      ctx.inputs[0]->data, ctx.outputs[0]->data, ctx.threadpool);
+  const auto setup = data->bytes ? xnn_setup_constant_pad_nd_x8 : xnn_setup_constant_pad_nd_x32;
+  xnn_status status = setup(data->op, data->shape.size(), data->shape.data(), data->pre.data(),
+                            data->post.data(), ctx.inputs[0]->data, ctx.outputs[0]->data,
+                            ctx.threadpool);
   if (status != xnn_status_success)
     return xnn_eval_failure(ctx, "xnn_setup_constant_pad_nd_x32", status);
   status = xnn_run_operator(data->op, ctx.threadpool);

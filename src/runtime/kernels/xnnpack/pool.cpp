@@ -22,14 +22,12 @@ struct PoolGeometry {
   OutputRange range;
 };
 
-Result<PoolGeometry> check_pool(PrepareContext& ctx) {
+// Dtype-agnostic geometry; `range` is the float clamp (callers of quantized pools ignore it).
+Result<PoolGeometry> pool_geometry(PrepareContext& ctx) {
   QDET_TRY(ensure_initialized());
   if (ctx.inputs.size() != 1 || ctx.outputs.size() != 1 || ctx.inputs[0] == nullptr)
     return unsupported("{}: expects one input and one output", op_label(ctx));
-  QDET_TRY(require_float32(ctx, ctx.inputs, "input"));
-  if (ctx.outputs[0]->dtype != DType::kFloat32)
-    return unsupported("{}: output is {}, not float32", op_label(ctx),
-                       dtype_name(ctx.outputs[0]->dtype));
+  QDET_TRY(require_nonempty(ctx, ctx.inputs, "input"));
   const Shape& in = ctx.inputs[0]->shape;
   if (in.size() != 4)
     return unsupported("{}: input {} must be 4-D", op_label(ctx), shape_to_string(in));
@@ -48,7 +46,16 @@ Result<PoolGeometry> check_pool(PrepareContext& ctx) {
   if (!pad_w.ok()) return Status(StatusCode::kUnsupported, pad_w.status().message());
   g.pad_h = *pad_h;
   g.pad_w = *pad_w;
-  QDET_ASSIGN_OR_RETURN(g.range, activation_range(ctx, a.activation));
+  return g;
+}
+
+Result<PoolGeometry> check_pool(PrepareContext& ctx) {
+  QDET_ASSIGN_OR_RETURN(PoolGeometry g, pool_geometry(ctx));
+  QDET_TRY(require_float32(ctx, ctx.inputs, "input"));
+  if (ctx.outputs[0]->dtype != DType::kFloat32)
+    return unsupported("{}: output is {}, not float32", op_label(ctx),
+                       dtype_name(ctx.outputs[0]->dtype));
+  QDET_ASSIGN_OR_RETURN(g.range, activation_range(ctx, ctx.op.attrs.activation));
   return g;
 }
 
@@ -99,6 +106,71 @@ Status average_pool_prepare(PrepareContext& ctx) {
   return ok_status();
 }
 
+// MAX_POOL_2D on int8 / uint8: a maximum needs no requantization, so input and output must
+// share scale and zero point (TFLite requires it too); the fused activation is the clamp.
+struct QuantizedPoolData : XnnOpData {
+  bool is_signed = true;
+  size_t batch = 0, height = 0, width = 0;
+};
+
+Status max_pool_quantized_prepare(PrepareContext& ctx) {
+  QDET_ASSIGN_OR_RETURN(PoolGeometry g, pool_geometry(ctx));
+  const TensorRef& in = *ctx.inputs[0];
+  const TensorRef& out = *ctx.outputs[0];
+  if (in.dtype != DType::kInt8 && in.dtype != DType::kUInt8)
+    return unsupported("{}: input is {}, not int8 or uint8", op_label(ctx), dtype_name(in.dtype));
+  QDET_TRY(require_per_tensor(ctx, in, in.dtype, "input"));
+  QDET_TRY(require_per_tensor(ctx, out, in.dtype, "output"));
+  if (in.scale() != out.scale() || in.zero_point() != out.zero_point())
+    return unsupported("{}: input and output quantization differ", op_label(ctx));
+  QDET_ASSIGN_OR_RETURN(QuantizedRange range,
+                        quantized_activation_range(ctx, ctx.op.attrs.activation, out));
+  const graph::OpAttrs& a = ctx.op.attrs;
+  auto data = std::make_unique<QuantizedPoolData>();
+  data->is_signed = in.dtype == DType::kInt8;
+  const size_t c = static_cast<size_t>(g.channels);
+  const auto pt = static_cast<uint32_t>(g.pad_h.before), pr = static_cast<uint32_t>(g.pad_w.after),
+             pb = static_cast<uint32_t>(g.pad_h.after), pl = static_cast<uint32_t>(g.pad_w.before);
+  xnn_status status;
+  if (data->is_signed)
+    status = xnn_create_max_pooling2d_nhwc_s8(
+        pt, pr, pb, pl, static_cast<uint32_t>(a.filter_h), static_cast<uint32_t>(a.filter_w),
+        static_cast<uint32_t>(a.stride_h), static_cast<uint32_t>(a.stride_w), 1, 1, c, c, c,
+        static_cast<int8_t>(range.min), static_cast<int8_t>(range.max), /*flags=*/0, &data->op);
+  else
+    status = xnn_create_max_pooling2d_nhwc_u8(
+        pt, pr, pb, pl, static_cast<uint32_t>(a.filter_h), static_cast<uint32_t>(a.filter_w),
+        static_cast<uint32_t>(a.stride_h), static_cast<uint32_t>(a.stride_w), 1, 1, c, c, c,
+        static_cast<uint8_t>(range.min), static_cast<uint8_t>(range.max), /*flags=*/0,
+        &data->op);
+  if (status != xnn_status_success)
+    return xnn_failure(ctx, "xnn_create_max_pooling2d_nhwc_{s,u}8", status);
+  data->batch = static_cast<size_t>(g.batch);
+  data->height = static_cast<size_t>(g.in_h);
+  data->width = static_cast<size_t>(g.in_w);
+  ctx.outputs[0]->shape = {g.batch, g.pad_h.output, g.pad_w.output, g.channels};
+  ctx.op_data = std::move(data);
+  return ok_status();
+}
+
+Status max_pool_quantized_eval(EvalContext& ctx) {
+  auto* data = op_data_as<QuantizedPoolData>(ctx);
+  const uint8_t* in = ctx.inputs[0]->data;
+  uint8_t* out = ctx.outputs[0]->data;
+  xnn_status status =
+      data->is_signed
+          ? xnn_setup_max_pooling2d_nhwc_s8(data->op, data->batch, data->height, data->width,
+                                            reinterpret_cast<const int8_t*>(in),
+                                            reinterpret_cast<int8_t*>(out), ctx.threadpool)
+          : xnn_setup_max_pooling2d_nhwc_u8(data->op, data->batch, data->height, data->width,
+                                            in, out, ctx.threadpool);
+  if (status != xnn_status_success)
+    return xnn_eval_failure(ctx, "xnn_setup_max_pooling2d_nhwc_{s,u}8", status);
+  status = xnn_run_operator(data->op, ctx.threadpool);
+  if (status != xnn_status_success) return xnn_eval_failure(ctx, "xnn_run_operator", status);
+  return ok_status();
+}
+
 Status pool_eval(EvalContext& ctx) {
   auto* data = op_data_as<PoolData>(ctx);
   xnn_status status = data->setup(data->op, data->batch, data->height, data->width,
@@ -114,5 +186,7 @@ Status pool_eval(EvalContext& ctx) {
 
 const Kernel kMaxPool2d = {"xnnpack", max_pool_prepare, pool_eval};
 const Kernel kAveragePool2d = {"xnnpack", average_pool_prepare, pool_eval};
+const Kernel kMaxPool2dQuantized = {"xnnpack", max_pool_quantized_prepare,
+                                    max_pool_quantized_eval};
 
 }  // namespace qdet::rt::xnn

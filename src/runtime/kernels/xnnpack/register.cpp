@@ -28,6 +28,18 @@ void register_xnnpack_kernels(KernelRegistry& registry) {
   registry.add(OpKind::kConcatenation, kImpl, xnn::kConcatenation);
   registry.add(OpKind::kResizeNearestNeighbor, kImpl, xnn::kResizeNearestNeighbor);
   registry.add(OpKind::kTranspose, kImpl, xnn::kTranspose);
+  // Quantized kernels after the float ones: each op's float kernel answers kUnsupported on
+  // int8/uint8 tensors and the quantized one is tried next (and vice versa).
+  registry.add(OpKind::kConv2d, kImpl, xnn::kConv2dQuantized);
+  registry.add(OpKind::kDepthwiseConv2d, kImpl, xnn::kDepthwiseConv2dQuantized);
+  registry.add(OpKind::kFullyConnected, kImpl, xnn::kFullyConnectedQuantized);
+  registry.add(OpKind::kAdd, kImpl, xnn::kAddQuantized);
+  registry.add(OpKind::kSub, kImpl, xnn::kSubQuantized);
+  registry.add(OpKind::kMul, kImpl, xnn::kMulQuantized);
+  registry.add(OpKind::kLogistic, kImpl, xnn::kLogisticQuantized);
+  registry.add(OpKind::kMaxPool2d, kImpl, xnn::kMaxPool2dQuantized);
+  registry.add(OpKind::kQuantize, kImpl, xnn::kRequantize);
+  registry.add(OpKind::kQuantize, kImpl, xnn::kQuantizeFromFloat);
 }
 
 }  // namespace qdet::rt

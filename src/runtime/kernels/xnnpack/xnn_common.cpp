@@ -1,8 +1,11 @@
 #include "runtime/kernels/xnnpack/xnn_common.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
+
+#include "runtime/quantization_util.h"
 
 namespace qdet::rt::xnn {
 
@@ -86,6 +89,75 @@ Status require_float32(const PrepareContext& ctx, std::span<TensorRef* const> te
                            op_label(ctx), role, i, shape_to_string(t->shape));
   }
   return ok_status();
+}
+
+Status require_nonempty(const PrepareContext& ctx, std::span<TensorRef* const> tensors,
+                        const char* role) {
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const TensorRef* t = tensors[i];
+    if (t == nullptr) continue;
+    for (int32_t d : t->shape)
+      if (d <= 0)
+        return unsupported("{}: {} {} has shape {}, left to the reference kernel",
+                           op_label(ctx), role, i, shape_to_string(t->shape));
+  }
+  return ok_status();
+}
+
+std::vector<uint8_t> padded_bytes(const TensorRef& t) {
+  const size_t n = t.byte_size();
+  std::vector<uint8_t> copy(n + XNN_EXTRA_BYTES, 0);
+  if (n > 0) std::memcpy(copy.data(), t.data, n);
+  return copy;
+}
+
+Status require_per_tensor(const PrepareContext& ctx, const TensorRef& t, DType dtype,
+                          const char* role) {
+  if (t.dtype != dtype)
+    return unsupported("{}: {} is {}, expected {}", op_label(ctx), role, dtype_name(t.dtype),
+                       dtype_name(dtype));
+  if (dtype != DType::kInt8 && dtype != DType::kUInt8)
+    return unsupported("{}: {} is {}, xnnpack quantized kernels take int8 or uint8",
+                       op_label(ctx), role, dtype_name(dtype));
+  const QuantParams& q = *t.quant;
+  if (q.scale.size() != 1 || q.zero_point.size() > 1)
+    return unsupported("{}: {} is not quantized per tensor ({} scales)", op_label(ctx), role,
+                       q.scale.size());
+  const float scale = q.scale[0];
+  if (!std::isfinite(scale) || !(scale > 0.0f) || !std::isnormal(scale))
+    return unsupported("{}: {} scale {} is not a positive normal number", op_label(ctx), role,
+                       scale);
+  const int32_t zp = t.zero_point();
+  if (zp < dtype_qmin(dtype) || zp > dtype_qmax(dtype))
+    return unsupported("{}: {} zero point {} is outside {}", op_label(ctx), role, zp,
+                       dtype_name(dtype));
+  return ok_status();
+}
+
+Result<QuantizedRange> quantized_activation_range(const PrepareContext& ctx,
+                                                  graph::Activation activation,
+                                                  const TensorRef& output) {
+  auto r = activation_range_quantized(activation, output.dtype, output.scale(),
+                                      output.zero_point());
+  if (!r.ok())
+    return unsupported("{}: fused activation {} is not handled by xnnpack: {}", op_label(ctx),
+                       graph::activation_name(activation), r.status().message());
+  if (r->min > r->max)
+    return unsupported("{}: empty output range [{}, {}]", op_label(ctx), r->min, r->max);
+  return QuantizedRange{r->min, r->max};
+}
+
+// numpy / TFLite broadcasting: dims aligned from the right, each pair equal or one of them 1.
+bool broadcast_shape(const Shape& a, const Shape& b, Shape* out) {
+  const size_t rank = std::max(a.size(), b.size());
+  out->assign(rank, 1);
+  for (size_t i = 0; i < rank; ++i) {
+    const int32_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    const int32_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da != db && da != 1 && db != 1) return false;
+    (*out)[i] = da == 1 ? db : da;
+  }
+  return true;
 }
 
 Result<Padding1d> tflite_padding(graph::Padding padding, int32_t input, int32_t filter,

@@ -63,6 +63,33 @@ Result<OutputRange> activation_range(const PrepareContext& ctx, graph::Activatio
 Status require_float32(const PrepareContext& ctx, std::span<TensorRef* const> tensors,
                        const char* role);
 
+// Checks that every present tensor has a non-empty shape with no zero dims (any dtype).
+Status require_nonempty(const PrepareContext& ctx, std::span<TensorRef* const> tensors,
+                        const char* role);
+
+// ---- quantized (int8 "qs8"/"qc8", uint8 "qu8") --------------------------------------------
+
+// A byte copy of a constant tensor with XNN_EXTRA_BYTES of tail room (quantized operands).
+std::vector<uint8_t> padded_bytes(const TensorRef& t);
+
+// Checks that `t` is int8 or uint8 (as `dtype`) with one positive finite scale and a zero
+// point inside the dtype's range; kUnsupported otherwise, naming `role`.
+Status require_per_tensor(const PrepareContext& ctx, const TensorRef& t, DType dtype,
+                          const char* role);
+
+// The clamp of a fused activation in the output's quantized domain (TFLite's
+// CalculateActivationRangeQuantized); kUnsupported for TANH / SIGN_BIT.
+struct QuantizedRange {
+  int32_t min;
+  int32_t max;
+};
+Result<QuantizedRange> quantized_activation_range(const PrepareContext& ctx,
+                                                  graph::Activation activation,
+                                                  const TensorRef& output);
+
+// numpy / TFLite broadcasting of two shapes into *out; false when they do not broadcast.
+bool broadcast_shape(const Shape& a, const Shape& b, Shape* out);
+
 // TFLite's padding rule (tensorflow/lite/kernels/padding.h): for SAME, output = ceil(in/stride)
 // and total = max((out-1)*stride + effective_filter - in, 0) split with the smaller half
 // before; for VALID, output = ceil((in - effective_filter + 1)/stride) and no padding.
