@@ -131,8 +131,41 @@ Result<std::vector<FloatDecision>> choose_float_ops(const Graph& g, const RangeM
       if (g.ops[i].kind == OpKind::kCast && !g.ops[i].outputs.empty() &&
           g.tensors[g.ops[i].outputs[0]].dtype == DType::kFloat32)
         keep(i, "integer values as float (class indices)");
+    // 4. Depthwise inputs whose channels use the range very unevenly: the small channels would
+    //    get a few levels of the shared scale, the depthwise weights scale their error up and
+    //    no later op can undo it. The depthwise and the ops that make its input, back to the
+    //    convolution that produced it, stay float (the input then is never quantized).
+    if (options.max_channel_spread > 0) {
+      std::vector<int32_t> producer(g.tensors.size(), -1);
+      for (int32_t i = 0; i < n; ++i)
+        for (int32_t t : g.ops[i].outputs) if (t >= 0) producer[t] = i;
+      for (int32_t i = 0; i < n; ++i) {
+        const Op& op = g.ops[i];
+        if (op.kind != OpKind::kDepthwiseConv2d || op.inputs.empty() || op.inputs[0] < 0) continue;
+        const auto it = options.channel_spreads.find(keys[op.inputs[0]]);
+        if (it == options.channel_spreads.end() || it->second <= options.max_channel_spread) continue;
+        const std::string why = fmt::format(
+            "channels of '{}' span {:.0f}x of its range (> {:.0f}x): one int8 scale would erase the small ones",
+            g.tensors[op.inputs[0]].name, it->second, options.max_channel_spread);
+        keep(i, why);
+        // Back through the elementwise/layout ops (PAD, SiLU's MUL and LOGISTIC, ...) to the
+        // weighted op that made the tensor; a bounded walk, graphs can be wide.
+        std::vector<int32_t> stack{op.inputs[0]};
+        std::set<int32_t> seen;
+        while (!stack.empty() && seen.size() < 16) {
+          const int32_t t = stack.back();
+          stack.pop_back();
+          const int32_t p = producer[t];
+          if (p < 0 || !seen.insert(p).second) continue;
+          keep(p, why);
+          if (is_weighted(g.ops[p].kind)) continue;
+          for (int32_t x : g.ops[p].inputs)
+            if (x >= 0 && !g.tensors[x].is_constant()) stack.push_back(x);
+        }
+      }
+    }
   }
-  // 4. The user's names.
+  // 5. The user's names.
   for (const std::string& name : options.keep_float) {
     bool matched = false;
     for (int32_t i = 0; i < n; ++i) {
