@@ -11,6 +11,7 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler libdnnl-dev
   darknet
   nodejs npm
+  chromium
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,5 +1,8 @@
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 
 #include "base/file.h"
@@ -18,13 +21,18 @@ struct Domain {
 };
 
 Result<uint64_t> read_counter(const fs::path& file) {
-  std::ifstream in(file);
-  if (!in) {
-    return io_error("{} is not readable (root-only since Linux 5.10: run as root, or "
-                    "`chmod a+r` it)", file.string());
+  FILE* f = std::fopen(file.c_str(), "r");
+  if (!f) {
+    const int err = errno;
+    if (err == EACCES || err == EPERM)
+      return io_error("{} is not readable (root-only since Linux 5.10: run as root, or `sudo chmod "
+                      "a+r` it)", file.string());
+    return io_error("{}: cannot open: {}", file.string(), std::strerror(err));
   }
   unsigned long long v = 0;
-  if (!(in >> v)) return parse_error("{}: not a number", file.string());
+  const int n = std::fscanf(f, "%llu", &v);
+  std::fclose(f);
+  if (n != 1) return parse_error("{}: not a number", file.string());
   return static_cast<uint64_t>(v);
 }
 

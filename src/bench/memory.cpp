@@ -35,6 +35,14 @@ int64_t peak_rss_bytes() {
   return static_cast<int64_t>(ru.ru_maxrss) * 1024;
 }
 
+bool reset_peak_rss() {
+  FILE* f = std::fopen("/proc/self/clear_refs", "w");
+  if (!f) return false;
+  bool ok = std::fputs("5", f) >= 0;
+  ok = std::fclose(f) == 0 && ok;
+  return ok;
+}
+
 int64_t current_rss_bytes() {
   int64_t kb = status_field_kb("VmRSS");
   return kb >= 0 ? kb * 1024 : 0;

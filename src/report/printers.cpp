@@ -62,6 +62,22 @@ std::string pad(const std::string& s, size_t width, bool right) {
 
 }  // namespace
 
+std::vector<std::string> table_headers() {
+  std::vector<std::string> h;
+  for (const auto& c : kColumns) h.push_back(c.header);
+  return h;
+}
+
+std::vector<std::string> table_cells(const Record& record, const Record* base) {
+  std::vector<std::string> cells;
+  for (const auto& c : kColumns) cells.push_back(c.cell(record, base));
+  return cells;
+}
+
+bool column_right_aligned(size_t column) {
+  return column < std::size(kColumns) && kColumns[column].right_aligned;
+}
+
 std::string to_table(const std::vector<Record>& records) {
   const Record* base = baseline_of(records);
   std::vector<std::vector<std::string>> cells;
@@ -83,6 +99,8 @@ std::string to_table(const std::vector<Record>& records) {
       out += (i ? "  " : "") + pad(row[i], widths[i], kColumns[i].right_aligned);
     out += "\n";
   }
+  for (const auto& r : records)
+    if (!r.error.empty()) out += fmt::format("{}: failed: {}\n", r.variant, r.error);
   return out;
 }
 
@@ -107,6 +125,13 @@ std::string to_markdown(const std::vector<Record>& records, const std::string& t
   }
   for (const auto& r : records)
     for (const auto& note : r.notes) out += fmt::format("- {}: {}\n", r.variant, note);
+  bool any_error = false;
+  for (const auto& r : records) {
+    if (r.error.empty()) continue;
+    if (!any_error) out += "\nFailed variants:\n\n";
+    any_error = true;
+    out += fmt::format("- {} ({}): {}\n", r.variant, r.runtime, r.error);
+  }
   return out;
 }
 
@@ -126,7 +151,8 @@ nlohmann::json to_json(const Record& r) {
     const auto& l = *r.latency;
     j["latency_ms"] = {{"min", l.min_ms},   {"median", l.median_ms}, {"p90", l.p90_ms},
                        {"p99", l.p99_ms},   {"max", l.max_ms},       {"mean", l.mean_ms},
-                       {"stddev", l.stddev_ms}, {"cv", l.cv},        {"runs", l.count}};
+                       {"stddev", l.stddev_ms}, {"cv", l.cv},        {"runs", l.count},
+                       {"warmup", r.warmup_runs}, {"samples", r.latency_samples_ms}};
     j["throughput_fps"] = r.fps();
   }
   j["memory"] = {{"peak_rss_bytes", r.peak_rss_bytes}, {"arena_bytes", r.arena_bytes}};
@@ -138,6 +164,13 @@ nlohmann::json to_json(const Record& r) {
                    {"runs", e.runs},             {"source", e.source},
                    {"unavailable", e.unavailable}};
   }
+  if (r.energy_estimate) {
+    const auto& e = *r.energy_estimate;
+    j["energy"]["estimate"] = {{"per_inference_j", e.per_inference_j}, {"total_j", e.total_j},
+                               {"source", e.source}};
+  }
+  if (!r.kernels.empty()) j["kernels"] = r.kernels;
+  if (!r.error.empty()) j["error"] = r.error;
   j["notes"] = r.notes;
   return j;
 }
@@ -179,6 +212,8 @@ Result<Record> record_from_json(const nlohmann::json& j) {
       s.cv = l.value("cv", 0.0);
       s.count = l.value("runs", 0);
       r.latency = s;
+      r.warmup_runs = l.value("warmup", 0);
+      r.latency_samples_ms = l.value("samples", std::vector<double>{});
     }
     if (j.contains("memory")) {
       r.peak_rss_bytes = j["memory"].value("peak_rss_bytes", int64_t{0});
@@ -197,7 +232,18 @@ Result<Record> record_from_json(const nlohmann::json& j) {
       er.source = e.value("source", "");
       er.unavailable = e.value("unavailable", std::vector<std::string>{});
       r.energy = er;
+      if (e.contains("estimate")) {
+        bench::EnergyResult est;
+        est.method = "estimate";
+        est.per_inference_j = e["estimate"].at("per_inference_j");
+        est.total_j = e["estimate"].value("total_j", 0.0);
+        est.runs = er.runs;
+        est.source = e["estimate"].value("source", "");
+        r.energy_estimate = est;
+      }
     }
+    r.kernels = j.value("kernels", std::map<std::string, int>{});
+    r.error = j.value("error", "");
     r.notes = j.value("notes", std::vector<std::string>{});
     return r;
   } catch (const nlohmann::json::exception& e) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_model.h"
 #include "bench/energy.h"
 #include "bench/latency_stats.h"
 
@@ -33,11 +34,20 @@ struct Record {
 
   // Speed and memory.
   std::optional<bench::LatencyStats> latency;
+  std::vector<double> latency_samples_ms;  // every timed run, in order
+  int warmup_runs = 0;
   int64_t peak_rss_bytes = 0;
   int64_t arena_bytes = 0;
 
   // Energy per inference, with how it was obtained.
   std::optional<bench::EnergyResult> energy;
+  std::optional<bench::EnergyResult> energy_estimate;  // the analytic estimate beside a measurement
+
+  // Which implementation ran how many ops ("xnnpack": 120, "reference": 3).
+  std::map<std::string, int> kernels;
+
+  // Set when the variant could not be made, evaluated or benchmarked: the row shows it.
+  std::string error;
 
   // Free-form notes (what was kept in float and why, warnings).
   std::vector<std::string> notes;
@@ -46,6 +56,9 @@ struct Record {
   double ap50() const { return coco_stats.size() == 12 ? coco_stats[1] : -1; }
   double fps() const { return latency && latency->median_ms > 0 ? 1000.0 / latency->median_ms : 0; }
 };
+
+// Fills what a benchmark measured: latency (every sample), memory, size, MACs, energy, kernels.
+void fill_from_bench(Record& record, const bench::BenchResult& bench);
 
 // The reference row for ΔAP: the first record whose variant is "fp32" (or the first record).
 const Record* baseline_of(const std::vector<Record>& records);

@@ -25,5 +25,7 @@ void add_eval_command(CLI::App& app);
 void add_detect_command(CLI::App& app);
 void add_convert_command(CLI::App& app);
 void add_fetch_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
+void add_study_command(CLI::App& app);
 
 }  // namespace qdet::cli

@@ -24,6 +24,8 @@ constexpr Command kCommands[] = {
     {"detect", add_detect_command},
     {"convert", add_convert_command},
     {"fetch", add_fetch_command},
+    {"bench", add_bench_command},
+    {"study", add_study_command},
 };
 
 }  // namespace

@@ -1,0 +1,151 @@
+#include "bench/bench_model.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+#include <random>
+
+#include "base/timer.h"
+#include "bench/memory.h"
+#include "graph/stats.h"
+#include "runtime/interpreter.h"
+#include "tflite/reader.h"
+
+namespace qdet::bench {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Seeded random data in the input's natural range.
+void fill_input(rt::TensorRef& t, std::mt19937& rng) {
+  const int64_t n = t.num_elements();
+  switch (t.dtype) {
+    case DType::kFloat32: {
+      std::uniform_real_distribution<float> u(0.0f, 1.0f);
+      for (int64_t i = 0; i < n; ++i) t.as<float>()[i] = u(rng);
+      return;
+    }
+    default: {
+      // Integers (and float16 bit patterns of small values): random bytes for integer types,
+      // zero for anything else so that no NaN/Inf reaches a kernel.
+      const auto& traits = dtype_traits(t.dtype);
+      if (traits.is_float) {
+        std::memset(t.data, 0, t.byte_size());
+        return;
+      }
+      for (size_t i = 0; i < t.byte_size(); ++i) t.data[i] = static_cast<uint8_t>(rng());
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+WorkPerInference work_per_inference(const graph::Graph& g) {
+  WorkPerInference w;
+  const graph::GraphStats stats = graph::compute_stats(g);
+  for (const auto& [dtype, macs] : stats.macs) {
+    const double m = static_cast<double>(macs);
+    switch (dtype) {
+      case DType::kFloat16: w.macs_fp16 += m; break;
+      case DType::kInt8:
+      case DType::kUInt8: w.macs_int8 += m; break;
+      case DType::kInt16: w.macs_int16 += m; break;
+      default: w.macs_fp32 += m; break;
+    }
+  }
+  for (const auto& [dtype, bytes] : stats.constant_bytes) w.bytes_moved += static_cast<double>(bytes);
+  for (const auto& t : g.tensors) {
+    if (t.is_constant()) continue;
+    int64_t n = num_elements(t.shape);
+    if (n > 0) w.bytes_moved += 2.0 * static_cast<double>(n) * static_cast<double>(dtype_size(t.dtype));
+  }
+  return w;
+}
+
+Result<BenchResult> bench_model(const BenchOptions& o,
+                                const std::function<void(const std::string&)>& progress) {
+  if (o.runs < 1) return invalid_argument("--runs must be at least 1 (got {})", o.runs);
+  if (o.warmup < 0) return invalid_argument("--warmup must not be negative (got {})", o.warmup);
+  if (o.threads < 1) return invalid_argument("--threads must be at least 1 (got {})", o.threads);
+  if (o.energy != "auto" && o.energy != "rapl" && o.energy != "perf" && o.energy != "nvml" &&
+      o.energy != "estimate")
+    return invalid_argument("unknown energy method '{}' (auto, rapl, perf, nvml, estimate)", o.energy);
+
+  BenchResult r;
+  r.model = o.model;
+  r.threads = o.threads;
+  r.warmup = o.warmup;
+  r.peak_rss_reset = reset_peak_rss();
+
+  QDET_ASSIGN_OR_RETURN(graph::Model model, tflite::load_tflite(o.model));
+  std::error_code ec;
+  r.file_bytes = static_cast<int64_t>(fs::file_size(o.model, ec));
+  auto graph = std::make_shared<const graph::Graph>(std::move(model.graph));
+  const graph::GraphStats stats = graph::compute_stats(*graph);
+  for (const auto& [dtype, bytes] : stats.constant_bytes) r.bytes_by_dtype[dtype_name(dtype)] = bytes;
+  for (const auto& [dtype, macs] : stats.macs) r.macs_by_dtype[dtype_name(dtype)] = static_cast<double>(macs);
+  r.work = work_per_inference(*graph);
+
+  rt::InterpreterOptions io;
+  io.num_threads = o.threads;
+  io.use_fast_kernels = o.use_fast_kernels;
+  auto interp = rt::Interpreter::create(graph, io);
+  if (!interp.ok()) return interp.status().with_context(o.model.string());
+  rt::Interpreter& it = **interp;
+  r.arena_bytes = static_cast<int64_t>(it.arena_bytes());
+  for (size_t i = 0; i < graph->ops.size(); ++i) r.kernels[it.kernel_name(i)]++;
+  std::mt19937 rng(o.seed);
+  for (size_t i = 0; i < it.num_inputs(); ++i) fill_input(it.input(i), rng);
+
+  if (progress) progress(fmt::format("warm-up: {} runs", o.warmup));
+  for (int i = 0; i < o.warmup; ++i) {
+    Status s = it.invoke();
+    if (!s.ok()) return s.with_context(o.model.string());
+  }
+
+  Status run_status = ok_status();
+  auto timed_runs = [&]() -> int {
+    r.samples_ms.reserve(static_cast<size_t>(o.runs));
+    for (int i = 0; i < o.runs; ++i) {
+      const int64_t t0 = now_ns();
+      Status s = it.invoke();
+      const int64_t t1 = now_ns();
+      if (!s.ok()) {
+        run_status = s.with_context(o.model.string());
+        break;
+      }
+      r.samples_ms.push_back(static_cast<double>(t1 - t0) * 1e-6);
+    }
+    return static_cast<int>(r.samples_ms.size());
+  };
+
+  std::vector<std::string> unavailable;
+  std::unique_ptr<EnergyMeter> meter;
+  if (o.energy != "estimate") {
+    QDET_ASSIGN_OR_RETURN(meter, choose_energy_meter(o.energy, &unavailable));
+  }
+  if (progress) {
+    progress(fmt::format("timed: {} runs, {} thread{}, energy: {}", o.runs, o.threads,
+                         o.threads == 1 ? "" : "s", meter ? meter->describe() : "estimate"));
+  }
+  if (meter) {
+    QDET_ASSIGN_OR_RETURN(r.energy, measure_energy(*meter, o.idle_seconds, timed_runs));
+  } else {
+    timed_runs();
+  }
+  QDET_TRY(run_status);
+  r.latency = compute_latency_stats(r.samples_ms);
+  r.estimate = estimate_energy(r.work, static_cast<int>(r.samples_ms.size()));
+  if (!meter) {
+    r.energy = r.estimate;
+    if (o.energy == "auto") r.energy.source = "auto chose estimate (no meter readable); " + r.energy.source;
+  } else if (o.energy == "auto") {
+    r.energy.source = fmt::format("auto chose {}; {}", r.energy.method, r.energy.source);
+  }
+  r.energy.unavailable = unavailable;
+  r.peak_rss_bytes = peak_rss_bytes();
+  return r;
+}
+
+}  // namespace qdet::bench

@@ -1,0 +1,62 @@
+// `qdet bench`'s engine, also used by `qdet study`: latency (every timed run kept), memory, size,
+// MACs and energy per inference of one .tflite model run by qdet's interpreter.
+//
+// The inputs are filled once with seeded random data in the input's range (floats in [0,1),
+// integers over their full range): the interpreter's work does not depend on the values for the
+// models qdet runs (no data-dependent control flow except post-processing, which runs on
+// whatever the boxes are). Warm-up runs are not recorded; the energy meter is read just before
+// the first and just after the last timed run.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "bench/energy.h"
+#include "bench/latency_stats.h"
+#include "graph/graph.h"
+
+namespace qdet::bench {
+
+struct BenchOptions {
+  std::filesystem::path model;
+  int threads = 1;
+  int warmup = 3;
+  int runs = 20;
+  std::string energy = "auto";  // auto | rapl | perf | nvml | estimate
+  double idle_seconds = 0.5;    // idle power sampled before the timed runs (measured meters)
+  bool use_fast_kernels = true;
+  uint32_t seed = 1;
+};
+
+struct BenchResult {
+  std::filesystem::path model;
+  int threads = 1;
+  int warmup = 0;
+  std::vector<double> samples_ms;  // every timed run, in order
+  LatencyStats latency;
+  int64_t peak_rss_bytes = 0;      // of the process, reset before loading the model when the
+                                   // kernel allows it (/proc/self/clear_refs)
+  bool peak_rss_reset = false;
+  int64_t arena_bytes = 0;         // the interpreter's activation arena
+  int64_t file_bytes = 0;
+  std::map<std::string, int64_t> bytes_by_dtype;  // constant (weight) bytes by element type
+  std::map<std::string, double> macs_by_dtype;    // per inference, by arithmetic precision
+  WorkPerInference work;
+  EnergyResult energy;                 // the chosen method (measured, or the estimate)
+  EnergyResult estimate;               // the analytic estimate, always
+  std::map<std::string, int> kernels;  // implementation name -> ops it runs
+};
+
+// The work of one inference, for the energy estimate: MACs by precision from graph::compute_stats,
+// bytes moved = constant bytes read once + every activation written once and read once.
+WorkPerInference work_per_inference(const graph::Graph& graph);
+
+Result<BenchResult> bench_model(const BenchOptions& options,
+                                const std::function<void(const std::string&)>& progress = {});
+
+}  // namespace qdet::bench

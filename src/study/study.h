@@ -1,0 +1,61 @@
+// `qdet study`: the whole study as one call. For each mode (fp32, fp16, dynamic, int8, int16x8)
+// the variant is made by the quantizer (fp32: the source rewritten as float32), evaluated on COCO
+// (coco/model_eval.h, with its journal), benchmarked (bench/bench_model.h) and drawn on a few
+// images; then report/ gets index.html, report.md and results.json.
+//
+// Folder layout (every file written atomically):
+//   MODE.tflite (+ MODE.qdet.json when the source has a sidecar), MODE.results.json (COCO
+//   results), pictures/MODE_N.png, MODE.done (the variant's record as JSON, written last: a
+//   variant with a done file is finished), results.json, report.md, index.html.
+// A variant that fails at any stage becomes a record with `error` set (no done file, so
+// `resume` tries it again); the study goes on.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "report/record.h"
+
+namespace qdet::study {
+
+struct StudyOptions {
+  std::filesystem::path model;
+  std::filesystem::path images;       // evaluation images (the annotation file's file_name)
+  std::filesystem::path annotations;  // COCO instances JSON
+  std::filesystem::path calib;        // calibration images (int8, int16x8); never the eval images
+  std::filesystem::path output;       // the report folder
+  std::vector<std::string> modes = {"fp32", "fp16", "dynamic", "int8", "int16x8"};
+  int threads = 1;
+  int limit = 0;         // evaluate the first N images (0: all)
+  int calib_count = 0;   // first N calibration images (0: all)
+  int runs = 20;         // timed benchmark runs per variant
+  int warmup = 3;
+  std::string energy = "auto";
+  int pictures = 3;      // images drawn side by side
+  std::string preset;    // preprocessing preset (default: recognised)
+  bool resume = false;
+};
+
+struct StudyResult {
+  std::vector<report::Record> records;
+  std::vector<std::string> reused;  // variants taken from their done file (resume)
+  std::filesystem::path index_html, report_md, results_json;
+};
+
+// Checks the inputs (before anything is written): modes known and not repeated, model, images
+// folder and annotation file present, calibration folder present when a mode needs it, report
+// folder creatable and writable.
+Status check_study_inputs(const StudyOptions& options);
+
+Result<StudyResult> run_study(const StudyOptions& options,
+                              const std::function<void(const std::string&)>& progress = {});
+
+// File names inside the report folder.
+std::filesystem::path variant_model_path(const std::filesystem::path& dir, const std::string& mode);
+std::filesystem::path variant_done_path(const std::filesystem::path& dir, const std::string& mode);
+std::filesystem::path variant_results_path(const std::filesystem::path& dir, const std::string& mode);
+
+}  // namespace qdet::study

@@ -1,0 +1,85 @@
+// qdet bench MODEL [--threads N] [--warmup W] [--runs R] [--energy METHOD] [--json]: latency
+// (every run kept), memory, size, MACs and energy per inference (src/bench/bench_model.h).
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "bench/bench_model.h"
+#include "command.h"
+#include "report/printers.h"
+
+namespace qdet::cli {
+namespace {
+
+struct BenchArgs {
+  bench::BenchOptions options;
+  bool json = false;
+};
+
+std::string mb(int64_t bytes) { return fmt::format("{:.2f} MB", static_cast<double>(bytes) / 1e6); }
+
+void print_text(const bench::BenchResult& b) {
+  const auto& l = b.latency;
+  std::printf("model: %s (%s)\n", b.model.c_str(), mb(b.file_bytes).c_str());
+  std::string kernels;
+  for (const auto& [name, n] : b.kernels) kernels += fmt::format("{}{} {}", kernels.empty() ? "" : ", ", n, name);
+  std::printf("threads: %d, warm-up %d, timed runs %d; ops: %s\n", b.threads, b.warmup, l.count,
+              kernels.c_str());
+  std::printf("latency ms: min %.3f  median %.3f  p90 %.3f  p99 %.3f  mean %.3f  cv %.3f\n",
+              l.min_ms, l.median_ms, l.p90_ms, l.p99_ms, l.mean_ms, l.cv);
+  std::printf("throughput: %.2f inferences/s (median)\n", l.median_ms > 0 ? 1000 / l.median_ms : 0.0);
+  std::printf("memory: peak RSS %s%s, arena %s\n", mb(b.peak_rss_bytes).c_str(),
+              b.peak_rss_reset ? "" : " (whole process)", mb(b.arena_bytes).c_str());
+  std::string dtypes, macs;
+  for (const auto& [d, n] : b.bytes_by_dtype) dtypes += fmt::format(" {} {}", d, mb(n));
+  for (const auto& [d, n] : b.macs_by_dtype) macs += fmt::format(" {} {:.3f} G", d, n / 1e9);
+  std::printf("weights by dtype:%s\nMACs per inference:%s\n", dtypes.c_str(), macs.empty() ? " none counted" : macs.c_str());
+  const auto& e = b.energy;
+  std::printf("energy: %.3f mJ per inference (%s)\n  %s\n", e.per_inference_j * 1e3, e.method.c_str(),
+              e.source.c_str());
+  if (e.method != "estimate")
+    std::printf("  estimate for comparison: %.3f mJ per inference\n", b.estimate.per_inference_j * 1e3);
+  for (const auto& why : e.unavailable) std::printf("  not used: %s\n", why.c_str());
+}
+
+void run_bench(const BenchArgs& a) {
+  auto progress = [&](const std::string& line) {
+    if (!a.json) std::fprintf(stderr, "bench: %s\n", line.c_str());
+  };
+  auto r = bench::bench_model(a.options, progress);
+  exit_on_error(r.status());
+  if (!a.json) {
+    print_text(*r);
+    return;
+  }
+  report::Record rec;
+  rec.variant = a.options.model.stem().string();
+  rec.runtime = "qdet";
+  report::fill_from_bench(rec, *r);
+  nlohmann::json j = report::to_json(rec);
+  j["memory"]["peak_rss_reset"] = r->peak_rss_reset;
+  j["work"] = {{"bytes_moved", r->work.bytes_moved}};
+  std::printf("%s\n", j.dump(1).c_str());
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  auto args = std::make_shared<BenchArgs>();
+  auto& o = args->options;
+  auto* sub = app.add_subcommand("bench", "Latency, memory, size, MACs and energy per inference of a model");
+  sub->add_option("model", o.model, "Model (.tflite)")->required();
+  sub->add_option("--threads", o.threads, "Interpreter threads")->check(CLI::Range(1, 256))->capture_default_str();
+  sub->add_option("--warmup", o.warmup, "Untimed runs first")->check(CLI::Range(0, 100000))->capture_default_str();
+  sub->add_option("--runs", o.runs, "Timed runs (every one kept)")->check(CLI::Range(1, 1000000))->capture_default_str();
+  sub->add_option("--energy", o.energy, "auto | rapl | perf | nvml | estimate")->capture_default_str();
+  sub->add_option("--idle", o.idle_seconds, "Seconds of idle power sampled before the runs (measured meters)")
+      ->capture_default_str();
+  sub->add_flag("--reference", [args](int64_t) { args->options.use_fast_kernels = false; },
+                "Reference kernels only");
+  sub->add_flag("--json", args->json, "Print one JSON object");
+  sub->callback([args] { run_bench(*args); });
+}
+
+}  // namespace qdet::cli
