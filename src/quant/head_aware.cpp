@@ -126,6 +126,33 @@ Result<std::vector<FloatDecision>> choose_float_ops(const Graph& g, const RangeM
       if (feeds[i] && !is_weighted(g.ops[i].kind))
         keep(i, "decode tail: feeds the float decode");
     }
+    // 2b. The last convolutions: a weighted op whose every reader is kept float. Its output
+    //     channels mix box regressions, objectness and class logits of very different ranges
+    //     (YOLOv5's 255 = 3 x (xy, wh, obj, 80 classes)); one int8 scale rounds the boxes or
+    //     clips the logits, and a float reader gains nothing from an int8 output.
+    //     Decided on the kept set before this rule, so it never cascades up the backbone.
+    //     Not with TFLite_Detection_PostProcess: those heads (SSD's box predictors) already put
+    //     boxes and classes in separate convolutions, and they are a large share of the weights.
+    const bool has_postprocess = std::any_of(g.ops.begin(), g.ops.end(), [](const Op& op) {
+      return op.kind == OpKind::kDetectionPostProcess;
+    });
+    if (options.float_head_convs && !has_postprocess) {
+      const std::vector<std::string> before = reason;
+      for (int32_t i = 0; i < n; ++i) {
+        const Op& op = g.ops[i];
+        if (!is_weighted(op.kind) || !before[i].empty()) continue;
+        bool any = false, all = true;
+        for (int32_t t : op.outputs)
+          if (t >= 0)
+            for (int32_t c : consumers[t]) {
+              any = true;
+              all = all && !before[c].empty();
+            }
+        if (any && all)
+          keep(i, fmt::format("last {}: every reader is float (head outputs of mixed ranges)",
+                              op.name()));
+      }
+    }
     // 3. Integers as floats.
     for (int32_t i = 0; i < n; ++i)
       if (g.ops[i].kind == OpKind::kCast && !g.ops[i].outputs.empty() &&

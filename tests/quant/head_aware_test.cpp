@@ -77,5 +77,48 @@ TEST(HeadAwareChannelSpread, BalancedChannelsOrRuleOffKeepNothing) {
   EXPECT_TRUE(g.kept(300, 0).empty());
 }
 
+// conv0 -> conv1 (head) -> MUL by a stride table (decode trigger) -> output; conv1 also feeds
+// conv2, a graph output, in the second variant (so one of its readers is integer).
+std::vector<FloatDecision> head_decisions(bool float_head_convs, bool second_reader) {
+  testing::GraphBuilder b;
+  const int32_t in = b.input("in", {1, 4, 4, 3});
+  const int32_t w0 = b.constant("w0", {4, 1, 1, 3}, std::vector<float>(12, 0.5f));
+  const int32_t x = b.activation("x", {1, 4, 4, 4});
+  b.op(OpKind::kConv2d, {in, w0, -1}, {x});
+  const int32_t w1 = b.constant("w1", {2, 1, 1, 4}, std::vector<float>(8, 0.5f));
+  const int32_t h = b.activation("h", {1, 4, 4, 2});
+  b.op(OpKind::kConv2d, {x, w1, -1}, {h});
+  const int32_t stride = b.constant("stride", {2}, {8.f, 16.f});
+  const int32_t boxes = b.activation("boxes", {1, 4, 4, 2});
+  b.op(OpKind::kMul, {h, stride}, {boxes});
+  b.output(boxes);
+  if (second_reader) {
+    const int32_t w2 = b.constant("w2", {2, 1, 1, 2}, std::vector<float>(4, 0.5f));
+    const int32_t y = b.activation("y", {1, 4, 4, 2});
+    b.op(OpKind::kConv2d, {h, w2, -1}, {y});
+    b.output(y);
+  }
+  HeadAwareOptions o;
+  o.float_head_convs = float_head_convs;
+  auto d = choose_float_ops(b.model().graph, nullptr, o);
+  EXPECT_TRUE(d.ok()) << d.status().message();
+  return d.ok() ? *d : std::vector<FloatDecision>{};
+}
+
+TEST(HeadAwareHeadConvs, LastConvolutionWithOnlyFloatReadersStaysFloat) {
+  const auto d = head_decisions(true, false);
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].op, 1);  // the head conv, not conv0 (its reader is the int8 head conv)
+  EXPECT_NE(d[0].reason.find("every reader is float"), std::string::npos) << d[0].reason;
+  EXPECT_EQ(d[1].op, 2);  // the stride MUL
+}
+
+TEST(HeadAwareHeadConvs, OffOrAnIntegerReaderKeepsItQuantized) {
+  const auto off = head_decisions(false, false);
+  ASSERT_EQ(off.size(), 1u);
+  EXPECT_EQ(off[0].op, 2);
+  for (const auto& x : head_decisions(true, true)) EXPECT_NE(x.op, 1) << x.reason;
+}
+
 }  // namespace
 }  // namespace qdet::quant

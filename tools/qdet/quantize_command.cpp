@@ -24,7 +24,7 @@ struct QuantizeArgs {
       preset, save_table;
   int calib_count = 0, threads = 1, report_count = 16;
   double percentile = 99.99, concat_ratio = 2.0, channel_spread = 64;
-  bool per_tensor = false, no_head_aware = false;
+  bool per_tensor = false, no_head_aware = false, int_head_convs = false;
   std::vector<std::string> keep_float;
 };
 
@@ -45,6 +45,7 @@ Status run(const QuantizeArgs& a) {
   if (o.mode == quant::Mode::kFloat && a.io == "float") o.io = "keep";  // float mode default
   o.head.enabled = !a.no_head_aware;
   o.head.concat_ratio = a.concat_ratio;
+  o.head.float_head_convs = !a.int_head_convs;
   o.head.max_channel_spread = a.channel_spread;
   for (const auto& names : a.keep_float) {
     std::stringstream ss(names);
@@ -123,6 +124,8 @@ void add_quantize_command(CLI::App& app) {
   sub->add_option("--keep-float", a->keep_float,
                   "Ops to keep in float: output tensor names, op kinds (EXP) or #index, comma-separated");
   sub->add_flag("--no-head-aware", a->no_head_aware, "Quantize detection heads too (not recommended)");
+  sub->add_flag("--int-head-convs", a->int_head_convs,
+                "Quantize the head's last convolutions even when every reader is float");
   sub->add_option("--channel-spread", a->channel_spread,
                   "int8: keep float a depthwise conv (and what makes its input) whose input channels span more than this many times (0: off)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
