@@ -26,6 +26,7 @@ std::string table_to_json(const CalibrationTable& table) {
       t["observed_min"] = e.observed.min;
       t["observed_max"] = e.observed.max;
     }
+    if (e.channel_spread > 0) t["channel_spread"] = e.channel_spread;
     tensors[name] = std::move(t);
   }
   j["tensors"] = std::move(tensors);
@@ -69,6 +70,13 @@ Result<CalibrationTable> table_from_json(std::string_view text, std::string_view
       QDET_TRY(number("observed_min", &e.observed.min));
       QDET_TRY(number("observed_max", &e.observed.max));
       e.has_observed = true;
+    }
+    if (t.contains("channel_spread")) {
+      float spread = 0;
+      QDET_TRY(number("channel_spread", &spread));
+      if (spread < 0)
+        return invalid_argument("{}: tensor '{}': channel_spread {} is negative", source, name, spread);
+      e.channel_spread = spread;
     }
     table.tensors[name] = e;
   }

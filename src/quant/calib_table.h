@@ -29,6 +29,8 @@ struct TableEntry {
   std::string method;
   Range observed;          // the extremes seen (informational)
   bool has_observed = false;
+  // calibrate.h channel_spread of the tensor when a per-channel op reads it (0: not measured).
+  double channel_spread = 0;
 };
 
 struct CalibrationTable {

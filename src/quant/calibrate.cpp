@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <system_error>
 
 #include "base/file.h"
@@ -112,6 +113,20 @@ std::map<std::string, Transfer> reader_transfers(const graph::Graph& g) {
   return out;
 }
 
+double channel_spread(const std::vector<Range>& channels) {
+  float lo = std::numeric_limits<float>::infinity(), hi = -lo;
+  std::vector<float> spans;
+  for (const Range& c : channels) {
+    if (!(c.max >= c.min)) continue;  // never seen
+    lo = std::min(lo, c.min);
+    hi = std::max(hi, c.max);
+    if (c.max > c.min) spans.push_back(c.max - c.min);
+  }
+  if (spans.empty() || !(hi > lo)) return 0;
+  std::sort(spans.begin(), spans.end());
+  return static_cast<double>(hi - lo) / spans[spans.size() / 10];
+}
+
 Result<std::unique_ptr<StatisticsCollector>> StatisticsCollector::create(const graph::Model& model,
                                                                          int num_threads) {
   std::unique_ptr<StatisticsCollector> c(new StatisticsCollector());
@@ -130,6 +145,15 @@ Result<std::unique_ptr<StatisticsCollector>> StatisticsCollector::create(const g
     if (tensor.dtype == DType::kFloat32 && !tensor.is_constant())
       c->observed_.emplace_back(static_cast<int32_t>(t), keys[t]);
   }
+  std::set<int32_t> per_channel;
+  for (const auto& op : c->graph_->ops)
+    if (op.kind == graph::OpKind::kDepthwiseConv2d && !op.inputs.empty() && op.inputs[0] >= 0) {
+      const auto& tensor = c->graph_->tensors[op.inputs[0]];
+      if (tensor.dtype == DType::kFloat32 && !tensor.is_constant() && !tensor.shape.empty() &&
+          tensor.shape.back() > 1)
+        per_channel.insert(op.inputs[0]);
+    }
+  for (int32_t t : per_channel) c->per_channel_.emplace_back(t, keys[t]);
   return c;
 }
 
@@ -145,6 +169,21 @@ Status StatisticsCollector::add_sample(std::span<const uint8_t> input) {
     if (!t.data) continue;
     auto [it, inserted] = histograms_.try_emplace(key);
     it->second.add(std::span<const float>(t.as<const float>(), static_cast<size_t>(t.num_elements())));
+  }
+  for (const auto& [id, key] : per_channel_) {
+    const rt::TensorRef& t = interp_->tensor(id);
+    if (!t.data || t.shape.empty() || t.shape.back() <= 0) continue;
+    const auto channels = static_cast<size_t>(t.shape.back());
+    auto& r = channel_ranges_[key];
+    if (r.size() != channels)
+      r.assign(channels, Range{std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()});
+    const float* p = t.as<const float>();
+    const auto n = static_cast<size_t>(t.num_elements());
+    for (size_t i = 0; i < n; ++i) {
+      Range& c = r[i % channels];
+      if (p[i] < c.min) c.min = p[i];
+      if (p[i] > c.max) c.max = p[i];  // NaN compares false and is skipped
+    }
   }
   ++samples_;
   return ok_status();
@@ -179,6 +218,8 @@ CalibrationTable StatisticsCollector::table(const ObserverOptions& observer,
     e.method = t.method;
     e.observed = {h.min(), h.max()};
     e.has_observed = true;
+    if (auto c = channel_ranges_.find(key); c != channel_ranges_.end())
+      e.channel_spread = channel_spread(c->second);
     t.tensors[key] = e;
   }
   return t;

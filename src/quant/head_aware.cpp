@@ -126,13 +126,73 @@ Result<std::vector<FloatDecision>> choose_float_ops(const Graph& g, const RangeM
       if (feeds[i] && !is_weighted(g.ops[i].kind))
         keep(i, "decode tail: feeds the float decode");
     }
+    // 2b. The last convolutions: a weighted op whose every reader is kept float. Its output
+    //     channels mix box regressions, objectness and class logits of very different ranges
+    //     (YOLOv5's 255 = 3 x (xy, wh, obj, 80 classes)); one int8 scale rounds the boxes or
+    //     clips the logits, and a float reader gains nothing from an int8 output.
+    //     Decided on the kept set before this rule, so it never cascades up the backbone.
+    //     Not with TFLite_Detection_PostProcess: those heads (SSD's box predictors) already put
+    //     boxes and classes in separate convolutions, and they are a large share of the weights.
+    const bool has_postprocess = std::any_of(g.ops.begin(), g.ops.end(), [](const Op& op) {
+      return op.kind == OpKind::kDetectionPostProcess;
+    });
+    if (options.float_head_convs && !has_postprocess) {
+      const std::vector<std::string> before = reason;
+      for (int32_t i = 0; i < n; ++i) {
+        const Op& op = g.ops[i];
+        if (!is_weighted(op.kind) || !before[i].empty()) continue;
+        bool any = false, all = true;
+        for (int32_t t : op.outputs)
+          if (t >= 0)
+            for (int32_t c : consumers[t]) {
+              any = true;
+              all = all && !before[c].empty();
+            }
+        if (any && all)
+          keep(i, fmt::format("last {}: every reader is float (head outputs of mixed ranges)",
+                              op.name()));
+      }
+    }
     // 3. Integers as floats.
     for (int32_t i = 0; i < n; ++i)
       if (g.ops[i].kind == OpKind::kCast && !g.ops[i].outputs.empty() &&
           g.tensors[g.ops[i].outputs[0]].dtype == DType::kFloat32)
         keep(i, "integer values as float (class indices)");
+    // 4. Depthwise inputs whose channels use the range very unevenly: the small channels would
+    //    get a few levels of the shared scale, the depthwise weights scale their error up and
+    //    no later op can undo it. The depthwise and the ops that make its input, back to the
+    //    convolution that produced it, stay float (the input then is never quantized).
+    if (options.max_channel_spread > 0) {
+      std::vector<int32_t> producer(g.tensors.size(), -1);
+      for (int32_t i = 0; i < n; ++i)
+        for (int32_t t : g.ops[i].outputs) if (t >= 0) producer[t] = i;
+      for (int32_t i = 0; i < n; ++i) {
+        const Op& op = g.ops[i];
+        if (op.kind != OpKind::kDepthwiseConv2d || op.inputs.empty() || op.inputs[0] < 0) continue;
+        const auto it = options.channel_spreads.find(keys[op.inputs[0]]);
+        if (it == options.channel_spreads.end() || it->second <= options.max_channel_spread) continue;
+        const std::string why = fmt::format(
+            "channels of '{}' span {:.0f}x of its range (> {:.0f}x): one int8 scale would erase the small ones",
+            g.tensors[op.inputs[0]].name, it->second, options.max_channel_spread);
+        keep(i, why);
+        // Back through the elementwise/layout ops (PAD, SiLU's MUL and LOGISTIC, ...) to the
+        // weighted op that made the tensor; a bounded walk, graphs can be wide.
+        std::vector<int32_t> stack{op.inputs[0]};
+        std::set<int32_t> seen;
+        while (!stack.empty() && seen.size() < 16) {
+          const int32_t t = stack.back();
+          stack.pop_back();
+          const int32_t p = producer[t];
+          if (p < 0 || !seen.insert(p).second) continue;
+          keep(p, why);
+          if (is_weighted(g.ops[p].kind)) continue;
+          for (int32_t x : g.ops[p].inputs)
+            if (x >= 0 && !g.tensors[x].is_constant()) stack.push_back(x);
+        }
+      }
+    }
   }
-  // 4. The user's names.
+  // 5. The user's names.
   for (const std::string& name : options.keep_float) {
     bool matched = false;
     for (int32_t i = 0; i < n; ++i) {

@@ -17,8 +17,16 @@
 //      Every other tail op that feeds a kept op (score LOGISTICs, reshapes, transposes and
 //      concatenations between the last convolutions and the decode) is kept too: the model
 //      switches to float once, right after its last convolutions.
+//      2b. A weighted op whose every reader is kept float (the head's last convolutions, whose
+//      output channels mix boxes, objectness and class logits) is kept too
+//      (`float_head_convs`; not in models with TFLite_Detection_PostProcess, whose box and
+//      class predictors are separate convolutions already; YOLOv5n int8 on val2017-139: AP 30.4 -> 31.0).
 //   3. CAST to float32 (class indices and other integers as floats).
-//   4. --keep-float names: an op whose output tensor has that name, an op kind ("EXP"), or an
+//   4. int8: a DEPTHWISE_CONV_2D whose input's channel spread (calibrate.h channel_spread) is
+//      over `max_channel_spread`, with the ops that make that input back to the weighted op
+//      that produced it. (YOLOX-Nano's stem: channels up to 93 beside channels within 0.3; kept
+//      int8, the depthwise output of those channels is at 0 dB SQNR and AP drops ~8.)
+//   5. --keep-float names: an op whose output tensor has that name, an op kind ("EXP"), or an
 //      op index ("#12"); each name must match something.
 #pragma once
 
@@ -34,8 +42,13 @@
 namespace qdet::quant {
 
 struct HeadAwareOptions {
-  bool enabled = true;          // rules 1-3; --keep-float names apply either way
+  bool enabled = true;          // rules 1-4; --keep-float names apply either way
   double concat_ratio = 2.0;
+  bool float_head_convs = true;  // rule 2b
+  // Rule 4: off when 0 or when no spreads are known (int16x8 passes none: 65536 levels keep
+  // the small channels; a table without "channel_spread" has none).
+  double max_channel_spread = 64;
+  std::map<std::string, double> channel_spreads;  // by tensor key
   std::vector<std::string> keep_float;  // user names (rule 4)
 };
 

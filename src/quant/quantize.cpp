@@ -150,7 +150,11 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
   }
   const RangeMap ranges = ranges_of(table);
 
-  QDET_ASSIGN_OR_RETURN(out.float_ops, choose_float_ops(fmodel.graph, &ranges, o.head));
+  HeadAwareOptions head = o.head;
+  if (act == DType::kInt8)
+    for (const auto& [key, e] : table.tensors)
+      if (e.channel_spread > 0) head.channel_spreads[key] = e.channel_spread;
+  QDET_ASSIGN_OR_RETURN(out.float_ops, choose_float_ops(fmodel.graph, &ranges, head));
   IntegerOptions io;
   io.activations = act;
   QDET_ASSIGN_OR_RETURN(io.io, parse_io_type(o.io));

@@ -1,6 +1,7 @@
 // float mode: dequantize any model to float32 (modes.h).
 #include <fmt/format.h>
 
+#include <cmath>
 #include <unordered_map>
 
 #include "quant/graph_edit.h"
@@ -104,6 +105,41 @@ Result<Model> dequantize_model(const Model& model, const FloatOptions& options, 
     keep[in] = 1;
     head.push_back(make_op(OpKind::kDequantize, in, fid));
   }
+
+  // 3b. An integer op's output range clamps like an activation: TOCO's uint8 models leave
+  //     "Relu6" convolutions with no fused activation, the [0, 6] output range doing the clamp.
+  //     In float that clamp must become the activation again (RELU6 when the range ends at
+  //     6 within one step, RELU when it starts at 0).
+  int clamps = 0;
+  for (Op& op : g.ops) {
+    const bool arithmetic = op.kind == OpKind::kConv2d || op.kind == OpKind::kDepthwiseConv2d ||
+                            op.kind == OpKind::kFullyConnected || op.kind == OpKind::kTransposeConv ||
+                            op.kind == OpKind::kAdd || op.kind == OpKind::kSub ||
+                            op.kind == OpKind::kMul || op.kind == OpKind::kDiv;
+    if (!arithmetic || op.attrs.activation != graph::Activation::kNone || op.outputs.size() != 1 ||
+        op.outputs[0] < 0)
+      continue;
+    const Tensor& out = g.tensors[op.outputs[0]];
+    if (!is_quantized_integer(out) || out.quant.per_axis() || out.quant.zero_point.size() != 1)
+      continue;
+    double qmin = 0, qmax = 0;
+    if (out.dtype == DType::kUInt8) qmax = 255;
+    else if (out.dtype == DType::kInt8) qmin = -128, qmax = 127;
+    else if (out.dtype == DType::kInt16) qmin = -32768, qmax = 32767;
+    else continue;
+    const double scale = out.quant.scale[0];
+    const double zp = static_cast<double>(out.quant.zero_point[0]);
+    const double lo = scale * (qmin - zp);
+    const double hi = scale * (qmax - zp);
+    if (lo != 0.0 || !(scale > 0)) continue;
+    op.attrs.activation = std::abs(hi - 6.0) <= scale ? graph::Activation::kRelu6
+                                                       : graph::Activation::kRelu;
+    ++clamps;
+  }
+  if (clamps > 0 && notes)
+    notes->info.push_back(fmt::format(
+        "float: {} ops clamped by their integer output range get that clamp as a fused activation",
+        clamps));
 
   // 4. Every other quantized or float16 tensor becomes float32 with its real values.
   int constants = 0, activations = 0;

@@ -87,6 +87,26 @@ TEST(FloatMode, DequantizesWeightsAndActivationsKeepsIntegerInput) {
   EXPECT_EQ(g.tensors[g.outputs[0]].dtype, DType::kFloat32);
 }
 
+// TOCO's uint8 "Relu6" convolutions have no fused activation: their [0, 6] output range clamps.
+TEST(FloatMode, AnOutputRangeStartingAtZeroBecomesTheFusedActivation) {
+  struct Case {
+    float scale;
+    int64_t zero_point;
+    graph::Activation expected;
+  };
+  for (const Case& c : {Case{6.f / 255.f, -128, graph::Activation::kRelu6},
+                        Case{0.1f, -128, graph::Activation::kRelu},
+                        Case{0.25f, -3, graph::Activation::kNone}}) {
+    graph::Model m = quantized_model();
+    for (auto& t : m.graph.tensors)
+      if (t.name == "c") t.quant.scale = {c.scale}, t.quant.zero_point = {c.zero_point};
+    auto r = dequantize_model(m, {}, nullptr);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    ASSERT_EQ(r->graph.ops.size(), 2u);
+    EXPECT_EQ(r->graph.ops[1].attrs.activation, c.expected) << c.scale << " " << c.zero_point;
+  }
+}
+
 TEST(FloatMode, FloatIoMakesTheInputFloat) {
   FloatOptions o;
   o.keep_integer_io = false;

@@ -69,3 +69,24 @@ TEST(QuantizedLogisticInt16, RejectsWrongOutputParams) {
 
 }  // namespace
 }  // namespace qdet::rt
+
+namespace qdet::rt {
+namespace {
+
+// QUANTIZE float32 -> int16: TFLite's builtin kernel (optimized AffineQuantize<int16_t>) divides
+// by the scale in double. 200.12291 / 0.00778219 is 25715.4999... in double, but the float
+// quotient rounds up to 25715.5 and then away from zero to 25716.
+TEST(QuantizeToInt16, DividesInDoubleAsTflite) {
+  testing::KernelHarness h(graph::OpKind::kQuantize);
+  const float x = 0x1.903eeep+7f;  // 200.12291
+  h.add_input<float>({3}, {x, -x, 0.0f});
+  h.add_output(DType::kInt16, testing::per_tensor(0.00778219f, 0));
+  KernelRegistry registry;
+  register_reference_kernels(registry);
+  ASSERT_TRUE(h.prepare(&registry).ok());
+  ASSERT_TRUE(h.eval().ok());
+  EXPECT_EQ(h.output<int16_t>(), (std::vector<int16_t>{25715, -25715, 0}));
+}
+
+}  // namespace
+}  // namespace qdet::rt

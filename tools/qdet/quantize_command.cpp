@@ -23,8 +23,8 @@ struct QuantizeArgs {
   std::string model, output, mode = "int8", calib, method = "mse", io = "float", table, report,
       preset, save_table;
   int calib_count = 0, threads = 1, report_count = 16;
-  double percentile = 99.99, concat_ratio = 2.0;
-  bool per_tensor = false, no_head_aware = false, hybrid = false;
+  double percentile = 99.99, concat_ratio = 2.0, channel_spread = 64;
+  bool per_tensor = false, no_head_aware = false, hybrid = false, int_head_convs = false;
   std::vector<std::string> keep_float;
 };
 
@@ -46,6 +46,8 @@ Status run(const QuantizeArgs& a) {
   if (o.mode == quant::Mode::kFloat && a.io == "float") o.io = "keep";  // float mode default
   o.head.enabled = !a.no_head_aware;
   o.head.concat_ratio = a.concat_ratio;
+  o.head.float_head_convs = !a.int_head_convs;
+  o.head.max_channel_spread = a.channel_spread;
   for (const auto& names : a.keep_float) {
     std::stringstream ss(names);
     for (std::string n; std::getline(ss, n, ',');)
@@ -126,6 +128,11 @@ void add_quantize_command(CLI::App& app) {
   sub->add_option("--keep-float", a->keep_float,
                   "Ops to keep in float: output tensor names, op kinds (EXP) or #index, comma-separated");
   sub->add_flag("--no-head-aware", a->no_head_aware, "Quantize detection heads too (not recommended)");
+  sub->add_flag("--int-head-convs", a->int_head_convs,
+                "Quantize the head's last convolutions even when every reader is float");
+  sub->add_option("--channel-spread", a->channel_spread,
+                  "int8: keep float a depthwise conv (and what makes its input) whose input channels span more than this many times (0: off)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   sub->add_option("--concat-ratio", a->concat_ratio,
                   "Head-aware: keep a decode-tail concatenation float when its inputs' ranges differ by more")
       ->capture_default_str();

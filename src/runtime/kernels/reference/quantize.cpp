@@ -2,6 +2,7 @@
 // AffineQuantize: q = clamp(round_half_away_from_zero(x / scale) + zero_point). (Requantizing
 // an integer input is the quantized kernels' job.)
 #include <cmath>
+#include <type_traits>
 
 #include "runtime/kernels/reference/common.h"
 
@@ -54,8 +55,15 @@ void quantize(const QuantizeData& d, const float* in, T* out) {
       const float zp = static_cast<float>(d.zero_point[c]);
       for (int64_t i = 0; i < d.inner; ++i, ++in, ++out) {
         // round() then add the zero point; clamping in float avoids int overflow on huge
-        // inputs, NaN becomes the zero point (real 0).
-        float r = std::round(*in / scale);
+        // inputs, NaN becomes the zero point (real 0). TFLite's int16 AffineQuantize
+        // (optimized_ops, the path its builtin kernel takes) divides in double; 8-bit outputs
+        // divide in float (reference_ops). The two differ by one step when the float quotient
+        // rounds across a .5.
+        float r;
+        if constexpr (std::is_same_v<T, int16_t>)
+          r = static_cast<float>(std::round(static_cast<double>(*in) / static_cast<double>(scale)));
+        else
+          r = std::round(*in / scale);
         if (std::isnan(r)) r = 0.0f;
         const float v = std::min(std::max(r + zp, lo), hi);
         *out = static_cast<T>(v);
