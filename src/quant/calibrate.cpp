@@ -154,6 +154,16 @@ Result<std::unique_ptr<StatisticsCollector>> StatisticsCollector::create(const g
         per_channel.insert(op.inputs[0]);
     }
   for (int32_t t : per_channel) c->per_channel_.emplace_back(t, keys[t]);
+  std::set<int32_t> weighted;
+  for (const auto& op : c->graph_->ops)
+    if ((op.kind == graph::OpKind::kConv2d || op.kind == graph::OpKind::kDepthwiseConv2d ||
+         op.kind == graph::OpKind::kFullyConnected) &&
+        !op.inputs.empty() && op.inputs[0] >= 0) {
+      const auto& tensor = c->graph_->tensors[op.inputs[0]];
+      if (tensor.dtype == DType::kFloat32 && !tensor.is_constant() && !tensor.shape.empty())
+        weighted.insert(op.inputs[0]);
+    }
+  for (int32_t t : weighted) c->mean_inputs_.emplace_back(t, keys[t]);
   return c;
 }
 
@@ -185,8 +195,36 @@ Status StatisticsCollector::add_sample(std::span<const uint8_t> input) {
       if (p[i] > c.max) c.max = p[i];  // NaN compares false and is skipped
     }
   }
+  for (const auto& [id, key] : mean_inputs_) {
+    const rt::TensorRef& t = interp_->tensor(id);
+    if (!t.data || t.shape.empty() || t.shape.back() <= 0) continue;
+    const auto channels = static_cast<size_t>(t.shape.back());
+    auto& [sums, rows] = channel_sums_[key];
+    if (sums.size() != channels) sums.assign(channels, 0.0), rows = 0;
+    const float* p = t.as<const float>();
+    const auto n = static_cast<size_t>(t.num_elements());
+    for (size_t i = 0; i < n; i += channels)
+      for (size_t c = 0; c < channels; ++c) sums[c] += p[i + c];
+    rows += static_cast<int64_t>(n / channels);
+  }
   ++samples_;
   return ok_status();
+}
+
+ChannelMeans StatisticsCollector::channel_means() const {
+  ChannelMeans out;
+  for (const auto& [key, sr] : channel_sums_) {
+    const auto& [sums, rows] = sr;
+    if (rows <= 0) continue;
+    std::vector<double> m(sums.size());
+    bool finite = true;
+    for (size_t c = 0; c < sums.size(); ++c) {
+      m[c] = sums[c] / static_cast<double>(rows);
+      finite = finite && std::isfinite(m[c]);
+    }
+    if (finite) out[key] = std::move(m);
+  }
+  return out;
 }
 
 Status StatisticsCollector::add_images(const std::vector<fs::path>& images,

@@ -54,6 +54,9 @@ class StatisticsCollector {
   // input of DEPTHWISE_CONV_2D, where no later op mixes the channels before the per-channel
   // weights scale them up again.
   const std::map<std::string, std::vector<Range>>& channel_ranges() const { return channel_ranges_; }
+  // Per-channel (last dimension) means of the data input of every CONV_2D, DEPTHWISE_CONV_2D
+  // and FULLY_CONNECTED over the samples added, for bias correction (modes.h ChannelMeans).
+  ChannelMeans channel_means() const;
   // Ranges of every tensor under the observer; `model` and method are recorded in the table.
   CalibrationTable table(const ObserverOptions& observer, const std::string& model) const;
 
@@ -66,6 +69,8 @@ class StatisticsCollector {
   std::map<std::string, Histogram> histograms_;
   std::vector<std::pair<int32_t, std::string>> per_channel_;  // tensor id, key
   std::map<std::string, std::vector<Range>> channel_ranges_;
+  std::vector<std::pair<int32_t, std::string>> mean_inputs_;  // tensor id, key
+  std::map<std::string, std::pair<std::vector<double>, int64_t>> channel_sums_;  // sums, rows
   int samples_ = 0;
 };
 

@@ -67,11 +67,21 @@ enum class IoType : uint8_t { kFloat, kInt8, kUInt8, kInt16 };
 const char* io_type_name(IoType io);
 Result<IoType> parse_io_type(const std::string& name);
 
+// Per-channel (last dimension) means of float activations, by tensor key, as calibration
+// measured them (calibrate.h StatisticsCollector::channel_means).
+using ChannelMeans = std::unordered_map<std::string, std::vector<double>>;
+
 struct IntegerOptions {
   DType activations = DType::kInt8;  // kInt8 (int8) or kInt16 (int16x8)
   IoType io = IoType::kFloat;        // float32 graph inputs/outputs become this
   bool per_channel = true;           // per-channel weights (false: per tensor)
   std::set<int32_t> float_ops;       // op indices kept in float (head-aware, --keep-float)
+  // Bias correction (Nagel et al. 2019, empirical): for a quantized CONV_2D, DEPTHWISE_CONV_2D
+  // or FULLY_CONNECTED that has a bias and whose data input has means here, the expected
+  // output error of weight rounding, (W_q - W) . E[x] per output channel (summed over kernel
+  // positions, padding ignored), is subtracted from the float bias before it is quantized.
+  // Empty: no correction.
+  ChannelMeans input_means;
 };
 
 struct IntegerResult {

@@ -133,6 +133,7 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
     QDET_ASSIGN_OR_RETURN(float_format, input_format(preset, fmodel.graph));
   }
   CalibrationTable table;
+  ChannelMeans means;
   if (!o.table.empty()) {
     QDET_ASSIGN_OR_RETURN(table, load_table(o.table));
   } else {
@@ -147,6 +148,7 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
     }
     table = collector->table(observer, model_path.filename().string());
     out.table = table;
+    if (o.bias_correction && act == DType::kInt8) means = collector->channel_means();
   }
   const RangeMap ranges = ranges_of(table);
 
@@ -159,6 +161,7 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
   io.activations = act;
   QDET_ASSIGN_OR_RETURN(io.io, parse_io_type(o.io));
   io.per_channel = !o.per_tensor;
+  io.input_means = std::move(means);
   for (const auto& d : out.float_ops) io.float_ops.insert(d.op);
   QDET_ASSIGN_OR_RETURN(IntegerResult r, quantize_integer(fmodel, ranges, io, &out.notes));
   // Ops the rewrite itself kept float (no integer kernel) join the list with their reason.

@@ -76,7 +76,68 @@ class IntegerRewriter {
   std::map<std::tuple<int32_t, float, int64_t>, int32_t> requant_cache_, const_cache_;
   std::map<std::pair<int32_t, int32_t>, int32_t> weight_cache_;
   std::set<int32_t> float_ops_;
+  int bias_corrected_ = 0;
 };
+
+// (W_q - W) . E[x] per output channel of a CONV_2D (weights [OC, KH, KW, IC/groups]),
+// DEPTHWISE_CONV_2D ([1, KH, KW, IC * multiplier]) or FULLY_CONNECTED ([OC, IC]) whose int8
+// weights are `wq` and float weights `w`; `means` has one entry per input channel. Empty when
+// the shapes do not fit (no correction).
+Result<std::vector<double>> weight_rounding_error(OpKind kind, const Shape& in_shape,
+                                                  const std::vector<float>& w, const Tensor& wq,
+                                                  const std::vector<double>& means) {
+  std::vector<double> none;
+  const Shape& ws = wq.shape;
+  if (wq.dtype != DType::kInt8 || wq.quant.empty() || in_shape.empty() ||
+      static_cast<int64_t>(w.size()) != num_elements(ws) || w.size() != wq.data.size())
+    return none;
+  const int64_t in_c = in_shape.back();
+  if (static_cast<int64_t>(means.size()) != in_c) return none;
+  const auto* q = reinterpret_cast<const int8_t*>(wq.data.data());
+  const auto& sc = wq.quant.scale;
+  const int32_t qdim = wq.quant.quantized_dimension;
+  // Element index -> scale index for the quantized dimension.
+  auto scale_of = [&](size_t i) -> double {
+    if (sc.size() == 1) return sc[0];
+    int64_t inner = 1;
+    for (size_t d = static_cast<size_t>(qdim) + 1; d < ws.size(); ++d) inner *= ws[d];
+    return sc[static_cast<size_t>((static_cast<int64_t>(i) / inner) % ws[qdim])];
+  };
+  auto err = [&](size_t i) { return q[i] * scale_of(i) - static_cast<double>(w[i]); };
+  if (kind == OpKind::kDepthwiseConv2d) {
+    if (ws.size() != 4 || ws[0] != 1 || ws[3] % in_c != 0) return none;
+    const int64_t oc = ws[3], mult = oc / in_c, positions = ws[1] * ws[2];
+    std::vector<double> out(static_cast<size_t>(oc), 0.0);
+    for (int64_t p = 0; p < positions; ++p)
+      for (int64_t c = 0; c < oc; ++c)
+        out[c] += err(static_cast<size_t>(p * oc + c)) * means[static_cast<size_t>(c / mult)];
+    return out;
+  }
+  if (kind == OpKind::kConv2d) {
+    if (ws.size() != 4 || ws[3] <= 0 || in_c % ws[3] != 0) return none;
+    const int64_t oc = ws[0], wic = ws[3], groups = in_c / wic, positions = ws[1] * ws[2];
+    if (oc % groups != 0) return none;
+    const int64_t per_group = oc / groups;
+    std::vector<double> out(static_cast<size_t>(oc), 0.0);
+    for (int64_t o = 0; o < oc; ++o) {
+      const int64_t base = (o / per_group) * wic;
+      for (int64_t p = 0; p < positions; ++p)
+        for (int64_t c = 0; c < wic; ++c)
+          out[o] += err(static_cast<size_t>((o * positions + p) * wic + c)) *
+                    means[static_cast<size_t>(base + c)];
+    }
+    return out;
+  }
+  if (kind == OpKind::kFullyConnected) {
+    if (ws.size() != 2 || ws[1] != in_c) return none;
+    std::vector<double> out(static_cast<size_t>(ws[0]), 0.0);
+    for (int64_t o = 0; o < ws[0]; ++o)
+      for (int64_t c = 0; c < in_c; ++c)
+        out[o] += err(static_cast<size_t>(o * in_c + c)) * means[static_cast<size_t>(c)];
+    return out;
+  }
+  return none;
+}
 
 bool IntegerRewriter::decide(size_t i, std::string* why_not) const {
   const Op& op = src_.ops[i];
@@ -330,6 +391,20 @@ Status IntegerRewriter::quantize_op(size_t i) {
     const float in_scale = g_.tensors[op.inputs[data_input]].quant.scale[0];
     const auto& wq = g_.tensors[op.inputs[spec.weight_input]].quant;
     QDET_ASSIGN_OR_RETURN(auto bias_values, constant_values(src_.tensors[b]));
+    if (!opt_.input_means.empty() && sop.inputs[0] >= 0) {
+      auto means = opt_.input_means.find(keys_[sop.inputs[0]]);
+      if (means != opt_.input_means.end()) {
+        QDET_ASSIGN_OR_RETURN(auto wf, constant_values(src_.tensors[sop.inputs[spec.weight_input]]));
+        QDET_ASSIGN_OR_RETURN(auto corr, weight_rounding_error(op.kind, src_.tensors[sop.inputs[0]].shape,
+                                                               wf, g_.tensors[op.inputs[spec.weight_input]],
+                                                               means->second));
+        if (corr.size() == bias_values.size()) {
+          for (size_t c = 0; c < corr.size(); ++c)
+            bias_values[c] = static_cast<float>(bias_values[c] - corr[c]);
+          ++bias_corrected_;
+        }
+      }
+    }
     const DType bias_dtype = act() == DType::kInt16 ? DType::kInt64 : DType::kInt32;
     std::span<const float> wscales(wq.scale);
     if (wq.scale.size() > 1 && wq.scale.size() != bias_values.size())
@@ -479,6 +554,8 @@ Result<IntegerResult> IntegerRewriter::run() {
   for (int32_t& t : result.tensor_map) if (t >= 0) t = map[t];
   QDET_TRY(model_.graph.verify().with_context("integer rewrite: result"));
   result.float_ops = float_ops_;
+  if (notes_ && bias_corrected_ > 0)
+    notes_->info.push_back(fmt::format("bias correction: {} ops", bias_corrected_));
   if (notes_)
     notes_->info.push_back(fmt::format("{}: {} ops quantized, {} kept in float",
                                        act() == DType::kInt16 ? "int16x8" : "int8", quantized,

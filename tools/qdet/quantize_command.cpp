@@ -24,6 +24,7 @@ struct QuantizeArgs {
       preset, save_table;
   int calib_count = 0, threads = 1, report_count = 16;
   double percentile = 99.99, concat_ratio = 2.0, channel_spread = 64;
+  bool bias_correction = false;
   bool per_tensor = false, no_head_aware = false, hybrid = false, int_head_convs = false;
   std::vector<std::string> keep_float;
 };
@@ -42,6 +43,7 @@ Status run(const QuantizeArgs& a) {
   o.observer.percentile = a.percentile;
   o.per_tensor = a.per_tensor;
   o.hybrid = a.hybrid;
+  o.bias_correction = a.bias_correction;
   o.io = a.io;
   if (o.mode == quant::Mode::kFloat && a.io == "float") o.io = "keep";  // float mode default
   o.head.enabled = !a.no_head_aware;
@@ -120,6 +122,9 @@ void add_quantize_command(CLI::App& app) {
   sub->add_option("--method", a->method, "Range observer: minmax | percentile | mse | kl")->capture_default_str();
   sub->add_option("--percentile", a->percentile, "Percentile for --method percentile")->capture_default_str();
   sub->add_flag("--per-tensor", a->per_tensor, "Per-tensor weights instead of per-channel");
+  sub->add_flag("--bias-correction,!--no-bias-correction", a->bias_correction,
+                "int8: subtract the mean output error of weight rounding ((W_q - W) . E[x], input "
+                "means from the calibration images) from conv/FC biases (default: off)");
   sub->add_flag("--hybrid", a->hybrid,
                 "dynamic: TFLite hybrid ops (int8 arithmetic on the fly; slower here than float "
                 "on XNNPACK) instead of int8 weights + DEQUANTIZE");
