@@ -135,6 +135,27 @@ TEST(QuantizeCli, Fp16AndDynamicYoloxRunInTfliteLikeInQdetAndShrink) {
   }
 }
 
+// The range of every float activation of `g` on one run of `input`: a calibration table from a
+// single sample, enough for peer-agreement tests.
+void ranges_from_one_run(const std::shared_ptr<const graph::Graph>& g,
+                         const std::vector<uint8_t>& input, RangeMap* ranges) {
+  rt::InterpreterOptions o;
+  o.keep_intermediates = true;
+  auto interp = rt::Interpreter::create(g, o);
+  ASSERT_TRUE(interp.ok());
+  std::memcpy((*interp)->input(0).data, input.data(), input.size());
+  ASSERT_TRUE((*interp)->invoke().ok());
+  const auto keys = tensor_keys(*g);
+  for (size_t t = 0; t < g->tensors.size(); ++t) {
+    if (g->tensors[t].is_constant() || g->tensors[t].dtype != DType::kFloat32) continue;
+    const auto& r = (*interp)->tensor(static_cast<int32_t>(t));
+    if (!r.data || r.num_elements() == 0) continue;
+    const float* p = r.as<const float>();
+    const auto [mn, mx] = std::minmax_element(p, p + r.num_elements());
+    (*ranges)[keys[t]] = {*mn, *mx};
+  }
+}
+
 // A small int8 graph (conv, depthwise, SiLU, add, concat) written by the quantizer: the peer's
 // outputs are within one output step of qdet's on >= 99.9% of the elements.
 TEST(QuantizeCli, Int8GraphRunsInTfliteWithinOneStep) {
@@ -146,22 +167,9 @@ TEST(QuantizeCli, Int8GraphRunsInTfliteWithinOneStep) {
   const auto dir = scratch_dir();
   const auto input = random_input(416 * 416 * 3, 0.f, 255.f, 5);
   auto g = std::make_shared<const graph::Graph>(src->graph);
-  rt::InterpreterOptions o;
-  o.keep_intermediates = true;
-  auto interp = rt::Interpreter::create(g, o);
-  ASSERT_TRUE(interp.ok());
-  std::memcpy((*interp)->input(0).data, input.data(), input.size());
-  ASSERT_TRUE((*interp)->invoke().ok());
   RangeMap ranges;
-  const auto keys = tensor_keys(*g);
-  for (size_t t = 0; t < g->tensors.size(); ++t) {
-    if (g->tensors[t].is_constant() || g->tensors[t].dtype != DType::kFloat32) continue;
-    const auto& r = (*interp)->tensor(static_cast<int32_t>(t));
-    if (!r.data || r.num_elements() == 0) continue;
-    const float* p = r.as<const float>();
-    const auto [mn, mx] = std::minmax_element(p, p + r.num_elements());
-    ranges[keys[t]] = {*mn, *mx};
-  }
+  ranges_from_one_run(g, input, &ranges);
+  if (HasFatalFailure()) return;
   IntegerOptions io;  // float input (the peer's runner takes float32 and uint8 inputs)
   // Keep the decode tail float as head-aware would.
   for (size_t i = 0; i < src->graph.ops.size(); ++i)
@@ -301,22 +309,9 @@ TEST(QuantizeCli, Int16x8YoloxRunsInTfliteWithinOneStep) {
   const auto dir = scratch_dir();
   const auto input = random_input(416 * 416 * 3, 0.f, 255.f, 11);
   auto g = std::make_shared<const graph::Graph>(src->graph);
-  rt::InterpreterOptions o;
-  o.keep_intermediates = true;
-  auto interp = rt::Interpreter::create(g, o);
-  ASSERT_TRUE(interp.ok());
-  std::memcpy((*interp)->input(0).data, input.data(), input.size());
-  ASSERT_TRUE((*interp)->invoke().ok());
   RangeMap ranges;
-  const auto keys = tensor_keys(*g);
-  for (size_t t = 0; t < g->tensors.size(); ++t) {
-    if (g->tensors[t].is_constant() || g->tensors[t].dtype != DType::kFloat32) continue;
-    const auto& r = (*interp)->tensor(static_cast<int32_t>(t));
-    if (!r.data || r.num_elements() == 0) continue;
-    const float* p = r.as<const float>();
-    const auto [mn, mx] = std::minmax_element(p, p + r.num_elements());
-    ranges[keys[t]] = {*mn, *mx};
-  }
+  ranges_from_one_run(g, input, &ranges);
+  if (HasFatalFailure()) return;
   IntegerOptions io;
   io.activations = DType::kInt16;
   auto decisions = choose_float_ops(src->graph, &ranges, HeadAwareOptions{});
