@@ -30,6 +30,7 @@ std::string table_to_json(const CalibrationTable& table) {
     tensors[name] = std::move(t);
   }
   j["tensors"] = std::move(tensors);
+  if (table.fallback) j["fallback"] = *table.fallback;
   return j.dump(1) + "\n";
 }
 
@@ -79,6 +80,15 @@ Result<CalibrationTable> table_from_json(std::string_view text, std::string_view
       e.channel_spread = spread;
     }
     table.tensors[name] = e;
+  }
+  if (j.contains("fallback")) {
+    const json& f = j["fallback"];
+    if (!f.is_array()) return parse_error("{}: \"fallback\" is not an array of names", source);
+    table.fallback.emplace();
+    for (const auto& n : f) {
+      if (!n.is_string()) return parse_error("{}: \"fallback\" holds {}, not a name", source, n.dump());
+      table.fallback->push_back(n.get<std::string>());
+    }
   }
   return table;
 }

@@ -7,16 +7,21 @@
 //       "<tensor name>": {"min": -3.2, "max": 7.9, "method": "mse",
 //                         "observed_min": -4.1, "observed_max": 12.0},
 //       ...
-//     }
+//     },
+//     "fallback": ["<weighted op output name>", ...]
 //   }
-// Only "min" and "max" are required per tensor; a user may edit them (the quantizer uses them
+// "fallback" (optional) lists the layers the float fallback (fallback.h) kept in float, by the
+// name of their weighted op's output tensor, so that the table reproduces the model; absent,
+// the quantizer decides again. Only "min" and "max" are required per tensor; a user may edit them (the quantizer uses them
 // as given) or delete entries. Tensors are keyed as graph_edit.h tensor_keys names them.
 #pragma once
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "quant/modes.h"
@@ -38,6 +43,7 @@ struct CalibrationTable {
   std::string method;
   int images = 0;
   std::map<std::string, TableEntry> tensors;
+  std::optional<std::vector<std::string>> fallback;
 };
 
 std::string table_to_json(const CalibrationTable& table);

@@ -272,7 +272,8 @@ struct Accumulator {
   int64_t elements = 0;
 };
 
-// Real values of a runtime tensor (dequantized when integer).
+}  // namespace
+
 bool real_values(const rt::TensorRef& t, std::vector<float>* out) {
   const int64_t n = t.num_elements();
   out->resize(static_cast<size_t>(n));
@@ -296,8 +297,6 @@ bool real_values(const rt::TensorRef& t, std::vector<float>* out) {
   }
   return true;
 }
-
-}  // namespace
 
 Result<std::vector<TensorError>> compare_models(const graph::Model& float_model,
                                                 const graph::Model& quantized_model,

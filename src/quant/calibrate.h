@@ -86,6 +86,10 @@ std::map<std::string, Transfer> reader_transfers(const graph::Graph& graph);
 
 // --- the per-tensor error report -------------------------------------------------------------
 
+// The real values of a runtime tensor: float32 as is, int8/uint8/int16 with per-tensor
+// parameters dequantized. False (and `out` sized but unset) for other tensors.
+bool real_values(const rt::TensorRef& t, std::vector<float>* out);
+
 struct TensorError {
   std::string name;    // the float model's tensor key
   std::string dtype;   // its type in the quantized model

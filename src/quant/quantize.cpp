@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "image/codec.h"
+#include "graph/stats.h"
+#include "quant/fallback.h"
 #include "quant/graph_edit.h"
 #include "runtime/detection_postprocess_params.h"
 #include "runtime/interpreter.h"
@@ -56,6 +58,123 @@ Status declare_postprocess_shapes(graph::Graph& g) {
 
 std::vector<std::filesystem::path> first(const std::vector<fs::path>& v, int n) {
   return {v.begin(), v.begin() + std::min<size_t>(v.size(), static_cast<size_t>(std::max(n, 0)))};
+}
+
+// The first `count` images as input tensors of `format`.
+Result<std::vector<std::vector<uint8_t>>> samples_of(const std::vector<fs::path>& images, int count,
+                                                    const image::TensorFormat& format) {
+  QDET_ASSIGN_OR_RETURN(auto builder, image::TensorBuilder::create(format));
+  std::vector<std::vector<uint8_t>> samples;
+  for (const auto& path : first(images, count)) {
+    QDET_ASSIGN_OR_RETURN(image::Image img, image::load_image(path));
+    samples.emplace_back(format.byte_size());
+    QDET_TRY(builder.build(img, samples.back()).status().with_context(path.string()));
+  }
+  return samples;
+}
+
+// Float fallback (fallback.h): adds units to io.float_ops and out.float_ops.
+// `from_table`: the layers a calibration table says to keep float (then no front fallback is
+// searched). The layers kept float end up in `chosen` (by name).
+Status apply_fallback(const QuantizeOptions& o, const graph::Model& fmodel, const RangeMap& ranges,
+                      const std::vector<fs::path>& images,
+                      const std::optional<image::TensorFormat>& float_format,
+                      const std::optional<std::vector<std::string>>& from_table, IntegerOptions& io,
+                      QuantizeOutcome& out, std::vector<std::string>& chosen) {
+  if (from_table) {
+    std::set<std::string> wanted(from_table->begin(), from_table->end());
+    for (const auto& u : fallback_units(fmodel.graph, io.float_ops)) {
+      if (!wanted.erase(u.name)) continue;
+      io.float_ops.insert(u.ops.begin(), u.ops.end());
+      for (int32_t op : u.ops) out.float_ops.push_back({op, "fallback listed in the calibration table"});
+      chosen.push_back(u.name);
+    }
+    if (!wanted.empty())
+      return invalid_argument("calibration table: \"fallback\" names {} layer(s) this model does not "
+                              "have as a quantizable weighted op, e.g. '{}'", wanted.size(), *wanted.begin());
+  }
+  const bool front = o.fallback_macs > 0 && io.activations == DType::kInt8 && !from_table;
+  const bool accuracy = static_cast<bool>(o.evaluate);
+  if (!front && !accuracy) return ok_status();
+  if (images.empty() || !float_format) {
+    if (accuracy) return invalid_argument("--max-map-drop needs calibration images (--calib DIR)");
+    out.notes.info.push_back("front fallback skipped: no calibration images (--table alone)");
+    return ok_status();
+  }
+  QDET_ASSIGN_OR_RETURN(auto samples, samples_of(images, o.fallback_images, *float_format));
+  QDET_ASSIGN_OR_RETURN(auto probe, OutputProbe::create(fmodel, std::move(samples), o.num_threads));
+  auto score = [&](const IntegerOptions& opts) -> Result<double> {
+    IntegerOptions probe_io = opts;
+    probe_io.io = IoType::kFloat;
+    Notes quiet;
+    QDET_ASSIGN_OR_RETURN(IntegerResult r, quantize_integer(fmodel, ranges, probe_io, &quiet));
+    return probe->score_db(r.model, r.tensor_map);
+  };
+  QDET_ASSIGN_OR_RETURN(out.probe_base_db, score(io));
+
+  if (front) {
+    // The first layers in float, as many as score best within the MACs budget.
+    const auto units = fallback_units(fmodel.graph, io.float_ops);
+    const auto total = graph::compute_stats(fmodel.graph).total_macs;
+    const auto budget = static_cast<int64_t>(o.fallback_macs * static_cast<double>(total));
+    QDET_ASSIGN_OR_RETURN(auto scores, score_prefixes(fmodel, ranges, io, units, budget, *probe, o.progress));
+    const size_t k = static_cast<size_t>(std::max_element(scores.begin(), scores.end()) - scores.begin());
+    int64_t macs = 0;
+    const std::string why = fmt::format("front fallback: the first {} weighted layers", k);
+    for (size_t i = 0; i < k; ++i) {
+      io.float_ops.insert(units[i].ops.begin(), units[i].ops.end());
+      macs += units[i].macs;
+      for (int32_t op : units[i].ops) out.float_ops.push_back({op, why});
+      chosen.push_back(units[i].name);
+    }
+    out.notes.info.push_back(fmt::format(
+        "front fallback: the first {} weighted layers stay float ({:.1f}% of the MACs, budget {:.1f}%): "
+        "outputs {:.2f} dB closer to the float model's on {} calibration images",
+        k, 100.0 * static_cast<double>(macs) / static_cast<double>(std::max<int64_t>(total, 1)),
+        100.0 * o.fallback_macs, scores[k] - scores[0], probe->samples()));
+  }
+  if (accuracy) {
+    double base_db = 0;
+    QDET_ASSIGN_OR_RETURN(auto ranked, rank_units(fmodel, ranges, io, *probe, &base_db, o.progress));
+    QDET_ASSIGN_OR_RETURN(out.float_score, o.evaluate(fmodel));
+    std::set<int32_t> best_ops = io.float_ops;
+    double best = -1;
+    size_t next = 0, best_units = 0;  // ranked units before `next` are float
+    for (int trial = 0; trial < o.max_trials; ++trial) {
+      if (trial > 0) {
+        if (next >= ranked.size()) break;
+        io.float_ops.insert(ranked[next].ops.begin(), ranked[next].ops.end());
+        ++next;
+      }
+      Notes quiet;
+      QDET_ASSIGN_OR_RETURN(IntegerResult r, quantize_integer(fmodel, ranges, io, &quiet));
+      QDET_ASSIGN_OR_RETURN(double ap, o.evaluate(r.model));
+      out.trials.emplace_back(static_cast<int>(next), ap);
+      if (o.progress) o.progress("accuracy search", static_cast<size_t>(trial + 1), static_cast<size_t>(o.max_trials));
+      if (ap > best) {
+        best = ap;
+        best_ops = io.float_ops;
+        best_units = next;
+      }
+      if (out.float_score - ap <= o.max_map_drop) {
+        out.budget_met = true;
+        break;
+      }
+    }
+    io.float_ops = best_ops;
+    for (size_t i = 0; i < best_units; ++i) chosen.push_back(ranked[i].name);
+    for (size_t i = 0; i < best_units; ++i)
+      for (int32_t op : ranked[i].ops)
+        out.float_ops.push_back({op, fmt::format("accuracy search: float layer {} of {} in sensitivity "
+                                                 "order ({:+.2f} dB alone)", i + 1, best_units, ranked[i].gain_db)});
+    if (!out.budget_met)
+      out.notes.warnings.push_back(fmt::format(
+          "accuracy budget not met: float model {:.2f} AP, best quantized {:.2f} (drop {:.2f} > {:.2f}) "
+          "after {} trials; keeping the best", out.float_score, best, out.float_score - best,
+          o.max_map_drop, out.trials.size()));
+  }
+  QDET_ASSIGN_OR_RETURN(out.probe_final_db, score(io));
+  return ok_status();
 }
 
 }  // namespace
@@ -163,6 +282,10 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
   io.per_channel = !o.per_tensor;
   io.input_means = std::move(means);
   for (const auto& d : out.float_ops) io.float_ops.insert(d.op);
+  std::vector<std::string> fallback;
+  QDET_TRY(apply_fallback(o, fmodel, ranges, images, float_format,
+                          o.table.empty() ? std::nullopt : table.fallback, io, out, fallback));
+  if (out.table && act == DType::kInt8) out.table->fallback = fallback;
   QDET_ASSIGN_OR_RETURN(IntegerResult r, quantize_integer(fmodel, ranges, io, &out.notes));
   // Ops the rewrite itself kept float (no integer kernel) join the list with their reason.
   for (int32_t op : r.float_ops)

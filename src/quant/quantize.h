@@ -4,7 +4,9 @@
 // Nothing is written here: the caller saves the model, the table and the report.
 #pragma once
 
+#include <cmath>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +40,22 @@ struct QuantizeOptions {
   std::string io = "float";          // float | int8 | uint8 | int16 (integer modes); float mode:
                                      // "float" makes integer inputs float too, "keep" keeps them
   HeadAwareOptions head;
+  // int8, front fallback (fallback.h; needs calibration images, skipped with a note for a
+  // table alone): the network's first weighted layers stay float, as many as bring the outputs
+  // closest to the float model's on `fallback_images` calibration images while their MACs stay
+  // within this share of the model's. Quantization error made early is carried and amplified
+  // by every later layer: on YOLOX-Nano the first ~12 layers (10% of the MACs) in float gain
+  // ~0.6 AP on average over three calibration sets. 0: off.
+  double fallback_macs = 0.1;
+  int fallback_images = 16;          // calibration images the sensitivities are measured on
+  // Accuracy-driven fallback (--max-map-drop), when `evaluate` is set (int8 and int16x8):
+  // `evaluate` scores a model (COCO AP in points, 0..100, on labelled images the caller chose);
+  // units go back to float one at a time in sensitivity order until the float model's score
+  // minus the quantized one's is at most max_map_drop, or max_trials models were scored (then
+  // the best one is kept, with a warning).
+  std::function<Result<double>(const graph::Model&)> evaluate;
+  double max_map_drop = 1.0;
+  int max_trials = 30;
   std::filesystem::path table;       // ranges from this table instead of calibrating
   bool report = false;               // measure the per-tensor error (needs calib_dir)
   int report_count = 16;             // images for the report (first N of the calibration set)
@@ -53,6 +71,13 @@ struct QuantizeOutcome {
   std::vector<FloatDecision> float_ops;      // kept float, with reasons (integer modes)
   std::optional<CalibrationTable> table;     // when calibrated here
   std::vector<TensorError> errors;           // when report
+  // Fallback (fallback.h): the probe's score with the head-aware float ops only and with the
+  // chosen fallback, in dB (NaN when not measured).
+  double probe_base_db = std::nan(""), probe_final_db = std::nan("");
+  // Accuracy-driven fallback: the float model's score, then each trial's (units in float, score).
+  double float_score = std::nan("");
+  std::vector<std::pair<int, double>> trials;
+  bool budget_met = false;
   int report_images = 0;
 };
 

@@ -11,6 +11,7 @@
 
 #include "base/file.h"
 #include "base/paths.h"
+#include "quant/calib_table.h"
 #include "quant/graph_edit.h"
 #include "quant/head_aware.h"
 #include "quant/modes.h"
@@ -281,7 +282,18 @@ TEST(QuantizeCli, Int8WithATableAndTheUint8SsdRoundTrip) {
   int int8_convs = 0;
   for (const auto& op : q->graph.ops)
     if (op.kind == graph::OpKind::kConv2d) int8_convs += q->graph.tensors[op.inputs[1]].dtype == DType::kInt8;
-  EXPECT_EQ(int8_convs, 34);
+  // The front fallback's layers (listed in the table, so that it reproduces the model) stay
+  // float; every other of the 34 convolutions is int8.
+  auto table = load_table(dir / "q.calib.json");
+  ASSERT_TRUE(table.ok()) << table.status().message();
+  ASSERT_TRUE(table->fallback.has_value());
+  EXPECT_LE(table->fallback->size(), 8u);
+  int fallback_convs = 0;
+  for (const auto& op : q->graph.ops)
+    if (op.kind == graph::OpKind::kConv2d && q->graph.tensors[op.inputs[1]].dtype == DType::kFloat32)
+      fallback_convs += std::count(table->fallback->begin(), table->fallback->end(),
+                                   q->graph.tensors[op.outputs[0]].name);
+  EXPECT_EQ(int8_convs + fallback_convs, 34);
   // int8 is about a quarter of the float file.
   const double ratio = static_cast<double>(fs::file_size(dir / "q.tflite")) / fs::file_size(dir / "f.tflite");
   EXPECT_GT(ratio, 0.2);

@@ -5,10 +5,13 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <sstream>
 
 #include "base/file.h"
+#include "coco/model_eval.h"
 #include "command.h"
 #include "detect/preset.h"
 #include "quant/quantize.h"
@@ -21,8 +24,10 @@ namespace fs = std::filesystem;
 
 struct QuantizeArgs {
   std::string model, output, mode = "int8", calib, method = "mse", io = "float", table, report,
-      preset, save_table;
-  int calib_count = 0, threads = 1, report_count = 16;
+      preset, save_table, eval_images, eval_annotations;
+  int calib_count = 0, threads = 1, report_count = 16, fallback_images = 16, max_trials = 30,
+      eval_limit = 0;
+  double fallback_macs = 0.1, max_map_drop = -1;
   double percentile = 99.99, concat_ratio = 2.0, channel_spread = 64;
   bool bias_correction = false;
   bool per_tensor = false, no_head_aware = false, hybrid = false, int_head_convs = false;
@@ -32,6 +37,26 @@ struct QuantizeArgs {
 void progress(const char* stage, size_t done, size_t total) {
   std::fprintf(stderr, "\r%s %zu/%zu", stage, done, total);
   if (done == total) std::fprintf(stderr, "\n");
+}
+
+// COCO AP (points) of a model on the --eval-images, through a temporary file (qdet eval's
+// engine, with the source model's preset and sidecar).
+Result<double> coco_ap(const graph::Model& model, const QuantizeArgs& a, const fs::path& dir) {
+  QDET_ASSIGN_OR_RETURN(auto bytes, tflite::write_tflite(model));
+  const fs::path path = dir / "candidate.tflite";
+  QDET_TRY(write_file_atomic(path, bytes));
+  coco::ModelEvalOptions e;
+  e.model = path;
+  e.images = a.eval_images;
+  e.annotations = a.eval_annotations;
+  e.limit = a.eval_limit;
+  e.detector.preset = a.preset;
+  e.detector.num_threads = a.threads;
+  std::error_code ec;
+  if (fs::exists(detect::sidecar_path(a.model), ec)) e.detector.sidecar = detect::sidecar_path(a.model);
+  QDET_ASSIGN_OR_RETURN(auto r, coco::evaluate_model(e));
+  fs::remove(path, ec);
+  return 100.0 * r.eval.stats[0];
 }
 
 Status run(const QuantizeArgs& a) {
@@ -62,11 +87,42 @@ Status run(const QuantizeArgs& a) {
   o.num_threads = a.threads;
   o.progress = progress;
   if (fs::path(a.output) == fs::path(a.model)) return invalid_argument("-o must differ from the input model");
+  o.fallback_macs = a.fallback_macs;
+  o.fallback_images = a.fallback_images;
+  std::unique_ptr<fs::path, void (*)(fs::path*)> temp_dir(nullptr, [](fs::path* p) {
+    std::error_code ec;
+    fs::remove_all(*p, ec);
+    delete p;
+  });
+  if (a.max_map_drop >= 0) {
+    if (a.eval_images.empty() || a.eval_annotations.empty())
+      return invalid_argument("--max-map-drop needs --eval-images DIR and --eval-annotations JSON");
+    if (o.mode != quant::Mode::kInt8 && o.mode != quant::Mode::kInt16x8)
+      return invalid_argument("--max-map-drop applies to int8 and int16x8");
+    std::string tmpl = (fs::temp_directory_path() / "qdet-quantize-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) return io_error("cannot make a temporary folder in {}", fs::temp_directory_path().string());
+    temp_dir.reset(new fs::path(tmpl));
+    const fs::path dir = *temp_dir;
+    o.max_map_drop = a.max_map_drop;
+    o.max_trials = a.max_trials;
+    o.evaluate = [&a, dir](const graph::Model& m) { return coco_ap(m, a, dir); };
+  } else if (!a.eval_images.empty() || !a.eval_annotations.empty()) {
+    return invalid_argument("--eval-images and --eval-annotations go with --max-map-drop");
+  }
 
   QDET_ASSIGN_OR_RETURN(quant::QuantizeOutcome r, quant::quantize_file(a.model, o));
   QDET_ASSIGN_OR_RETURN(auto bytes, tflite::write_tflite(r.model));
 
   for (const auto& s : r.notes.info) std::printf("%s\n", s.c_str());
+  if (!std::isnan(r.probe_base_db))
+    std::printf("output agreement with the float model (calibration images): %.2f dB head-aware "
+                "only, %.2f dB with the fallback\n", r.probe_base_db, r.probe_final_db);
+  if (!r.trials.empty()) {
+    std::printf("accuracy search (AP on %s): float model %.2f\n", a.eval_images.c_str(), r.float_score);
+    for (const auto& [units, ap] : r.trials)
+      std::printf("  %3d layers back to float: AP %.2f (drop %.2f)\n", units, ap, r.float_score - ap);
+    std::printf("budget (drop <= %.2f): %s\n", a.max_map_drop, r.budget_met ? "met" : "NOT met");
+  }
   for (const auto& s : r.notes.warnings) std::fprintf(stderr, "qdet: warning: %s\n", s.c_str());
   if (!r.float_ops.empty()) {
     std::printf("kept in float (%zu ops):\n", r.float_ops.size());
@@ -141,6 +197,22 @@ void add_quantize_command(CLI::App& app) {
   sub->add_option("--concat-ratio", a->concat_ratio,
                   "Head-aware: keep a decode-tail concatenation float when its inputs' ranges differ by more")
       ->capture_default_str();
+  sub->add_option("--fallback-macs", a->fallback_macs,
+                  "int8: share of the model's MACs (0..1) the network's first layers may keep in "
+                  "float (as many as bring the outputs closest to float on calibration images; 0: off)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--fallback-images", a->fallback_images,
+                  "Calibration images the float fallback is measured on")
+      ->capture_default_str()->check(CLI::Range(1, 100000));
+  sub->add_option("--max-map-drop", a->max_map_drop,
+                  "Accuracy-driven fallback: give layers back to float, most sensitive first, until "
+                  "COCO AP (points) on --eval-images is at most this far below the float model's")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--eval-images", a->eval_images, "Labelled images for --max-map-drop");
+  sub->add_option("--eval-annotations", a->eval_annotations, "COCO instances JSON for --eval-images");
+  sub->add_option("--eval-limit", a->eval_limit, "Use only the first N annotated images (0: all)");
+  sub->add_option("--max-trials", a->max_trials, "Models scored by --max-map-drop at most")
+      ->capture_default_str()->check(CLI::Range(1, 10000));
   sub->add_option("--table", a->table, "Use the ranges of this calibration table (JSON) instead of calibrating");
   sub->add_option("--save-table", a->save_table, "Where to write the calibration table (default OUT.calib.json)");
   sub->add_option("--report", a->report, "Write per-tensor SQNR, cosine and max error vs float (JSON)");
