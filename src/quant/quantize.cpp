@@ -118,7 +118,13 @@ Status apply_fallback(const QuantizeOptions& o, const graph::Model& fmodel, cons
     const auto total = graph::compute_stats(fmodel.graph).total_macs;
     const auto budget = static_cast<int64_t>(o.fallback_macs * static_cast<double>(total));
     QDET_ASSIGN_OR_RETURN(auto scores, score_prefixes(fmodel, ranges, io, units, budget, *probe, o.progress));
-    const size_t k = static_cast<size_t>(std::max_element(scores.begin(), scores.end()) - scores.begin());
+    // The longest prefix scoring within kFrontTolerance of the best: more float layers are
+    // preferred over a better score that is within the probe's noise.
+    constexpr double kFrontTolerance = 0.5;
+    const double top = *std::max_element(scores.begin(), scores.end());
+    size_t k = 0;
+    for (size_t i = 0; i < scores.size(); ++i)
+      if (scores[i] >= top - kFrontTolerance) k = i;
     int64_t macs = 0;
     const std::string why = fmt::format("front fallback: the first {} weighted layers", k);
     for (size_t i = 0; i < k; ++i) {

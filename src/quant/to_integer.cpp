@@ -77,6 +77,11 @@ class IntegerRewriter {
   std::map<std::pair<int32_t, int32_t>, int32_t> weight_cache_;
   std::set<int32_t> float_ops_;
   int bias_corrected_ = 0;
+  // For a tensor whose only reader is a quantized CONCATENATION: that concatenation's output.
+  // Its producer then writes at the concatenation's parameters (TFLite's "same scale" rule for
+  // CONCATENATION), so no requantizing QUANTIZE is needed between them.
+  std::vector<int32_t> concat_target_;
+  int concat_inputs_shared_ = 0;
 };
 
 // (W_q - W) . E[x] per output channel of a CONV_2D (weights [OC, KH, KW, IC/groups]),
@@ -325,6 +330,12 @@ Status IntegerRewriter::quantize_op(size_t i) {
   const int32_t out0 = op.outputs.empty() ? -1 : op.outputs[0];
   switch (spec.output) {
     case OutputRule::kFromRange:
+      if (out0 >= 0 && concat_target_[out0] >= 0) {
+        QDET_ASSIGN_OR_RETURN(out_params, range_params(concat_target_[out0]));
+        ++concat_inputs_shared_;
+        break;
+      }
+      [[fallthrough]];
     case OutputRule::kShared: {
       QDET_ASSIGN_OR_RETURN(out_params, range_params(out0));
       break;
@@ -499,6 +510,24 @@ Result<IntegerResult> IntegerRewriter::run() {
   for (int32_t t : src_.outputs) is_graph_output_[t] = 1;
   for (size_t t = 0; t < n; ++t) float_id_[t] = static_cast<int32_t>(t);
   QDET_TRY(setup_inputs());
+  {
+    std::vector<char> will_quantize(src_.ops.size());
+    std::string why;
+    for (size_t i = 0; i < src_.ops.size(); ++i)
+      will_quantize[i] = !opt_.float_ops.count(static_cast<int32_t>(i)) && decide(i, &why);
+    const auto producers = src_.producers();
+    const auto consumers = src_.consumers();
+    concat_target_.assign(n, -1);
+    for (size_t t = 0; t < n; ++t) {
+      if (consumers[t].size() != 1 || is_graph_output_[t] || producers[t] < 0) continue;
+      const int32_t c = consumers[t][0];
+      const Op& cop = src_.ops[c];
+      if (cop.kind != OpKind::kConcatenation || !will_quantize[c] || !will_quantize[producers[t]] ||
+          cop.outputs.empty() || std::count(cop.inputs.begin(), cop.inputs.end(), static_cast<int32_t>(t)) != 1)
+        continue;
+      concat_target_[t] = cop.outputs[0];
+    }
+  }
 
   int quantized = 0;
   for (size_t i = 0; i < src_.ops.size(); ++i) {
@@ -554,6 +583,10 @@ Result<IntegerResult> IntegerRewriter::run() {
   for (int32_t& t : result.tensor_map) if (t >= 0) t = map[t];
   QDET_TRY(model_.graph.verify().with_context("integer rewrite: result"));
   result.float_ops = float_ops_;
+  if (notes_ && concat_inputs_shared_ > 0)
+    notes_->info.push_back(fmt::format(
+        "{} concatenation inputs written at their concatenation's scale (no requantization)",
+        concat_inputs_shared_));
   if (notes_ && bias_corrected_ > 0)
     notes_->info.push_back(fmt::format("bias correction: {} ops", bias_corrected_));
   if (notes_)

@@ -8,6 +8,7 @@
 
 #include "runtime/arena_planner.h"
 #include "runtime/kernel_registry.h"
+#include "runtime/lut_fusion.h"
 
 namespace qdet::rt {
 
@@ -30,10 +31,12 @@ alignas(kArenaAlignment) uint8_t g_empty_tensor[kArenaAlignment];
 Status folded_prepare(PrepareContext&) { return ok_status(); }
 Status folded_eval(EvalContext&) { return ok_status(); }
 const Kernel kFoldedKernel = {"folded", folded_prepare, folded_eval};
+// Stands in for an op whose work another op's fused kernel does (lut_fusion.h).
+const Kernel kFusedKernel = {"fused", folded_prepare, folded_eval};
 
 struct OpPlan {
   const Kernel* kernel = nullptr;
-  bool folded = false;  // computed once at plan time; invoke() skips it
+  bool folded = false;  // computed once at plan time or fused into another op; invoke() skips it
   std::vector<TensorRef*> inputs, outputs;
   std::unique_ptr<OpData> data;
   size_t scratch_bytes = 0;
@@ -70,6 +73,7 @@ struct Interpreter::Impl {
   Status prepare_op(size_t index);
   bool can_fold(size_t index) const;
   Status fold_op(size_t index);
+  void fuse_silu();
   Status plan_memory();
 };
 
@@ -165,6 +169,27 @@ Status Interpreter::Impl::fold_op(size_t index) {
   return ok_status();
 }
 
+// Quantized SiLU pairs become one table lookup (lut_fusion.h); a pair whose table cannot be
+// made runs unfused. Not when intermediates are kept: LOGISTIC's output is never written.
+void Interpreter::Impl::fuse_silu() {
+  if (options.keep_intermediates) return;
+  for (const SiluPair& pair : find_silu_pairs(*graph)) {
+    OpPlan& logistic = ops[pair.logistic_op];
+    OpPlan& mul = ops[pair.mul_op];
+    if (logistic.folded || mul.folded) continue;
+    auto table = silu_table(*graph, pair, *logistic.kernel, *mul.kernel);
+    if (!table.ok()) continue;
+    mul.kernel = &kLutKernel;
+    mul.data = make_lut_data(*table);
+    mul.scratch_bytes = 0;
+    mul.inputs = {&tensors[pair.input]};
+    logistic.kernel = &kFusedKernel;
+    logistic.folded = true;
+    logistic.data.reset();
+    logistic.scratch_bytes = 0;
+  }
+}
+
 Status Interpreter::Impl::plan_memory() {
   const auto num_ops = static_cast<int32_t>(graph->ops.size());
   const int32_t forever = num_ops;  // past the last op: memory that stays valid
@@ -176,9 +201,9 @@ Status Interpreter::Impl::plan_memory() {
   };
   for (int32_t i = 0; i < num_ops; ++i) {
     if (ops[i].folded) continue;
-    for (int32_t id : graph->ops[i].inputs)
-      if (id >= 0) touch(id, i);
-    for (int32_t id : graph->ops[i].outputs) touch(id, i);
+    for (const TensorRef* t : ops[i].inputs)
+      if (t) touch(t->id, i);
+    for (const TensorRef* t : ops[i].outputs) touch(t->id, i);
   }
   for (int32_t id : graph->inputs) {
     touch(id, 0);
@@ -250,6 +275,7 @@ Status Interpreter::Impl::build() {
     QDET_TRY(prepare_op(i));
     if (can_fold(i)) QDET_TRY(fold_op(i));
   }
+  fuse_silu();
   return plan_memory();
 }
 

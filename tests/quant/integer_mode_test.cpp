@@ -2,6 +2,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include <algorithm>
+
 #include "quant/modes.h"
 #include "quant/spec.h"
 #include "graph_builder.h"
@@ -111,6 +115,52 @@ TEST(Int8Rewrite, ConvWeightsBiasAndActivations) {
   EXPECT_EQ(g.tensors[r->tensor_map[m.c]].name, "c");
   EXPECT_EQ(g.tensors[r->tensor_map[m.out]].dtype, DType::kInt8);
   EXPECT_TRUE(r->float_ops.empty());
+}
+
+// in -> CONV_2D c1, in -> CONV_2D c2, CONCATENATION(c1, c2) -> out; with `fan_out`, c1 is
+// also read by a LOGISTIC (a second output).
+GraphBuilder concat_model(bool fan_out) {
+  GraphBuilder b;
+  const int32_t in = b.input("in", {1, 2, 2, 2});
+  const int32_t w1 = b.constant("w1", {2, 1, 1, 2}, {1.f, -0.5f, 0.25f, 2.f});
+  const int32_t w2 = b.constant("w2", {2, 1, 1, 2}, {-3.f, 0.5f, 1.5f, 1.f});
+  const int32_t c1 = b.activation("c1", {1, 2, 2, 2});
+  const int32_t c2 = b.activation("c2", {1, 2, 2, 2});
+  const int32_t out = b.activation("out", {1, 2, 2, 4});
+  b.op(OpKind::kConv2d, {in, w1, -1}, {c1}).attrs.padding = graph::Padding::kValid;
+  b.op(OpKind::kConv2d, {in, w2, -1}, {c2}).attrs.padding = graph::Padding::kValid;
+  b.op(OpKind::kConcatenation, {c1, c2}, {out}).attrs.axis = 3;
+  b.output(out);
+  if (fan_out) {
+    const int32_t s = b.activation("s", {1, 2, 2, 2});
+    b.op(OpKind::kLogistic, {c1}, {s});
+    b.output(s);
+  }
+  return b;
+}
+
+TEST(Int8Rewrite, ConcatenationInputsAreWrittenAtItsScale) {
+  const RangeMap ranges = {{"in", {-1.f, 1.f}}, {"c1", {-2.f, 2.f}}, {"c2", {-6.f, 5.f}},
+                           {"out", {-6.f, 5.f}}, {"s", {0.f, 1.f}}};
+  for (bool fan_out : {false, true}) {
+    GraphBuilder b = concat_model(fan_out);
+    Notes notes;
+    auto r = quantize_integer(b.model(), ranges, {}, &notes);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    const graph::Graph& g = r->model.graph;
+    const int cat = find_op(g, OpKind::kConcatenation);
+    ASSERT_GE(cat, 0);
+    const auto& out_q = g.tensors[g.ops[cat].outputs[0]].quant;
+    for (int32_t t : g.ops[cat].inputs) EXPECT_EQ(g.tensors[t].quant, out_q);
+    // Each conv writes the concatenation's parameters unless another op reads its output:
+    // then it keeps its own range and one QUANTIZE requantizes it.
+    EXPECT_EQ(tensor_named(g, "c2").quant, out_q);
+    EXPECT_EQ(tensor_named(g, "c1").quant == out_q, !fan_out);
+    EXPECT_EQ(count_ops(g, OpKind::kQuantize), fan_out ? 2 : 1);  // the input (+ c1's requantize)
+    const std::string note = fmt::format("{} concatenation inputs written at their concatenation's "
+                                         "scale (no requantization)", fan_out ? 1 : 2);
+    EXPECT_NE(std::find(notes.info.begin(), notes.info.end(), note), notes.info.end()) << note;
+  }
 }
 
 TEST(Int8Rewrite, IntegerIo) {

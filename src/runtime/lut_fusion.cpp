@@ -1,0 +1,157 @@
+#include "runtime/lut_fusion.h"
+
+#include <immintrin.h>
+#include <pthreadpool.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace qdet::rt {
+
+using graph::OpKind;
+
+std::vector<SiluPair> find_silu_pairs(const graph::Graph& g) {
+  const auto producers = g.producers();
+  const auto consumers = g.consumers();
+  std::vector<char> is_output(g.tensors.size(), 0);
+  for (int32_t t : g.outputs) is_output[t] = 1;
+  std::vector<SiluPair> pairs;
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    const auto& mul = g.ops[i];
+    if (mul.kind != OpKind::kMul || mul.inputs.size() != 2 || mul.outputs.size() != 1) continue;
+    for (int side = 0; side < 2; ++side) {
+      const int32_t x = mul.inputs[side], s = mul.inputs[1 - side];
+      if (x < 0 || s < 0 || x == s || producers[s] < 0) continue;
+      const auto& logistic = g.ops[producers[s]];
+      if (logistic.kind != OpKind::kLogistic || logistic.inputs.size() != 1 || logistic.inputs[0] != x) continue;
+      if (consumers[s].size() != 1 || is_output[s]) continue;
+      const auto& tx = g.tensors[x];
+      const auto& ts = g.tensors[s];
+      const auto& to = g.tensors[mul.outputs[0]];
+      if (tx.dtype != DType::kInt8 && tx.dtype != DType::kUInt8) continue;
+      if (ts.dtype != tx.dtype || to.dtype != tx.dtype) continue;
+      if (tx.quant.scale.size() != 1 || ts.quant.scale.size() != 1 || to.quant.scale.size() != 1) continue;
+      if (tx.shape != ts.shape || tx.shape != to.shape || tx.shape.empty()) continue;
+      pairs.push_back({producers[s], static_cast<int32_t>(i), x});
+      break;
+    }
+  }
+  return pairs;
+}
+
+namespace {
+
+// A [256] tensor (plus the read tail fast kernels may touch) standing in for a graph tensor.
+struct ProbeTensor {
+  alignas(64) uint8_t bytes[256 + 64] = {};
+  TensorRef ref;
+  ProbeTensor(const graph::Tensor& t, int32_t id) {
+    ref.id = id;
+    ref.dtype = t.dtype;
+    ref.shape = {256};
+    ref.quant = &t.quant;
+    ref.data = bytes;
+  }
+};
+
+Status run_kernel(const Kernel& k, const graph::Op& op, int32_t op_index,
+                  std::vector<TensorRef*> inputs, std::vector<TensorRef*> outputs) {
+  PrepareContext p{.op = op, .op_index = op_index, .inputs = inputs, .outputs = outputs};
+  QDET_TRY(k.prepare(p));
+  std::vector<uint8_t> scratch(p.scratch_bytes + 64);
+  auto* aligned = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(scratch.data()) + 63) & ~uintptr_t{63});
+  EvalContext e{.op = op, .inputs = inputs, .outputs = outputs, .op_data = p.op_data.get(),
+                .scratch = p.scratch_bytes ? aligned : nullptr};
+  return k.eval(e);
+}
+
+class LutData : public OpData {
+ public:
+  explicit LutData(const ByteTable& t) : table(t) {}
+  ByteTable table;
+};
+
+Status lut_prepare(PrepareContext& ctx) {
+  if (ctx.inputs.empty() || ctx.outputs.empty() || !ctx.inputs[0]) return invalid_argument("lut: no input");
+  ctx.outputs[0]->shape = ctx.inputs[0]->shape;
+  return ok_status();
+}
+
+struct LutJob {
+  const ByteTable* table;
+  const uint8_t* in;
+  uint8_t* out;
+  size_t n;
+};
+constexpr size_t kLutBlock = 64 * 1024;
+
+void lut_block(void* context, size_t block) {
+  const auto* job = static_cast<const LutJob*>(context);
+  const size_t begin = block * kLutBlock;
+  apply_byte_table(*job->table, job->in + begin, job->out + begin, std::min(kLutBlock, job->n - begin));
+}
+
+Status lut_eval(EvalContext& ctx) {
+  const auto* data = static_cast<const LutData*>(ctx.op_data);
+  LutJob job{&data->table, ctx.inputs[0]->data, ctx.outputs[0]->data, ctx.inputs[0]->byte_size()};
+  const size_t blocks = (job.n + kLutBlock - 1) / kLutBlock;
+  if (ctx.threadpool && blocks > 1)
+    pthreadpool_parallelize_1d(ctx.threadpool, lut_block, &job, blocks, /*flags=*/0);
+  else
+    for (size_t b = 0; b < blocks; ++b) lut_block(&job, b);
+  return ok_status();
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) void apply_byte_table_vbmi(
+    const ByteTable& table, const uint8_t* in, uint8_t* out, size_t n) {
+  const __m512i t0 = _mm512_loadu_si512(table.data());
+  const __m512i t1 = _mm512_loadu_si512(table.data() + 64);
+  const __m512i t2 = _mm512_loadu_si512(table.data() + 128);
+  const __m512i t3 = _mm512_loadu_si512(table.data() + 192);
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    const __m512i idx = _mm512_loadu_si512(in + i);
+    // vpermi2b picks by the low 7 bits from two 64-byte tables; the top bit picks the pair.
+    const __m512i lo = _mm512_permutex2var_epi8(t0, idx, t1);
+    const __m512i hi = _mm512_permutex2var_epi8(t2, idx, t3);
+    const __mmask64 top = _mm512_movepi8_mask(idx);
+    _mm512_storeu_si512(out + i, _mm512_mask_blend_epi8(top, lo, hi));
+  }
+  for (; i < n; ++i) out[i] = table[in[i]];
+}
+
+bool cpu_has_vbmi() {
+  static const bool has = __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512bw");
+  return has;
+}
+
+}  // namespace
+
+void apply_byte_table(const ByteTable& table, const uint8_t* in, uint8_t* out, size_t n) {
+  if (cpu_has_vbmi()) return apply_byte_table_vbmi(table, in, out, n);
+  for (size_t i = 0; i < n; ++i) out[i] = table[in[i]];
+}
+
+Result<ByteTable> silu_table(const graph::Graph& g, const SiluPair& pair, const Kernel& logistic,
+                             const Kernel& mul) {
+  const auto& lop = g.ops[pair.logistic_op];
+  const auto& mop = g.ops[pair.mul_op];
+  const int32_t s = lop.outputs[0], out = mop.outputs[0];
+  ProbeTensor px(g.tensors[pair.input], pair.input), ps(g.tensors[s], s), po(g.tensors[out], out);
+  // Entry b holds x whose byte is b (int8 -128..127 and uint8 0..255 alike).
+  for (int b = 0; b < 256; ++b) px.bytes[b] = static_cast<uint8_t>(b);
+  QDET_TRY(run_kernel(logistic, lop, pair.logistic_op, {&px.ref}, {&ps.ref})
+               .with_context("SiLU table: LOGISTIC"));
+  std::vector<TensorRef*> ins = {mop.inputs[0] == pair.input ? &px.ref : &ps.ref,
+                                 mop.inputs[0] == pair.input ? &ps.ref : &px.ref};
+  QDET_TRY(run_kernel(mul, mop, pair.mul_op, ins, {&po.ref}).with_context("SiLU table: MUL"));
+  ByteTable table;
+  std::memcpy(table.data(), po.bytes, 256);
+  return table;
+}
+
+const Kernel kLutKernel = {"lut", lut_prepare, lut_eval};
+
+std::unique_ptr<OpData> make_lut_data(const ByteTable& table) { return std::make_unique<LutData>(table); }
+
+}  // namespace qdet::rt

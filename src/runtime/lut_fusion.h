@@ -1,0 +1,46 @@
+// Plan-time fusion of quantized SiLU: MUL(x, LOGISTIC(x)) on int8/uint8 tensors is a function
+// of one 8-bit input value, so the pair becomes one 256-entry table lookup. The table is made
+// by running the two kernels the plan chose (the same arithmetic, rounding included) on all 256
+// input values, so the fused op is bit-exact with the pair by construction; it reads x once and
+// writes the output once instead of two passes and a temporary.
+//
+// Applies when: the MUL reads x and s = LOGISTIC(x) (either order) with no broadcasting, s has
+// no other reader and is not a graph output, x is int8 or uint8 with per-tensor parameters, and
+// the interpreter does not keep intermediates (s is never materialized).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "base/status.h"
+#include "graph/graph.h"
+#include "runtime/kernel.h"
+
+namespace qdet::rt {
+
+struct SiluPair {
+  int32_t logistic_op = -1;
+  int32_t mul_op = -1;
+  int32_t input = -1;  // x: the tensor both read
+};
+
+// The fusable pairs of a graph (see above; the interpreter checks the kernels).
+std::vector<SiluPair> find_silu_pairs(const graph::Graph& graph);
+
+using ByteTable = std::array<uint8_t, 256>;
+
+// Runs `logistic` then `mul` (kernels already chosen for the ops) on the 256 values of x's
+// type, with x's, s's and the output's parameters; entry (uint8_t)v is the output for x = v.
+Result<ByteTable> silu_table(const graph::Graph& graph, const SiluPair& pair,
+                             const Kernel& logistic, const Kernel& mul);
+
+// The fused kernel: reads input 0, writes output 0 through the table.
+extern const Kernel kLutKernel;
+std::unique_ptr<OpData> make_lut_data(const ByteTable& table);
+
+// out[i] = table[in[i]] for n bytes (AVX-512 VBMI where the CPU has it).
+void apply_byte_table(const ByteTable& table, const uint8_t* in, uint8_t* out, size_t n);
+
+}  // namespace qdet::rt

@@ -1,0 +1,108 @@
+// Quantized SiLU fused into one table lookup (lut_fusion.h): exact by construction, checked
+// against the unfused pair (keep_intermediates turns fusion off) on small graphs, with both
+// kernel families, and on the TFLite converter's yolov5n-int8.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+
+#include "base/paths.h"
+#include "graph_builder.h"
+#include "runtime/lut_fusion.h"
+#include "test_support.h"
+#include "tflite/reader.h"
+
+namespace qdet::rt {
+namespace {
+
+using graph::OpKind;
+using testing::GraphBuilder;
+using testing::quant;
+
+TEST(ByteTable, AppliesToEveryLengthAndValue) {
+  ByteTable table;
+  std::mt19937 rng(3);
+  for (auto& v : table) v = static_cast<uint8_t>(rng());
+  for (size_t n : {0u, 1u, 63u, 64u, 65u, 1000u, 4096u + 37u}) {
+    std::vector<uint8_t> in(n), out(n, 0), want(n);
+    for (size_t i = 0; i < n; ++i) in[i] = static_cast<uint8_t>(i * 7 + (i >> 8));
+    for (size_t i = 0; i < n; ++i) want[i] = table[in[i]];
+    apply_byte_table(table, in.data(), out.data(), n);
+    EXPECT_EQ(out, want) << n;
+  }
+}
+
+// x -> LOGISTIC s -> MUL(x, s) (operand order `x_first`) -> out; `s_is_output` also exposes s.
+std::shared_ptr<const graph::Graph> silu_graph(DType t, int64_t zp_x, bool x_first, bool s_is_output) {
+  GraphBuilder b;
+  const Shape shape = {1, 9, 13, 5};
+  const int32_t x = b.input(t, shape, quant(0.07f, zp_x));
+  const int64_t zp_s = t == DType::kInt8 ? -128 : 0;
+  const int32_t s = b.tensor(t, shape, quant(1.0f / 256, zp_s));
+  const int32_t out = b.tensor(t, shape, quant(0.045f, t == DType::kInt8 ? -122 : 6));
+  b.op(OpKind::kLogistic, {x}, {s});
+  b.op(OpKind::kMul, x_first ? std::vector<int32_t>{x, s} : std::vector<int32_t>{s, x}, {out});
+  b.output(out);
+  if (s_is_output) b.output(s);
+  return b.shared();
+}
+
+TEST(SiluFusion, EqualsTheUnfusedPairWithEitherKernelFamily) {
+  for (DType t : {DType::kInt8, DType::kUInt8}) {
+    for (bool x_first : {true, false}) {
+      for (bool fast : {true, false}) {
+        auto g = silu_graph(t, t == DType::kInt8 ? 5 : 133, x_first, false);
+        ASSERT_EQ(find_silu_pairs(*g).size(), 1u);
+        std::vector<uint8_t> input(static_cast<size_t>(9 * 13 * 5));
+        for (size_t i = 0; i < input.size(); ++i) input[i] = static_cast<uint8_t>(i * 37 + 11);
+        InterpreterOptions fused{.use_fast_kernels = fast};
+        InterpreterOptions plain{.use_fast_kernels = fast, .keep_intermediates = true};
+        auto a = testing::run_graph(g, {input}, fused);
+        auto b = testing::run_graph(g, {input}, plain);
+        ASSERT_TRUE(a.ok()) << a.status().message();
+        ASSERT_TRUE(b.ok()) << b.status().message();
+        EXPECT_STREQ((*a)->kernel_name(0), "fused");
+        EXPECT_STREQ((*a)->kernel_name(1), "lut");
+        EXPECT_STRNE((*b)->kernel_name(1), "lut");
+        EXPECT_EQ(testing::values_of<uint8_t>((*a)->output(0)), testing::values_of<uint8_t>((*b)->output(0)))
+            << dtype_name(t) << (x_first ? " x first" : " s first") << (fast ? " fast" : " reference");
+      }
+    }
+  }
+}
+
+TEST(SiluFusion, NotWhenTheSigmoidIsReadElsewhere) {
+  auto g = silu_graph(DType::kInt8, 0, true, true);
+  EXPECT_TRUE(find_silu_pairs(*g).empty());
+  std::vector<uint8_t> input(static_cast<size_t>(9 * 13 * 5), 3);
+  auto a = testing::run_graph(g, {input}, InterpreterOptions{});
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  EXPECT_STRNE((*a)->kernel_name(1), "lut");
+}
+
+TEST(SiluFusion, Yolov5nInt8IsByteIdenticalToTheUnfusedModel) {
+  const auto path = data_dir() / "models" / "yolov5n-int8.tflite";
+  QDET_REQUIRE_PATH(path);
+  auto model = tflite::load_tflite(path);
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  auto g = std::make_shared<const graph::Graph>(model->graph);
+  const auto pairs = find_silu_pairs(*g);
+  EXPECT_GE(pairs.size(), 50u);
+  auto fused = Interpreter::create(g);
+  auto plain = Interpreter::create(g, InterpreterOptions{.keep_intermediates = true});
+  ASSERT_TRUE(fused.ok() && plain.ok());
+  size_t luts = 0;
+  for (size_t i = 0; i < g->ops.size(); ++i) luts += std::strcmp((*fused)->kernel_name(i), "lut") == 0;
+  EXPECT_EQ(luts, pairs.size());
+  std::mt19937 rng(5);
+  auto& in = (*fused)->input(0);
+  for (size_t i = 0; i < in.byte_size(); ++i) in.data[i] = static_cast<uint8_t>(rng());
+  std::memcpy((*plain)->input(0).data, in.data, in.byte_size());
+  ASSERT_TRUE((*fused)->invoke().ok());
+  ASSERT_TRUE((*plain)->invoke().ok());
+  for (size_t o = 0; o < (*fused)->num_outputs(); ++o)
+    EXPECT_EQ(testing::values_of<uint8_t>((*fused)->output(o)), testing::values_of<uint8_t>((*plain)->output(o)));
+}
+
+}  // namespace
+}  // namespace qdet::rt
