@@ -38,8 +38,9 @@ Result<graph::Model> dequantize_model(const graph::Model& model, const FloatOpti
 // becomes a float16 constant (same name) followed by a DEQUANTIZE to float32 ("<name>_dequantize")
 // placed before its first reader. Activations stay float32. Ops in `float_ops` keep float32
 // constants.
+// `id_map` (may be null) receives old tensor id -> new id (-1 for tensors that went away).
 Result<graph::Model> to_fp16(const graph::Model& float_model, const std::set<int32_t>& float_ops,
-                             Notes* notes);
+                             Notes* notes, std::vector<int32_t>* id_map = nullptr);
 
 // --- dynamic: int8 weights, float activations ------------------------------------------------
 // As TFLite's dynamic-range quantization: the constant weights of CONV_2D, DEPTHWISE_CONV_2D and

@@ -60,6 +60,30 @@ std::vector<std::filesystem::path> first(const std::vector<fs::path>& v, int n) 
   return {v.begin(), v.begin() + std::min<size_t>(v.size(), static_cast<size_t>(std::max(n, 0)))};
 }
 
+// The weights (and biases) of the weighted ops an integer model kept float become float16 +
+// DEQUANTIZE; r.tensor_map follows the renumbering.
+Status float_weights_to_fp16(IntegerResult& r, Notes& notes) {
+  const graph::Graph& g = r.model.graph;
+  std::set<int32_t> others;
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    const auto& op = g.ops[i];
+    const bool weighted = op.kind == graph::OpKind::kConv2d || op.kind == graph::OpKind::kDepthwiseConv2d ||
+                          op.kind == graph::OpKind::kFullyConnected || op.kind == graph::OpKind::kTransposeConv;
+    const bool float_weights = op.inputs.size() > 1 && op.inputs[1] >= 0 &&
+                               g.tensors[op.inputs[1]].is_constant() &&
+                               g.tensors[op.inputs[1]].dtype == DType::kFloat32;
+    if (!weighted || !float_weights) others.insert(static_cast<int32_t>(i));
+  }
+  if (others.size() == g.ops.size()) return ok_status();
+  Notes n;
+  std::vector<int32_t> id_map;
+  QDET_ASSIGN_OR_RETURN(r.model, to_fp16(r.model, others, &n, &id_map));
+  for (int32_t& t : r.tensor_map)
+    if (t >= 0) t = id_map[t];
+  for (auto& line : n.info) notes.info.push_back("layers kept float: " + line);
+  return ok_status();
+}
+
 // The first `count` images as input tensors of `format`.
 Result<std::vector<std::vector<uint8_t>>> samples_of(const std::vector<fs::path>& images, int count,
                                                     const image::TensorFormat& format) {
@@ -298,6 +322,7 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
     if (!io.float_ops.count(op)) out.float_ops.push_back({op, "no integer kernel for this op"});
   std::sort(out.float_ops.begin(), out.float_ops.end(),
             [](const FloatDecision& a, const FloatDecision& b) { return a.op < b.op; });
+  if (o.fp16_float_weights) QDET_TRY(float_weights_to_fp16(r, out.notes));
   if (Status s = check_runs_in_qdet(r.model); !s.ok()) {
     return s.with_context(fmt::format("{} model does not run in qdet", mode_name(o.mode)));
   }

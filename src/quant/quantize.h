@@ -36,6 +36,9 @@ struct QuantizeOptions {
                                      // calibration images, not applied with a --table alone).
                                      // Off by default: no AP gain measured (YOLOX-Nano +0.2 AP
                                      // but -2 AP50, YOLOv5n -0.1 AP on val2017-139)
+  // int8 / int16x8: the weights of layers kept float are stored as float16 + DEQUANTIZE (as
+  // the fp16 mode; qdet folds it at load and runs float32 kernels); false keeps float32.
+  bool fp16_float_weights = true;
   bool hybrid = false;               // dynamic: TFLite hybrid ops (else int8 weights + DEQUANTIZE)
   std::string io = "float";          // float | int8 | uint8 | int16 (integer modes); float mode:
                                      // "float" makes integer inputs float too, "keep" keeps them

@@ -13,7 +13,8 @@ using graph::Op;
 using graph::OpKind;
 using graph::Tensor;
 
-Result<Model> to_fp16(const Model& float_model, const std::set<int32_t>& float_ops, Notes* notes) {
+Result<Model> to_fp16(const Model& float_model, const std::set<int32_t>& float_ops, Notes* notes,
+                      std::vector<int32_t>* id_map) {
   Model m = float_model;
   Graph& g = m.graph;
   QDET_TRY(g.verify());
@@ -69,7 +70,11 @@ Result<Model> to_fp16(const Model& float_model, const std::set<int32_t>& float_o
     ops.push_back(std::move(op));
   }
   g.ops = std::move(ops);
-  remove_unused_tensors(m);
+  auto renumbered = remove_unused_tensors(m);
+  if (id_map) {
+    renumbered.resize(n);  // ids of the input model only
+    *id_map = std::move(renumbered);
+  }
   QDET_TRY(m.graph.verify().with_context("fp16: result"));
   if (notes) {
     if (converted == 0)

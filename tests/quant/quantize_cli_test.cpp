@@ -289,10 +289,20 @@ TEST(QuantizeCli, Int8WithATableAndTheUint8SsdRoundTrip) {
   ASSERT_TRUE(table->fallback.has_value());
   EXPECT_LE(table->fallback->size(), 8u);
   int fallback_convs = 0;
-  for (const auto& op : q->graph.ops)
-    if (op.kind == graph::OpKind::kConv2d && q->graph.tensors[op.inputs[1]].dtype == DType::kFloat32)
-      fallback_convs += std::count(table->fallback->begin(), table->fallback->end(),
-                                   q->graph.tensors[op.outputs[0]].name);
+  const auto producers = q->graph.producers();
+  for (const auto& op : q->graph.ops) {
+    if (op.kind != graph::OpKind::kConv2d || q->graph.tensors[op.inputs[1]].dtype != DType::kFloat32)
+      continue;
+    const int n = static_cast<int>(std::count(table->fallback->begin(), table->fallback->end(),
+                                              q->graph.tensors[op.outputs[0]].name));
+    fallback_convs += n;
+    // Their weights are stored as float16 and dequantized (--float-weights fp16, the default).
+    if (n == 0) continue;
+    const int32_t dq = producers[op.inputs[1]];
+    ASSERT_GE(dq, 0);
+    EXPECT_EQ(q->graph.ops[dq].kind, graph::OpKind::kDequantize);
+    EXPECT_EQ(q->graph.tensors[q->graph.ops[dq].inputs[0]].dtype, DType::kFloat16);
+  }
   EXPECT_EQ(int8_convs + fallback_convs, 34);
   // int8 is about a quarter of the float file.
   const double ratio = static_cast<double>(fs::file_size(dir / "q.tflite")) / fs::file_size(dir / "f.tflite");

@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 
 struct QuantizeArgs {
   std::string model, output, mode = "int8", calib, method = "mse", io = "float", table, report,
-      preset, save_table, eval_images, eval_annotations;
+      preset, save_table, eval_images, eval_annotations, float_weights = "fp16";
   int calib_count = 0, threads = 1, report_count = 16, fallback_images = 16, max_trials = 30,
       eval_limit = 0;
   double fallback_macs = 0.1, max_map_drop = -1;
@@ -88,6 +88,7 @@ Status run(const QuantizeArgs& a) {
   o.progress = progress;
   if (fs::path(a.output) == fs::path(a.model)) return invalid_argument("-o must differ from the input model");
   o.fallback_macs = a.fallback_macs;
+  o.fp16_float_weights = a.float_weights == "fp16";
   o.fallback_images = a.fallback_images;
   std::unique_ptr<fs::path, void (*)(fs::path*)> temp_dir(nullptr, [](fs::path* p) {
     std::error_code ec;
@@ -201,6 +202,9 @@ void add_quantize_command(CLI::App& app) {
                   "int8: share of the model's MACs (0..1) the network's first layers may keep in "
                   "float (as many as bring the outputs closest to float on calibration images; 0: off)")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--float-weights", a->float_weights,
+                  "int8/int16x8: how the weights of layers kept float are stored: fp16 (+ DEQUANTIZE) or fp32")
+      ->capture_default_str()->check(CLI::IsMember({"fp16", "fp32"}));
   sub->add_option("--fallback-images", a->fallback_images,
                   "Calibration images the float fallback is measured on")
       ->capture_default_str()->check(CLI::Range(1, 100000));
