@@ -2,8 +2,12 @@
 // ONNX Runtime (native, same weights in ONNX) and the official TFLite interpreter (WebAssembly).
 //
 //   peer_bench [--model M.tflite] [--onnx M.onnx] [--threads 1,2] [--warmup W] [--runs R]
+//              [--int8 Q.tflite [--onnx-int8 Q.onnx]]
 //
-// Prints each runtime's median / p90 / min latency and qdet's ratio to each peer. Defaults:
+// Prints each runtime's median / p90 / min latency and qdet's ratio to each peer. With --int8,
+// also qdet's int8 model and ONNX Runtime's int8 model (default: its own quantize_static of
+// YOLOX-Nano, ../shared/data/models/anchors, percentile) at the same thread counts, and each
+// runtime's int8 / fp32 latency ratio. Defaults:
 // YOLOX-Nano fp32 416 (../shared/data/models). A benchmark program, not a test: timings on a
 // shared 2-core machine are noisy, which is why both sides are measured in the same run.
 #include <fmt/format.h>
@@ -119,6 +123,8 @@ int main(int argc, char** argv) {
   std::vector<int> threads = {1, 2};
   int warmup = 5, runs = 30;
   bool wasm = true;
+  std::string int8_model;
+  std::string onnx_int8 = (qdet::data_dir() / "models" / "anchors" / "yolox_nano_ort_int8_percentile.onnx").string();
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -128,9 +134,11 @@ int main(int argc, char** argv) {
     else if (a == "--warmup") warmup = std::atoi(next().c_str());
     else if (a == "--runs") runs = std::atoi(next().c_str());
     else if (a == "--no-wasm") wasm = false;
+    else if (a == "--int8") int8_model = next();
+    else if (a == "--onnx-int8") onnx_int8 = next();
     else {
       std::fprintf(stderr, "usage: peer_bench [--model M.tflite] [--onnx M.onnx] [--threads 1,2] "
-                           "[--warmup W] [--runs R] [--no-wasm]\n");
+                           "[--warmup W] [--runs R] [--no-wasm] [--int8 Q.tflite [--onnx-int8 Q.onnx]]\n");
       return 2;
     }
   }
@@ -164,5 +172,27 @@ int main(int argc, char** argv) {
                 r.stats.median_ms, r.stats.p90_ms, r.stats.min_ms, ratio.c_str());
   }
   std::printf("(qdet ratio = qdet median / peer median at the same thread count; < 1 means qdet is faster)\n");
+  if (int8_model.empty()) return 0;
+
+  // int8 against fp32, each runtime with its own int8 model, interleaved per thread count.
+  std::printf("\nint8: %s (qdet), %s (onnxruntime)\n%-12s %7s %14s %14s %12s\n", int8_model.c_str(),
+              onnx_int8.c_str(), "runtime", "threads", "int8 median", "fp32 median", "int8 / fp32");
+  for (int t : threads) {
+    auto fp32_of = [&](const char* runtime) {
+      for (const auto& r : rows)
+        if (r.runtime == runtime && r.threads == t) return r.stats.median_ms;
+      return 0.0;
+    };
+    LatencyStats q8;
+    if (!run_qdet(int8_model, t, warmup, runs, &q8)) return 1;
+    std::printf("%-12s %7d %14.2f %14.2f %11.2fx\n", "qdet", t, q8.median_ms, fp32_of("qdet"),
+                q8.median_ms / fp32_of("qdet"));
+    LatencyStats o8;
+    if (run_peer("ort_run.js", fmt::format("'{}' --threads {} --warmup {} --runs {}", onnx_int8, t, warmup, runs), &o8) &&
+        fp32_of("onnxruntime") > 0)
+      std::printf("%-12s %7d %14.2f %14.2f %11.2fx   (qdet int8 / ORT int8: %.2fx)\n", "onnxruntime", t,
+                  o8.median_ms, fp32_of("onnxruntime"), o8.median_ms / fp32_of("onnxruntime"),
+                  q8.median_ms / o8.median_ms);
+  }
   return 0;
 }
