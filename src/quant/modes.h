@@ -76,6 +76,7 @@ struct IntegerOptions {
   DType activations = DType::kInt8;  // kInt8 (int8) or kInt16 (int16x8)
   IoType io = IoType::kFloat;        // float32 graph inputs/outputs become this
   bool per_channel = true;           // per-channel weights (false: per tensor)
+  bool mse_weight_scales = false;    // weight scales for least rounding error (spec.h), else max|w|/127
   std::set<int32_t> float_ops;       // op indices kept in float (head-aware, --keep-float)
   // Bias correction (Nagel et al. 2019, empirical): for a quantized CONV_2D, DEPTHWISE_CONV_2D
   // or FULLY_CONNECTED that has a bias and whose data input has means here, the expected

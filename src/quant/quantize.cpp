@@ -310,6 +310,7 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
   io.activations = act;
   QDET_ASSIGN_OR_RETURN(io.io, parse_io_type(o.io));
   io.per_channel = !o.per_tensor;
+  io.mse_weight_scales = o.mse_weight_scales;
   io.input_means = std::move(means);
   for (const auto& d : out.float_ops) io.float_ops.insert(d.op);
   std::vector<std::string> fallback;

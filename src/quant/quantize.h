@@ -31,6 +31,7 @@ struct QuantizeOptions {
   int calib_count = 0;               // 0: every image in calib_dir
   ObserverOptions observer{Method::kMse, 99.99, 256};
   bool per_tensor = false;           // per-tensor weights instead of per-channel
+  bool mse_weight_scales = false;    // int8/int16x8 weight scales for least rounding error
   bool bias_correction = false;     // int8: subtract the expected weight-rounding error from
                                      // biases (modes.h IntegerOptions::input_means; needs
                                      // calibration images, not applied with a --table alone).

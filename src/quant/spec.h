@@ -90,4 +90,11 @@ bool is_value_input(const graph::Graph& graph, const graph::Op& op, size_t input
 // cases qdet writes and never exceeds what TFLite 2.12 registers).
 int32_t tflite_op_version(const graph::Graph& graph, const graph::Op& op);
 
+// Per-channel scales that minimise the weights' squared rounding error: scale = a * max|w| / 127
+// for a in [0.70, 1.00] (clipping a few outliers of a channel makes the steps of all its other
+// weights finer); `q` (from quantize_weights_symmetric of `values`, axis `axis`) is rewritten
+// with them. Still symmetric int8 in [-127, 127].
+void refine_weight_scales_mse(std::span<const float> values, const Shape& shape, int32_t axis,
+                              QuantizedConstant& q);
+
 }  // namespace qdet::quant

@@ -61,48 +61,6 @@ bool fits_hybrid(const Op& op, const Tensor& w) {
   }
 }
 
-// Per-channel scales that minimise the weights' squared rounding error: scale = a * max|w| / 127
-// for a in [0.70, 1.00] (clipping a few outliers of a channel makes the steps of all its other
-// weights finer). Still symmetric int8 in [-127, 127], so any TFLite runtime reads it as before.
-void refine_scales_mse(std::span<const float> values, const Shape& shape, int32_t axis,
-                       QuantizedConstant& q) {
-  const int64_t n = static_cast<int64_t>(values.size());
-  const int64_t channels = static_cast<int64_t>(q.params.scale.size());
-  int64_t inner = n;
-  if (axis >= 0) {
-    inner = 1;
-    for (size_t d = static_cast<size_t>(axis) + 1; d < shape.size(); ++d) inner *= shape[d];
-  }
-  const int64_t outer = channels > 0 && inner > 0 ? n / (channels * inner) : 0;
-  const auto index = [&](int64_t o, int64_t c, int64_t i) { return (o * channels + c) * inner + i; };
-  for (int64_t c = 0; c < channels; ++c) {
-    const double base = q.params.scale[c];
-    double best_scale = base, best_error = -1;
-    for (int step = 0; step <= 30; ++step) {
-      const double s = base * (1.0 - 0.01 * step);
-      double error = 0;
-      for (int64_t o = 0; o < outer; ++o)
-        for (int64_t i = 0; i < inner; ++i) {
-          const double w = values[index(o, c, i)];
-          const double r = std::clamp(std::round(w / s), -127.0, 127.0) * s;
-          error += (w - r) * (w - r);
-        }
-      if (best_error < 0 || error < best_error) {
-        best_error = error;
-        best_scale = s;
-      }
-    }
-    q.params.scale[c] = static_cast<float>(best_scale);
-    const double s = q.params.scale[c];
-    for (int64_t o = 0; o < outer; ++o)
-      for (int64_t i = 0; i < inner; ++i) {
-        const int64_t k = index(o, c, i);
-        const auto v = static_cast<int8_t>(std::clamp(std::round(values[k] / s), -127.0, 127.0));
-        q.data[static_cast<size_t>(k)] = static_cast<uint8_t>(v);
-      }
-  }
-}
-
 // TFLite's op_version.cc for a hybrid op (float input, int8 weights, float output).
 int32_t hybrid_version(const Graph& g, const Op& op) {
   switch (op.kind) {
@@ -151,14 +109,14 @@ Result<Model> to_dynamic(const Model& float_model, const DynamicOptions& options
       const int32_t axis = hybrid_axis(op.kind);
       QDET_ASSIGN_OR_RETURN(auto values, constant_values(src));
       QDET_ASSIGN_OR_RETURN(auto q, quantize_weights_symmetric(values, src.shape, axis));
-      if (options.mse_scales) refine_scales_mse(values, src.shape, axis, q);
+      if (options.mse_scales) refine_weight_scales_mse(values, src.shape, axis, q);
       // Equal per-channel scales would send TFLite's conv down its per-tensor path, which reads
       // a per-tensor scale that a per-channel tensor does not have: write one scale instead.
       if (op.kind == OpKind::kConv2d && q.params.per_axis() &&
           std::all_of(q.params.scale.begin(), q.params.scale.end(),
                       [&](float s) { return s == q.params.scale[0]; })) {
-        q.params.scale.resize(1);
-        q.params.zero_point.resize(1);
+        q.params.scale = {q.params.scale[0]};
+        q.params.zero_point = {q.params.zero_point[0]};
         q.params.quantized_dimension = 0;
       }
       Tensor t;

@@ -274,6 +274,7 @@ Result<int32_t> IntegerRewriter::weights(int32_t t, int32_t axis) {
   if (auto it = weight_cache_.find({t, axis}); it != weight_cache_.end()) return it->second;
   QDET_ASSIGN_OR_RETURN(auto values, constant_values(src_.tensors[t]));
   QDET_ASSIGN_OR_RETURN(auto q, quantize_weights_symmetric(values, src_.tensors[t].shape, axis));
+  if (opt_.mse_weight_scales) refine_weight_scales_mse(values, src_.tensors[t].shape, axis, q);
   Tensor n;
   n.name = src_.tensors[t].name;
   n.dtype = DType::kInt8;

@@ -37,12 +37,6 @@ std::vector<float> random_values(size_t n, float lo, float hi, uint32_t seed) {
   return v;
 }
 
-int32_t count(const std::vector<int32_t>& dims) {
-  int32_t n = 1;
-  for (int32_t d : dims) n *= d;
-  return n;
-}
-
 // input [1,9,9,ci] -> CONV_2D 3x3 (co) -> DEPTHWISE 3x3 s2 -> CONV_2D 1x1 -> RESHAPE ->
 // FULLY_CONNECTED (units) -> output.
 graph::Model small_detector(int ci, int co, int units, int dilation = 1) {

@@ -101,6 +101,34 @@ TEST(Weights, PerChannelOnAxis3AndPerTensor) {
   EXPECT_EQ(static_cast<int8_t>(z->data[2]), -127);
 }
 
+TEST(Weights, MseScalesClipAnOutlierForFinerSteps) {
+  // Channel 0: 65536 weights spread over +-0.8 and one outlier at 1.0 (clipping it makes every
+  // other step finer); channel 1: one weight at 1.0 among tiny ones (clipping never pays).
+  constexpr int kN = 65536;
+  std::vector<float> w(2 * kN);
+  for (int i = 0; i < kN; ++i) w[i] = -0.8f + 1.6f * static_cast<float>((i * 7919) % kN) / kN;
+  w[5] = 1.0f;
+  for (int i = 0; i < kN; ++i) w[kN + i] = 0.001f * static_cast<float>(i % 7 - 3);
+  w[kN + 9] = 1.0f;
+  auto plain = quantize_weights_symmetric(w, {2, kN}, 0);
+  ASSERT_TRUE(plain.ok());
+  auto refined = *plain;
+  refine_weight_scales_mse(w, {2, kN}, 0, refined);
+  auto error = [&](const QuantizedConstant& q, int c) {
+    double e = 0;
+    for (int i = 0; i < kN; ++i) {
+      const double r = static_cast<int8_t>(q.data[c * kN + i]) * static_cast<double>(q.params.scale[c]);
+      e += (r - w[c * kN + i]) * (r - w[c * kN + i]);
+    }
+    return e;
+  };
+  EXPECT_LT(refined.params.scale[0], 0.95f * plain->params.scale[0]);
+  EXPECT_GE(refined.params.scale[0], 0.7f * plain->params.scale[0]);
+  EXPECT_LT(error(refined, 0), 0.8 * error(*plain, 0));
+  EXPECT_EQ(refined.params.scale[1], plain->params.scale[1]);
+  for (uint8_t b : refined.data) ASSERT_NE(static_cast<int8_t>(b), -128);  // symmetric [-127, 127]
+}
+
 TEST(Bias, ScaleIsInputTimesWeightPerChannel) {
   std::vector<float> b = {0.5f, -1.0f};
   std::vector<float> ws = {0.01f, 0.002f};

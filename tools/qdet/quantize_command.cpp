@@ -24,7 +24,8 @@ namespace fs = std::filesystem;
 
 struct QuantizeArgs {
   std::string model, output, mode = "int8", calib, method = "mse", io = "float", table, report,
-      preset, save_table, eval_images, eval_annotations, float_weights = "fp16";
+      preset, save_table, eval_images, eval_annotations, float_weights = "fp16",
+      weight_scales = "max";
   int calib_count = 0, threads = 1, report_count = 16, fallback_images = 16, max_trials = 30,
       eval_limit = 0;
   double fallback_macs = 0.1, max_map_drop = -1;
@@ -89,6 +90,7 @@ Status run(const QuantizeArgs& a) {
   if (fs::path(a.output) == fs::path(a.model)) return invalid_argument("-o must differ from the input model");
   o.fallback_macs = a.fallback_macs;
   o.fp16_float_weights = a.float_weights == "fp16";
+  o.mse_weight_scales = a.weight_scales == "mse";
   o.fallback_images = a.fallback_images;
   std::unique_ptr<fs::path, void (*)(fs::path*)> temp_dir(nullptr, [](fs::path* p) {
     std::error_code ec;
@@ -205,6 +207,9 @@ void add_quantize_command(CLI::App& app) {
   sub->add_option("--float-weights", a->float_weights,
                   "int8/int16x8: how the weights of layers kept float are stored: fp16 (+ DEQUANTIZE) or fp32")
       ->capture_default_str()->check(CLI::IsMember({"fp16", "fp32"}));
+  sub->add_option("--weight-scales", a->weight_scales,
+                  "int8/int16x8 per-channel weight scales: max (max|w|/127) or mse (least rounding error)")
+      ->capture_default_str()->check(CLI::IsMember({"max", "mse"}));
   sub->add_option("--fallback-images", a->fallback_images,
                   "Calibration images the float fallback is measured on")
       ->capture_default_str()->check(CLI::Range(1, 100000));
