@@ -37,12 +37,28 @@ class Writer {
   }
   uint32_t opcode_index(const graph::Op& op);
   fb::Offset<tfl::Tensor> tensor(const graph::Tensor& t);
+  // Equal vectors are written once and shared (FlatBuffers allows several tables to point at
+  // one vector): per-channel zero points (all 0 for every weight and bias of a channel count),
+  // shapes and scales repeat across tensors. 0 for an empty vector.
+  template <typename T>
+  fb::Offset<fb::Vector<T>> shared_vector(const std::vector<T>& v,
+                                          std::map<std::vector<T>, fb::Offset<fb::Vector<T>>>& cache) {
+    if (v.empty()) return 0;
+    auto it = cache.find(v);
+    if (it != cache.end()) return it->second;
+    auto offset = fbb_.CreateVector(v);
+    cache.emplace(v, offset);
+    return offset;
+  }
 
   const graph::Model& model_;
   fb::FlatBufferBuilder fbb_{1 << 20};
   std::vector<fb::Offset<tfl::Buffer>> buffers_;
   std::vector<fb::Offset<tfl::OperatorCode>> codes_;
   std::map<std::tuple<int32_t, std::string, int32_t>, uint32_t> code_index_;
+  std::map<std::vector<float>, fb::Offset<fb::Vector<float>>> floats_;
+  std::map<std::vector<int64_t>, fb::Offset<fb::Vector<int64_t>>> int64s_;
+  std::map<std::vector<int32_t>, fb::Offset<fb::Vector<int32_t>>> int32s_;
 };
 
 uint32_t Writer::opcode_index(const graph::Op& op) {
@@ -68,14 +84,15 @@ fb::Offset<tfl::Tensor> Writer::tensor(const graph::Tensor& t) {
   fb::Offset<tfl::QuantizationParameters> quant = 0;
   const QuantParams& q = t.quant;
   if (!q.scale.empty() || !q.zero_point.empty() || !q.min.empty() || !q.max.empty()) {
-    auto vec_or_null = [&](const auto& v) { return v.empty() ? 0 : fbb_.CreateVector(v); };
-    quant = tfl::CreateQuantizationParameters(fbb_, vec_or_null(q.min), vec_or_null(q.max),
-                                              vec_or_null(q.scale), vec_or_null(q.zero_point),
-                                              tfl::QuantizationDetails::NONE, 0,
-                                              q.quantized_dimension);
+    quant = tfl::CreateQuantizationParameters(
+        fbb_, shared_vector(q.min, floats_), shared_vector(q.max, floats_),
+        shared_vector(q.scale, floats_), shared_vector(q.zero_point, int64s_),
+        tfl::QuantizationDetails::NONE, 0, q.quantized_dimension);
   }
-  auto signature = t.shape_signature.empty() ? 0 : fbb_.CreateVector(t.shape_signature);
-  return tfl::CreateTensor(fbb_, fbb_.CreateVector(t.shape), dtype_to_tflite(t.dtype), buffer,
+  auto signature = shared_vector(t.shape_signature, int32s_);
+  // A scalar's shape is an empty vector, not an absent one.
+  auto shape = t.shape.empty() ? fbb_.CreateVector(t.shape) : shared_vector(t.shape, int32s_);
+  return tfl::CreateTensor(fbb_, shape, dtype_to_tflite(t.dtype), buffer,
                            fbb_.CreateString(t.name), quant, t.is_variable, 0, signature);
 }
 

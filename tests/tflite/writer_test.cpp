@@ -9,6 +9,7 @@
 #include "model_files.h"
 #include "test_support.h"
 #include "tflite/reader.h"
+#include "tflite/tflite_generated.h"
 
 namespace qdet::tflite {
 namespace {
@@ -120,6 +121,39 @@ TEST(WriteTflite, SmallModelRoundTripsWithSharedOpCodes) {
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(first_difference(m, *back), "");
   EXPECT_EQ(back->graph.ops[0].attrs.activation, graph::Activation::kRelu6);
+}
+
+TEST(WriteTflite, EqualVectorsAreWrittenOnce) {
+  // Two int8 per-channel weights of 3 channels: their zero points (all 0) and shapes are equal
+  // and shared in the file; their scales differ and are not.
+  graph::Model m;
+  graph::Graph& g = m.graph;
+  g.name = "shared";
+  for (int k = 0; k < 2; ++k) {
+    graph::Tensor w{.name = "w" + std::to_string(k), .dtype = DType::kInt8, .shape = {3, 2}};
+    w.data.assign(6, static_cast<uint8_t>(k + 1));
+    w.quant.scale = {0.5f + k, 0.25f, 0.125f};
+    w.quant.zero_point = {0, 0, 0};
+    g.add_tensor(w);
+  }
+  g.add_tensor({.name = "in", .dtype = DType::kInt8, .shape = {3, 2}});
+  g.add_tensor({.name = "out", .dtype = DType::kInt8, .shape = {3, 2}});
+  g.tensors[2].quant.scale = {1.f};
+  g.tensors[2].quant.zero_point = {0};
+  g.tensors[3].quant = g.tensors[2].quant;
+  g.inputs = {2};
+  g.outputs = {3};
+  g.ops.push_back(graph::Op{.kind = graph::OpKind::kAdd, .inputs = {2, 0}, .outputs = {3}});
+  auto bytes = write_tflite(m);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+  const auto* model = tfl::GetModel(bytes->data());
+  const auto* tensors = model->subgraphs()->Get(0)->tensors();
+  EXPECT_EQ(tensors->Get(0)->quantization()->zero_point(), tensors->Get(1)->quantization()->zero_point());
+  EXPECT_EQ(tensors->Get(0)->shape(), tensors->Get(1)->shape());
+  EXPECT_NE(tensors->Get(0)->quantization()->scale(), tensors->Get(1)->quantization()->scale());
+  auto back = read_tflite(*bytes, "shared.tflite");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(first_difference(m, *back), "");
 }
 
 TEST(WriteTflite, RejectsAGraphThatDoesNotVerify) {
