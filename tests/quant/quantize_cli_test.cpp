@@ -312,6 +312,13 @@ TEST(QuantizeCli, Int8WithATableAndTheUint8SsdRoundTrip) {
   ASSERT_EQ(run_command(qdet_cmd() + " quantize '" + (dir / "f.tflite").string() + "' --mode int8 --table '" +
                             (dir / "q.calib.json").string() + "' -o '" + (dir / "q2.tflite").string() + "'", &log), 0) << log;
   EXPECT_EQ(read_file(dir / "q.tflite").value(), read_file(dir / "q2.tflite").value());
+  // A table naming a layer the model does not have is an error naming it, and writes nothing.
+  table->fallback->push_back("no such layer");
+  ASSERT_TRUE(save_table(dir / "bad.calib.json", *table).ok());
+  EXPECT_NE(run_command(qdet_cmd() + " quantize '" + (dir / "f.tflite").string() + "' --mode int8 --table '" +
+                            (dir / "bad.calib.json").string() + "' -o '" + (dir / "q3.tflite").string() + "'", &log), 0);
+  EXPECT_THAT(log, ::testing::HasSubstr("no such layer"));
+  EXPECT_FALSE(fs::exists(dir / "q3.tflite"));
 }
 
 }  // namespace
