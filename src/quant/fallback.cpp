@@ -71,6 +71,21 @@ std::vector<FallbackUnit> fallback_units(const Graph& g, const std::set<int32_t>
   return units;
 }
 
+std::vector<FallbackUnit> head_input_units(const Graph& g, const std::set<int32_t>& float_ops) {
+  const auto consumers = g.consumers();
+  std::vector<FallbackUnit> out;
+  for (auto& u : fallback_units(g, float_ops)) {
+    const std::set<int32_t> inside(u.ops.begin(), u.ops.end());
+    bool feeds_head = false;
+    for (int32_t op : u.ops)
+      for (int32_t t : g.ops[op].outputs)
+        for (int32_t c : consumers[t])
+          feeds_head = feeds_head || (!inside.count(c) && float_ops.count(c) && is_weighted(g.ops[c].kind));
+    if (feeds_head) out.push_back(std::move(u));
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 Result<std::unique_ptr<OutputProbe>> OutputProbe::create(const graph::Model& float_model,

@@ -41,6 +41,12 @@ struct FallbackUnit {
 std::vector<FallbackUnit> fallback_units(const graph::Graph& graph,
                                          const std::set<int32_t>& float_ops);
 
+// The units (among those not in `float_ops`) whose output a weighted op in `float_ops` reads:
+// the layers that make the input of a float head convolution. The head reads that tensor in
+// float, so int8 there only adds its rounding to the detections.
+std::vector<FallbackUnit> head_input_units(const graph::Graph& graph,
+                                           const std::set<int32_t>& float_ops);
+
 // Compares candidate models' detector outputs with the float model's on fixed inputs. The
 // compared tensors are the graph outputs, or the inputs of TFLite_Detection_PostProcess when the
 // model has one (its sorted, thresholded outputs do not compare element by element). The score,

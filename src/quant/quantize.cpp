@@ -117,6 +117,17 @@ Status apply_fallback(const QuantizeOptions& o, const graph::Model& fmodel, cons
       return invalid_argument("calibration table: \"fallback\" names {} layer(s) this model does not "
                               "have as a quantizable weighted op, e.g. '{}'", wanted.size(), *wanted.begin());
   }
+  if (o.float_head_inputs && io.activations == DType::kInt8 && !from_table) {
+    const auto units = head_input_units(fmodel.graph, io.float_ops);
+    for (const auto& u : units) {
+      io.float_ops.insert(u.ops.begin(), u.ops.end());
+      for (int32_t op : u.ops) out.float_ops.push_back({op, "makes the input of a float head convolution"});
+      chosen.push_back(u.name);
+    }
+    if (!units.empty())
+      out.notes.info.push_back(fmt::format("{} layers making the input of float head convolutions stay float",
+                                           units.size()));
+  }
   const bool front = o.fallback_macs > 0 && io.activations == DType::kInt8 && !from_table;
   const bool accuracy = static_cast<bool>(o.evaluate);
   if (!front && !accuracy) return ok_status();

@@ -89,6 +89,17 @@ TEST(FallbackUnits, AWeightedOpTakesTheActivationsOnlyItFeeds) {
   EXPECT_EQ(units[0].name, "c2");
 }
 
+TEST(FallbackUnits, TheLayersMakingAFloatHeadsInput) {
+  const auto m = silu_relu_model();
+  // c2 (op 3) float: the unit making its input (c1 with its SiLU) is offered.
+  auto units = head_input_units(m.graph, {3});
+  ASSERT_EQ(units.size(), 1u);
+  EXPECT_EQ(units[0].name, "c1");
+  EXPECT_TRUE(head_input_units(m.graph, {}).empty());
+  // A float ADD reading c1's SiLU is not a head convolution.
+  EXPECT_TRUE(head_input_units(m.graph, {5}).empty());
+}
+
 TEST(OutputProbe, ScoresHowCloseTheOutputsStay) {
   const auto m = silu_relu_model();
   auto probe = OutputProbe::create(m, random_inputs(4));

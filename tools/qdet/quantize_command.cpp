@@ -31,7 +31,8 @@ struct QuantizeArgs {
   double fallback_macs = 0.1, max_map_drop = -1;
   double percentile = 99.99, concat_ratio = 2.0, channel_spread = 64;
   bool bias_correction = false;
-  bool per_tensor = false, no_head_aware = false, hybrid = false, int_head_convs = false;
+  bool per_tensor = false, no_head_aware = false, hybrid = false, int_head_convs = false,
+       float_head_inputs = true;
   std::vector<std::string> keep_float;
 };
 
@@ -92,6 +93,7 @@ Status run(const QuantizeArgs& a) {
   o.fp16_float_weights = a.float_weights == "fp16";
   o.mse_weight_scales = a.weight_scales == "mse";
   o.fallback_images = a.fallback_images;
+  o.float_head_inputs = a.float_head_inputs;
   std::unique_ptr<fs::path, void (*)(fs::path*)> temp_dir(nullptr, [](fs::path* p) {
     std::error_code ec;
     fs::remove_all(*p, ec);
@@ -207,6 +209,8 @@ void add_quantize_command(CLI::App& app) {
   sub->add_option("--float-weights", a->float_weights,
                   "int8/int16x8: how the weights of layers kept float are stored: fp16 (+ DEQUANTIZE) or fp32")
       ->capture_default_str()->check(CLI::IsMember({"fp16", "fp32"}));
+  sub->add_flag("--float-head-inputs,!--int-head-inputs", a->float_head_inputs,
+                "int8: keep float the layers whose output a float head convolution reads (default: on)");
   sub->add_option("--weight-scales", a->weight_scales,
                   "int8/int16x8 per-channel weight scales: max (max|w|/127) or mse (least rounding error)")
       ->capture_default_str()->check(CLI::IsMember({"max", "mse"}));
