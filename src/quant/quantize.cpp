@@ -137,7 +137,13 @@ Status apply_fallback(const QuantizeOptions& o, const graph::Model& fmodel, cons
     return ok_status();
   }
   QDET_ASSIGN_OR_RETURN(auto samples, samples_of(images, o.fallback_images, *float_format));
-  QDET_ASSIGN_OR_RETURN(auto probe, OutputProbe::create(fmodel, std::move(samples), o.num_threads));
+  auto made = OutputProbe::create(fmodel, std::move(samples), o.num_threads);
+  if (!made.ok()) {
+    if (accuracy) return made.status().with_context("--max-map-drop");
+    out.notes.warnings.push_back("front fallback skipped: " + made.status().message());
+    return ok_status();
+  }
+  auto probe = std::move(*made);
   auto score = [&](const IntegerOptions& opts) -> Result<double> {
     IntegerOptions probe_io = opts;
     probe_io.io = IoType::kFloat;
@@ -202,6 +208,8 @@ Status apply_fallback(const QuantizeOptions& o, const graph::Model& fmodel, cons
         break;
       }
     }
+    if (o.progress && out.trials.size() < static_cast<size_t>(o.max_trials))
+      o.progress("accuracy search", out.trials.size(), out.trials.size());  // ends the line
     io.float_ops = best_ops;
     for (size_t i = 0; i < best_units; ++i) chosen.push_back(ranked[i].name);
     for (size_t i = 0; i < best_units; ++i)

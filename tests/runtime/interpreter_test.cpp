@@ -44,8 +44,9 @@ TEST(ArenaPlanner, OverlappingLifetimesNeverShareAndOffsetsAreAligned) {
       const bool live_together = r[i].first <= r[j].last && r[j].first <= r[i].last;
       const bool disjoint = p.offsets[i] + r[i].bytes <= p.offsets[j] ||
                             p.offsets[j] + r[j].bytes <= p.offsets[i];
-      if (live_together && r[i].bytes > 0 && r[j].bytes > 0)
+      if (live_together && r[i].bytes > 0 && r[j].bytes > 0) {
         EXPECT_TRUE(disjoint) << "buffers " << i << " and " << j << " overlap";
+      }
     }
   }
   EXPECT_LT(p.total_bytes, sum);

@@ -213,8 +213,9 @@ void check_table_op(graph::OpKind kind, double (*f)(double), float out_scale, in
     // The table is computed in float (expf, tanhf): it may differ from double only where
     // y / s_out lies within float rounding of a .5 tie.
     ASSERT_LE(std::abs(static_cast<int32_t>(got[i]) - expect), 1) << "q=" << int{all[i]};
-    if (std::abs(std::abs(std::fmod(y / out_scale, 1.0)) - 0.5) > 1e-3)
+    if (std::abs(std::abs(std::fmod(y / out_scale, 1.0)) - 0.5) > 1e-3) {
       ASSERT_EQ(static_cast<int32_t>(got[i]), expect) << "q=" << int{all[i]};
+    }
   }
 }
 

@@ -10,6 +10,8 @@
 #include <memory>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "base/file.h"
 #include "coco/model_eval.h"
 #include "command.h"
@@ -36,9 +38,11 @@ struct QuantizeArgs {
   std::vector<std::string> keep_float;
 };
 
+// On a terminal: one line per stage, rewritten in place. Otherwise (logs): the stage's last line.
 void progress(const char* stage, size_t done, size_t total) {
-  std::fprintf(stderr, "\r%s %zu/%zu", stage, done, total);
-  if (done == total) std::fprintf(stderr, "\n");
+  static const bool tty = ::isatty(::fileno(stderr)) != 0;
+  if (tty) std::fprintf(stderr, "\r%s %zu/%zu", stage, done, total);
+  if (done == total) std::fprintf(stderr, tty ? "\n" : "%s %zu/%zu\n", stage, done, total);
 }
 
 // COCO AP (points) of a model on the --eval-images, through a temporary file (qdet eval's

@@ -57,7 +57,7 @@ Status create_quantized_conv(PrepareContext& ctx, const ConvGeometry& g, int32_t
   const int32_t* bias_data = bias != nullptr ? bias->as<const int32_t>() : nullptr;
 
   auto data = std::make_unique<QuantizedConvData>();
-  xnn_status status;
+  xnn_status status = xnn_status_invalid_state;
   const char* create_name;
   if (input.dtype == DType::kUInt8) {
     data->family = QuantFamily::kQu8;
@@ -124,7 +124,7 @@ Status quantized_conv_eval(EvalContext& ctx) {
   auto* data = op_data_as<QuantizedConvData>(ctx);
   const uint8_t* in = ctx.inputs[0]->data;
   uint8_t* out = ctx.outputs[0]->data;
-  xnn_status status;
+  xnn_status status = xnn_status_invalid_state;
   switch (data->family) {
     case QuantFamily::kQc8:
       status = xnn_setup_convolution2d_nhwc_qc8(

@@ -53,8 +53,8 @@ std::vector<float> padded_copy(const TensorRef& t);
 
 // The output range of a TFLite fused activation; kUnsupported for TANH / SIGN_BIT.
 struct OutputRange {
-  float min;
-  float max;
+  float min = 0.f;
+  float max = 0.f;
 };
 Result<OutputRange> activation_range(const PrepareContext& ctx, graph::Activation activation);
 
