@@ -124,8 +124,8 @@ Status run(const QuantizeArgs& a) {
 
   for (const auto& s : r.notes.info) std::printf("%s\n", s.c_str());
   if (!std::isnan(r.probe_base_db))
-    std::printf("output agreement with the float model (calibration images): %.2f dB head-aware "
-                "only, %.2f dB with the fallback\n", r.probe_base_db, r.probe_final_db);
+    std::printf("output agreement with the float model (calibration images): %.2f dB before the "
+                "measured fallback, %.2f dB after\n", r.probe_base_db, r.probe_final_db);
   if (!r.trials.empty()) {
     std::printf("accuracy search (AP on %s): float model %.2f\n", a.eval_images.c_str(), r.float_score);
     for (const auto& [units, ap] : r.trials)
