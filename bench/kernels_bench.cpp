@@ -155,7 +155,7 @@ int profile_ops(const graph::Graph& g, int threads, int warmup, int runs, bool f
                                                                     by_kind.end());
   std::sort(rows.begin(), rows.end(),
             [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
-  std::printf("per-op medians (each op timed alone), sum %.3f ms\n", total);
+  std::printf("per-op medians (each op timed alone, as the graph has it: no SiLU fusion), sum %.3f ms\n", total);
   std::printf("  %-40s %5s %10s %6s\n", "op [kernel]", "count", "ms", "share");
   for (const auto& [name, e] : rows)
     std::printf("  %-40s %5d %10.3f %5.1f%%\n", name.c_str(), e.second, e.first,
