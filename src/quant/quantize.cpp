@@ -97,9 +97,61 @@ Result<std::vector<std::vector<uint8_t>>> samples_of(const std::vector<fs::path>
   return samples;
 }
 
-// Float fallback (fallback.h): adds units to io.float_ops and out.float_ops.
-// `from_table`: the layers a calibration table says to keep float (then no front fallback is
-// searched). The layers kept float end up in `chosen` (by name).
+// Keeps a unit float: its ops join io.float_ops and out.float_ops (with `why`), its name
+// `chosen` (what the calibration table records).
+void keep_unit(const FallbackUnit& u, const std::string& why, IntegerOptions& io, QuantizeOutcome& out,
+               std::vector<std::string>& chosen) {
+  io.float_ops.insert(u.ops.begin(), u.ops.end());
+  for (int32_t op : u.ops) out.float_ops.push_back({op, why});
+  chosen.push_back(u.name);
+}
+
+// --max-map-drop: units go back to float one at a time in sensitivity order until the AP drop
+// is within the budget or the trials run out; the best trial's float ops are kept.
+Status accuracy_search(const QuantizeOptions& o, const graph::Model& fmodel, const RangeMap& ranges,
+                       OutputProbe& probe, IntegerOptions& io, QuantizeOutcome& out,
+                       std::vector<std::string>& chosen) {
+  double base_db = 0;
+  QDET_ASSIGN_OR_RETURN(auto ranked, rank_units(fmodel, ranges, io, probe, &base_db, o.progress));
+  QDET_ASSIGN_OR_RETURN(out.float_score, o.evaluate(fmodel));
+  const std::set<int32_t> before = io.float_ops;
+  double best = -1;
+  size_t best_units = 0;
+  for (size_t units = 0; units <= ranked.size() && out.trials.size() < static_cast<size_t>(o.max_trials); ++units) {
+    io.float_ops = before;
+    for (size_t i = 0; i < units; ++i) io.float_ops.insert(ranked[i].ops.begin(), ranked[i].ops.end());
+    Notes quiet;
+    QDET_ASSIGN_OR_RETURN(IntegerResult r, quantize_integer(fmodel, ranges, io, &quiet));
+    QDET_ASSIGN_OR_RETURN(double ap, o.evaluate(r.model));
+    out.trials.emplace_back(static_cast<int>(units), ap);
+    if (o.progress) o.progress("accuracy search", out.trials.size(), static_cast<size_t>(o.max_trials));
+    if (ap > best) {
+      best = ap;
+      best_units = units;
+    }
+    if (out.float_score - ap <= o.max_map_drop) {
+      out.budget_met = true;
+      break;
+    }
+  }
+  if (o.progress && out.trials.size() < static_cast<size_t>(o.max_trials))
+    o.progress("accuracy search", out.trials.size(), out.trials.size());  // ends the line
+  io.float_ops = before;
+  for (size_t i = 0; i < best_units; ++i)
+    keep_unit(ranked[i], fmt::format("accuracy search: layer {} of {} in sensitivity order ({:+.2f} dB alone)",
+                                     i + 1, best_units, ranked[i].gain_db), io, out, chosen);
+  if (!out.budget_met)
+    out.notes.warnings.push_back(fmt::format(
+        "accuracy budget not met: float model {:.2f} AP, best quantized {:.2f} (drop {:.2f} > {:.2f}) "
+        "after {} trials; keeping the best", out.float_score, best, out.float_score - best,
+        o.max_map_drop, out.trials.size()));
+  return ok_status();
+}
+
+// Float fallback (fallback.h): the table's list, head inputs, the front fallback and the
+// accuracy search add units to io.float_ops and out.float_ops. `from_table`: the layers a
+// calibration table says to keep float (then nothing else is decided without labels). The
+// layers kept float end up in `chosen` (by name).
 Status apply_fallback(const QuantizeOptions& o, const graph::Model& fmodel, const RangeMap& ranges,
                       const std::vector<fs::path>& images,
                       const std::optional<image::TensorFormat>& float_format,
@@ -107,23 +159,15 @@ Status apply_fallback(const QuantizeOptions& o, const graph::Model& fmodel, cons
                       QuantizeOutcome& out, std::vector<std::string>& chosen) {
   if (from_table) {
     std::set<std::string> wanted(from_table->begin(), from_table->end());
-    for (const auto& u : fallback_units(fmodel.graph, io.float_ops)) {
-      if (!wanted.erase(u.name)) continue;
-      io.float_ops.insert(u.ops.begin(), u.ops.end());
-      for (int32_t op : u.ops) out.float_ops.push_back({op, "fallback listed in the calibration table"});
-      chosen.push_back(u.name);
-    }
+    for (const auto& u : fallback_units(fmodel.graph, io.float_ops))
+      if (wanted.erase(u.name)) keep_unit(u, "fallback listed in the calibration table", io, out, chosen);
     if (!wanted.empty())
       return invalid_argument("calibration table: \"fallback\" names {} layer(s) this model does not "
                               "have as a quantizable weighted op, e.g. '{}'", wanted.size(), *wanted.begin());
   }
   if (o.float_head_inputs && io.activations == DType::kInt8 && !from_table) {
     const auto units = head_input_units(fmodel.graph, io.float_ops);
-    for (const auto& u : units) {
-      io.float_ops.insert(u.ops.begin(), u.ops.end());
-      for (int32_t op : u.ops) out.float_ops.push_back({op, "makes the input of a float head convolution"});
-      chosen.push_back(u.name);
-    }
+    for (const auto& u : units) keep_unit(u, "makes the input of a float head convolution", io, out, chosen);
     if (!units.empty())
       out.notes.info.push_back(fmt::format("{} layers making the input of float head convolutions stay float",
                                            units.size()));
@@ -154,14 +198,14 @@ Status apply_fallback(const QuantizeOptions& o, const graph::Model& fmodel, cons
   QDET_ASSIGN_OR_RETURN(out.probe_base_db, score(io));
 
   if (front) {
-    // The first layers in float, as many as score best within the MACs budget.
+    // The first layers in float, as many as score best within the MACs budget: the longest
+    // prefix within kFrontTolerance of the best score (more float layers are preferred over a
+    // better score that is within the probe's noise).
+    constexpr double kFrontTolerance = 0.5;
     const auto units = fallback_units(fmodel.graph, io.float_ops);
     const auto total = graph::compute_stats(fmodel.graph).total_macs;
     const auto budget = static_cast<int64_t>(o.fallback_macs * static_cast<double>(total));
     QDET_ASSIGN_OR_RETURN(auto scores, score_prefixes(fmodel, ranges, io, units, budget, *probe, o.progress));
-    // The longest prefix scoring within kFrontTolerance of the best: more float layers are
-    // preferred over a better score that is within the probe's noise.
-    constexpr double kFrontTolerance = 0.5;
     const double top = *std::max_element(scores.begin(), scores.end());
     size_t k = 0;
     for (size_t i = 0; i < scores.size(); ++i)
@@ -169,10 +213,8 @@ Status apply_fallback(const QuantizeOptions& o, const graph::Model& fmodel, cons
     int64_t macs = 0;
     const std::string why = fmt::format("front fallback: the first {} weighted layers", k);
     for (size_t i = 0; i < k; ++i) {
-      io.float_ops.insert(units[i].ops.begin(), units[i].ops.end());
+      keep_unit(units[i], why, io, out, chosen);
       macs += units[i].macs;
-      for (int32_t op : units[i].ops) out.float_ops.push_back({op, why});
-      chosen.push_back(units[i].name);
     }
     out.notes.info.push_back(fmt::format(
         "front fallback: the first {} weighted layers stay float ({:.1f}% of the MACs, budget {:.1f}%): "
@@ -180,48 +222,7 @@ Status apply_fallback(const QuantizeOptions& o, const graph::Model& fmodel, cons
         k, 100.0 * static_cast<double>(macs) / static_cast<double>(std::max<int64_t>(total, 1)),
         100.0 * o.fallback_macs, scores[k] - scores[0], probe->samples()));
   }
-  if (accuracy) {
-    double base_db = 0;
-    QDET_ASSIGN_OR_RETURN(auto ranked, rank_units(fmodel, ranges, io, *probe, &base_db, o.progress));
-    QDET_ASSIGN_OR_RETURN(out.float_score, o.evaluate(fmodel));
-    std::set<int32_t> best_ops = io.float_ops;
-    double best = -1;
-    size_t next = 0, best_units = 0;  // ranked units before `next` are float
-    for (int trial = 0; trial < o.max_trials; ++trial) {
-      if (trial > 0) {
-        if (next >= ranked.size()) break;
-        io.float_ops.insert(ranked[next].ops.begin(), ranked[next].ops.end());
-        ++next;
-      }
-      Notes quiet;
-      QDET_ASSIGN_OR_RETURN(IntegerResult r, quantize_integer(fmodel, ranges, io, &quiet));
-      QDET_ASSIGN_OR_RETURN(double ap, o.evaluate(r.model));
-      out.trials.emplace_back(static_cast<int>(next), ap);
-      if (o.progress) o.progress("accuracy search", static_cast<size_t>(trial + 1), static_cast<size_t>(o.max_trials));
-      if (ap > best) {
-        best = ap;
-        best_ops = io.float_ops;
-        best_units = next;
-      }
-      if (out.float_score - ap <= o.max_map_drop) {
-        out.budget_met = true;
-        break;
-      }
-    }
-    if (o.progress && out.trials.size() < static_cast<size_t>(o.max_trials))
-      o.progress("accuracy search", out.trials.size(), out.trials.size());  // ends the line
-    io.float_ops = best_ops;
-    for (size_t i = 0; i < best_units; ++i) chosen.push_back(ranked[i].name);
-    for (size_t i = 0; i < best_units; ++i)
-      for (int32_t op : ranked[i].ops)
-        out.float_ops.push_back({op, fmt::format("accuracy search: float layer {} of {} in sensitivity "
-                                                 "order ({:+.2f} dB alone)", i + 1, best_units, ranked[i].gain_db)});
-    if (!out.budget_met)
-      out.notes.warnings.push_back(fmt::format(
-          "accuracy budget not met: float model {:.2f} AP, best quantized {:.2f} (drop {:.2f} > {:.2f}) "
-          "after {} trials; keeping the best", out.float_score, best, out.float_score - best,
-          o.max_map_drop, out.trials.size()));
-  }
+  if (accuracy) QDET_TRY(accuracy_search(o, fmodel, ranges, *probe, io, out, chosen));
   QDET_ASSIGN_OR_RETURN(out.probe_final_db, score(io));
   return ok_status();
 }
