@@ -181,4 +181,45 @@ Result<BroadcastIndexer> BroadcastIndexer::create(const Shape& out_shape,
   return b;
 }
 
+Status fill_conv_geometry(const TensorRef& in, int32_t k_h, int32_t k_w, int32_t out_c,
+                          const TensorRef* bias, const graph::OpAttrs& a, ConvGeometry* g) {
+  g->batches = in.shape[0];
+  g->in_h = in.shape[1];
+  g->in_w = in.shape[2];
+  g->in_c = in.shape[3];
+  g->k_h = k_h;
+  g->k_w = k_w;
+  g->out_c = out_c;
+  if (bias) {
+    QDET_TRY(expect_dtype(*bias, DType::kFloat32, "bias"));
+    if (bias->num_elements() != out_c)
+      return invalid_argument("bias has {} elements, expected {}", bias->num_elements(), out_c);
+  }
+  QDET_ASSIGN_OR_RETURN(auto ph, compute_padding(a.padding, g->in_h, k_h, a.stride_h,
+                                                 a.dilation_h, "height"));
+  QDET_ASSIGN_OR_RETURN(auto pw, compute_padding(a.padding, g->in_w, k_w, a.stride_w,
+                                                 a.dilation_w, "width"));
+  g->out_h = ph.out;
+  g->out_w = pw.out;
+  g->pad_top = ph.before;
+  g->pad_left = pw.before;
+  g->stride_h = a.stride_h;
+  g->stride_w = a.stride_w;
+  g->dil_h = a.dilation_h;
+  g->dil_w = a.dilation_w;
+  QDET_ASSIGN_OR_RETURN(g->act, activation_range(a.activation));
+  return ok_status();
+}
+
+Result<Shape> fully_connected_output_shape(bool keep_num_dims, const Shape& in, int64_t batch,
+                                           int64_t depth, int64_t units) {
+  if (!keep_num_dims) return Shape{static_cast<int32_t>(batch), static_cast<int32_t>(units)};
+  if (in.empty() || in.back() != depth)
+    return invalid_argument("keep_num_dims: input's last dim {} is not {}",
+                            in.empty() ? 0 : in.back(), depth);
+  Shape out = in;
+  out.back() = static_cast<int32_t>(units);
+  return out;
+}
+
 }  // namespace qdet::rt::ref

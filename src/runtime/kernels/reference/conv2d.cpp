@@ -13,13 +13,9 @@
 namespace qdet::rt::ref {
 namespace {
 
-struct ConvData : OpData {
-  int32_t batches, in_h, in_w, in_c;
-  int32_t out_h, out_w, out_c;
-  int32_t k_h, k_w, k_c;  // filter dims (k_c: input channels per group)
+struct ConvData : OpData, ConvGeometry {
+  int32_t k_c;  // input channels per group (the filter's last dim)
   int32_t groups, out_c_per_group;
-  int32_t stride_h, stride_w, dil_h, dil_w, pad_top, pad_left;
-  ActivationRange act;
   std::vector<float> packed;  // [groups][k_h][k_w][k_c][out_c_per_group]; empty: pack in eval
 };
 
@@ -53,14 +49,8 @@ Status prepare(PrepareContext& ctx) {
     return invalid_argument("input {} and filter {} must be 4-D", shape_to_string(in.shape),
                             shape_to_string(filter.shape));
   auto d = std::make_unique<ConvData>();
-  const auto& a = ctx.op.attrs;
-  d->batches = in.shape[0];
-  d->in_h = in.shape[1];
-  d->in_w = in.shape[2];
-  d->in_c = in.shape[3];
-  d->out_c = filter.shape[0];
-  d->k_h = filter.shape[1];
-  d->k_w = filter.shape[2];
+  QDET_TRY(fill_conv_geometry(in, filter.shape[1], filter.shape[2], filter.shape[0], bias,
+                              ctx.op.attrs, d.get()));
   d->k_c = filter.shape[3];
   if (d->k_c <= 0 || d->in_c % d->k_c != 0)
     return invalid_argument("input has {} channels, not a multiple of the filter's {}", d->in_c,
@@ -70,24 +60,6 @@ Status prepare(PrepareContext& ctx) {
     return invalid_argument("{} output channels do not split into {} groups", d->out_c,
                             d->groups);
   d->out_c_per_group = d->out_c / d->groups;
-  if (bias) {
-    QDET_TRY(expect_dtype(*bias, DType::kFloat32, "bias"));
-    if (bias->num_elements() != d->out_c)
-      return invalid_argument("bias has {} elements, expected {}", bias->num_elements(), d->out_c);
-  }
-  QDET_ASSIGN_OR_RETURN(auto ph, compute_padding(a.padding, d->in_h, d->k_h, a.stride_h,
-                                                 a.dilation_h, "height"));
-  QDET_ASSIGN_OR_RETURN(auto pw, compute_padding(a.padding, d->in_w, d->k_w, a.stride_w,
-                                                 a.dilation_w, "width"));
-  d->out_h = ph.out;
-  d->out_w = pw.out;
-  d->pad_top = ph.before;
-  d->pad_left = pw.before;
-  d->stride_h = a.stride_h;
-  d->stride_w = a.stride_w;
-  d->dil_h = a.dilation_h;
-  d->dil_w = a.dilation_w;
-  QDET_ASSIGN_OR_RETURN(d->act, activation_range(a.activation));
   if (filter.is_constant) {
     d->packed.resize(static_cast<size_t>(filter.num_elements()));
     pack_filter(*d, filter.as<const float>(), d->packed.data());

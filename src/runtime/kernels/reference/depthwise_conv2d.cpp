@@ -8,12 +8,8 @@
 namespace qdet::rt::ref {
 namespace {
 
-struct DepthwiseData : OpData {
-  int32_t batches, in_h, in_w, in_c;
-  int32_t out_h, out_w, out_c, multiplier;
-  int32_t k_h, k_w;
-  int32_t stride_h, stride_w, dil_h, dil_w, pad_top, pad_left;
-  ActivationRange act;
+struct DepthwiseData : OpData, ConvGeometry {
+  int32_t multiplier;
 };
 
 Status prepare(PrepareContext& ctx) {
@@ -30,36 +26,12 @@ Status prepare(PrepareContext& ctx) {
     return invalid_argument("input {} must be 4-D and filter {} must be [1,kh,kw,c]",
                             shape_to_string(in.shape), shape_to_string(filter.shape));
   auto d = std::make_unique<DepthwiseData>();
-  const auto& a = ctx.op.attrs;
-  d->batches = in.shape[0];
-  d->in_h = in.shape[1];
-  d->in_w = in.shape[2];
-  d->in_c = in.shape[3];
-  d->k_h = filter.shape[1];
-  d->k_w = filter.shape[2];
-  d->out_c = filter.shape[3];
+  QDET_TRY(fill_conv_geometry(in, filter.shape[1], filter.shape[2], filter.shape[3], bias,
+                              ctx.op.attrs, d.get()));
   if (d->in_c <= 0 || d->out_c % d->in_c != 0)
     return invalid_argument("filter has {} channels, not a multiple of the input's {}", d->out_c,
                             d->in_c);
   d->multiplier = d->out_c / d->in_c;
-  if (bias) {
-    QDET_TRY(expect_dtype(*bias, DType::kFloat32, "bias"));
-    if (bias->num_elements() != d->out_c)
-      return invalid_argument("bias has {} elements, expected {}", bias->num_elements(), d->out_c);
-  }
-  QDET_ASSIGN_OR_RETURN(auto ph, compute_padding(a.padding, d->in_h, d->k_h, a.stride_h,
-                                                 a.dilation_h, "height"));
-  QDET_ASSIGN_OR_RETURN(auto pw, compute_padding(a.padding, d->in_w, d->k_w, a.stride_w,
-                                                 a.dilation_w, "width"));
-  d->out_h = ph.out;
-  d->out_w = pw.out;
-  d->pad_top = ph.before;
-  d->pad_left = pw.before;
-  d->stride_h = a.stride_h;
-  d->stride_w = a.stride_w;
-  d->dil_h = a.dilation_h;
-  d->dil_w = a.dilation_w;
-  QDET_ASSIGN_OR_RETURN(d->act, activation_range(a.activation));
   out.shape = {d->batches, d->out_h, d->out_w, d->out_c};
   ctx.op_data = std::move(d);
   return ok_status();

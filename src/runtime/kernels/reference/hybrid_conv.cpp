@@ -15,14 +15,10 @@ namespace {
 
 constexpr int32_t kChannelBlock = 256;  // int32 accumulators kept on the stack per pass
 
-struct HybridConvData : OpData {
+struct HybridConvData : OpData, ConvGeometry {  // dilation always 1
   bool depthwise = false;
   bool asymmetric = false;  // per-channel filter: asymmetric input quantization
-  int32_t batches, in_h, in_w, in_c;
-  int32_t out_h, out_w, out_c, multiplier = 1;
-  int32_t k_h, k_w;
-  int32_t stride_h, stride_w, pad_top, pad_left;
-  ActivationRange act;
+  int32_t multiplier = 1;
   std::vector<float> filter_scale;  // one per output channel
   std::vector<int16_t> filter;      // conv: [oc][kh][kw][ci]; depthwise: [kh][kw][oc]
   size_t input_elements = 0;        // per batch item
@@ -58,31 +54,19 @@ Result<std::unique_ptr<HybridConvData>> prepare_common(PrepareContext& ctx, bool
                             "convolution has none)", a.dilation_h, a.dilation_w);
   auto d = std::make_unique<HybridConvData>();
   d->depthwise = depthwise;
-  d->batches = in.shape[0];
-  d->in_h = in.shape[1];
-  d->in_w = in.shape[2];
-  d->in_c = in.shape[3];
-  d->k_h = filter.shape[1];
-  d->k_w = filter.shape[2];
+  if (depthwise && filter.shape[0] != 1)
+    return invalid_argument("filter {} must be [1,kh,kw,c]", shape_to_string(filter.shape));
+  QDET_TRY(fill_conv_geometry(in, filter.shape[1], filter.shape[2],
+                              depthwise ? filter.shape[3] : filter.shape[0], bias, a, d.get()));
   if (depthwise) {
-    if (filter.shape[0] != 1)
-      return invalid_argument("filter {} must be [1,kh,kw,c]", shape_to_string(filter.shape));
-    d->out_c = filter.shape[3];
     if (d->in_c <= 0 || d->out_c % d->in_c != 0)
       return invalid_argument("filter has {} channels, not a multiple of the input's {}",
                               d->out_c, d->in_c);
     d->multiplier = d->out_c / d->in_c;
-  } else {
-    d->out_c = filter.shape[0];
-    if (filter.shape[3] != d->in_c)
-      return invalid_argument("hybrid: filter {} does not match {} input channels (grouped "
-                              "hybrid convolution is not supported)",
-                              shape_to_string(filter.shape), d->in_c);
-  }
-  if (bias) {
-    QDET_TRY(expect_dtype(*bias, DType::kFloat32, "bias"));
-    if (bias->num_elements() != d->out_c)
-      return invalid_argument("bias has {} elements, expected {}", bias->num_elements(), d->out_c);
+  } else if (filter.shape[3] != d->in_c) {
+    return invalid_argument("hybrid: filter {} does not match {} input channels (grouped "
+                            "hybrid convolution is not supported)",
+                            shape_to_string(filter.shape), d->in_c);
   }
   // Filter scales: TFLite's conv takes the per-channel path only when the scales differ.
   const int32_t channel_axis = depthwise ? 3 : 0;
@@ -99,17 +83,6 @@ Result<std::unique_ptr<HybridConvData>> prepare_common(PrepareContext& ctx, bool
   }
   d->asymmetric = depthwise || std::any_of(fq.scale.begin(), fq.scale.end(),
                                            [&](float s) { return s != fq.scale[0]; });
-  QDET_ASSIGN_OR_RETURN(auto ph, compute_padding(a.padding, d->in_h, d->k_h, a.stride_h, 1,
-                                                 "height"));
-  QDET_ASSIGN_OR_RETURN(auto pw, compute_padding(a.padding, d->in_w, d->k_w, a.stride_w, 1,
-                                                 "width"));
-  d->out_h = ph.out;
-  d->out_w = pw.out;
-  d->pad_top = ph.before;
-  d->pad_left = pw.before;
-  d->stride_h = a.stride_h;
-  d->stride_w = a.stride_w;
-  QDET_ASSIGN_OR_RETURN(d->act, activation_range(a.activation));
   const int8_t* w = filter.as<const int8_t>();
   d->filter.assign(w, w + filter.num_elements());
   d->input_elements = static_cast<size_t>(d->in_h) * d->in_w * d->in_c;

@@ -66,15 +66,9 @@ Status prepare(PrepareContext& ctx) {
   d->x16_offset = 0;
   d->x8_offset = align64(total * sizeof(int16_t));
   ctx.scratch_bytes = d->x8_offset + align64(total);
-  if (ctx.op.attrs.keep_num_dims) {
-    if (in.shape.back() != d->depth)
-      return invalid_argument("keep_num_dims: input's last dim {} is not {}", in.shape.back(),
-                              d->depth);
-    out.shape = in.shape;
-    out.shape.back() = static_cast<int32_t>(d->units);
-  } else {
-    out.shape = {static_cast<int32_t>(d->batch), static_cast<int32_t>(d->units)};
-  }
+  QDET_ASSIGN_OR_RETURN(out.shape, fully_connected_output_shape(ctx.op.attrs.keep_num_dims,
+                                                                in.shape, d->batch, d->depth,
+                                                                d->units));
   ctx.op_data = std::move(d);
   return ok_status();
 }

@@ -6,6 +6,7 @@
 //   out = clamp(multiply_by_quantized_multiplier(acc, M[u]) + output_offset)
 #include <memory>
 
+#include "runtime/kernels/reference/common.h"
 #include "runtime/kernels/reference/quantized/conv_params.h"
 #include "runtime/kernels/reference/quantized/quantized_common.h"
 #include "runtime/kernels/reference/quantized/quantized_kernels.h"
@@ -73,15 +74,10 @@ Status fully_connected_prepare(PrepareContext& ctx) {
   d->batches = elements / depth;
   d->depth = depth;
   d->units = units;
-  if (ctx.op.attrs.keep_num_dims) {
-    if (input->shape.back() != depth)
-      return invalid_argument("{}: keep_num_dims needs the input's last dim {} to be {}", op,
-                              input->shape.back(), depth);
-    output.shape = input->shape;
-    output.shape.back() = units;
-  } else {
-    output.shape = {static_cast<int32_t>(d->batches), units};
-  }
+  auto shape = ref::fully_connected_output_shape(ctx.op.attrs.keep_num_dims, input->shape,
+                                                 d->batches, depth, units);
+  if (!shape.ok()) return shape.status().with_context(op);
+  output.shape = std::move(*shape);
   ctx.op_data = std::move(d);
   return ok_status();
 }
