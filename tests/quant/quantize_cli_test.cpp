@@ -161,8 +161,9 @@ void ranges_from_one_run(const std::shared_ptr<const graph::Graph>& g,
 // outputs are within one output step of qdet's on >= 99.9% of the elements.
 TEST(QuantizeCli, Int8GraphRunsInTfliteWithinOneStep) {
   QDET_REQUIRE_PEERS();
+  QDET_REQUIRE_PATH(model_path("yolox_nano_fp32_416"));
   auto src = tflite::load_tflite(model_path("yolox_nano_fp32_416"));
-  if (!src.ok()) GTEST_SKIP() << "model not found";
+  ASSERT_TRUE(src.ok()) << src.status().message();
   // The int8 YOLOX body up to its first concatenation is too slow for a unit test in the
   // peer; quantize the whole model with a table of ranges derived from one random run instead.
   const auto dir = scratch_dir();
@@ -333,8 +334,9 @@ namespace {
 // the peer (checked with all of them made outputs); the one-step tolerance is the spec's.
 TEST(QuantizeCli, Int16x8YoloxRunsInTfliteWithinOneStep) {
   QDET_REQUIRE_PEERS();
+  QDET_REQUIRE_PATH(model_path("yolox_nano_fp32_416"));
   auto src = tflite::load_tflite(model_path("yolox_nano_fp32_416"));
-  if (!src.ok()) GTEST_SKIP() << "model not found";
+  ASSERT_TRUE(src.ok()) << src.status().message();
   const auto dir = scratch_dir();
   const auto input = random_input(416 * 416 * 3, 0.f, 255.f, 11);
   auto g = std::make_shared<const graph::Graph>(src->graph);
