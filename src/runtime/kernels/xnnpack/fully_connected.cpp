@@ -1,6 +1,7 @@
 // FULLY_CONNECTED as xnn_fully_connected_nc_f32: TFLite weights [O, I] are XNNPACK's default
 // [output_channels, input_channels] layout. The input is read as [batch, I] with
 // batch = elements / I, as TFLite does.
+#include "runtime/kernels/reference/common.h"
 #include "runtime/kernels/reference/quantized/conv_params.h"
 #include "runtime/kernels/xnnpack/kernels.h"
 #include "runtime/kernels/xnnpack/xnn_common.h"
@@ -11,6 +12,17 @@ namespace {
 struct FullyConnectedData : XnnOpData {
   size_t batch = 0;
 };
+
+// The output shape as the reference computes it; a shape it cannot make is kUnsupported here
+// (the reference kernel then reports it).
+Result<Shape> output_shape(const PrepareContext& ctx, const TensorRef& input, int64_t batch,
+                           int32_t in_channels, int32_t out_channels) {
+  auto shape = ref::fully_connected_output_shape(ctx.op.attrs.keep_num_dims, input.shape, batch,
+                                                 in_channels, out_channels);
+  if (!shape.ok())
+    return unsupported("{}: {}", op_label(ctx), shape.status().message());
+  return shape;
+}
 
 Status fully_connected_prepare(PrepareContext& ctx) {
   QDET_TRY(ensure_initialized());
@@ -50,17 +62,9 @@ Status fully_connected_prepare(PrepareContext& ctx) {
   if (status != xnn_status_success)
     return xnn_failure(ctx, "xnn_create_fully_connected_nc_f32", status);
 
-  Shape out;
-  if (ctx.op.attrs.keep_num_dims) {
-    if (input.shape.back() != in_channels)
-      return unsupported("{}: keep_num_dims needs input's last dim {} == {}", op_label(ctx),
-                         input.shape.back(), in_channels);
-    out = input.shape;
-    out.back() = out_channels;
-  } else {
-    out = {static_cast<int32_t>(data->batch), out_channels};
-  }
-  ctx.outputs[0]->shape = out;
+  QDET_ASSIGN_OR_RETURN(ctx.outputs[0]->shape,
+                        output_shape(ctx, input, static_cast<int64_t>(data->batch), in_channels,
+                                     out_channels));
   ctx.op_data = std::move(data);
   return ok_status();
 }
@@ -119,17 +123,8 @@ Status fully_connected_quantized_prepare(PrepareContext& ctx) {
                        shape_to_string(input.shape), in_channels);
   QDET_ASSIGN_OR_RETURN(QuantizedRange range,
                         quantized_activation_range(ctx, ctx.op.attrs.activation, output));
-  Shape out;
   const int64_t batch = input.num_elements() / in_channels;
-  if (ctx.op.attrs.keep_num_dims) {
-    if (input.shape.back() != in_channels)
-      return unsupported("{}: keep_num_dims needs input's last dim {} == {}", op_label(ctx),
-                         input.shape.back(), in_channels);
-    out = input.shape;
-    out.back() = out_channels;
-  } else {
-    out = {static_cast<int32_t>(batch), out_channels};
-  }
+  QDET_ASSIGN_OR_RETURN(Shape out, output_shape(ctx, input, batch, in_channels, out_channels));
   auto data = std::make_unique<QuantizedFullyConnectedData>();
   data->is_signed = input.dtype == DType::kInt8;
   data->batch = static_cast<size_t>(batch);
