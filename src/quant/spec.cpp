@@ -6,6 +6,8 @@
 #include <cstring>
 #include <limits>
 
+#include "runtime/quantization_util.h"
+
 namespace qdet::quant {
 
 using graph::Graph;
@@ -86,16 +88,9 @@ Result<QuantParams> activation_params(Range range, DType dtype) {
     return p;
   }
   const double scale = (rmax - rmin) / (qmax - qmin);
-  // TFLite ChooseQuantizationParams: take the zero point from whichever end loses less precision.
-  const double zp_from_min = qmin - rmin / scale;
-  const double zp_from_max = qmax - rmax / scale;
-  const double err_min = std::fabs(qmin) + std::fabs(rmin / scale);
-  const double err_max = std::fabs(qmax) + std::fabs(rmax / scale);
-  const double zp = err_min < err_max ? zp_from_min : zp_from_max;
-  int64_t nudged;
-  if (zp < qmin) nudged = static_cast<int64_t>(qmin);
-  else if (zp > qmax) nudged = static_cast<int64_t>(qmax);
-  else nudged = static_cast<int64_t>(std::round(zp));
+  const int64_t nudged = rt::asymmetric_zero_point(rmin, rmax, scale,
+                                                   static_cast<int32_t>(qmin_of(dtype)),
+                                                   static_cast<int32_t>(qmax_of(dtype)));
   p.scale = {static_cast<float>(scale)};
   p.zero_point = {nudged};
   return p;

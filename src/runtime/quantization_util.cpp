@@ -66,6 +66,17 @@ Result<ChannelMultipliers> per_channel_multipliers(float input_scale,
   return out;
 }
 
+int32_t asymmetric_zero_point(double rmin, double rmax, double scale, int32_t qmin, int32_t qmax) {
+  const double zp_from_min = qmin - rmin / scale;
+  const double zp_from_max = qmax - rmax / scale;
+  const double err_min = std::fabs(static_cast<double>(qmin)) + std::fabs(rmin / scale);
+  const double err_max = std::fabs(static_cast<double>(qmax)) + std::fabs(rmax / scale);
+  const double zp = err_min < err_max ? zp_from_min : zp_from_max;
+  if (zp <= qmin) return qmin;
+  if (zp >= qmax) return qmax;
+  return static_cast<int32_t>(std::round(zp));
+}
+
 int32_t dtype_qmin(DType dtype) {
   switch (dtype) {
     case DType::kInt8: return std::numeric_limits<int8_t>::min();

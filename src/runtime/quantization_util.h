@@ -76,6 +76,12 @@ struct ActivationRange {
 int32_t dtype_qmin(DType dtype);
 int32_t dtype_qmax(DType dtype);
 
+// TFLite's asymmetric zero point for a real range [rmin, rmax] (rmin <= 0 <= rmax, rmin < rmax)
+// mapped to [qmin, qmax] with `scale` = (rmax - rmin) / (qmax - qmin): taken from whichever end
+// of the range loses less precision, then rounded and kept in [qmin, qmax]
+// (ChooseQuantizationParams in the converter, AsymmetricQuantizeFloats in hybrid kernels).
+int32_t asymmetric_zero_point(double rmin, double rmax, double scale, int32_t qmin, int32_t qmax);
+
 // TFLite CalculateActivationRangeQuantized: the clamp of a fused activation in the output's
 // quantized domain. quantize(f) = zero_point + int32(round_half_away(f / scale)) in float.
 //   NONE: [qmin, qmax]; RELU: [max(qmin, q(0)), qmax]; RELU6: [max(qmin, q(0)), min(qmax, q(6))];

@@ -195,8 +195,9 @@ TEST_F(QuantizedModel, Yolov5nInt8MatchesOracleOnDogImage) {
     const graph::OpKind k = model_->graph.ops[i].kind;
     if (k == graph::OpKind::kConv2d || k == graph::OpKind::kAdd || k == graph::OpKind::kMul ||
         k == graph::OpKind::kLogistic || k == graph::OpKind::kMaxPool2d ||
-        k == graph::OpKind::kPad || k == graph::OpKind::kConcatenation)
+        k == graph::OpKind::kPad || k == graph::OpKind::kConcatenation) {
       EXPECT_STRNE(interp_->kernel_name(i), "reference") << "op " << i;
+    }
   }
 
   // Same detections: the classes the oracle scores >= 0.4 (bicycle, car, dog) get a best score

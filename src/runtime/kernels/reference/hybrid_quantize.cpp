@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "runtime/kernels/reference/hybrid.h"
+#include "runtime/quantization_util.h"
 
 namespace qdet::rt::ref {
 
@@ -40,21 +41,8 @@ InputQuantization quantize_input_asymmetric(const float* values, size_t n, int8_
     std::memset(out, 0, n);
     return q;
   }
-  const double qmin = kMin, qmax = kMax;
-  const double scale = (rmax - rmin) / (qmax - qmin);
-  // The zero point from whichever end of the range loses less precision (TFLite's choice).
-  const double zp_from_min = qmin - rmin / scale;
-  const double zp_from_max = qmax - rmax / scale;
-  const double zp_min_error = std::abs(qmin) + std::abs(rmin / scale);
-  const double zp_max_error = std::abs(qmax) + std::abs(rmax / scale);
-  const double zp = zp_min_error < zp_max_error ? zp_from_min : zp_from_max;
-  int32_t nudged = 0;
-  if (zp <= qmin)
-    nudged = kMin;
-  else if (zp >= qmax)
-    nudged = kMax;
-  else
-    nudged = static_cast<int8_t>(std::round(zp));
+  const double scale = (rmax - rmin) / (kMax - kMin);
+  const int32_t nudged = asymmetric_zero_point(rmin, rmax, scale, kMin, kMax);
   q.scale = static_cast<float>(scale);
   q.offset = nudged;
   const float inv = 1.0f / q.scale;
