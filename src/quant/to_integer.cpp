@@ -511,11 +511,13 @@ Result<IntegerResult> IntegerRewriter::run() {
   for (int32_t t : src_.outputs) is_graph_output_[t] = 1;
   for (size_t t = 0; t < n; ++t) float_id_[t] = static_cast<int32_t>(t);
   QDET_TRY(setup_inputs());
+  // Which ops are quantized (and why not, for the others) is decided once, before the rewrite:
+  // the concatenation rule below looks ahead at readers.
+  std::vector<char> will_quantize(src_.ops.size());
+  std::vector<std::string> why_not(src_.ops.size());
+  for (size_t i = 0; i < src_.ops.size(); ++i)
+    will_quantize[i] = !opt_.float_ops.count(static_cast<int32_t>(i)) && decide(i, &why_not[i]);
   {
-    std::vector<char> will_quantize(src_.ops.size());
-    std::string why;
-    for (size_t i = 0; i < src_.ops.size(); ++i)
-      will_quantize[i] = !opt_.float_ops.count(static_cast<int32_t>(i)) && decide(i, &why);
     const auto producers = src_.producers();
     const auto consumers = src_.consumers();
     concat_target_.assign(n, -1);
@@ -533,8 +535,8 @@ Result<IntegerResult> IntegerRewriter::run() {
   int quantized = 0;
   for (size_t i = 0; i < src_.ops.size(); ++i) {
     const Op& sop = src_.ops[i];
-    std::string why;
-    bool q = !opt_.float_ops.count(static_cast<int32_t>(i)) && decide(i, &why);
+    const bool q = will_quantize[i];
+    const std::string& why = why_not[i];
     if (!q && !opt_.float_ops.count(static_cast<int32_t>(i))) {
       bool touches_float = false;
       for (size_t k = 0; k < sop.inputs.size(); ++k)
