@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -41,6 +42,12 @@ Result<graph::Model> dequantize_model(const graph::Model& model, const FloatOpti
 // `id_map` (may be null) receives old tensor id -> new id (-1 for tensors that went away).
 Result<graph::Model> to_fp16(const graph::Model& float_model, const std::set<int32_t>& float_ops,
                              Notes* notes, std::vector<int32_t>* id_map = nullptr);
+// The same rewrite for the float32 constants that `convert(op, tensor)` selects (called for each
+// reader op of each float32 constant). Counts what it converted and the bytes it saved.
+Result<graph::Model> constants_to_fp16(const graph::Model& model,
+                                       const std::function<bool(int32_t op, int32_t tensor)>& convert,
+                                       int* converted, size_t* bytes_saved,
+                                       std::vector<int32_t>* id_map = nullptr);
 
 // --- dynamic: int8 weights, float activations ------------------------------------------------
 // As TFLite's dynamic-range quantization: the constant weights of CONV_2D, DEPTHWISE_CONV_2D and
@@ -103,5 +110,25 @@ struct IntegerResult {
 // naming it. Error when a range that is needed is missing (naming the tensors).
 Result<IntegerResult> quantize_integer(const graph::Model& float_model, const RangeMap& ranges,
                                        const IntegerOptions& options, Notes* notes);
+
+// --- compaction: lossless size reductions of a finished model ------------------------------
+// Each keeps the model's outputs equal (the same values; a zero's sign aside) and appends what
+// it did to `notes`; `id_map` (may be null) receives old tensor id -> new id (-1: removed).
+// `qdet quantize` runs both after every mode but float (--no-compact: off).
+//
+// SCATTER_ND into zeros is a PAD when its indices and shape are constant and the indices write
+// the updates as one dense box in order: index[u] = begin + u for every update position u, so
+// the output is the updates with begin zeros before and the rest after, per dimension. Exported
+// decoders use it for slice assignment: YOLOX-Nano writes its decoded boxes back with two
+// [1,3549,2,3] int32 index tables, 170 KB (13%) of its int8 file, which become two [3,2]
+// paddings. Float32 updates only (an integer PAD fills with the zero point, SCATTER_ND with 0).
+Status scatter_nd_to_pad(graph::Model& model, Notes* notes, std::vector<int32_t>* id_map = nullptr);
+
+// Float32 constants of at least `min_elements` values that float16 holds exactly (every value
+// round-trips bit for bit) and that only elementwise arithmetic reads (ADD, SUB, MUL, DIV,
+// MAXIMUM, MINIMUM) become float16 + DEQUANTIZE: the grid and stride tables of decoders, which
+// are small integers and powers of two.
+Status exact_fp16_constants(graph::Model& model, Notes* notes, int64_t min_elements = 64,
+                            std::vector<int32_t>* id_map = nullptr);
 
 }  // namespace qdet::quant

@@ -84,6 +84,18 @@ Status float_weights_to_fp16(IntegerResult& r, Notes& notes) {
   return ok_status();
 }
 
+// Compaction (modes.h): both lossless passes; `tensor_map` (may be null) is renumbered with the
+// model's tensors.
+Status compact(graph::Model& model, Notes& notes, std::vector<int32_t>* tensor_map) {
+  std::vector<int32_t> a, b;
+  QDET_TRY(scatter_nd_to_pad(model, &notes, &a));
+  QDET_TRY(exact_fp16_constants(model, &notes, 64, &b));
+  if (tensor_map)
+    for (int32_t& t : *tensor_map)
+      if (t >= 0) t = a[t] >= 0 ? b[a[t]] : -1;
+  return ok_status();
+}
+
 // The first `count` images as input tensors of `format`.
 Result<std::vector<std::vector<uint8_t>>> samples_of(const std::vector<fs::path>& images, int count,
                                                     const image::TensorFormat& format) {
@@ -265,6 +277,7 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
   }
   if (o.mode == Mode::kFp16) {
     QDET_ASSIGN_OR_RETURN(out.model, to_fp16(fmodel, user_float, &out.notes));
+    if (o.compact) QDET_TRY(compact(out.model, out.notes, nullptr));
     QDET_TRY(check_runs_in_qdet(out.model));
     return out;
   }
@@ -282,6 +295,10 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
       Notes n2;
       QDET_ASSIGN_OR_RETURN(out.model, to_dynamic(fmodel, d, &n2));
       out.notes.info = n2.info;
+      QDET_TRY(check_runs_in_qdet(out.model));
+    }
+    if (o.compact) {
+      QDET_TRY(compact(out.model, out.notes, nullptr));
       QDET_TRY(check_runs_in_qdet(out.model));
     }
     return out;
@@ -344,6 +361,7 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
   std::sort(out.float_ops.begin(), out.float_ops.end(),
             [](const FloatDecision& a, const FloatDecision& b) { return a.op < b.op; });
   if (o.fp16_float_weights) QDET_TRY(float_weights_to_fp16(r, out.notes));
+  if (o.compact) QDET_TRY(compact(r.model, out.notes, &r.tensor_map));
   if (Status s = check_runs_in_qdet(r.model); !s.ok()) {
     return s.with_context(fmt::format("{} model does not run in qdet", mode_name(o.mode)));
   }

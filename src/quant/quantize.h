@@ -40,6 +40,9 @@ struct QuantizeOptions {
   // int8 / int16x8: the weights of layers kept float are stored as float16 + DEQUANTIZE (as
   // the fp16 mode; qdet folds it at load and runs float32 kernels); false keeps float32.
   bool fp16_float_weights = true;
+  // Every mode but float: the lossless compaction passes of modes.h (constant-index SCATTER_ND
+  // as PAD, exactly representable float32 tables as float16).
+  bool compact = true;
   bool hybrid = false;               // dynamic: TFLite hybrid ops (else int8 weights + DEQUANTIZE)
   std::string io = "float";          // float | int8 | uint8 | int16 (integer modes); float mode:
                                      // "float" makes integer inputs float too, "keep" keeps them

@@ -136,6 +136,80 @@ TEST(QuantizeCli, Fp16AndDynamicYoloxRunInTfliteLikeInQdetAndShrink) {
   }
 }
 
+// Compaction on YOLOX-Nano's float graph: its four SCATTER_ND become PAD and its grid and stride
+// tables float16; qdet's outputs are equal before and after (no float op changes its
+// arithmetic), and the official TFLite runs the compacted file with qdet's outputs.
+TEST(QuantizeCli, CompactedYoloxRunsInTfliteWithTheSameOutputs) {
+  const auto src = model_path("yolox_nano_fp32_416");
+  QDET_REQUIRE_PATH(src);
+  QDET_REQUIRE_PEERS();
+  auto m = tflite::load_tflite(src);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  const auto input = random_input(416 * 416 * 3, 0.f, 255.f, 9);
+  const auto before = as_floats(run_qdet(*m, input));
+  Notes notes;
+  ASSERT_TRUE(scatter_nd_to_pad(*m, &notes).ok());
+  ASSERT_TRUE(exact_fp16_constants(*m, &notes).ok());
+  int scatter = 0, pad = 0;
+  for (const auto& op : m->graph.ops) {
+    scatter += op.kind == graph::OpKind::kScatterNd;
+    pad += op.kind == graph::OpKind::kPad;
+  }
+  EXPECT_EQ(scatter, 0);
+  EXPECT_EQ(pad, 6 + 4);  // the stem's six and the four former SCATTER_ND
+  ASSERT_EQ(notes.info.size(), 2u);
+  const auto dir = scratch_dir();
+  const fs::path path = dir / "compact.tflite";
+  ASSERT_TRUE(tflite::save_tflite(path, *m).ok());
+  // 170 KB of index tables and half of 42 KB of float tables.
+  EXPECT_LT(fs::file_size(path) + 180000, fs::file_size(src));
+  auto reread = tflite::load_tflite(path);
+  ASSERT_TRUE(reread.ok());
+  const auto after = as_floats(run_qdet(*reread, input));
+  ASSERT_EQ(before.size(), after.size());
+  size_t differ = 0;
+  for (size_t i = 0; i < before.size(); ++i) differ += before[i] != after[i];
+  EXPECT_EQ(differ, 0u);
+  const auto theirs = as_floats(run_peer(path, input, dir));
+  ASSERT_EQ(after.size(), theirs.size());
+  double max_abs = 0, max_diff = 0;
+  for (size_t i = 0; i < after.size(); ++i) {
+    max_abs = std::max(max_abs, std::fabs(double(theirs[i])));
+    max_diff = std::max(max_diff, std::fabs(double(after[i]) - theirs[i]));
+  }
+  EXPECT_LT(max_diff, 1e-3 * max_abs) << "max difference " << max_diff << " of " << max_abs;
+}
+
+// Default int8 YOLOX-Nano (front fallback, head inputs, compaction), calibrated on a few images:
+// no SCATTER_ND is left and the file is at most 0.3x the float one.
+TEST(QuantizeCli, Int8YoloxIsAtMostThreeTenthsOfTheFloatFile) {
+  const auto src = model_path("yolox_nano_fp32_416");
+  QDET_REQUIRE_PATH(src);
+  const auto calib = data_dir() / "coco" / "calib-111";
+  QDET_REQUIRE_PATH(calib);
+  const auto dir = scratch_dir();
+  std::string log;
+  ASSERT_EQ(run_command(qdet_cmd() + " quantize '" + src.string() + "' --mode int8 --calib '" +
+                            calib.string() + "' --calib-count 4 -o '" + (dir / "q.tflite").string() + "'",
+                        &log), 0) << log;
+  EXPECT_THAT(log, ::testing::HasSubstr("4 SCATTER_ND with constant dense-box indices became PAD"));
+  auto q = tflite::load_tflite(dir / "q.tflite");
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  for (const auto& op : q->graph.ops) EXPECT_NE(op.kind, graph::OpKind::kScatterNd);
+  const double ratio = static_cast<double>(fs::file_size(dir / "q.tflite")) / fs::file_size(src);
+  EXPECT_LE(ratio, 0.30);
+  // --no-compact keeps them (and the larger file).
+  ASSERT_EQ(run_command(qdet_cmd() + " quantize '" + src.string() + "' --mode int8 --table '" +
+                            (dir / "q.calib.json").string() + "' --no-compact -o '" +
+                            (dir / "n.tflite").string() + "'", &log), 0) << log;
+  auto n = tflite::load_tflite(dir / "n.tflite");
+  ASSERT_TRUE(n.ok());
+  int scatter = 0;
+  for (const auto& op : n->graph.ops) scatter += op.kind == graph::OpKind::kScatterNd;
+  EXPECT_EQ(scatter, 4);
+  EXPECT_GT(fs::file_size(dir / "n.tflite"), fs::file_size(dir / "q.tflite") + 180000);
+}
+
 // The range of every float activation of `g` on one run of `input`: a calibration table from a
 // single sample, enough for peer-agreement tests.
 void ranges_from_one_run(const std::shared_ptr<const graph::Graph>& g,

@@ -34,7 +34,7 @@ struct QuantizeArgs {
   double percentile = 99.99, concat_ratio = 2.0, channel_spread = 64;
   bool bias_correction = false;
   bool per_tensor = false, no_head_aware = false, hybrid = false, int_head_convs = false,
-       float_head_inputs = true;
+       float_head_inputs = true, no_compact = false;
   std::vector<std::string> keep_float;
 };
 
@@ -95,6 +95,7 @@ Status run(const QuantizeArgs& a) {
   if (fs::path(a.output) == fs::path(a.model)) return invalid_argument("-o must differ from the input model");
   o.fallback_macs = a.fallback_macs;
   o.fp16_float_weights = a.float_weights == "fp16";
+  o.compact = !a.no_compact;
   o.mse_weight_scales = a.weight_scales == "mse";
   o.fallback_images = a.fallback_images;
   o.float_head_inputs = a.float_head_inputs;
@@ -213,6 +214,9 @@ void add_quantize_command(CLI::App& app) {
   sub->add_option("--float-weights", a->float_weights,
                   "int8/int16x8: how the weights of layers kept float are stored: fp16 (+ DEQUANTIZE) or fp32")
       ->capture_default_str()->check(CLI::IsMember({"fp16", "fp32"}));
+  sub->add_flag("--no-compact", a->no_compact,
+                "Keep constant-index SCATTER_ND and exactly-float16 float32 tables as they are "
+                "(by default they become PAD and float16: smaller, same outputs)");
   sub->add_flag("--float-head-inputs,!--int-head-inputs", a->float_head_inputs,
                 "int8: keep float the layers whose output a float head convolution reads (default: on)");
   sub->add_option("--weight-scales", a->weight_scales,
