@@ -145,6 +145,24 @@ Result<BenchResult> bench_model(const BenchOptions& o,
   }
   r.energy.unavailable = unavailable;
   r.peak_rss_bytes = peak_rss_bytes();
+  if (o.profile) {
+    if (progress) progress(fmt::format("profile: {} runs timing every op", o.runs));
+    std::vector<int64_t> op_ns;
+    for (int i = 0; i < o.runs; ++i) QDET_TRY(it.invoke_profiled(op_ns).with_context(o.model.string()));
+    for (size_t i = 0; i < graph->ops.size(); ++i) {
+      const auto& op = graph->ops[i];
+      OpTime t;
+      t.op = static_cast<int32_t>(i);
+      t.kind = op.name();
+      t.kernel = it.kernel_name(i);
+      if (!op.outputs.empty() && op.outputs[0] >= 0) {
+        t.dtype = dtype_name(graph->tensors[op.outputs[0]].dtype);
+        t.output = graph->tensors[op.outputs[0]].name;
+      }
+      t.ms = static_cast<double>(op_ns[i]) * 1e-6 / o.runs;
+      r.profile.push_back(std::move(t));
+    }
+  }
   return r;
 }
 

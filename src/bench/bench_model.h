@@ -30,7 +30,18 @@ struct BenchOptions {
   std::string energy = "auto";  // auto | rapl | perf | nvml | estimate
   double idle_seconds = 0.5;    // idle power sampled before the timed runs (measured meters)
   bool use_fast_kernels = true;
+  bool profile = false;         // after the timed runs, as many runs again timing every op
   uint32_t seed = 1;
+};
+
+// One op's share of an inference (--profile): mean wall time over the profiled runs.
+struct OpTime {
+  int32_t op = 0;
+  std::string kind;    // "CONV_2D"
+  std::string kernel;  // "xnnpack", "reference", "folded", ...
+  std::string dtype;   // of its first output ("int8")
+  std::string output;  // its first output's name
+  double ms = 0;
 };
 
 struct BenchResult {
@@ -50,6 +61,7 @@ struct BenchResult {
   EnergyResult energy;                 // the chosen method (measured, or the estimate)
   EnergyResult estimate;               // the analytic estimate, always
   std::map<std::string, int> kernels;  // implementation name -> ops it runs
+  std::vector<OpTime> profile;         // every op in graph order (with BenchOptions::profile)
 };
 
 // The work of one inference, for the energy estimate: MACs by precision from graph::compute_stats,

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <new>
 
+#include "base/timer.h"
 #include "runtime/arena_planner.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/lut_fusion.h"
@@ -70,12 +71,27 @@ struct Interpreter::Impl {
   std::vector<std::unique_ptr<uint8_t[], ArenaDeleter>> folded_buffers;
 
   Status build();
+  Status run_op(size_t index);
   Status prepare_op(size_t index);
   bool can_fold(size_t index) const;
   Status fold_op(size_t index);
   void fuse_silu();
   Status plan_memory();
 };
+
+Status Interpreter::Impl::run_op(size_t index) {
+  OpPlan& plan = ops[index];
+  if (plan.folded) return ok_status();
+  EvalContext ctx{.op = graph->ops[index],
+                  .inputs = plan.inputs,
+                  .outputs = plan.outputs,
+                  .op_data = plan.data.get(),
+                  .scratch = plan.scratch,
+                  .threadpool = pool.get()};
+  Status s = plan.kernel->eval(ctx);
+  if (!s.ok()) return s.with_context(fmt::format("op {} ({})", index, graph->ops[index].name()));
+  return ok_status();
+}
 
 Status Interpreter::Impl::prepare_op(size_t index) {
   const graph::Op& op = graph->ops[index];
@@ -308,18 +324,16 @@ const char* Interpreter::kernel_name(size_t op_index) const {
 }
 
 Status Interpreter::invoke() {
+  for (size_t i = 0; i < impl_->ops.size(); ++i) QDET_TRY(impl_->run_op(i));
+  return ok_status();
+}
+
+Status Interpreter::invoke_profiled(std::vector<int64_t>& op_ns) {
+  op_ns.resize(impl_->ops.size(), 0);
   for (size_t i = 0; i < impl_->ops.size(); ++i) {
-    OpPlan& plan = impl_->ops[i];
-    if (plan.folded) continue;
-    EvalContext ctx{.op = impl_->graph->ops[i],
-                    .inputs = plan.inputs,
-                    .outputs = plan.outputs,
-                    .op_data = plan.data.get(),
-                    .scratch = plan.scratch,
-                    .threadpool = impl_->pool.get()};
-    Status s = plan.kernel->eval(ctx);
-    if (!s.ok())
-      return s.with_context(fmt::format("op {} ({})", i, impl_->graph->ops[i].name()));
+    const int64_t t0 = now_ns();
+    QDET_TRY(impl_->run_op(i));
+    op_ns[i] += now_ns() - t0;
   }
   return ok_status();
 }

@@ -39,6 +39,9 @@ class Interpreter {
   const TensorRef& tensor(int32_t id) const;
 
   Status invoke();
+  // invoke() that also adds each op's wall time (ns) to op_ns[op] (resized to the op count):
+  // a per-op profile. Timing costs a clock read per op, so latency is measured with invoke().
+  Status invoke_profiled(std::vector<int64_t>& op_ns);
 
   const graph::Graph& graph() const;
   size_t arena_bytes() const;

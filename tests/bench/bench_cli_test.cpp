@@ -62,6 +62,26 @@ TEST(BenchCli, JsonHasEveryField) {
   EXPECT_NEAR(e.at("estimate").at("per_inference_j").get<double>(), expected, 1e-20);
 }
 
+TEST(BenchCli, ProfilePrintsTimeByOpKindAndTheSlowestOps) {
+  const fs::path dir = qdet::testing::scratch_dir();
+  const fs::path model = dir / "tiny.tflite";
+  ASSERT_TRUE(tflite::save_tflite(model, testing::tiny_conv_model()).ok());
+  auto r = run_qdet("", "bench " + model.string() + " --runs 2 --warmup 0 --energy estimate --profile");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("profile: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("100.0%     2  CONV_2D float32 "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("op 0 CONV_2D float32"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("'d'"), std::string::npos) << r.output;
+  auto j = run_qdet("", "bench " + model.string() + " --runs 2 --warmup 0 --energy estimate --profile --json");
+  ASSERT_EQ(j.status, 0) << j.output;
+  const json p = json::parse(j.output).at("profile");
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[1].at("op"), 1);
+  EXPECT_EQ(p[1].at("kind"), "CONV_2D");
+  EXPECT_EQ(p[1].at("output"), "d");
+  EXPECT_TRUE(p[1].at("ms").is_number());
+}
+
 TEST(BenchCli, EstimateAndExplicitMeterErrors) {
   const fs::path dir = qdet::testing::scratch_dir();
   const fs::path model = dir / "tiny.tflite";

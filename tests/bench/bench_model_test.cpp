@@ -41,6 +41,33 @@ TEST(BenchModel, KeepsEveryRunAndCountsTheWork) {
   EXPECT_NEAR(r->energy.total_j, 7 * expected_pj * 1e-12, 1e-19);
 }
 
+// --profile: one entry per op in graph order, with its kind, kernel, output dtype and name.
+TEST(BenchModel, ProfileTimesEveryOp) {
+  BenchOptions o;
+  o.model = tiny_model_file();
+  o.runs = 3;
+  o.warmup = 0;
+  o.energy = "estimate";
+  auto plain = bench_model(o);
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  EXPECT_TRUE(plain->profile.empty());
+  o.profile = true;
+  auto r = bench_model(o);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->profile.size(), 2u);
+  EXPECT_EQ(r->samples_ms.size(), 3u);  // the profiled runs are not latency samples
+  for (int i = 0; i < 2; ++i) {
+    const OpTime& t = r->profile[i];
+    EXPECT_EQ(t.op, i);
+    EXPECT_EQ(t.kind, "CONV_2D");
+    EXPECT_EQ(t.dtype, "float32");
+    EXPECT_FALSE(t.kernel.empty());
+    EXPECT_GT(t.ms, 0.0);
+  }
+  EXPECT_EQ(r->profile[0].output, "c");
+  EXPECT_EQ(r->profile[1].output, "d");
+}
+
 TEST(BenchModel, RaplThroughTheEnvironmentAndAutoSaysWhichMeter) {
   BenchOptions o;
   o.model = tiny_model_file();  // (clears the scratch folder first)

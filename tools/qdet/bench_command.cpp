@@ -1,8 +1,10 @@
-// qdet bench MODEL [--threads N] [--warmup W] [--runs R] [--energy METHOD] [--json]: latency
+// qdet bench MODEL [--threads N] [--warmup W] [--runs R] [--energy METHOD] [--profile] [--json]: latency
 // (every run kept), memory, size, MACs and energy per inference (src/bench/bench_model.h).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "bench/bench_model.h"
@@ -43,6 +45,31 @@ void print_text(const bench::BenchResult& b) {
   for (const auto& why : e.unavailable) std::printf("  not used: %s\n", why.c_str());
 }
 
+// --profile: time by op kind, kernel and output dtype, then the slowest ops.
+void print_profile(const bench::BenchResult& b, size_t top) {
+  if (b.profile.empty()) return;
+  double total = 0;
+  std::map<std::string, std::pair<double, int>> groups;
+  for (const auto& t : b.profile) {
+    total += t.ms;
+    auto& g = groups[fmt::format("{} {} {}", t.kind, t.dtype, t.kernel)];
+    g.first += t.ms;
+    g.second++;
+  }
+  std::vector<std::pair<std::string, std::pair<double, int>>> sorted(groups.begin(), groups.end());
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
+  std::printf("profile: %.3f ms per inference in ops (mean of %d runs)\n", total, b.latency.count);
+  std::printf("  %9s %6s %5s  %s\n", "ms", "%", "ops", "op dtype kernel");
+  for (const auto& [name, g] : sorted)
+    std::printf("  %9.3f %5.1f%% %5d  %s\n", g.first, total > 0 ? 100 * g.first / total : 0.0, g.second, name.c_str());
+  std::vector<bench::OpTime> ops = b.profile;
+  std::sort(ops.begin(), ops.end(), [](const auto& a, const auto& b) { return a.ms > b.ms; });
+  std::printf("slowest ops:\n");
+  for (size_t i = 0; i < std::min(top, ops.size()); ++i)
+    std::printf("  %9.3f  op %d %s %s %s '%s'\n", ops[i].ms, ops[i].op, ops[i].kind.c_str(),
+                ops[i].dtype.c_str(), ops[i].kernel.c_str(), ops[i].output.c_str());
+}
+
 void run_bench(const BenchArgs& a) {
   auto progress = [&](const std::string& line) {
     if (!a.json) std::fprintf(stderr, "bench: %s\n", line.c_str());
@@ -51,6 +78,7 @@ void run_bench(const BenchArgs& a) {
   exit_on_error(r.status());
   if (!a.json) {
     print_text(*r);
+    print_profile(*r, 10);
     return;
   }
   report::Record rec;
@@ -60,6 +88,13 @@ void run_bench(const BenchArgs& a) {
   nlohmann::json j = report::to_json(rec);
   j["memory"]["peak_rss_reset"] = r->peak_rss_reset;
   j["work"] = {{"bytes_moved", r->work.bytes_moved}};
+  if (!r->profile.empty()) {
+    nlohmann::json ops = nlohmann::json::array();
+    for (const auto& t : r->profile)
+      ops.push_back({{"op", t.op}, {"kind", t.kind}, {"kernel", t.kernel}, {"dtype", t.dtype},
+                     {"output", t.output}, {"ms", t.ms}});
+    j["profile"] = ops;
+  }
   std::printf("%s\n", j.dump(1).c_str());
 }
 
@@ -78,6 +113,8 @@ void add_bench_command(CLI::App& app) {
       ->capture_default_str();
   sub->add_flag("--reference", [args](int64_t) { args->options.use_fast_kernels = false; },
                 "Reference kernels only");
+  sub->add_flag("--profile", o.profile,
+                "Then time every op (as many runs again): time by op kind, dtype and kernel, and the slowest ops");
   sub->add_flag("--json", args->json, "Print one JSON object");
   sub->callback([args] { run_bench(*args); });
 }
