@@ -7,6 +7,7 @@ namespace qdet::rt {
 const char* kernel_impl_name(KernelImpl impl) {
   switch (impl) {
     case KernelImpl::kXnnpack: return "xnnpack";
+    case KernelImpl::kSimd: return "simd";
     case KernelImpl::kOnednn: return "onednn";
     case KernelImpl::kReference: return "reference";
   }
@@ -38,6 +39,7 @@ const KernelRegistry& default_kernel_registry() {
   static const KernelRegistry registry = [] {
     KernelRegistry r;
     register_xnnpack_kernels(r);
+    register_simd_kernels(r);
     register_reference_kernels(r);
     return r;
   }();

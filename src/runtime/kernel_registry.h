@@ -10,7 +10,8 @@
 
 namespace qdet::rt {
 
-enum class KernelImpl : uint8_t { kXnnpack = 0, kOnednn = 1, kReference = 2 };
+// Tried in this order: XNNPACK, qdet's own SIMD kernels, oneDNN, reference.
+enum class KernelImpl : uint8_t { kXnnpack = 0, kSimd = 1, kOnednn = 2, kReference = 3 };
 const char* kernel_impl_name(KernelImpl impl);
 
 class KernelRegistry {
@@ -29,9 +30,10 @@ class KernelRegistry {
   std::vector<Entry> entries_;
 };
 
-// Defined in kernels/reference/register.cpp and kernels/xnnpack/register.cpp.
+// Defined in kernels/reference/register.cpp, kernels/xnnpack/register.cpp and kernels/simd.
 void register_reference_kernels(KernelRegistry& registry);
 void register_xnnpack_kernels(KernelRegistry& registry);
+void register_simd_kernels(KernelRegistry& registry);
 
 // The registry with every kernel qdet has (built once, thread-safe).
 const KernelRegistry& default_kernel_registry();

@@ -1,0 +1,343 @@
+// CONV_2D and DEPTHWISE_CONV_2D for int16x8 (int16 activations with zero point 0, int8
+// per-channel weights, int64 or int32 bias), bit-exact with the reference kernels
+// (reference/quantized: TFLite's reference_integer_ops) and many times faster.
+//
+// Exactness: TFLite sums the products in the bias type (int64 for 16x8). Here they are summed in
+// int32, which gives the same integer whenever no partial sum can leave the int32 range: every
+// |product| is at most 32768 * |w|, so a channel whose weights satisfy 32768 * sum|w| < 2^31 can
+// be summed in any order in int32. prepare() checks that bound for every output channel and
+// returns kUnsupported (the reference kernel runs) when a channel exceeds it. The bias is added
+// and the result requantized exactly as the reference does, per output element.
+//
+// CONV_2D (groups == 1, constant filter): the filter is packed once to int16 pairs along the
+// input channels, [oc block of 16][ky][kx][ic pair][16][2], so that one 32-bit broadcast of two
+// input channels times one 64-byte row of weights is one AVX-512 VNNI vpdpwssd (16 channels x
+// 2 products). Input channels are padded to even with zero weights.
+// Without AVX-512 VNNI, plain loops over the same packing (compiled for Skylake-AVX512, AVX2 and
+// baseline x86-64, chosen at load). DEPTHWISE_CONV_2D: channels are the vector lanes, products
+// in int32. At most 4096 output channels (kUnsupported beyond).
+#include <immintrin.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "runtime/kernel_registry.h"
+#include "runtime/kernels/reference/common.h"
+#include "runtime/kernels/reference/quantized/conv_params.h"
+#include "runtime/kernels/reference/quantized/quantized_common.h"
+#include "runtime/kernels/simd/kernels.h"
+
+namespace qdet::rt::simd {
+namespace {
+
+using quantized::ConvFamily;
+using quantized::ConvQuant;
+
+constexpr int64_t kMaxSumAbsWeight = (int64_t{1} << 31) / 32768;  // 65536
+
+constexpr int32_t kMaxChannels = 4096;
+
+std::atomic<bool> vnni_allowed{true};
+
+bool has_vnni() {
+  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                          __builtin_cpu_supports("avx512vnni");
+  return has && vnni_allowed.load();
+}
+
+struct Geometry {
+  int32_t batches = 0, in_h = 0, in_w = 0, in_c = 0;
+  int32_t out_h = 0, out_w = 0, out_c = 0, k_h = 0, k_w = 0;
+  int32_t stride_h = 1, stride_w = 1, dil_h = 1, dil_w = 1, pad_h = 0, pad_w = 0;
+};
+
+Result<Geometry> geometry(const graph::OpAttrs& a, const TensorRef& in, int32_t k_h, int32_t k_w,
+                          int32_t out_c) {
+  if (a.stride_h <= 0 || a.stride_w <= 0 || a.dilation_h <= 0 || a.dilation_w <= 0)
+    return unsupported("non-positive stride or dilation");
+  Geometry g;
+  g.batches = in.shape[0];
+  g.in_h = in.shape[1];
+  g.in_w = in.shape[2];
+  g.in_c = in.shape[3];
+  g.k_h = k_h;
+  g.k_w = k_w;
+  g.out_c = out_c;
+  g.stride_h = a.stride_h;
+  g.stride_w = a.stride_w;
+  g.dil_h = a.dilation_h;
+  g.dil_w = a.dilation_w;
+  g.out_h = quantized::conv_output_size(a.padding, g.in_h, k_h, a.stride_h, a.dilation_h);
+  g.out_w = quantized::conv_output_size(a.padding, g.in_w, k_w, a.stride_w, a.dilation_w);
+  g.pad_h = quantized::conv_leading_padding(a.stride_h, a.dilation_h, g.in_h, k_h, g.out_h);
+  g.pad_w = quantized::conv_leading_padding(a.stride_w, a.dilation_w, g.in_w, k_w, g.out_w);
+  return g;
+}
+
+struct Int16Data : OpData {
+  ConvQuant quant;
+  Geometry g;
+  bool vnni = false;
+  std::vector<int64_t> bias;  // per output channel, 0 without a bias
+  // CONV_2D: [oc_blocks][k_h][k_w][ic_pairs][16][2] int16. DEPTHWISE: [k_h][k_w][out_c] int32.
+  std::vector<int16_t> packed;
+  std::vector<int32_t> dw_filter;
+  int32_t ic_pairs = 0, oc_blocks = 0;
+};
+
+// The reference's requantization of one accumulator (its Acc type decides the rounding).
+inline int16_t requantize(const Int16Data& d, int32_t sum, int32_t oc) {
+  const ConvQuant& q = d.quant;
+  int32_t v;
+  if (q.bias_dtype == DType::kInt32)
+    v = multiply_by_quantized_multiplier(static_cast<int32_t>(sum + static_cast<int32_t>(d.bias[oc])),
+                                         q.multipliers.multiplier[oc], q.multipliers.shift[oc]);
+  else
+    v = multiply_by_quantized_multiplier(static_cast<int64_t>(sum) + d.bias[oc],
+                                         q.multipliers.multiplier[oc], q.multipliers.shift[oc]);
+  v += q.output_offset;
+  return static_cast<int16_t>(std::clamp(v, q.activation.min, q.activation.max));
+}
+
+Status check_family(const ConvQuant& q) {
+  if (q.family != ConvFamily::kInt16x8) return unsupported("not int16x8");
+  if (q.input_offset != 0 || q.filter_offset != 0) return unsupported("non-zero offsets");
+  return ok_status();
+}
+
+std::vector<int64_t> bias_values(const TensorRef* bias, int32_t out_c) {
+  std::vector<int64_t> b(static_cast<size_t>(out_c), 0);
+  if (bias == nullptr) return b;
+  for (int32_t i = 0; i < out_c; ++i)
+    b[i] = bias->dtype == DType::kInt32 ? bias->as<const int32_t>()[i] : bias->as<const int64_t>()[i];
+  return b;
+}
+
+// --- CONV_2D -------------------------------------------------------------------------------
+
+// Sums of one output pixel: for each valid tap, each input channel pair, each 16-channel block.
+// `acc` holds oc_blocks * 16 int32.
+__attribute__((target_clones("arch=skylake-avx512", "avx2", "default"))) void conv_pixel_portable(
+    const Int16Data& d, const int16_t* in_b, int32_t oy, int32_t ox, int32_t* acc) {
+  const Geometry& g = d.g;
+  const int32_t blocks = d.oc_blocks, pairs = d.ic_pairs;
+  std::fill(acc, acc + blocks * 16, 0);
+  for (int32_t ky = 0; ky < g.k_h; ++ky) {
+    const int32_t iy = oy * g.stride_h - g.pad_h + ky * g.dil_h;
+    if (iy < 0 || iy >= g.in_h) continue;
+    for (int32_t kx = 0; kx < g.k_w; ++kx) {
+      const int32_t ix = ox * g.stride_w - g.pad_w + kx * g.dil_w;
+      if (ix < 0 || ix >= g.in_w) continue;
+      const int16_t* x = in_b + (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c;
+      for (int32_t b = 0; b < blocks; ++b) {
+        const int16_t* w = d.packed.data() +
+                           ((static_cast<size_t>(b) * g.k_h + ky) * g.k_w + kx) * pairs * 32;
+        int32_t* a = acc + b * 16;
+        for (int32_t p = 0; p < pairs; ++p) {
+          const int32_t x0 = x[2 * p];
+          const int32_t x1 = 2 * p + 1 < g.in_c ? x[2 * p + 1] : 0;
+          for (int l = 0; l < 16; ++l) a[l] += x0 * w[p * 32 + 2 * l] + x1 * w[p * 32 + 2 * l + 1];
+        }
+      }
+    }
+  }
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void conv_pixel_vnni(
+    const Int16Data& d, const int16_t* in_b, int32_t oy, int32_t ox, int32_t* acc) {
+  const Geometry& g = d.g;
+  const int32_t blocks = d.oc_blocks, pairs = d.ic_pairs;
+  // Up to 8 blocks (128 channels) in registers at a time.
+  for (int32_t b0 = 0; b0 < blocks; b0 += 8) {
+    const int32_t nb = std::min(8, blocks - b0);
+    __m512i s[8];
+    for (int i = 0; i < 8; ++i) s[i] = _mm512_setzero_si512();
+    for (int32_t ky = 0; ky < g.k_h; ++ky) {
+      const int32_t iy = oy * g.stride_h - g.pad_h + ky * g.dil_h;
+      if (iy < 0 || iy >= g.in_h) continue;
+      for (int32_t kx = 0; kx < g.k_w; ++kx) {
+        const int32_t ix = ox * g.stride_w - g.pad_w + kx * g.dil_w;
+        if (ix < 0 || ix >= g.in_w) continue;
+        const int16_t* x = in_b + (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c;
+        const size_t tap = (static_cast<size_t>(ky) * g.k_w + kx) * pairs * 32;
+        const size_t block_stride = static_cast<size_t>(g.k_h) * g.k_w * pairs * 32;
+        const int16_t* w0 = d.packed.data() + b0 * block_stride + tap;
+        for (int32_t p = 0; p < pairs; ++p) {
+          int32_t two;
+          if (2 * p + 1 < g.in_c)
+            std::memcpy(&two, x + 2 * p, 4);
+          else
+            two = static_cast<uint16_t>(x[2 * p]);  // odd tail: its pair's weight is 0
+          const __m512i xv = _mm512_set1_epi32(two);
+          for (int i = 0; i < nb; ++i) {
+            const __m512i wv = _mm512_loadu_si512(w0 + i * block_stride + p * 32);
+            s[i] = _mm512_dpwssd_epi32(s[i], xv, wv);
+          }
+        }
+      }
+    }
+    for (int i = 0; i < nb; ++i) _mm512_storeu_si512(acc + (b0 + i) * 16, s[i]);
+  }
+}
+
+Status conv_prepare(PrepareContext& ctx) {
+  if (ctx.inputs.size() < 2 || ctx.outputs.size() != 1 || !ctx.inputs[0] || !ctx.inputs[1])
+    return unsupported("arity");
+  const TensorRef& in = *ctx.inputs[0];
+  const TensorRef& filter = *ctx.inputs[1];
+  const TensorRef* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
+  TensorRef& out = *ctx.outputs[0];
+  if (in.dtype != DType::kInt16 || filter.dtype != DType::kInt8 || !filter.is_constant ||
+      (bias && !bias->is_constant))
+    return unsupported("int16 input with a constant int8 filter only");
+  if (in.shape.size() != 4 || filter.shape.size() != 4 || filter.shape[3] != in.shape[3])
+    return unsupported("grouped or malformed convolution");
+  const int32_t out_c = filter.shape[0];
+  if (out_c > kMaxChannels) return unsupported("more than {} output channels", kMaxChannels);
+  QDET_ASSIGN_OR_RETURN(ConvQuant quant, quantized::prepare_conv_quant("CONV_2D", in, filter, bias, out, out_c, 0,
+                                                                       ctx.op.attrs.activation));
+  QDET_TRY(check_family(quant));
+  QDET_ASSIGN_OR_RETURN(Geometry g, geometry(ctx.op.attrs, in, filter.shape[1], filter.shape[2], out_c));
+  const int8_t* w = filter.as<const int8_t>();
+  const int64_t per_oc = static_cast<int64_t>(g.k_h) * g.k_w * g.in_c;
+  for (int32_t oc = 0; oc < out_c; ++oc) {
+    int64_t sum = 0;
+    for (int64_t k = 0; k < per_oc; ++k) sum += std::abs(static_cast<int32_t>(w[oc * per_oc + k]));
+    if (sum >= kMaxSumAbsWeight) return unsupported("channel {}: sum|w| {} could overflow int32", oc, sum);
+  }
+  auto d = std::make_unique<Int16Data>();
+  d->quant = std::move(quant);
+  d->g = g;
+  d->vnni = has_vnni();
+  d->bias = bias_values(bias, out_c);
+  d->ic_pairs = (g.in_c + 1) / 2;
+  d->oc_blocks = (out_c + 15) / 16;
+  d->packed.assign(static_cast<size_t>(d->oc_blocks) * g.k_h * g.k_w * d->ic_pairs * 32, 0);
+  for (int32_t oc = 0; oc < out_c; ++oc)
+    for (int32_t ky = 0; ky < g.k_h; ++ky)
+      for (int32_t kx = 0; kx < g.k_w; ++kx)
+        for (int32_t ic = 0; ic < g.in_c; ++ic) {
+          const size_t dst = ((((static_cast<size_t>(oc / 16) * g.k_h + ky) * g.k_w + kx) * d->ic_pairs + ic / 2) * 16 +
+                              oc % 16) * 2 + ic % 2;
+          d->packed[dst] = w[((static_cast<size_t>(oc) * g.k_h + ky) * g.k_w + kx) * g.in_c + ic];
+        }
+  out.shape = {g.batches, g.out_h, g.out_w, out_c};
+  ctx.op_data = std::move(d);
+  return ok_status();
+}
+
+Status conv_eval(EvalContext& ctx) {
+  const auto& d = *op_data_as<Int16Data>(ctx);
+  const Geometry& g = d.g;
+  const int16_t* in = ctx.inputs[0]->as<const int16_t>();
+  int16_t* out = ctx.outputs[0]->as<int16_t>();
+  const size_t rows = static_cast<size_t>(g.batches) * g.out_h;
+  ref::parallel_for(ctx.threadpool, rows, [&](size_t row) {
+    const int32_t n = static_cast<int32_t>(row / g.out_h), oy = static_cast<int32_t>(row % g.out_h);
+    const int16_t* in_b = in + static_cast<size_t>(n) * g.in_h * g.in_w * g.in_c;
+    alignas(64) int32_t a[kMaxChannels + 16];
+    for (int32_t ox = 0; ox < g.out_w; ++ox) {
+      if (d.vnni)
+        conv_pixel_vnni(d, in_b, oy, ox, a);
+      else
+        conv_pixel_portable(d, in_b, oy, ox, a);
+      int16_t* o = out + (row * g.out_w + ox) * g.out_c;
+      for (int32_t oc = 0; oc < g.out_c; ++oc) o[oc] = requantize(d, a[oc], oc);
+    }
+  });
+  return ok_status();
+}
+
+// --- DEPTHWISE_CONV_2D ---------------------------------------------------------------------
+
+Status depthwise_prepare(PrepareContext& ctx) {
+  if (ctx.inputs.size() < 2 || ctx.outputs.size() != 1 || !ctx.inputs[0] || !ctx.inputs[1])
+    return unsupported("arity");
+  const TensorRef& in = *ctx.inputs[0];
+  const TensorRef& filter = *ctx.inputs[1];
+  const TensorRef* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
+  TensorRef& out = *ctx.outputs[0];
+  if (in.dtype != DType::kInt16 || filter.dtype != DType::kInt8 || !filter.is_constant ||
+      (bias && !bias->is_constant))
+    return unsupported("int16 input with a constant int8 filter only");
+  if (in.shape.size() != 4 || filter.shape.size() != 4 || filter.shape[0] != 1 ||
+      filter.shape[3] != in.shape[3])
+    return unsupported("depth multiplier other than 1");
+  const int32_t out_c = filter.shape[3];
+  if (out_c > kMaxChannels) return unsupported("more than {} output channels", kMaxChannels);
+  QDET_ASSIGN_OR_RETURN(ConvQuant quant, quantized::prepare_conv_quant("DEPTHWISE_CONV_2D", in, filter, bias, out,
+                                                                       out_c, 3, ctx.op.attrs.activation));
+  QDET_TRY(check_family(quant));
+  QDET_ASSIGN_OR_RETURN(Geometry g, geometry(ctx.op.attrs, in, filter.shape[1], filter.shape[2], out_c));
+  const int8_t* w = filter.as<const int8_t>();
+  for (int32_t oc = 0; oc < out_c; ++oc) {
+    int64_t sum = 0;
+    for (int32_t k = 0; k < g.k_h * g.k_w; ++k) sum += std::abs(static_cast<int32_t>(w[k * out_c + oc]));
+    if (sum >= kMaxSumAbsWeight) return unsupported("channel {}: sum|w| {} could overflow int32", oc, sum);
+  }
+  auto d = std::make_unique<Int16Data>();
+  d->quant = std::move(quant);
+  d->g = g;
+  d->bias = bias_values(bias, out_c);
+  d->dw_filter.assign(w, w + static_cast<size_t>(g.k_h) * g.k_w * out_c);
+  out.shape = {g.batches, g.out_h, g.out_w, out_c};
+  ctx.op_data = std::move(d);
+  return ok_status();
+}
+
+__attribute__((target_clones("arch=skylake-avx512", "avx2", "default"))) void depthwise_pixel(
+    const Int16Data& d, const int16_t* in_b, int32_t oy, int32_t ox, int32_t* acc) {
+  const Geometry& g = d.g;
+  std::fill(acc, acc + g.out_c, 0);
+  for (int32_t ky = 0; ky < g.k_h; ++ky) {
+    const int32_t iy = oy * g.stride_h - g.pad_h + ky * g.dil_h;
+    if (iy < 0 || iy >= g.in_h) continue;
+    for (int32_t kx = 0; kx < g.k_w; ++kx) {
+      const int32_t ix = ox * g.stride_w - g.pad_w + kx * g.dil_w;
+      if (ix < 0 || ix >= g.in_w) continue;
+      const int16_t* x = in_b + (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c;
+      const int32_t* w = d.dw_filter.data() + (static_cast<size_t>(ky) * g.k_w + kx) * g.out_c;
+      for (int32_t c = 0; c < g.out_c; ++c) acc[c] += static_cast<int32_t>(x[c]) * w[c];
+    }
+  }
+}
+
+Status depthwise_eval(EvalContext& ctx) {
+  const auto& d = *op_data_as<Int16Data>(ctx);
+  const Geometry& g = d.g;
+  const int16_t* in = ctx.inputs[0]->as<const int16_t>();
+  int16_t* out = ctx.outputs[0]->as<int16_t>();
+  const size_t rows = static_cast<size_t>(g.batches) * g.out_h;
+  ref::parallel_for(ctx.threadpool, rows, [&](size_t row) {
+    const int32_t n = static_cast<int32_t>(row / g.out_h), oy = static_cast<int32_t>(row % g.out_h);
+    const int16_t* in_b = in + static_cast<size_t>(n) * g.in_h * g.in_w * g.in_c;
+    alignas(64) int32_t acc[kMaxChannels];
+    for (int32_t ox = 0; ox < g.out_w; ++ox) {
+      depthwise_pixel(d, in_b, oy, ox, acc);
+      int16_t* o = out + (row * g.out_w + ox) * g.out_c;
+      for (int32_t oc = 0; oc < g.out_c; ++oc) o[oc] = requantize(d, acc[oc], oc);
+    }
+  });
+  return ok_status();
+}
+
+}  // namespace
+
+void allow_vnni_for_testing(bool allow) { vnni_allowed.store(allow); }
+
+const Kernel kInt16x8Conv2d = {"simd", conv_prepare, conv_eval};
+const Kernel kInt16x8DepthwiseConv2d = {"simd", depthwise_prepare, depthwise_eval};
+
+}  // namespace qdet::rt::simd
+
+namespace qdet::rt {
+
+void register_simd_kernels(KernelRegistry& r) {
+  r.add(graph::OpKind::kConv2d, KernelImpl::kSimd, simd::kInt16x8Conv2d);
+  r.add(graph::OpKind::kDepthwiseConv2d, KernelImpl::kSimd, simd::kInt16x8DepthwiseConv2d);
+}
+
+}  // namespace qdet::rt
