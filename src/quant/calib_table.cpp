@@ -31,6 +31,7 @@ std::string table_to_json(const CalibrationTable& table) {
   }
   j["tensors"] = std::move(tensors);
   if (table.fallback) j["fallback"] = *table.fallback;
+  if (table.gptq_images) j["gptq_images"] = *table.gptq_images;
   return j.dump(1) + "\n";
 }
 
@@ -89,6 +90,12 @@ Result<CalibrationTable> table_from_json(std::string_view text, std::string_view
       if (!n.is_string()) return parse_error("{}: \"fallback\" holds {}, not a name", source, n.dump());
       table.fallback->push_back(n.get<std::string>());
     }
+  }
+  if (j.contains("gptq_images")) {
+    const json& n = j["gptq_images"];
+    if (!n.is_number_integer() || n.get<int64_t>() < 1 || n.get<int64_t>() > 1000000)
+      return parse_error("{}: \"gptq_images\" is {}, not a positive image count", source, n.dump());
+    table.gptq_images = n.get<int>();
   }
   return table;
 }

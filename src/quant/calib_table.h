@@ -8,11 +8,14 @@
 //                         "observed_min": -4.1, "observed_max": 12.0},
 //       ...
 //     },
-//     "fallback": ["<weighted op output name>", ...]
+//     "fallback": ["<weighted op output name>", ...],
+//     "gptq_images": 32
 //   }
 // "fallback" (optional) lists the layers the float fallback (fallback.h) kept in float, by the
 // name of their weighted op's output tensor, so that the table reproduces the model; absent,
-// the quantizer decides again. Only "min" and "max" are required per tensor; a user may edit them (the quantizer uses them
+// the quantizer decides again. "gptq_images" (optional) says the weights were rounded by GPTQ
+// (gptq.h) on the first N calibration images: with --calib the same rounding is made again;
+// absent, weights are rounded to nearest. Only "min" and "max" are required per tensor; a user may edit them (the quantizer uses them
 // as given) or delete entries. Tensors are keyed as graph_edit.h tensor_keys names them.
 #pragma once
 
@@ -44,6 +47,7 @@ struct CalibrationTable {
   int images = 0;
   std::map<std::string, TableEntry> tensors;
   std::optional<std::vector<std::string>> fallback;
+  std::optional<int> gptq_images;
 };
 
 std::string table_to_json(const CalibrationTable& table);

@@ -91,6 +91,9 @@ struct IntegerOptions {
   // positions, padding ignored), is subtracted from the float bias before it is quantized.
   // Empty: no correction.
   ChannelMeans input_means;
+  // Weights rounded elsewhere (GPTQ, gptq.h), by source tensor id: used as they are instead of
+  // round(w / scale) when their layout matches (per channel on the op's axis, or per tensor).
+  std::unordered_map<int32_t, QuantizedConstant> rounded_weights;
 };
 
 struct IntegerResult {

@@ -272,9 +272,17 @@ Result<int32_t> IntegerRewriter::constant(int32_t t, const QuantParams* params) 
 
 Result<int32_t> IntegerRewriter::weights(int32_t t, int32_t axis) {
   if (auto it = weight_cache_.find({t, axis}); it != weight_cache_.end()) return it->second;
-  QDET_ASSIGN_OR_RETURN(auto values, constant_values(src_.tensors[t]));
-  QDET_ASSIGN_OR_RETURN(auto q, quantize_weights_symmetric(values, src_.tensors[t].shape, axis));
-  if (opt_.mse_weight_scales) refine_weight_scales_mse(values, src_.tensors[t].shape, axis, q);
+  QuantizedConstant q;
+  const auto rounded = opt_.rounded_weights.find(t);
+  if (rounded != opt_.rounded_weights.end() &&
+      (axis < 0 ? rounded->second.params.scale.size() == 1
+                : rounded->second.params.quantized_dimension == axis)) {
+    q = rounded->second;
+  } else {
+    QDET_ASSIGN_OR_RETURN(auto values, constant_values(src_.tensors[t]));
+    QDET_ASSIGN_OR_RETURN(q, quantize_weights_symmetric(values, src_.tensors[t].shape, axis));
+    if (opt_.mse_weight_scales) refine_weight_scales_mse(values, src_.tensors[t].shape, axis, q);
+  }
   Tensor n;
   n.name = src_.tensors[t].name;
   n.dtype = DType::kInt8;

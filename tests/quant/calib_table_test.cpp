@@ -25,6 +25,12 @@ TEST(CalibrationTable, RoundTripsThroughJsonAndAFile) {
   EXPECT_EQ(back->tensors.at("a").observed, (Range{-3.f, 9.f}));
   EXPECT_EQ(back->tensors.at("b/c:0").range, (Range{0.f, 1.f}));
   EXPECT_EQ(ranges_of(*back).size(), 2u);
+  EXPECT_FALSE(back->gptq_images.has_value());
+  t.gptq_images = 32;
+  auto with_gptq = table_from_json(table_to_json(t), "t.json");
+  ASSERT_TRUE(with_gptq.ok()) << with_gptq.status().message();
+  ASSERT_TRUE(with_gptq->gptq_images.has_value());
+  EXPECT_EQ(*with_gptq->gptq_images, 32);
 }
 
 TEST(CalibrationTable, BadInputHasClearErrors) {
@@ -43,6 +49,10 @@ TEST(CalibrationTable, BadInputHasClearErrors) {
             "t.json: format is \"other\", expected \"qdet-calibration\"");
   EXPECT_EQ(msg(R"({"tensors": {"x": {"min": -1e39, "max": 1}}})"),
             "t.json: tensor 'x': \"min\" is not finite");
+  EXPECT_EQ(msg(R"({"tensors": {}, "gptq_images": 0})"),
+            "t.json: \"gptq_images\" is 0, not a positive image count");
+  EXPECT_EQ(msg(R"({"tensors": {}, "gptq_images": "32"})"),
+            "t.json: \"gptq_images\" is \"32\", not a positive image count");
   EXPECT_FALSE(load_table("/nonexistent/table.json").ok());
 }
 

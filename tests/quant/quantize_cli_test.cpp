@@ -383,10 +383,20 @@ TEST(QuantizeCli, Int8WithATableAndTheUint8SsdRoundTrip) {
   const double ratio = static_cast<double>(fs::file_size(dir / "q.tflite")) / fs::file_size(dir / "f.tflite");
   EXPECT_GT(ratio, 0.2);
   EXPECT_LT(ratio, 0.32);
-  // The saved table gives the same model again.
+  // The weights were rounded by GPTQ on the calibration images (2 here), and the table says so.
+  EXPECT_THAT(log, ::testing::HasSubstr("GPTQ weight rounding:"));
+  ASSERT_TRUE(table->gptq_images.has_value());
+  EXPECT_EQ(*table->gptq_images, 2);  // the images GPTQ used, so that the whole folder reproduces it
+  // The saved table, with the calibration folder for GPTQ, gives the same model again.
   ASSERT_EQ(run_command(qdet_cmd() + " quantize '" + (dir / "f.tflite").string() + "' --mode int8 --table '" +
-                            (dir / "q.calib.json").string() + "' -o '" + (dir / "q2.tflite").string() + "'", &log), 0) << log;
+                            (dir / "q.calib.json").string() + "' --calib '" + calib.string() + "' -o '" +
+                            (dir / "q2.tflite").string() + "'", &log), 0) << log;
   EXPECT_EQ(read_file(dir / "q.tflite").value(), read_file(dir / "q2.tflite").value());
+  // Without the images the weights are rounded to nearest, with a warning saying so.
+  ASSERT_EQ(run_command(qdet_cmd() + " quantize '" + (dir / "f.tflite").string() + "' --mode int8 --table '" +
+                            (dir / "q.calib.json").string() + "' -o '" + (dir / "q4.tflite").string() + "'", &log), 0) << log;
+  EXPECT_THAT(log, ::testing::HasSubstr("rounded to nearest (a different model)"));
+  EXPECT_NE(read_file(dir / "q.tflite").value(), read_file(dir / "q4.tflite").value());
   // A table naming a layer the model does not have is an error naming it, and writes nothing.
   table->fallback->push_back("no such layer");
   ASSERT_TRUE(save_table(dir / "bad.calib.json", *table).ok());

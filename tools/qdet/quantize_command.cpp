@@ -27,9 +27,9 @@ namespace fs = std::filesystem;
 struct QuantizeArgs {
   std::string model, output, mode = "int8", calib, method = "mse", io = "float", table, report,
       preset, save_table, eval_images, eval_annotations, float_weights = "fp16",
-      weight_scales = "max";
+      weight_scales = "max", weight_rounding = "gptq";
   int calib_count = 0, threads = 1, report_count = 16, fallback_images = 16, max_trials = 30,
-      eval_limit = 0;
+      eval_limit = 0, gptq_images = 32;
   double fallback_macs = 0.1, max_map_drop = -1;
   double percentile = 99.99, concat_ratio = 2.0, channel_spread = 64;
   bool bias_correction = false;
@@ -96,6 +96,8 @@ Status run(const QuantizeArgs& a) {
   o.fallback_macs = a.fallback_macs;
   o.fp16_float_weights = a.float_weights == "fp16";
   o.compact = !a.no_compact;
+  o.gptq = a.weight_rounding == "gptq";
+  o.gptq_images = a.gptq_images;
   o.mse_weight_scales = a.weight_scales == "mse";
   o.fallback_images = a.fallback_images;
   o.float_head_inputs = a.float_head_inputs;
@@ -222,6 +224,12 @@ void add_quantize_command(CLI::App& app) {
   sub->add_option("--weight-scales", a->weight_scales,
                   "int8/int16x8 per-channel weight scales: max (max|w|/127) or mse (least rounding error)")
       ->capture_default_str()->check(CLI::IsMember({"max", "mse"}));
+  sub->add_option("--weight-rounding", a->weight_rounding,
+                  "int8/int16x8: nearest, or gptq (rounding that minimises each layer's output error on "
+                  "calibration images)")
+      ->capture_default_str()->check(CLI::IsMember({"nearest", "gptq"}));
+  sub->add_option("--gptq-images", a->gptq_images, "Calibration images GPTQ measures the layers' inputs on")
+      ->capture_default_str()->check(CLI::Range(1, 100000));
   sub->add_option("--fallback-images", a->fallback_images,
                   "Calibration images the float fallback is measured on")
       ->capture_default_str()->check(CLI::Range(1, 100000));
