@@ -11,7 +11,10 @@
 
 #include "base/file.h"
 #include "base/paths.h"
+#include "image/codec.h"
+#include "image/preprocess.h"
 #include "quant/calib_table.h"
+#include "quant/calibrate.h"
 #include "quant/graph_edit.h"
 #include "quant/head_aware.h"
 #include "quant/modes.h"
@@ -210,6 +213,145 @@ TEST(QuantizeCli, Int8YoloxIsAtMostThreeTenthsOfTheFloatFile) {
   EXPECT_GT(fs::file_size(dir / "n.tflite"), fs::file_size(dir / "q.tflite") + 180000);
 }
 
+// Makes every int8 activation of `model` (produced by an op) an extra output through a
+// DEQUANTIZE named "cmp_<id>", runs the file in qdet and in the TFLite peer on `input`, and
+// checks each within one step (its scale) on >= 99.9% of its elements. Returns how many were
+// bit-exact; `ours`/`theirs` get output 0 (the model's own) of each runtime.
+size_t expect_int8_tensors_match_peer(graph::Model m, const std::vector<uint8_t>& input, const fs::path& dir,
+                                      std::vector<float>* ours0, std::vector<float>* theirs0) {
+  auto& g = m.graph;
+  const auto producers = g.producers();
+  std::vector<std::pair<int32_t, float>> compared;  // float output id, the int8 tensor's step
+  const size_t original_tensors = g.tensors.size();
+  const int32_t model_output = g.outputs.empty() ? -1 : g.outputs[0];
+  for (size_t t = 0; t < original_tensors; ++t) {
+    if (g.tensors[t].dtype != DType::kInt8 || g.tensors[t].is_constant() || producers[t] < 0) continue;
+    graph::Tensor f;
+    f.name = "cmp_" + std::to_string(t);
+    f.shape = g.tensors[t].shape;
+    const float step = g.tensors[t].quant.scale[0];
+    const int32_t fid = g.add_tensor(f);
+    graph::Op dq;
+    dq.kind = graph::OpKind::kDequantize;
+    dq.version = 2;
+    dq.inputs = {static_cast<int32_t>(t)};
+    dq.outputs = {fid};
+    g.ops.push_back(dq);
+    g.outputs.push_back(fid);
+    compared.emplace_back(fid, step);
+  }
+  EXPECT_GT(compared.size(), 200u);
+  m.signatures.clear();
+  const fs::path path = dir / "all.tflite";
+  EXPECT_TRUE(tflite::save_tflite(path, m).ok());
+  auto reread = tflite::load_tflite(path);
+  EXPECT_TRUE(reread.ok());
+  if (!reread.ok()) return 0;
+  auto interp = rt::Interpreter::create(std::make_shared<const graph::Graph>(reread->graph));
+  EXPECT_TRUE(interp.ok()) << interp.status().message();
+  if (!interp.ok()) return 0;
+  std::memcpy((*interp)->input(0).data, input.data(), input.size());
+  EXPECT_TRUE((*interp)->invoke().ok());
+  (void)run_peer(path, input, dir);  // dumps every output into dir/peer
+  auto peer_output = [&](std::string name) {
+    // The peer's file names keep letters, digits, '.', '_' and '-' (others become '_').
+    for (char& c : name)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') c = '_';
+    for (const auto& e : fs::directory_iterator(dir / "peer")) {
+      const std::string n = e.path().filename().string();
+      if (n.size() > name.size() + 5 && n.compare(n.size() - name.size() - 5, std::string::npos, "_" + name + ".bin") == 0)
+        return as_floats(read_file(e.path()).value());
+    }
+    ADD_FAILURE() << "the peer did not dump " << name;
+    return std::vector<float>{};
+  };
+  size_t exact_tensors = 0;
+  for (size_t k = 0; k < compared.size(); ++k) {
+    const auto [fid, step] = compared[k];
+    const auto& ours = (*interp)->output(k + 1);
+    const auto& name = reread->graph.tensors[fid].name;
+    const auto theirs = peer_output(name);
+    if (theirs.size() != static_cast<size_t>(ours.num_elements())) {
+      ADD_FAILURE() << name << ": " << theirs.size() << " elements from the peer";
+      continue;
+    }
+    size_t within = 0, exact = 0;
+    for (size_t i = 0; i < theirs.size(); ++i) {
+      const double d = std::fabs(double(ours.as<const float>()[i]) - theirs[i]);
+      within += d <= 1.001 * step;
+      exact += d == 0;
+    }
+    exact_tensors += exact == theirs.size();
+    EXPECT_GE(static_cast<double>(within), 0.999 * theirs.size())
+        << name << ": " << theirs.size() - within << " of " << theirs.size() << " differ by more than one step";
+  }
+  if (model_output >= 0 && ours0 && theirs0) {
+    const auto& o = (*interp)->output(0);
+    ours0->assign(o.as<const float>(), o.as<const float>() + o.num_elements());
+    *theirs0 = peer_output(reread->graph.tensors[reread->graph.outputs[0]].name);
+  }
+  std::printf("int8 tensors compared with TFLite: %zu, bit-exact: %zu\n", compared.size(), exact_tensors);
+  return exact_tensors;
+}
+
+// Default int8 YOLOX-Nano (GPTQ, front fallback, head inputs, compaction) in the official
+// TFLite on dog.jpg. Its float layers (front fallback, head) meet int8 ones at QUANTIZE ops, and
+// the peer's float arithmetic (WebAssembly SIMD, no FMA) differs from qdet's in the last bits,
+// so a value on a rounding tie can land one step apart there and spread; the int8 arithmetic
+// itself is bit-exact (Int8GraphRunsInTfliteWithinOneStep). What a user sees must agree: the
+// confident detections (score = objectness x best class >= 0.25) are the same anchors, classes,
+// scores within 0.02 and boxes within 2 pixels.
+TEST(QuantizeCli, Int8YoloxDefaultsDetectTheSameInTflite) {
+  const auto src = model_path("yolox_nano_fp32_416");
+  QDET_REQUIRE_PATH(src);
+  const auto calib = data_dir() / "coco" / "calib-111";
+  QDET_REQUIRE_PATH(calib);
+  const auto image_path = data_dir() / "models" / "dog.jpg";
+  QDET_REQUIRE_PATH(image_path);
+  QDET_REQUIRE_PEERS();
+  const auto dir = scratch_dir();
+  std::string log;
+  ASSERT_EQ(run_command(qdet_cmd() + " quantize '" + src.string() + "' --mode int8 --calib '" +
+                            calib.string() + "' --calib-count 4 -o '" + (dir / "q.tflite").string() + "'",
+                        &log), 0) << log;
+  auto q = tflite::load_tflite(dir / "q.tflite");
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  auto preset = resolve_preset(dir / "q.tflite", q->graph, "");
+  ASSERT_TRUE(preset.ok()) << preset.status().message();
+  auto format = input_format(*preset, q->graph);
+  ASSERT_TRUE(format.ok());
+  auto builder = image::TensorBuilder::create(*format);
+  ASSERT_TRUE(builder.ok());
+  auto img = image::load_image(image_path);
+  ASSERT_TRUE(img.ok());
+  std::vector<uint8_t> input(format->byte_size());
+  ASSERT_TRUE(builder->build(*img, input).ok());
+  const auto ours = as_floats(run_qdet(*q, input));
+  const auto theirs = as_floats(run_peer(dir / "q.tflite", input, dir));
+  ASSERT_EQ(ours.size(), theirs.size());
+  ASSERT_EQ(ours.size() % 85, 0u);
+  auto best = [](const std::vector<float>& v, size_t a, int* cls) {
+    float s = 0;
+    for (int c = 0; c < 80; ++c)
+      if (v[a * 85 + 5 + c] * v[a * 85 + 4] > s) {
+        s = v[a * 85 + 5 + c] * v[a * 85 + 4];
+        *cls = c;
+      }
+    return s;
+  };
+  int confident = 0;
+  for (size_t a = 0; a < ours.size() / 85; ++a) {
+    int co = -1, ct = -1;
+    const float so = best(ours, a, &co), st = best(theirs, a, &ct);
+    if (so < 0.25f && st < 0.25f) continue;
+    ++confident;
+    EXPECT_NEAR(so, st, 0.02) << "anchor " << a;
+    if (so >= 0.3f && st >= 0.3f) EXPECT_EQ(co, ct) << "anchor " << a;
+    for (int k = 0; k < 4; ++k) EXPECT_NEAR(ours[a * 85 + k], theirs[a * 85 + k], 2.0) << "anchor " << a << " box " << k;
+  }
+  EXPECT_GT(confident, 3) << "dog.jpg has a dog, a bicycle and a truck";
+}
+
 // The range of every float activation of `g` on one run of `input`: a calibration table from a
 // single sample, enough for peer-agreement tests.
 void ranges_from_one_run(const std::shared_ptr<const graph::Graph>& g,
@@ -231,15 +373,15 @@ void ranges_from_one_run(const std::shared_ptr<const graph::Graph>& g,
   }
 }
 
-// A small int8 graph (conv, depthwise, SiLU, add, concat) written by the quantizer: the peer's
-// outputs are within one output step of qdet's on >= 99.9% of the elements.
+// YOLOX-Nano's whole body rewritten to int8 by the quantizer (conv, depthwise, SiLU, add,
+// concatenation, pooling, resize, pad; the decode tail float): every int8 tensor in the peer is
+// within one step of qdet's on >= 99.9% of its elements, and the decoded output agrees.
 TEST(QuantizeCli, Int8GraphRunsInTfliteWithinOneStep) {
   QDET_REQUIRE_PEERS();
   QDET_REQUIRE_PATH(model_path("yolox_nano_fp32_416"));
   auto src = tflite::load_tflite(model_path("yolox_nano_fp32_416"));
   ASSERT_TRUE(src.ok()) << src.status().message();
-  // The int8 YOLOX body up to its first concatenation is too slow for a unit test in the
-  // peer; quantize the whole model with a table of ranges derived from one random run instead.
+  // Ranges from one random run stand in for calibration.
   const auto dir = scratch_dir();
   const auto input = random_input(416 * 416 * 3, 0.f, 255.f, 5);
   auto g = std::make_shared<const graph::Graph>(src->graph);
@@ -252,51 +394,19 @@ TEST(QuantizeCli, Int8GraphRunsInTfliteWithinOneStep) {
     if (i >= 299) io.float_ops.insert(static_cast<int32_t>(i));
   auto q = quantize_integer(*src, ranges, io, nullptr);
   ASSERT_TRUE(q.ok()) << q.status().message();
-  // The peer delegates int8 convolutions to XNNPACK, whose requantization (fp32) differs from
-  // TFLite's reference (and qdet's, bit-exact with it) by one step now and then; through 300 ops
-  // those differences compound. So the comparison is made where the int8 stem ends: the output
-  // of the first DEPTHWISE_CONV_2D's SiLU (after PAD, CONV_2D, LOGISTIC, MUL, DEPTHWISE_CONV_2D).
-  auto model = q->model;
-  int32_t last_int = -1;
-  int depthwise = 0;
-  for (const auto& op : model.graph.ops) {
-    if (op.kind == graph::OpKind::kDepthwiseConv2d) ++depthwise;
-    if (depthwise == 1 && op.kind == graph::OpKind::kMul) { last_int = op.outputs[0]; break; }
-  }
-  ASSERT_GE(last_int, 0);
-  // The peer's runner reads float outputs: a DEQUANTIZE of that tensor is the output (one step
-  // of it is exactly its scale).
-  graph::Tensor f;
-  f.name = "compared";
-  f.shape = model.graph.tensors[last_int].shape;
-  const float step = model.graph.tensors[last_int].quant.scale[0];
-  const int32_t fid = model.graph.add_tensor(f);
-  graph::Op dq;
-  dq.kind = graph::OpKind::kDequantize;
-  dq.version = 2;
-  dq.inputs = {last_int};
-  dq.outputs = {fid};
-  model.graph.ops.push_back(dq);
-  model.graph.outputs.push_back(fid);
-  model.signatures.clear();
-  const fs::path path = dir / "int8.tflite";
-  ASSERT_TRUE(tflite::save_tflite(path, model).ok());
-  auto reread = tflite::load_tflite(path);
-  ASSERT_TRUE(reread.ok());
-  const auto ours = as_floats(run_qdet(*reread, input));
-  const auto theirs = as_floats(run_peer(path, input, dir));
+  // Every int8 tensor of the body, and the float decode tail's output. qdet's XNNPACK int8
+  // kernels (and its XNNPACK-style QUANTIZE) compute what the peer's XNNPACK delegate does:
+  // measured bit-exact on all 303 int8 tensors.
+  std::vector<float> ours, theirs;
+  const size_t exact = expect_int8_tensors_match_peer(q->model, input, dir, &ours, &theirs);
+  EXPECT_GT(exact, 290u);
   ASSERT_EQ(ours.size(), theirs.size());
-  ASSERT_FALSE(ours.empty());
-  size_t within = 0;
-  for (size_t i = 0; i < ours.size(); ++i)
-    within += std::fabs(ours[i] - theirs[i]) <= 1.001f * step;
-  double worst = 0;
-  for (size_t i = 0; i < ours.size(); ++i) worst = std::max(worst, std::fabs(double(ours[i]) - theirs[i]) / step);
-  // Measured: 99.5% within one step, worst 7 steps (the peer's LUT-based int8 LOGISTIC and
-  // XNNPACK requantization vs TFLite's reference arithmetic that qdet reproduces).
-  EXPECT_GE(static_cast<double>(within), 0.99 * ours.size())
-      << "tensor '" << model.graph.tensors[last_int].name << "': worst " << worst << " steps; "
-      << (ours.size() - within) << " of " << ours.size() << " elements differ by more than one step";
+  double max_abs = 0, max_diff = 0;
+  for (size_t i = 0; i < ours.size(); ++i) {
+    max_abs = std::max(max_abs, std::fabs(double(theirs[i])));
+    max_diff = std::max(max_diff, std::fabs(double(ours[i]) - theirs[i]));
+  }
+  EXPECT_LT(max_diff, 1e-3 * max_abs) << "max difference " << max_diff << " of " << max_abs;
 }
 
 TEST(QuantizeCli, BadInputGivesAnErrorAndNoOutputFile) {
