@@ -8,6 +8,7 @@
 
 #include "graph/stats.h"
 #include "quant/calibrate.h"
+#include "quant/graph_edit.h"
 
 namespace qdet::quant {
 
@@ -18,18 +19,6 @@ namespace {
 
 bool is_weighted(OpKind k) {
   return k == OpKind::kConv2d || k == OpKind::kDepthwiseConv2d || k == OpKind::kFullyConnected;
-}
-
-// Elementwise activations that belong to the weighted op they follow.
-bool is_activation(OpKind k) {
-  switch (k) {
-    case OpKind::kLogistic: case OpKind::kMul: case OpKind::kRelu: case OpKind::kRelu6:
-    case OpKind::kReluN1To1: case OpKind::kTanh: case OpKind::kLeakyRelu:
-    case OpKind::kHardSwish: case OpKind::kPrelu:
-      return true;
-    default:
-      return false;
-  }
 }
 
 }  // namespace
@@ -45,27 +34,7 @@ std::vector<FallbackUnit> fallback_units(const Graph& g, const std::set<int32_t>
     u.ops.push_back(static_cast<int32_t>(i));
     u.name = op.outputs[0] >= 0 ? g.tensors[op.outputs[0]].name : std::string();
     u.macs = std::max<int64_t>(graph::op_macs(g, op), 0);
-    // Tensors made inside the unit; an activation joins when every non-constant input is one.
-    std::set<int32_t> made(op.outputs.begin(), op.outputs.end());
-    for (bool grew = true; grew;) {
-      grew = false;
-      for (int32_t t : std::vector<int32_t>(made.begin(), made.end())) {
-        if (t < 0) continue;
-        for (int32_t c : consumers[t]) {
-          const auto& cop = g.ops[c];
-          if (!is_activation(cop.kind) || float_ops.count(c) ||
-              std::find(u.ops.begin(), u.ops.end(), c) != u.ops.end())
-            continue;
-          bool inside = true;
-          for (int32_t in : cop.inputs)
-            inside = inside && (in < 0 || g.tensors[in].is_constant() || made.count(in));
-          if (!inside) continue;
-          u.ops.push_back(c);
-          made.insert(cop.outputs.begin(), cop.outputs.end());
-          grew = true;
-        }
-      }
-    }
+    for (int32_t a : own_activations(g, consumers, static_cast<int32_t>(i), float_ops)) u.ops.push_back(a);
     units.push_back(std::move(u));
   }
   return units;

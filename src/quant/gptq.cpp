@@ -9,6 +9,7 @@
 
 #include "quant/graph_edit.h"
 #include "runtime/interpreter.h"
+#include "runtime/kernels/reference/quantized/quantized_common.h"
 
 namespace qdet::quant {
 
@@ -37,21 +38,14 @@ struct Window {
   int32_t stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
 };
 
-int32_t out_size(graph::Padding p, int32_t in, int32_t k, int32_t stride, int32_t dil) {
-  const int32_t dk = (k - 1) * dil + 1;
-  return p == graph::Padding::kSame ? (in + stride - 1) / stride : (in - dk + stride) / stride;
-}
-
 Window window_of(const Op& op, const Shape& in, int32_t k_h, int32_t k_w) {
   const auto& a = op.attrs;
   Window w{in[1], in[2], in[3], 0, 0, k_h, k_w, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, 0, 0};
-  w.out_h = out_size(a.padding, w.in_h, k_h, w.stride_h, w.dil_h);
-  w.out_w = out_size(a.padding, w.in_w, k_w, w.stride_w, w.dil_w);
-  // TFLite: total padding max(0, (out - 1) * stride + dilated kernel - in), the smaller half first.
-  const int32_t th = std::max(0, (w.out_h - 1) * w.stride_h + (k_h - 1) * w.dil_h + 1 - w.in_h);
-  const int32_t tw = std::max(0, (w.out_w - 1) * w.stride_w + (k_w - 1) * w.dil_w + 1 - w.in_w);
-  w.pad_h = a.padding == graph::Padding::kSame ? th / 2 : 0;
-  w.pad_w = a.padding == graph::Padding::kSame ? tw / 2 : 0;
+  // TFLite's geometry, as the runtime's convolution kernels compute it.
+  w.out_h = rt::quantized::conv_output_size(a.padding, w.in_h, k_h, w.stride_h, w.dil_h);
+  w.out_w = rt::quantized::conv_output_size(a.padding, w.in_w, k_w, w.stride_w, w.dil_w);
+  w.pad_h = rt::quantized::conv_leading_padding(w.stride_h, w.dil_h, w.in_h, k_h, w.out_h);
+  w.pad_w = rt::quantized::conv_leading_padding(w.stride_w, w.dil_w, w.in_w, k_w, w.out_w);
   return w;
 }
 

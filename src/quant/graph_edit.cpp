@@ -1,5 +1,7 @@
 #include "quant/graph_edit.h"
 
+#include <algorithm>
+
 #include <cstring>
 #include <unordered_map>
 #include <unordered_set>
@@ -111,6 +113,42 @@ void replace_uses(Graph& graph, int32_t from, int32_t to, bool outputs) {
     for (int32_t& t : op.inputs) if (t == from) t = to;
   if (outputs)
     for (int32_t& t : graph.outputs) if (t == from) t = to;
+}
+
+std::vector<int32_t> own_activations(const Graph& g, const std::vector<std::vector<int32_t>>& consumers,
+                                     int32_t w, const std::set<int32_t>& exclude) {
+  auto is_activation = [](graph::OpKind k) {
+    using graph::OpKind;
+    switch (k) {
+      case OpKind::kLogistic: case OpKind::kMul: case OpKind::kRelu: case OpKind::kRelu6:
+      case OpKind::kReluN1To1: case OpKind::kTanh: case OpKind::kLeakyRelu:
+      case OpKind::kHardSwish: case OpKind::kPrelu:
+        return true;
+      default:
+        return false;
+    }
+  };
+  std::vector<int32_t> ops;
+  std::set<int32_t> made(g.ops[w].outputs.begin(), g.ops[w].outputs.end());
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (int32_t t : std::vector<int32_t>(made.begin(), made.end())) {
+      if (t < 0) continue;
+      for (int32_t c : consumers[t]) {
+        const auto& op = g.ops[c];
+        if (!is_activation(op.kind) || exclude.count(c) || std::find(ops.begin(), ops.end(), c) != ops.end())
+          continue;
+        const bool inside = std::all_of(op.inputs.begin(), op.inputs.end(), [&](int32_t in) {
+          return in < 0 || g.tensors[in].is_constant() || made.count(in) > 0;
+        });
+        if (!inside) continue;
+        ops.push_back(c);
+        made.insert(op.outputs.begin(), op.outputs.end());
+        grew = true;
+      }
+    }
+  }
+  return ops;
 }
 
 std::string unique_tensor_name(const Graph& graph, const std::string& base) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -30,6 +31,14 @@ std::vector<int32_t> remove_unused_tensors(graph::Model& model);
 // Replaces every use of tensor `from` as an op input by `to` (graph outputs too when
 // `outputs` is set).
 void replace_uses(graph::Graph& graph, int32_t from, int32_t to, bool outputs);
+
+// The elementwise activation ops that belong to weighted op `op` (SiLU's LOGISTIC and MUL,
+// RELU, RELU6, TANH, LEAKY_RELU, HARD_SWISH, PRELU, ...): those whose every non-constant input
+// is made by `op` or by another of them, found forward from its output; ops in `exclude` are
+// never taken. `consumers` is graph.consumers().
+std::vector<int32_t> own_activations(const graph::Graph& graph,
+                                     const std::vector<std::vector<int32_t>>& consumers, int32_t op,
+                                     const std::set<int32_t>& exclude = {});
 
 // A fresh tensor name not used in the graph, from `base` ("x_int8", "x_int8_1", ...).
 std::string unique_tensor_name(const graph::Graph& graph, const std::string& base);

@@ -37,35 +37,6 @@ std::string op_label(const Graph& g, int32_t i) {
                      op.outputs.empty() || op.outputs[0] < 0 ? "" : g.tensors[op.outputs[0]].name);
 }
 
-// The elementwise activations that only op `w`'s output feeds (SiLU's LOGISTIC and MUL, ReLU,
-// ...): every non-constant input of each is made by `w` or by another of them.
-std::vector<int32_t> own_activations(const Graph& g, const std::vector<std::vector<int32_t>>& consumers, int32_t w) {
-  auto is_activation = [](OpKind k) {
-    return k == OpKind::kLogistic || k == OpKind::kMul || k == OpKind::kRelu || k == OpKind::kRelu6 ||
-           k == OpKind::kReluN1To1 || k == OpKind::kTanh || k == OpKind::kLeakyRelu || k == OpKind::kHardSwish;
-  };
-  std::vector<int32_t> ops;
-  std::set<int32_t> made(g.ops[w].outputs.begin(), g.ops[w].outputs.end());
-  for (bool grew = true; grew;) {
-    grew = false;
-    for (int32_t t : std::vector<int32_t>(made.begin(), made.end())) {
-      if (t < 0) continue;
-      for (int32_t c : consumers[t]) {
-        const Op& op = g.ops[c];
-        if (!is_activation(op.kind) || std::find(ops.begin(), ops.end(), c) != ops.end()) continue;
-        const bool inside = std::all_of(op.inputs.begin(), op.inputs.end(), [&](int32_t in) {
-          return in < 0 || g.tensors[in].is_constant() || made.count(in) > 0;
-        });
-        if (!inside) continue;
-        ops.push_back(c);
-        made.insert(op.outputs.begin(), op.outputs.end());
-        grew = true;
-      }
-    }
-  }
-  return ops;
-}
-
 }  // namespace
 
 Result<std::vector<FloatDecision>> choose_float_ops(const Graph& g, const RangeMap* ranges,

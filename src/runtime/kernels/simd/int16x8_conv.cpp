@@ -116,6 +116,46 @@ std::vector<int64_t> bias_values(const TensorRef* bias, int32_t out_c) {
   return b;
 }
 
+// What both kernels check and compute: int16 input, constant int8 filter with output channels
+// on `channel_axis` (0: CONV_2D [oc, kh, kw, ic]; 3: DEPTHWISE [1, kh, kw, c]), the 16x8
+// quantization, the geometry, the biases, and the int32 bound of every channel (each channel
+// has `per_channel` weights; weight k of channel c at index(c, k)). kUnsupported otherwise.
+template <typename Index>
+Result<std::unique_ptr<Int16Data>> prepare_int16(PrepareContext& ctx, const char* op, int channel_axis,
+                                                 Index index) {
+  if (ctx.inputs.size() < 2 || ctx.outputs.size() != 1 || !ctx.inputs[0] || !ctx.inputs[1])
+    return unsupported("arity");
+  const TensorRef& in = *ctx.inputs[0];
+  const TensorRef& filter = *ctx.inputs[1];
+  const TensorRef* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
+  TensorRef& out = *ctx.outputs[0];
+  if (in.dtype != DType::kInt16 || filter.dtype != DType::kInt8 || !filter.is_constant ||
+      (bias && !bias->is_constant))
+    return unsupported("int16 input with a constant int8 filter only");
+  if (in.shape.size() != 4 || filter.shape.size() != 4 || filter.shape[3] != in.shape[3] ||
+      (channel_axis == 3 && filter.shape[0] != 1))
+    return unsupported("grouped convolution, depth multiplier other than 1, or malformed shapes");
+  const int32_t out_c = filter.shape[channel_axis];
+  if (out_c > kMaxChannels) return unsupported("more than {} output channels", kMaxChannels);
+  QDET_ASSIGN_OR_RETURN(ConvQuant quant, quantized::prepare_conv_quant(op, in, filter, bias, out, out_c, channel_axis,
+                                                                       ctx.op.attrs.activation));
+  QDET_TRY(check_family(quant));
+  QDET_ASSIGN_OR_RETURN(Geometry g, geometry(ctx.op.attrs, in, filter.shape[1], filter.shape[2], out_c));
+  const int8_t* w = filter.as<const int8_t>();
+  const int64_t per_channel = filter.num_elements() / out_c;
+  for (int32_t c = 0; c < out_c; ++c) {
+    int64_t sum = 0;
+    for (int64_t k = 0; k < per_channel; ++k) sum += std::abs(static_cast<int32_t>(w[index(c, k)]));
+    if (sum >= kMaxSumAbsWeight) return unsupported("channel {}: sum|w| {} could overflow int32", c, sum);
+  }
+  auto d = std::make_unique<Int16Data>();
+  d->quant = std::move(quant);
+  d->g = g;
+  d->bias = bias_values(bias, out_c);
+  out.shape = {g.batches, g.out_h, g.out_w, out_c};
+  return d;
+}
+
 // --- CONV_2D -------------------------------------------------------------------------------
 
 // Sums of one output pixel: for each valid tap, each input channel pair, each 16-channel block.
@@ -184,39 +224,17 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void conv_pixel_vnni(
 }
 
 Status conv_prepare(PrepareContext& ctx) {
-  if (ctx.inputs.size() < 2 || ctx.outputs.size() != 1 || !ctx.inputs[0] || !ctx.inputs[1])
-    return unsupported("arity");
-  const TensorRef& in = *ctx.inputs[0];
-  const TensorRef& filter = *ctx.inputs[1];
-  const TensorRef* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
-  TensorRef& out = *ctx.outputs[0];
-  if (in.dtype != DType::kInt16 || filter.dtype != DType::kInt8 || !filter.is_constant ||
-      (bias && !bias->is_constant))
-    return unsupported("int16 input with a constant int8 filter only");
-  if (in.shape.size() != 4 || filter.shape.size() != 4 || filter.shape[3] != in.shape[3])
-    return unsupported("grouped or malformed convolution");
-  const int32_t out_c = filter.shape[0];
-  if (out_c > kMaxChannels) return unsupported("more than {} output channels", kMaxChannels);
-  QDET_ASSIGN_OR_RETURN(ConvQuant quant, quantized::prepare_conv_quant("CONV_2D", in, filter, bias, out, out_c, 0,
-                                                                       ctx.op.attrs.activation));
-  QDET_TRY(check_family(quant));
-  QDET_ASSIGN_OR_RETURN(Geometry g, geometry(ctx.op.attrs, in, filter.shape[1], filter.shape[2], out_c));
-  const int8_t* w = filter.as<const int8_t>();
-  const int64_t per_oc = static_cast<int64_t>(g.k_h) * g.k_w * g.in_c;
-  for (int32_t oc = 0; oc < out_c; ++oc) {
-    int64_t sum = 0;
-    for (int64_t k = 0; k < per_oc; ++k) sum += std::abs(static_cast<int32_t>(w[oc * per_oc + k]));
-    if (sum >= kMaxSumAbsWeight) return unsupported("channel {}: sum|w| {} could overflow int32", oc, sum);
-  }
-  auto d = std::make_unique<Int16Data>();
-  d->quant = std::move(quant);
-  d->g = g;
+  const int64_t per_oc = ctx.inputs.size() > 1 && ctx.inputs[1] && ctx.inputs[1]->shape.size() == 4
+                             ? int64_t{ctx.inputs[1]->shape[1]} * ctx.inputs[1]->shape[2] * ctx.inputs[1]->shape[3]
+                             : 0;
+  QDET_ASSIGN_OR_RETURN(auto d, prepare_int16(ctx, "CONV_2D", 0, [&](int32_t c, int64_t k) { return c * per_oc + k; }));
+  const Geometry& g = d->g;
+  const int8_t* w = ctx.inputs[1]->as<const int8_t>();
   d->vnni = has_vnni();
-  d->bias = bias_values(bias, out_c);
   d->ic_pairs = (g.in_c + 1) / 2;
-  d->oc_blocks = (out_c + 15) / 16;
+  d->oc_blocks = (g.out_c + 15) / 16;
   d->packed.assign(static_cast<size_t>(d->oc_blocks) * g.k_h * g.k_w * d->ic_pairs * 32, 0);
-  for (int32_t oc = 0; oc < out_c; ++oc)
+  for (int32_t oc = 0; oc < g.out_c; ++oc)
     for (int32_t ky = 0; ky < g.k_h; ++ky)
       for (int32_t kx = 0; kx < g.k_w; ++kx)
         for (int32_t ic = 0; ic < g.in_c; ++ic) {
@@ -224,7 +242,6 @@ Status conv_prepare(PrepareContext& ctx) {
                               oc % 16) * 2 + ic % 2;
           d->packed[dst] = w[((static_cast<size_t>(oc) * g.k_h + ky) * g.k_w + kx) * g.in_c + ic];
         }
-  out.shape = {g.batches, g.out_h, g.out_w, out_c};
   ctx.op_data = std::move(d);
   return ok_status();
 }
@@ -254,36 +271,13 @@ Status conv_eval(EvalContext& ctx) {
 // --- DEPTHWISE_CONV_2D ---------------------------------------------------------------------
 
 Status depthwise_prepare(PrepareContext& ctx) {
-  if (ctx.inputs.size() < 2 || ctx.outputs.size() != 1 || !ctx.inputs[0] || !ctx.inputs[1])
-    return unsupported("arity");
-  const TensorRef& in = *ctx.inputs[0];
-  const TensorRef& filter = *ctx.inputs[1];
-  const TensorRef* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
-  TensorRef& out = *ctx.outputs[0];
-  if (in.dtype != DType::kInt16 || filter.dtype != DType::kInt8 || !filter.is_constant ||
-      (bias && !bias->is_constant))
-    return unsupported("int16 input with a constant int8 filter only");
-  if (in.shape.size() != 4 || filter.shape.size() != 4 || filter.shape[0] != 1 ||
-      filter.shape[3] != in.shape[3])
-    return unsupported("depth multiplier other than 1");
-  const int32_t out_c = filter.shape[3];
-  if (out_c > kMaxChannels) return unsupported("more than {} output channels", kMaxChannels);
-  QDET_ASSIGN_OR_RETURN(ConvQuant quant, quantized::prepare_conv_quant("DEPTHWISE_CONV_2D", in, filter, bias, out,
-                                                                       out_c, 3, ctx.op.attrs.activation));
-  QDET_TRY(check_family(quant));
-  QDET_ASSIGN_OR_RETURN(Geometry g, geometry(ctx.op.attrs, in, filter.shape[1], filter.shape[2], out_c));
-  const int8_t* w = filter.as<const int8_t>();
-  for (int32_t oc = 0; oc < out_c; ++oc) {
-    int64_t sum = 0;
-    for (int32_t k = 0; k < g.k_h * g.k_w; ++k) sum += std::abs(static_cast<int32_t>(w[k * out_c + oc]));
-    if (sum >= kMaxSumAbsWeight) return unsupported("channel {}: sum|w| {} could overflow int32", oc, sum);
-  }
-  auto d = std::make_unique<Int16Data>();
-  d->quant = std::move(quant);
-  d->g = g;
-  d->bias = bias_values(bias, out_c);
-  d->dw_filter.assign(w, w + static_cast<size_t>(g.k_h) * g.k_w * out_c);
-  out.shape = {g.batches, g.out_h, g.out_w, out_c};
+  const int64_t channels = ctx.inputs.size() > 1 && ctx.inputs[1] && ctx.inputs[1]->shape.size() == 4
+                               ? ctx.inputs[1]->shape[3]
+                               : 0;
+  QDET_ASSIGN_OR_RETURN(auto d, prepare_int16(ctx, "DEPTHWISE_CONV_2D", 3,
+                                              [&](int32_t c, int64_t k) { return k * channels + c; }));
+  const int8_t* w = ctx.inputs[1]->as<const int8_t>();
+  d->dw_filter.assign(w, w + static_cast<size_t>(d->g.k_h) * d->g.k_w * d->g.out_c);
   ctx.op_data = std::move(d);
   return ok_status();
 }
