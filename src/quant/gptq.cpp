@@ -189,12 +189,37 @@ Result<GptqResult> gptq_round_weights(const graph::Model& float_model,
     } else {
       continue;
     }
-    const size_t per = static_cast<size_t>(l.k) * l.k;
-    l.h.assign(op.kind == OpKind::kDepthwiseConv2d ? per * l.channels : per, 0.0);
     layers.push_back(std::move(l));
   }
   GptqResult result;
   if (layers.empty() || samples.empty()) return result;
+  // H takes k^2 doubles per layer (per channel for depthwise), all held while the samples run:
+  // the smallest layers first within the memory budget; the rest keep nearest rounding.
+  auto h_bytes = [](const Layer& l) {
+    const size_t per = static_cast<size_t>(l.k) * l.k * sizeof(double);
+    return l.kind == OpKind::kDepthwiseConv2d ? per * l.channels : per;
+  };
+  std::vector<size_t> order(layers.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return h_bytes(layers[a]) < h_bytes(layers[b]); });
+  std::vector<char> fits(layers.size(), 0);
+  size_t used = 0;
+  for (size_t i : order) {
+    if (used + h_bytes(layers[i]) > o.max_bytes) break;
+    used += h_bytes(layers[i]);
+    fits[i] = 1;
+  }
+  std::vector<Layer> kept;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (!fits[i]) {
+      ++result.over_budget;
+      continue;
+    }
+    layers[i].h.assign(h_bytes(layers[i]) / sizeof(double), 0.0);
+    kept.push_back(std::move(layers[i]));
+  }
+  layers = std::move(kept);
+  if (layers.empty()) return result;
 
   rt::InterpreterOptions io;
   io.keep_intermediates = true;

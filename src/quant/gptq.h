@@ -35,6 +35,9 @@ struct GptqOptions {
   bool per_channel = true;        // scales as quantize_weights_symmetric gives them
   bool mse_scales = false;        // ... refined by refine_weight_scales_mse
   bool depthwise = false;         // DEPTHWISE_CONV_2D too (see above)
+  // Memory for the H matrices (k^2 doubles per layer, all held at once): the layers with the
+  // smallest H first; those beyond keep nearest rounding (GptqResult::over_budget).
+  size_t max_bytes = size_t{1} << 30;
   uint32_t seed = 1;
 };
 
@@ -45,6 +48,7 @@ struct GptqResult {
   double error_nearest = 0;  // sum over layers and channels of e^T H e, nearest rounding
   double error_gptq = 0;     // the same with GPTQ's rounding
   int layers = 0;
+  int over_budget = 0;       // layers left to nearest rounding by GptqOptions::max_bytes
 };
 
 // Rounds the constant float32 weights of every CONV_2D (one group), FULLY_CONNECTED and, with

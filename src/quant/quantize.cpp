@@ -370,6 +370,10 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
         "GPTQ weight rounding: {} layers on {} calibration images, their output error {:.2f}x lower than "
         "rounding to nearest", gr.layers, gptq_samples.size(),
         gr.error_gptq > 0 ? gr.error_nearest / gr.error_gptq : 1.0));
+    if (gr.over_budget > 0)
+      out.notes.warnings.push_back(fmt::format(
+          "GPTQ: {} layers with the largest inputs keep nearest rounding (their statistics would pass "
+          "{} MiB)", gr.over_budget, go.max_bytes >> 20));
   }
   std::vector<std::string> fallback;
   QDET_TRY(apply_fallback(o, fmodel, ranges, images, float_format,

@@ -185,6 +185,13 @@ TEST(GptqSkips, KeptFloatSharedWeightsAndNoSamples) {
   auto kept = gptq_round_weights(b2.model(), samples, {0}, {});
   ASSERT_TRUE(kept.ok());
   EXPECT_EQ(kept->layers, 0);
+  // Over the memory budget (H is 8 x 8 doubles here, 512 bytes): nearest rounding, counted.
+  GptqOptions small;
+  small.max_bytes = 500;
+  auto over = gptq_round_weights(b2.model(), samples, {}, small);
+  ASSERT_TRUE(over.ok());
+  EXPECT_EQ(over->layers, 0);
+  EXPECT_EQ(over->over_budget, 1);
   auto none = gptq_round_weights(b2.model(), {}, {}, {});
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->weights.empty());
