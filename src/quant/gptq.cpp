@@ -9,7 +9,7 @@
 
 #include "quant/graph_edit.h"
 #include "runtime/interpreter.h"
-#include "runtime/kernels/reference/quantized/quantized_common.h"
+#include "runtime/kernels/reference/common.h"
 
 namespace qdet::quant {
 
@@ -32,29 +32,15 @@ struct Layer {
   std::vector<double> h;
 };
 
-// Convolution geometry of `op` on input shape [n, h, w, c] with a kh x kw kernel.
-struct Window {
-  int32_t in_h, in_w, in_c, out_h, out_w, k_h, k_w;
-  int32_t stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
-};
-
-Window window_of(const Op& op, const Shape& in, int32_t k_h, int32_t k_w) {
-  const auto& a = op.attrs;
-  Window w{in[1], in[2], in[3], 0, 0, k_h, k_w, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, 0, 0};
-  // TFLite's geometry, as the runtime's convolution kernels compute it.
-  w.out_h = rt::quantized::conv_output_size(a.padding, w.in_h, k_h, w.stride_h, w.dil_h);
-  w.out_w = rt::quantized::conv_output_size(a.padding, w.in_w, k_w, w.stride_w, w.dil_w);
-  w.pad_h = rt::quantized::conv_leading_padding(w.stride_h, w.dil_h, w.in_h, k_h, w.out_h);
-  w.pad_w = rt::quantized::conv_leading_padding(w.stride_w, w.dil_w, w.in_w, k_w, w.out_w);
-  return w;
-}
+// TFLite's convolution geometry, as the runtime's kernels compute it.
+using Window = rt::ref::ConvGeometry;
 
 // The patch of output position (oy, ox) in weight order (ky, kx, c); zeros where padded.
 void patch(const Window& w, const float* x, int32_t oy, int32_t ox, float* out) {
   for (int32_t ky = 0; ky < w.k_h; ++ky)
     for (int32_t kx = 0; kx < w.k_w; ++kx) {
-      const int32_t iy = oy * w.stride_h - w.pad_h + ky * w.dil_h;
-      const int32_t ix = ox * w.stride_w - w.pad_w + kx * w.dil_w;
+      const int32_t iy = oy * w.stride_h - w.pad_top + ky * w.dil_h;
+      const int32_t ix = ox * w.stride_w - w.pad_left + kx * w.dil_w;
       float* dst = out + (static_cast<size_t>(ky) * w.k_w + kx) * w.in_c;
       if (iy < 0 || iy >= w.in_h || ix < 0 || ix >= w.in_w)
         std::fill(dst, dst + w.in_c, 0.f);
@@ -244,8 +230,8 @@ Result<GptqResult> gptq_round_weights(const graph::Model& float_model,
       if (l.kind == OpKind::kFullyConnected) {
         count = static_cast<int32_t>(in.num_elements() / l.k);
       } else {
-        win = window_of(op, in.shape, ws[1], ws[2]);
-        count = in.shape[0] * win.out_h * win.out_w;
+        QDET_TRY(rt::ref::fill_conv_geometry(in, ws[1], ws[2], l.channels, nullptr, op.attrs, &win));
+        count = win.batches * win.out_h * win.out_w;
       }
       positions.resize(static_cast<size_t>(count));
       for (int32_t i = 0; i < count; ++i) positions[i] = i;

@@ -27,7 +27,6 @@
 #include "runtime/kernel_registry.h"
 #include "runtime/kernels/reference/common.h"
 #include "runtime/kernels/reference/quantized/conv_params.h"
-#include "runtime/kernels/reference/quantized/quantized_common.h"
 #include "runtime/kernels/simd/kernels.h"
 
 namespace qdet::rt::simd {
@@ -48,34 +47,7 @@ bool has_vnni() {
   return has && vnni_allowed.load();
 }
 
-struct Geometry {
-  int32_t batches = 0, in_h = 0, in_w = 0, in_c = 0;
-  int32_t out_h = 0, out_w = 0, out_c = 0, k_h = 0, k_w = 0;
-  int32_t stride_h = 1, stride_w = 1, dil_h = 1, dil_w = 1, pad_h = 0, pad_w = 0;
-};
-
-Result<Geometry> geometry(const graph::OpAttrs& a, const TensorRef& in, int32_t k_h, int32_t k_w,
-                          int32_t out_c) {
-  if (a.stride_h <= 0 || a.stride_w <= 0 || a.dilation_h <= 0 || a.dilation_w <= 0)
-    return unsupported("non-positive stride or dilation");
-  Geometry g;
-  g.batches = in.shape[0];
-  g.in_h = in.shape[1];
-  g.in_w = in.shape[2];
-  g.in_c = in.shape[3];
-  g.k_h = k_h;
-  g.k_w = k_w;
-  g.out_c = out_c;
-  g.stride_h = a.stride_h;
-  g.stride_w = a.stride_w;
-  g.dil_h = a.dilation_h;
-  g.dil_w = a.dilation_w;
-  g.out_h = quantized::conv_output_size(a.padding, g.in_h, k_h, a.stride_h, a.dilation_h);
-  g.out_w = quantized::conv_output_size(a.padding, g.in_w, k_w, a.stride_w, a.dilation_w);
-  g.pad_h = quantized::conv_leading_padding(a.stride_h, a.dilation_h, g.in_h, k_h, g.out_h);
-  g.pad_w = quantized::conv_leading_padding(a.stride_w, a.dilation_w, g.in_w, k_w, g.out_w);
-  return g;
-}
+using Geometry = ref::ConvGeometry;
 
 struct Int16Data : OpData {
   ConvQuant quant;
@@ -118,11 +90,10 @@ std::vector<int64_t> bias_values(const TensorRef* bias, int32_t out_c) {
 
 // What both kernels check and compute: int16 input, constant int8 filter with output channels
 // on `channel_axis` (0: CONV_2D [oc, kh, kw, ic]; 3: DEPTHWISE [1, kh, kw, c]), the 16x8
-// quantization, the geometry, the biases, and the int32 bound of every channel (each channel
-// has `per_channel` weights; weight k of channel c at index(c, k)). kUnsupported otherwise.
-template <typename Index>
-Result<std::unique_ptr<Int16Data>> prepare_int16(PrepareContext& ctx, const char* op, int channel_axis,
-                                                 Index index) {
+// quantization, the geometry (TFLite's, as the float kernels take it), the biases, and the
+// int32 bound of every channel. kUnsupported otherwise (the reference kernel then runs and
+// reports any error).
+Result<std::unique_ptr<Int16Data>> prepare_int16(PrepareContext& ctx, const char* op, int channel_axis) {
   if (ctx.inputs.size() < 2 || ctx.outputs.size() != 1 || !ctx.inputs[0] || !ctx.inputs[1])
     return unsupported("arity");
   const TensorRef& in = *ctx.inputs[0];
@@ -140,12 +111,17 @@ Result<std::unique_ptr<Int16Data>> prepare_int16(PrepareContext& ctx, const char
   QDET_ASSIGN_OR_RETURN(ConvQuant quant, quantized::prepare_conv_quant(op, in, filter, bias, out, out_c, channel_axis,
                                                                        ctx.op.attrs.activation));
   QDET_TRY(check_family(quant));
-  QDET_ASSIGN_OR_RETURN(Geometry g, geometry(ctx.op.attrs, in, filter.shape[1], filter.shape[2], out_c));
+  Geometry g;
+  if (Status s = ref::fill_conv_geometry(in, filter.shape[1], filter.shape[2], out_c, nullptr, ctx.op.attrs, &g);
+      !s.ok())
+    return unsupported("{}", s.message());
+  // Weight k of channel c: [oc][k] for CONV_2D, [k][c] for DEPTHWISE_CONV_2D.
   const int8_t* w = filter.as<const int8_t>();
   const int64_t per_channel = filter.num_elements() / out_c;
   for (int32_t c = 0; c < out_c; ++c) {
     int64_t sum = 0;
-    for (int64_t k = 0; k < per_channel; ++k) sum += std::abs(static_cast<int32_t>(w[index(c, k)]));
+    for (int64_t k = 0; k < per_channel; ++k)
+      sum += std::abs(static_cast<int32_t>(w[channel_axis == 0 ? c * per_channel + k : k * out_c + c]));
     if (sum >= kMaxSumAbsWeight) return unsupported("channel {}: sum|w| {} could overflow int32", c, sum);
   }
   auto d = std::make_unique<Int16Data>();
@@ -154,6 +130,28 @@ Result<std::unique_ptr<Int16Data>> prepare_int16(PrepareContext& ctx, const char
   d->bias = bias_values(bias, out_c);
   out.shape = {g.batches, g.out_h, g.out_w, out_c};
   return d;
+}
+
+// Both kernels' eval: rows of the output over the threads; `pixel` sums one output pixel's
+// channels into an int32 buffer, which is requantized as the reference does.
+template <typename Pixel>
+Status eval_rows(EvalContext& ctx, Pixel pixel) {
+  const auto& d = *op_data_as<Int16Data>(ctx);
+  const Geometry& g = d.g;
+  const int16_t* in = ctx.inputs[0]->as<const int16_t>();
+  int16_t* out = ctx.outputs[0]->as<int16_t>();
+  const size_t rows = static_cast<size_t>(g.batches) * g.out_h;
+  ref::parallel_for(ctx.threadpool, rows, [&](size_t row) {
+    const int32_t n = static_cast<int32_t>(row / g.out_h), oy = static_cast<int32_t>(row % g.out_h);
+    const int16_t* in_b = in + static_cast<size_t>(n) * g.in_h * g.in_w * g.in_c;
+    alignas(64) int32_t acc[kMaxChannels + 16];  // CONV_2D writes whole 16-channel blocks
+    for (int32_t ox = 0; ox < g.out_w; ++ox) {
+      pixel(d, in_b, oy, ox, acc);
+      int16_t* o = out + (row * g.out_w + ox) * g.out_c;
+      for (int32_t oc = 0; oc < g.out_c; ++oc) o[oc] = requantize(d, acc[oc], oc);
+    }
+  });
+  return ok_status();
 }
 
 // --- CONV_2D -------------------------------------------------------------------------------
@@ -166,10 +164,10 @@ __attribute__((target_clones("arch=skylake-avx512", "avx2", "default"))) void co
   const int32_t blocks = d.oc_blocks, pairs = d.ic_pairs;
   std::fill(acc, acc + blocks * 16, 0);
   for (int32_t ky = 0; ky < g.k_h; ++ky) {
-    const int32_t iy = oy * g.stride_h - g.pad_h + ky * g.dil_h;
+    const int32_t iy = oy * g.stride_h - g.pad_top + ky * g.dil_h;
     if (iy < 0 || iy >= g.in_h) continue;
     for (int32_t kx = 0; kx < g.k_w; ++kx) {
-      const int32_t ix = ox * g.stride_w - g.pad_w + kx * g.dil_w;
+      const int32_t ix = ox * g.stride_w - g.pad_left + kx * g.dil_w;
       if (ix < 0 || ix >= g.in_w) continue;
       const int16_t* x = in_b + (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c;
       for (int32_t b = 0; b < blocks; ++b) {
@@ -196,10 +194,10 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void conv_pixel_vnni(
     __m512i s[8];
     for (int i = 0; i < 8; ++i) s[i] = _mm512_setzero_si512();
     for (int32_t ky = 0; ky < g.k_h; ++ky) {
-      const int32_t iy = oy * g.stride_h - g.pad_h + ky * g.dil_h;
+      const int32_t iy = oy * g.stride_h - g.pad_top + ky * g.dil_h;
       if (iy < 0 || iy >= g.in_h) continue;
       for (int32_t kx = 0; kx < g.k_w; ++kx) {
-        const int32_t ix = ox * g.stride_w - g.pad_w + kx * g.dil_w;
+        const int32_t ix = ox * g.stride_w - g.pad_left + kx * g.dil_w;
         if (ix < 0 || ix >= g.in_w) continue;
         const int16_t* x = in_b + (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c;
         const size_t tap = (static_cast<size_t>(ky) * g.k_w + kx) * pairs * 32;
@@ -224,10 +222,7 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void conv_pixel_vnni(
 }
 
 Status conv_prepare(PrepareContext& ctx) {
-  const int64_t per_oc = ctx.inputs.size() > 1 && ctx.inputs[1] && ctx.inputs[1]->shape.size() == 4
-                             ? int64_t{ctx.inputs[1]->shape[1]} * ctx.inputs[1]->shape[2] * ctx.inputs[1]->shape[3]
-                             : 0;
-  QDET_ASSIGN_OR_RETURN(auto d, prepare_int16(ctx, "CONV_2D", 0, [&](int32_t c, int64_t k) { return c * per_oc + k; }));
+  QDET_ASSIGN_OR_RETURN(auto d, prepare_int16(ctx, "CONV_2D", 0));
   const Geometry& g = d->g;
   const int8_t* w = ctx.inputs[1]->as<const int8_t>();
   d->vnni = has_vnni();
@@ -247,35 +242,13 @@ Status conv_prepare(PrepareContext& ctx) {
 }
 
 Status conv_eval(EvalContext& ctx) {
-  const auto& d = *op_data_as<Int16Data>(ctx);
-  const Geometry& g = d.g;
-  const int16_t* in = ctx.inputs[0]->as<const int16_t>();
-  int16_t* out = ctx.outputs[0]->as<int16_t>();
-  const size_t rows = static_cast<size_t>(g.batches) * g.out_h;
-  ref::parallel_for(ctx.threadpool, rows, [&](size_t row) {
-    const int32_t n = static_cast<int32_t>(row / g.out_h), oy = static_cast<int32_t>(row % g.out_h);
-    const int16_t* in_b = in + static_cast<size_t>(n) * g.in_h * g.in_w * g.in_c;
-    alignas(64) int32_t a[kMaxChannels + 16];
-    for (int32_t ox = 0; ox < g.out_w; ++ox) {
-      if (d.vnni)
-        conv_pixel_vnni(d, in_b, oy, ox, a);
-      else
-        conv_pixel_portable(d, in_b, oy, ox, a);
-      int16_t* o = out + (row * g.out_w + ox) * g.out_c;
-      for (int32_t oc = 0; oc < g.out_c; ++oc) o[oc] = requantize(d, a[oc], oc);
-    }
-  });
-  return ok_status();
+  return op_data_as<Int16Data>(ctx)->vnni ? eval_rows(ctx, conv_pixel_vnni) : eval_rows(ctx, conv_pixel_portable);
 }
 
 // --- DEPTHWISE_CONV_2D ---------------------------------------------------------------------
 
 Status depthwise_prepare(PrepareContext& ctx) {
-  const int64_t channels = ctx.inputs.size() > 1 && ctx.inputs[1] && ctx.inputs[1]->shape.size() == 4
-                               ? ctx.inputs[1]->shape[3]
-                               : 0;
-  QDET_ASSIGN_OR_RETURN(auto d, prepare_int16(ctx, "DEPTHWISE_CONV_2D", 3,
-                                              [&](int32_t c, int64_t k) { return k * channels + c; }));
+  QDET_ASSIGN_OR_RETURN(auto d, prepare_int16(ctx, "DEPTHWISE_CONV_2D", 3));
   const int8_t* w = ctx.inputs[1]->as<const int8_t>();
   d->dw_filter.assign(w, w + static_cast<size_t>(d->g.k_h) * d->g.k_w * d->g.out_c);
   ctx.op_data = std::move(d);
@@ -287,10 +260,10 @@ __attribute__((target_clones("arch=skylake-avx512", "avx2", "default"))) void de
   const Geometry& g = d.g;
   std::fill(acc, acc + g.out_c, 0);
   for (int32_t ky = 0; ky < g.k_h; ++ky) {
-    const int32_t iy = oy * g.stride_h - g.pad_h + ky * g.dil_h;
+    const int32_t iy = oy * g.stride_h - g.pad_top + ky * g.dil_h;
     if (iy < 0 || iy >= g.in_h) continue;
     for (int32_t kx = 0; kx < g.k_w; ++kx) {
-      const int32_t ix = ox * g.stride_w - g.pad_w + kx * g.dil_w;
+      const int32_t ix = ox * g.stride_w - g.pad_left + kx * g.dil_w;
       if (ix < 0 || ix >= g.in_w) continue;
       const int16_t* x = in_b + (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c;
       const int32_t* w = d.dw_filter.data() + (static_cast<size_t>(ky) * g.k_w + kx) * g.out_c;
@@ -299,24 +272,7 @@ __attribute__((target_clones("arch=skylake-avx512", "avx2", "default"))) void de
   }
 }
 
-Status depthwise_eval(EvalContext& ctx) {
-  const auto& d = *op_data_as<Int16Data>(ctx);
-  const Geometry& g = d.g;
-  const int16_t* in = ctx.inputs[0]->as<const int16_t>();
-  int16_t* out = ctx.outputs[0]->as<int16_t>();
-  const size_t rows = static_cast<size_t>(g.batches) * g.out_h;
-  ref::parallel_for(ctx.threadpool, rows, [&](size_t row) {
-    const int32_t n = static_cast<int32_t>(row / g.out_h), oy = static_cast<int32_t>(row % g.out_h);
-    const int16_t* in_b = in + static_cast<size_t>(n) * g.in_h * g.in_w * g.in_c;
-    alignas(64) int32_t acc[kMaxChannels];
-    for (int32_t ox = 0; ox < g.out_w; ++ox) {
-      depthwise_pixel(d, in_b, oy, ox, acc);
-      int16_t* o = out + (row * g.out_w + ox) * g.out_c;
-      for (int32_t oc = 0; oc < g.out_c; ++oc) o[oc] = requantize(d, acc[oc], oc);
-    }
-  });
-  return ok_status();
-}
+Status depthwise_eval(EvalContext& ctx) { return eval_rows(ctx, depthwise_pixel); }
 
 }  // namespace
 
