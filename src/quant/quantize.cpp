@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <span>
+
 #include "image/codec.h"
 #include "graph/stats.h"
 #include "quant/fallback.h"
@@ -97,18 +99,42 @@ Status compact(graph::Model& model, Notes& notes, std::vector<int32_t>* tensor_m
   return ok_status();
 }
 
-// The first `count` images as input tensors of `format`.
-Result<std::vector<std::vector<uint8_t>>> samples_of(const std::vector<fs::path>& images, int count,
-                                                    const image::TensorFormat& format) {
-  QDET_ASSIGN_OR_RETURN(auto builder, image::TensorBuilder::create(format));
-  std::vector<std::vector<uint8_t>> samples;
-  for (const auto& path : first(images, count)) {
-    QDET_ASSIGN_OR_RETURN(image::Image img, image::load_image(path));
-    samples.emplace_back(format.byte_size());
-    QDET_TRY(builder.build(img, samples.back()).status().with_context(path.string()));
+// Input tensors of the first calibration images, each built once: the calibration pass offers
+// the ones it builds, and GPTQ and the float fallback take as many as they need (building any
+// not made yet).
+class CalibrationSamples {
+ public:
+  CalibrationSamples(const std::vector<fs::path>& images, const std::optional<image::TensorFormat>& format,
+                     size_t keep)
+      : images_(images), format_(format), keep_(keep) {}
+  bool empty() const { return images_.empty() || !format_; }
+  // The calibration pass's tensor of image i; kept when it is the next one and among the first
+  // `keep`.
+  void offer(size_t i, const std::vector<uint8_t>& tensor) {
+    if (i == made_.size() && i < keep_) made_.push_back(tensor);
   }
-  return samples;
-}
+  // The first n tensors (fewer when there are fewer images); valid until the next call.
+  Result<std::span<const std::vector<uint8_t>>> first(int n) {
+    const size_t want = std::min(images_.size(), static_cast<size_t>(std::max(n, 0)));
+    if (made_.size() < want) {
+      QDET_ASSIGN_OR_RETURN(auto builder, image::TensorBuilder::create(*format_));
+      while (made_.size() < want) {
+        const fs::path& path = images_[made_.size()];
+        QDET_ASSIGN_OR_RETURN(image::Image img, image::load_image(path));
+        std::vector<uint8_t> tensor(format_->byte_size());
+        QDET_TRY(builder.build(img, tensor).status().with_context(path.string()));
+        made_.push_back(std::move(tensor));
+      }
+    }
+    return std::span<const std::vector<uint8_t>>(made_.data(), want);
+  }
+
+ private:
+  const std::vector<fs::path>& images_;
+  const std::optional<image::TensorFormat>& format_;
+  size_t keep_;
+  std::vector<std::vector<uint8_t>> made_;
+};
 
 // Keeps a unit float: its ops join io.float_ops and out.float_ops (with `why`), its name
 // `chosen` (what the calibration table records).
@@ -166,8 +192,7 @@ Status accuracy_search(const QuantizeOptions& o, const graph::Model& fmodel, con
 // calibration table says to keep float (then nothing else is decided without labels). The
 // layers kept float end up in `chosen` (by name).
 Status apply_fallback(const QuantizeOptions& o, const graph::Model& fmodel, const RangeMap& ranges,
-                      const std::vector<fs::path>& images,
-                      const std::optional<image::TensorFormat>& float_format,
+                      CalibrationSamples& calibration,
                       const std::optional<std::vector<std::string>>& from_table, IntegerOptions& io,
                       QuantizeOutcome& out, std::vector<std::string>& chosen) {
   if (from_table) {
@@ -188,13 +213,13 @@ Status apply_fallback(const QuantizeOptions& o, const graph::Model& fmodel, cons
   const bool front = o.fallback_macs > 0 && io.activations == DType::kInt8 && !from_table;
   const bool accuracy = static_cast<bool>(o.evaluate);
   if (!front && !accuracy) return ok_status();
-  if (images.empty() || !float_format) {
+  if (calibration.empty()) {
     if (accuracy) return invalid_argument("--max-map-drop needs calibration images (--calib DIR)");
     out.notes.info.push_back("front fallback skipped: no calibration images (--table alone)");
     return ok_status();
   }
-  QDET_ASSIGN_OR_RETURN(auto samples, samples_of(images, o.fallback_images, *float_format));
-  auto made = OutputProbe::create(fmodel, std::move(samples), o.num_threads);
+  QDET_ASSIGN_OR_RETURN(auto samples, calibration.first(o.fallback_images));
+  auto made = OutputProbe::create(fmodel, {samples.begin(), samples.end()}, o.num_threads);
   if (!made.ok()) {
     if (accuracy) return made.status().with_context("--max-map-drop");
     out.notes.warnings.push_back("front fallback skipped: " + made.status().message());
@@ -287,6 +312,7 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
     d.float_ops = user_float;
     d.hybrid = o.hybrid;
     QDET_ASSIGN_OR_RETURN(out.model, to_dynamic(fmodel, d, &out.notes));
+    if (o.compact) QDET_TRY(compact(out.model, out.notes, nullptr));
     if (Status s = check_runs_in_qdet(out.model); !s.ok()) {
       // No hybrid kernel in qdet's runtime for some op: write int8 weights with DEQUANTIZE.
       out.notes.warnings.push_back(fmt::format(
@@ -295,11 +321,8 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
       d.hybrid = false;
       Notes n2;
       QDET_ASSIGN_OR_RETURN(out.model, to_dynamic(fmodel, d, &n2));
+      if (o.compact) QDET_TRY(compact(out.model, n2, nullptr));
       out.notes.info = n2.info;
-      QDET_TRY(check_runs_in_qdet(out.model));
-    }
-    if (o.compact) {
-      QDET_TRY(compact(out.model, out.notes, nullptr));
       QDET_TRY(check_runs_in_qdet(out.model));
     }
     return out;
@@ -319,6 +342,8 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
     QDET_ASSIGN_OR_RETURN(detect::Preset preset, resolve_preset(model_path, original.graph, o.preset));
     QDET_ASSIGN_OR_RETURN(float_format, input_format(preset, fmodel.graph));
   }
+  CalibrationSamples calibration(images, float_format,
+                                 static_cast<size_t>(std::max(o.gptq ? o.gptq_images : 0, o.fallback_images)));
   CalibrationTable table;
   ChannelMeans means;
   if (!o.table.empty()) {
@@ -331,6 +356,7 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
       QDET_ASSIGN_OR_RETURN(image::Image img, image::load_image(images[i]));
       QDET_TRY(builder.build(img, buffer).status().with_context(images[i].string()));
       QDET_TRY(collector->add_sample(buffer).with_context(images[i].string()));
+      calibration.offer(i, buffer);
       if (o.progress) o.progress("calibrating", i + 1, images.size());
     }
     table = collector->table(observer, model_path.filename().string());
@@ -354,12 +380,12 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
   // Weight rounding: GPTQ on calibration images when asked (a table decides for itself).
   const std::optional<int> gptq_images = o.table.empty() ? (o.gptq ? std::optional<int>(o.gptq_images) : std::nullopt)
                                                          : table.gptq_images;
-  if (gptq_images && images.empty()) {
+  if (gptq_images && calibration.empty()) {
     out.notes.warnings.push_back(fmt::format(
         "the table's weights were rounded by GPTQ on {} calibration images; without --calib they are "
         "rounded to nearest (a different model)", *gptq_images));
   } else if (gptq_images) {
-    QDET_ASSIGN_OR_RETURN(auto gptq_samples, samples_of(images, *gptq_images, *float_format));
+    QDET_ASSIGN_OR_RETURN(auto gptq_samples, calibration.first(*gptq_images));
     GptqOptions go;
     go.per_channel = io.per_channel;
     go.mse_scales = io.mse_weight_scales;
@@ -376,7 +402,7 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
           "{} MiB)", gr.over_budget, go.max_bytes >> 20));
   }
   std::vector<std::string> fallback;
-  QDET_TRY(apply_fallback(o, fmodel, ranges, images, float_format,
+  QDET_TRY(apply_fallback(o, fmodel, ranges, calibration,
                           o.table.empty() ? std::nullopt : table.fallback, io, out, fallback));
   if (out.table && act == DType::kInt8) out.table->fallback = fallback;
   QDET_ASSIGN_OR_RETURN(IntegerResult r, quantize_integer(fmodel, ranges, io, &out.notes));
