@@ -28,28 +28,6 @@ QuantParams per_tensor(float scale) {
   return q;
 }
 
-template <typename T>
-TestTensor tensor_of(DType dtype, Shape shape, const std::vector<T>& v, QuantParams q, bool constant) {
-  TestTensor t;
-  t.dtype = dtype;
-  t.shape = std::move(shape);
-  t.constant = constant;
-  t.quant = std::move(q);
-  t.bytes.assign(v.size() * sizeof(T) + kTailBytes, 0);
-  std::memcpy(t.bytes.data(), v.data(), v.size() * sizeof(T));
-  return t;
-}
-
-KernelOutput run_reference(OpKind kind, const graph::Op& op, const std::vector<const TestTensor*>& inputs,
-                           const TestTensor& out) {
-  KernelOutput last;
-  for (const Kernel* k : default_kernel_registry().candidates(kind, /*allow_fast=*/false)) {
-    last = run_kernel(*k, op, inputs, 1, &out);
-    if (last.prepare_status.code() != StatusCode::kUnsupported) return last;
-  }
-  return last;
-}
-
 struct Case {
   bool depthwise;
   bool int32_bias;
@@ -103,8 +81,8 @@ TEST_P(SimdInt16x8Conv, IdenticalToReference) {
     const double reduction = double(kernel) * kernel * (c.depthwise ? 1 : in_c);
     // Sums spread over roughly +-8000 output steps: ties and clamps both occur.
     const float out_scale = static_cast<float>(in_scale * wq.scale[0] * std::sqrt(reduction) * 1.4e6 / 8000);
-    const TestTensor input = tensor_of(DType::kInt16, {batch, in_h, in_w, in_c}, xv, per_tensor(in_scale), false);
-    const TestTensor filter = tensor_of(DType::kInt8, filter_shape, wv, wq, true);
+    const TestTensor input = make_tensor(DType::kInt16, {batch, in_h, in_w, in_c}, xv, per_tensor(in_scale), false);
+    const TestTensor filter = make_tensor(DType::kInt8, filter_shape, wv, wq, true);
     std::uniform_int_distribution<int64_t> bd(-3000000, 3000000);
     QuantParams bq;
     for (int32_t o = 0; o < out_c; ++o) bq.scale.push_back(in_scale * wq.scale[o]);
@@ -113,11 +91,11 @@ TEST_P(SimdInt16x8Conv, IdenticalToReference) {
     if (c.int32_bias) {
       std::vector<int32_t> b(static_cast<size_t>(out_c));
       for (auto& v : b) v = static_cast<int32_t>(bd(rng));
-      bias = tensor_of(DType::kInt32, {out_c}, b, bq, true);
+      bias = make_tensor(DType::kInt32, {out_c}, b, bq, true);
     } else {
       std::vector<int64_t> b(static_cast<size_t>(out_c));
       for (auto& v : b) v = bd(rng);
-      bias = tensor_of(DType::kInt64, {out_c}, b, bq, true);
+      bias = make_tensor(DType::kInt64, {out_c}, b, bq, true);
     }
     TestTensor out;
     out.dtype = DType::kInt16;
@@ -175,8 +153,8 @@ TEST(SimdInt16x8ConvRefusals, PossibleInt32OverflowAndOtherDtypesAreUnsupported)
   QuantParams wq;
   wq.scale = {0.01f};
   wq.zero_point = {0};
-  const TestTensor input = tensor_of(DType::kInt16, {1, 1, 1, in_c}, xv, per_tensor(1e-3f), false);
-  const TestTensor filter = tensor_of(DType::kInt8, {1, 1, 1, in_c}, wv, wq, true);
+  const TestTensor input = make_tensor(DType::kInt16, {1, 1, 1, in_c}, xv, per_tensor(1e-3f), false);
+  const TestTensor filter = make_tensor(DType::kInt8, {1, 1, 1, in_c}, wv, wq, true);
   TestTensor out;
   out.dtype = DType::kInt16;
   out.quant = per_tensor(1.0f);
@@ -185,8 +163,8 @@ TEST(SimdInt16x8ConvRefusals, PossibleInt32OverflowAndOtherDtypesAreUnsupported)
   EXPECT_EQ(run_kernel(simd::kInt16x8Conv2d, op, {&input, &filter}, 1, &out).prepare_status.code(),
             StatusCode::kUnsupported);
   // One channel fewer fits, and the sum that would leave int16 is exact: clamped to 32767.
-  const TestTensor fits_in = tensor_of(DType::kInt16, {1, 1, 1, 500}, std::vector<int16_t>(500, 32767), per_tensor(1e-3f), false);
-  const TestTensor fits_w = tensor_of(DType::kInt8, {1, 1, 1, 500}, std::vector<int8_t>(500, 127), wq, true);
+  const TestTensor fits_in = make_tensor(DType::kInt16, {1, 1, 1, 500}, std::vector<int16_t>(500, 32767), per_tensor(1e-3f), false);
+  const TestTensor fits_w = make_tensor(DType::kInt8, {1, 1, 1, 500}, std::vector<int8_t>(500, 127), wq, true);
   const KernelOutput fits = run_kernel(simd::kInt16x8Conv2d, op, {&fits_in, &fits_w}, 1, &out);
   ASSERT_TRUE(fits.prepare_status.ok()) << fits.prepare_status.message();
   const KernelOutput ref = run_reference(OpKind::kConv2d, op, {&fits_in, &fits_w}, out);

@@ -30,19 +30,6 @@ QuantParams per_tensor(float scale, int64_t zero_point) {
   return q;
 }
 
-template <typename T>
-TestTensor make_tensor(DType dtype, Shape shape, const std::vector<T>& values, QuantParams quant,
-                       bool constant) {
-  TestTensor t;
-  t.dtype = dtype;
-  t.shape = std::move(shape);
-  t.constant = constant;
-  t.quant = std::move(quant);
-  t.bytes.assign(values.size() * sizeof(T) + kTailBytes, 0);
-  if (!values.empty()) std::memcpy(t.bytes.data(), values.data(), values.size() * sizeof(T));
-  return t;
-}
-
 // Random integers of the dtype's range.
 TestTensor random_quantized(std::mt19937& rng, DType dtype, Shape shape, QuantParams quant,
                             bool constant = false) {
@@ -69,18 +56,6 @@ TestTensor output_like(DType dtype, QuantParams quant) {
 int64_t random_zero_point(std::mt19937& rng, DType dtype, int spread = 40) {
   std::uniform_int_distribution<int> d(-spread, spread);
   return (dtype == DType::kInt8 ? 0 : 128) + d(rng);
-}
-
-// The reference kernel as the interpreter finds it: the first reference candidate whose
-// prepare does not answer kUnsupported (float kernels come before the quantized ones).
-KernelOutput run_reference(OpKind kind, const graph::Op& op,
-                           const std::vector<const TestTensor*>& inputs, const TestTensor& out) {
-  KernelOutput last;
-  for (const Kernel* k : default_kernel_registry().candidates(kind, /*allow_fast=*/false)) {
-    last = run_kernel(*k, op, inputs, 1, &out);
-    if (last.prepare_status.code() != StatusCode::kUnsupported) return last;
-  }
-  return last;
 }
 
 int32_t element(const std::vector<uint8_t>& bytes, DType dtype, size_t i) {

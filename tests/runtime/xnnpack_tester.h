@@ -159,12 +159,38 @@ inline const Kernel* reference_kernel(graph::OpKind kind) {
   return candidates.empty() ? nullptr : candidates.front();
 }
 
+// The reference kernel as the interpreter finds it: the first reference candidate whose
+// prepare does not answer kUnsupported (float kernels come before the quantized ones).
+inline KernelOutput run_reference(graph::OpKind kind, const graph::Op& op,
+                           const std::vector<const TestTensor*>& inputs, const TestTensor& out) {
+  KernelOutput last;
+  for (const Kernel* k : default_kernel_registry().candidates(kind, /*allow_fast=*/false)) {
+    last = run_kernel(*k, op, inputs, 1, &out);
+    if (last.prepare_status.code() != StatusCode::kUnsupported) return last;
+  }
+  return last;
+}
+
 // The fast kernel of `kind` ("xnnpack" or "copy"), looked up in the registry as the
 // interpreter does: the first candidate that is not the reference.
 inline const Kernel* fast_kernel(graph::OpKind kind) {
   for (const Kernel* k : default_kernel_registry().candidates(kind, /*allow_fast=*/true))
     if (std::string(k->name) != "reference") return k;
   return nullptr;
+}
+
+// A tensor of `values` (any element type) with its quantization, owned by the test.
+template <typename T>
+inline TestTensor make_tensor(DType dtype, Shape shape, const std::vector<T>& values, QuantParams quant,
+                       bool constant) {
+  TestTensor t;
+  t.dtype = dtype;
+  t.shape = std::move(shape);
+  t.constant = constant;
+  t.quant = std::move(quant);
+  t.bytes.assign(values.size() * sizeof(T) + kTailBytes, 0);
+  if (!values.empty()) std::memcpy(t.bytes.data(), values.data(), values.size() * sizeof(T));
+  return t;
 }
 
 inline std::vector<float> random_floats(std::mt19937& rng, int64_t n, float lo, float hi) {
