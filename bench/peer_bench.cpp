@@ -1,4 +1,4 @@
-// qdet's interpreter against the peers on the same model, in one run (DESIGN.md §7):
+// qdet's interpreter against the peers on the same model, in one run (docs/ARCHITECTURE.md, "Formats and exactness"):
 // ONNX Runtime (native, same weights in ONNX) and the official TFLite interpreter (WebAssembly).
 //
 //   peer_bench [--model M.tflite] [--onnx M.onnx] [--threads 1,2] [--warmup W] [--runs R]

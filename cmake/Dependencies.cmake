@@ -19,7 +19,7 @@ if(QDET_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
 
-# XNNPACK ships no CMake config (DESIGN.md §9): find it by hand. xnnpack.h includes pthreadpool.h.
+# XNNPACK ships no CMake config (docs/ARCHITECTURE.md, "Build notes"): find it by hand. xnnpack.h includes pthreadpool.h.
 find_path(XNNPACK_INCLUDE_DIR xnnpack.h REQUIRED)
 find_library(XNNPACK_LIBRARY XNNPACK REQUIRED)
 find_library(PTHREADPOOL_LIBRARY pthreadpool REQUIRED)

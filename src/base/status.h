@@ -1,4 +1,4 @@
-// Status and Result<T>: errors as values with context (STYLE.md habit 6).
+// Status and Result<T>: errors as values with context (docs/ARCHITECTURE.md, "Code habits" 6).
 // A message names the file, op or field and the reason, e.g.
 //   "model.tflite: tensor 17 refers to buffer 93 of 12".
 #pragma once

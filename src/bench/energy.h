@@ -1,4 +1,4 @@
-// Energy per inference, from meters behind one interface (DESIGN.md §6):
+// Energy per inference, from meters behind one interface (docs/ARCHITECTURE.md, "Measurement"):
 //   rapl      Linux powercap package domains ($QDET_POWERCAP_ROOT, default /sys/class/powercap),
 //             counters read before the first and after the last timed run, wraparound through
 //             max_energy_range_uj.

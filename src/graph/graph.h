@@ -1,4 +1,4 @@
-// The graph IR: what every module between import and export sees (DESIGN.md §2).
+// The graph IR: what every module between import and export sees (docs/ARCHITECTURE.md, "Modules").
 // A Model is one main Graph plus the file-level things a .tflite carries (metadata, signatures,
 // bytes appended after the flatbuffer) so that read -> write -> read preserves them.
 #pragma once

@@ -1,4 +1,4 @@
-// Graph-level statistics: what a model holds and how much arithmetic it does (DESIGN.md §6:
+// Graph-level statistics: what a model holds and how much arithmetic it does (docs/ARCHITECTURE.md, "Measurement":
 // "Size: file bytes and bytes per dtype. Work: MACs per dtype").
 #pragma once
 

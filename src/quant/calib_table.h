@@ -1,5 +1,5 @@
 // The calibration table: one range per float activation, editable JSON, reusable with
-// `qdet quantize --table` (DESIGN.md §5). Format:
+// `qdet quantize --table` (docs/ARCHITECTURE.md, "Quantizer"). Format:
 //   {
 //     "format": "qdet-calibration", "version": 1,
 //     "model": "yolox_nano_fp32_416.tflite", "method": "mse", "images": 111,

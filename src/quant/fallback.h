@@ -1,4 +1,4 @@
-// Sensitivity-ordered float fallback for integer models (DESIGN.md §5): which quantized layers
+// Sensitivity-ordered float fallback for integer models (docs/ARCHITECTURE.md, "Quantizer"): which quantized layers
 // to give back to float, measured rather than guessed.
 //
 // A unit is one weighted op (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED) with the activation

@@ -1,5 +1,5 @@
 // Head-aware mixed precision: which ops of a detector must stay float in an integer model
-// (DESIGN.md §5). Detection heads are where int8 fails: box coordinates in pixels and scores in
+// (docs/ARCHITECTURE.md, "Quantizer"). Detection heads are where int8 fails: box coordinates in pixels and scores in
 // 0..1 concatenated into one tensor share one scale; grids, strides and anchors turn small
 // offsets into large pixel values; post-processing needs real numbers.
 //

@@ -1,4 +1,4 @@
-// The quantizer's graph transforms, one per mode (DESIGN.md §5). Each takes a Model and returns
+// The quantizer's graph transforms, one per mode (docs/ARCHITECTURE.md, "Quantizer"). Each takes a Model and returns
 // a new one; none reads files or runs the model. Messages for the user (what was done, what
 // was kept in float and why) are appended to `Notes`.
 #pragma once

@@ -1,5 +1,5 @@
 // Observers: per-tensor statistics gathered during calibration, turned into a range
-// [min, max] to quantize with (DESIGN.md §5).
+// [min, max] to quantize with (docs/ARCHITECTURE.md, "Quantizer").
 //
 // A Histogram streams values of one tensor: `bins` equal bins over a range that always holds
 // 0 and every value seen so far. When a value falls outside, the range doubles (to the side

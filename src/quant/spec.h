@@ -1,4 +1,4 @@
-// TFLite's quantization rules in one place (DESIGN.md §3, "TensorFlow Lite 8-bit quantization
+// TFLite's quantization rules in one place (docs/ARCHITECTURE.md, "Formats and exactness", "TensorFlow Lite 8-bit quantization
 // specification"): how a range becomes a scale and zero point, how weights and biases are
 // quantized, and what each op requires of its quantized inputs and outputs.
 //

@@ -1,4 +1,4 @@
-// One flat record per model variant (STYLE.md habit 10): accuracy, size, speed, memory, energy.
+// One flat record per model variant (docs/ARCHITECTURE.md, "Code habits" 10): accuracy, size, speed, memory, energy.
 // The terminal table, markdown, JSON and HTML are printers over a list of records.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The kernel interface (TFLite's prepare/eval split, STYLE.md habit 5).
+// The kernel interface (TFLite's prepare/eval split; docs/ARCHITECTURE.md, "The kernel contract").
 //
 // prepare: runs once when the plan is built. Checks dtypes, shapes and quantization parameters,
 //   computes every output shape (writes TensorRef::shape of each output), asks for scratch

@@ -1,4 +1,4 @@
-// Kernels are registered explicitly (STYLE.md habit 4): one function names every kernel of
+// Kernels are registered explicitly (docs/ARCHITECTURE.md, "Code habits" 4): one function names every kernel of
 // one implementation. For each op the interpreter tries candidates in order (fast first, then
 // reference); the first whose prepare succeeds runs the op.
 #pragma once

@@ -1,4 +1,4 @@
-// Reading .tflite files into the graph IR (DESIGN.md §3: model files are untrusted).
+// Reading .tflite files into the graph IR (docs/ARCHITECTURE.md, "Formats and exactness": model files are untrusted).
 //
 // Every file is checked with the flatbuffers Verifier, then every index (buffer, tensor,
 // operator code, subgraph) and every size (shapes, constant data vs shape x dtype, quantization

@@ -1,6 +1,6 @@
 // Shared harness of the XNNPACK kernel tests: runs one Kernel (prepare + eval) on owned test
 // tensors, the way the interpreter does, and compares a fast kernel with the reference kernel
-// under a named tolerance (STYLE.md habits 1 and 2).
+// under a named tolerance (docs/ARCHITECTURE.md, "Code habits" 1 and 2).
 #pragma once
 
 #include <gtest/gtest.h>

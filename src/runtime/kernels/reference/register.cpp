@@ -1,4 +1,4 @@
-// Every reference kernel, named once (STYLE.md habit 4). Kernels for quantized arithmetic
+// Every reference kernel, named once (docs/ARCHITECTURE.md, "Code habits" 4). Kernels for quantized arithmetic
 // are registered beside these by the quantized kernels' own registration; for each op the
 // interpreter tries them in this order and takes the first whose prepare accepts the op.
 #include "runtime/kernel_registry.h"

@@ -1,4 +1,4 @@
-// Every XNNPACK kernel qdet has, registered explicitly (STYLE.md habit 4). Each one is tested
+// Every XNNPACK kernel qdet has, registered explicitly (docs/ARCHITECTURE.md, "Code habits" 4). Each one is tested
 // against the reference kernel in tests/runtime/xnnpack_*_test.cpp.
 #include "runtime/kernel_registry.h"
 #include "runtime/kernels/xnnpack/kernels.h"
