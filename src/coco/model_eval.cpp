@@ -11,10 +11,10 @@
 
 #include "base/file.h"
 #include "base/timer.h"
-#include "coco/labels.h"
 #include "coco/results_writer.h"
 #include "detect/labels.h"
 #include "detect/preset.h"
+#include "detect/resolve_preset.h"
 #include "image/codec.h"
 #include "runtime/detection_postprocess_params.h"
 #include "tflite/reader.h"
@@ -130,25 +130,11 @@ Result<ModelEvalResult> evaluate_model(const ModelEvalOptions& options,
 
   // The model and its preset.
   QDET_ASSIGN_OR_RETURN(graph::Model model, tflite::load_tflite(options.model));
-  detect::Preset preset;
-  std::string preset_source;
-  if (!options.detector.preset.empty()) {
-    QDET_ASSIGN_OR_RETURN(preset, detect::find_preset(options.detector.preset));
-    preset_source = "--preset";
-  } else {
-    auto recognised = detect::recognize(detect::signature_of(model.graph));
-    fs::path sidecar = options.detector.sidecar.empty() ? detect::sidecar_path(options.model)
-                                                        : options.detector.sidecar;
-    if (fs::exists(sidecar, ec)) {
-      detect::Preset base = recognised.ok() ? *recognised : detect::Preset{};
-      QDET_ASSIGN_OR_RETURN(preset, detect::load_sidecar(base, sidecar));
-      preset_source = "sidecar " + sidecar.string();
-    } else {
-      if (!recognised.ok()) return recognised.status().with_context(options.model.string());
-      preset = *recognised;
-      preset_source = "recognised";
-    }
-  }
+  QDET_ASSIGN_OR_RETURN(detect::ResolvedPreset resolved,
+                        detect::resolve_preset(options.model, model.graph, options.detector.preset,
+                                               options.detector.sidecar));
+  detect::Preset preset = std::move(resolved.preset);
+  const std::string preset_source = std::move(resolved.source);
   // Post-processing as the model's own project evaluates it, with the options' overrides.
   detect::EvalSettings& es = out.settings;
   es = preset.eval;

@@ -8,6 +8,7 @@
 #include "base/timer.h"
 #include "detect/labels.h"
 #include "detect/nms.h"
+#include "detect/resolve_preset.h"
 #include "tflite/reader.h"
 
 namespace qdet::detect {
@@ -53,22 +54,11 @@ Result<std::unique_ptr<Detector>> Detector::create(const std::filesystem::path& 
   auto graph = std::make_shared<graph::Graph>(std::move(model.graph));
   const std::string name = model_path.string();
 
-  std::filesystem::path sidecar = options.sidecar;
-  if (sidecar.empty()) {
-    std::error_code ec;
-    if (std::filesystem::exists(sidecar_path(model_path), ec)) sidecar = sidecar_path(model_path);
-  }
-  Result<Preset> base = options.preset.empty() ? recognize(signature_of(*graph)) : find_preset(options.preset);
-  if (!options.preset.empty() && !base.ok()) return base.status();
-  std::string source = options.preset.empty() ? "recognised" : "--preset";
-  Preset preset;
-  if (base.ok()) preset = *base;
-  if (!sidecar.empty()) {
-    QDET_ASSIGN_OR_RETURN(preset, load_sidecar(preset, sidecar));
-    source = base.ok() ? fmt::format("{} + sidecar {}", source, sidecar.string())
-                       : fmt::format("sidecar {}", sidecar.string());
-  }
-  if (preset.head.empty()) return base.status().with_context(name);
+  QDET_ASSIGN_OR_RETURN(ResolvedPreset resolved, resolve_preset(model_path, *graph, options.preset, options.sidecar));
+  if (resolved.preset.head.empty())
+    return invalid_argument("{}: {} names no head (add \"head\" to it, or pass --preset)", name, resolved.source);
+  Preset preset = std::move(resolved.preset);
+  const std::string source = std::move(resolved.source);
   auto detector = create(std::move(graph), std::move(preset), options);
   if (!detector.ok()) return detector.status().with_context(name);
   (*detector)->preset_source_ = source;

@@ -12,6 +12,7 @@
 
 #include "base/file.h"
 #include "image/codec.h"
+#include "detect/resolve_preset.h"
 #include "quant/graph_edit.h"
 
 namespace qdet::quant {
@@ -20,16 +21,8 @@ namespace fs = std::filesystem;
 
 Result<detect::Preset> resolve_preset(const fs::path& model_path, const graph::Graph& graph,
                                       const std::string& preset_name) {
-  if (!preset_name.empty()) return detect::find_preset(preset_name);
-  auto recognized = detect::recognize(detect::signature_of(graph));
-  const fs::path sidecar = detect::sidecar_path(model_path);
-  std::error_code ec;
-  if (fs::exists(sidecar, ec))
-    return detect::load_sidecar(recognized.ok() ? *recognized : detect::Preset{}, sidecar);
-  if (!recognized.ok())
-    return recognized.status().with_context(
-        fmt::format("{}: cannot tell the model's preprocessing (pass --preset)", model_path.string()));
-  return recognized;
+  QDET_ASSIGN_OR_RETURN(detect::ResolvedPreset r, detect::resolve_preset(model_path, graph, preset_name));
+  return std::move(r.preset);
 }
 
 Result<image::TensorFormat> input_format(const detect::Preset& preset, const graph::Graph& graph) {

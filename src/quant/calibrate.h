@@ -1,6 +1,6 @@
 // Calibration: run the float model on representative images with the model's own
 // preprocessing, collect a histogram of every float activation, turn them into ranges
-// (DESIGN.md §5). Also the per-tensor error report, which runs the float and the quantized
+// (docs/ARCHITECTURE.md, "Quantizer"). Also the per-tensor error report, which runs the float and the quantized
 // model side by side on the same images.
 #pragma once
 
@@ -22,8 +22,8 @@
 
 namespace qdet::quant {
 
-// The preset of a model: --preset NAME when given, else the sidecar MODEL.qdet.json beside the
-// model (applied over the recognised preset), else recognition by structure.
+// The preset of a model, by detect::resolve_preset's one rule: --preset NAME (or the recognised
+// family) with the sidecar MODEL.qdet.json beside the model applied on top.
 Result<detect::Preset> resolve_preset(const std::filesystem::path& model_path,
                                       const graph::Graph& graph, const std::string& preset_name);
 
