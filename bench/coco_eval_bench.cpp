@@ -29,7 +29,7 @@
 #include "base/timer.h"
 #include "coco/dataset.h"
 #include "coco/evaluator.h"
-#include "coco/labels.h"
+#include "detect/labels.h"
 #include "coco/results.h"
 
 namespace {
@@ -50,8 +50,8 @@ Synthetic synthesize(int num_images, int dets_per_image, uint32_t seed) {
   std::poisson_distribution<int> count(7.3);
   std::lognormal_distribution<double> aspect(0, 0.5);
   // Category weights: person about 30%, the rest falling off like COCO's long tail.
-  std::vector<double> weights(qdet::coco::kNumCocoClasses);
-  for (int c = 0; c < qdet::coco::kNumCocoClasses; ++c) weights[c] = c == 0 ? 30.0 : 70.0 / (c + 4);
+  std::vector<double> weights(qdet::detect::kCocoClasses);
+  for (int c = 0; c < qdet::detect::kCocoClasses; ++c) weights[c] = c == 0 ? 30.0 : 70.0 / (c + 4);
   std::discrete_distribution<int> category(weights.begin(), weights.end());
   auto side = [&]() {
     double u = uni(rng);  // sqrt(area) in pixels: small < 32 <= medium < 96 <= large
@@ -61,9 +61,9 @@ Synthetic synthesize(int num_images, int dets_per_image, uint32_t seed) {
   };
   Synthetic s;
   Dataset& gt = s.gt;
-  for (int c = 0; c < qdet::coco::kNumCocoClasses; ++c) {
-    int id = qdet::coco::coco_category_id_from_class80(c);
-    gt.categories.push_back({id, std::string(qdet::coco::coco_category_name(id)), ""});
+  for (int c = 0; c < qdet::detect::kCocoClasses; ++c) {
+    int id = qdet::detect::coco80_to_id(c);
+    gt.categories.push_back({id, std::string(qdet::detect::coco80_names()[c]), ""});
   }
   int64_t next_ann = 1;
   std::vector<int64_t> image_ids;
@@ -79,7 +79,7 @@ Synthetic synthesize(int num_images, int dets_per_image, uint32_t seed) {
       Annotation ann;
       ann.id = next_ann++;
       ann.image_id = image;
-      ann.category_id = qdet::coco::coco_category_id_from_class80(category(rng));
+      ann.category_id = qdet::detect::coco80_to_id(category(rng));
       ann.bbox = {std::round((W - w) * uni(rng) * 100) / 100, std::round((H - h) * uni(rng) * 100) / 100,
                   std::round(w * 100) / 100, std::round(h * 100) / 100};
       ann.area = ann.bbox.w * ann.bbox.h * (0.5 + 0.4 * uni(rng));
@@ -97,7 +97,7 @@ Synthetic synthesize(int num_images, int dets_per_image, uint32_t seed) {
         Detection d;
         d.image_id = image;
         d.category_id = uni(rng) < 0.85 ? ann.category_id
-                                         : qdet::coco::coco_category_id_from_class80(category(rng));
+                                         : qdet::detect::coco80_to_id(category(rng));
         d.bbox = {b.x + b.w * jitter * (uni(rng) - 0.5), b.y + b.h * jitter * (uni(rng) - 0.5),
                   b.w * (1 + jitter * (uni(rng) - 0.5)), b.h * (1 + jitter * (uni(rng) - 0.5))};
         d.score = static_cast<float>(0.3 + 0.69 * uni(rng) * (c == 0 ? 1.0 : 0.7));
@@ -109,7 +109,7 @@ Synthetic synthesize(int num_images, int dets_per_image, uint32_t seed) {
       double w = std::min(W, a * std::sqrt(r)), h = std::min(H, a / std::sqrt(r));
       Detection d;
       d.image_id = image;
-      d.category_id = qdet::coco::coco_category_id_from_class80(category(rng));
+      d.category_id = qdet::detect::coco80_to_id(category(rng));
       d.bbox = {(W - w) * uni(rng), (H - h) * uni(rng), w, h};
       d.score = static_cast<float>(0.3 * std::pow(uni(rng), 3.0));  // many low scores, ties in float32
       s.dets.push_back(d);
