@@ -18,23 +18,6 @@ namespace qdet::quant {
 
 namespace fs = std::filesystem;
 
-const char* mode_name(Mode m) {
-  switch (m) {
-    case Mode::kFloat: return "float";
-    case Mode::kFp16: return "fp16";
-    case Mode::kDynamic: return "dynamic";
-    case Mode::kInt8: return "int8";
-    case Mode::kInt16x8: return "int16x8";
-  }
-  return "?";
-}
-
-Result<Mode> parse_mode(const std::string& name) {
-  for (Mode m : {Mode::kFloat, Mode::kFp16, Mode::kDynamic, Mode::kInt8, Mode::kInt16x8})
-    if (name == mode_name(m)) return m;
-  return invalid_argument("unknown mode '{}' (float, fp16, dynamic, int8, int16x8)", name);
-}
-
 namespace {
 
 // qdet's interpreter must be able to run what we write (prepare checks every op).
@@ -271,7 +254,7 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
   QDET_ASSIGN_OR_RETURN(graph::Model original, tflite::load_tflite(model_path));
   QDET_TRY(declare_postprocess_shapes(original.graph).with_context(model_path.string()));
   QuantizeOutcome out;
-  const bool integer = o.mode == Mode::kInt8 || o.mode == Mode::kInt16x8;
+  const bool integer = mode_info(o.mode).needs_calibration;
   if (o.mode == Mode::kFloat) {
     if (o.io != "float" && o.io != "keep")
       return invalid_argument("--io {} does not apply to float mode (float or keep)", o.io);
@@ -329,7 +312,7 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
   }
 
   // int8 / int16x8: ranges from a table or from calibration.
-  const DType act = o.mode == Mode::kInt16x8 ? DType::kInt16 : DType::kInt8;
+  const DType act = mode_info(o.mode).activations;
   ObserverOptions observer = o.observer;
   observer.levels = act == DType::kInt16 ? 65536 : 256;
   std::vector<fs::path> images;

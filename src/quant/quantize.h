@@ -1,4 +1,4 @@
-// The quantizer as one call: what `qdet quantize` does (DESIGN.md §5). Reads the model,
+// The quantizer as one call: what `qdet quantize` does (docs/ARCHITECTURE.md, "Quantizer"). Reads the model,
 // brings it to float32, calibrates (or reads a table), chooses the float ops, rewrites, checks
 // that qdet's interpreter accepts the result, and optionally measures the per-tensor error.
 // Nothing is written here: the caller saves the model, the table and the report.
@@ -16,14 +16,12 @@
 #include "quant/calib_table.h"
 #include "quant/calibrate.h"
 #include "quant/head_aware.h"
+#include "quant/mode.h"
 #include "quant/modes.h"
 #include "quant/observers.h"
 
 namespace qdet::quant {
 
-enum class Mode : uint8_t { kFloat, kFp16, kDynamic, kInt8, kInt16x8 };
-const char* mode_name(Mode m);
-Result<Mode> parse_mode(const std::string& name);
 
 struct QuantizeOptions {
   Mode mode = Mode::kInt8;

@@ -10,6 +10,7 @@
 
 #include "base/file.h"
 #include "coco/dataset.h"
+#include "quant/mode.h"
 #include "report/html.h"
 #include "report/printers.h"
 #include "study/peers.h"
@@ -20,9 +21,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kModes[] = {"fp32", "fp16", "dynamic", "int8", "int16x8"};
+// The study's variants are the quantizer's modes under their study names ("fp32" for float).
+const quant::ModeInfo* study_mode(const std::string& name) {
+  for (const quant::ModeInfo& m : quant::mode_table())
+    if (name == m.study_name) return &m;
+  return nullptr;
+}
 
-bool needs_calibration(const std::string& mode) { return mode == "int8" || mode == "int16x8"; }
+bool needs_calibration(const std::string& mode) {
+  const quant::ModeInfo* m = study_mode(mode);
+  return m && m->needs_calibration;
+}
 
 Result<report::Record> load_done(const fs::path& done) {
   QDET_ASSIGN_OR_RETURN(std::string text, read_text_file(done));
@@ -114,8 +123,12 @@ Status check_study_inputs(const StudyOptions& o) {
   if (o.modes.empty()) return invalid_argument("--modes: no mode given");
   std::set<std::string> seen;
   for (const auto& m : o.modes) {
-    if (std::find(std::begin(kModes), std::end(kModes), m) == std::end(kModes))
-      return invalid_argument("--modes: unknown mode '{}' (fp32, fp16, dynamic, int8, int16x8)", m);
+    if (!study_mode(m)) {
+      std::string names;
+      for (const quant::ModeInfo& row : quant::mode_table())
+        names += fmt::format("{}{}", names.empty() ? "" : ", ", row.study_name);
+      return invalid_argument("--modes: unknown mode '{}' ({})", m, names);
+    }
     if (!seen.insert(m).second) return invalid_argument("--modes: '{}' given twice", m);
   }
   std::error_code ec;
@@ -148,7 +161,8 @@ Result<StudyResult> run_study(const StudyOptions& o, const std::function<void(co
   StudyResult result;
   // fp32 first: it is the baseline of ΔAP and of the pictures.
   std::vector<std::string> modes = o.modes;
-  std::stable_partition(modes.begin(), modes.end(), [](const std::string& m) { return m == "fp32"; });
+  const std::string baseline = quant::mode_info(quant::Mode::kFloat).study_name;
+  std::stable_partition(modes.begin(), modes.end(), [&](const std::string& m) { return m == baseline; });
   const int total = static_cast<int>(modes.size());
   for (int k = 0; k < total; ++k) {
     const std::string& mode = modes[k];

@@ -43,29 +43,25 @@ fs::path picture_path(const fs::path& dir, const std::string& mode, int index) {
 }
 
 std::string mode_precision(const std::string& mode) {
-  if (mode == "fp32") return "float32 / float32";
-  if (mode == "fp16") return "float16 / float32";
-  if (mode == "dynamic") return "int8 / float32";
-  if (mode == "int8") return "int8 / int8";
-  if (mode == "int16x8") return "int8 / int16";
-  return "?";
+  auto m = quant::parse_mode(mode);
+  return m.ok() ? quant::mode_info(*m).precision : "?";
 }
 
 Status make_variant(const StudyOptions& o, const std::string& mode, report::Record& rec,
                     const Progress& progress) {
   quant::QuantizeOptions q;
-  QDET_ASSIGN_OR_RETURN(q.mode, quant::parse_mode(mode == "fp32" ? "float" : mode));
+  QDET_ASSIGN_OR_RETURN(q.mode, quant::parse_mode(mode));
   q.io = q.mode == quant::Mode::kFloat ? "keep" : "float";
   q.calib_dir = o.calib;
   q.calib_count = o.calib_count;
   q.preset = o.preset;
   q.num_threads = o.threads;
   q.progress = quantize_progress;
-  if (progress) progress(mode == "fp32" ? "rewriting the source as float32" : "quantizing");
+  if (progress) progress(q.mode == quant::Mode::kFloat ? "rewriting the source as float32" : "quantizing");
   QDET_ASSIGN_OR_RETURN(quant::QuantizeOutcome r, quant::quantize_file(o.model, q));
   QDET_ASSIGN_OR_RETURN(auto bytes, tflite::write_tflite(r.model));
   for (const auto& w : r.notes.warnings) rec.notes.push_back(w);
-  if (!r.float_ops.empty() && mode != "fp32" && mode != "fp16")
+  if (!r.float_ops.empty() && q.mode != quant::Mode::kFloat && q.mode != quant::Mode::kFp16)
     rec.notes.push_back(fmt::format("{} ops kept in float (head-aware quantization)", r.float_ops.size()));
   const fs::path out = variant_model_path(o.output, mode);
   const fs::path sidecar = detect::sidecar_path(o.model);

@@ -184,7 +184,10 @@ void add_quantize_command(CLI::App& app) {
   auto* sub = app.add_subcommand("quantize", "Quantize a TFLite model: float, fp16, dynamic, int8, int16x8");
   sub->add_option("model", a->model, "Input .tflite")->required();
   sub->add_option("-o,--output", a->output, "Output .tflite (written atomically)")->required();
-  sub->add_option("--mode", a->mode, "float | fp16 | dynamic | int8 | int16x8")->capture_default_str();
+  std::string modes;
+  for (const quant::ModeInfo& m : quant::mode_table())
+    modes += fmt::format("{}{} ({})", modes.empty() ? "" : " | ", m.name, m.precision);
+  sub->add_option("--mode", a->mode, modes)->capture_default_str();
   sub->add_option("--calib", a->calib, "Folder of calibration images (never the evaluation images)");
   sub->add_option("--calib-count", a->calib_count, "Use the first N calibration images (0: all)");
   sub->add_option("--method", a->method, "Range observer: minmax | percentile | mse | kl")->capture_default_str();
