@@ -9,7 +9,7 @@
 
 #include "quant/graph_edit.h"
 #include "runtime/interpreter.h"
-#include "runtime/kernels/reference/common.h"
+#include "runtime/kernel_util.h"
 
 namespace qdet::quant {
 
@@ -33,7 +33,7 @@ struct Layer {
 };
 
 // TFLite's convolution geometry, as the runtime's kernels compute it.
-using Window = rt::ref::ConvGeometry;
+using Window = rt::ConvGeometry;
 
 // The patch of output position (oy, ox) in weight order (ky, kx, c); zeros where padded.
 void patch(const Window& w, const float* x, int32_t oy, int32_t ox, float* out) {
@@ -230,7 +230,7 @@ Result<GptqResult> gptq_round_weights(const graph::Model& float_model,
       if (l.kind == OpKind::kFullyConnected) {
         count = static_cast<int32_t>(in.num_elements() / l.k);
       } else {
-        QDET_TRY(rt::ref::fill_conv_geometry(in, ws[1], ws[2], l.channels, nullptr, op.attrs, &win));
+        QDET_TRY(rt::fill_conv_geometry(in, ws[1], ws[2], l.channels, nullptr, op.attrs, &win));
         count = win.batches * win.out_h * win.out_w;
       }
       positions.resize(static_cast<size_t>(count));

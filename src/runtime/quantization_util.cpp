@@ -97,7 +97,7 @@ int32_t dtype_qmax(DType dtype) {
   }
 }
 
-Result<ActivationRange> activation_range_quantized(graph::Activation activation, DType dtype,
+Result<QuantizedActivationRange> activation_range_quantized(graph::Activation activation, DType dtype,
                                                    float scale, int32_t zero_point) {
   if (dtype != DType::kInt8 && dtype != DType::kUInt8 && dtype != DType::kInt16 &&
       dtype != DType::kInt32)
@@ -117,12 +117,12 @@ Result<ActivationRange> activation_range_quantized(graph::Activation activation,
         std::numeric_limits<int32_t>::max()));
   };
   switch (activation) {
-    case graph::Activation::kNone: return ActivationRange{qmin, qmax};
-    case graph::Activation::kRelu: return ActivationRange{std::max(qmin, quantize(0.0f)), qmax};
+    case graph::Activation::kNone: return QuantizedActivationRange{qmin, qmax};
+    case graph::Activation::kRelu: return QuantizedActivationRange{std::max(qmin, quantize(0.0f)), qmax};
     case graph::Activation::kRelu6:
-      return ActivationRange{std::max(qmin, quantize(0.0f)), std::min(qmax, quantize(6.0f))};
+      return QuantizedActivationRange{std::max(qmin, quantize(0.0f)), std::min(qmax, quantize(6.0f))};
     case graph::Activation::kReluN1To1:
-      return ActivationRange{std::max(qmin, quantize(-1.0f)), std::min(qmax, quantize(1.0f))};
+      return QuantizedActivationRange{std::max(qmin, quantize(-1.0f)), std::min(qmax, quantize(1.0f))};
     default:
       return unsupported("fused activation {} is not supported on quantized outputs",
                          graph::activation_name(activation));

@@ -67,7 +67,7 @@ Result<ChannelMultipliers> per_channel_multipliers(float input_scale,
 // Activation range of quantized outputs
 // ---------------------------------------------------------------------------------------------
 
-struct ActivationRange {
+struct QuantizedActivationRange {
   int32_t min = 0;
   int32_t max = 0;
 };
@@ -86,7 +86,7 @@ int32_t asymmetric_zero_point(double rmin, double rmax, double scale, int32_t qm
 // quantized domain. quantize(f) = zero_point + int32(round_half_away(f / scale)) in float.
 //   NONE: [qmin, qmax]; RELU: [max(qmin, q(0)), qmax]; RELU6: [max(qmin, q(0)), min(qmax, q(6))];
 //   RELU_N1_TO_1: [max(qmin, q(-1)), min(qmax, q(1))]. TANH and SIGN_BIT are kUnsupported.
-Result<ActivationRange> activation_range_quantized(graph::Activation activation, DType dtype,
+Result<QuantizedActivationRange> activation_range_quantized(graph::Activation activation, DType dtype,
                                                    float scale, int32_t zero_point);
 
 // ---------------------------------------------------------------------------------------------

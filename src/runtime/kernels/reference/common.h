@@ -10,12 +10,24 @@
 #include "base/status.h"
 #include "graph/op.h"
 #include "runtime/kernel.h"
+#include "runtime/kernel_util.h"
 
 #include <pthreadpool.h>
 
 #include <type_traits>
 
 namespace qdet::rt::ref {
+
+// The geometry and activation helpers every kernel family shares live in runtime/kernel_util.h.
+using ::qdet::rt::activation_range;
+using ::qdet::rt::ActivationRange;
+using ::qdet::rt::broadcast_shapes;
+using ::qdet::rt::clamp_activation;
+using ::qdet::rt::compute_padding;
+using ::qdet::rt::ConvGeometry;
+using ::qdet::rt::fill_conv_geometry;
+using ::qdet::rt::fully_connected_output_shape;
+using ::qdet::rt::Padding1d;
 
 // Inputs in [min_inputs, max_inputs] (absent optional inputs count) and exactly `num_outputs`
 // outputs; the first `min_inputs` inputs must be present.
@@ -34,15 +46,6 @@ bool same_quantization(const TensorRef& a, const TensorRef& b);
 Status expect_dtype(const TensorRef& t, DType dtype, const char* role);
 Status expect_same_dtype(const TensorRef& a, const TensorRef& b, const char* role_b);
 
-// Fused activation bounds (TFLite's CalculateActivationRange for float).
-struct ActivationRange {
-  float min = -std::numeric_limits<float>::infinity();
-  float max = std::numeric_limits<float>::infinity();
-};
-Result<ActivationRange> activation_range(graph::Activation a);
-inline float clamp_activation(float v, const ActivationRange& r) {
-  return std::min(std::max(v, r.min), r.max);
-}
 
 // The values of a constant int32/int64 tensor (shapes, axes, paddings, begin/end...).
 // `role` names the input in errors ("the shape input must be constant").
@@ -57,8 +60,6 @@ std::vector<int64_t> strides_of(const Shape& shape);
 // Checks that a shape read from a tensor has sane dims and converts it.
 Result<Shape> to_shape(const std::vector<int64_t>& dims, const char* role);
 
-// NumPy broadcasting of two shapes; error when a dim pair is neither equal nor 1.
-Result<Shape> broadcast_shapes(const Shape& a, const Shape& b);
 
 // Iterates an output shape and gives, for each element, offsets into inputs broadcast to it.
 // Built in prepare; `for_each` allocates nothing. Up to kMaxRank dims.
@@ -132,33 +133,8 @@ void parallel_for(pthreadpool_t pool, size_t n, Fn&& fn) {
   pthreadpool_parallelize_1d_tile_1d(pool, thunk, &fn, n, tile, PTHREADPOOL_FLAG_YIELD_WORKERS);
 }
 
-// TFLite's padding: SAME gives ceil(in / stride) outputs, VALID (in - dilated + stride) / stride;
-// the total padding is split with the smaller half before (TFLite's ComputePaddingWithOffset).
-struct Padding1d {
-  int32_t out = 0;
-  int32_t before = 0;
-};
-Result<Padding1d> compute_padding(graph::Padding padding, int32_t in, int32_t filter,
-                                  int32_t stride, int32_t dilation, const char* dim);
 
-// The geometry CONV_2D and DEPTHWISE_CONV_2D kernels (float and hybrid) share, NHWC.
-struct ConvGeometry {
-  int32_t batches = 0, in_h = 0, in_w = 0, in_c = 0;
-  int32_t out_h = 0, out_w = 0, out_c = 0;
-  int32_t k_h = 0, k_w = 0;
-  int32_t stride_h = 1, stride_w = 1, dil_h = 1, dil_w = 1, pad_top = 0, pad_left = 0;
-  ActivationRange act;
-};
-// Fills `g` for a 4-D input `in`, a k_h x k_w filter with `out_c` output channels and the op's
-// padding, strides, dilations and fused activation; checks a float32 bias of out_c values
-// when there is one.
-Status fill_conv_geometry(const TensorRef& in, int32_t k_h, int32_t k_w, int32_t out_c,
-                          const TensorRef* bias, const graph::OpAttrs& a, ConvGeometry* g);
 
-// FULLY_CONNECTED's output shape: with keep_num_dims the input's shape with its last dim
-// (which must be `depth`) made `units`, else [batch, units].
-Result<Shape> fully_connected_output_shape(bool keep_num_dims, const Shape& in, int64_t batch,
-                                           int64_t depth, int64_t units);
 
 // Kernel entries registered in register.cpp (one file per op defines each).
 #define QDET_DECLARE_REF_KERNEL(name) extern const Kernel name;

@@ -35,10 +35,9 @@ Status binary_prepare(PrepareContext& ctx, CreateFn create, const char* create_n
   if (a.shape.size() > XNN_MAX_TENSOR_DIMS || b.shape.size() > XNN_MAX_TENSOR_DIMS)
     return unsupported("{}: {} and {} have more than {} dims", op_label(ctx),
                        shape_to_string(a.shape), shape_to_string(b.shape), XNN_MAX_TENSOR_DIMS);
-  Shape out;
-  if (!broadcast_shape(a.shape, b.shape, &out))
-    return unsupported("{}: shapes {} and {} do not broadcast", op_label(ctx),
-                       shape_to_string(a.shape), shape_to_string(b.shape));
+  Result<Shape> broadcast = broadcast_shapes(a.shape, b.shape);
+  if (!broadcast.ok()) return unsupported("{}: {}", op_label(ctx), broadcast.status().message());
+  const Shape out = *broadcast;
   QDET_ASSIGN_OR_RETURN(OutputRange range, activation_range(ctx, ctx.op.attrs.activation));
 
   auto data = std::make_unique<BinaryData>();

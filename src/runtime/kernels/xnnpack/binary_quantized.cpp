@@ -53,10 +53,9 @@ Status quantized_binary_prepare(PrepareContext& ctx, const BinaryFns& fns) {
   if (a.shape.size() > XNN_MAX_TENSOR_DIMS || b.shape.size() > XNN_MAX_TENSOR_DIMS)
     return unsupported("{}: {} and {} have more than {} dims", op_label(ctx),
                        shape_to_string(a.shape), shape_to_string(b.shape), XNN_MAX_TENSOR_DIMS);
-  Shape out_shape;
-  if (!broadcast_shape(a.shape, b.shape, &out_shape))
-    return unsupported("{}: shapes {} and {} do not broadcast", op_label(ctx),
-                       shape_to_string(a.shape), shape_to_string(b.shape));
+  Result<Shape> broadcast = broadcast_shapes(a.shape, b.shape);
+  if (!broadcast.ok()) return unsupported("{}: {}", op_label(ctx), broadcast.status().message());
+  const Shape out_shape = *broadcast;
   QDET_ASSIGN_OR_RETURN(QuantizedRange range,
                         quantized_activation_range(ctx, ctx.op.attrs.activation, out));
 

@@ -49,7 +49,7 @@ Status create_conv(PrepareContext& ctx, const ConvGeometry& g, uint32_t groups,
   data->batch = static_cast<size_t>(g.batch);
   data->height = static_cast<size_t>(g.in_h);
   data->width = static_cast<size_t>(g.in_w);
-  ctx.outputs[0]->shape = {g.batch, g.pad_h.output, g.pad_w.output,
+  ctx.outputs[0]->shape = {g.batch, g.pad_h.out, g.pad_w.out,
                            static_cast<int32_t>(out_stride)};
   ctx.op_data = std::move(data);
   return ok_status();

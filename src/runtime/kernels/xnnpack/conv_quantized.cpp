@@ -92,7 +92,7 @@ Status create_quantized_conv(PrepareContext& ctx, const ConvGeometry& g, int32_t
   data->batch = static_cast<size_t>(g.batch);
   data->height = static_cast<size_t>(g.in_h);
   data->width = static_cast<size_t>(g.in_w);
-  ctx.outputs[0]->shape = {g.batch, g.pad_h.output, g.pad_w.output, channels};
+  ctx.outputs[0]->shape = {g.batch, g.pad_h.out, g.pad_w.out, channels};
   ctx.op_data = std::move(data);
   return ok_status();
 }

@@ -63,7 +63,7 @@ void finish_pool(PrepareContext& ctx, const PoolGeometry& g, std::unique_ptr<Poo
   data->batch = static_cast<size_t>(g.batch);
   data->height = static_cast<size_t>(g.in_h);
   data->width = static_cast<size_t>(g.in_w);
-  ctx.outputs[0]->shape = {g.batch, g.pad_h.output, g.pad_w.output, g.channels};
+  ctx.outputs[0]->shape = {g.batch, g.pad_h.out, g.pad_w.out, g.channels};
   ctx.op_data = std::move(data);
 }
 
@@ -148,7 +148,7 @@ Status max_pool_quantized_prepare(PrepareContext& ctx) {
   data->batch = static_cast<size_t>(g.batch);
   data->height = static_cast<size_t>(g.in_h);
   data->width = static_cast<size_t>(g.in_w);
-  ctx.outputs[0]->shape = {g.batch, g.pad_h.output, g.pad_w.output, g.channels};
+  ctx.outputs[0]->shape = {g.batch, g.pad_h.out, g.pad_w.out, g.channels};
   ctx.op_data = std::move(data);
   return ok_status();
 }

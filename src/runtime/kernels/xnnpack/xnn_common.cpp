@@ -147,39 +147,15 @@ Result<QuantizedRange> quantized_activation_range(const PrepareContext& ctx,
   return QuantizedRange{r->min, r->max};
 }
 
-// numpy / TFLite broadcasting: dims aligned from the right, each pair equal or one of them 1.
-bool broadcast_shape(const Shape& a, const Shape& b, Shape* out) {
-  const size_t rank = std::max(a.size(), b.size());
-  out->assign(rank, 1);
-  for (size_t i = 0; i < rank; ++i) {
-    const int32_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
-    const int32_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
-    if (da != db && da != 1 && db != 1) return false;
-    (*out)[i] = da == 1 ? db : da;
-  }
-  return true;
-}
 
 Result<Padding1d> tflite_padding(graph::Padding padding, int32_t input, int32_t filter,
                                  int32_t stride, int32_t dilation) {
-  if (input < 1 || filter < 1 || stride < 1 || dilation < 1)
-    return invalid_argument("padding: input {} filter {} stride {} dilation {} must be >= 1",
-                            input, filter, stride, dilation);
-  const int64_t effective = static_cast<int64_t>(filter - 1) * dilation + 1;
-  Padding1d p;
-  if (padding == graph::Padding::kSame) {
-    p.output = static_cast<int32_t>((static_cast<int64_t>(input) + stride - 1) / stride);
-    const int64_t total =
-        std::max<int64_t>((static_cast<int64_t>(p.output) - 1) * stride + effective - input, 0);
-    p.before = static_cast<int32_t>(total / 2);
-    p.after = static_cast<int32_t>(total - total / 2);
-  } else {
-    const int64_t out = (static_cast<int64_t>(input) - effective + stride) / stride;
-    if (input < effective)
-      return invalid_argument("padding: VALID filter {} (dilation {}) is larger than input {}",
-                              filter, dilation, input);
-    p.output = static_cast<int32_t>(out);
-  }
+  if (input < 1)
+    return invalid_argument("padding: input {} must be >= 1", input);
+  QDET_ASSIGN_OR_RETURN(Padding1d p, compute_padding(padding, input, filter, stride, dilation, "padding"));
+  if (p.out < 1)
+    return invalid_argument("padding: VALID filter {} (dilation {}) is larger than input {}", filter,
+                            dilation, input);
   return p;
 }
 

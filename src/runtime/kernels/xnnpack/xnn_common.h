@@ -1,5 +1,5 @@
 // The XNNPACK adapter's shared pieces. Every xnn_* call in qdet lives in this folder
-// (DESIGN.md §4, STYLE.md "keep every xnn_* call inside one adapter"); nothing outside it
+// (docs/ARCHITECTURE.md, "A new kernel family": library-specific code stays inside its folder); nothing outside it
 // includes xnnpack.h.
 //
 // The kernels here target the 2022-02 XNNPACK operator API (Debian libxnnpack-dev
@@ -22,6 +22,7 @@
 #include "base/status.h"
 #include "graph/op.h"
 #include "runtime/kernel.h"
+#include "runtime/kernel_util.h"
 
 namespace qdet::rt::xnn {
 
@@ -87,18 +88,9 @@ Result<QuantizedRange> quantized_activation_range(const PrepareContext& ctx,
                                                   graph::Activation activation,
                                                   const TensorRef& output);
 
-// numpy / TFLite broadcasting of two shapes into *out; false when they do not broadcast.
-bool broadcast_shape(const Shape& a, const Shape& b, Shape* out);
 
-// TFLite's padding rule (tensorflow/lite/kernels/padding.h): for SAME, output = ceil(in/stride)
-// and total = max((out-1)*stride + effective_filter - in, 0) split with the smaller half
-// before; for VALID, output = ceil((in - effective_filter + 1)/stride) and no padding.
-struct Padding1d {
-  int32_t output = 0;
-  int32_t before = 0;
-  int32_t after = 0;
-};
-// nullopt-like failure: output < 1 (VALID with a filter larger than the input).
+// TFLite's padding (runtime/kernel_util.h's compute_padding); an error when there is no output
+// (VALID with a filter larger than the input), which the kernels turn into kUnsupported.
 Result<Padding1d> tflite_padding(graph::Padding padding, int32_t input, int32_t filter,
                                  int32_t stride, int32_t dilation);
 

@@ -25,7 +25,7 @@ struct BinaryData : OpData {
   int32_t input1_offset = 0, input2_offset = 0, output_offset = 0;
   int left_shift = 0;
   QuantizedMultiplier input1, input2, output;
-  ActivationRange activation;
+  QuantizedActivationRange activation;
 };
 
 // Checks the common contract of the three ops and fills offsets, broadcasting and the clamp.

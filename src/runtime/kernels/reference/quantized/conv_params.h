@@ -23,7 +23,7 @@ struct ConvQuant {
   int32_t filter_offset = 0;  // -filter zero point (uint8 weights only)
   int32_t output_offset = 0;  // +output zero point
   ChannelMultipliers multipliers;  // one per output channel
-  ActivationRange activation;
+  QuantizedActivationRange activation;
   DType bias_dtype = DType::kUnknown;  // kInt32, kInt64, or kUnknown when there is no bias
 };
 

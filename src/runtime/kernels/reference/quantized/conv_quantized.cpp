@@ -110,11 +110,11 @@ Status conv2d_prepare(PrepareContext& ctx) {
   d->groups = groups;
   const int32_t in_h = input->shape[1], in_w = input->shape[2];
   const int32_t k_h = filter->shape[1], k_w = filter->shape[2];
-  const int32_t out_h = conv_output_size(a.padding, in_h, k_h, a.stride_h, a.dilation_h);
-  const int32_t out_w = conv_output_size(a.padding, in_w, k_w, a.stride_w, a.dilation_w);
-  d->pad_h = conv_leading_padding(a.stride_h, a.dilation_h, in_h, k_h, out_h);
-  d->pad_w = conv_leading_padding(a.stride_w, a.dilation_w, in_w, k_w, out_w);
-  output.shape = {input->shape[0], out_h, out_w, out_c};
+  QDET_ASSIGN_OR_RETURN(Padding1d ph, compute_padding(a.padding, in_h, k_h, a.stride_h, a.dilation_h, "height"));
+  QDET_ASSIGN_OR_RETURN(Padding1d pw, compute_padding(a.padding, in_w, k_w, a.stride_w, a.dilation_w, "width"));
+  d->pad_h = ph.before;
+  d->pad_w = pw.before;
+  output.shape = {input->shape[0], ph.out, pw.out, out_c};
   ctx.op_data = std::move(d);
   return ok_status();
 }

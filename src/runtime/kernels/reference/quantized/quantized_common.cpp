@@ -30,21 +30,6 @@ const TensorRef* optional_input(const PrepareContext& ctx, size_t i) {
   return i < ctx.inputs.size() ? ctx.inputs[i] : nullptr;
 }
 
-int32_t conv_output_size(graph::Padding padding, int32_t in_size, int32_t filter_size,
-                         int32_t stride, int32_t dilation) {
-  const int32_t effective_filter = (filter_size - 1) * dilation + 1;
-  if (stride <= 0) return 0;
-  if (padding == graph::Padding::kSame) return (in_size + stride - 1) / stride;
-  const int32_t n = in_size + stride - effective_filter;
-  return n < 0 ? 0 : n / stride;
-}
-
-int32_t conv_leading_padding(int32_t stride, int32_t dilation, int32_t in_size,
-                             int32_t filter_size, int32_t out_size) {
-  const int32_t effective_filter = (filter_size - 1) * dilation + 1;
-  const int32_t padding = ((out_size - 1) * stride + effective_filter - in_size) / 2;
-  return padding > 0 ? padding : 0;
-}
 
 Result<BroadcastPlan> make_broadcast_plan(const Shape& a, const Shape& b, Shape* out_shape,
                                           const std::string& op_name) {

@@ -9,6 +9,7 @@
 #include "base/status.h"
 #include "graph/op.h"
 #include "runtime/kernel.h"
+#include "runtime/kernel_util.h"
 #include "runtime/quantization_util.h"
 
 namespace qdet::rt::quantized {
@@ -25,12 +26,6 @@ Result<const TensorRef*> required_input(const PrepareContext& ctx, size_t i,
 // The i-th input or nullptr when absent (optional inputs, e.g. a bias).
 const TensorRef* optional_input(const PrepareContext& ctx, size_t i);
 
-// TFLite ComputeOutSize / ComputePadding (kernels/padding.h) for one spatial dimension.
-int32_t conv_output_size(graph::Padding padding, int32_t in_size, int32_t filter_size,
-                         int32_t stride, int32_t dilation);
-// The leading (top or left) padding; the trailing side gets whatever remains.
-int32_t conv_leading_padding(int32_t stride, int32_t dilation, int32_t in_size,
-                             int32_t filter_size, int32_t out_size);
 
 // Numpy/TFLite broadcasting of two shapes of rank <= kMaxBroadcastRank.
 inline constexpr int kMaxBroadcastRank = 6;
