@@ -132,22 +132,26 @@ std::vector<LabelBox> place_labels(const std::vector<ChartPoint>& anchors, const
   return out;
 }
 
-std::string ap_latency_chart(const std::vector<Record>& records) {
-  std::vector<ChartPoint> pts;
-  std::vector<size_t> which, peers;
-  for (size_t i = 0; i < records.size(); ++i) {
-    const Record& r = records[i];
-    if (!r.error.empty() || !r.latency || r.latency->median_ms <= 0) continue;
-    if (r.peer) {
-      peers.push_back(i);
-      continue;
-    }
-    if (r.ap() < 0) continue;
-    pts.push_back({r.latency->median_ms, 100 * r.ap()});
-    which.push_back(i);
+namespace {
+
+// The AP-latency chart's frame: the plot area, its axes (linear, or log over a decade of
+// latencies) and the data-to-screen mapping.
+struct ApLatencyFrame {
+  static constexpr double W = 620, H = 360, L = 60, R = 20, T = 20, B = 52;
+  bool log_x = false;
+  double xlo = 0, xhi = 1;
+  double reach = 0;  // peers slower than this get an arrow instead of a line
+  std::vector<double> xt, yt;
+  double X(double x) const {
+    const double f = log_x ? (std::log(x) - std::log(xlo)) / (std::log(xhi) - std::log(xlo)) : (x - xlo) / (xhi - xlo);
+    return L + f * (W - L - R);
   }
-  if (pts.empty()) return "<p class=\"empty\">No variant has both AP and latency.</p>";
-  const double W = 620, H = 360, L = 60, R = 20, T = 20, B = 52;
+  double Y(double y) const { return H - B - (y - yt.front()) / (yt.back() - yt.front()) * (H - T - B); }
+};
+
+ApLatencyFrame ap_latency_frame(const std::vector<ChartPoint>& pts, const std::vector<Record>& records,
+                                const std::vector<size_t>& peers) {
+  ApLatencyFrame f;
   double xmax = 0, ymin = 1e9, ymax = -1e9;
   for (const auto& p : pts) {
     xmax = std::max(xmax, p.x);
@@ -155,61 +159,66 @@ std::string ap_latency_chart(const std::vector<Record>& records) {
     ymax = std::max(ymax, p.y);
   }
   // Peers within reach widen the axis; one far beyond would squeeze every variant to the left.
-  const double reach = 2.5 * xmax;
+  f.reach = 2.5 * xmax;
   for (size_t i : peers)
-    if (records[i].latency->median_ms <= reach) xmax = std::max(xmax, records[i].latency->median_ms);
+    if (records[i].latency->median_ms <= f.reach) xmax = std::max(xmax, records[i].latency->median_ms);
   double xmin = xmax;
   for (const auto& p : pts) xmin = std::min(xmin, p.x);
   for (size_t i : peers)
-    if (records[i].latency->median_ms <= reach) xmin = std::min(xmin, records[i].latency->median_ms);
+    if (records[i].latency->median_ms <= f.reach) xmin = std::min(xmin, records[i].latency->median_ms);
   // Latencies over more than a decade (a variant on slow kernels) get a log axis, so the fast
   // ones are not squeezed against the left edge.
-  const bool log_x = xmax > 10 * xmin;
-  std::vector<double> xt;
-  double xlo = 0, xhi = 1;
-  if (log_x) {
-    xlo = xmin / 1.3;
-    xhi = xmax * 1.3;
-    for (int e = static_cast<int>(std::floor(std::log10(xlo))); e <= static_cast<int>(std::ceil(std::log10(xhi))); ++e)
+  f.log_x = xmax > 10 * xmin;
+  if (f.log_x) {
+    f.xlo = xmin / 1.3;
+    f.xhi = xmax * 1.3;
+    for (int e = static_cast<int>(std::floor(std::log10(f.xlo))); e <= static_cast<int>(std::ceil(std::log10(f.xhi))); ++e)
       for (double m : {1.0, 2.0, 5.0}) {
         const double t = m * std::pow(10.0, e);
-        if (t >= xlo && t <= xhi) xt.push_back(t);
+        if (t >= f.xlo && t <= f.xhi) f.xt.push_back(t);
       }
   } else {
-    xt = nice_ticks(0, xmax * 1.08);
-    xlo = xt.front();
-    xhi = xt.back();
+    f.xt = nice_ticks(0, xmax * 1.08);
+    f.xlo = f.xt.front();
+    f.xhi = f.xt.back();
   }
-  const auto yt = nice_ticks(std::max(0.0, ymin - 2), ymax + 2);
-  auto X = [&](double x) {
-    const double f = log_x ? (std::log(x) - std::log(xlo)) / (std::log(xhi) - std::log(xlo)) : (x - xlo) / (xhi - xlo);
-    return L + f * (W - L - R);
-  };
-  auto Y = [&](double y) { return H - B - (y - yt.front()) / (yt.back() - yt.front()) * (H - T - B); };
+  f.yt = nice_ticks(std::max(0.0, ymin - 2), ymax + 2);
+  return f;
+}
+
+// The svg element, grid, ticks, axes and their labels.
+std::string ap_latency_axes(const ApLatencyFrame& f) {
+  const double W = f.W, H = f.H, L = f.L, R = f.R, T = f.T, B = f.B;
   std::string s = fmt::format(
       "<svg class=\"chart\" id=\"chart-ap-latency\" viewBox=\"0 0 {} {}\" width=\"{}\" height=\"{}\" "
       "role=\"img\" aria-label=\"AP against latency\">\n",
       W, H, W, H);
-  for (double t : xt) {
+  for (double t : f.xt) {
     s += fmt::format("<line class=\"grid\" x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\"/>"
                      "<text class=\"tick\" x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n",
-                     X(t), T, H - B, H - B + 16, num(t));
+                     f.X(t), T, H - B, H - B + 16, num(t));
   }
-  for (double t : yt) {
+  for (double t : f.yt) {
     s += fmt::format("<line class=\"grid\" x1=\"{1}\" y1=\"{0:.1f}\" x2=\"{2}\" y2=\"{0:.1f}\"/>"
                      "<text class=\"tick\" x=\"{3}\" y=\"{4:.1f}\" text-anchor=\"end\">{5}</text>\n",
-                     Y(t), L, W - R, L - 6, Y(t) + 4, num(t));
+                     f.Y(t), L, W - R, L - 6, f.Y(t) + 4, num(t));
   }
   s += fmt::format("<line class=\"axis\" x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\"/>"
                    "<line class=\"axis\" x1=\"{0}\" y1=\"{3}\" x2=\"{0}\" y2=\"{1}\"/>\n",
                    L, H - B, W - R, T);
   s += fmt::format("<text class=\"label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">median latency per "
-                   "inference (ms{}) — left is faster</text>\n", (L + W - R) / 2, H - 12, log_x ? ", log scale" : "");
+                   "inference (ms{}) — left is faster</text>\n", (L + W - R) / 2, H - 12, f.log_x ? ", log scale" : "");
   s += fmt::format("<text class=\"label\" transform=\"translate(16 {}) rotate(-90)\" "
                    "text-anchor=\"middle\">COCO AP (points) — up is better</text>\n", (T + H - B) / 2);
+  return s;
+}
 
-  // Peers first (under the points): arrows at the top right for those beyond reach, then dotted
-  // lines with their labels. All of them are obstacles for the point labels.
+// Peers (latency only) under the points: arrows at the top right for those beyond reach, then
+// dotted lines with their labels. Appends to `s`; returns the boxes the point labels must avoid.
+std::vector<LabelBox> ap_latency_peers(const ApLatencyFrame& f, const std::vector<Record>& records,
+                                       const std::vector<size_t>& peers, const std::vector<ChartPoint>& pts,
+                                       std::string& s) {
+  const double W = f.W, H = f.H, L = f.L, R = f.R, T = f.T, B = f.B;
   constexpr double kPeerFont = 11;
   std::vector<LabelBox> peer_boxes;
   auto peer_tip = [&](const Record& r) {
@@ -219,7 +228,7 @@ std::string ap_latency_chart(const std::vector<Record>& records) {
   double far_y = T + 2;
   for (size_t i : peers) {
     const Record& r = records[i];
-    if (r.latency->median_ms <= reach) continue;
+    if (r.latency->median_ms <= f.reach) continue;
     const std::string text = fmt::format("→ {} {:.1f} ms", r.variant, r.latency->median_ms);
     const double w = text_width(text, kPeerFont);
     LabelBox b{W - R - w, far_y, w, std::ceil(kPeerFont * 1.2)};
@@ -236,13 +245,13 @@ std::string ap_latency_chart(const std::vector<Record>& records) {
   std::vector<std::string> line_texts;
   const double peer_h = std::ceil(kPeerFont * 1.2);
   for (size_t i : peers) {
-    if (records[i].latency->median_ms > reach) continue;
+    if (records[i].latency->median_ms > f.reach) continue;
     lined.push_back(i);
-    tops.push_back({X(records[i].latency->median_ms), T + peer_h + 1});
+    tops.push_back({f.X(records[i].latency->median_ms), T + peer_h + 1});
     line_texts.push_back(fmt::format("{} {:.1f} ms", records[i].variant, records[i].latency->median_ms));
   }
   std::vector<LabelBox> avoid = peer_boxes;
-  for (const auto& p : pts) avoid.push_back({X(p.x) - 8, Y(p.y) - 8, 16, 16});
+  for (const auto& p : pts) avoid.push_back({f.X(p.x) - 8, f.Y(p.y) - 8, 16, 16});
   const auto line_boxes = place_labels(tops, line_texts, L + 2, T, W - R, H - B - 2, kPeerFont, 1, avoid);
   for (size_t k = 0; k < lined.size(); ++k) {
     const Record& r = records[lined[k]];
@@ -254,28 +263,34 @@ std::string ap_latency_chart(const std::vector<Record>& records) {
                      html_escape(line_texts[k]));
     peer_boxes.push_back(b);
   }
+  return peer_boxes;
+}
 
+// The Pareto front and the variants' points with their labels (leader lines when moved away).
+std::string ap_latency_points(const ApLatencyFrame& f, const std::vector<Record>& records,
+                              const std::vector<ChartPoint>& pts, const std::vector<size_t>& which,
+                              const std::vector<LabelBox>& peer_boxes) {
+  std::string s;
   const auto front = pareto_front(pts);
   if (front.size() > 1) {
     std::string path;
     for (size_t k = 0; k < front.size(); ++k)
-      path += fmt::format("{}{:.1f},{:.1f}", k ? " " : "", X(pts[front[k]].x), Y(pts[front[k]].y));
+      path += fmt::format("{}{:.1f},{:.1f}", k ? " " : "", f.X(pts[front[k]].x), f.Y(pts[front[k]].y));
     s += fmt::format("<polyline class=\"pareto\" points=\"{}\"><title>Pareto front: no other variant "
                      "is both faster and more accurate</title></polyline>\n", path);
   }
   std::vector<ChartPoint> screen;
   std::vector<std::string> texts;
   for (size_t k = 0; k < pts.size(); ++k) {
-    screen.push_back({X(pts[k].x), Y(pts[k].y)});
+    screen.push_back({f.X(pts[k].x), f.Y(pts[k].y)});
     texts.push_back(records[which[k]].variant);
   }
   constexpr double kFont = 12;
-  const auto boxes = place_labels(screen, texts, L + 2, T, W - R, H - B - 2, kFont, 7, peer_boxes);
+  const auto boxes = place_labels(screen, texts, f.L + 2, f.T, f.W - f.R, f.H - f.B - 2, kFont, 7, peer_boxes);
   for (size_t k = 0; k < pts.size(); ++k) {
     const Record& r = records[which[k]];
     const bool on_front = std::find(front.begin(), front.end(), k) != front.end();
     const LabelBox& b = boxes[k];
-    // A label moved away from its dot gets a thin leader line to it.
     std::string leader;
     const double cy = b.y + b.h / 2;
     const bool left_side = b.x + b.w <= screen[k].x;
@@ -291,6 +306,30 @@ std::string ap_latency_chart(const std::vector<Record>& records) {
         html_escape(r.variant), html_escape(r.runtime), pts[k].y, pts[k].x, on_front ? ", on the Pareto front" : "",
         b.x + 1, b.y + b.h - 0.3 * kFont, html_escape(r.variant));
   }
+  return s;
+}
+
+}  // namespace
+
+std::string ap_latency_chart(const std::vector<Record>& records) {
+  std::vector<ChartPoint> pts;
+  std::vector<size_t> which, peers;
+  for (size_t i = 0; i < records.size(); ++i) {
+    const Record& r = records[i];
+    if (!r.error.empty() || !r.latency || r.latency->median_ms <= 0) continue;
+    if (r.peer) {
+      peers.push_back(i);
+      continue;
+    }
+    if (r.ap() < 0) continue;
+    pts.push_back({r.latency->median_ms, 100 * r.ap()});
+    which.push_back(i);
+  }
+  if (pts.empty()) return "<p class=\"empty\">No variant has both AP and latency.</p>";
+  const ApLatencyFrame frame = ap_latency_frame(pts, records, peers);
+  std::string s = ap_latency_axes(frame);
+  const std::vector<LabelBox> peer_boxes = ap_latency_peers(frame, records, peers, pts, s);
+  s += ap_latency_points(frame, records, pts, which, peer_boxes);
   s += "</svg>\n";
   return s;
 }
