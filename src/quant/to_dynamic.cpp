@@ -140,7 +140,8 @@ Result<Model> to_dynamic(const Model& float_model, const DynamicOptions& options
     } else {
       if (dequantized_of[w] < 0) {
         Tensor f;
-        f.name = unique_tensor_name(g, src.name + "_dequantize");
+        // Not src.name: add_tensor above may have moved g.tensors, and src with it.
+        f.name = unique_tensor_name(g, g.tensors[w].name + "_dequantize");
         f.shape = g.tensors[int8_of[w]].shape;
         const int32_t fid = g.add_tensor(std::move(f));
         Op dq;
