@@ -210,12 +210,41 @@ TEST(OnnxLayout, ReshapePlansKeepDataOrderWithoutTransposes) {
 }
 
 TEST(OnnxBadInput, MalformedProtobuf) {
-  auto r = import_bytes(std::string("\x08\x07\x12\xff\xff\xff\xff\x0f garbage", 20), "broken.onnx");
+  static constexpr char kBroken[] = "\x08\x07\x12\xff\xff\xff\xff\x0f garbage";
+  auto r = import_bytes(std::string(kBroken, sizeof kBroken - 1), "broken.onnx");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(), "broken.onnx: not a valid ONNX model (the protobuf does not parse)");
   auto e = import_bytes("", "empty.onnx");
   ASSERT_FALSE(e.ok());
   EXPECT_THAT(e.status().message(), HasSubstr("empty.onnx: not a valid ONNX model"));
+}
+
+TEST(OnnxBadInput, InitializerShapesAreCheckedAgainstTheirDataBeforeAllocating) {
+  // A few bytes of protobuf declaring a [2^31-1, 511] initializer used to allocate 4 TB
+  // (std::bad_alloc, exit 134) before the data was compared with the shape.
+  const std::vector<int64_t> huge = {INT32_MAX, 511};
+  {
+    OnnxBuilder b(13);
+    b.input("x", {1, 4});
+    b.floats("w", huge, {1.0f});
+    b.node("Add", {"x", "w"}, {"y"});
+    b.output("y");
+    auto r = import_bytes(b.bytes(), "huge.onnx");
+    ASSERT_FALSE(r.ok());
+    EXPECT_THAT(r.status().message(),
+                HasSubstr("huge.onnx: initializer 'w': 4 bytes of raw data for shape [2147483647,511]"));
+  }
+  {
+    OnnxBuilder b(13);
+    b.input("x", {1, 4});
+    b.int64s("s", huge, {7});  // typed int64_data, one value
+    b.node("Reshape", {"x", "s"}, {"y"});
+    b.output("y");
+    auto r = import_bytes(b.bytes(), "huge64.onnx");
+    ASSERT_FALSE(r.ok());
+    EXPECT_THAT(r.status().message(),
+                HasSubstr("huge64.onnx: initializer 's': 1 values for shape [2147483647,511]"));
+  }
 }
 
 TEST(OnnxBadInput, UnsupportedOpsAreListedInOneError) {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "base/memory.h"
 #include "convert/onnx/lower.h"
 
 namespace qdet::convert::onnx {
@@ -50,6 +51,8 @@ Result<HostTensor> arithmetic(const std::string& op, const HostTensor& a, const 
     out[i] = da == 1 ? db : da;
   }
   const int64_t n = num_elements(out);
+  // Broadcasting two small constants can ask for a huge one ([N,1] + [1,M]).
+  QDET_TRY(check_memory_budget(static_cast<uint64_t>(n) * 8, fmt::format("a constant of shape {}", shape_to_string(out))));
   const bool is_float = dtype_traits(a.dtype).is_float;
   if (is_float) {
     QDET_ASSIGN_OR_RETURN(auto va, a.as_floats());
@@ -277,6 +280,10 @@ Result<std::vector<HostTensor>> fold(Context& ctx, const Node& node) {
     out.dtype = fill.dtype;
     out.shape = s;
     const size_t es = dtype_size(fill.dtype);
+    if (Status b = check_memory_budget(static_cast<uint64_t>(num_elements(s)) * es,
+                                       fmt::format("its output of shape {}", shape_to_string(s)));
+        !b.ok())
+      return ctx.node_error(StatusCode::kOutOfRange, node, "{}", b.message());
     out.data.resize(static_cast<size_t>(num_elements(s)) * es);
     for (size_t i = 0; i < out.data.size(); i += es) std::memcpy(out.data.data() + i, fill.data.data(), es);
     return std::vector<HostTensor>{out};

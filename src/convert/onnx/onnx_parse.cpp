@@ -44,16 +44,36 @@ Result<HostTensor> tensor_from_proto(const pb::TensorProto& t, std::string_view 
     out.dtype = *dt;
   }
   const size_t es = dtype_size(out.dtype);
-  out.data.resize(static_cast<size_t>(n) * es);
   auto count_error = [&](size_t have) {
     return parse_error("{}: {} values for shape {}", what, have, shape_to_string(out.shape));
   };
+  // The declared shape is checked against the values the file holds before anything is
+  // allocated for it: a few bytes of protobuf can declare a shape of 2^31 x 511.
   if (t.has_raw_data()) {
     const std::string& raw = t.raw_data();
     const size_t want = static_cast<size_t>(n) * (is_double ? 8 : es);
     if (raw.size() != want)
       return parse_error("{}: {} bytes of raw data for shape {} of {} ({} expected)", what,
                          raw.size(), shape_to_string(out.shape), is_double ? "float64" : dtype_name(out.dtype), want);
+  } else {
+    int64_t have = -1;
+    switch (type) {
+      case pb::TensorProto::FLOAT: have = t.float_data_size(); break;
+      case pb::TensorProto::DOUBLE: have = t.double_data_size(); break;
+      case pb::TensorProto::INT64: have = t.int64_data_size(); break;
+      case pb::TensorProto::INT32:
+      case pb::TensorProto::INT16:
+      case pb::TensorProto::INT8:
+      case pb::TensorProto::UINT8:
+      case pb::TensorProto::BOOL:
+      case pb::TensorProto::FLOAT16: have = t.int32_data_size(); break;
+      default: return unsupported("{}: element type {} is not supported", what, type);
+    }
+    if (have != n) return count_error(static_cast<size_t>(have));
+  }
+  out.data.resize(static_cast<size_t>(n) * es);
+  if (t.has_raw_data()) {
+    const std::string& raw = t.raw_data();
     if (is_double) {
       for (int64_t i = 0; i < n; ++i) {
         double d;
