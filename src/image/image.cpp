@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "base/memory.h"
+
 namespace qdet::image {
 
 Status check_image_dims(int64_t width, int64_t height, int64_t channels, std::string_view what) {
@@ -12,7 +14,8 @@ Status check_image_dims(int64_t width, int64_t height, int64_t channels, std::st
                             what, width, height, kMaxImageSide, kMaxImagePixels);
   if (channels < 1 || channels > 4)
     return invalid_argument("{}: {} channels (expected 1 to 4)", what, channels);
-  return ok_status();
+  return check_memory_budget(static_cast<uint64_t>(width * height * channels),
+                             fmt::format("{}: a {}x{} image", what, width, height));
 }
 
 Image::Image(int w, int h, int c, uint8_t fill)

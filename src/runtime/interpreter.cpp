@@ -6,6 +6,7 @@
 #include <cstring>
 #include <new>
 
+#include "base/memory.h"
 #include "base/timer.h"
 #include "runtime/arena_planner.h"
 #include "runtime/kernel_registry.h"
@@ -77,6 +78,9 @@ struct Interpreter::Impl {
   Status fold_op(size_t index);
   void fuse_silu();
   Status plan_memory();
+  uint64_t budget() const;
+  std::string describe_tensor(int32_t id, uint64_t bytes) const;
+  Status check_op_memory() const;
 };
 
 Status Interpreter::Impl::run_op(size_t index) {
@@ -206,6 +210,45 @@ void Interpreter::Impl::fuse_silu() {
   }
 }
 
+uint64_t Interpreter::Impl::budget() const {
+  return options.max_memory_bytes ? options.max_memory_bytes : memory_budget();
+}
+
+std::string Interpreter::Impl::describe_tensor(int32_t id, uint64_t bytes) const {
+  return fmt::format("tensor {} '{}' {}{} {}", id, graph->tensors[id].name, dtype_name(tensors[id].dtype),
+                     shape_to_string(tensors[id].shape), format_bytes(bytes));
+}
+
+// Before any kernel prepares (some allocate in proportion to their activations): the inputs and
+// outputs of one op live at the same time, so the op that touches the most activation bytes
+// bounds the arena from below.
+Status Interpreter::Impl::check_op_memory() const {
+  auto activations = [&](size_t op) {
+    std::vector<int32_t> ids;
+    for (const auto* list : {&graph->ops[op].inputs, &graph->ops[op].outputs})
+      for (int32_t id : *list)
+        if (id >= 0 && !tensors[id].is_constant) ids.push_back(id);
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    return ids;
+  };
+  uint64_t worst = 0;
+  size_t worst_op = 0;
+  for (size_t i = 0; i < graph->ops.size(); ++i) {
+    uint64_t bytes = 0;
+    for (int32_t id : activations(i)) bytes += tensors[id].byte_size();
+    if (bytes > worst) worst = bytes, worst_op = i;
+  }
+  if (worst <= budget()) return ok_status();
+  std::string names;
+  for (int32_t id : activations(worst_op))
+    names += (names.empty() ? "" : ", ") + describe_tensor(id, tensors[id].byte_size());
+  return out_of_range(
+      "the model's activations need at least {} of memory (op {} ({})), over the memory budget of {} "
+      "(--max-memory); its tensors: {}",
+      format_bytes(worst), worst_op, graph->ops[worst_op].name(), format_bytes(budget()), names);
+}
+
 Status Interpreter::Impl::plan_memory() {
   const auto num_ops = static_cast<int32_t>(graph->ops.size());
   const int32_t forever = num_ops;  // past the last op: memory that stays valid
@@ -249,6 +292,27 @@ Status Interpreter::Impl::plan_memory() {
   }
   const ArenaPlan plan = plan_arena(requests);
   arena_bytes = plan.total_bytes;
+  if (arena_bytes + kKernelReadTailBytes > budget()) {
+    // One error that says what to shrink: the three largest buffers.
+    std::vector<size_t> largest(requests.size());
+    for (size_t r = 0; r < largest.size(); ++r) largest[r] = r;
+    std::stable_sort(largest.begin(), largest.end(),
+              [&](size_t a, size_t b) { return requests[a].bytes > requests[b].bytes; });
+    largest.resize(std::min<size_t>(largest.size(), 3));
+    std::string names;
+    for (size_t r : largest) {
+      if (!names.empty()) names += ", ";
+      const int32_t id = request_tensor[r];
+      if (id >= 0)
+        names += describe_tensor(id, requests[r].bytes);
+      else
+        names += fmt::format("op {} scratch {}", -1 - id, format_bytes(requests[r].bytes));
+    }
+    return out_of_range(
+        "the model's activations need {} of memory, over the memory budget of {} "
+        "(--max-memory); largest: {}",
+        format_bytes(arena_bytes + kKernelReadTailBytes), format_bytes(budget()), names);
+  }
   if (arena_bytes > 0) {
     // kKernelReadTailBytes past the last buffer: fast kernels may over-read inputs (kernel.h).
     const size_t allocated = arena_bytes + kKernelReadTailBytes;
@@ -286,6 +350,7 @@ Status Interpreter::Impl::build() {
     // Constants are read in place from the shared graph; kernels never write their inputs.
     if (ref.is_constant) ref.data = const_cast<uint8_t*>(t.data.data());
   }
+  QDET_TRY(check_op_memory());
   ops.resize(graph->ops.size());
   for (size_t i = 0; i < ops.size(); ++i) {
     QDET_TRY(prepare_op(i));

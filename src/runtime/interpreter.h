@@ -17,6 +17,7 @@ struct InterpreterOptions {
   int num_threads = 1;
   bool use_fast_kernels = true;    // XNNPACK (and later oneDNN) where they apply
   bool keep_intermediates = false; // give every tensor its own memory so all stay readable
+  uint64_t max_memory_bytes = 0;   // the arena's budget; 0: memory_budget() (base/memory.h)
 };
 
 class Interpreter {

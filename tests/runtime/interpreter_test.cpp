@@ -207,5 +207,54 @@ TEST(Interpreter, ZeroThreadsIsAnError) {
   EXPECT_EQ(r.status().message(), "num_threads must be at least 1 (got 0)");
 }
 
+TEST(Interpreter, ActivationsOverTheMemoryBudgetAreOneErrorBeforeAnyKernelPrepares) {
+  // 2 TiB of activations from a few bytes of graph: used to end in std::bad_alloc (an abort).
+  GraphBuilder b;
+  int32_t x = b.input(F32, {1, 65536, 65536, 64});
+  int32_t y = b.tensor(F32, {1, 65536, 65536, 64});
+  b.op(graph::OpKind::kAdd, {x, x}, {y});
+  b.output(y);
+  for (bool fast : {false, true}) {
+    InterpreterOptions o;
+    o.use_fast_kernels = fast;
+    auto r = Interpreter::create(b.shared(), o);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kOutOfRange);
+    EXPECT_THAT(r.status().message(),
+                ::testing::StartsWith("the model's activations need at least 2.0 TiB of memory (op 0 (ADD)), "
+                                      "over the memory budget of "));
+    EXPECT_THAT(r.status().message(),
+                ::testing::HasSubstr("(--max-memory); its tensors: tensor 0 't0' float32[1,65536,65536,64] 1.0 TiB, "
+                                     "tensor 1 't1' float32[1,65536,65536,64] 1.0 TiB"));
+  }
+}
+
+TEST(Interpreter, ArenaOverAnExplicitBudgetNamesTheLargestBuffers) {
+  // x -> y1 -> y2, with x, y1 and y2 all alive at the end (input, outputs): each op needs 8 KiB,
+  // the arena 12 KiB.
+  GraphBuilder b;
+  int32_t x = b.input(F32, {1024});
+  int32_t y1 = b.tensor(F32, {1024});
+  int32_t y2 = b.tensor(F32, {1024});
+  b.op(graph::OpKind::kAdd, {x, x}, {y1});
+  b.op(graph::OpKind::kAdd, {y1, y1}, {y2});
+  b.output(y1);
+  b.output(y2);
+  InterpreterOptions o = testing::kReferenceOnly;
+  o.max_memory_bytes = 64 << 10;
+  EXPECT_TRUE(Interpreter::create(b.shared(), o).ok());
+  o.max_memory_bytes = 10 << 10;
+  auto r = Interpreter::create(b.shared(), o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "the model's activations need 12.0 KiB of memory, over the memory budget of 10.0 KiB "
+            "(--max-memory); largest: tensor 0 't0' float32[1024] 4.0 KiB, tensor 1 't1' float32[1024] 4.0 KiB, "
+            "tensor 2 't2' float32[1024] 4.0 KiB");
+  o.max_memory_bytes = 6 << 10;
+  r = Interpreter::create(b.shared(), o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), ::testing::StartsWith("the model's activations need at least 8.0 KiB"));
+}
+
 }  // namespace
 }  // namespace qdet::rt
