@@ -92,4 +92,21 @@ Status ensure_directory(const std::filesystem::path& dir) {
   return ok_status();
 }
 
+Status prepare_output_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return io_error("{}: is a folder, not a file name", path.string());
+  std::filesystem::path dir = path.parent_path();
+  if (dir.empty()) dir = ".";
+  QDET_TRY(ensure_directory(dir));
+  std::random_device rd;
+  const std::filesystem::path probe =
+      dir / fmt::format(".{}.probe.{}.{:x}", path.filename().string(), ::getpid(), rd());
+  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return io_error("{}: cannot write: {}", path.string(), errno_text());
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return ok_status();
+}
+
 }  // namespace qdet

@@ -23,4 +23,9 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view tex
 // file is in the way or the folder cannot be written.
 Status ensure_directory(const std::filesystem::path& dir);
 
+// Before long work whose result goes to `path`: creates its folder (and parents) and checks that
+// a file can be created there and that `path` is not a folder, so that a read-only or missing
+// output folder is an error in the first second rather than after the work.
+Status prepare_output_file(const std::filesystem::path& path);
+
 }  // namespace qdet

@@ -16,7 +16,8 @@ int box_thickness(int width, int height) {
 }
 
 int label_font_size(int width, int height) {
-  return std::max(12, static_cast<int>(std::lround((width + height) / 2.0 * 0.03)));
+  // At most 512 px, the largest size the font loader takes (a 32768 x 4096 image asked 553).
+  return std::clamp(static_cast<int>(std::lround((width + height) / 2.0 * 0.03)), 12, 512);
 }
 
 std::string detection_label(const Detection& d, std::span<const std::string> labels) {

@@ -180,6 +180,8 @@ TEST(OracleHeads, DrawsDetections) {
   EXPECT_EQ(box_thickness(768, 576), 2);
   EXPECT_EQ(box_thickness(3000, 2000), 8);
   EXPECT_EQ(label_font_size(768, 576), 20);
+  EXPECT_EQ(label_font_size(32768, 4096), 512);  // the font loader's largest size
+  EXPECT_EQ(label_font_size(1, 1), 12);
 }
 
 }  // namespace

@@ -15,6 +15,9 @@ struct Command {
 // Ends the command: prints "qdet: error: <message>" and exits non-zero when not ok.
 void exit_on_error(const Status& status);
 
+// A CLI11 check for a number in [0, 1] (NaN is not: CLI::Range lets NaN through).
+const CLI::Validator& unit_interval();
+
 // Every subcommand's add function; listed in main.cpp's table.
 void add_version_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);

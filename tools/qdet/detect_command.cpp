@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "base/file.h"
 #include "command.h"
 #include "detect/detector.h"
 #include "detect/draw_detections.h"
@@ -36,6 +37,7 @@ Status run_detect(const DetectArgs& a) {
   o.labels = a.labels;
   o.num_threads = a.threads;
   o.use_fast_kernels = !a.reference;
+  if (!a.output.empty()) QDET_TRY(prepare_output_file(a.output));  // creates missing folders
   QDET_ASSIGN_OR_RETURN(image::Image img, image::load_image(a.image));
   QDET_ASSIGN_OR_RETURN(std::unique_ptr<detect::Detector> det, detect::Detector::create(a.model, o));
   QDET_ASSIGN_OR_RETURN(detect::DetectResult r, det->detect(img));
@@ -108,9 +110,12 @@ void add_detect_command(CLI::App& app) {
                   "Built-in preset: yolox_nano, yolox_nano_raw, ssd_mobilenet_v1, yolov5n, yolov5n_uint8 "
                   "(default: MODEL.qdet.json or recognised from the model)");
   sub->add_option("--sidecar", args->sidecar, "Preset overrides (JSON); default MODEL.qdet.json when present");
-  sub->add_option("--score", args->score, "Score threshold (default: the preset's)");
-  sub->add_option("--iou", args->iou, "NMS IoU threshold (default: the preset's)");
-  sub->add_option("--max-det", args->max_det, "Most detections kept (default: the preset's)");
+  sub->add_option("--score", args->score, "Score threshold (default: the preset's)")
+      ->check(unit_interval());
+  sub->add_option("--iou", args->iou, "NMS IoU threshold (default: the preset's)")
+      ->check(unit_interval());
+  sub->add_option("--max-det", args->max_det, "Most detections kept (default: the preset's)")
+      ->check(CLI::Range(0, 1000000));
   sub->add_option("--labels", args->labels, "Label file, one name per line (default: COCO's 80)");
   sub->add_option("--threads", args->threads, "Interpreter threads")->check(CLI::Range(1, 256));
   sub->add_flag("--reference", args->reference, "Reference kernels only (no XNNPACK)");

@@ -96,10 +96,12 @@ void add_eval_command(CLI::App& app) {
   // evaluation); each option overrides one.
   sub->add_option_function<float>(
       "--score", [args](float v) { args->options.score_threshold = v; },
-      "Score threshold (default: the preset's evaluation setting, e.g. 0.001)");
+      "Score threshold (default: the preset's evaluation setting, e.g. 0.001)")
+      ->check(unit_interval());
   sub->add_option_function<float>(
       "--iou", [args](float v) { args->options.iou_threshold = v; },
-      "NMS IoU threshold (default: the preset's evaluation setting)");
+      "NMS IoU threshold (default: the preset's evaluation setting)")
+      ->check(unit_interval());
   sub->add_option_function<int>(
          "--max-dets", [args](int v) { args->options.max_detections = v; },
          "Detections kept per image after NMS, 0: no limit (default: the preset's)")

@@ -93,6 +93,8 @@ Status run(const QuantizeArgs& a) {
   o.num_threads = a.threads;
   o.progress = progress;
   if (fs::path(a.output) == fs::path(a.model)) return invalid_argument("-o must differ from the input model");
+  // Calibration takes seconds to minutes: a folder that cannot take the output fails first.
+  QDET_TRY(prepare_output_file(a.output));
   o.fallback_macs = a.fallback_macs;
   o.fp16_float_weights = a.float_weights == "fp16";
   o.compact = !a.no_compact;
