@@ -335,7 +335,7 @@ Result<EvalResult> CocoEvaluator::evaluate() const {
     const size_t begin = cat_offsets[k], n = cat_offsets[k + 1] - begin;
     wk.order.resize(n);
     std::iota(wk.order.begin(), wk.order.end(), 0u);
-    const double* sc = &cat_scores[begin];
+    const double* sc = cat_scores.data() + begin;  // n may be 0: no &cat_scores[begin]
     std::stable_sort(wk.order.begin(), wk.order.end(),
                      [sc](uint32_t x, uint32_t y) { return sc[x] > sc[y]; });
     wk.scores.resize(n);

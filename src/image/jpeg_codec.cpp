@@ -12,6 +12,7 @@
 #include <jerror.h>
 #include <jpeglib.h>
 
+#include "base/log.h"
 #include "image/codec.h"
 
 namespace qdet::image {
@@ -23,6 +24,7 @@ struct JpegError {
   char message[JMSG_LENGTH_MAX];
   bool all_rows_read;  // set before jpeg_finish_decompress
   bool saw_eof;        // the data ended before an EOI marker
+  char warning[JMSG_LENGTH_MAX];  // the first warning about damaged data, reported once
 };
 
 [[noreturn]] void jpeg_error_exit(j_common_ptr cinfo) {
@@ -41,6 +43,12 @@ void jpeg_emit_message(j_common_ptr cinfo, int msg_level) {
   cinfo->err->num_warnings++;
   auto* err = reinterpret_cast<JpegError*>(cinfo->err);
   if (cinfo->err->msg_code == JWRN_JPEG_EOF) err->saw_eof = true;
+  // Damaged entropy-coded data (bad Huffman codes, markers in the wrong place) still decodes,
+  // as in PIL, but the picture is not what was encoded: say so once. Extraneous bytes between
+  // markers damage nothing and stay silent.
+  if (err->warning[0] == '\0' && cinfo->err->msg_code != JWRN_EXTRANEOUS_DATA &&
+      cinfo->err->msg_code != JWRN_JPEG_EOF)
+    (*cinfo->err->format_message)(cinfo, err->warning);
   // A progressive file cut between scans has no HIT_MARKER but is missing detail: refuse it too.
   const bool progressive = reinterpret_cast<j_decompress_ptr>(cinfo)->progressive_mode;
   if (err->saw_eof && !err->all_rows_read &&
@@ -55,6 +63,7 @@ void install_error_handler(JpegError* err, j_common_ptr cinfo) {
   err->mgr.error_exit = jpeg_error_exit;
   err->mgr.emit_message = jpeg_emit_message;
   err->message[0] = '\0';
+  err->warning[0] = '\0';
   err->all_rows_read = false;
   err->saw_eof = false;
 }
@@ -170,6 +179,8 @@ Result<Image> decode_jpeg(std::span<const uint8_t> bytes, std::string_view name,
     if (!status.ok()) return status;
     return parse_error("{}: corrupt JPEG: {}", name, err.message);
   }
+  if (err.warning[0] != '\0')
+    log_warn("{}: damaged JPEG data, decoded anyway (the picture may be wrong): {}", name, err.warning);
   return out;
 }
 

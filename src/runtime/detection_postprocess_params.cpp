@@ -123,7 +123,8 @@ std::vector<uint8_t> DetectionPostProcessParams::build() const {
   b.Float("x_scale", x_scale);
   b.Float("h_scale", h_scale);
   b.Float("w_scale", w_scale);
-  for (const auto& [key, value] : extra) {
+  for (const auto& entry : extra) {
+    const std::string& key = entry.first;  // not a structured binding: clang 14 cannot capture one
     std::visit(
         [&](const auto& v) {
           using T = std::decay_t<decltype(v)>;
@@ -133,7 +134,7 @@ std::vector<uint8_t> DetectionPostProcessParams::build() const {
           else if constexpr (std::is_same_v<T, double>) b.Double(key.c_str(), v);
           else b.String(key.c_str(), v);
         },
-        value);
+        entry.second);
   }
   b.EndMap(start);
   b.Finish();

@@ -126,6 +126,34 @@ TEST(Codec, CorruptInputsNeverCrash) {
   }
 }
 
+TEST(Codec, DamagedJpegBodyDecodesWithOneWarning) {
+  Image img(64, 64, 3);
+  std::mt19937 rng(5);
+  for (auto& p : img.pixels) p = static_cast<uint8_t>(rng());
+  auto jpg = encode_jpeg(img, 90);
+  ASSERT_TRUE(jpg.ok());
+  std::vector<uint8_t> bytes = *jpg;
+  size_t sos = 0;
+  for (size_t i = 0; i + 1 < bytes.size(); ++i)
+    if (bytes[i] == 0xFF && bytes[i + 1] == 0xDA) sos = i;
+  ASSERT_GT(sos, 0u);
+  const size_t scan = sos + 2 + (bytes[sos + 2] << 8 | bytes[sos + 3]);
+  // A restart marker in the middle of entropy-coded data that has no restart intervals.
+  const size_t mid = scan + (bytes.size() - scan) / 2;
+  bytes[mid] = 0xFF;
+  bytes[mid + 1] = 0xD5;
+  ::testing::internal::CaptureStderr();
+  auto damaged = decode_jpeg(bytes, "damaged.jpg");
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(damaged.ok()) << damaged.status().message();  // PIL decodes it too
+  EXPECT_NE(err.find("qdet: warning: damaged.jpg: damaged JPEG data, decoded anyway"), std::string::npos) << err;
+  EXPECT_EQ(err.find('\n'), err.size() - 1) << "one line: " << err;
+  // The intact file decodes silently.
+  ::testing::internal::CaptureStderr();
+  EXPECT_TRUE(decode_jpeg(*jpg, "intact.jpg").ok());
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+}
+
 TEST(Codec, FileCutAfterItsLastRowStillDecodes) {
   Image img = gradient(20, 12, 3);
   std::vector<uint8_t> png = *encode_png(img);
