@@ -93,6 +93,14 @@ void make_inputs(const fs::path& dir) {
     const uint8_t side[4] = {0x00, 0x00, 0x9c, 0x40};
     std::copy(side, side + 4, header.begin() + 16);
     std::copy(side, side + 4, header.begin() + 20);
+    // The IHDR chunk's CRC-32 (over its type and 13 data bytes, bytes 12..28) follows at 29.
+    uint32_t crc = 0xFFFFFFFFu;
+    for (size_t i = 12; i < 29; ++i) {
+      crc ^= header[i];
+      for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    crc = ~crc;
+    for (int k = 0; k < 4; ++k) header[29 + k] = static_cast<uint8_t>(crc >> (24 - 8 * k));
     header.resize(64);
     ASSERT_TRUE(write_file_atomic(dir / "huge_header.png", header).ok());
   }
