@@ -18,12 +18,18 @@ out=build-fuzz
 CC=clang CXX=clang++ cmake -S . -B "$out" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" \
   -DQDET_FUZZ=ON -DQDET_BUILD_BENCH=OFF >/dev/null
-cmake --build "$out" -j"${QDET_FUZZ_JOBS:-2}" --target qdet_fuzz_replay_tests $(printf '%s_fuzz ' "${targets[@]}")
+cmake --build "$out" -j"${QDET_FUZZ_JOBS:-2}" --target $(printf '%s_fuzz ' "${targets[@]}")
 
-# Seeds: generated ones, then small real files.
+# Seeds: generated ones (by the Release build's replay program when there is one, which saves
+# building every module in build-fuzz), then small real files.
 seeds="$out/seeds"
 rm -rf "$seeds"
-QDET_FUZZ_SEEDS_DIR="$PWD/$seeds" "$out/tests/qdet_fuzz_replay_tests" --gtest_filter='Targets/*' >/dev/null
+replay=build/tests/qdet_fuzz_replay_tests
+if [ ! -x "$replay" ]; then
+  cmake --build "$out" -j"${QDET_FUZZ_JOBS:-2}" --target qdet_fuzz_replay_tests
+  replay="$out/tests/qdet_fuzz_replay_tests"
+fi
+QDET_FUZZ_SEEDS_DIR="$PWD/$seeds" "$replay" --gtest_filter='Targets/*' >/dev/null
 add() { # target, files...
   local t="$1"; shift
   mkdir -p "$seeds/$t"
