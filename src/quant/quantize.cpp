@@ -90,6 +90,8 @@ class CalibrationSamples {
   CalibrationSamples(const std::vector<fs::path>& images, const std::optional<image::TensorFormat>& format,
                      size_t keep)
       : images_(images), format_(format), keep_(keep) {}
+  const std::vector<fs::path>& images() const { return images_; }
+  const std::optional<image::TensorFormat>& format() const { return format_; }
   bool empty() const { return images_.empty() || !format_; }
   // The calibration pass's tensor of image i; kept when it is the next one and among the first
   // `keep`.
@@ -113,8 +115,8 @@ class CalibrationSamples {
   }
 
  private:
-  const std::vector<fs::path>& images_;
-  const std::optional<image::TensorFormat>& format_;
+  std::vector<fs::path> images_;
+  std::optional<image::TensorFormat> format_;
   size_t keep_;
   std::vector<std::vector<uint8_t>> made_;
 };
@@ -248,24 +250,25 @@ Status apply_fallback(const QuantizeOptions& o, const graph::Model& fmodel, cons
   return ok_status();
 }
 
-}  // namespace
+// ---------------------------------------------------------------------------------------------
+// The stages of quantize_file, in order (docs/ARCHITECTURE.md, "Quantizer").
+// ---------------------------------------------------------------------------------------------
 
-Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const QuantizeOptions& o) {
-  QDET_ASSIGN_OR_RETURN(graph::Model original, tflite::load_tflite(model_path));
-  QDET_TRY(declare_postprocess_shapes(original.graph).with_context(model_path.string()));
+// float mode: the source rewritten as float32 (integer I/O kept or made float).
+Result<QuantizeOutcome> float_stage(const graph::Model& original, const QuantizeOptions& o) {
+  if (o.io != "float" && o.io != "keep")
+    return invalid_argument("--io {} does not apply to float mode (float or keep)", o.io);
   QuantizeOutcome out;
-  const bool integer = mode_info(o.mode).needs_calibration;
-  if (o.mode == Mode::kFloat) {
-    if (o.io != "float" && o.io != "keep")
-      return invalid_argument("--io {} does not apply to float mode (float or keep)", o.io);
-    FloatOptions fo;
-    fo.keep_integer_io = o.io == "keep";
-    QDET_ASSIGN_OR_RETURN(out.model, dequantize_model(original, fo, &out.notes));
-    QDET_TRY(check_runs_in_qdet(out.model));
-    return out;
-  }
-  // Every other mode starts from float32 (float16 weights and integer models are expanded);
-  // integer I/O of the source model is kept.
+  FloatOptions fo;
+  fo.keep_integer_io = o.io == "keep";
+  QDET_ASSIGN_OR_RETURN(out.model, dequantize_model(original, fo, &out.notes));
+  QDET_TRY(check_runs_in_qdet(out.model));
+  return out;
+}
+
+// Every other mode starts from float32 (float16 weights and integer models are expanded);
+// integer I/O of the source model is kept.
+Result<graph::Model> float32_stage(const graph::Model& original, QuantizeOutcome& out) {
   Notes pre;
   QDET_ASSIGN_OR_RETURN(graph::Model fmodel, dequantize_model(original, {}, &pre));
   out.float_graph = fmodel.graph;
@@ -273,12 +276,15 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
                        fmodel.graph.tensors.size() != original.graph.tensors.size();
   if (changed)
     for (auto& s : pre.info) out.notes.info.push_back("source model expanded to float32 first: " + s);
-  if (!integer && o.io != "float")
-    return invalid_argument("--io {} applies to int8 and int16x8 modes only", o.io);
+  return fmodel;
+}
 
-  // Head-aware float ops for fp16/dynamic: only the user's names matter there.
+// fp16 and dynamic: one transform each (only the user's --keep-float names stay float), then
+// compaction and the run check.
+Result<QuantizeOutcome> weights_only_stage(const graph::Model& fmodel, const QuantizeOptions& o,
+                                           QuantizeOutcome out) {
   std::set<int32_t> user_float;
-  if (!integer && !o.head.keep_float.empty()) {
+  if (!o.head.keep_float.empty()) {
     HeadAwareOptions h = o.head;
     h.enabled = false;
     QDET_ASSIGN_OR_RETURN(out.float_ops, choose_float_ops(fmodel.graph, nullptr, h));
@@ -290,29 +296,39 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
     QDET_TRY(check_runs_in_qdet(out.model));
     return out;
   }
-  if (o.mode == Mode::kDynamic) {
-    DynamicOptions d;
-    d.float_ops = user_float;
-    d.hybrid = o.hybrid;
-    QDET_ASSIGN_OR_RETURN(out.model, to_dynamic(fmodel, d, &out.notes));
-    if (o.compact) QDET_TRY(compact(out.model, out.notes, nullptr));
-    if (Status s = check_runs_in_qdet(out.model); !s.ok()) {
-      // No hybrid kernel in qdet's runtime for some op: write int8 weights with DEQUANTIZE.
-      out.notes.warnings.push_back(fmt::format(
-          "dynamic: qdet's runtime has no hybrid kernel ({}); weights are int8 with DEQUANTIZE "
-          "to float32 instead (same size, float arithmetic)", s.message()));
-      d.hybrid = false;
-      Notes n2;
-      QDET_ASSIGN_OR_RETURN(out.model, to_dynamic(fmodel, d, &n2));
-      if (o.compact) QDET_TRY(compact(out.model, n2, nullptr));
-      out.notes.info = n2.info;
-      QDET_TRY(check_runs_in_qdet(out.model));
-    }
-    return out;
+  DynamicOptions d;
+  d.float_ops = user_float;
+  d.hybrid = o.hybrid;
+  QDET_ASSIGN_OR_RETURN(out.model, to_dynamic(fmodel, d, &out.notes));
+  if (o.compact) QDET_TRY(compact(out.model, out.notes, nullptr));
+  if (Status s = check_runs_in_qdet(out.model); !s.ok()) {
+    // No hybrid kernel in qdet's runtime for some op: write int8 weights with DEQUANTIZE.
+    out.notes.warnings.push_back(fmt::format(
+        "dynamic: qdet's runtime has no hybrid kernel ({}); weights are int8 with DEQUANTIZE "
+        "to float32 instead (same size, float arithmetic)", s.message()));
+    d.hybrid = false;
+    Notes n2;
+    QDET_ASSIGN_OR_RETURN(out.model, to_dynamic(fmodel, d, &n2));
+    if (o.compact) QDET_TRY(compact(out.model, n2, nullptr));
+    out.notes.info = n2.info;
+    QDET_TRY(check_runs_in_qdet(out.model));
   }
+  return out;
+}
 
-  // int8 / int16x8: ranges from a table or from calibration.
-  const DType act = mode_info(o.mode).activations;
+// What calibration hands to the later stages.
+struct Calibration {
+  CalibrationTable table;
+  RangeMap ranges;
+  ChannelMeans means;               // int8 bias correction
+  CalibrationSamples samples;       // input tensors for GPTQ and the fallback probe
+};
+
+// int8 / int16x8: activation ranges from a table or from the calibration images (the model's
+// own preprocessing); keeps the first input tensors for the stages after it.
+Result<Calibration> calibrate_stage(const fs::path& model_path, const graph::Model& original,
+                                    const graph::Model& fmodel, const QuantizeOptions& o, DType act,
+                                    QuantizeOutcome& out) {
   ObserverOptions observer = o.observer;
   observer.levels = act == DType::kInt16 ? 65536 : 256;
   std::vector<fs::path> images;
@@ -325,12 +341,11 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
     QDET_ASSIGN_OR_RETURN(detect::Preset preset, resolve_preset(model_path, original.graph, o.preset));
     QDET_ASSIGN_OR_RETURN(float_format, input_format(preset, fmodel.graph));
   }
-  CalibrationSamples calibration(images, float_format,
-                                 static_cast<size_t>(std::max(o.gptq ? o.gptq_images : 0, o.fallback_images)));
-  CalibrationTable table;
-  ChannelMeans means;
+  Calibration c{{}, {}, {}, CalibrationSamples(images, float_format,
+                                               static_cast<size_t>(std::max(o.gptq ? o.gptq_images : 0,
+                                                                            o.fallback_images)))};
   if (!o.table.empty()) {
-    QDET_ASSIGN_OR_RETURN(table, load_table(o.table));
+    QDET_ASSIGN_OR_RETURN(c.table, load_table(o.table));
   } else {
     QDET_ASSIGN_OR_RETURN(auto collector, StatisticsCollector::create(fmodel, o.num_threads));
     QDET_ASSIGN_OR_RETURN(auto builder, image::TensorBuilder::create(*float_format));
@@ -339,56 +354,69 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
       QDET_ASSIGN_OR_RETURN(image::Image img, image::load_image(images[i]));
       QDET_TRY(builder.build(img, buffer).status().with_context(images[i].string()));
       QDET_TRY(collector->add_sample(buffer).with_context(images[i].string()));
-      calibration.offer(i, buffer);
+      c.samples.offer(i, buffer);
       if (o.progress) o.progress("calibrating", i + 1, images.size());
     }
-    table = collector->table(observer, model_path.filename().string());
-    out.table = table;
-    if (o.bias_correction && act == DType::kInt8) means = collector->channel_means();
+    c.table = collector->table(observer, model_path.filename().string());
+    out.table = c.table;
+    if (o.bias_correction && act == DType::kInt8) c.means = collector->channel_means();
   }
-  const RangeMap ranges = ranges_of(table);
+  c.ranges = ranges_of(c.table);
+  return c;
+}
 
+// The ops that stay float by the head-aware rules, and the rewrite's options.
+Result<IntegerOptions> float_regions_stage(const graph::Model& fmodel, Calibration& c,
+                                           const QuantizeOptions& o, DType act, QuantizeOutcome& out) {
   HeadAwareOptions head = o.head;
   if (act == DType::kInt8)
-    for (const auto& [key, e] : table.tensors)
+    for (const auto& [key, e] : c.table.tensors)
       if (e.channel_spread > 0) head.channel_spreads[key] = e.channel_spread;
-  QDET_ASSIGN_OR_RETURN(out.float_ops, choose_float_ops(fmodel.graph, &ranges, head));
+  QDET_ASSIGN_OR_RETURN(out.float_ops, choose_float_ops(fmodel.graph, &c.ranges, head));
   IntegerOptions io;
   io.activations = act;
   QDET_ASSIGN_OR_RETURN(io.io, parse_io_type(o.io));
   io.per_channel = !o.per_tensor;
   io.mse_weight_scales = o.mse_weight_scales;
-  io.input_means = std::move(means);
+  io.input_means = std::move(c.means);
   for (const auto& d : out.float_ops) io.float_ops.insert(d.op);
-  // Weight rounding: GPTQ on calibration images when asked (a table decides for itself).
+  return io;
+}
+
+// Weight rounding: GPTQ on calibration images when asked (a table decides for itself).
+Status round_weights_stage(const graph::Model& fmodel, Calibration& c, const QuantizeOptions& o,
+                           IntegerOptions& io, QuantizeOutcome& out) {
   const std::optional<int> gptq_images = o.table.empty() ? (o.gptq ? std::optional<int>(o.gptq_images) : std::nullopt)
-                                                         : table.gptq_images;
-  if (gptq_images && calibration.empty()) {
+                                                         : c.table.gptq_images;
+  if (!gptq_images) return ok_status();
+  if (c.samples.empty()) {
     out.notes.warnings.push_back(fmt::format(
         "the table's weights were rounded by GPTQ on {} calibration images; without --calib they are "
         "rounded to nearest (a different model)", *gptq_images));
-  } else if (gptq_images) {
-    QDET_ASSIGN_OR_RETURN(auto gptq_samples, calibration.first(*gptq_images));
-    GptqOptions go;
-    go.per_channel = io.per_channel;
-    go.mse_scales = io.mse_weight_scales;
-    QDET_ASSIGN_OR_RETURN(GptqResult gr, gptq_round_weights(fmodel, gptq_samples, io.float_ops, go, o.progress));
-    io.rounded_weights = std::move(gr.weights);
-    if (out.table) out.table->gptq_images = static_cast<int>(gptq_samples.size());
-    out.notes.info.push_back(fmt::format(
-        "GPTQ weight rounding: {} layers on {} calibration images, their output error {:.2f}x lower than "
-        "rounding to nearest", gr.layers, gptq_samples.size(),
-        gr.error_gptq > 0 ? gr.error_nearest / gr.error_gptq : 1.0));
-    if (gr.over_budget > 0)
-      out.notes.warnings.push_back(fmt::format(
-          "GPTQ: {} layers with the largest inputs keep nearest rounding (their statistics would pass "
-          "{} MiB)", gr.over_budget, go.max_bytes >> 20));
+    return ok_status();
   }
-  std::vector<std::string> fallback;
-  QDET_TRY(apply_fallback(o, fmodel, ranges, calibration,
-                          o.table.empty() ? std::nullopt : table.fallback, io, out, fallback));
-  if (out.table && act == DType::kInt8) out.table->fallback = fallback;
-  QDET_ASSIGN_OR_RETURN(IntegerResult r, quantize_integer(fmodel, ranges, io, &out.notes));
+  QDET_ASSIGN_OR_RETURN(auto gptq_samples, c.samples.first(*gptq_images));
+  GptqOptions go;
+  go.per_channel = io.per_channel;
+  go.mse_scales = io.mse_weight_scales;
+  QDET_ASSIGN_OR_RETURN(GptqResult gr, gptq_round_weights(fmodel, gptq_samples, io.float_ops, go, o.progress));
+  io.rounded_weights = std::move(gr.weights);
+  if (out.table) out.table->gptq_images = static_cast<int>(gptq_samples.size());
+  out.notes.info.push_back(fmt::format(
+      "GPTQ weight rounding: {} layers on {} calibration images, their output error {:.2f}x lower than "
+      "rounding to nearest", gr.layers, gptq_samples.size(),
+      gr.error_gptq > 0 ? gr.error_nearest / gr.error_gptq : 1.0));
+  if (gr.over_budget > 0)
+    out.notes.warnings.push_back(fmt::format(
+        "GPTQ: {} layers with the largest inputs keep nearest rounding (their statistics would pass "
+        "{} MiB)", gr.over_budget, go.max_bytes >> 20));
+  return ok_status();
+}
+
+// The integer rewrite, then float16 weights for the float layers, compaction and the run check.
+Result<IntegerResult> rewrite_stage(const graph::Model& fmodel, const Calibration& c, const IntegerOptions& io,
+                                    const QuantizeOptions& o, QuantizeOutcome& out) {
+  QDET_ASSIGN_OR_RETURN(IntegerResult r, quantize_integer(fmodel, c.ranges, io, &out.notes));
   // Ops the rewrite itself kept float (no integer kernel) join the list with their reason.
   for (int32_t op : r.float_ops)
     if (!io.float_ops.count(op)) out.float_ops.push_back({op, "no integer kernel for this op"});
@@ -399,18 +427,47 @@ Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const Quantize
   if (Status s = check_runs_in_qdet(r.model); !s.ok()) {
     return s.with_context(fmt::format("{} model does not run in qdet", mode_name(o.mode)));
   }
-  out.model = std::move(r.model);
+  return r;
+}
 
-  if (o.report) {
-    if (images.empty())
-      return invalid_argument("--report needs calibration images (--calib DIR)");
-    auto report_images = first(images, o.report_count);
-    QDET_ASSIGN_OR_RETURN(detect::Preset preset, resolve_preset(model_path, original.graph, o.preset));
-    QDET_ASSIGN_OR_RETURN(auto qformat, input_format(preset, out.model.graph));
-    QDET_ASSIGN_OR_RETURN(out.errors, compare_models(fmodel, out.model, r.tensor_map, report_images,
-                                                     *float_format, qformat, o.num_threads));
-    out.report_images = static_cast<int>(report_images.size());
-  }
+// --report: the per-tensor error between the float and the quantized model.
+Status report_stage(const fs::path& model_path, const graph::Model& original, const graph::Model& fmodel,
+                    const Calibration& c, const IntegerResult& r, const QuantizeOptions& o,
+                    QuantizeOutcome& out) {
+  if (c.samples.images().empty()) return invalid_argument("--report needs calibration images (--calib DIR)");
+  auto report_images = first(c.samples.images(), o.report_count);
+  QDET_ASSIGN_OR_RETURN(detect::Preset preset, resolve_preset(model_path, original.graph, o.preset));
+  QDET_ASSIGN_OR_RETURN(auto qformat, input_format(preset, out.model.graph));
+  QDET_ASSIGN_OR_RETURN(out.errors, compare_models(fmodel, out.model, r.tensor_map, report_images,
+                                                   *c.samples.format(), qformat, o.num_threads));
+  out.report_images = static_cast<int>(report_images.size());
+  return ok_status();
+}
+
+}  // namespace
+
+Result<QuantizeOutcome> quantize_file(const fs::path& model_path, const QuantizeOptions& o) {
+  QDET_ASSIGN_OR_RETURN(graph::Model original, tflite::load_tflite(model_path));
+  QDET_TRY(declare_postprocess_shapes(original.graph).with_context(model_path.string()));
+  if (o.mode == Mode::kFloat) return float_stage(original, o);
+  const ModeInfo& mode = mode_info(o.mode);
+  if (!mode.needs_calibration && o.io != "float")
+    return invalid_argument("--io {} applies to int8 and int16x8 modes only", o.io);
+  QuantizeOutcome out;
+  QDET_ASSIGN_OR_RETURN(graph::Model fmodel, float32_stage(original, out));
+  if (!mode.needs_calibration) return weights_only_stage(fmodel, o, std::move(out));
+
+  QDET_ASSIGN_OR_RETURN(Calibration calibration,
+                        calibrate_stage(model_path, original, fmodel, o, mode.activations, out));
+  QDET_ASSIGN_OR_RETURN(IntegerOptions io, float_regions_stage(fmodel, calibration, o, mode.activations, out));
+  QDET_TRY(round_weights_stage(fmodel, calibration, o, io, out));
+  std::vector<std::string> fallback;
+  QDET_TRY(apply_fallback(o, fmodel, calibration.ranges, calibration.samples,
+                          o.table.empty() ? std::nullopt : calibration.table.fallback, io, out, fallback));
+  if (out.table && mode.activations == DType::kInt8) out.table->fallback = fallback;
+  QDET_ASSIGN_OR_RETURN(IntegerResult r, rewrite_stage(fmodel, calibration, io, o, out));
+  out.model = std::move(r.model);
+  if (o.report) QDET_TRY(report_stage(model_path, original, fmodel, calibration, r, o, out));
   return out;
 }
 
