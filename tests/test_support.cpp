@@ -1,5 +1,7 @@
 #include "test_support.h"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -18,7 +20,13 @@ std::filesystem::path scratch_dir() {
   std::string name = info ? std::string(info->test_suite_name()) + "." + info->name() : "test";
   for (char& c : name)
     if (c == '/') c = '_';
-  auto dir = std::filesystem::temp_directory_path() / "qdet-tests" / name;
+  // One folder per build tree, so suites of two checkouts running at once never remove each
+  // other's files.
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const std::string tree = ec ? std::string("default")
+                              : fmt::format("{:016x}", std::hash<std::string>{}(exe.parent_path().string()));
+  auto dir = std::filesystem::temp_directory_path() / "qdet-tests" / tree / name;
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
