@@ -30,41 +30,45 @@ Op make_op(OpKind kind, int32_t in, int32_t out) {
   return op;
 }
 
-}  // namespace
-
-Result<Model> dequantize_model(const Model& model, const FloatOptions& options, Notes* notes) {
-  Model m = model;
-  Graph& g = m.graph;
-  QDET_TRY(g.verify());
-  const size_t n = g.tensors.size();
-
-  // 1. QUANTIZE / DEQUANTIZE disappear: their output becomes an alias of their input.
-  std::vector<int32_t> alias(n);
-  for (size_t i = 0; i < n; ++i) alias[i] = static_cast<int32_t>(i);
-  auto resolve = [&](int32_t t) {
-    while (t >= 0 && alias[t] != t) t = alias[t];
+// Tensor aliases left by removed QUANTIZE / DEQUANTIZE ops: a removed op's output resolves to
+// its input.
+struct Aliases {
+  std::vector<int32_t> of;
+  int32_t resolve(int32_t t) const {
+    while (t >= 0 && of[t] != t) t = of[t];
     return t;
-  };
+  }
+};
+
+// 1. QUANTIZE / DEQUANTIZE disappear: their output becomes an alias of their input. Returns how
+// many were removed.
+int remove_quantize_ops(Graph& g, Aliases& alias) {
+  alias.of.resize(g.tensors.size());
+  for (size_t i = 0; i < alias.of.size(); ++i) alias.of[i] = static_cast<int32_t>(i);
   std::vector<Op> ops;
   int removed = 0;
   for (Op& op : g.ops) {
     if ((op.kind == OpKind::kQuantize || op.kind == OpKind::kDequantize) && op.inputs.size() == 1 &&
         op.outputs.size() == 1) {
-      alias[op.outputs[0]] = resolve(op.inputs[0]);
+      alias.of[op.outputs[0]] = alias.resolve(op.inputs[0]);
       ++removed;
       continue;
     }
-    for (int32_t& t : op.inputs) t = resolve(t);
+    for (int32_t& t : op.inputs) t = alias.resolve(t);
     ops.push_back(std::move(op));
   }
   g.ops = std::move(ops);
+  return removed;
+}
 
-  // 2. Graph outputs: an aliased output takes over the name of the tensor it replaced, so that
-  // outputs keep their names. Integer outputs kept as integer get a QUANTIZE at the end.
-  std::vector<char> keep(n, 0);
+// 2. Graph outputs: an aliased output takes over the name of the tensor it replaced, so that
+// outputs keep their names. Integer outputs kept as integer get a QUANTIZE at the end (returned);
+// `keep` marks the tensors that stay integer.
+std::vector<Op> restore_outputs(Model& m, Aliases& alias, const FloatOptions& options, std::vector<char>& keep) {
+  Graph& g = m.graph;
   std::vector<Op> tail;
   for (int32_t& out : g.outputs) {
-    const int32_t src = resolve(out);
+    const int32_t src = alias.resolve(out);
     const bool int_io = options.keep_integer_io && is_quantized_integer(g.tensors[out]);
     if (int_io) {
       int32_t float_src = src;
@@ -73,7 +77,7 @@ Result<Model> dequantize_model(const Model& model, const FloatOptions& options, 
         Tensor f = g.tensors[out];
         f.name = unique_tensor_name(g, out >= 0 ? g.tensors[out].name + "_float" : "output_float");
         float_src = g.add_tensor(std::move(f));
-        alias.push_back(float_src);
+        alias.of.push_back(float_src);
         keep.push_back(0);
         for (auto& op : g.ops) {
           for (int32_t& t : op.outputs) if (t == out) t = float_src;
@@ -92,8 +96,11 @@ Result<Model> dequantize_model(const Model& model, const FloatOptions& options, 
       out = src;
     }
   }
+  return tail;
+}
 
-  // 3. Graph inputs kept as integer get one DEQUANTIZE in front.
+// 3. Graph inputs kept as integer get one DEQUANTIZE in front (returned).
+std::vector<Op> dequantize_inputs(Graph& g, const FloatOptions& options, std::vector<char>& keep) {
   std::vector<Op> head;
   for (int32_t in : g.inputs) {
     if (!options.keep_integer_io || !is_quantized_integer(g.tensors[in])) continue;
@@ -105,11 +112,14 @@ Result<Model> dequantize_model(const Model& model, const FloatOptions& options, 
     keep[in] = 1;
     head.push_back(make_op(OpKind::kDequantize, in, fid));
   }
+  return head;
+}
 
-  // 3b. An integer op's output range clamps like an activation: TOCO's uint8 models leave
-  //     "Relu6" convolutions with no fused activation, the [0, 6] output range doing the clamp.
-  //     In float that clamp must become the activation again (RELU6 when the range ends at
-  //     6 within one step, RELU when it starts at 0).
+// 4. An integer op's output range clamps like an activation: TOCO's uint8 models leave "Relu6"
+// convolutions with no fused activation, the [0, 6] output range doing the clamp. In float that
+// clamp must become the activation again (RELU6 when the range ends at 6 within one step, RELU
+// when it starts at 0). Returns how many ops got one.
+int restore_range_clamps(Graph& g) {
   int clamps = 0;
   for (Op& op : g.ops) {
     const bool arithmetic = op.kind == OpKind::kConv2d || op.kind == OpKind::kDepthwiseConv2d ||
@@ -136,13 +146,11 @@ Result<Model> dequantize_model(const Model& model, const FloatOptions& options, 
                                                        : graph::Activation::kRelu;
     ++clamps;
   }
-  if (clamps > 0 && notes)
-    notes->info.push_back(fmt::format(
-        "float: {} ops clamped by their integer output range get that clamp as a fused activation",
-        clamps));
+  return clamps;
+}
 
-  // 4. Every other quantized or float16 tensor becomes float32 with its real values.
-  int constants = 0, activations = 0;
+// 5. Every other quantized or float16 tensor becomes float32 with its real values.
+Status tensors_to_float32(Graph& g, const std::vector<char>& keep, int* constants, int* activations) {
   for (size_t i = 0; i < g.tensors.size(); ++i) {
     Tensor& t = g.tensors[i];
     if (keep[i]) continue;
@@ -150,14 +158,36 @@ Result<Model> dequantize_model(const Model& model, const FloatOptions& options, 
       if (t.is_constant()) {
         QDET_ASSIGN_OR_RETURN(auto values, constant_values(t));
         t.data = float_bytes(values);
-        ++constants;
+        ++*constants;
       } else {
-        ++activations;
+        ++*activations;
       }
       t.dtype = DType::kFloat32;
       t.quant = QuantParams{};
     }
   }
+  return ok_status();
+}
+
+}  // namespace
+
+Result<Model> dequantize_model(const Model& model, const FloatOptions& options, Notes* notes) {
+  Model m = model;
+  Graph& g = m.graph;
+  QDET_TRY(g.verify());
+  Aliases alias;
+  const int removed = remove_quantize_ops(g, alias);
+  std::vector<char> keep(g.tensors.size(), 0);
+  std::vector<Op> tail = restore_outputs(m, alias, options, keep);
+  std::vector<Op> head = dequantize_inputs(g, options, keep);
+  const int clamps = restore_range_clamps(g);
+  if (clamps > 0 && notes)
+    notes->info.push_back(fmt::format(
+        "float: {} ops clamped by their integer output range get that clamp as a fused activation",
+        clamps));
+  int constants = 0, activations = 0;
+  QDET_TRY(tensors_to_float32(g, keep, &constants, &activations));
+
   std::vector<Op> all;
   all.reserve(head.size() + g.ops.size() + tail.size());
   for (auto& op : head) all.push_back(std::move(op));
