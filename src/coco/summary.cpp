@@ -1,4 +1,5 @@
 #include "coco/summary.h"
+#include "base/json_text.h"
 
 #include <span>
 
@@ -109,7 +110,7 @@ std::string eval_result_to_json(const EvalResult& r, bool with_arrays) {
     pos = 0;
     j["scores"] = nested(r.scores, std::vector<size_t>{r.T, r.R, r.K, r.A, r.M}, &pos);
   }
-  return (with_arrays ? j.dump() : j.dump(1)) + "\n";
+  return (with_arrays ? json_text(j) : json_text(j, 1)) + "\n";
 }
 
 }  // namespace qdet::coco

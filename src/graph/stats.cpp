@@ -1,4 +1,5 @@
 #include "graph/stats.h"
+#include "graph/op_traits.h"
 
 namespace qdet::graph {
 namespace {
@@ -64,7 +65,7 @@ GraphStats compute_stats(const Graph& g) {
       continue;
     }
     if (macs == 0) continue;
-    const size_t data_input = op.kind == OpKind::kTransposeConv ? 2 : 0;
+    const auto data_input = static_cast<size_t>(op_traits(op.kind).data_input());
     const Tensor* in = tensor_at(g, op.inputs, data_input);
     const Tensor* w = tensor_at(g, op.inputs, 1);
     DType precision = in ? in->dtype : DType::kFloat32;

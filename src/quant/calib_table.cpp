@@ -3,6 +3,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "base/json_text.h"
 #include "base/file.h"
 
 namespace qdet::quant {
@@ -32,7 +33,7 @@ std::string table_to_json(const CalibrationTable& table) {
   j["tensors"] = std::move(tensors);
   if (table.fallback) j["fallback"] = *table.fallback;
   if (table.gptq_images) j["gptq_images"] = *table.gptq_images;
-  return j.dump(1) + "\n";
+  return json_text(j, 1) + "\n";
 }
 
 Result<CalibrationTable> table_from_json(std::string_view text, std::string_view source) {
@@ -44,7 +45,7 @@ Result<CalibrationTable> table_from_json(std::string_view text, std::string_view
   }
   if (!j.is_object()) return parse_error("{}: expected a JSON object", source);
   if (j.contains("format") && j["format"] != "qdet-calibration")
-    return parse_error("{}: format is {}, expected \"qdet-calibration\"", source, j["format"].dump());
+    return parse_error("{}: format is {}, expected \"qdet-calibration\"", source, json_text(j["format"]));
   CalibrationTable table;
   if (j.contains("model") && j["model"].is_string()) table.model = j["model"];
   if (j.contains("method") && j["method"].is_string()) table.method = j["method"];
@@ -87,14 +88,14 @@ Result<CalibrationTable> table_from_json(std::string_view text, std::string_view
     if (!f.is_array()) return parse_error("{}: \"fallback\" is not an array of names", source);
     table.fallback.emplace();
     for (const auto& n : f) {
-      if (!n.is_string()) return parse_error("{}: \"fallback\" holds {}, not a name", source, n.dump());
+      if (!n.is_string()) return parse_error("{}: \"fallback\" holds {}, not a name", source, json_text(n));
       table.fallback->push_back(n.get<std::string>());
     }
   }
   if (j.contains("gptq_images")) {
     const json& n = j["gptq_images"];
     if (!n.is_number_integer() || n.get<int64_t>() < 1 || n.get<int64_t>() > 1000000)
-      return parse_error("{}: \"gptq_images\" is {}, not a positive image count", source, n.dump());
+      return parse_error("{}: \"gptq_images\" is {}, not a positive image count", source, json_text(n));
     table.gptq_images = n.get<int>();
   }
   return table;

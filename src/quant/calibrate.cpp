@@ -10,7 +10,9 @@
 #include <set>
 #include <system_error>
 
+#include "base/json_text.h"
 #include "base/file.h"
+#include "graph/op_traits.h"
 #include "image/codec.h"
 #include "detect/resolve_preset.h"
 #include "quant/graph_edit.h"
@@ -149,9 +151,7 @@ Result<std::unique_ptr<StatisticsCollector>> StatisticsCollector::create(const g
   for (int32_t t : per_channel) c->per_channel_.emplace_back(t, keys[t]);
   std::set<int32_t> weighted;
   for (const auto& op : c->graph_->ops)
-    if ((op.kind == graph::OpKind::kConv2d || op.kind == graph::OpKind::kDepthwiseConv2d ||
-         op.kind == graph::OpKind::kFullyConnected) &&
-        !op.inputs.empty() && op.inputs[0] >= 0) {
+    if (graph::op_traits(op.kind).weighted() && !op.inputs.empty() && op.inputs[0] >= 0) {
       const auto& tensor = c->graph_->tensors[op.inputs[0]];
       if (tensor.dtype == DType::kFloat32 && !tensor.is_constant() && !tensor.shape.empty())
         weighted.insert(op.inputs[0]);
@@ -379,7 +379,7 @@ std::string error_report_json(const std::vector<TensorError>& errors, const std:
     t["sqnr_db"] = std::isfinite(e.sqnr_db) ? nlohmann::json(e.sqnr_db) : nlohmann::json(nullptr);
     ts.push_back(std::move(t));
   }
-  return j.dump(1) + "\n";
+  return json_text(j, 1) + "\n";
 }
 
 }  // namespace qdet::quant

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "graph/op_traits.h"
 #include "graph/stats.h"
 #include "quant/calibrate.h"
 #include "quant/graph_edit.h"
@@ -17,9 +18,7 @@ using graph::OpKind;
 
 namespace {
 
-bool is_weighted(OpKind k) {
-  return k == OpKind::kConv2d || k == OpKind::kDepthwiseConv2d || k == OpKind::kFullyConnected;
-}
+bool is_weighted(OpKind k) { return graph::op_traits(k).weighted(); }
 
 }  // namespace
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <set>
 
+#include "graph/op_traits.h"
 #include "quant/graph_edit.h"
 
 namespace qdet::quant {
@@ -16,10 +17,7 @@ using graph::OpKind;
 
 namespace {
 
-bool is_weighted(OpKind k) {
-  return k == OpKind::kConv2d || k == OpKind::kDepthwiseConv2d || k == OpKind::kFullyConnected ||
-         k == OpKind::kTransposeConv;
-}
+bool is_weighted(OpKind k) { return graph::op_traits(k).weighted(); }
 
 bool has_table_constant(const Graph& g, const Op& op) {
   for (int32_t t : op.inputs) {

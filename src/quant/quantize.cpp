@@ -4,6 +4,7 @@
 
 #include <span>
 
+#include "graph/op_traits.h"
 #include "image/codec.h"
 #include "graph/stats.h"
 #include "quant/fallback.h"
@@ -53,8 +54,7 @@ Status float_weights_to_fp16(IntegerResult& r, Notes& notes) {
   std::set<int32_t> others;
   for (size_t i = 0; i < g.ops.size(); ++i) {
     const auto& op = g.ops[i];
-    const bool weighted = op.kind == graph::OpKind::kConv2d || op.kind == graph::OpKind::kDepthwiseConv2d ||
-                          op.kind == graph::OpKind::kFullyConnected || op.kind == graph::OpKind::kTransposeConv;
+    const bool weighted = graph::op_traits(op.kind).weighted();
     const bool float_weights = op.inputs.size() > 1 && op.inputs[1] >= 0 &&
                                g.tensors[op.inputs[1]].is_constant() &&
                                g.tensors[op.inputs[1]].dtype == DType::kFloat32;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 
+#include "graph/op_traits.h"
 #include "runtime/quantization_util.h"
 
 namespace qdet::quant {
@@ -178,72 +179,48 @@ QuantizedConstant quantize_with_params(std::span<const float> values, const Quan
 
 namespace {
 
-QuantParams fixed(float scale, int64_t zp) {
+QuantParams fixed(const graph::FixedQuant& q) {
   QuantParams p;
-  p.scale = {scale};
-  p.zero_point = {zp};
+  p.scale = {q.scale};
+  p.zero_point = {q.zero_point};
   return p;
 }
 
+OutputRule output_rule(graph::QuantRule r) {
+  switch (r) {
+    case graph::QuantRule::kSameAsInput: return OutputRule::kSameAsInput;
+    case graph::QuantRule::kShared: return OutputRule::kShared;
+    case graph::QuantRule::kFixed: return OutputRule::kFixed;
+    default: return OutputRule::kFromRange;
+  }
+}
+
+// The quantizer's view of graph/op_traits.h: every op TFLite runs in integer.
 struct SpecTable {
   std::array<OpQuantSpec, static_cast<size_t>(OpKind::kCount)> spec{};
   std::array<bool, static_cast<size_t>(OpKind::kCount)> present{};
-
-  void add(OpKind k, bool i16, OutputRule rule = OutputRule::kFromRange) {
-    auto& s = spec[static_cast<size_t>(k)];
-    s.int8 = true;
-    s.int16 = i16;
-    s.output = rule;
-    present[static_cast<size_t>(k)] = true;
-  }
-  OpQuantSpec& at(OpKind k) { return spec[static_cast<size_t>(k)]; }
 };
 
 SpecTable make_table() {
   SpecTable t;
-  using R = OutputRule;
-  // Ops with weights: (kind, weight input, channel axis, bias input).
-  t.add(OpKind::kConv2d, true);
-  t.at(OpKind::kConv2d).weight_input = 1, t.at(OpKind::kConv2d).weight_axis = 0;
-  t.at(OpKind::kConv2d).bias_input = 2;
-  t.add(OpKind::kDepthwiseConv2d, true);
-  t.at(OpKind::kDepthwiseConv2d).weight_input = 1, t.at(OpKind::kDepthwiseConv2d).weight_axis = 3;
-  t.at(OpKind::kDepthwiseConv2d).bias_input = 2;
-  t.add(OpKind::kFullyConnected, true);
-  t.at(OpKind::kFullyConnected).weight_input = 1, t.at(OpKind::kFullyConnected).weight_axis = 0;
-  t.at(OpKind::kFullyConnected).bias_input = 2;
-  t.add(OpKind::kTransposeConv, true);  // inputs: output_shape, weights, input, bias
-  t.at(OpKind::kTransposeConv).weight_input = 1, t.at(OpKind::kTransposeConv).weight_axis = 0;
-  t.at(OpKind::kTransposeConv).bias_input = 3;
-  // Arithmetic with its own output range.
-  for (OpKind k : {OpKind::kAdd, OpKind::kSub, OpKind::kMul, OpKind::kMean, OpKind::kRelu,
-                   OpKind::kRelu6, OpKind::kReluN1To1, OpKind::kLeakyRelu, OpKind::kHardSwish,
-                   OpKind::kPrelu, OpKind::kResizeBilinear})
-    t.add(k, true);
-  // ResizeBilinear: TFLite's int8 kernel interpolates in the input's domain and writes with the
-  // same parameters.
-  t.at(OpKind::kResizeBilinear).output = R::kSameAsInput;
-  // Byte movers: output parameters must equal the input's.
-  for (OpKind k : {OpKind::kAveragePool2d, OpKind::kMaxPool2d, OpKind::kReshape,
-                   OpKind::kResizeNearestNeighbor, OpKind::kSpaceToDepth, OpKind::kDepthToSpace,
-                   OpKind::kPad, OpKind::kPadV2, OpKind::kGather, OpKind::kTranspose,
-                   OpKind::kSqueeze, OpKind::kExpandDims, OpKind::kStridedSlice, OpKind::kSlice,
-                   OpKind::kSplit, OpKind::kSplitV, OpKind::kReduceMax, OpKind::kBroadcastTo})
-    t.add(k, true, R::kSameAsInput);
-  for (OpKind k : {OpKind::kConcatenation, OpKind::kPack, OpKind::kMaximum, OpKind::kMinimum})
-    t.add(k, true, R::kShared);
-  // Fixed output parameters (TFLite spec; int16 outputs of these are symmetric 1/32768).
-  t.add(OpKind::kLogistic, true, R::kFixed);
-  t.at(OpKind::kLogistic).fixed_int8 = fixed(1.0f / 256, -128);
-  t.at(OpKind::kLogistic).fixed_int16 = fixed(1.0f / 32768, 0);
-  t.add(OpKind::kSoftmax, true, R::kFixed);
-  t.at(OpKind::kSoftmax).fixed_int8 = fixed(1.0f / 256, -128);
-  t.at(OpKind::kSoftmax).fixed_int16 = fixed(1.0f / 32768, 0);
-  t.add(OpKind::kTanh, true, R::kFixed);
-  t.at(OpKind::kTanh).fixed_int8 = fixed(1.0f / 128, 0);
-  t.at(OpKind::kTanh).fixed_int16 = fixed(1.0f / 32768, 0);
-  // Not here (stay float): EXP, DIV, SQRT, POW, FLOOR, CAST, SCATTER_ND (its zero-filled base
-  // is only zero when the zero point is 0), TFLite_Detection_PostProcess.
+  for (size_t i = 0; i < static_cast<size_t>(OpKind::kCount); ++i) {
+    const graph::OpTraits& tr = graph::op_traits(static_cast<OpKind>(i));
+    if (tr.int8 == graph::QuantRule::kNone) continue;
+    OpQuantSpec& s = t.spec[i];
+    s.tflite_int8 = true;
+    s.tflite_int16 = tr.int16;
+    s.int8 = tr.quantizable_int8();
+    s.int16 = tr.quantizable_int16();
+    s.output = output_rule(tr.int8);
+    s.weight_input = tr.weight_input;
+    s.weight_axis = tr.weight_axis;
+    s.bias_input = tr.bias_input;
+    if (tr.int8 == graph::QuantRule::kFixed) {
+      s.fixed_int8 = fixed(tr.fixed_int8);
+      s.fixed_int16 = fixed(tr.fixed_int16);
+    }
+    t.present[i] = true;
+  }
   return t;
 }
 
@@ -275,7 +252,7 @@ int32_t tflite_op_version(const Graph& graph, const Op& op) {
   auto dtype_of = [&](const std::vector<int32_t>& ids, size_t i) {
     return i < ids.size() && ids[i] >= 0 ? graph.tensors[ids[i]].dtype : DType::kUnknown;
   };
-  const DType in0 = dtype_of(op.inputs, op.kind == OpKind::kTransposeConv ? 2 : 0);
+  const DType in0 = dtype_of(op.inputs, static_cast<size_t>(graph::op_traits(op.kind).data_input()));
   const DType out0 = dtype_of(op.outputs, 0);
   const bool int16 = in0 == DType::kInt16 || out0 == DType::kInt16;
   const bool int8 = in0 == DType::kInt8 || out0 == DType::kInt8 || in0 == DType::kUInt8;
@@ -314,11 +291,18 @@ int32_t tflite_op_version(const Graph& graph, const Op& op) {
       return int16 ? 3 : int8 ? 2 : op.version;
     case OpKind::kMul:
       return int16 ? 4 : int8 ? 2 : op.version;
+    case OpKind::kRelu:
+      return int16 ? 3 : int8 ? std::max(op.version, 2) : op.version;
+    case OpKind::kSoftmax:
+      return int16 ? 3 : int8 ? std::max(op.version, 2) : op.version;
+    case OpKind::kLeakyRelu:
+      return int16 ? 2 : op.version;
+    case OpKind::kRelu6:
+      return int8 ? std::max(op.version, 2) : op.version;
     case OpKind::kAveragePool2d:
     case OpKind::kMaxPool2d:
     case OpKind::kConcatenation:
     case OpKind::kLogistic:
-    case OpKind::kSoftmax:
     case OpKind::kTanh:
     case OpKind::kPad:
     case OpKind::kPadV2:
@@ -336,7 +320,6 @@ int32_t tflite_op_version(const Graph& graph, const Op& op) {
     case OpKind::kMinimum:
     case OpKind::kSpaceToDepth:
     case OpKind::kDepthToSpace:
-    case OpKind::kRelu:
       // Version 2 added int8 to each of these; int16 versions vary, and a lower version than the
       // converter's names the same TFLite kernel, so 2 is kept for both.
       return (int8 || int16) ? std::max(op.version, 2) : op.version;

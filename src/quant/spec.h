@@ -68,9 +68,12 @@ enum class OutputRule : uint8_t {
   kFixed,        // fixed by TFLite: LOGISTIC, SOFTMAX, TANH
 };
 
+// Read from graph/op_traits.h (op_quant_spec below).
 struct OpQuantSpec {
-  bool int8 = false;       // TFLite has an int8 kernel
-  bool int16 = false;      // TFLite has an int16 (16x8) kernel
+  bool tflite_int8 = false;   // TFLite has an int8 kernel
+  bool tflite_int16 = false;  // TFLite has an int16 (16x8) kernel
+  bool int8 = false;          // ... and so does qdet: the quantizer may write it in int8
+  bool int16 = false;         // ... in int16
   OutputRule output = OutputRule::kFromRange;
   int8_t weight_input = -1;  // constant weights quantized symmetric per channel
   int8_t weight_axis = 0;    // their channel axis

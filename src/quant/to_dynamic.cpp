@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "graph/op_traits.h"
 #include "quant/graph_edit.h"
 #include "quant/modes.h"
 
@@ -89,8 +90,7 @@ Result<Model> to_dynamic(const Model& float_model, const DynamicOptions& options
   std::vector<std::string> kept_float;  // ops with DEQUANTIZE weights, and why
   for (size_t i = 0; i < g.ops.size(); ++i) {
     Op op = g.ops[i];
-    const bool weighted = op.kind == OpKind::kConv2d || op.kind == OpKind::kDepthwiseConv2d ||
-                          op.kind == OpKind::kFullyConnected;
+    const bool weighted = graph::op_traits(op.kind).hybrid;  // TFLite has a hybrid kernel
     if (!weighted || options.float_ops.count(static_cast<int32_t>(i)) || op.inputs.size() < 2 ||
         op.inputs[1] < 0) {
       ops.push_back(std::move(op));

@@ -5,6 +5,7 @@
 #include <map>
 #include <tuple>
 
+#include "graph/op_traits.h"
 #include "quant/graph_edit.h"
 #include "quant/modes.h"
 
@@ -147,8 +148,13 @@ Result<std::vector<double>> weight_rounding_error(OpKind kind, const Shape& in_s
 bool IntegerRewriter::decide(size_t i, std::string* why_not) const {
   const Op& op = src_.ops[i];
   const OpQuantSpec* spec = op_quant_spec(op.kind);
-  if (!spec || !(act() == DType::kInt16 ? spec->int16 : spec->int8)) {
-    *why_not = fmt::format("no {} kernel in TFLite", act() == DType::kInt16 ? "16x8" : "int8");
+  const bool int16 = act() == DType::kInt16;
+  if (!spec || !(int16 ? spec->tflite_int16 : spec->tflite_int8)) {
+    *why_not = fmt::format("no {} kernel in TFLite", int16 ? "16x8" : "int8");
+    return false;
+  }
+  if (!(int16 ? spec->int16 : spec->int8)) {
+    *why_not = fmt::format("no {} kernel in qdet", int16 ? "16x8" : "int8");
     return false;
   }
   for (int32_t o : op.outputs)
@@ -388,7 +394,7 @@ Status IntegerRewriter::quantize_op(size_t i) {
   // shift range; qdet's runtime takes < 128): widen the output range until it is at most 64.
   if (spec.weight_input >= 0 && spec.output == OutputRule::kFromRange) {
     const auto& wq = g_.tensors[op.inputs[spec.weight_input]].quant;
-    const size_t data_input = op.kind == OpKind::kTransposeConv ? 2 : 0;
+    const size_t data_input = static_cast<size_t>(graph::op_traits(op.kind).data_input());
     const double in_scale = g_.tensors[op.inputs[data_input]].quant.scale[0];
     const double wmax = *std::max_element(wq.scale.begin(), wq.scale.end());
     const double min_scale = in_scale * wmax / 64.0;
@@ -407,7 +413,7 @@ Status IntegerRewriter::quantize_op(size_t i) {
   if (spec.bias_input >= 0 && spec.bias_input < static_cast<int>(op.inputs.size()) &&
       op.inputs[spec.bias_input] >= 0) {
     const int32_t b = op.inputs[spec.bias_input];
-    const size_t data_input = op.kind == OpKind::kTransposeConv ? 2 : 0;
+    const size_t data_input = static_cast<size_t>(graph::op_traits(op.kind).data_input());
     const float in_scale = g_.tensors[op.inputs[data_input]].quant.scale[0];
     const auto& wq = g_.tensors[op.inputs[spec.weight_input]].quant;
     QDET_ASSIGN_OR_RETURN(auto bias_values, constant_values(src_.tensors[b]));

@@ -11,6 +11,7 @@
 #include "runtime/arena_planner.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/lut_fusion.h"
+#include "runtime/op_cases.h"
 
 namespace qdet::rt {
 
@@ -46,16 +47,36 @@ struct OpPlan {
   uint8_t* scratch = nullptr;
 };
 
-// "no kernel for input dtype int16" — the distinct reasons the candidates gave, joined.
-std::string join_reasons(const std::vector<std::string>& reasons) {
-  std::string out;
-  for (size_t i = 0; i < reasons.size(); ++i) {
-    if (std::find(reasons.begin(), reasons.begin() + i, reasons[i]) != reasons.begin() + i)
-      continue;
-    if (!out.empty()) out += "; ";
-    out += reasons[i];
+// One line: the op, its index and input dtypes, and the dtypes qdet runs it in (op_cases.h).
+// Where qdet does run the op in these dtypes, the last kernel's reason (the reference kernel's)
+// says what else it needs, without repeating the op's name.
+Status no_kernel_error(size_t index, const graph::Op& op, const std::vector<TensorRef*>& inputs,
+                       const std::vector<std::string>& reasons) {
+  std::string dtypes;
+  for (const TensorRef* t : inputs)
+    if (t != nullptr && !t->is_constant) {
+      dtypes = dtype_name(t->dtype);
+      break;
+    }
+  if (dtypes.empty() && !inputs.empty() && inputs[0] != nullptr) dtypes = dtype_name(inputs[0]->dtype);
+  const std::vector<DType> supported = supported_input_dtypes(op.kind);
+  std::string list;
+  for (DType d : supported) list += std::string(list.empty() ? "" : ", ") + dtype_name(d);
+  const bool dtype_supported =
+      std::any_of(supported.begin(), supported.end(),
+                  [&](DType d) { return dtypes == dtype_name(d); });
+  if (dtype_supported && !reasons.empty()) {
+    std::string reason = reasons.back();
+    for (const std::string& prefix : {fmt::format("{} (op {}): ", op.name(), index),
+                                     fmt::format("{}: ", op.name())})
+      if (reason.rfind(prefix, 0) == 0) reason = reason.substr(prefix.size());
+    return Status(StatusCode::kUnsupported,
+                  fmt::format("op {} ({}): {} input: {}", index, op.name(), dtypes, reason));
   }
-  return out;
+  return Status(StatusCode::kUnsupported,
+                fmt::format("op {} ({}): no kernel for {} input; qdet runs it in {}", index,
+                            op.name(), dtypes.empty() ? "this" : dtypes,
+                            list.empty() ? "no dtype (not supported)" : list));
 }
 
 }  // namespace
@@ -103,8 +124,10 @@ Status Interpreter::Impl::prepare_op(size_t index) {
   for (int32_t id : op.inputs) plan.inputs.push_back(id < 0 ? nullptr : &tensors[id]);
   for (int32_t id : op.outputs) plan.outputs.push_back(&tensors[id]);
 
-  const auto candidates =
-      default_kernel_registry().candidates(op.kind, options.use_fast_kernels);
+  const KernelRegistry& registry = default_kernel_registry();
+  const auto candidates = options.only_family
+                              ? registry.candidates_of(op.kind, *options.only_family)
+                              : registry.candidates(op.kind, options.use_fast_kernels);
   if (candidates.empty())
     return unsupported("op {} ({}): qdet has no kernel for this op", index, op.name());
   std::vector<std::string> reasons;
@@ -128,9 +151,7 @@ Status Interpreter::Impl::prepare_op(size_t index) {
     plan.scratch_bytes = ctx.scratch_bytes;
     break;
   }
-  if (!plan.kernel)
-    return Status(StatusCode::kUnsupported,
-                  fmt::format("op {} ({}): {}", index, op.name(), join_reasons(reasons)));
+  if (!plan.kernel) return no_kernel_error(index, op, plan.inputs, reasons);
   for (size_t i = 0; i < plan.outputs.size(); ++i) {
     TensorRef* out = plan.outputs[i];
     const graph::Tensor& declared = graph->tensors[out->id];

@@ -29,6 +29,13 @@ std::vector<const Kernel*> KernelRegistry::candidates(graph::OpKind op, bool all
   return out;
 }
 
+std::vector<const Kernel*> KernelRegistry::candidates_of(graph::OpKind op, KernelImpl impl) const {
+  std::vector<const Kernel*> out;
+  for (const auto& e : entries_)
+    if (e.op == op && e.impl == impl) out.push_back(&e.kernel);
+  return out;
+}
+
 bool KernelRegistry::has_reference(graph::OpKind op) const {
   return std::any_of(entries_.begin(), entries_.end(), [&](const Entry& e) {
     return e.op == op && e.impl == KernelImpl::kReference;

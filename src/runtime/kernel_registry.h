@@ -19,6 +19,8 @@ class KernelRegistry {
   void add(graph::OpKind op, KernelImpl impl, const Kernel& kernel);
   // Candidates for `op`, fast implementations first; `allow_fast` false keeps only reference.
   std::vector<const Kernel*> candidates(graph::OpKind op, bool allow_fast) const;
+  // The candidates of one family only.
+  std::vector<const Kernel*> candidates_of(graph::OpKind op, KernelImpl impl) const;
   bool has_reference(graph::OpKind op) const;
 
  private:

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "base/json_text.h"
 #include "base/file.h"
 #include "bench/latency_stats.h"
 #include "study/peer_latency_js.h"
@@ -202,7 +203,7 @@ report::Record run_peer(const PeerEnv& env, const PeerJob& job, const StudyOptio
     failed.error = std::string(rec.status().message());
     return failed;
   }
-  s = write_file_atomic(peer_output_path(o.output, job.variant), j.dump(1) + "\n");
+  s = write_file_atomic(peer_output_path(o.output, job.variant), json_text(j, 1) + "\n");
   if (!s.ok()) rec->notes.push_back("raw output not kept: " + std::string(s.message()));
   return std::move(*rec);
 }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "base/json_text.h"
 #include "base/file.h"
 #include "coco/dataset.h"
 #include "quant/mode.h"
@@ -105,7 +106,7 @@ Status write_reports(const StudyOptions& o, StudyResult& result) {
   result.results_json = o.output / "results.json";
   result.report_md = o.output / "report.md";
   result.index_html = o.output / "index.html";
-  QDET_TRY(write_file_atomic(result.results_json, j.dump(1) + "\n"));
+  QDET_TRY(write_file_atomic(result.results_json, json_text(j, 1) + "\n"));
   QDET_TRY(write_file_atomic(result.report_md, md));
   QDET_TRY(write_file_atomic(result.index_html, report::to_html(html)));
   return ok_status();
@@ -197,7 +198,7 @@ Result<StudyResult> run_study(const StudyOptions& o, const std::function<void(co
       result.records.push_back(std::move(rec));
       continue;
     }
-    QDET_TRY(write_file_atomic(done, report::to_json(rec).dump(1) + "\n"));
+    QDET_TRY(write_file_atomic(done, json_text(report::to_json(rec), 1) + "\n"));
     say(fmt::format("done: AP {:.1f}, {:.2f} ms median, {:.2f} MB", 100 * rec.ap(),
                     rec.latency ? rec.latency->median_ms : 0.0, rec.file_bytes / 1e6));
     result.records.push_back(std::move(rec));

@@ -575,5 +575,51 @@ TEST(QuantizeCli, Int16x8YoloxRunsInTfliteWithinOneStep) {
       << equal << " equal)";
 }
 
+// Darknet networks use LEAKY_RELU: `qdet quantize` once wrote int8 / int16 LEAKY_RELU ops it
+// could not run. Yolo-Fastest-1.1 converted from darknet, quantized to int8 and int16x8, now
+// runs in qdet and in TFLite; the int16x8 file gives TFLite's outputs bit for bit.
+TEST(QuantizeCli, DarknetLeakyReluModelQuantizesAndRunsInQdetAndTflite) {
+  QDET_REQUIRE_PEERS();
+  const fs::path darknet = data_dir() / "models" / "darknet";
+  QDET_REQUIRE_PATH(darknet / "yolo-fastest-1.1.weights");
+  QDET_REQUIRE_PATH(data_dir() / "coco" / "calib-111");
+  const auto dir = scratch_dir();
+  std::string log;
+  ASSERT_EQ(run_command(qdet_cmd() + " convert '" + (darknet / "yolo-fastest-1.1.cfg").string() +
+                            "' --weights '" + (darknet / "yolo-fastest-1.1.weights").string() +
+                            "' -o '" + (dir / "yf.tflite").string() + "'",
+                        &log), 0) << log;
+  const auto input = random_input(320 * 320 * 3, 0.f, 1.f, 5);
+  for (const std::string mode : {"int8", "int16x8"}) {
+    SCOPED_TRACE(mode);
+    const fs::path out = dir / ("yf-" + mode + ".tflite");
+    ASSERT_EQ(run_command(qdet_cmd() + " quantize '" + (dir / "yf.tflite").string() + "' --mode " +
+                              mode + " --calib '" + (data_dir() / "coco" / "calib-111").string() +
+                              "' --calib-count 2 --weight-rounding nearest -o '" + out.string() + "'",
+                          &log), 0) << log;
+    auto model = tflite::load_tflite(out);
+    ASSERT_TRUE(model.ok()) << model.status().message();
+    bool leaky_integer = false;
+    for (const auto& op : model->graph.ops)
+      leaky_integer |= op.kind == graph::OpKind::kLeakyRelu &&
+                       model->graph.tensors[op.inputs[0]].dtype != DType::kFloat32;
+    EXPECT_TRUE(leaky_integer) << "no integer LEAKY_RELU in the " << mode << " file";
+    // The peer reports the output named "compared"; qdet's run_qdet the last one.
+    model->graph.tensors[model->graph.outputs.back()].name = "compared";
+    const fs::path renamed = dir / ("yf-" + mode + "-compared.tflite");
+    ASSERT_TRUE(tflite::save_tflite(renamed, *model).ok());
+    fs::create_directories(dir / mode);
+    const auto ours = as_floats(run_qdet(*model, input));
+    const auto theirs = as_floats(run_peer(renamed, input, dir / mode));
+    ASSERT_EQ(ours.size(), theirs.size());
+    ASSERT_FALSE(ours.empty());
+    if (mode == "int16x8") {
+      size_t equal = 0;
+      for (size_t i = 0; i < ours.size(); ++i) equal += ours[i] == theirs[i];
+      EXPECT_EQ(equal, ours.size());
+    }
+  }
+}
+
 }  // namespace
 }  // namespace qdet::quant

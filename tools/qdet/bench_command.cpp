@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/bench_model.h"
+#include "base/json_text.h"
 #include "command.h"
 #include "report/printers.h"
 
@@ -95,7 +96,7 @@ void run_bench(const BenchArgs& a) {
                      {"output", t.output}, {"ms", t.ms}});
     j["profile"] = ops;
   }
-  std::printf("%s\n", j.dump(1).c_str());
+  std::printf("%s\n", json_text(j, 1).c_str());
 }
 
 }  // namespace

@@ -30,5 +30,6 @@ void add_convert_command(CLI::App& app);
 void add_fetch_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_study_command(CLI::App& app);
+void add_ops_command(CLI::App& app);
 
 }  // namespace qdet::cli

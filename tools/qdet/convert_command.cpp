@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "base/json_text.h"
 #include "convert/convert.h"
 
 namespace qdet::cli {
@@ -46,7 +47,7 @@ Status run_convert(const ConvertArgs& args) {
   j["description"] = c.model.description;
   if (!c.sidecar_json.empty()) j["sidecar"] = convert::sidecar_path_for(args.out).string();
   if (args.json) {
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}\n", json_text(j, 2));
     return ok_status();
   }
   fmt::print("{} -> {} ({} bytes, {} ops)\n", args.model, args.out, j["bytes"].get<uint64_t>(), g.ops.size());

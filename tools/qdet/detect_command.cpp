@@ -10,6 +10,7 @@
 
 #include "base/file.h"
 #include "command.h"
+#include "base/json_text.h"
 #include "detect/detector.h"
 #include "detect/draw_detections.h"
 #include "detect/labels.h"
@@ -80,7 +81,7 @@ Status run_detect(const DetectArgs& a) {
                       {"postprocess", r.postprocess_ms}};
     j["threads"] = a.threads;
     if (!a.output.empty()) j["output"] = a.output;
-    std::printf("%s\n", j.dump(1).c_str());
+    std::printf("%s\n", json_text(j, 1).c_str());
     return ok_status();
   }
 

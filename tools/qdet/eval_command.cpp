@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "coco/model_eval.h"
+#include "base/json_text.h"
 #include "coco/summary.h"
 #include "command.h"
 
@@ -62,7 +63,7 @@ void run_eval(const EvalArgs& a) {
     j["throughput_img_s"] = throughput;
     j["inference_img_s"] = inference_rate;
     j["wall_s"] = res.wall_s;
-    std::printf("%s\n", j.dump(1).c_str());
+    std::printf("%s\n", json_text(j, 1).c_str());
     return;
   }
   for (const auto& n : res.notes) std::printf("note: %s\n", n.c_str());

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "base/json_text.h"
 #include "convert/fetch.h"
 
 namespace qdet::cli {
@@ -32,7 +33,7 @@ Status run_fetch(const FetchArgs& a) {
                                       : " (sha256 " + f.sha256.substr(0, 12) + "...)");
       }
     }
-    if (a.json) fmt::print("{}\n", j.dump(2));
+    if (a.json) fmt::print("{}\n", json_text(j, 2));
     if (a.name.empty() && !a.list) return invalid_argument("name a model to fetch (see the list above)");
     return ok_status();
   }
@@ -50,7 +51,7 @@ Status run_fetch(const FetchArgs& a) {
       fmt::print("{} {} sha256 {}{}\n", f.already_present ? "present" : "fetched", f.path.string(), f.sha256,
                  f.verified ? " (verified)" : " (no pinned checksum: compare it with the publisher's)");
   }
-  if (a.json) fmt::print("{}\n", j.dump(2));
+  if (a.json) fmt::print("{}\n", json_text(j, 2));
   return ok_status();
 }
 

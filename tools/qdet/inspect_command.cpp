@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "base/json_text.h"
+
 #include "command.h"
 #include "graph/stats.h"
 #include "tflite/metadata.h"
@@ -184,7 +186,7 @@ void add_inspect_command(CLI::App& app) {
     auto record = inspect(opts->model);
     exit_on_error(record.status());
     if (opts->json)
-      fmt::print("{}\n", record->dump(1));
+      fmt::print("{}\n", json_text(*record, 1));
     else
       print_text(*record);
   });

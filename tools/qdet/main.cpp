@@ -30,6 +30,7 @@ constexpr Command kCommands[] = {
     {"fetch", add_fetch_command},
     {"bench", add_bench_command},
     {"study", add_study_command},
+    {"ops", add_ops_command},
 };
 
 }  // namespace

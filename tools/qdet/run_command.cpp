@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
+#include "base/json_text.h"
 #include "base/timer.h"
 #include "command.h"
 #include "runtime/interpreter.h"
@@ -177,7 +178,7 @@ void print_text(const json& r) {
     std::string first;
     for (const auto& v : out["first"]) {
       if (!first.empty()) first += ", ";
-      first += v.is_number_float() ? fmt::format("{:.6g}", v.get<double>()) : v.dump();
+      first += v.is_number_float() ? fmt::format("{:.6g}", v.get<double>()) : json_text(v);
     }
     std::printf("output %-4d %-32s %-8s %-16s [%s%s]\n", out["id"].get<int>(),
                 out["name"].get<std::string>().c_str(), out["dtype"].get<std::string>().c_str(),
@@ -208,7 +209,7 @@ void add_run_command(CLI::App& app) {
     auto r = run(*o);
     exit_on_error(r.status());
     if (o->json)
-      std::printf("%s\n", r->dump().c_str());
+      std::printf("%s\n", json_text(*r).c_str());
     else
       print_text(*r);
   });

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/json_text.h"
 #include "base/file.h"
 #include "convert/host_tensor.h"
 #include "convert/layout.h"
@@ -201,7 +202,7 @@ std::string sidecar(const Network& net) {
     anchors.push_back(a);
   }
   j["anchors"] = anchors;
-  return j.dump(2) + "\n";
+  return json_text(j, 2) + "\n";
 }
 
 }  // namespace
@@ -330,7 +331,7 @@ Result<Imported> import_network(const Network& net, const Weights& weights) {
                                {"layout", "NHWC"},
                                {"yolo", {{"classes", l.classes}, {"anchors", anchors}, {"scale_x_y", l.scale_x_y}}}});
   }
-  const std::string text = info.dump();
+  const std::string text = json_text(info);
   r.model.metadata.push_back({"qdet_convert", std::vector<uint8_t>(text.begin(), text.end())});
   if (!net.yolo_layers.empty()) r.sidecar_json = sidecar(net);
   return r;

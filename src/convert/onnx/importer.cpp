@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "base/json_text.h"
 #include "convert/onnx/const_eval.h"
 #include "convert/onnx/lower.h"
 #include "convert/onnx/rewrite.h"
@@ -216,7 +217,7 @@ Result<graph::Model> import_model(const Model& source) {
                                    m.opset, m.producer.empty() ? "" : ", ", m.producer,
                                    layout_notes.empty() ? std::string("Layouts unchanged.")
                                                         : fmt::format("Layout: {}.", fmt::join(layout_notes, "; ")));
-  const std::string text = info.dump();
+  const std::string text = json_text(info);
   model.metadata.push_back({"qdet_convert", std::vector<uint8_t>(text.begin(), text.end())});
   return model;
 }

@@ -42,10 +42,12 @@ Status create_quantized_conv(PrepareContext& ctx, const ConvGeometry& g, int32_t
   QDET_ASSIGN_OR_RETURN(QuantizedRange range,
                         quantized_activation_range(ctx, ctx.op.attrs.activation, output));
   const std::vector<float>& filter_scales = filter.quant->scale;
-  for (float s : filter_scales)
+  for (float s : filter_scales) {
     if (!std::isnormal(s) || s <= 0.0f)
       return unsupported("{}: filter scale {} is not a positive normal number", op_label(ctx),
                          s);
+    QDET_TRY(require_requantization_scale(ctx, input.scale() * s / output.scale()));
+  }
 
   const graph::OpAttrs& a = ctx.op.attrs;
   const auto pt = static_cast<uint32_t>(g.pad_h.before), pr = static_cast<uint32_t>(g.pad_w.after),

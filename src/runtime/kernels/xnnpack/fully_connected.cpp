@@ -121,6 +121,7 @@ Status fully_connected_quantized_prepare(PrepareContext& ctx) {
   if (input.num_elements() % in_channels != 0)
     return unsupported("{}: input {} is not a whole number of rows of {}", op_label(ctx),
                        shape_to_string(input.shape), in_channels);
+  QDET_TRY(require_requantization_scale(ctx, input.scale() * weights.scale() / output.scale()));
   QDET_ASSIGN_OR_RETURN(QuantizedRange range,
                         quantized_activation_range(ctx, ctx.op.attrs.activation, output));
   const int64_t batch = input.num_elements() / in_channels;

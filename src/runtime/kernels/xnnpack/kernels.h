@@ -36,6 +36,8 @@ extern const Kernel kMaxPool2dQuantized;        // MAX_POOL_2D s8 / u8, same qua
 // QUANTIZE int8->int8 / uint8->uint8 with XNNPACK's convert arithmetic (8-bit multiplier),
 // done in qdet (the linked XNNPACK lacks the operator); named "xnnpack-compat".
 extern const Kernel kRequantize;
+// LEAKY_RELU int8 with XNNPACK's qs8 vlrelu arithmetic (8-bit multipliers), also done in qdet.
+extern const Kernel kLeakyReluQuantized;
 extern const Kernel kQuantizeFromFloat;  // QUANTIZE float32 -> int8 / uint8 (xnn convert)
 
 // Row-copy kernels (named "copy"): exact for any dtype, same quantization in and out.

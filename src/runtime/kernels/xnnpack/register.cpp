@@ -38,6 +38,7 @@ void register_xnnpack_kernels(KernelRegistry& registry) {
   registry.add(OpKind::kMul, kImpl, xnn::kMulQuantized);
   registry.add(OpKind::kLogistic, kImpl, xnn::kLogisticQuantized);
   registry.add(OpKind::kMaxPool2d, kImpl, xnn::kMaxPool2dQuantized);
+  registry.add(OpKind::kLeakyRelu, kImpl, xnn::kLeakyReluQuantized);
   registry.add(OpKind::kQuantize, kImpl, xnn::kRequantize);
   registry.add(OpKind::kQuantize, kImpl, xnn::kQuantizeFromFloat);
 }

@@ -159,4 +159,11 @@ Result<Padding1d> tflite_padding(graph::Padding padding, int32_t input, int32_t 
   return p;
 }
 
+Status require_requantization_scale(const PrepareContext& ctx, float scale) {
+  if (!(scale >= 0x1.0p-32f && scale < 256.0f))
+    return unsupported("{}: requantization scale {} outside XNNPACK's [2^-32, 256)",
+                       op_label(ctx), scale);
+  return ok_status();
+}
+
 }  // namespace qdet::rt::xnn

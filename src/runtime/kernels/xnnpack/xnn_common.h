@@ -73,6 +73,12 @@ Status require_nonempty(const PrepareContext& ctx, std::span<TensorRef* const> t
 // A byte copy of a constant tensor with XNN_EXTRA_BYTES of tail room (quantized operands).
 std::vector<uint8_t> padded_bytes(const TensorRef& t);
 
+// XNNPACK's quantized convolutions and fully-connected ops requantize with
+// input_scale * weight_scale / output_scale (float) and assert it lies in [2^-32, 256): outside
+// that (e.g. a weight scale of 1e-12, which a valid file may hold) the kernel declines here, at
+// prepare, and the reference kernel runs the op. No XNNPACK assertion is reachable from a file.
+Status require_requantization_scale(const PrepareContext& ctx, float scale);
+
 // Checks that `t` is int8 or uint8 (as `dtype`) with one positive finite scale and a zero
 // point inside the dtype's range; kUnsupported otherwise, naming `role`.
 Status require_per_tensor(const PrepareContext& ctx, const TensorRef& t, DType dtype,

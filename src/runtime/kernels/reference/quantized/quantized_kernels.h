@@ -16,7 +16,9 @@
 //   CONCATENATION               int8, uint8, int16; inputs whose scale or zero point differ
 //                               from the output's are requantized (TFLite's uint8 formula)
 //   QUANTIZE                    requantization between int8, uint8 and int16
-//   SOFTMAX                     int8, uint8 (TFLite's float-table path)
+//   SOFTMAX                     int8, uint8 (TFLite's float-table path); int16 (SoftmaxInt16)
+//   RELU, RELU6, RELU_N1_TO_1,  int8, uint8, int16: requantize and clamp (LEAKY_RELU: one
+//   LEAKY_RELU                  multiplier per sign)
 #pragma once
 
 #include "runtime/kernel.h"
@@ -51,6 +53,13 @@ Status requantize_prepare(PrepareContext& ctx);
 Status requantize_eval(EvalContext& ctx);
 Status softmax_prepare(PrepareContext& ctx);
 Status softmax_eval(EvalContext& ctx);
+Status softmax_int16_prepare(PrepareContext& ctx);
+Status softmax_int16_eval(EvalContext& ctx);
+Status relu_prepare(PrepareContext& ctx);
+Status relu6_prepare(PrepareContext& ctx);
+Status relu_n1_to_1_prepare(PrepareContext& ctx);
+Status leaky_relu_prepare(PrepareContext& ctx);
+Status activation_eval(EvalContext& ctx);
 
 }  // namespace quantized
 }  // namespace qdet::rt

@@ -21,6 +21,11 @@ void register_reference_quantized_kernels(KernelRegistry& registry) {
   add(OpKind::kConcatenation, q::concatenation_prepare, q::concatenation_eval);
   add(OpKind::kQuantize, q::requantize_prepare, q::requantize_eval);
   add(OpKind::kSoftmax, q::softmax_prepare, q::softmax_eval);
+  add(OpKind::kSoftmax, q::softmax_int16_prepare, q::softmax_int16_eval);
+  add(OpKind::kRelu, q::relu_prepare, q::activation_eval);
+  add(OpKind::kRelu6, q::relu6_prepare, q::activation_eval);
+  add(OpKind::kReluN1To1, q::relu_n1_to_1_prepare, q::activation_eval);
+  add(OpKind::kLeakyRelu, q::leaky_relu_prepare, q::activation_eval);
 }
 
 }  // namespace qdet::rt
