@@ -1,4 +1,3 @@
-#include "base/json_text.h"
 // JSON text of a value whose strings may hold untrusted bytes (tensor and node names come from
 // model files and are not always valid UTF-8): invalid sequences become U+FFFD instead of the
 // exception nlohmann::json's dump() throws. Every JSON qdet writes or prints goes through here.

@@ -1,5 +1,4 @@
 #include "coco/summary.h"
-#include "base/json_text.h"
 
 #include <span>
 
@@ -8,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include <set>
+
+#include "base/json_text.h"
 
 namespace qdet::coco {
 

@@ -124,10 +124,8 @@ Status Interpreter::Impl::prepare_op(size_t index) {
   for (int32_t id : op.inputs) plan.inputs.push_back(id < 0 ? nullptr : &tensors[id]);
   for (int32_t id : op.outputs) plan.outputs.push_back(&tensors[id]);
 
-  const KernelRegistry& registry = default_kernel_registry();
-  const auto candidates = options.only_family
-                              ? registry.candidates_of(op.kind, *options.only_family)
-                              : registry.candidates(op.kind, options.use_fast_kernels);
+  const auto candidates =
+      default_kernel_registry().candidates(op.kind, options.use_fast_kernels);
   if (candidates.empty())
     return unsupported("op {} ({}): qdet has no kernel for this op", index, op.name());
   std::vector<std::string> reasons;

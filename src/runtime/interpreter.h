@@ -4,14 +4,12 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
 #include "graph/graph.h"
 #include "runtime/kernel.h"
-#include "runtime/kernel_registry.h"
 
 namespace qdet::rt {
 
@@ -20,9 +18,6 @@ struct InterpreterOptions {
   bool use_fast_kernels = true;    // XNNPACK (and later oneDNN) where they apply
   bool keep_intermediates = false; // give every tensor its own memory so all stay readable
   uint64_t max_memory_bytes = 0;   // the arena's budget; 0: memory_budget() (base/memory.h)
-  // Only this kernel family (tests comparing every family on the same op); an op that family
-  // declines is an error. Unset: every family allowed by use_fast_kernels, fast ones first.
-  std::optional<KernelImpl> only_family;
 };
 
 class Interpreter {

@@ -18,21 +18,28 @@ void KernelRegistry::add(graph::OpKind op, KernelImpl impl, const Kernel& kernel
   entries_.push_back({op, impl, kernel});
 }
 
+namespace {
+thread_local const KernelImpl* only_family = nullptr;
+}  // namespace
+
+OnlyFamily::OnlyFamily(KernelImpl family) : family_(family), previous_(only_family) {
+  only_family = &family_;
+}
+OnlyFamily::~OnlyFamily() { only_family = previous_; }
+const KernelImpl* OnlyFamily::current() { return only_family; }
+
 std::vector<const Kernel*> KernelRegistry::candidates(graph::OpKind op, bool allow_fast) const {
   std::vector<const Entry*> found;
-  for (const auto& e : entries_)
-    if (e.op == op && (allow_fast || e.impl == KernelImpl::kReference)) found.push_back(&e);
+  for (const auto& e : entries_) {
+    if (e.op != op) continue;
+    if (only_family != nullptr ? e.impl == *only_family
+                               : (allow_fast || e.impl == KernelImpl::kReference))
+      found.push_back(&e);
+  }
   std::stable_sort(found.begin(), found.end(),
                    [](const Entry* a, const Entry* b) { return a->impl < b->impl; });
   std::vector<const Kernel*> out;
   for (const Entry* e : found) out.push_back(&e->kernel);
-  return out;
-}
-
-std::vector<const Kernel*> KernelRegistry::candidates_of(graph::OpKind op, KernelImpl impl) const {
-  std::vector<const Kernel*> out;
-  for (const auto& e : entries_)
-    if (e.op == op && e.impl == impl) out.push_back(&e.kernel);
   return out;
 }
 

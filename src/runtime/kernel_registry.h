@@ -19,8 +19,6 @@ class KernelRegistry {
   void add(graph::OpKind op, KernelImpl impl, const Kernel& kernel);
   // Candidates for `op`, fast implementations first; `allow_fast` false keeps only reference.
   std::vector<const Kernel*> candidates(graph::OpKind op, bool allow_fast) const;
-  // The candidates of one family only.
-  std::vector<const Kernel*> candidates_of(graph::OpKind op, KernelImpl impl) const;
   bool has_reference(graph::OpKind op) const;
 
  private:
@@ -30,6 +28,23 @@ class KernelRegistry {
     Kernel kernel;
   };
   std::vector<Entry> entries_;
+};
+
+// While an OnlyFamily lives, interpreters created on this thread try only `family`'s kernels
+// (an op that family declines is then an error): the conformance suite runs every family that
+// accepts an op, and `qdet ops` finds which families serve each cell.
+class OnlyFamily {
+ public:
+  explicit OnlyFamily(KernelImpl family);
+  ~OnlyFamily();
+  OnlyFamily(const OnlyFamily&) = delete;
+  OnlyFamily& operator=(const OnlyFamily&) = delete;
+  // The family in force on this thread, or nullptr.
+  static const KernelImpl* current();
+
+ private:
+  KernelImpl family_;
+  const KernelImpl* previous_;
 };
 
 // Defined in kernels/reference/register.cpp, kernels/xnnpack/register.cpp and kernels/simd.

@@ -60,6 +60,8 @@ struct OpCase {
   DType out_dtype = DType::kUnknown;  // kUnknown: the same as dtype
   int tolerance = 0;                  // integer steps allowed (0: bit-exact)
   std::string why;                    // why tolerance > 0: which TFLite kernels differ
+  bool peer_lacks_op = false;  // the TFLite peer has no kernel (BROADCAST_TO): every family is
+                               // compared with qdet's reference family instead
 };
 
 // Every row (built once).
