@@ -6,12 +6,15 @@
 
 namespace qdet::detect {
 
-// Implemented in yolo_heads.cpp and ssd_head.cpp.
+// Implemented in yolo_heads.cpp, ssd_head.cpp, darknet_yolo_head.cpp, gfl_head.cpp and
+// fastestdet_head.cpp.
 Result<std::vector<Detection>> decode_yolox(std::span<const OutputView>, const HeadOptions&);
 Result<std::vector<Detection>> decode_yolox_raw(std::span<const OutputView>, const HeadOptions&);
 Result<std::vector<Detection>> decode_yolov5(std::span<const OutputView>, const HeadOptions&);
 Result<std::vector<Detection>> decode_ssd(std::span<const OutputView>, const HeadOptions&);
 Result<std::vector<Detection>> decode_yolo(std::span<const OutputView>, const HeadOptions&);
+Result<std::vector<Detection>> decode_gfl(std::span<const OutputView>, const HeadOptions&);
+Result<std::vector<Detection>> decode_fastestdet(std::span<const OutputView>, const HeadOptions&);
 
 namespace {
 
@@ -21,6 +24,8 @@ constexpr HeadInfo kHeads[] = {
     {"yolov5", decode_yolov5, true, 1},
     {"ssd", decode_ssd, false, 4},
     {"yolo", decode_yolo, true, 0},
+    {"gfl", decode_gfl, true, 0},
+    {"fastestdet", decode_fastestdet, true, 1},
 };
 
 }  // namespace

@@ -15,6 +15,17 @@
 //              w = exp(t2) * anchor_w, h = exp(t3) * anchor_h, obj = sigmoid(t4),
 //              score of class k = obj * sigmoid(t5+k); a cell whose obj is not > threshold is
 //              skipped (darknet's rule).
+//   gfl        NanoDet's Generalized Focal Loss head: per level (in `strides` order) two outputs,
+//              class scores [1, N, C] (probabilities) then box distributions [1, N, 4 x B]
+//              (left, top, right, bottom: B logits each), N = ceil(W / s) x ceil(H / s) cells in
+//              row-major order. As NanoDet's get_bboxes: the cell's centre is
+//              ((gx + 0.5) s, (gy + 0.5) s); each side's distance is s x the expected bin index
+//              under the softmax of its B logits; boxes are clipped to the input; only the 1000
+//              cells of a level with the best class scores are decoded.
+//   fastestdet FastestDet: one output [1, H, W, 5 + C]: objectness (probability), tx, ty, tw, th,
+//              C class probabilities. cx = (tanh(tx) + gx) / W x input_width, cy likewise,
+//              w = sigmoid(tw) x input_width, h = sigmoid(th) x input_height;
+//              score = obj^0.6 x class^0.4 (FastestDet's own score, as its C++ demos compute it).
 //   ssd        TFLite_Detection_PostProcess outputs, in its order: boxes [1, K, 4] (ymin, xmin,
 //              ymax, xmax normalized), classes [1, K], scores [1, K], count [1]. NMS already done
 //              inside the model.
@@ -62,7 +73,7 @@ struct HeadOptions {
   float score_threshold = 0.25f;
   bool multi_label = false;  // YOLO heads: one candidate per class above threshold, not just the best
   ClassMap class_map = ClassMap::kIdentity;
-  std::vector<int> strides = {8, 16, 32};  // yolox_raw
+  std::vector<int> strides = {8, 16, 32};  // yolox_raw, gfl
   // yolo: per output (in output order), the (w, h) of each anchor in input pixels.
   std::vector<std::vector<std::array<float, 2>>> anchors;
 };
@@ -71,7 +82,7 @@ struct HeadInfo {
   const char* name;
   Result<std::vector<Detection>> (*decode)(std::span<const OutputView> outputs, const HeadOptions& options);
   bool needs_nms;  // false when the model did NMS itself (ssd)
-  int num_outputs;  // 0: one or more (yolo: one per [yolo] layer)
+  int num_outputs;  // 0: one or more (yolo: one per [yolo] layer; gfl: two per level)
 };
 
 // All heads, and one by name (error lists the known names).

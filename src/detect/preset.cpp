@@ -124,10 +124,57 @@ Preset make_darknet_yolo() {
   return p;
 }
 
+// NanoDet-m (RangiLyu/nanodet, v0.x GFL head; the ONNX export with sigmoid class scores).
+Preset make_nanodet_m() {
+  Preset p;
+  p.name = "nanodet_m";
+  p.description = "NanoDet-m 416 (GFL head): BGR, mean/std normalized, letterbox centred (INTER_AREA), pad 0";
+  p.input_width = p.input_height = 416;
+  // The ONNX model's own demo (hpc203/nanodet-opncv-dnn-cpp-python): the longer side resized to
+  // 416 with INTER_AREA, centred, the border black; then NanoDet's BGR mean and std. (NanoDet's
+  // val pipeline warps with bilinear sampling instead: 26.5 AP here against 27.0, the
+  // reference made with this preprocessing.)
+  p.resize = ResizeMode::kLetterboxCenterArea;
+  p.pad_value = 0;
+  p.order = ChannelOrder::kBgr;
+  p.mean = {103.53f, 116.28f, 123.675f};
+  p.std = {57.375f, 57.12f, 58.395f};
+  p.head = "gfl";
+  p.strides = {8, 16, 32};
+  p.multi_label = true;  // multiclass_nms: every class above the threshold
+  p.score_threshold = 0.35f;  // demo.py's score_thres
+  p.iou_threshold = 0.6f;
+  // NanoDet's get_bboxes: multiclass_nms(score_thr 0.05, NMS IoU 0.6 per class, max_num 100),
+  // every class above the threshold; boxes clipped to the input, then warped back and clipped
+  // to the image.
+  p.eval = eval_settings(0.05f, 0.6f, 100, /*multi_label=*/true, /*clip=*/true,
+                         "NanoDet get_bboxes: score 0.05, NMS 0.6 per class, multi-label, 100 per image, clipped");
+  return p;
+}
+
+// FastestDet (dog-qiuqiu/FastestDet, the 352 ONNX export).
+Preset make_fastestdet() {
+  Preset p;
+  p.name = "fastestdet";
+  p.description = "FastestDet 352: BGR 0..1, stretched (cv2.resize INTER_LINEAR)";
+  p.input_width = p.input_height = 352;
+  p.resize = ResizeMode::kStretch;
+  p.order = ChannelOrder::kBgr;
+  p.std = {255.f, 255.f, 255.f};
+  p.head = "fastestdet";
+  p.score_threshold = 0.65f;  // test.py's --thresh
+  p.iou_threshold = 0.45f;
+  // FastestDet's eval.py: cv2.resize INTER_LINEAR, handle_preds(conf 0.001, NMS 0.45 per class
+  // with batched_nms), the best class of each cell, every kept box written, boxes not clipped.
+  p.eval = eval_settings(0.001f, 0.45f, 0, /*multi_label=*/false, /*clip=*/false,
+                         "FastestDet eval.py: conf 0.001, NMS 0.45 per class, best class, every box, not clipped");
+  return p;
+}
+
 const std::vector<Preset>& presets() {
   static const std::vector<Preset> kPresets = {make_yolox_nano(), make_yolox_nano_raw(), make_ssd(),
                                                make_yolov5n(), make_yolov5n_uint8(),
-                                               make_darknet_yolo()};
+                                               make_darknet_yolo(), make_nanodet_m(), make_fastestdet()};
   return kPresets;
 }
 

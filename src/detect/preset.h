@@ -54,9 +54,9 @@ struct Preset {
   float input_scale = 1.f;
   int32_t input_zero_point = 0;
   // Head and post-processing.
-  std::string head;  // head.h: yolox, yolox_raw, yolov5, ssd
+  std::string head;  // head.h: yolox, yolox_raw, yolov5, ssd, yolo, gfl, fastestdet
   ClassMap class_map = ClassMap::kIdentity;
-  std::vector<int> strides = {8, 16, 32};  // yolox_raw
+  std::vector<int> strides = {8, 16, 32};  // yolox_raw, gfl
   std::vector<std::vector<std::array<float, 2>>> anchors;  // yolo: per output, (w, h) pixels
   float score_threshold = 0.3f;
   float iou_threshold = 0.45f;
@@ -109,6 +109,10 @@ ModelSignature signature_of(const graph::Graph& graph);
 //   YOLOX: [1,S,S,3] float input, one [1,N,85] output with N = sum over strides 8/16/32 of
 //     (S/s)^2; EXP in the graph (the decode tail) -> yolox_nano, else yolox_nano_raw.
 //   YOLOv5: [1,S,S,3] input (float or uint8), one [1,3N,85] output (three anchors per cell).
+//   NanoDet (gfl): pairs of outputs [1,N,C] (class scores) and [1,N,4B] (box distributions),
+//     one pair per stride 8, 16, 32 (and further strides 64, 128.. when there are more pairs),
+//     N = ceil(S/s)^2 -> nanodet_m with those strides.
+//   FastestDet: one [1,S/16,S/16,5+C] output (NHWC grid) -> fastestdet.
 // The preset's input size follows the model. Error when nothing matches (pass --preset or a sidecar).
 Result<Preset> recognize(const ModelSignature& signature);
 

@@ -31,6 +31,30 @@ int64_t grid_cells(const ImageInput& in) {
   return n;
 }
 
+// NanoDet's GFL outputs: per level (strides 8, 16, 32, ...: N = ceil(W/s) x ceil(H/s) cells) two
+// [1,N,K] outputs, class scores first, box distributions (K = 4 x bins) second, in any
+// interleaving of levels. The strides, or none.
+std::optional<std::vector<int>> gfl_strides(const ModelSignature& s, const ImageInput& in) {
+  if (s.outputs.size() < 2 || s.outputs.size() % 2 != 0) return std::nullopt;
+  for (const TensorSignature& t : s.outputs)
+    if (t.shape.size() != 3 || t.shape[0] != 1) return std::nullopt;
+  std::vector<int> strides;
+  std::vector<bool> used(s.outputs.size(), false);
+  for (size_t l = 0; l < s.outputs.size() / 2; ++l) {
+    const int stride = 8 << l;
+    const int64_t cells = static_cast<int64_t>((in.width + stride - 1) / stride) * ((in.height + stride - 1) / stride);
+    std::vector<size_t> pair;
+    for (size_t i = 0; i < s.outputs.size(); ++i)
+      if (!used[i] && s.outputs[i].shape[1] == cells && pair.size() < 2) pair.push_back(i);
+    if (pair.size() != 2) return std::nullopt;
+    const int64_t box = s.outputs[pair[1]].shape[2];
+    if (box % 4 != 0 || box < 8) return std::nullopt;
+    used[pair[0]] = used[pair[1]] = true;
+    strides.push_back(stride);
+  }
+  return strides;
+}
+
 Result<Preset> sized(std::string_view name, const ImageInput& in, DType dtype) {
   QDET_ASSIGN_OR_RETURN(Preset p, find_preset(name));
   p.input_width = in.width;
@@ -75,8 +99,16 @@ Result<Preset> recognize(const ModelSignature& s) {
     if (boxes.empty() || (boxes.size() == 3 && boxes[2] == 4)) return sized("ssd_mobilenet_v1", *in, dtype);
     return fail("TFLite_Detection_PostProcess outputs are not boxes/classes/scores/count");
   }
+  if (std::optional<std::vector<int>> strides = gfl_strides(s, *in)) {
+    QDET_ASSIGN_OR_RETURN(Preset p, sized("nanodet_m", *in, dtype));
+    p.strides = *strides;
+    return p;
+  }
   if (s.outputs.size() == 1) {
     const Shape& o = s.outputs[0].shape;
+    // FastestDet: one NHWC grid at stride 16, 5 + classes channels.
+    if (o.size() == 4 && o[0] == 1 && o[3] > 5 && o[1] == (in->height + 15) / 16 && o[2] == (in->width + 15) / 16)
+      return sized("fastestdet", *in, dtype);
     if (o.size() == 3 && o[0] == 1 && o[2] == 85) {
       const int64_t cells = grid_cells(*in);
       if (o[1] == cells) return sized(has_op(s, "EXP") ? "yolox_nano" : "yolox_nano_raw", *in, dtype);

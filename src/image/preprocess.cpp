@@ -20,6 +20,7 @@ constexpr NameEntry<ResizeMode> kResizeModes[] = {
     {ResizeMode::kLetterboxTopLeft, "letterbox_topleft"},
     {ResizeMode::kLetterboxCenter, "letterbox_center"},
     {ResizeMode::kLetterboxDarknet, "letterbox_darknet"},
+    {ResizeMode::kLetterboxCenterArea, "letterbox_center_area"},
 };
 constexpr NameEntry<ChannelOrder> kOrders[] = {{ChannelOrder::kRgb, "rgb"}, {ChannelOrder::kBgr, "bgr"}};
 constexpr NameEntry<Layout> kLayouts[] = {{Layout::kNhwc, "nhwc"}, {Layout::kNchw, "nchw"}};
@@ -123,6 +124,19 @@ Result<Geometry> plan_geometry(int source_width, int source_height, int input_wi
                            &g.resized_width, &g.resized_height);
     g.pad_left = (input_width - g.resized_width) / 2;
     g.pad_top = (input_height - g.resized_height) / 2;
+  } else if (mode == ResizeMode::kLetterboxCenterArea) {
+    // The longer side fills the input; the other is int(input side x aspect ratio), as the
+    // NanoDet ONNX demo computes it.
+    const double hw = static_cast<double>(source_height) / source_width;
+    if (static_cast<int64_t>(input_width) * source_height <= static_cast<int64_t>(input_height) * source_width) {
+      g.resized_width = input_width;
+      g.resized_height = std::clamp(static_cast<int>(input_width * hw), 1, input_height);
+    } else {
+      g.resized_height = input_height;
+      g.resized_width = std::clamp(static_cast<int>(input_height / hw), 1, input_width);
+    }
+    g.pad_left = (input_width - g.resized_width) / 2;
+    g.pad_top = (input_height - g.resized_height) / 2;
   } else {
     const double r = std::min(static_cast<double>(input_width) / source_width,
                               static_cast<double>(input_height) / source_height);
@@ -162,9 +176,9 @@ Result<Image> fit_image(const Image& src, int input_width, int input_height, Res
     if (geometry) *geometry = g;
     return out;
   }
-  resize_bilinear_into(src.pixels.data(), src.width, src.height, src.row_bytes(),
-                       out.at(g.pad_left, g.pad_top), g.resized_width, g.resized_height,
-                       out.row_bytes(), src.channels);
+  (mode == ResizeMode::kLetterboxCenterArea ? resize_area_into : resize_bilinear_into)(
+      src.pixels.data(), src.width, src.height, src.row_bytes(), out.at(g.pad_left, g.pad_top), g.resized_width,
+      g.resized_height, out.row_bytes(), src.channels);
   if (geometry) *geometry = g;
   return out;
 }
@@ -214,9 +228,9 @@ Result<Geometry> TensorBuilder::build(const Image& img, std::span<uint8_t> out) 
   if (g.resized_width != img.width || g.resized_height != img.height) {
     if (resized_.width != g.resized_width || resized_.height != g.resized_height)
       resized_ = Image(g.resized_width, g.resized_height, 3);
-    resize_bilinear_into(img.pixels.data(), img.width, img.height, img.row_bytes(),
-                         resized_.pixels.data(), g.resized_width, g.resized_height,
-                         resized_.row_bytes(), 3);
+    (f.resize == ResizeMode::kLetterboxCenterArea ? resize_area_into : resize_bilinear_into)(
+        img.pixels.data(), img.width, img.height, img.row_bytes(), resized_.pixels.data(), g.resized_width,
+        g.resized_height, resized_.row_bytes(), 3);
     resized = &resized_;
   }
   if (f.dtype == DType::kFloat32) {

@@ -32,12 +32,15 @@ namespace qdet::image {
 // kLetterboxDarknet: darknet's letterbox_image() (darknet_resize.h): its integer sizes, its float
 // bilinear on the normalized values, the border filled with 0.5 of a 0..1 image (the value
 // (127.5 - mean) / std; pad_value is not used).
-enum class ResizeMode { kStretch, kLetterboxTopLeft, kLetterboxCenter, kLetterboxDarknet };
+// kLetterboxCenterArea: the NanoDet ONNX demo's letterbox: the longer side fills the input, the
+// other is int(input side x aspect ratio), centred (offsets rounded down), resized with OpenCV's
+// INTER_AREA (resize.h), the border pad_value.
+enum class ResizeMode { kStretch, kLetterboxTopLeft, kLetterboxCenter, kLetterboxDarknet, kLetterboxCenterArea };
 enum class ChannelOrder { kRgb, kBgr };
 enum class Layout { kNhwc, kNchw };
 
 // Names used by presets, sidecars and the CLI: "stretch", "letterbox_topleft",
-// "letterbox_center", "letterbox_darknet"; "rgb", "bgr"; "nhwc", "nchw".
+// "letterbox_center", "letterbox_darknet", "letterbox_center_area"; "rgb", "bgr"; "nhwc", "nchw".
 const char* resize_mode_name(ResizeMode mode);
 const char* channel_order_name(ChannelOrder order);
 const char* layout_name(Layout layout);

@@ -18,7 +18,10 @@ struct Axis {
   int two_tap_end = 0;  // first d whose s0 is the last source index (only w0 applies from there on)
 };
 
-Axis make_axis(int dsize, int ssize) {
+// area_mode: OpenCV's INTER_AREA when it enlarges an axis (cv::resize then runs the linear
+// path with these weights): s = floor(d * scale), f = (d + 1) - (s + 1) / scale, f = 0 when
+// f <= 0, else its fractional part.
+Axis make_axis(int dsize, int ssize, bool area_mode = false) {
   Axis a;
   a.s0.resize(dsize);
   a.s1.resize(dsize);
@@ -28,9 +31,17 @@ Axis make_axis(int dsize, int ssize) {
   const double inv_scale = static_cast<double>(dsize) / ssize;
   const double scale = 1.0 / inv_scale;
   for (int d = 0; d < dsize; ++d) {
-    float f = static_cast<float>((d + 0.5) * scale - 0.5);
-    int s = static_cast<int>(std::floor(f));
-    f -= static_cast<float>(s);
+    float f;
+    int s;
+    if (area_mode) {
+      s = static_cast<int>(std::floor(d * scale));
+      f = static_cast<float>((d + 1) - (s + 1) * inv_scale);
+      f = f <= 0.f ? 0.f : f - std::floor(f);
+    } else {
+      f = static_cast<float>((d + 0.5) * scale - 0.5);
+      s = static_cast<int>(std::floor(f));
+      f -= static_cast<float>(s);
+    }
     if (s < 0) s = 0, f = 0.f;
     if (s >= ssize - 1) {
       a.two_tap_end = std::min(a.two_tap_end, d);
@@ -71,9 +82,9 @@ void horizontal_row(const uint8_t* src, const Axis& ax, int dst_width, int32_t* 
 
 template <int CN>
 void resize_linear(const uint8_t* src, int sw, int sh, size_t sstride, uint8_t* dst, int dw,
-                   int dh, size_t dstride) {
-  const Axis ax = make_axis(dw, sw);
-  const Axis ay = make_axis(dh, sh);
+                   int dh, size_t dstride, bool area_mode = false) {
+  const Axis ax = make_axis(dw, sw, area_mode);
+  const Axis ay = make_axis(dh, sh, area_mode);
   const size_t n = static_cast<size_t>(dw) * CN;
   std::vector<int32_t> buffer(2 * n);
   int32_t* rows[2] = {buffer.data(), buffer.data() + n};
@@ -111,7 +122,96 @@ void resize_half(const uint8_t* src, size_t sstride, uint8_t* dst, int dw, int d
   }
 }
 
+// OpenCV's computeResizeAreaTab: the source pixels (and their weights) averaged into each output
+// index when reducing ssize to dsize; indices premultiplied by the channel count.
+struct AreaTap {
+  int d, s;
+  float alpha;
+};
+std::vector<AreaTap> area_taps(int ssize, int dsize, int cn) {
+  const double scale = 1.0 / (static_cast<double>(dsize) / ssize);
+  std::vector<AreaTap> taps;
+  for (int d = 0; d < dsize; ++d) {
+    const double fs1 = d * scale, fs2 = fs1 + scale;
+    const double cell = std::min(scale, ssize - fs1);
+    int s1 = static_cast<int>(std::ceil(fs1)), s2 = static_cast<int>(std::floor(fs2));
+    s2 = std::min(s2, ssize - 1);
+    s1 = std::min(s1, s2);
+    if (s1 - fs1 > 1e-3) taps.push_back({d * cn, (s1 - 1) * cn, static_cast<float>((s1 - fs1) / cell)});
+    for (int s = s1; s < s2; ++s) taps.push_back({d * cn, s * cn, static_cast<float>(1.0 / cell)});
+    if (fs2 - s2 > 1e-3)
+      taps.push_back({d * cn, s2 * cn, static_cast<float>(std::min(std::min(fs2 - s2, 1.0), cell) / cell)});
+  }
+  return taps;
+}
+
+// OpenCV's resizeArea_<uchar, float>: per source row, a float sum of its taps per output value;
+// per output row, the float sum of those rows times their vertical weights, rounded to nearest
+// (ties to even) and saturated. The order of the float operations is OpenCV's.
+void resize_area_reduce(const uint8_t* src, int sw, int sh, size_t sstride, uint8_t* dst, int dw, int dh,
+                        size_t dstride, int cn) {
+  const std::vector<AreaTap> xt = area_taps(sw, dw, cn);
+  const std::vector<AreaTap> yt = area_taps(sh, dh, 1);
+  const size_t n = static_cast<size_t>(dw) * cn;
+  std::vector<float> buf(n), sum(n, 0.f);
+  auto flush = [&](int dy) {
+    uint8_t* out = dst + static_cast<size_t>(dy) * dstride;
+    for (size_t i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(std::clamp(std::lrintf(sum[i]), 0L, 255L));
+  };
+  int prev = yt.empty() ? 0 : yt[0].d;
+  for (const AreaTap& y : yt) {
+    const uint8_t* row = src + static_cast<size_t>(y.s) * sstride;
+    std::fill(buf.begin(), buf.end(), 0.f);
+    for (const AreaTap& x : xt) {
+      for (int c = 0; c < cn; ++c) {
+        const float t = static_cast<float>(row[x.s + c]) * x.alpha;
+        buf[x.d + c] = buf[x.d + c] + t;
+      }
+    }
+    if (y.d != prev) {
+      flush(prev);
+      for (size_t i = 0; i < n; ++i) sum[i] = y.alpha * buf[i];
+      prev = y.d;
+    } else {
+      for (size_t i = 0; i < n; ++i) sum[i] = sum[i] + y.alpha * buf[i];
+    }
+  }
+  flush(prev);
+}
+
 }  // namespace
+
+void resize_area_into(const uint8_t* src, int sw, int sh, size_t sstride, uint8_t* dst, int dw, int dh,
+                      size_t dstride, int cn) {
+  if (sw == dw && sh == dh) {
+    for (int y = 0; y < sh; ++y) std::memcpy(dst + y * dstride, src + y * sstride, static_cast<size_t>(sw) * cn);
+    return;
+  }
+  if (sw == 2 * dw && sh == 2 * dh) {
+    resize_half(src, sstride, dst, dw, dh, dstride, cn);
+    return;
+  }
+  if (sw >= dw && sh >= dh) {
+    resize_area_reduce(src, sw, sh, sstride, dst, dw, dh, dstride, cn);
+    return;
+  }
+  switch (cn) {
+    case 1: resize_linear<1>(src, sw, sh, sstride, dst, dw, dh, dstride, true); break;
+    case 2: resize_linear<2>(src, sw, sh, sstride, dst, dw, dh, dstride, true); break;
+    case 3: resize_linear<3>(src, sw, sh, sstride, dst, dw, dh, dstride, true); break;
+    case 4: resize_linear<4>(src, sw, sh, sstride, dst, dw, dh, dstride, true); break;
+    default: break;
+  }
+}
+
+Result<Image> resize_area(const Image& src, int width, int height) {
+  QDET_TRY(check_image_dims(src.width, src.height, src.channels, "resize source"));
+  QDET_TRY(check_image_dims(width, height, src.channels, "resize target"));
+  Image dst(width, height, src.channels);
+  resize_area_into(src.pixels.data(), src.width, src.height, src.row_bytes(), dst.pixels.data(), width, height,
+                   dst.row_bytes(), src.channels);
+  return dst;
+}
 
 void resize_bilinear_into(const uint8_t* src, int sw, int sh, size_t sstride, uint8_t* dst, int dw,
                           int dh, size_t dstride, int cn) {

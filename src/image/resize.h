@@ -28,6 +28,15 @@ void resize_bilinear_into(const uint8_t* src, int src_width, int src_height, siz
 // New image of width x height; error when a size is < 1 or beyond the image limits.
 Result<Image> resize_bilinear(const Image& src, int width, int height);
 
+// OpenCV's cv2.resize(..., INTER_AREA) on uint8 images (OpenCV 4.x resizeArea_): reducing, each
+// output value is the area-weighted mean of the source pixels its cell covers (OpenCV's tap
+// table and float arithmetic in its order, rounded half to even); an exact 2x reduction on both
+// axes is the (a + b + c + d + 2) >> 2 mean; enlarging an axis, the linear path above with
+// INTER_AREA's weights (f = (d + 1) - (s + 1) / scale, s = floor(d * scale)).
+void resize_area_into(const uint8_t* src, int src_width, int src_height, size_t src_stride, uint8_t* dst,
+                      int dst_width, int dst_height, size_t dst_stride, int channels);
+Result<Image> resize_area(const Image& src, int width, int height);
+
 // The same arithmetic written per output pixel, slow and obvious: the reference the fast path
 // is tested against.
 Image resize_bilinear_reference(const Image& src, int width, int height);

@@ -141,6 +141,77 @@ TEST(Heads, SsdMapsCocoIdsAndHonoursCount) {
   EXPECT_EQ((*id)[1].class_id, 11);
 }
 
+// NanoDet's GFL decode on one 16x8 input at stride 8 (2 x 1 cells), 2 classes, 4 bins per side.
+TEST(Heads, GflDistributionToDistance) {
+  // Cell 0: class 1 at 0.9. Its sides' logits put all weight on one bin (left 1, top 2, right
+  // 3, bottom 0) or split it evenly between bins 1 and 2 (expected 1.5).
+  const float hi = 30.f;
+  std::vector<float> cls = {0.1f, 0.9f, 0.02f, 0.01f};
+  std::vector<float> box = {0, hi, 0, 0,  0, 0, hi, 0,  0, 0, 0, hi,  hi, 0, 0, 0,   // cell 0
+                            0, hi, hi, 0, 0, hi, hi, 0, 0, hi, hi, 0, 0, hi, hi, 0};  // cell 1
+  auto cb = bytes_of(cls), bb = bytes_of(box);
+  OutputView views[2] = {view(cb, {1, 2, 2}), view(bb, {1, 2, 16})};
+  HeadOptions o;
+  o.input_width = 16;
+  o.input_height = 8;
+  o.strides = {8};
+  o.score_threshold = 0.05f;
+  o.multi_label = true;
+  auto d = (*find_head("gfl"))->decode(views, o);
+  ASSERT_TRUE(d.ok()) << d.status().to_string();
+  ASSERT_EQ(d->size(), 2u);  // cell 0: classes 0 and 1; cell 1 below the threshold
+  const Detection& c1 = (*d)[1];
+  EXPECT_EQ(c1.class_id, 1);
+  EXPECT_FLOAT_EQ(c1.score, 0.9f);
+  // Centre (4, 4); distances x 8: left 8, top 16, right 24, bottom 0, clipped to the 16x8 input.
+  EXPECT_NEAR(c1.x0, 0.f, 1e-4);
+  EXPECT_NEAR(c1.y0, 0.f, 1e-4);
+  EXPECT_NEAR(c1.x1, 16.f, 1e-4);
+  EXPECT_NEAR(c1.y1, 4.f, 1e-4);
+  cls[2] = 0.5f;  // cell 1 now passes: every side 1.5 bins = 12 px around (12, 4)
+  cb = bytes_of(cls);
+  views[0] = view(cb, {1, 2, 2});
+  o.multi_label = false;
+  auto e = (*find_head("gfl"))->decode(views, o);
+  ASSERT_TRUE(e.ok()) << e.status().to_string();
+  ASSERT_EQ(e->size(), 2u);
+  EXPECT_EQ((*e)[1].class_id, 0);
+  EXPECT_NEAR((*e)[1].x0, 0.f, 1e-4);
+  EXPECT_NEAR((*e)[1].x1, 16.f, 1e-4);
+  o.input_width = 24;  // 3 cells at stride 8, the tensors hold 2
+  EXPECT_FALSE((*find_head("gfl"))->decode(views, o).ok());
+  o.input_width = 16;
+  o.strides = {8, 16};
+  EXPECT_FALSE((*find_head("gfl"))->decode(views, o).ok());
+  EXPECT_FALSE((*find_head("gfl"))->decode({views, 1}, o).ok());
+}
+
+// FastestDet: centre offsets through tanh, sizes through sigmoid (fractions of the input).
+TEST(Heads, FastestDetGridDecode) {
+  // A 1x2 grid on a 200x100 input, 2 classes; cell (0, 1) has obj 0.8 and class 1 at 0.75.
+  std::vector<float> t = {0.1f, 0, 0, 0, 0, 0.5f, 0.5f,
+                          0.8f, std::atanh(0.5f), 0.f, 0.f, std::log(0.25f / 0.75f), 0.25f, 0.75f};
+  auto b = bytes_of(t);
+  OutputView v = view(b, {1, 1, 2, 7});
+  HeadOptions o;
+  o.input_width = 200;
+  o.input_height = 100;
+  o.score_threshold = 0.25f;
+  auto d = (*find_head("fastestdet"))->decode({&v, 1}, o);
+  ASSERT_TRUE(d.ok()) << d.status().to_string();
+  ASSERT_EQ(d->size(), 1u);
+  const Detection& x = (*d)[0];
+  EXPECT_EQ(x.class_id, 1);
+  EXPECT_NEAR(x.score, std::pow(0.8f, 0.6f) * std::pow(0.75f, 0.4f), 1e-6);
+  // cx = (0.5 + 1) / 2 x 200 = 150, cy = 0.5 x 100 = 50, w = 0.5 x 200, h = 0.25 x 100.
+  EXPECT_NEAR(x.x0, 100.f, 1e-3);
+  EXPECT_NEAR(x.x1, 200.f, 1e-3);
+  EXPECT_NEAR(x.y0, 37.5f, 1e-3);
+  EXPECT_NEAR(x.y1, 62.5f, 1e-3);
+  OutputView flat = view(b, {1, 2, 7});
+  EXPECT_FALSE((*find_head("fastestdet"))->decode({&flat, 1}, o).ok());
+}
+
 TEST(Heads, BadTensorsAreErrors) {
   std::vector<uint8_t> b(40);
   OutputView v = view(b, {1, 2, 8});  // 64 bytes needed
@@ -155,7 +226,7 @@ TEST(Heads, BadTensorsAreErrors) {
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.status().code(), StatusCode::kUnsupported);
   EXPECT_FALSE((*find_head("ssd"))->decode({&v, 1}, {}).ok());
-  EXPECT_EQ(find_head("rcnn").status().message(), "unknown detection head 'rcnn' (known: yolox, yolox_raw, yolov5, ssd, yolo)");
+  EXPECT_EQ(find_head("rcnn").status().message(), "unknown detection head 'rcnn' (known: yolox, yolox_raw, yolov5, ssd, yolo, gfl, fastestdet)");
 }
 
 }  // namespace

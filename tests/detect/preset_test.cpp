@@ -41,7 +41,7 @@ TEST(Preset, UnknownName) {
   auto p = find_preset("yolo9000");
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().message(),
-            "unknown preset 'yolo9000' (built in: yolox_nano, yolox_nano_raw, ssd_mobilenet_v1, yolov5n, yolov5n_uint8, darknet_yolo)");
+            "unknown preset 'yolo9000' (built in: yolox_nano, yolox_nano_raw, ssd_mobilenet_v1, yolov5n, yolov5n_uint8, darknet_yolo, nanodet_m, fastestdet)");
 }
 
 // Each preset carries its project's own COCO evaluation settings, apart from detection's.
@@ -71,6 +71,20 @@ TEST(Preset, EvalSettingsFollowEachProjectsEvaluation) {
   EXPECT_FLOAT_EQ(dk->eval.score_threshold, 0.005f);
   EXPECT_FLOAT_EQ(dk->eval.iou_threshold, 0.45f);
   EXPECT_TRUE(dk->eval.multi_label);
+  auto nano = find_preset("nanodet_m");
+  ASSERT_TRUE(nano.ok());
+  EXPECT_EQ(nano->head, "gfl");
+  EXPECT_FLOAT_EQ(nano->eval.score_threshold, 0.05f);
+  EXPECT_FLOAT_EQ(nano->eval.iou_threshold, 0.6f);
+  EXPECT_EQ(nano->eval.max_detections, 100);
+  EXPECT_TRUE(nano->eval.multi_label);
+  auto fd = find_preset("fastestdet");
+  ASSERT_TRUE(fd.ok());
+  EXPECT_EQ(fd->resize, image::ResizeMode::kStretch);
+  EXPECT_FLOAT_EQ(fd->eval.score_threshold, 0.001f);
+  EXPECT_FLOAT_EQ(fd->eval.iou_threshold, 0.45f);
+  EXPECT_FALSE(fd->eval.multi_label);
+  EXPECT_FALSE(fd->eval.clip_boxes);
 }
 
 TEST(Sidecar, EvalSettings) {
@@ -155,7 +169,7 @@ TEST(Sidecar, ErrorsNameTheFileAndPosition) {
       {R"({"mean": [1, 2]})", "m.qdet.json: 'mean' must be a number or an array of 3 numbers"},
       {R"({"std": [1, 0, 1]})", "m.qdet.json: 'std' must not contain 0"},
       {R"({"preset": "nope"})",
-       "m.qdet.json: 'preset': unknown preset 'nope' (built in: yolox_nano, yolox_nano_raw, ssd_mobilenet_v1, yolov5n, yolov5n_uint8, darknet_yolo)"},
+       "m.qdet.json: 'preset': unknown preset 'nope' (built in: yolox_nano, yolox_nano_raw, ssd_mobilenet_v1, yolov5n, yolov5n_uint8, darknet_yolo, nanodet_m, fastestdet)"},
       {R"([1, 2])", "m.qdet.json: expected a JSON object"},
   };
   for (auto [json, want] : cases) {
@@ -199,6 +213,13 @@ TEST(Recognize, ShippedFamiliesByStructure) {
       {sig({1, 640, 640, 3}, DType::kFloat32, {{1, 25200, 85}}, {"CONV_2D", "DEQUANTIZE"}), "yolov5n", 640},
       {sig({1, 640, 640, 3}, DType::kUInt8, {{1, 25200, 85}}, {"CONV_2D", "QUANTIZE"}), "yolov5n_uint8", 640},
       {sig({1, 320, 320, 3}, DType::kFloat32, {{1, 6300, 85}}, {"CONV_2D"}), "yolov5n", 320},
+      {sig({1, 416, 416, 3}, DType::kFloat32,
+           {{1, 2704, 80}, {1, 2704, 32}, {1, 676, 80}, {1, 676, 32}, {1, 169, 80}, {1, 169, 32}},
+           {"CONV_2D", "LEAKY_RELU"}), "nanodet_m", 416},
+      {sig({1, 320, 320, 3}, DType::kFloat32,
+           {{1, 1600, 80}, {1, 1600, 32}, {1, 400, 80}, {1, 400, 32}, {1, 100, 80}, {1, 100, 32}},
+           {"CONV_2D"}), "nanodet_m", 320},
+      {sig({1, 352, 352, 3}, DType::kFloat32, {{1, 22, 22, 85}}, {"CONV_2D", "SOFTMAX"}), "fastestdet", 352},
   };
   for (const Case& c : cases) {
     auto p = recognize(c.s);
