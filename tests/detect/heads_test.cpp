@@ -157,7 +157,7 @@ TEST(Heads, GflDistributionToDistance) {
   o.strides = {8};
   o.score_threshold = 0.05f;
   o.multi_label = true;
-  auto d = (*find_head("gfl"))->decode(views, o);
+  auto d = (*find_head("gfl"))->decode(std::span<const OutputView>(views), o);
   ASSERT_TRUE(d.ok()) << d.status().to_string();
   ASSERT_EQ(d->size(), 2u);  // cell 0: classes 0 and 1; cell 1 below the threshold
   const Detection& c1 = (*d)[1];
@@ -172,17 +172,17 @@ TEST(Heads, GflDistributionToDistance) {
   cb = bytes_of(cls);
   views[0] = view(cb, {1, 2, 2});
   o.multi_label = false;
-  auto e = (*find_head("gfl"))->decode(views, o);
+  auto e = (*find_head("gfl"))->decode(std::span<const OutputView>(views), o);
   ASSERT_TRUE(e.ok()) << e.status().to_string();
   ASSERT_EQ(e->size(), 2u);
   EXPECT_EQ((*e)[1].class_id, 0);
   EXPECT_NEAR((*e)[1].x0, 0.f, 1e-4);
   EXPECT_NEAR((*e)[1].x1, 16.f, 1e-4);
   o.input_width = 24;  // 3 cells at stride 8, the tensors hold 2
-  EXPECT_FALSE((*find_head("gfl"))->decode(views, o).ok());
+  EXPECT_FALSE((*find_head("gfl"))->decode(std::span<const OutputView>(views), o).ok());
   o.input_width = 16;
   o.strides = {8, 16};
-  EXPECT_FALSE((*find_head("gfl"))->decode(views, o).ok());
+  EXPECT_FALSE((*find_head("gfl"))->decode(std::span<const OutputView>(views), o).ok());
   EXPECT_FALSE((*find_head("gfl"))->decode({views, 1}, o).ok());
 }
 

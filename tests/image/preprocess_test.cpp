@@ -141,6 +141,18 @@ TEST(Preprocess, LetterboxTruncatesTopLeftAndRoundsCentre) {
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->resized_height, 2);
   EXPECT_EQ(c->pad_top, 4);
+  // letterbox_center_area (the NanoDet ONNX demo): int(side x aspect), centred, rounded down.
+  auto d = plan_geometry(100, 35, 10, 10, ResizeMode::kLetterboxCenterArea);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->resized_width, 10);
+  EXPECT_EQ(d->resized_height, 3);
+  EXPECT_EQ(d->pad_top, 3);
+  auto e = plan_geometry(427, 640, 416, 416, ResizeMode::kLetterboxCenterArea);  // int(416 / (640 / 427)) = 277
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->resized_width, 277);
+  EXPECT_EQ(e->resized_height, 416);
+  EXPECT_EQ(e->pad_left, 69);
+  EXPECT_EQ(parse_resize_mode("letterbox_center_area").value(), ResizeMode::kLetterboxCenterArea);
 }
 
 // Every layout / order / dtype combination against a direct per-element computation.
