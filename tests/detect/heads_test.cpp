@@ -203,11 +203,12 @@ TEST(Heads, FastestDetGridDecode) {
   const Detection& x = (*d)[0];
   EXPECT_EQ(x.class_id, 1);
   EXPECT_NEAR(x.score, std::pow(0.8f, 0.6f) * std::pow(0.75f, 0.4f), 1e-6);
-  // cx = (0.5 + 1) / 2 x 200 = 150, cy = 0.5 x 100 = 50, w = 0.5 x 200, h = 0.25 x 100.
+  // cx = (0.5 + 1) / 2 x 200 = 150, cy = (0 + 0) / 1 x 100 = 0 (no half-cell offset, as
+  // FastestDet decodes), w = 0.5 x 200, h = 0.25 x 100.
   EXPECT_NEAR(x.x0, 100.f, 1e-3);
   EXPECT_NEAR(x.x1, 200.f, 1e-3);
-  EXPECT_NEAR(x.y0, 37.5f, 1e-3);
-  EXPECT_NEAR(x.y1, 62.5f, 1e-3);
+  EXPECT_NEAR(x.y0, -12.5f, 1e-3);
+  EXPECT_NEAR(x.y1, 12.5f, 1e-3);
   OutputView flat = view(b, {1, 2, 7});
   EXPECT_FALSE((*find_head("fastestdet"))->decode({&flat, 1}, o).ok());
 }

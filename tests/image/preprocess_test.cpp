@@ -217,7 +217,7 @@ TEST(Preprocess, RejectsBadFormats) {
   std::vector<uint8_t> out(f.byte_size());
   EXPECT_FALSE(b->build(gray, out).ok());
   EXPECT_EQ(parse_resize_mode("letterbox").status().message(),
-            "unknown resize mode 'letterbox' (expected one of: stretch, letterbox_topleft, letterbox_center, letterbox_darknet)");
+            "unknown resize mode 'letterbox' (expected one of: stretch, letterbox_topleft, letterbox_center, letterbox_darknet, letterbox_center_area)");
 }
 
 }  // namespace
