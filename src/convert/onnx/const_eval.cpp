@@ -310,6 +310,17 @@ Result<bool> try_fold(Context& ctx, const Node& node) {
   } else if (node.op_type == "Shape") {
     QDET_TRY(ctx.input(node, 0));
   }
+  // fold() reads its operands as in(0), in(1): a node without them (a file can say so) is an
+  // error here, not a read past node.inputs.
+  const size_t operands = node.op_type == "Constant" ? 0
+                          : node.op_type == "Gather" || node.op_type == "Add" || node.op_type == "Sub" ||
+                                  node.op_type == "Mul" || node.op_type == "Div"
+                              ? 2
+                              : 1;
+  for (size_t i = 0; i < operands; ++i)
+    if (i >= node.inputs.size() || node.inputs[i].empty() || !ctx.find(node.inputs[i]))
+      return ctx.node_error(StatusCode::kInvalidArgument, node, "needs {} input{}, input {} is missing",
+                            operands, operands == 1 ? "" : "s", i);
   QDET_ASSIGN_OR_RETURN(auto results, fold(ctx, node));
   for (size_t i = 0; i < results.size() && i < node.outputs.size(); ++i)
     if (!node.outputs[i].empty()) ctx.set_constant(node.outputs[i], std::move(results[i]));
