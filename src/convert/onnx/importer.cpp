@@ -160,6 +160,9 @@ Result<graph::Model> import_model(const Model& source) {
   }
 
   for (const auto& node : m.nodes) {
+    // Every ONNX op has an output; the lowerings write node.outputs[0] without asking again.
+    if (node.outputs.empty() || node.outputs[0].empty())
+      return ctx.node_error(StatusCode::kInvalidArgument, node, "the node has no output");
     QDET_ASSIGN_OR_RETURN(bool folded, try_fold(ctx, node));
     if (folded) continue;
     const LowerEntry* e = find_lowering(node.op_type);
