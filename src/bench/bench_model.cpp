@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <optional>
 #include <random>
 
 #include "base/timer.h"
@@ -82,10 +83,6 @@ Result<BenchResult> bench_model(const BenchOptions& o,
   std::error_code ec;
   r.file_bytes = static_cast<int64_t>(fs::file_size(o.model, ec));
   auto graph = std::make_shared<const graph::Graph>(std::move(model.graph));
-  const graph::GraphStats stats = graph::compute_stats(*graph);
-  for (const auto& [dtype, bytes] : stats.constant_bytes) r.bytes_by_dtype[dtype_name(dtype)] = bytes;
-  for (const auto& [dtype, macs] : stats.macs) r.macs_by_dtype[dtype_name(dtype)] = static_cast<double>(macs);
-  r.work = work_per_inference(*graph);
 
   rt::InterpreterOptions io;
   io.num_threads = o.threads;
@@ -93,6 +90,11 @@ Result<BenchResult> bench_model(const BenchOptions& o,
   auto interp = rt::Interpreter::create(graph, io);
   if (!interp.ok()) return interp.status().with_context(o.model.string());
   rt::Interpreter& it = **interp;
+  QDET_TRY(rt::apply_input_shape(it, o.input_shape).with_context(o.model.string()));
+  if (it.num_inputs() > 0) {
+    r.input_shape = it.input(0).shape;
+    if (!r.input_shape.empty()) r.batch = r.input_shape[0];
+  }
   r.arena_bytes = static_cast<int64_t>(it.arena_bytes());
   for (size_t i = 0; i < graph->ops.size(); ++i) r.kernels[it.kernel_name(i)]++;
   std::mt19937 rng(o.seed);
@@ -135,6 +137,21 @@ Result<BenchResult> bench_model(const BenchOptions& o,
     timed_runs();
   }
   QDET_TRY(run_status);
+  r.peak_rss_bytes = peak_rss_bytes();
+  {
+    // Counted at the shapes run: after a resize the file's shapes are stale.
+    std::optional<graph::Graph> resized;
+    if (it.inputs_resized()) {
+      resized = *graph;
+      for (size_t id = 0; id < resized->tensors.size(); ++id)
+        resized->tensors[id].shape = it.tensor(static_cast<int32_t>(id)).shape;
+    }
+    const graph::Graph& as_run = resized ? *resized : *graph;
+    const graph::GraphStats stats = graph::compute_stats(as_run);
+    for (const auto& [dtype, bytes] : stats.constant_bytes) r.bytes_by_dtype[dtype_name(dtype)] = bytes;
+    for (const auto& [dtype, macs] : stats.macs) r.macs_by_dtype[dtype_name(dtype)] = static_cast<double>(macs);
+    r.work = work_per_inference(as_run);
+  }
   r.latency = compute_latency_stats(r.samples_ms);
   r.estimate = estimate_energy(r.work, static_cast<int>(r.samples_ms.size()));
   if (!meter) {
@@ -144,7 +161,6 @@ Result<BenchResult> bench_model(const BenchOptions& o,
     r.energy.source = fmt::format("auto chose {}; {}", r.energy.method, r.energy.source);
   }
   r.energy.unavailable = unavailable;
-  r.peak_rss_bytes = peak_rss_bytes();
   if (o.profile) {
     if (progress) progress(fmt::format("profile: {} runs timing every op", o.runs));
     std::vector<int64_t> op_ns;

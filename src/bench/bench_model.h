@@ -19,6 +19,7 @@
 #include "bench/energy.h"
 #include "bench/latency_stats.h"
 #include "graph/graph.h"
+#include "runtime/input_shape.h"
 
 namespace qdet::bench {
 
@@ -32,6 +33,8 @@ struct BenchOptions {
   bool use_fast_kernels = true;
   bool profile = false;         // after the timed runs, as many runs again timing every op
   uint32_t seed = 1;
+  // Input 0 at another shape or batch (Interpreter::resize_input); empty: the model's.
+  rt::InputShapeRequest input_shape;
 };
 
 // One op's share of an inference (--profile): mean wall time over the profiled runs.
@@ -48,6 +51,8 @@ struct BenchResult {
   std::filesystem::path model;
   int threads = 1;
   int warmup = 0;
+  Shape input_shape;               // input 0 as run
+  int batch = 1;                   // its dim 0: images per inference (throughput per image)
   std::vector<double> samples_ms;  // every timed run, in order
   LatencyStats latency;
   int64_t peak_rss_bytes = 0;      // of the process, reset before loading the model when the
@@ -56,7 +61,7 @@ struct BenchResult {
   int64_t arena_bytes = 0;         // the interpreter's activation arena
   int64_t file_bytes = 0;
   std::map<std::string, int64_t> bytes_by_dtype;  // constant (weight) bytes by element type
-  std::map<std::string, double> macs_by_dtype;    // per inference, by arithmetic precision
+  std::map<std::string, double> macs_by_dtype;    // per inference (at the shapes run), by precision
   WorkPerInference work;
   EnergyResult energy;                 // the chosen method (measured, or the estimate)
   EnergyResult estimate;               // the analytic estimate, always

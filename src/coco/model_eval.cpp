@@ -163,6 +163,11 @@ Result<ModelEvalResult> evaluate_model(const ModelEvalOptions& options,
   dopt.max_detections.reset();
   auto graph = std::make_shared<const graph::Graph>(std::move(model.graph));
   QDET_ASSIGN_OR_RETURN(auto detector, detect::Detector::create(graph, preset, dopt));
+  out.batch = detector->batch_size();
+  if (!dopt.input_shape.empty())
+    out.notes.push_back(fmt::format("input resized to {}x{}, {} image{} per invoke",
+                                    detector->input_format().width, detector->input_format().height,
+                                    out.batch, out.batch == 1 ? "" : "s"));
   QDET_ASSIGN_OR_RETURN(auto class_map, class_to_category(detector->labels(), gt));
 
   // Images in the annotation file's order, then the journal's finished ones taken out.
@@ -212,43 +217,59 @@ Result<ModelEvalResult> evaluate_model(const ModelEvalOptions& options,
   int64_t t0 = now_ns();
   ModelEvalProgress p{out.resumed_images, static_cast<int>(todo.size()), 0};
   if (progress) progress(p);
-  Prefetcher prefetch(files, 4);
-  for (size_t n = 0; n < pending.size(); ++n) {
-    Decoded d = prefetch.next();
-    const ImageInfo& info = *pending[d.index];
-    std::vector<Detection> dets;
-    std::string error;
-    if (!d.image.ok()) {
-      error = d.image.status().message();
-    } else {
-      int64_t ti = now_ns();
-      auto r = detector->detect(*d.image);
+  // detector->batch_size() images per invoke (the last batch may be partial); results are
+  // recorded image by image in file order, so the journal and a resume work as for one.
+  const size_t batch = static_cast<size_t>(detector->batch_size());
+  Prefetcher prefetch(files, std::max<size_t>(4, 2 * batch));
+  for (size_t n = 0; n < pending.size();) {
+    std::vector<Decoded> group;
+    while (group.size() < batch && n + group.size() < pending.size()) group.push_back(prefetch.next());
+    std::vector<const image::Image*> readable;
+    for (const Decoded& d : group)
+      if (d.image.ok()) readable.push_back(&*d.image);
+    std::vector<detect::DetectResult> results;
+    if (!readable.empty()) {
+      const int64_t ti = now_ns();
+      auto r = detector->detect_batch(readable);
       out.inference_s += static_cast<double>(now_ns() - ti) * 1e-9;
-      if (!r.ok()) return r.status().with_context(files[d.index].string());
-      out.invoke_s += r->inference_ms * 1e-3;
-      out.invoke_ms.push_back(r->inference_ms);
-      for (const auto& det : r->detections) {
-        if (det.class_id < 0 || static_cast<size_t>(det.class_id) >= class_map.size() ||
-            class_map[det.class_id] < 0)
-          continue;  // a class the annotations do not have
-        Detection c;
-        c.image_id = info.id;
-        c.category_id = class_map[det.class_id];
-        c.bbox = {det.x0, det.y0, det.x1 - det.x0, det.y1 - det.y0};
-        c.score = det.score;
-        dets.push_back(c);
+      if (!r.ok()) return r.status().with_context(files[group.front().index].string());
+      results = std::move(*r);
+    }
+    size_t next_result = 0;
+    for (const Decoded& d : group) {
+      const ImageInfo& info = *pending[d.index];
+      std::vector<Detection> dets;
+      std::string error;
+      if (!d.image.ok()) {
+        error = d.image.status().message();
+      } else {
+        const detect::DetectResult& r = results[next_result++];
+        out.invoke_s += r.inference_ms * 1e-3;
+        out.invoke_ms.push_back(r.inference_ms);
+        for (const auto& det : r.detections) {
+          if (det.class_id < 0 || static_cast<size_t>(det.class_id) >= class_map.size() ||
+              class_map[det.class_id] < 0)
+            continue;  // a class the annotations do not have
+          Detection c;
+          c.image_id = info.id;
+          c.category_id = class_map[det.class_id];
+          c.bbox = {det.x0, det.y0, det.x1 - det.x0, det.y1 - det.y0};
+          c.score = det.score;
+          dets.push_back(c);
+        }
       }
+      if (!error.empty()) {
+        ++out.failed_images;
+        out.failures.push_back(error);
+      }
+      QDET_TRY(evaluator.add_image(info.id, dets));
+      if (writer) QDET_TRY(error.empty() ? writer->add_image(info.id, dets)
+                                         : writer->add_failed_image(info.id, error));
+      ++n;
+      p.done = out.resumed_images + static_cast<int>(n);
+      p.elapsed_s = static_cast<double>(now_ns() - t0) * 1e-9;
+      if (progress) progress(p);
     }
-    if (!error.empty()) {
-      ++out.failed_images;
-      out.failures.push_back(error);
-    }
-    QDET_TRY(evaluator.add_image(info.id, dets));
-    if (writer) QDET_TRY(error.empty() ? writer->add_image(info.id, dets)
-                                       : writer->add_failed_image(info.id, error));
-    p.done = out.resumed_images + static_cast<int>(n) + 1;
-    p.elapsed_s = static_cast<double>(now_ns() - t0) * 1e-9;
-    if (progress) progress(p);
   }
   out.wall_s = static_cast<double>(now_ns() - t0) * 1e-9;
   out.images = static_cast<int>(todo.size());

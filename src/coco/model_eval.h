@@ -33,7 +33,8 @@ struct ModelEvalOptions {
   std::filesystem::path results;      // COCO results output; empty: not written (no resume)
   bool resume = false;
   int limit = 0;                      // 0: every image
-  detect::DetectorOptions detector;   // preset, threads, sidecar, labels, fast kernels
+  detect::DetectorOptions detector;   // preset, threads, sidecar, labels, fast kernels, input
+                                      // shape and batch (images per invoke)
   // Overrides of the preset's EvalSettings (unset: the preset's).
   std::optional<float> score_threshold;
   std::optional<float> iou_threshold;
@@ -61,7 +62,10 @@ struct ModelEvalResult {
   double wall_s = 0;           // this run's loop, resumed images excluded
   double inference_s = 0;      // time inside the detector (preprocess + invoke + head)
   double invoke_s = 0;         // time inside the interpreter only
-  std::vector<double> invoke_ms;   // per image run (failed images excluded), for percentiles
+  // Per image run (failed images excluded), for percentiles; with a batch, each image's share
+  // of its invoke (the invoke's time / the images in it).
+  std::vector<double> invoke_ms;
+  int batch = 1;               // images per invoke (detector batch size)
   std::string preset;          // preset name and where it came from
   detect::EvalSettings settings;   // the post-processing used (overrides applied)
   std::vector<std::string> notes;  // the settings' source, the SSD's post-processing limits raised

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "base/log.h"
 #include "base/timer.h"
@@ -77,7 +78,22 @@ Result<std::unique_ptr<Detector>> Detector::create(std::shared_ptr<const graph::
   if (graph->inputs.size() != 1)
     return invalid_argument("detectors take one image input; the model has {}", graph->inputs.size());
   const graph::Tensor& in = graph->tensors[graph->inputs[0]];
-  QDET_ASSIGN_OR_RETURN(image::TensorFormat format, model_input_format(preset, in));
+  // The shape the model runs at; the tensor format describes one image of it.
+  QDET_ASSIGN_OR_RETURN(const Shape run_shape, rt::resolve_input_shape(options.input_shape, in.shape));
+  graph::Tensor one_image;
+  one_image.name = in.name;
+  one_image.dtype = in.dtype;
+  one_image.quant = in.quant;
+  one_image.shape = run_shape;
+  if (run_shape.size() == 4) one_image.shape[0] = 1;
+  if (!options.input_shape.empty() && one_image.shape.size() == 4) {
+    // Asked for: the preset's size follows the input (no warning that they differ).
+    const bool nhwc = one_image.shape[3] == 3;
+    preset.input_height = one_image.shape[nhwc ? 1 : 2];
+    preset.input_width = one_image.shape[nhwc ? 2 : 3];
+  }
+  QDET_ASSIGN_OR_RETURN(image::TensorFormat format, model_input_format(preset, one_image));
+  d->batch_ = run_shape[0];
   preset.input_width = format.width;
   preset.input_height = format.height;
   preset.layout = format.layout;
@@ -103,53 +119,87 @@ Result<std::unique_ptr<Detector>> Detector::create(std::shared_ptr<const graph::
   io.num_threads = options.num_threads;
   io.use_fast_kernels = options.use_fast_kernels;
   QDET_ASSIGN_OR_RETURN(d->interpreter_, rt::Interpreter::create(graph, io));
+  if (run_shape != in.shape) {
+    QDET_TRY(d->interpreter_->resize_input(0, run_shape));
+    QDET_TRY(d->interpreter_->allocate_tensors());
+  }
   const rt::TensorRef& input = d->interpreter_->input(0);
-  if (input.byte_size() != format.byte_size())
-    return internal_error("input tensor holds {} bytes, the image tensor needs {}", input.byte_size(),
-                          format.byte_size());
+  if (input.byte_size() != format.byte_size() * static_cast<size_t>(d->batch_))
+    return internal_error("input tensor holds {} bytes, {} image tensors need {}", input.byte_size(),
+                          d->batch_, format.byte_size() * static_cast<size_t>(d->batch_));
+  if (d->batch_ > 1) {
+    for (size_t i = 0; i < d->interpreter_->num_outputs(); ++i) {
+      const rt::TensorRef& o = d->interpreter_->output(i);
+      if (o.shape.empty() || o.shape[0] != d->batch_)
+        return unsupported("a batch of {}: output {} '{}' has shape {}, whose dim 0 is not the "
+                           "batch, so it cannot be split per image",
+                           d->batch_, i, graph->tensors[o.id].name, shape_to_string(o.shape));
+    }
+  }
   d->graph_ = std::move(graph);
   d->preset_ = std::move(preset);
   return d;
 }
 
 Result<DetectResult> Detector::detect(const image::Image& img) {
-  DetectResult r;
-  int64_t t0 = now_ns();
+  const image::Image* one[] = {&img};
+  QDET_ASSIGN_OR_RETURN(std::vector<DetectResult> r, detect_batch(one));
+  return std::move(r[0]);
+}
+
+Result<std::vector<DetectResult>> Detector::detect_batch(std::span<const image::Image* const> images) {
+  if (images.empty() || images.size() > static_cast<size_t>(batch_))
+    return invalid_argument("detect_batch: {} images for a batch of {}", images.size(), batch_);
+  std::vector<DetectResult> results(images.size());
   rt::TensorRef& input = interpreter_->input(0);
-  QDET_ASSIGN_OR_RETURN(r.geometry, builder_->build(img, std::span<uint8_t>(input.data, input.byte_size())));
-  r.preprocess_ms = ms_since(t0);
+  const size_t image_bytes = input.byte_size() / static_cast<size_t>(batch_);
+  for (size_t k = 0; k < images.size(); ++k) {
+    const int64_t t0 = now_ns();
+    QDET_ASSIGN_OR_RETURN(results[k].geometry,
+                          builder_->build(*images[k], std::span<uint8_t>(input.data + k * image_bytes, image_bytes)));
+    results[k].preprocess_ms = ms_since(t0);
+  }
+  // Slots of a partial batch hold zeros, not an earlier call's images.
+  if (images.size() < static_cast<size_t>(batch_))
+    std::memset(input.data + images.size() * image_bytes, 0, (batch_ - images.size()) * image_bytes);
 
-  t0 = now_ns();
+  int64_t t0 = now_ns();
   QDET_TRY(interpreter_->invoke());
-  r.inference_ms = ms_since(t0);
+  const double invoke_ms = ms_since(t0);
 
-  t0 = now_ns();
-  views_.resize(interpreter_->num_outputs());
-  for (size_t i = 0; i < views_.size(); ++i) {
-    const rt::TensorRef& o = interpreter_->output(i);
-    OutputView& v = views_[i];
-    v.data = std::span<const uint8_t>(o.data, o.byte_size());
-    v.shape = o.shape;
-    v.dtype = o.dtype;
-    v.scale = o.scale();
-    v.zero_point = o.zero_point();
-    v.name = graph_->tensors[o.id].name;
+  for (size_t k = 0; k < images.size(); ++k) {
+    DetectResult& r = results[k];
+    r.inference_ms = invoke_ms / static_cast<double>(images.size());
+    t0 = now_ns();
+    views_.resize(interpreter_->num_outputs());
+    for (size_t i = 0; i < views_.size(); ++i) {
+      const rt::TensorRef& o = interpreter_->output(i);
+      OutputView& v = views_[i];
+      const size_t bytes = o.byte_size() / static_cast<size_t>(batch_);
+      v.data = std::span<const uint8_t>(o.data + k * bytes, bytes);
+      v.shape = o.shape;
+      if (batch_ > 1) v.shape[0] = 1;  // create() checked that dim 0 is the batch
+      v.dtype = o.dtype;
+      v.scale = o.scale();
+      v.zero_point = o.zero_point();
+      v.name = graph_->tensors[o.id].name;
+    }
+    QDET_ASSIGN_OR_RETURN(std::vector<Detection> candidates, head_->decode(views_, head_options_));
+    if (head_->needs_nms) {
+      NmsOptions no;
+      no.iou_threshold = preset_.iou_threshold;
+      no.max_detections = preset_.max_detections;
+      candidates = nms(std::move(candidates), no);
+    } else {
+      std::stable_sort(candidates.begin(), candidates.end(),
+                       [](const Detection& a, const Detection& b) { return a.score > b.score; });
+      if (preset_.max_detections > 0 && candidates.size() > static_cast<size_t>(preset_.max_detections))
+        candidates.resize(preset_.max_detections);
+    }
+    r.detections = map_to_source(std::move(candidates), r.geometry, preset_.clip_boxes);
+    r.postprocess_ms = ms_since(t0);
   }
-  QDET_ASSIGN_OR_RETURN(std::vector<Detection> candidates, head_->decode(views_, head_options_));
-  if (head_->needs_nms) {
-    NmsOptions no;
-    no.iou_threshold = preset_.iou_threshold;
-    no.max_detections = preset_.max_detections;
-    candidates = nms(std::move(candidates), no);
-  } else {
-    std::stable_sort(candidates.begin(), candidates.end(),
-                     [](const Detection& a, const Detection& b) { return a.score > b.score; });
-    if (preset_.max_detections > 0 && candidates.size() > static_cast<size_t>(preset_.max_detections))
-      candidates.resize(preset_.max_detections);
-  }
-  r.detections = map_to_source(std::move(candidates), r.geometry, preset_.clip_boxes);
-  r.postprocess_ms = ms_since(t0);
-  return r;
+  return results;
 }
 
 }  // namespace qdet::detect

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "graph/graph.h"
 #include "image/image.h"
 #include "image/preprocess.h"
+#include "runtime/input_shape.h"
 #include "runtime/interpreter.h"
 
 namespace qdet::detect {
@@ -34,6 +36,10 @@ struct DetectorOptions {
   std::string labels;                  // "coco80" or a label file; empty: the preset's
   int num_threads = 1;
   bool use_fast_kernels = true;
+  // Run the model at another input size or batch (Interpreter::resize_input): the letterbox
+  // and the head follow the new size; a batch of N makes detect_batch() take N images per
+  // invoke. Empty: the model's own shape.
+  rt::InputShapeRequest input_shape;
 };
 
 struct DetectResult {
@@ -56,8 +62,13 @@ class Detector {
                                                   Preset preset, const DetectorOptions& options = {});
   ~Detector();
 
-  // Runs the whole pipeline on a decoded RGB image.
+  // Runs the whole pipeline on a decoded RGB image (the other images of a batch are zeros).
   Result<DetectResult> detect(const image::Image& img);
+  // Up to batch_size() images in one invoke, a result per image in order. Each result's
+  // inference_ms is its share of the invoke (the invoke's time / the images given).
+  Result<std::vector<DetectResult>> detect_batch(std::span<const image::Image* const> images);
+  // Images per invoke: dim 0 of the model's input as run (1 unless resized to a batch).
+  int batch_size() const { return batch_; }
 
   const Preset& preset() const { return preset_; }
   // Where the preset came from: "--preset", "sidecar <path>", "recognised", with overrides noted.
@@ -78,6 +89,7 @@ class Detector {
   std::shared_ptr<const graph::Graph> graph_;
   std::unique_ptr<rt::Interpreter> interpreter_;
   std::vector<OutputView> views_;
+  int batch_ = 1;
 };
 
 }  // namespace qdet::detect

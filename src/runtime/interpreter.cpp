@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <new>
+#include <string_view>
 
 #include "base/memory.h"
 #include "base/timer.h"
@@ -91,8 +92,14 @@ struct Interpreter::Impl {
   std::unique_ptr<pthreadpool, PoolDeleter> pool;
   // Outputs of folded ops (constant data computed at plan time), with kKernelReadTailBytes.
   std::vector<std::unique_ptr<uint8_t[], ArenaDeleter>> folded_buffers;
+  // Shapes of the graph inputs: asked for by resize_input(), and those of the current plan.
+  std::vector<Shape> input_shapes, planned_shapes;
+  bool needs_plan = false;  // an input was resized after the last plan
+  bool resized = false;     // the current plan's inputs differ from the file's shapes
 
   Status build();
+  Status plan();
+  std::string describe_resized_inputs() const;
   Status run_op(size_t index);
   Status prepare_op(size_t index);
   bool can_fold(size_t index) const;
@@ -154,8 +161,9 @@ Status Interpreter::Impl::prepare_op(size_t index) {
     TensorRef* out = plan.outputs[i];
     const graph::Tensor& declared = graph->tensors[out->id];
     // An empty declared shape is how TFLite files leave outputs whose shape the op decides
-    // (the SSD's TFLite_Detection_PostProcess outputs): the computed shape wins there.
-    if (out->shape != declared.shape && !declared.shape.empty())
+    // (the SSD's TFLite_Detection_PostProcess outputs): the computed shape wins there. With
+    // resized inputs the file's shapes are stale, and the computed ones win everywhere.
+    if (!resized && out->shape != declared.shape && !declared.shape.empty())
       return invalid_argument(
           "op {} ({}): output {} (tensor {} '{}') has shape {} but the graph declares {}", index,
           op.name(), i, out->id, declared.name, shape_to_string(out->shape),
@@ -357,7 +365,17 @@ Status Interpreter::Impl::build() {
     pool.reset(pthreadpool_create(static_cast<size_t>(options.num_threads)));
     if (!pool) return internal_error("cannot create a pool of {} threads", options.num_threads);
   }
-  tensors.resize(graph->tensors.size());
+  for (int32_t id : graph->inputs) input_shapes.push_back(graph->tensors[id].shape);
+  return plan();
+}
+
+// The whole plan from the graph and input_shapes: nothing of an earlier plan survives.
+Status Interpreter::Impl::plan() {
+  ops.clear();
+  folded_buffers.clear();
+  arena.reset();
+  arena_bytes = 0;
+  tensors.assign(graph->tensors.size(), TensorRef{});
   for (size_t id = 0; id < tensors.size(); ++id) {
     const graph::Tensor& t = graph->tensors[id];
     TensorRef& ref = tensors[id];
@@ -369,6 +387,12 @@ Status Interpreter::Impl::build() {
     // Constants are read in place from the shared graph; kernels never write their inputs.
     if (ref.is_constant) ref.data = const_cast<uint8_t*>(t.data.data());
   }
+  resized = false;
+  for (size_t i = 0; i < input_shapes.size(); ++i) {
+    const int32_t id = graph->inputs[i];
+    tensors[id].shape = input_shapes[i];
+    resized = resized || input_shapes[i] != graph->tensors[id].shape;
+  }
   QDET_TRY(check_op_memory());
   ops.resize(graph->ops.size());
   for (size_t i = 0; i < ops.size(); ++i) {
@@ -376,7 +400,23 @@ Status Interpreter::Impl::build() {
     if (can_fold(i)) QDET_TRY(fold_op(i));
   }
   fuse_silu();
-  return plan_memory();
+  QDET_TRY(plan_memory());
+  planned_shapes = input_shapes;
+  needs_plan = false;
+  return ok_status();
+}
+
+// "input 0 'images' resized from [1,416,416,3] to [1,320,320,3]", for every resized input.
+std::string Interpreter::Impl::describe_resized_inputs() const {
+  std::string out;
+  for (size_t i = 0; i < input_shapes.size(); ++i) {
+    const graph::Tensor& t = graph->tensors[graph->inputs[i]];
+    if (input_shapes[i] == t.shape) continue;
+    if (!out.empty()) out += ", ";
+    out += fmt::format("input {} '{}' resized from {} to {}", i, t.name, shape_to_string(t.shape),
+                       shape_to_string(input_shapes[i]));
+  }
+  return out;
 }
 
 Interpreter::Interpreter() : impl_(std::make_unique<Impl>()) {}
@@ -407,12 +447,61 @@ const char* Interpreter::kernel_name(size_t op_index) const {
   return impl_->ops.at(op_index).kernel->name;
 }
 
+Status Interpreter::resize_input(size_t i, const Shape& shape, bool strict) {
+  if (i >= num_inputs())
+    return out_of_range("resize_input: input {} of a model with {} inputs", i, num_inputs());
+  const graph::Tensor& t = impl_->graph->tensors[impl_->graph->inputs[i]];
+  const auto fail = [&](std::string_view why) {
+    return invalid_argument("cannot resize input {} '{}' ({}) to {}: {}", i, t.name,
+                            shape_to_string(t.shape), shape_to_string(shape), why);
+  };
+  for (int32_t d : shape)
+    if (d < 1) return fail("every dim must be positive");
+  if (shape.size() > 8) return fail("more than 8 dims");
+  if (!checked_num_elements(shape)) return fail("over 2^40 elements");
+  if (strict) {
+    // TFLite's ResizeInputTensorStrict: only the dims the signature leaves open (-1) change.
+    if (shape.size() != t.shape.size()) return fail("strict resizing keeps the rank");
+    for (size_t k = 0; k < shape.size(); ++k) {
+      const bool open = !t.shape_signature.empty() && t.shape_signature[k] == -1;
+      if (shape[k] != t.shape[k] && !open)
+        return fail(fmt::format("strict resizing changes only the dims that shape_signature {} "
+                                "marks -1, and dim {} is fixed",
+                                t.shape_signature.empty() ? std::string("(absent)")
+                                                          : shape_to_string(t.shape_signature),
+                                k));
+    }
+  }
+  if (shape == impl_->input_shapes[i]) return ok_status();
+  impl_->input_shapes[i] = shape;
+  impl_->needs_plan = impl_->input_shapes != impl_->planned_shapes;
+  return ok_status();
+}
+
+Status Interpreter::allocate_tensors() {
+  Status s = impl_->plan();
+  if (s.ok()) return s;
+  const std::string what = impl_->describe_resized_inputs();
+  impl_->input_shapes = impl_->planned_shapes;
+  Status back = impl_->plan();
+  if (!back.ok())
+    return internal_error("{}; planning again at the previous shapes failed too: {}", s.message(),
+                          back.message());
+  return what.empty() ? s : s.with_context(what);
+}
+
+bool Interpreter::inputs_resized() const { return impl_->resized; }
+
 Status Interpreter::invoke() {
+  if (impl_->needs_plan)
+    return invalid_argument("an input was resized: call allocate_tensors() before invoke()");
   for (size_t i = 0; i < impl_->ops.size(); ++i) QDET_TRY(impl_->run_op(i));
   return ok_status();
 }
 
 Status Interpreter::invoke_profiled(std::vector<int64_t>& op_ns) {
+  if (impl_->needs_plan)
+    return invalid_argument("an input was resized: call allocate_tensors() before invoke()");
   op_ns.resize(impl_->ops.size(), 0);
   for (size_t i = 0; i < impl_->ops.size(); ++i) {
     const int64_t t0 = now_ns();

@@ -1,5 +1,8 @@
 // qdet's TFLite interpreter: a plan built once (op order, kernel choice, tensor lifetimes, one
 // arena), then invoke() runs it with no allocation. Results do not depend on num_threads.
+// Inputs can be resized as TFLite's ResizeInputTensor + AllocateTensors do: resize_input()
+// records the new shape, allocate_tensors() prepares every op again (each op's prepare
+// computes its output shapes from its inputs' and checks them) and plans a new arena.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +41,19 @@ class Interpreter {
   // Any tensor by id; activations are valid after invoke() only with keep_intermediates
   // (otherwise their memory may have been reused).
   const TensorRef& tensor(int32_t id) const;
+
+  // Changes graph input i's shape; takes effect at allocate_tensors() (invoke() refuses to run
+  // before). Dims must be positive. `strict` (TFLite's ResizeInputTensorStrict) allows changing
+  // only the dims the file's shape_signature marks -1; a file without a signature has none.
+  Status resize_input(size_t i, const Shape& shape, bool strict = false);
+  // Plans again for the current input shapes: every op prepared (shapes propagated), constants
+  // folded, a new arena (input and output data pointers change: write inputs afterwards). An op
+  // that cannot take the new shapes (e.g. a decoder's constant grid table sized for the file's
+  // input) gives one error naming the resized inputs, the op and the shapes; the interpreter
+  // then goes back to the shapes of its last plan and stays usable.
+  Status allocate_tensors();
+  // Whether any input differs from the shape stored in the file.
+  bool inputs_resized() const;
 
   Status invoke();
   // invoke() that also adds each op's wall time (ns) to op_ns[op] (resized to the op count):

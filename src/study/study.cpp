@@ -79,6 +79,11 @@ Status write_reports(const StudyOptions& o, StudyResult& result) {
                   o.limit > 0 ? fmt::format(", --limit {}", o.limit) : ""),
       fmt::format("{} thread{}, {} timed runs", o.threads, o.threads == 1 ? "" : "s", o.runs),
       today()};
+  if (!o.input_shape.empty()) {
+    const rt::InputShapeRequest& r = o.input_shape;
+    facts.push_back(r.shape.empty() ? fmt::format("run at input size {}x{}", r.width, r.height)
+                                    : fmt::format("run at input shape {}", shape_to_string(r.shape)));
+  }
   if (!result.peers_warning.empty()) facts.push_back(result.peers_warning);
 
   nlohmann::json j;
@@ -88,6 +93,8 @@ Status write_reports(const StudyOptions& o, StudyResult& result) {
   j["calib"] = o.calib.string();
   j["limit"] = o.limit;
   j["threads"] = o.threads;
+  if (!o.input_shape.shape.empty()) j["input_shape"] = o.input_shape.shape;
+  if (o.input_shape.width > 0) j["input_size"] = {o.input_shape.width, o.input_shape.height};
   j["modes"] = o.modes;
   if (o.peers || !o.onnx.empty()) {
     j["peers"] = {{"onnx", nlohmann::json::array()}, {"warning", result.peers_warning}};

@@ -19,6 +19,7 @@
 
 #include "base/status.h"
 #include "report/record.h"
+#include "runtime/input_shape.h"
 
 namespace qdet::study {
 
@@ -37,6 +38,9 @@ struct StudyOptions {
   std::string energy = "auto";
   int pictures = 3;      // images drawn side by side
   std::string preset;    // preprocessing preset (default: recognised)
+  // Every variant evaluated, benchmarked and drawn at this input size (the preset's letterbox
+  // follows); the variants are made (and calibrated) at the model's own size.
+  rt::InputShapeRequest input_shape;
   bool resume = false;
   // Peer rows (study/peers.h): ONNX Runtime on each `onnx` model, TFLite-WASM on the fp32 and
   // int8 variants; latency only. Giving an ONNX model turns peers on.

@@ -87,6 +87,7 @@ Status evaluate_variant(const StudyOptions& o, const std::string& mode, report::
   e.limit = o.limit;
   e.detector.preset = o.preset;
   e.detector.num_threads = o.threads;
+  e.detector.input_shape = o.input_shape;
   int last_decile = -1;
   auto on_progress = [&](const coco::ModelEvalProgress& p) {
     const int decile = p.total ? 10 * p.done / p.total : 10;
@@ -114,6 +115,7 @@ Status bench_variant(const StudyOptions& o, const std::string& mode, report::Rec
   b.runs = o.runs;
   b.warmup = o.warmup;
   b.energy = o.energy;
+  b.input_shape = o.input_shape;
   QDET_ASSIGN_OR_RETURN(bench::BenchResult r, bench::bench_model(b, progress));
   report::fill_from_bench(rec, r);
   return ok_status();
@@ -126,6 +128,7 @@ Status draw_variant(const StudyOptions& o, const std::string& mode, const Progre
   d.preset = o.preset;
   d.num_threads = o.threads;
   d.score_threshold = 0.3f;
+  d.input_shape = o.input_shape;
   QDET_ASSIGN_OR_RETURN(auto detector, detect::Detector::create(variant_model_path(o.output, mode), d));
   QDET_TRY(ensure_directory(o.output / "pictures"));
   const int n = std::min<int>(o.pictures, static_cast<int>(gt.images.size()));

@@ -31,7 +31,13 @@ void print_text(const bench::BenchResult& b) {
               kernels.c_str());
   std::printf("latency ms: min %.3f  median %.3f  p90 %.3f  p99 %.3f  mean %.3f  cv %.3f\n",
               l.min_ms, l.median_ms, l.p90_ms, l.p99_ms, l.mean_ms, l.cv);
-  std::printf("throughput: %.2f inferences/s (median)\n", l.median_ms > 0 ? 1000 / l.median_ms : 0.0);
+  std::printf("input: %s\n", shape_to_string(b.input_shape).c_str());
+  if (b.batch > 1)
+    std::printf("throughput: %.2f inferences/s, %.2f images/s (batch %d; median, %.3f ms per image)\n",
+                l.median_ms > 0 ? 1000 / l.median_ms : 0.0, l.median_ms > 0 ? 1000 * b.batch / l.median_ms : 0.0,
+                b.batch, l.median_ms / b.batch);
+  else
+    std::printf("throughput: %.2f inferences/s (median)\n", l.median_ms > 0 ? 1000 / l.median_ms : 0.0);
   std::printf("memory: peak RSS %s%s, arena %s\n", mb(b.peak_rss_bytes).c_str(),
               b.peak_rss_reset ? "" : " (whole process)", mb(b.arena_bytes).c_str());
   std::string dtypes, macs;
@@ -89,6 +95,9 @@ void run_bench(const BenchArgs& a) {
   nlohmann::json j = report::to_json(rec);
   j["memory"]["peak_rss_reset"] = r->peak_rss_reset;
   j["work"] = {{"bytes_moved", r->work.bytes_moved}};
+  j["input_shape"] = r->input_shape;
+  j["batch"] = r->batch;
+  j["images_per_s"] = r->latency.median_ms > 0 ? 1000.0 * r->batch / r->latency.median_ms : 0.0;
   if (!r->profile.empty()) {
     nlohmann::json ops = nlohmann::json::array();
     for (const auto& t : r->profile)
@@ -116,6 +125,7 @@ void add_bench_command(CLI::App& app) {
                 "Reference kernels only");
   sub->add_flag("--profile", o.profile,
                 "Then time every op (as many runs again): time by op kind, dtype and kernel, and the slowest ops");
+  add_input_shape_options(sub, o.input_shape, /*with_batch=*/true);
   sub->add_flag("--json", args->json, "Print one JSON object");
   sub->callback([args] { run_bench(*args); });
 }

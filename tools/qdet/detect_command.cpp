@@ -26,6 +26,7 @@ struct DetectArgs {
   int threads = 1;
   bool reference = false;
   bool json = false;
+  rt::InputShapeRequest input_shape;
 };
 
 Status run_detect(const DetectArgs& a) {
@@ -39,6 +40,7 @@ Status run_detect(const DetectArgs& a) {
   o.num_threads = a.threads;
   o.use_fast_kernels = !a.reference;
   if (!a.output.empty()) QDET_TRY(prepare_output_file(a.output));  // creates missing folders
+  o.input_shape = a.input_shape;
   QDET_ASSIGN_OR_RETURN(image::Image img, image::load_image(a.image));
   QDET_ASSIGN_OR_RETURN(std::unique_ptr<detect::Detector> det, detect::Detector::create(a.model, o));
   QDET_ASSIGN_OR_RETURN(detect::DetectResult r, det->detect(img));
@@ -122,6 +124,7 @@ void add_detect_command(CLI::App& app) {
   sub->add_flag("--reference", args->reference, "Reference kernels only (no XNNPACK)");
   sub->add_option("-o,--output", args->output, "Write the image with boxes and labels (.png or .jpg)");
   sub->add_flag("--json", args->json, "Print JSON instead of text");
+  add_input_shape_options(sub, args->input_shape, /*with_batch=*/false);
   sub->callback([args] { exit_on_error(run_detect(*args)); });
 }
 

@@ -63,6 +63,7 @@ void run_eval(const EvalArgs& a) {
     j["throughput_img_s"] = throughput;
     j["inference_img_s"] = inference_rate;
     j["wall_s"] = res.wall_s;
+    j["batch"] = res.batch;
     std::printf("%s\n", json_text(j, 1).c_str());
     return;
   }
@@ -72,8 +73,9 @@ void run_eval(const EvalArgs& a) {
               res.resumed_images, res.detections);
   std::printf("%s\n%s", coco::format_summary(res.eval).c_str(),
               coco::format_category_table(res.eval).c_str());
-  std::printf("throughput: %.2f img/s end to end, %.2f img/s inside the detector (%.0f%%)\n",
-              throughput, inference_rate, inference_rate > 0 ? 100 * throughput / inference_rate : 0);
+  std::printf("throughput: %.2f img/s end to end, %.2f img/s inside the detector (%.0f%%)%s\n",
+              throughput, inference_rate, inference_rate > 0 ? 100 * throughput / inference_rate : 0,
+              res.batch > 1 ? fmt::format(", batches of {}", res.batch).c_str() : "");
   if (!a.options.results.empty()) std::printf("results: %s\n", a.options.results.c_str());
 }
 
@@ -116,6 +118,7 @@ void add_eval_command(CLI::App& app) {
   sub->add_flag("--keep-postprocess,--ssd-as-shipped", o.keep_postprocess,
                 "Keep TFLite_Detection_PostProcess's shipped limits (the SSD's 10 boxes) and take "
                 "its outputs as they are");
+  add_input_shape_options(sub, o.detector.input_shape, /*with_batch=*/true);
   sub->add_flag("--json", args->json, "Print one JSON object");
   sub->callback([args] { run_eval(*args); });
 }

@@ -120,9 +120,13 @@ std::string quant_text(const json& q) {
   return fmt::format("scale {:.7g} zp {}", q["scale"].get<double>(), q["zero_point"].get<int64_t>());
 }
 
+// A shape_signature that differs from the shape (-1: a dim the model leaves open, which
+// `--input-shape` / resize_input may change) follows the shape: "[1,416,416,3] (sig [-1,416,416,3])".
 std::string tensor_line(const json& t) {
-  return fmt::format("{:>5} {:<14} {:<9} {}{}{}", t["id"].get<int>(),
-                     fmt::format("[{}]", fmt::join(t["shape"].get<std::vector<int>>(), ",")),
+  std::string shape = fmt::format("[{}]", fmt::join(t["shape"].get<std::vector<int>>(), ","));
+  if (t.contains("shape_signature"))
+    shape += fmt::format(" (sig [{}])", fmt::join(t["shape_signature"].get<std::vector<int>>(), ","));
+  return fmt::format("{:>5} {:<14} {:<9} {}{}{}", t["id"].get<int>(), shape,
                      t["dtype"].get<std::string>(), t["constant"].get<bool>() ? "const " : "",
                      t["quant"].is_null() ? "" : quant_text(t["quant"]) + " ",
                      fmt::format("'{}'", t["name"].get<std::string>()));

@@ -34,6 +34,7 @@ struct RunOptions {
   bool reference = false;
   uint32_t seed = 1;
   int first = 8;
+  rt::InputShapeRequest input_shape;
 };
 
 // tflite_run.js's generator (mulberry32), bit for bit: a uniform double in [0, 1).
@@ -110,6 +111,7 @@ Result<json> run(const RunOptions& o) {
   auto created = rt::Interpreter::create(graph, options);
   if (!created.ok()) return created.status().with_context(o.model);
   auto& interp = *created;
+  QDET_TRY(rt::apply_input_shape(*interp, o.input_shape).with_context(o.model));
   const int64_t t1 = now_ns();
   if (o.inputs.size() > interp->num_inputs())
     return invalid_argument("{} --input files for a model with {} inputs", o.inputs.size(),
@@ -205,6 +207,7 @@ void add_run_command(CLI::App& app) {
       ->check(CLI::Range(0, 1 << 20));
   sub->add_flag("--json", o->json, "Print one JSON object instead of text");
   sub->add_flag("--reference", o->reference, "Use only the reference kernels");
+  add_input_shape_options(sub, o->input_shape, /*with_batch=*/true);
   sub->callback([o] {
     auto r = run(*o);
     exit_on_error(r.status());

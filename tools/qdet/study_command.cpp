@@ -57,6 +57,7 @@ void add_study_command(CLI::App& app) {
                 "and the peers ($QDET_PEERS_DIR) are there");
   sub->add_option("--onnx", o.onnx, "ONNX model for an ONNX Runtime peer row (repeatable; implies --peers)")
       ->allow_extra_args(false);
+  add_input_shape_options(sub, o.input_shape, /*with_batch=*/false);
   sub->add_flag("--resume", o.resume, "Keep finished variants (their .done files) and continue");
   sub->callback([a] { run_study(*a); });
 }
