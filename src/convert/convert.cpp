@@ -35,9 +35,24 @@ Result<Converted> convert_model(const ConvertOptions& options) {
     if (!options.weights.empty())
       return invalid_argument("{}: --weights is for darknet models; an ONNX file holds its weights",
                               options.model.string());
-    QDET_ASSIGN_OR_RETURN(c.model, onnx::import_file(options.model));
+    QDET_ASSIGN_OR_RETURN(onnx::Model m, onnx::load_model(options.model));
+    if (!options.input_shape.empty()) {
+      if (m.inputs.empty())
+        return invalid_argument("{}: --input-shape given, but the model has no input", options.model.string());
+      if (m.inputs[0].dims.size() != options.input_shape.size())
+        return invalid_argument("{}: --input-shape has {} dims, input '{}' has {}", options.model.string(),
+                                options.input_shape.size(), m.inputs[0].name, m.inputs[0].dims.size());
+      for (int64_t d : options.input_shape)
+        if (d < 1 || d > 65536)
+          return invalid_argument("{}: --input-shape dims must be in 1..65536", options.model.string());
+      m.inputs[0].dims = options.input_shape;
+    }
+    QDET_ASSIGN_OR_RETURN(c.model, onnx::import_model(m));
     return c;
   }
+  if (!options.input_shape.empty())
+    return invalid_argument("{}: --input-shape is for ONNX models (a darknet .cfg sets width and height)",
+                            options.model.string());
   std::filesystem::path weights = options.weights;
   if (weights.empty()) {
     weights = options.model;

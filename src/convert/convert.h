@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "graph/graph.h"
@@ -21,6 +22,10 @@ Result<SourceFormat> detect_format(const std::filesystem::path& model);
 struct ConvertOptions {
   std::filesystem::path model;    // .onnx or .cfg
   std::filesystem::path weights;  // darknet: default is the .cfg with .weights
+  // ONNX: input 0's shape in the ONNX layout (e.g. 1,3,320,320) instead of the file's, every
+  // shape computed from it (a detector whose upsample sizes and reshapes are constants in the
+  // .tflite gets them for this size). Empty: the file's.
+  std::vector<int64_t> input_shape;
 };
 
 struct Converted {

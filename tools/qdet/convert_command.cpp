@@ -17,6 +17,7 @@ namespace {
 
 struct ConvertArgs {
   std::string model, weights, out;
+  std::vector<int64_t> input_shape;
   bool json = false;
 };
 
@@ -29,6 +30,7 @@ Status run_convert(const ConvertArgs& args) {
   convert::ConvertOptions options;
   options.model = args.model;
   options.weights = args.weights;
+  options.input_shape = args.input_shape;
   QDET_ASSIGN_OR_RETURN(convert::Converted c, convert::convert_to_file(options, args.out));
   const graph::Graph& g = c.model.graph;
   std::map<std::string, int> op_counts;
@@ -70,6 +72,9 @@ void add_convert_command(CLI::App& app) {
   auto* sub = app.add_subcommand("convert", "Convert an ONNX or darknet (.cfg + .weights) model to TFLite");
   sub->add_option("model", args->model, "Model: .onnx, or a darknet .cfg")->required();
   sub->add_option("--weights", args->weights, "Darknet weights (default: the .cfg's name with .weights)");
+  sub->add_option("--input-shape", args->input_shape,
+                  "ONNX: convert at this input shape, in the ONNX layout (e.g. 1,3,320,320)")
+      ->delimiter(',');
   sub->add_option("-o,--output", args->out, "Output .tflite")->required();
   sub->add_flag("--json", args->json, "Print the summary as JSON");
   sub->callback([args] { exit_on_error(run_convert(*args)); });
