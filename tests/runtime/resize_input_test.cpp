@@ -1,7 +1,8 @@
 // Interpreter::resize_input + allocate_tensors (TFLite's ResizeInputTensor + AllocateTensors):
 // shapes propagated by each op's prepare, a new arena, results equal to a graph built at the
 // new shape, batches equal to single images, and the errors when a constant no longer fits.
-// The same against the official TFLite interpreter on whole models: resize_peer_test.cpp.
+// The same against the official TFLite interpreter on whole models: tests/convert/resize_peer_test.cpp
+// (it converts ONNX and darknet models, so it lives with the converter's tests).
 #include <gmock/gmock.h>
 
 #include <cstring>
