@@ -35,6 +35,13 @@ function(qdet_module name)
   file(GLOB_RECURSE srcs CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*.cpp")
   list(FILTER srcs EXCLUDE REGEX "_test\\.cpp$")
   add_library(qdet_${name} STATIC ${srcs})
+  if(QDET_BUILD_PYTHON)
+    # The Python extension links the module libraries into a shared object: position-independent
+    # code, and -fno-semantic-interposition keeps the codegen of a PIE executable (calls inside
+    # a library stay direct and inlinable). Executables keep the compiler's defaults.
+    set_target_properties(qdet_${name} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+    target_compile_options(qdet_${name} PRIVATE -fno-semantic-interposition)
+  endif()
   target_include_directories(qdet_${name} PUBLIC ${CMAKE_SOURCE_DIR}/src)
   target_link_libraries(qdet_${name} PUBLIC ${ARG_DEPS})
 endfunction()

@@ -12,6 +12,9 @@ packages=(
   darknet
   nodejs npm
   chromium
+  python3-dev pybind11-dev python3-numpy python3-pytest
+  python3-nbclient python3-ipykernel python3-matplotlib
+  python3-venv python3-pip python3-setuptools python3-wheel
 )
 missing=()
 for p in "${packages[@]}"; do

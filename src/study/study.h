@@ -46,6 +46,10 @@ struct StudyOptions {
   // int8 variants; latency only. Giving an ONNX model turns peers on.
   bool peers = false;
   std::vector<std::filesystem::path> onnx;
+  // The quantizer's progress while a variant is made (quant::QuantizeOptions::progress);
+  // nullptr: one line per stage on stderr. The Python module routes it to its callback, which
+  // is also where Ctrl-C stops a study in the middle of quantizing.
+  void (*quantize_progress)(const char* stage, size_t done, size_t total) = nullptr;
 };
 
 struct StudyResult {

@@ -56,7 +56,7 @@ Status make_variant(const StudyOptions& o, const std::string& mode, report::Reco
   q.calib_count = o.calib_count;
   q.preset = o.preset;
   q.num_threads = o.threads;
-  q.progress = quantize_progress;
+  q.progress = o.quantize_progress ? o.quantize_progress : quantize_progress;
   if (progress) progress(q.mode == quant::Mode::kFloat ? "rewriting the source as float32" : "quantizing");
   QDET_ASSIGN_OR_RETURN(quant::QuantizeOutcome r, quant::quantize_file(o.model, q));
   QDET_ASSIGN_OR_RETURN(auto bytes, tflite::write_tflite(r.model));
