@@ -24,7 +24,8 @@ def main() -> int:
     os.environ.setdefault("QDET_NB_LIMIT", "8")
     os.environ.setdefault("QDET_NB_CALIB_COUNT", "8")
     os.environ.setdefault("QDET_NB_RUNS", "5")
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    # The kernel's own inline backend, so that every figure lands in the executed notebook.
+    os.environ.pop("MPLBACKEND", None)
     nb = nbformat.read(notebook, as_version=4)
     client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(out_dir)}})
     start = time.time()
@@ -40,8 +41,13 @@ def main() -> int:
         print(f"{notebook}: {len(errors)} error output(s)", file=sys.stderr)
         return 1
     cells = sum(c.cell_type == "code" for c in nb.cells)
-    print(f"{notebook.name}: {cells} code cells ran without error in {time.time() - start:.0f} s "
-          f"(executed copy: {out_dir / notebook.name})")
+    figures = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code"
+                  for o in c.get("outputs", []))
+    print(f"{notebook.name}: {cells} code cells ran without error in {time.time() - start:.0f} s, "
+          f"{figures} figures (executed copy: {out_dir / notebook.name})")
+    if figures < int(os.environ.get("QDET_NB_MIN_FIGURES", "5")):
+        print(f"{notebook}: expected the notebook's 5 figures, got {figures}", file=sys.stderr)
+        return 1
     return 0
 
 
