@@ -10,8 +10,10 @@
 #include <thread>
 
 #include "base/file.h"
+#include "base/paths.h"
 #include "base/timer.h"
 #include "coco/results_writer.h"
+#include "coco/shard.h"
 #include "detect/labels.h"
 #include "detect/preset.h"
 #include "detect/resolve_preset.h"
@@ -127,6 +129,8 @@ Result<ModelEvalResult> evaluate_model(const ModelEvalOptions& options,
     return not_found("{}: image folder not found", options.images.string());
   if (options.resume && options.results.empty())
     return invalid_argument("--resume needs --results (the journal lives beside the results file)");
+  if (options.shard && options.results.empty())
+    return invalid_argument("--shard needs --results (each shard writes its own results file and record)");
 
   // The model and its preset.
   QDET_ASSIGN_OR_RETURN(graph::Model model, tflite::load_tflite(options.model));
@@ -170,24 +174,71 @@ Result<ModelEvalResult> evaluate_model(const ModelEvalOptions& options,
                                     out.batch, out.batch == 1 ? "" : "s"));
   QDET_ASSIGN_OR_RETURN(auto class_map, class_to_category(detector->labels(), gt));
 
-  // Images in the annotation file's order, then the journal's finished ones taken out.
-  std::vector<const ImageInfo*> todo;
-  for (const auto& im : gt.images) {
-    if (options.limit > 0 && static_cast<int>(todo.size()) >= options.limit) break;
-    todo.push_back(&im);
+  // Images in the annotation file's order (this shard's part of them), then the journal's
+  // finished ones taken out.
+  const std::vector<const ImageInfo*> all_selected = select_images(gt, options.limit);
+  std::vector<const ImageInfo*> todo = all_selected;
+  out.results = options.results;
+  if (options.shard) {
+    std::vector<int64_t> ids;
+    for (const auto* im : all_selected) ids.push_back(im->id);
+    const std::vector<int64_t> mine = shard_image_ids(std::move(ids), *options.shard);
+    if (mine.empty())
+      return invalid_argument("--shard {}/{}: no images in this shard ({} images selected)", options.shard->index,
+                              options.shard->count, all_selected.size());
+    const std::set<int64_t> part(mine.begin(), mine.end());
+    todo.clear();
+    for (const auto* im : all_selected)
+      if (part.count(im->id)) todo.push_back(im);
+    out.results = shard_results_path(options.results, *options.shard);
   }
+  for (const auto* im : todo) out.image_ids.push_back(im->id);
+  std::sort(out.image_ids.begin(), out.image_ids.end());
   EvalOptions eval_options;
-  if (options.limit > 0)  // pycocotools' params.imgIds: only these images count
-    for (const auto* im : todo) eval_options.image_ids.push_back(im->id);
+  if (options.limit > 0 || options.shard)  // pycocotools' params.imgIds: only these images count
+    eval_options.image_ids = out.image_ids;
   QDET_ASSIGN_OR_RETURN(CocoEvaluator evaluator, CocoEvaluator::create(gt, eval_options));
-  std::set<int64_t> selected;
-  for (const auto* im : todo) selected.insert(im->id);
+  std::set<int64_t> selected(out.image_ids.begin(), out.image_ids.end());
+
+  ShardRecord record;
+  fs::path done;
+  if (options.shard) {
+    done = shard_done_path(options.results, *options.shard);
+    record.shard = *options.shard;
+    record.annotations = options.annotations.string();
+    record.limit = options.limit;
+    record.selected_images = static_cast<int>(all_selected.size());
+    record.image_ids = out.image_ids;
+    record.results = out.results.filename().string();
+    record.model = options.model.string();
+    record.preset = out.preset;
+    record.host = host_name();
+    record.notes = out.notes;
+    if (options.resume && fs::exists(done, ec)) {
+      // A finished shard: its results file is the record of its detections.
+      auto text = read_text_file(done);
+      auto old = text.ok() ? parse_shard_record(*text, done.string()) : Result<ShardRecord>(text.status());
+      auto dets = load_results(out.results);
+      if (old.ok() && dets.ok() && old->image_ids == out.image_ids) {
+        std::unordered_map<int64_t, std::vector<Detection>> by_image;
+        for (const Detection& d : *dets) by_image[d.image_id].push_back(d);
+        for (const auto* im : todo) QDET_TRY(evaluator.add_image(im->id, by_image[im->id]));
+        for (const auto& [id, why] : old->failed) out.failures.push_back(why);
+        out.failed_images = static_cast<int>(old->failed.size());
+        out.resumed_images = out.images = static_cast<int>(todo.size());
+        out.detections = evaluator.num_detections();
+        QDET_ASSIGN_OR_RETURN(out.eval, evaluator.evaluate());
+        return out;
+      }
+    }
+    fs::remove(done, ec);  // not finished until its new record is written
+  }
 
   std::optional<ResultsWriter> writer;
-  if (!options.results.empty()) {
+  if (!out.results.empty()) {
     ResultsWriter::Options wo;
     wo.images_per_flush = std::max<size_t>(1, options.images_per_flush);
-    QDET_ASSIGN_OR_RETURN(ResultsWriter w, ResultsWriter::open(options.results, options.resume, wo));
+    QDET_ASSIGN_OR_RETURN(ResultsWriter w, ResultsWriter::open(out.results, options.resume, wo));
     writer.emplace(std::move(w));
     if (options.resume) {
       // The journal's images, as far as this run selects them; detections in journal order.
@@ -278,6 +329,12 @@ Result<ModelEvalResult> evaluate_model(const ModelEvalOptions& options,
   if (writer) {
     QDET_TRY(writer->finish());
     QDET_TRY(writer->remove_journal());
+  }
+  if (options.shard) {
+    record.failed = writer->failed_images();
+    record.detections = out.detections;
+    record.wall_s = out.wall_s;
+    QDET_TRY(write_file_atomic(done, shard_record_to_json(record)));
   }
   return out;
 }

@@ -1,8 +1,8 @@
 // COCO evaluation of a detector over a dataset: `qdet eval`'s engine, also used by `qdet study`.
 //
-// Every image of the annotation file (or the first `limit`) is decoded on a second thread while
-// the model runs on the current one, detections go to the evaluator and, image by image, to the
-// ResultsWriter's journal (`<results>.progress.jsonl`, one JSON line per finished image, synced
+// Every image of the annotation file (or the first `limit`; with a shard, its part of them) is
+// decoded on a second thread while the model runs on the current one, detections go to the
+// evaluator and, image by image, to the ResultsWriter's journal (`<results>.progress.jsonl`, one JSON line per finished image, synced
 // every few images). An interrupted run resumed with `resume` reads the journal and skips the
 // finished images, so killing and resuming gives the same numbers. At the end the results file
 // is written atomically and the journal removed. A corrupt or missing image is reported and
@@ -22,6 +22,7 @@
 
 #include "base/status.h"
 #include "coco/evaluator.h"
+#include "coco/shard.h"
 #include "detect/detector.h"
 
 namespace qdet::coco {
@@ -45,6 +46,10 @@ struct ModelEvalOptions {
   // per image) instead of raising them; the score floor is then 0 unless score_threshold is set.
   bool keep_postprocess = false;
   size_t images_per_flush = 8;        // journal sync interval
+  // Evaluate only this shard's part of the selected images (coco/shard.h). Needs `results`: the
+  // shard writes shard_results_path(results) and, last, its record shard_done_path(results).
+  // With `resume`, a shard whose record exists is read back instead of run again.
+  std::optional<Shard> shard;
 };
 
 struct ModelEvalProgress {
@@ -69,6 +74,8 @@ struct ModelEvalResult {
   std::string preset;          // preset name and where it came from
   detect::EvalSettings settings;   // the post-processing used (overrides applied)
   std::vector<std::string> notes;  // the settings' source, the SSD's post-processing limits raised
+  std::filesystem::path results;   // the results file written (a shard's own name when sharded)
+  std::vector<int64_t> image_ids;  // the images evaluated, ascending
 };
 
 Result<ModelEvalResult> evaluate_model(const ModelEvalOptions& options,

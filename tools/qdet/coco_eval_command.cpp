@@ -15,7 +15,7 @@ namespace {
 
 struct CocoEvalFlags {
   std::string annotations;
-  std::string results;
+  std::vector<std::string> results;  // one or more files (e.g. the shards of one run)
   bool json = false;
   bool arrays = false;
   bool drop_unknown_categories = false;
@@ -28,7 +28,11 @@ Status run_coco_eval(const CocoEvalFlags& f) {
   int64_t t0 = now_ns();
   QDET_ASSIGN_OR_RETURN(coco::Dataset gt, coco::load_instances(f.annotations));
   int64_t t1 = now_ns();
-  QDET_ASSIGN_OR_RETURN(std::vector<coco::Detection> dets, coco::load_results(f.results));
+  std::vector<coco::Detection> dets;
+  for (const auto& file : f.results) {
+    QDET_ASSIGN_OR_RETURN(std::vector<coco::Detection> part, coco::load_results(file));
+    dets.insert(dets.end(), part.begin(), part.end());
+  }
   int64_t t2 = now_ns();
   log_info("coco-eval: {} images, {} annotations, {} categories loaded in {:.3f} s; {} detections "
            "in {:.3f} s", gt.images.size(), gt.annotations.size(), gt.categories.size(),
@@ -40,11 +44,11 @@ Status run_coco_eval(const CocoEvalFlags& f) {
       f.drop_unknown_categories ? coco::UnknownCategory::kDrop : coco::UnknownCategory::kError;
   if (f.only_result_images) {
     for (const coco::Detection& d : dets) options.image_ids.push_back(d.image_id);
-    if (options.image_ids.empty()) return invalid_argument("{}: no detections", f.results);
+    if (options.image_ids.empty()) return invalid_argument("{}: no detections", fmt::join(f.results, ", "));
   }
   QDET_ASSIGN_OR_RETURN(coco::CocoEvaluator ev, coco::CocoEvaluator::create(gt, options));
   Status added = ev.add(dets);
-  if (!added.ok()) return added.with_context(f.results);
+  if (!added.ok()) return added.with_context(fmt::format("{}", fmt::join(f.results, ", ")));
   if (ev.num_dropped() > 0)
     log_warn("coco-eval: dropped {} detections of categories not in {}", ev.num_dropped(),
              f.annotations);
@@ -70,7 +74,8 @@ void add_coco_eval_command(CLI::App& app) {
   sub->add_option("--annotations,-a", flags->annotations, "Ground truth (instances_*.json)")
       ->required();
   sub->add_option("--results,-r", flags->results,
-                  "Detections: a COCO results list, or a dataset dict whose 'annotations' hold them")
+                  "Detections: a COCO results list, or a dataset dict whose 'annotations' hold them; "
+                  "several files are scored as one (e.g. the shards of `qdet eval --shard`)")
       ->required();
   sub->add_flag("--json", flags->json, "Print the 12 numbers and per-category AP as JSON");
   sub->add_flag("--arrays", flags->arrays,

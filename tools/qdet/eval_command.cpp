@@ -1,11 +1,13 @@
 // qdet eval MODEL --images DIR --annotations JSON: COCO mAP of a detector, pycocotools-exact.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "coco/model_eval.h"
 #include "base/json_text.h"
+#include "coco/shard.h"
 #include "coco/summary.h"
 #include "command.h"
 
@@ -14,6 +16,8 @@ namespace {
 
 struct EvalArgs {
   coco::ModelEvalOptions options;
+  std::string shard;  // "K/N"
+  std::string merge;  // the shards' --results path or their folder
   bool json = false;
 };
 
@@ -38,7 +42,52 @@ void show_progress(const coco::ModelEvalProgress& p) {
   }
 }
 
-void run_eval(const EvalArgs& a) {
+// --merge: every shard's results scored together, as one unsharded run would be.
+void run_merge(const EvalArgs& a) {
+  auto merged = coco::merge_shards(a.merge, a.options.annotations);
+  exit_on_error(merged.status());
+  const auto& m = *merged;
+  if (!a.options.results.empty()) exit_on_error(coco::write_results(a.options.results, m.detections));
+  for (const auto& f : m.failures) std::fprintf(stderr, "qdet: warning: %s (image skipped)\n", f.c_str());
+  std::vector<std::string> hosts;
+  for (const auto& r : m.records)
+    if (std::find(hosts.begin(), hosts.end(), r.host) == hosts.end()) hosts.push_back(r.host);
+  if (a.json) {
+    auto j = nlohmann::json::parse(coco::eval_result_to_json(m.eval));
+    j["images"] = m.images;
+    j["failed_images"] = m.failures.size();
+    j["failures"] = m.failures;
+    j["detections"] = m.detections.size();
+    j["shards"] = m.shards;
+    j["hosts"] = hosts;
+    j["preset"] = m.records.front().preset;
+    j["notes"] = m.records.front().notes;
+    std::printf("%s\n", j.dump(1).c_str());
+    return;
+  }
+  for (const auto& n : m.records.front().notes) std::printf("note: %s\n", n.c_str());
+  std::printf("merged: %d shards of %s (hosts: %s)\nmodel: %s\npreset: %s\nimages: %d (%zu failed), detections: %zu\n",
+              m.shards, m.results.c_str(), fmt::format("{}", fmt::join(hosts, ", ")).c_str(),
+              m.records.front().model.c_str(), m.records.front().preset.c_str(), m.images, m.failures.size(),
+              m.detections.size());
+  std::printf("%s\n%s", coco::format_summary(m.eval).c_str(), coco::format_category_table(m.eval).c_str());
+  if (!a.options.results.empty()) std::printf("results: %s\n", a.options.results.c_str());
+}
+
+void run_eval(EvalArgs& a) {
+  if (!a.merge.empty()) {
+    if (!a.options.model.empty() || a.options.limit > 0 || a.options.resume)
+      exit_on_error(invalid_argument("eval --merge: no MODEL, --limit or --resume (the shards' records say them)"));
+    return run_merge(a);
+  }
+  if (a.options.model.empty()) exit_on_error(invalid_argument("eval: MODEL is required (or --merge)"));
+  if (a.options.images.empty()) exit_on_error(invalid_argument("eval: --images is required"));
+  if (a.options.annotations.empty()) exit_on_error(invalid_argument("eval: --annotations is required"));
+  if (!a.shard.empty()) {
+    auto shard = coco::parse_shard(a.shard);
+    exit_on_error(shard.status());
+    a.options.shard = *shard;
+  }
   auto r = coco::evaluate_model(a.options, show_progress);
   exit_on_error(r.status());
   const auto& res = *r;
@@ -76,7 +125,10 @@ void run_eval(const EvalArgs& a) {
   std::printf("throughput: %.2f img/s end to end, %.2f img/s inside the detector (%.0f%%)%s\n",
               throughput, inference_rate, inference_rate > 0 ? 100 * throughput / inference_rate : 0,
               res.batch > 1 ? fmt::format(", batches of {}", res.batch).c_str() : "");
-  if (!a.options.results.empty()) std::printf("results: %s\n", a.options.results.c_str());
+  if (!res.results.empty()) std::printf("results: %s\n", res.results.c_str());
+  if (a.options.shard)
+    std::printf("shard: %d of %d (%zu images); record: %s\n", a.options.shard->index, a.options.shard->count,
+                res.image_ids.size(), coco::shard_done_path(a.options.results, *a.options.shard).c_str());
 }
 
 }  // namespace
@@ -85,15 +137,22 @@ void add_eval_command(CLI::App& app) {
   auto args = std::make_shared<EvalArgs>();
   auto& o = args->options;
   auto* sub = app.add_subcommand("eval", "COCO mAP of a detector over a dataset (pycocotools-exact)");
-  sub->add_option("model", o.model, "Model (.tflite)")->required();
-  sub->add_option("--images", o.images, "Folder with the annotation file's images")->required();
-  sub->add_option("--annotations", o.annotations, "COCO instances JSON")->required();
+  sub->add_option("model", o.model, "Model (.tflite)");
+  sub->add_option("--images", o.images, "Folder with the annotation file's images");
+  sub->add_option("--annotations", o.annotations, "COCO instances JSON (with --merge: default the shards')");
   sub->add_option("--preset", o.detector.preset, "Preprocessing + head preset (default: recognised)");
   sub->add_option("--limit", o.limit, "Evaluate only the first N images of the annotation file");
   sub->add_option("--results", o.results, "Write COCO results here (journal: RESULTS.progress.jsonl)");
   sub->add_option("--sync-every", o.images_per_flush, "Sync the journal every N images (default 8)")
       ->check(CLI::Range(1, 1000000));
   sub->add_flag("--resume", o.resume, "Continue an interrupted run from its journal");
+  sub->add_option("--shard", args->shard,
+                  "Evaluate part K of N (K from 0) of the images, split by sorted image id; writes "
+                  "RESULTS' shard file and record (.shard-K-of-N.json, .done)");
+  sub->add_option("--merge", args->merge,
+                  "Score finished shards together (PATH: the shards' --results, or their folder); "
+                  "--results then writes the merged results")
+      ->excludes("--shard");
   sub->add_option("--threads", o.detector.num_threads, "Interpreter threads")->check(CLI::Range(1, 256));
   // Post-processing defaults come from the preset's eval settings (the model's own project's
   // evaluation); each option overrides one.
