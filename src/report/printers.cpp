@@ -187,6 +187,7 @@ nlohmann::json to_json(const Record& r) {
     j["energy"]["estimate"] = {{"per_inference_j", e.per_inference_j}, {"total_j", e.total_j},
                                {"source", e.source}};
   }
+  if (!r.host.empty()) j["host"] = r.host;
   if (!r.kernels.empty()) j["kernels"] = r.kernels;
   if (!r.error.empty()) j["error"] = r.error;
   j["notes"] = r.notes;
@@ -261,6 +262,7 @@ Result<Record> record_from_json(const nlohmann::json& j) {
         r.energy_estimate = est;
       }
     }
+    r.host = j.value("host", "");
     r.kernels = j.value("kernels", std::map<std::string, int>{});
     r.error = j.value("error", "");
     r.notes = j.value("notes", std::vector<std::string>{});

@@ -45,6 +45,10 @@ struct Record {
   std::optional<bench::EnergyResult> energy;
   std::optional<bench::EnergyResult> energy_estimate;  // the analytic estimate beside a measurement
 
+  // The machine that measured latency, memory and energy (gethostname): a study run in stages
+  // on a cluster benchmarks on one node, and says which.
+  std::string host;
+
   // Which implementation ran how many ops ("xnnpack": 120, "reference": 3).
   std::map<std::string, int> kernels;
 

@@ -10,11 +10,13 @@
 
 #include "base/json_text.h"
 #include "base/file.h"
+#include "base/paths.h"
 #include "coco/dataset.h"
 #include "quant/mode.h"
 #include "report/html.h"
 #include "report/printers.h"
 #include "study/peers.h"
+#include "study/stages.h"
 #include "study/variant.h"
 
 namespace qdet::study {
@@ -32,15 +34,6 @@ const quant::ModeInfo* study_mode(const std::string& name) {
 bool needs_calibration(const std::string& mode) {
   const quant::ModeInfo* m = study_mode(mode);
   return m && m->needs_calibration;
-}
-
-Result<report::Record> load_done(const fs::path& done) {
-  QDET_ASSIGN_OR_RETURN(std::string text, read_text_file(done));
-  try {
-    return report::record_from_json(nlohmann::json::parse(text));
-  } catch (const nlohmann::json::exception& e) {
-    return parse_error("{}: {}", done.string(), e.what());
-  }
 }
 
 std::vector<report::PictureRow> load_pictures(const StudyOptions& o, const std::vector<report::Record>& records) {
@@ -70,6 +63,67 @@ std::string today() {
   return buf;
 }
 
+}  // namespace
+
+Result<report::Record> load_record(const fs::path& file) {
+  QDET_ASSIGN_OR_RETURN(std::string text, read_text_file(file));
+  try {
+    auto r = report::record_from_json(nlohmann::json::parse(text));
+    if (!r.ok()) return r.status().with_context(file.string());
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    return parse_error("{}: {}", file.string(), e.what());
+  }
+}
+
+Status write_record(const fs::path& file, const report::Record& record) {
+  return write_file_atomic(file, json_text(report::to_json(record), 1) + "\n");
+}
+
+report::Record new_record(const StudyOptions& o, const std::string& mode) {
+  report::Record rec;
+  rec.variant = mode;
+  rec.runtime = "qdet";
+  rec.precision = mode_precision(mode);
+  rec.threads = o.threads;
+  return rec;
+}
+
+std::vector<std::string> modes_in_order(const StudyOptions& o) {
+  // fp32 first: it is the baseline of ΔAP and of the pictures.
+  std::vector<std::string> modes = o.modes;
+  const std::string baseline = quant::mode_info(quant::Mode::kFloat).study_name;
+  std::stable_partition(modes.begin(), modes.end(), [&](const std::string& m) { return m == baseline; });
+  return modes;
+}
+
+std::vector<report::Record> run_peer_rows(const StudyOptions& o, const std::vector<report::Record>& records,
+                                          std::string* warning, const std::function<void(const std::string&)>& progress) {
+  std::vector<report::Record> rows;
+  if (!o.peers && o.onnx.empty()) return rows;
+  auto env = find_peers();
+  if (!env.ok()) {
+    *warning = fmt::format("--peers: no peer rows: {}", env.status().message());
+    if (progress) progress("warning: " + *warning);
+    return rows;
+  }
+  const auto jobs = peer_jobs(o, records);
+  for (size_t k = 0; k < jobs.size(); ++k) {
+    if (progress)
+      progress(fmt::format("[peer {}/{} {}] {}: {} runs of {}", k + 1, jobs.size(), jobs[k].variant,
+                           jobs[k].runtime, o.runs, jobs[k].model.filename().string()));
+    report::Record rec = run_peer(*env, jobs[k], o);
+    rec.host = host_name();
+    if (progress)
+      progress(rec.error.empty()
+                   ? fmt::format("[peer {}/{} {}] {:.2f} ms median", k + 1, jobs.size(), jobs[k].variant,
+                                 rec.latency->median_ms)
+                   : fmt::format("[peer {}/{} {}] failed: {}", k + 1, jobs.size(), jobs[k].variant, rec.error));
+    rows.push_back(std::move(rec));
+  }
+  return rows;
+}
+
 Status write_reports(const StudyOptions& o, StudyResult& result) {
   const std::string title = fmt::format("qdet study: {}", o.model.filename().string());
   const int images = result.records.empty() ? 0 : result.records.front().eval_images;
@@ -84,6 +138,13 @@ Status write_reports(const StudyOptions& o, StudyResult& result) {
     facts.push_back(r.shape.empty() ? fmt::format("run at input size {}x{}", r.width, r.height)
                                     : fmt::format("run at input shape {}", shape_to_string(r.shape)));
   }
+  std::vector<std::string> hosts;
+  for (const auto& r : result.records)
+    if (!r.host.empty() && std::find(hosts.begin(), hosts.end(), r.host) == hosts.end()) hosts.push_back(r.host);
+  if (hosts.size() == 1) facts.push_back(fmt::format("benchmarked on {}", hosts.front()));
+  if (hosts.size() > 1)
+    facts.push_back(fmt::format("benchmarked on {} hosts ({}): latencies are not comparable", hosts.size(),
+                                fmt::join(hosts, ", ")));
   if (!result.peers_warning.empty()) facts.push_back(result.peers_warning);
 
   nlohmann::json j;
@@ -118,8 +179,6 @@ Status write_reports(const StudyOptions& o, StudyResult& result) {
   QDET_TRY(write_file_atomic(result.index_html, report::to_html(html)));
   return ok_status();
 }
-
-}  // namespace
 
 fs::path variant_model_path(const fs::path& dir, const std::string& mode) { return dir / (mode + ".tflite"); }
 fs::path variant_done_path(const fs::path& dir, const std::string& mode) { return dir / (mode + ".done"); }
@@ -166,11 +225,9 @@ Status check_study_inputs(const StudyOptions& o) {
 
 Result<StudyResult> run_study(const StudyOptions& o, const std::function<void(const std::string&)>& progress) {
   QDET_TRY(check_study_inputs(o));
+  QDET_TRY(write_plan(o));
   StudyResult result;
-  // fp32 first: it is the baseline of ΔAP and of the pictures.
-  std::vector<std::string> modes = o.modes;
-  const std::string baseline = quant::mode_info(quant::Mode::kFloat).study_name;
-  std::stable_partition(modes.begin(), modes.end(), [&](const std::string& m) { return m == baseline; });
+  const std::vector<std::string> modes = modes_in_order(o);
   const int total = static_cast<int>(modes.size());
   for (int k = 0; k < total; ++k) {
     const std::string& mode = modes[k];
@@ -180,7 +237,7 @@ Result<StudyResult> run_study(const StudyOptions& o, const std::function<void(co
     const fs::path done = variant_done_path(o.output, mode);
     std::error_code ec;
     if (o.resume && fs::exists(done, ec)) {
-      auto rec = load_done(done);
+      auto rec = load_record(done);
       if (rec.ok()) {
         say("finished before (resume): reused");
         result.records.push_back(std::move(*rec));
@@ -190,11 +247,7 @@ Result<StudyResult> run_study(const StudyOptions& o, const std::function<void(co
       say(fmt::format("done file unreadable, redoing: {}", rec.status().message()));
     }
     fs::remove(done, ec);  // a fresh run: the variant is not done until its new done file exists
-    report::Record rec;
-    rec.variant = mode;
-    rec.runtime = "qdet";
-    rec.precision = mode_precision(mode);
-    rec.threads = o.threads;
+    report::Record rec = new_record(o, mode);
     Status s = make_variant(o, mode, rec, say).with_context("make");
     if (s.ok()) s = evaluate_variant(o, mode, rec, say).with_context("evaluate");
     if (s.ok()) s = bench_variant(o, mode, rec, say).with_context("bench");
@@ -205,32 +258,13 @@ Result<StudyResult> run_study(const StudyOptions& o, const std::function<void(co
       result.records.push_back(std::move(rec));
       continue;
     }
-    QDET_TRY(write_file_atomic(done, json_text(report::to_json(rec), 1) + "\n"));
+    QDET_TRY(write_record(done, rec));
     say(fmt::format("done: AP {:.1f}, {:.2f} ms median, {:.2f} MB", 100 * rec.ap(),
                     rec.latency ? rec.latency->median_ms : 0.0, rec.file_bytes / 1e6));
     result.records.push_back(std::move(rec));
   }
-  if (o.peers || !o.onnx.empty()) {
-    auto env = find_peers();
-    if (!env.ok()) {
-      result.peers_warning = fmt::format("--peers: no peer rows: {}", env.status().message());
-      if (progress) progress("warning: " + result.peers_warning);
-    } else {
-      const auto jobs = peer_jobs(o, result.records);
-      for (size_t k = 0; k < jobs.size(); ++k) {
-        if (progress)
-          progress(fmt::format("[peer {}/{} {}] {}: {} runs of {}", k + 1, jobs.size(), jobs[k].variant,
-                               jobs[k].runtime, o.runs, jobs[k].model.filename().string()));
-        report::Record rec = run_peer(*env, jobs[k], o);
-        if (progress)
-          progress(rec.error.empty()
-                       ? fmt::format("[peer {}/{} {}] {:.2f} ms median", k + 1, jobs.size(), jobs[k].variant,
-                                     rec.latency->median_ms)
-                       : fmt::format("[peer {}/{} {}] failed: {}", k + 1, jobs.size(), jobs[k].variant, rec.error));
-        result.records.push_back(std::move(rec));
-      }
-    }
-  }
+  for (auto& row : run_peer_rows(o, result.records, &result.peers_warning, progress))
+    result.records.push_back(std::move(row));
   if (progress) progress("writing the report");
   QDET_TRY(write_reports(o, result));
   return result;

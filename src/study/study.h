@@ -6,8 +6,10 @@
 // Folder layout (every file written atomically):
 //   MODE.tflite (+ MODE.qdet.json when the source has a sidecar), MODE.results.json (COCO
 //   results), pictures/MODE_N.png, MODE.done (the variant's record as JSON, written last: a
-//   variant with a done file is finished), results.json, report.md, index.html; with --peers,
-//   peers/peer_latency.js and peers/<row>.json (the peer's raw output, re-measured every run).
+//   variant with a done file is finished), results.json, report.md, index.html, plan.json (the
+//   settings, read by `--stage` jobs: study/stages.h runs the same study as separate jobs); with
+//   --peers, peers/peer_latency.js and peers/<row>.json (the peer's raw output, re-measured
+//   every run).
 // A variant that fails at any stage becomes a record with `error` set (no done file, so
 // `resume` tries it again); the study goes on.
 #pragma once

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "base/file.h"
+#include "base/paths.h"
 #include "bench/bench_model.h"
 #include "coco/dataset.h"
 #include "coco/model_eval.h"
@@ -76,8 +77,7 @@ Status make_variant(const StudyOptions& o, const std::string& mode, report::Reco
   return ok_status();
 }
 
-Status evaluate_variant(const StudyOptions& o, const std::string& mode, report::Record& rec,
-                        const Progress& progress) {
+coco::ModelEvalOptions variant_eval_options(const StudyOptions& o, const std::string& mode) {
   coco::ModelEvalOptions e;
   e.model = variant_model_path(o.output, mode);
   e.images = o.images;
@@ -88,15 +88,23 @@ Status evaluate_variant(const StudyOptions& o, const std::string& mode, report::
   e.detector.preset = o.preset;
   e.detector.num_threads = o.threads;
   e.detector.input_shape = o.input_shape;
-  int last_decile = -1;
-  auto on_progress = [&](const coco::ModelEvalProgress& p) {
+  return e;
+}
+
+std::function<void(const coco::ModelEvalProgress&)> eval_progress_lines(const Progress& progress) {
+  return [progress, last_decile = -1](const coco::ModelEvalProgress& p) mutable {
     const int decile = p.total ? 10 * p.done / p.total : 10;
     if (!progress || decile == last_decile) return;
     last_decile = decile;
     const double rate = p.elapsed_s > 0 ? p.done / p.elapsed_s : 0;
     progress(fmt::format("evaluating: {}/{} images ({:.1f} img/s)", p.done, p.total, rate));
   };
-  QDET_ASSIGN_OR_RETURN(coco::ModelEvalResult r, coco::evaluate_model(e, on_progress));
+}
+
+Status evaluate_variant(const StudyOptions& o, const std::string& mode, report::Record& rec,
+                        const Progress& progress) {
+  const coco::ModelEvalOptions e = variant_eval_options(o, mode);
+  QDET_ASSIGN_OR_RETURN(coco::ModelEvalResult r, coco::evaluate_model(e, eval_progress_lines(progress)));
   rec.coco_stats.assign(r.eval.stats.begin(), r.eval.stats.end());
   rec.per_class_ap.clear();
   for (const auto& c : r.eval.per_category) rec.per_class_ap[c.name] = c.ap;
@@ -118,6 +126,7 @@ Status bench_variant(const StudyOptions& o, const std::string& mode, report::Rec
   b.input_shape = o.input_shape;
   QDET_ASSIGN_OR_RETURN(bench::BenchResult r, bench::bench_model(b, progress));
   report::fill_from_bench(rec, r);
+  rec.host = host_name();
   return ok_status();
 }
 

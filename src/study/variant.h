@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "coco/model_eval.h"
 #include "report/record.h"
 #include "study/study.h"
 
@@ -19,6 +20,10 @@ std::string mode_precision(const std::string& mode);
 // Writes MODE.tflite (and its sidecar) in options.output; notes go to record.
 Status make_variant(const StudyOptions& options, const std::string& mode, report::Record& record,
                     const Progress& progress);
+// qdet eval's options for the variant MODE.tflite, results to MODE.results.json.
+coco::ModelEvalOptions variant_eval_options(const StudyOptions& options, const std::string& mode);
+// Progress lines at every tenth of the images ("evaluating: 70/139 images (9.1 img/s)").
+std::function<void(const coco::ModelEvalProgress&)> eval_progress_lines(const Progress& progress);
 Status evaluate_variant(const StudyOptions& options, const std::string& mode, report::Record& record,
                         const Progress& progress);
 Status bench_variant(const StudyOptions& options, const std::string& mode, report::Record& record,

@@ -19,8 +19,8 @@ void exit_on_error(const Status& status);
 // A CLI11 check for a number in [0, 1] (NaN is not: CLI::Range lets NaN through).
 const CLI::Validator& unit_interval();
 // --input-shape and --input-size (and --batch when `with_batch`) into `request`, which must
-// outlive the app (a field of the subcommand's shared options).
-void add_input_shape_options(CLI::App* sub, rt::InputShapeRequest& request, bool with_batch);
+// outlive the app (a field of the subcommand's shared options). Returns the options added.
+std::vector<CLI::Option*> add_input_shape_options(CLI::App* sub, rt::InputShapeRequest& request, bool with_batch);
 
 // Every subcommand's add function; listed in main.cpp's table.
 void add_version_command(CLI::App& app);

@@ -3,7 +3,7 @@
 
 namespace qdet::cli {
 
-void add_input_shape_options(CLI::App* sub, rt::InputShapeRequest& request, bool with_batch) {
+std::vector<CLI::Option*> add_input_shape_options(CLI::App* sub, rt::InputShapeRequest& request, bool with_batch) {
   auto* shape = sub->add_option("--input-shape", request.shape,
                                 "Run at this input shape, e.g. 1,320,320,3 (the model's input 0 "
                                 "resized; TFLite's resize_tensor_input)")
@@ -18,9 +18,11 @@ void add_input_shape_options(CLI::App* sub, rt::InputShapeRequest& request, bool
       },
       "Run an image model at N x N or WxH pixels (the preset's letterbox follows)");
   size->excludes(shape);
+  std::vector<CLI::Option*> added = {shape, size};
   if (with_batch)
-    sub->add_option("--batch", request.batch, "Images per invoke (the input's dim 0)")
-        ->check(CLI::Range(1, 4096));
+    added.push_back(sub->add_option("--batch", request.batch, "Images per invoke (the input's dim 0)")
+                        ->check(CLI::Range(1, 4096)));
+  return added;
 }
 
 }  // namespace qdet::cli
