@@ -15,6 +15,7 @@ packages=(
   python3-dev pybind11-dev python3-numpy python3-pytest
   python3-nbclient python3-ipykernel python3-matplotlib
   python3-venv python3-pip python3-setuptools python3-wheel
+  munge slurmctld slurmd slurm-client
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -28,6 +29,13 @@ read -r -a missing <<< "${missing[*]}"
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   echo "setup: installing ${missing[*]}" >&2
+  # No system service is started (munge, slurmctld, slurmd): the Slurm test starts its own
+  # daemons in a folder of its own (deploy/slurm/local_cluster.sh).
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod 755 "$policy"
+    trap '$sudo rm -f "$policy"' EXIT
+  fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
