@@ -15,6 +15,7 @@
 #       Cancels the cluster's jobs, stops slurmd, slurmctld and munged by their pid files in DIR
 #       (only those), waits for them to exit.
 set -uo pipefail
+self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 
 usage() { echo "usage: $0 start DIR [--owner PID] | stop DIR" >&2; exit 64; }
 [ $# -ge 2 ] || usage
@@ -61,10 +62,10 @@ stop_cluster() {
     for _ in $(seq 50); do running "$pid" || break; sleep 0.2; done
     running "$pid" && kill -KILL "$pid" 2>/dev/null
   done
-  if [ -f "$dir/watchdog.pid" ] && [ "$(cat "$dir/watchdog.pid")" != "${BASHPID:-$$}" ]; then
-    kill "$(cat "$dir/watchdog.pid")" 2>/dev/null
-  fi
-  rm -f "$dir/watchdog.pid"
+  local watchdog
+  watchdog=$(cat "$dir/watchdog.pid" 2>/dev/null)
+  rm -f "$dir/watchdog.pid"  # a watchdog still starting sees it gone and exits
+  if [[ "$watchdog" =~ ^[0-9]+$ ]] && [ "$watchdog" != "$BASHPID" ]; then kill "$watchdog" 2>/dev/null; fi
   return 0
 }
 
@@ -151,18 +152,25 @@ EOF
   [ "$state" = "idle" ] || cannot_start "node not idle after 30 s (state '${state:-unknown}'): $(tail -n 1 "$dir/slurmd.log" 2>/dev/null)"
 
   if [ -n "$owner" ]; then
-    (
-      trap '' HUP
-      while kill -0 "$owner" 2>/dev/null && [ -f "$dir/watchdog.pid" ]; do sleep 2; done
-      [ -f "$dir/watchdog.pid" ] && stop_cluster
-    ) </dev/null >/dev/null 2>&1 &
-    echo $! >"$dir/watchdog.pid"
+    # In a session of its own: a timeout that kills the owner's whole process group (ctest's,
+    # coreutils' timeout) must not take the watchdog with it.
+    echo starting >"$dir/watchdog.pid"
+    setsid "$self" watch "$dir" "$owner" </dev/null >/dev/null 2>&1 &
   fi
   echo "export SLURM_CONF=$SLURM_CONF"
+}
+
+watch_owner() {
+  local owner=${1:?watch needs the owner PID}
+  [ "$(cat "$dir/watchdog.pid" 2>/dev/null)" = starting ] || return 0  # stopped meanwhile
+  echo "$BASHPID" >"$dir/watchdog.pid"
+  while running "$owner" && [ -f "$dir/watchdog.pid" ]; do sleep 1; done
+  [ -f "$dir/watchdog.pid" ] && stop_cluster
 }
 
 case "$action" in
   start) start_cluster "$@" ;;
   stop) stop_cluster ;;
+  watch) dir=$(cd "$dir" && pwd); watch_owner "$@" ;;
   *) usage ;;
 esac
