@@ -7,6 +7,7 @@
 #include <random>
 
 #include "base/timer.h"
+#include "bench/cpu_power.h"
 #include "bench/memory.h"
 #include "graph/stats.h"
 #include "runtime/interpreter.h"
@@ -73,6 +74,8 @@ Result<BenchResult> bench_model(const BenchOptions& o,
       o.energy != "estimate")
     return invalid_argument("unknown energy method '{}' (auto, rapl, perf, nvml, estimate)", o.energy);
 
+  QDET_ASSIGN_OR_RETURN(const CpuPower power, cpu_power(o.cpuinfo, o.threads, o.cpu_watts));
+
   BenchResult r;
   r.model = o.model;
   r.threads = o.threads;
@@ -96,7 +99,14 @@ Result<BenchResult> bench_model(const BenchOptions& o,
     if (!r.input_shape.empty()) r.batch = r.input_shape[0];
   }
   r.arena_bytes = static_cast<int64_t>(it.arena_bytes());
-  for (size_t i = 0; i < graph->ops.size(); ++i) r.kernels[it.kernel_name(i)]++;
+  for (size_t i = 0; i < graph->ops.size(); ++i) {
+    r.kernels[it.kernel_name(i)]++;
+    const int64_t macs = graph::op_macs(*graph, graph->ops[i]);
+    if (macs <= 0) continue;
+    const std::string key = fmt::format("{} · {}", dtype_name(graph::op_mac_precision(*graph, graph->ops[i])),
+                                        it.kernel_name(i));
+    r.macs_by_kernel[key] += static_cast<double>(macs);
+  }
   std::mt19937 rng(o.seed);
   for (size_t i = 0; i < it.num_inputs(); ++i) fill_input(it.input(i), rng);
 
@@ -129,7 +139,7 @@ Result<BenchResult> bench_model(const BenchOptions& o,
   }
   if (progress) {
     progress(fmt::format("timed: {} runs, {} thread{}, energy: {}", o.runs, o.threads,
-                         o.threads == 1 ? "" : "s", meter ? meter->describe() : "estimate"));
+                         o.threads == 1 ? "" : "s", meter ? meter->describe() : "estimate (time x power)"));
   }
   if (meter) {
     QDET_ASSIGN_OR_RETURN(r.energy, measure_energy(*meter, o.idle_seconds, timed_runs));
@@ -153,9 +163,10 @@ Result<BenchResult> bench_model(const BenchOptions& o,
     r.work = work_per_inference(as_run);
   }
   r.latency = compute_latency_stats(r.samples_ms);
-  r.estimate = estimate_energy(r.work, static_cast<int>(r.samples_ms.size()));
+  const int runs = static_cast<int>(r.samples_ms.size());
+  r.arithmetic = arithmetic_energy(r.work, runs);
   if (!meter) {
-    r.energy = r.estimate;
+    r.energy = time_power_energy(r.latency.median_ms, runs, power.watts, power.basis);
     if (o.energy == "auto") r.energy.source = "auto chose estimate (no meter readable); " + r.energy.source;
   } else if (o.energy == "auto") {
     r.energy.source = fmt::format("auto chose {}; {}", r.energy.method, r.energy.source);

@@ -30,6 +30,8 @@ struct BenchOptions {
   int runs = 20;
   std::string energy = "auto";  // auto | rapl | perf | nvml | estimate
   double idle_seconds = 0.5;    // idle power sampled before the timed runs (measured meters)
+  double cpu_watts = 0;         // the estimate's power of the cores used (0: bench/cpu_power.h's table)
+  std::filesystem::path cpuinfo = "/proc/cpuinfo";  // where the CPU model is read
   bool use_fast_kernels = true;
   bool profile = false;         // after the timed runs, as many runs again timing every op
   uint32_t seed = 1;
@@ -63,13 +65,15 @@ struct BenchResult {
   std::map<std::string, int64_t> bytes_by_dtype;  // constant (weight) bytes by element type
   std::map<std::string, double> macs_by_dtype;    // per inference (at the shapes run), by precision
   WorkPerInference work;
-  EnergyResult energy;                 // the chosen method (measured, or the estimate)
-  EnergyResult estimate;               // the analytic estimate, always
+  EnergyResult energy;                 // the chosen method (measured, or time x power)
+  EnergyResult arithmetic;             // the arithmetic energy (Horowitz), always
   std::map<std::string, int> kernels;  // implementation name -> ops it runs
+  // MACs per inference by "precision · kernel family" ("int8 · onednn"): who did the arithmetic.
+  std::map<std::string, double> macs_by_kernel;
   std::vector<OpTime> profile;         // every op in graph order (with BenchOptions::profile)
 };
 
-// The work of one inference, for the energy estimate: MACs by precision from graph::compute_stats,
+// The work of one inference, for the arithmetic energy: MACs by precision from graph::compute_stats,
 // bytes moved = constant bytes read once + every activation written once and read once.
 WorkPerInference work_per_inference(const graph::Graph& graph);
 

@@ -56,19 +56,35 @@ Result<EnergyResult> measure_energy(EnergyMeter& meter, double idle_seconds,
   return r;
 }
 
-EnergyResult estimate_energy(const WorkPerInference& w, int runs, const EnergyCosts& c) {
+EnergyResult arithmetic_energy(const WorkPerInference& w, int runs, const EnergyCosts& c) {
   double pj = w.macs_fp32 * c.mac_fp32_pj + w.macs_fp16 * c.mac_fp16_pj +
               w.macs_int16 * c.mac_int16_pj + w.macs_int8 * c.mac_int8_pj +
               w.bytes_moved * c.dram_pj_per_byte;
   EnergyResult r;
-  r.method = "estimate";
+  r.method = "arithmetic";
   r.measured = false;
   r.runs = runs;
   r.per_inference_j = pj * 1e-12;
   r.total_j = r.per_inference_j * runs;
-  r.source = "estimate: MACs x energy per MAC by precision + bytes moved x DRAM energy "
-             "(Horowitz, ISSCC 2014, 45 nm)";
+  r.source = "arithmetic energy, what hardware with native int8/fp16 units would spend: MACs x "
+             "energy per MAC by precision + bytes moved x DRAM energy (Horowitz, ISSCC 2014, 45 nm)";
   return r;
+}
+
+EnergyResult time_power_energy(double median_ms, int runs, double watts, const std::string& basis) {
+  EnergyResult r;
+  r.method = "estimate";
+  r.measured = false;
+  r.runs = runs;
+  r.per_inference_j = median_ms * 1e-3 * watts;
+  r.total_j = r.per_inference_j * runs;
+  r.window_s = median_ms * 1e-3 * runs;
+  r.source = fmt::format("estimate (time x power): median {:.3f} ms x {:.2f} W, {}", median_ms, watts, basis);
+  return r;
+}
+
+std::string energy_method_label(const std::string& method) {
+  return method == "estimate" ? "estimate (time x power)" : method;
 }
 
 }  // namespace qdet::bench

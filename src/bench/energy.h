@@ -4,9 +4,15 @@
 //             max_energy_range_uj.
 //   perf      the perf `power/energy-pkg/` event (perf_event_open).
 //   nvml      NVIDIA's total energy counter, libnvidia-ml loaded at run time.
-//   estimate  MACs and bytes moved x energy per operation by precision (Horowitz, ISSCC 2014);
-//             always available, always labelled an estimate.
+//   estimate  where no meter is readable: the measured median latency x the power of the cores
+//             the run uses (bench/cpu_power.h: TDP share per core, or --cpu-watts), labelled
+//             "estimate (time x power)" with its inputs. On one CPU a slower variant is never
+//             shown cheaper per inference.
 // Measured meters subtract idle power, sampled just before the timed runs.
+//
+// Beside them, always: the arithmetic energy, MACs and bytes moved x energy per operation by
+// precision (Horowitz, ISSCC 2014): what hardware with native int8/fp16 units would spend. It
+// is a second, separately named figure and never the one that ranks CPU rows.
 #pragma once
 
 #include <filesystem>
@@ -35,7 +41,7 @@ Result<std::unique_ptr<EnergyMeter>> make_nvml_meter();
 std::filesystem::path default_powercap_root();  // $QDET_POWERCAP_ROOT or /sys/class/powercap
 
 struct EnergyResult {
-  std::string method;   // rapl | perf | nvml | estimate
+  std::string method;   // rapl | perf | nvml | estimate (time x power) | arithmetic
   bool measured = false;
   double total_j = 0;   // energy over the timed window (measured), or per-inference x runs (estimate)
   double window_s = 0;  // length of the timed window
@@ -71,6 +77,14 @@ struct WorkPerInference {
   double bytes_moved = 0;  // weights read once plus activations written and read once
 };
 
-EnergyResult estimate_energy(const WorkPerInference& work, int runs, const EnergyCosts& costs = {});
+// The arithmetic energy (method "arithmetic"): work x EnergyCosts.
+EnergyResult arithmetic_energy(const WorkPerInference& work, int runs, const EnergyCosts& costs = {});
+
+// The time x power estimate (method "estimate"): median latency x `watts`; `basis` says where
+// the watts come from (bench/cpu_power.h).
+EnergyResult time_power_energy(double median_ms, int runs, double watts, const std::string& basis);
+
+// How a method is shown beside a number: "rapl", "estimate (time x power)", "arithmetic".
+std::string energy_method_label(const std::string& method);
 
 }  // namespace qdet::bench

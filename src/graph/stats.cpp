@@ -50,6 +50,15 @@ int64_t op_macs(const Graph& g, const Op& op) {
   }
 }
 
+DType op_mac_precision(const Graph& g, const Op& op) {
+  const auto data_input = static_cast<size_t>(op_traits(op.kind).data_input());
+  const Tensor* in = tensor_at(g, op.inputs, data_input);
+  const Tensor* w = tensor_at(g, op.inputs, 1);
+  DType precision = in ? in->dtype : DType::kFloat32;
+  if (w && dtype_traits(precision).is_float && w->dtype == DType::kInt8) precision = DType::kInt8;
+  return precision;
+}
+
 GraphStats compute_stats(const Graph& g) {
   GraphStats s;
   for (const Tensor& t : g.tensors) {
@@ -65,12 +74,7 @@ GraphStats compute_stats(const Graph& g) {
       continue;
     }
     if (macs == 0) continue;
-    const auto data_input = static_cast<size_t>(op_traits(op.kind).data_input());
-    const Tensor* in = tensor_at(g, op.inputs, data_input);
-    const Tensor* w = tensor_at(g, op.inputs, 1);
-    DType precision = in ? in->dtype : DType::kFloat32;
-    if (w && dtype_traits(precision).is_float && w->dtype == DType::kInt8) precision = DType::kInt8;
-    s.macs[precision] += macs;
+    s.macs[op_mac_precision(g, op)] += macs;
     s.total_macs += macs;
   }
   return s;

@@ -30,6 +30,9 @@ struct GraphStats {
 // the wrong rank.
 int64_t op_macs(const Graph& graph, const Op& op);
 
+// The precision an op's MACs run in (see GraphStats::macs).
+DType op_mac_precision(const Graph& graph, const Op& op);
+
 GraphStats compute_stats(const Graph& graph);
 
 }  // namespace qdet::graph

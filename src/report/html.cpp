@@ -177,7 +177,7 @@ std::string to_html(const HtmlReport& rep) {
     e.label = r.variant;
     if (r.energy && r.error.empty()) {
       e.value = r.energy->per_inference_j * 1e3;
-      e.text = fmt::format("{:.2f} mJ ({})", e.value, r.energy->method);
+      e.text = fmt::format("{:.2f} mJ ({})", e.value, bench::energy_method_label(r.energy->method));
       e.tooltip = r.energy->source;
       e.hatched = !r.energy->measured;
     } else {
@@ -193,8 +193,9 @@ std::string to_html(const HtmlReport& rep) {
        "</section>\n";
   s += "<section class=\"card\"><h2>Energy per inference</h2>\n" +
        bar_chart("chart-energy", "energy per inference (mJ)", energy_bars) +
-       "<p class=\"note\">Lighter bars are analytic estimates (Horowitz, ISSCC 2014), not "
-       "measurements.</p></section>\n";
+       "<p class=\"note\">Lighter bars are estimates (measured time x the power of the cores used), not "
+       "meter readings. The table's arithmetic energy (Horowitz, ISSCC 2014) is what hardware with native "
+       "int8/fp16 units would spend, not this CPU.</p></section>\n";
   s += "</div>\n<div style=\"height:20px\"></div>\n";
   s += "<section class=\"card\"><h2>Per-class AP change against fp32</h2>\n" + delta_ap_heatmap(records) +
        "</section>\n";

@@ -21,7 +21,12 @@ std::string fmt_or_dash(bool have, double v, const char* f) {
 std::string energy_cell(const Record& r) {
   if (!r.energy) return "-";
   double mj = r.energy->per_inference_j * 1e3;
-  return fmt::format("{:.2f} mJ ({})", mj, r.energy->method);
+  return fmt::format("{:.2f} mJ ({})", mj, bench::energy_method_label(r.energy->method));
+}
+
+std::string arithmetic_cell(const Record& r) {
+  if (!r.arithmetic_energy) return "-";
+  return fmt::format("{:.2f} mJ", r.arithmetic_energy->per_inference_j * 1e3);
 }
 
 const Column kColumns[] = {
@@ -44,7 +49,13 @@ const Column kColumns[] = {
        return fmt_or_dash(r.latency.has_value(), r.latency ? r.latency->median_ms : 0, "{:.2f}");
      }},
     {"FPS", true, [](const Record& r, const Record*) { return fmt_or_dash(r.fps() > 0, r.fps(), "{:.1f}"); }},
+    {"MACs ran by", false,
+     [](const Record& r, const Record*) {
+       const std::string k = r.main_kernel();
+       return k.empty() ? std::string("-") : k;
+     }},
     {"energy/inference", true, [](const Record& r, const Record*) { return energy_cell(r); }},
+    {"arithmetic energy", true, [](const Record& r, const Record*) { return arithmetic_cell(r); }},
 };
 
 // Display width in code points (headers hold "Δ").
@@ -123,6 +134,9 @@ std::string to_markdown(const std::vector<Record>& records, const std::string& t
     any_energy = true;
     out += fmt::format("- {} ({}): {}\n", r.variant, r.runtime, r.energy->source);
   }
+  if (any_energy)
+    out += "\nArithmetic energy: MACs and bytes moved x energy per operation by precision (Horowitz, ISSCC "
+           "2014), what hardware with native int8/fp16 units would spend; not what this CPU spent.\n";
   bool any_peer = false;
   for (const auto& r : records) {
     if (!r.peer || !r.error.empty()) continue;
@@ -182,13 +196,14 @@ nlohmann::json to_json(const Record& r) {
                    {"runs", e.runs},             {"source", e.source},
                    {"unavailable", e.unavailable}};
   }
-  if (r.energy_estimate) {
-    const auto& e = *r.energy_estimate;
-    j["energy"]["estimate"] = {{"per_inference_j", e.per_inference_j}, {"total_j", e.total_j},
-                               {"source", e.source}};
+  if (r.arithmetic_energy) {
+    const auto& e = *r.arithmetic_energy;
+    j["energy"]["arithmetic"] = {{"per_inference_j", e.per_inference_j}, {"total_j", e.total_j},
+                                 {"source", e.source}};
   }
   if (!r.host.empty()) j["host"] = r.host;
   if (!r.kernels.empty()) j["kernels"] = r.kernels;
+  if (!r.macs_by_kernel.empty()) j["macs_by_kernel"] = r.macs_by_kernel;
   if (!r.error.empty()) j["error"] = r.error;
   j["notes"] = r.notes;
   return j;
@@ -252,18 +267,19 @@ Result<Record> record_from_json(const nlohmann::json& j) {
       er.source = e.value("source", "");
       er.unavailable = e.value("unavailable", std::vector<std::string>{});
       r.energy = er;
-      if (e.contains("estimate")) {
-        bench::EnergyResult est;
-        est.method = "estimate";
-        est.per_inference_j = e["estimate"].at("per_inference_j");
-        est.total_j = e["estimate"].value("total_j", 0.0);
-        est.runs = er.runs;
-        est.source = e["estimate"].value("source", "");
-        r.energy_estimate = est;
+      if (e.contains("arithmetic")) {
+        bench::EnergyResult a;
+        a.method = "arithmetic";
+        a.per_inference_j = e["arithmetic"].at("per_inference_j");
+        a.total_j = e["arithmetic"].value("total_j", 0.0);
+        a.runs = er.runs;
+        a.source = e["arithmetic"].value("source", "");
+        r.arithmetic_energy = a;
       }
     }
     r.host = j.value("host", "");
     r.kernels = j.value("kernels", std::map<std::string, int>{});
+    r.macs_by_kernel = j.value("macs_by_kernel", std::map<std::string, double>{});
     r.error = j.value("error", "");
     r.notes = j.value("notes", std::vector<std::string>{});
     return r;

@@ -14,8 +14,16 @@ void fill_from_bench(Record& r, const bench::BenchResult& b) {
   r.peak_rss_bytes = b.peak_rss_bytes;
   r.arena_bytes = b.arena_bytes;
   r.energy = b.energy;
-  if (b.energy.method != "estimate") r.energy_estimate = b.estimate;
+  r.arithmetic_energy = b.arithmetic;
   r.kernels = b.kernels;
+  r.macs_by_kernel = b.macs_by_kernel;
+}
+
+std::string Record::main_kernel() const {
+  const std::pair<const std::string, double>* best = nullptr;
+  for (const auto& kv : macs_by_kernel)
+    if (!best || kv.second > best->second) best = &kv;
+  return best ? best->first : std::string();
 }
 
 const Record* baseline_of(const std::vector<Record>& records) {

@@ -43,7 +43,8 @@ struct Record {
 
   // Energy per inference, with how it was obtained.
   std::optional<bench::EnergyResult> energy;
-  std::optional<bench::EnergyResult> energy_estimate;  // the analytic estimate beside a measurement
+  // The arithmetic energy (Horowitz): a second figure, never the one that ranks CPU rows.
+  std::optional<bench::EnergyResult> arithmetic_energy;
 
   // The machine that measured latency, memory and energy (gethostname): a study run in stages
   // on a cluster benchmarks on one node, and says which.
@@ -51,6 +52,8 @@ struct Record {
 
   // Which implementation ran how many ops ("xnnpack": 120, "reference": 3).
   std::map<std::string, int> kernels;
+  // MACs per inference by "precision · kernel family"; main_kernel() names the largest.
+  std::map<std::string, double> macs_by_kernel;
 
   // Set when the variant could not be made, evaluated or benchmarked: the row shows it.
   std::string error;
@@ -60,6 +63,7 @@ struct Record {
 
   double ap() const { return coco_stats.size() == 12 ? coco_stats[0] : -1; }
   double ap50() const { return coco_stats.size() == 12 ? coco_stats[1] : -1; }
+  std::string main_kernel() const;  // "int8 · onednn", or "" when no MACs were counted
   double fps() const { return latency && latency->median_ms > 0 ? 1000.0 / latency->median_ms : 0; }
 };
 

@@ -155,6 +155,7 @@ Status write_plan(const StudyOptions& o) {
   j["runs"] = o.runs;
   j["warmup"] = o.warmup;
   j["energy"] = o.energy;
+  j["cpu_watts"] = o.cpu_watts;
   j["pictures"] = o.pictures;
   j["preset"] = o.preset;
   j["peers"] = o.peers;
@@ -184,6 +185,7 @@ Result<StudyOptions> load_plan(const fs::path& dir) {
     o.runs = j.at("runs").get<int>();
     o.warmup = j.at("warmup").get<int>();
     o.energy = j.at("energy").get<std::string>();
+    o.cpu_watts = j.value("cpu_watts", 0.0);
     o.pictures = j.at("pictures").get<int>();
     o.preset = j.at("preset").get<std::string>();
     o.peers = j.at("peers").get<bool>();

@@ -38,6 +38,7 @@ struct StudyOptions {
   int runs = 20;         // timed benchmark runs per variant
   int warmup = 3;
   std::string energy = "auto";
+  double cpu_watts = 0;  // the time x power estimate's power (0: bench/cpu_power.h's table)
   int pictures = 3;      // images drawn side by side
   std::string preset;    // preprocessing preset (default: recognised)
   // Every variant evaluated, benchmarked and drawn at this input size (the preset's letterbox

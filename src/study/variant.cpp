@@ -124,6 +124,7 @@ Status bench_variant(const StudyOptions& o, const std::string& mode, report::Rec
   b.warmup = o.warmup;
   b.energy = o.energy;
   b.input_shape = o.input_shape;
+  b.cpu_watts = o.cpu_watts;
   QDET_ASSIGN_OR_RETURN(bench::BenchResult r, bench::bench_model(b, progress));
   report::fill_from_bench(rec, r);
   rec.host = host_name();

@@ -59,7 +59,8 @@ TEST(BenchCli, JsonHasEveryField) {
   EXPECT_EQ(e.at("idle_w").get<double>(), 0.0);
   EXPECT_NE(e.at("source").get<std::string>().find("auto chose rapl"), std::string::npos);
   const double expected = (testing::kTinyMacs * 4.6 + testing::kTinyBytesMoved * 160.0) * 1e-12;
-  EXPECT_NEAR(e.at("estimate").at("per_inference_j").get<double>(), expected, 1e-20);
+  EXPECT_NEAR(e.at("arithmetic").at("per_inference_j").get<double>(), expected, 1e-20);
+  EXPECT_EQ(j.at("macs_by_kernel").begin().value().get<double>(), testing::kTinyMacs);
 }
 
 TEST(BenchCli, ProfilePrintsTimeByOpKindAndTheSlowestOps) {
@@ -86,12 +87,14 @@ TEST(BenchCli, EstimateAndExplicitMeterErrors) {
   const fs::path dir = qdet::testing::scratch_dir();
   const fs::path model = dir / "tiny.tflite";
   ASSERT_TRUE(tflite::save_tflite(model, testing::tiny_conv_model()).ok());
-  auto est = run_qdet("", "bench " + model.string() + " --runs 2 --energy estimate --json");
+  auto est = run_qdet("", "bench " + model.string() + " --runs 2 --energy estimate --cpu-watts 12.5 --json");
   ASSERT_EQ(est.status, 0) << est.output;
   json j = json::parse(est.output);
   EXPECT_EQ(j["energy"]["method"], "estimate");
   EXPECT_EQ(j["energy"]["measured"], false);
-  EXPECT_FALSE(j["energy"].contains("estimate"));
+  EXPECT_DOUBLE_EQ(j["energy"]["per_inference_j"].get<double>(), j["latency_ms"]["median"].get<double>() * 1e-3 * 12.5);
+  EXPECT_NE(j["energy"]["source"].get<std::string>().find("x 12.50 W, --cpu-watts 12.5"), std::string::npos);
+  EXPECT_TRUE(j["energy"].contains("arithmetic"));
 
   // An explicit meter that cannot work is one clear line and a non-zero exit.
   std::string out;
@@ -105,7 +108,8 @@ TEST(BenchCli, EstimateAndExplicitMeterErrors) {
   auto text = run_qdet("QDET_POWERCAP_ROOT=/nonexistent/powercap", "bench " + model.string() + " --runs 2");
   ASSERT_EQ(text.status, 0) << text.output;
   for (const char* s : {"latency ms: min", "throughput:", "memory: peak RSS", "weights by dtype: float32",
-                        "MACs per inference: float32 0.000 G", "energy:", "auto chose estimate"})
+                        "MACs per inference: float32 0.000 G", "energy:", "auto chose estimate",
+                        "(estimate (time x power))", "arithmetic energy:", "MACs by kernel: float32 · "})
     EXPECT_NE(text.output.find(s), std::string::npos) << s << "\n" << text.output;
 }
 

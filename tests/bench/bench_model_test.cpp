@@ -37,8 +37,40 @@ TEST(BenchModel, KeepsEveryRunAndCountsTheWork) {
   EXPECT_EQ(r->energy.method, "estimate");
   EXPECT_FALSE(r->energy.measured);
   const double expected_pj = testing::kTinyMacs * 4.6 + testing::kTinyBytesMoved * 160.0;
-  EXPECT_NEAR(r->energy.per_inference_j, expected_pj * 1e-12, 1e-20);
-  EXPECT_NEAR(r->energy.total_j, 7 * expected_pj * 1e-12, 1e-19);
+  EXPECT_EQ(r->arithmetic.method, "arithmetic");
+  EXPECT_NEAR(r->arithmetic.per_inference_j, expected_pj * 1e-12, 1e-20);
+  EXPECT_NEAR(r->arithmetic.total_j, 7 * expected_pj * 1e-12, 1e-19);
+  ASSERT_EQ(r->macs_by_kernel.size(), 1u);
+  EXPECT_EQ(r->macs_by_kernel.begin()->first.rfind("float32 · ", 0), 0u);
+  EXPECT_EQ(r->macs_by_kernel.begin()->second, testing::kTinyMacs);
+}
+
+// No meter: energy per inference is the median latency x the power of the cores used, so on
+// one CPU a slower run is never shown cheaper.
+TEST(BenchModel, EstimateIsTimeTimesPower) {
+  BenchOptions o;
+  o.model = tiny_model_file();
+  o.runs = 5;
+  o.warmup = 0;
+  o.energy = "estimate";
+  o.cpu_watts = 20;
+  auto r = bench_model(o);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_DOUBLE_EQ(r->energy.per_inference_j, r->latency.median_ms * 1e-3 * 20);
+  EXPECT_DOUBLE_EQ(r->energy.total_j, 5 * r->energy.per_inference_j);
+  EXPECT_EQ(r->energy.source.rfind("estimate (time x power): median ", 0), 0u) << r->energy.source;
+  EXPECT_NE(r->energy.source.find("x 20.00 W, --cpu-watts 20"), std::string::npos) << r->energy.source;
+  // Two threads: two cores' power from the table for a CPU it knows.
+  const fs::path cpuinfo = o.model.parent_path() / "cpuinfo";
+  testing::write_text(cpuinfo, "processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Platinum 8380 CPU @ 2.30GHz\n");
+  o.cpu_watts = 0;
+  o.cpuinfo = cpuinfo;
+  o.threads = 2;
+  auto two = bench_model(o);
+  ASSERT_TRUE(two.ok()) << two.status().message();
+  EXPECT_DOUBLE_EQ(two->energy.per_inference_j, two->latency.median_ms * 1e-3 * 2 * 270.0 / 40);
+  EXPECT_NE(two->energy.source.find("2 cores x 6.75 W (Xeon(R) Platinum 8380: 270 W TDP / 40 cores)"),
+            std::string::npos) << two->energy.source;
 }
 
 // --profile: one entry per op in graph order, with its kind, kernel, output dtype and name.
@@ -86,8 +118,8 @@ TEST(BenchModel, RaplThroughTheEnvironmentAndAutoSaysWhichMeter) {
   EXPECT_EQ(r->energy.runs, 3);
   EXPECT_EQ(r->energy.source.rfind("auto chose rapl; measured: powercap intel-rapl:0 (package-0)", 0), 0u)
       << r->energy.source;
-  EXPECT_EQ(r->estimate.method, "estimate");  // the estimate is always there beside a measurement
-  EXPECT_GT(r->estimate.per_inference_j, 0);
+  EXPECT_EQ(r->arithmetic.method, "arithmetic");  // always there beside a measurement
+  EXPECT_GT(r->arithmetic.per_inference_j, 0);
 }
 
 TEST(BenchModel, UnreadableCounterIsOneLine) {

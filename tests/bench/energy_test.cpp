@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "bench/cpu_power.h"
 #include "bench/latency_stats.h"
 #include "test_support.h"
 
@@ -89,16 +90,59 @@ TEST(Energy, AutoFallsBackWithReasons) {
   EXPECT_EQ(bad.status().message(), "unknown energy method 'joules' (auto, rapl, perf, nvml, estimate)");
 }
 
-TEST(Energy, EstimateUsesPerPrecisionCosts) {
+TEST(Energy, ArithmeticUsesPerPrecisionCosts) {
   WorkPerInference w;
   w.macs_fp32 = 1e9;   // 4.6 mJ
   w.macs_int8 = 1e9;   // 0.23 mJ
   w.bytes_moved = 1e6; // 0.16 mJ
-  EnergyResult r = estimate_energy(w, 3);
+  EnergyResult r = arithmetic_energy(w, 3);
   EXPECT_NEAR(r.per_inference_j, 4.6e-3 + 0.23e-3 + 0.16e-3, 1e-12);
   EXPECT_NEAR(r.total_j, 3 * r.per_inference_j, 1e-15);
   EXPECT_FALSE(r.measured);
-  EXPECT_EQ(r.method, "estimate");
+  EXPECT_EQ(r.method, "arithmetic");
+}
+
+TEST(Energy, TimeTimesPowerFollowsLatency) {
+  EnergyResult fast = time_power_energy(10, 4, 6.0, "w");
+  EnergyResult slow = time_power_energy(12, 4, 6.0, "w");
+  EXPECT_DOUBLE_EQ(fast.per_inference_j, 0.06);
+  EXPECT_DOUBLE_EQ(fast.total_j, 0.24);
+  EXPECT_GT(slow.per_inference_j, fast.per_inference_j);
+  EXPECT_EQ(fast.method, "estimate");
+  EXPECT_EQ(energy_method_label(fast.method), "estimate (time x power)");
+  EXPECT_EQ(fast.source, "estimate (time x power): median 10.000 ms x 6.00 W, w");
+}
+
+TEST(CpuPower, TableUserWattsAndUnknownModels) {
+  const fs::path dir = testing::scratch_dir();
+  write(dir / "epyc", "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7763 64-Core Processor\n"
+                      "processor\t: 1\nmodel name\t: AMD EPYC 7763 64-Core Processor");
+  auto epyc = cpu_power(dir / "epyc", 3, 0);
+  ASSERT_TRUE(epyc.ok()) << epyc.status().message();
+  EXPECT_EQ(epyc->cpu_model, "AMD EPYC 7763 64-Core Processor");
+  EXPECT_DOUBLE_EQ(epyc->watts_per_core, 280.0 / 64);
+  EXPECT_DOUBLE_EQ(epyc->watts, 3 * 280.0 / 64);
+
+  write(dir / "vm", "model name\t: Intel(R) Xeon(R) Processor");
+  auto vm = cpu_power(dir / "vm", 1, 0);
+  ASSERT_TRUE(vm.ok());
+  EXPECT_DOUBLE_EQ(vm->watts, default_watts_per_core());
+  EXPECT_NE(vm->basis.find("CPU 'Intel(R) Xeon(R) Processor' not in qdet's TDP table"), std::string::npos) << vm->basis;
+
+  auto user = cpu_power(dir / "missing", 2, 15);  // no cpuinfo needed with --cpu-watts
+  ASSERT_TRUE(user.ok());
+  EXPECT_DOUBLE_EQ(user->watts, 15);
+  EXPECT_EQ(user->basis, "--cpu-watts 15");
+  EXPECT_EQ(cpu_power(dir / "vm", 0, 0).status().message(), "cores must be at least 1 (got 0)");
+
+  // The default is the table's median W per core: inside the table's range.
+  double lo = 1e9, hi = 0;
+  for (const auto& row : cpu_power_table()) {
+    lo = std::min(lo, row.tdp_w / row.cores);
+    hi = std::max(hi, row.tdp_w / row.cores);
+  }
+  EXPECT_GE(default_watts_per_core(), lo);
+  EXPECT_LE(default_watts_per_core(), hi);
 }
 
 TEST(LatencyStats, PercentilesInterpolateLikeNumpy) {

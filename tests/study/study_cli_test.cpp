@@ -76,7 +76,7 @@ TEST(StudyCli, ReportResumeAndRender) {
   EXPECT_TRUE(coco[0].contains("bbox"));
 
   const std::string md = slurp(out / "report.md");
-  EXPECT_NE(md.find("| variant | runtime | precision | size MB | AP | AP50 | ΔAP | p50 ms | FPS | energy/inference |"),
+  EXPECT_NE(md.find("| variant | runtime | precision | size MB | AP | AP50 | ΔAP | p50 ms | FPS | MACs ran by | energy/inference | arithmetic energy |"),
             std::string::npos) << md;
   EXPECT_NE(md.find("| fp32 | qdet | float32 / float32 |"), std::string::npos);
   EXPECT_NE(md.find("| fp16 | qdet | float16 / float32 |"), std::string::npos);

@@ -1,4 +1,4 @@
-// qdet bench MODEL [--threads N] [--warmup W] [--runs R] [--energy METHOD] [--profile] [--json]: latency
+// qdet bench MODEL [--threads N] [--warmup W] [--runs R] [--energy METHOD] [--cpu-watts W] [--profile] [--json]: latency
 // (every run kept), memory, size, MACs and energy per inference (src/bench/bench_model.h).
 #include <fmt/format.h>
 
@@ -45,10 +45,13 @@ void print_text(const bench::BenchResult& b) {
   for (const auto& [d, n] : b.macs_by_dtype) macs += fmt::format(" {} {:.3f} G", d, n / 1e9);
   std::printf("weights by dtype:%s\nMACs per inference:%s\n", dtypes.c_str(), macs.empty() ? " none counted" : macs.c_str());
   const auto& e = b.energy;
-  std::printf("energy: %.3f mJ per inference (%s)\n  %s\n", e.per_inference_j * 1e3, e.method.c_str(),
-              e.source.c_str());
-  if (e.method != "estimate")
-    std::printf("  estimate for comparison: %.3f mJ per inference\n", b.estimate.per_inference_j * 1e3);
+  std::printf("energy: %.3f mJ per inference (%s)\n  %s\n", e.per_inference_j * 1e3,
+              bench::energy_method_label(e.method).c_str(), e.source.c_str());
+  std::printf("arithmetic energy: %.3f mJ per inference (not this CPU's: %s)\n", b.arithmetic.per_inference_j * 1e3,
+              b.arithmetic.source.c_str());
+  std::string by_kernel;
+  for (const auto& [k, n] : b.macs_by_kernel) by_kernel += fmt::format(" {} {:.3f} G;", k, n / 1e9);
+  if (!by_kernel.empty()) std::printf("MACs by kernel:%s\n", by_kernel.substr(0, by_kernel.size() - 1).c_str());
   for (const auto& why : e.unavailable) std::printf("  not used: %s\n", why.c_str());
 }
 
@@ -119,6 +122,10 @@ void add_bench_command(CLI::App& app) {
   sub->add_option("--warmup", o.warmup, "Untimed runs first")->check(CLI::Range(0, 100000))->capture_default_str();
   sub->add_option("--runs", o.runs, "Timed runs (every one kept)")->check(CLI::Range(1, 1000000))->capture_default_str();
   sub->add_option("--energy", o.energy, "auto | rapl | perf | nvml | estimate")->capture_default_str();
+  sub->add_option("--cpu-watts", o.cpu_watts,
+                  "Power (W) of the cores the run uses, for the time x power estimate (default: TDP share per "
+                  "core of the CPU model, from qdet's table)")
+      ->check(CLI::Range(0.0, 100000.0));
   sub->add_option("--idle", o.idle_seconds, "Seconds of idle power sampled before the runs (measured meters)")
       ->capture_default_str();
   sub->add_flag("--reference", [args](int64_t) { args->options.use_fast_kernels = false; },

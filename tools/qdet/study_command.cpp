@@ -120,6 +120,10 @@ void add_study_command(CLI::App& app) {
   plan.push_back(sub->add_option("--warmup", o.warmup, "Untimed benchmark runs first")->check(CLI::Range(0, 100000))
                      ->capture_default_str());
   plan.push_back(sub->add_option("--energy", o.energy, "auto | rapl | perf | nvml | estimate")->capture_default_str());
+  plan.push_back(sub->add_option("--cpu-watts", o.cpu_watts,
+                                 "Power (W) of the cores used, for the time x power energy estimate (default: from "
+                                 "the CPU model)")
+                     ->check(CLI::Range(0.0, 100000.0)));
   plan.push_back(sub->add_option("--pictures", o.pictures, "Images drawn side by side in the report")
                      ->capture_default_str());
   plan.push_back(sub->add_option("--preset", o.preset, "Preprocessing + head preset (default: recognised)"));
