@@ -29,6 +29,13 @@ target_include_directories(qdet_xnnpack_deps INTERFACE ${XNNPACK_INCLUDE_DIR})
 target_link_libraries(qdet_xnnpack_deps INTERFACE ${XNNPACK_LIBRARY} ${PTHREADPOOL_LIBRARY}
                       ${CPUINFO_LIBRARY} Threads::Threads)
 
+# oneDNN (Debian libdnnl-dev, built with GNU OpenMP): the kernels in src/runtime/kernels/onednn.
+# dnnl.hpp is in /usr/include; -fopenmp only at link time (omp_set_num_threads from libgomp).
+find_path(DNNL_INCLUDE_DIR dnnl.hpp REQUIRED)
+find_library(DNNL_LIBRARY dnnl REQUIRED)
+add_library(qdet_onednn_deps INTERFACE)
+target_link_libraries(qdet_onednn_deps INTERFACE ${DNNL_LIBRARY} -fopenmp)
+
 # Helper: a module library from every .cpp in its folder (subfolders included), excluding *_test.cpp.
 function(qdet_module name)
   cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})

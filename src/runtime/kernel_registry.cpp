@@ -52,6 +52,7 @@ bool KernelRegistry::has_reference(graph::OpKind op) const {
 const KernelRegistry& default_kernel_registry() {
   static const KernelRegistry registry = [] {
     KernelRegistry r;
+    register_onednn_kernels(r);
     register_xnnpack_kernels(r);
     register_simd_kernels(r);
     register_reference_kernels(r);

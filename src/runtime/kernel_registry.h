@@ -10,8 +10,9 @@
 
 namespace qdet::rt {
 
-// Tried in this order: XNNPACK, qdet's own SIMD kernels, oneDNN, reference.
-enum class KernelImpl : uint8_t { kXnnpack = 0, kSimd = 1, kOnednn = 2, kReference = 3 };
+// Tried in this order: oneDNN (which takes only what it runs faster: kernels/onednn/kernels.h),
+// XNNPACK, qdet's own SIMD kernels, reference.
+enum class KernelImpl : uint8_t { kOnednn = 0, kXnnpack = 1, kSimd = 2, kReference = 3 };
 const char* kernel_impl_name(KernelImpl impl);
 
 class KernelRegistry {
@@ -47,8 +48,10 @@ class OnlyFamily {
   const KernelImpl* previous_;
 };
 
-// Defined in kernels/reference/register.cpp, kernels/xnnpack/register.cpp and kernels/simd.
+// Defined in kernels/reference/register.cpp, kernels/xnnpack/register.cpp, kernels/simd and
+// kernels/onednn/register.cpp.
 void register_reference_kernels(KernelRegistry& registry);
+void register_onednn_kernels(KernelRegistry& registry);
 void register_xnnpack_kernels(KernelRegistry& registry);
 void register_simd_kernels(KernelRegistry& registry);
 

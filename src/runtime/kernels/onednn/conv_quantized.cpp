@@ -1,0 +1,274 @@
+// int8 / uint8 CONV_2D on oneDNN (the contract and selection rule are in kernels.h).
+//
+// prepare: checks what the reference checks (quantized::prepare_conv_quant), builds the oneDNN
+// convolution (NHWC source with a run-time source zero point, weights in oneDNN's own blocked
+// layout reordered once here, s32 NHWC destination in the op's scratch), and keeps the bias,
+// the fp32 requantization scales and the output clamp. eval: oneDNN's convolution, then one
+// pass of bias + requantization over the accumulators.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <dnnl.hpp>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "runtime/kernels/onednn/kernels.h"
+#include "runtime/kernels/reference/common.h"
+#include "runtime/kernels/reference/quantized/conv_params.h"
+#include "runtime/quantization_util.h"
+
+namespace qdet::rt::onednn {
+namespace {
+
+using tag = dnnl::memory::format_tag;
+using dt = dnnl::memory::data_type;
+
+// oneDNN reports accumulators through fp32: exact while |value| < 2^24 (kernels.h).
+constexpr double kExactAccumulatorLimit = 16777216.0;
+
+dnnl::engine& cpu_engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+std::string label(const PrepareContext& ctx) {
+  return fmt::format("{} (op {})", ctx.op.name(), ctx.op_index);
+}
+
+bool is_fast_impl(const char* name) {
+  const std::string s = name ? name : "";
+  return s.find("vnni") != std::string::npos || s.find("amx") != std::string::npos;
+}
+
+struct ConvData : OpData {
+  dnnl::convolution_forward conv;
+  dnnl::memory weights;          // reordered at prepare
+  dnnl::memory::desc src_md, dst_md;
+  int32_t src_zero_point = 0;
+  std::vector<int32_t> bias;     // per output channel (zeros when the op has none)
+  std::vector<float> scale;      // fp32 requantization scale per output channel
+  int32_t out_zero_point = 0, qmin = 0, qmax = 0;
+  bool out_signed = true;
+  int64_t pixels = 0;            // output pixels (batch x height x width)
+  int32_t channels = 0;
+  int num_threads = 1;
+  std::string impl;
+};
+
+// XNNPACK's fp32 requantization (its "magic bias" formulation): clamp in the float domain
+// relative to the zero point, add 1.5 * 2^23 so that the float's low mantissa bits hold the
+// value rounded half to even, and read them back.
+template <typename Out>
+__attribute__((target_clones("arch=skylake-avx512", "avx2", "default"))) void requantize_rows(
+    const int32_t* acc, Out* out, int64_t rows, int32_t channels, const int32_t* bias,
+    const float* scale, float lo, float hi, int32_t magic_less_zero_point) {
+  constexpr float kMagic = 12582912.0f;
+  for (int64_t r = 0; r < rows; ++r) {
+    const int32_t* a = acc + r * channels;
+    Out* o = out + r * channels;
+    for (int32_t c = 0; c < channels; ++c) {
+      float f = static_cast<float>(a[c] + bias[c]) * scale[c];
+      f = std::max(f, lo);
+      f = std::min(f, hi);
+      f += kMagic;
+      int32_t bits;
+      std::memcpy(&bits, &f, sizeof bits);
+      o[c] = static_cast<Out>(bits - magic_less_zero_point);
+    }
+  }
+}
+
+Status conv_prepare(PrepareContext& ctx) {
+  if (!has_fast_int8())
+    return unsupported("{}: oneDNN has no VNNI/AMX int8 convolution on this CPU", label(ctx));
+  if (ctx.inputs.size() < 2 || ctx.inputs.size() > 3 || ctx.outputs.size() != 1 ||
+      ctx.inputs[0] == nullptr || ctx.inputs[1] == nullptr)
+    return unsupported("{}: expects input, filter, optional bias and one output", label(ctx));
+  const TensorRef& input = *ctx.inputs[0];
+  const TensorRef& filter = *ctx.inputs[1];
+  const TensorRef* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
+  TensorRef& output = *ctx.outputs[0];
+  if (input.dtype != DType::kInt8 && input.dtype != DType::kUInt8)
+    return unsupported("{}: input is {}, onednn takes int8 or uint8", label(ctx), dtype_name(input.dtype));
+  if (input.shape.size() != 4 || filter.shape.size() != 4 || input.num_elements() == 0 ||
+      filter.num_elements() == 0)
+    return unsupported("{}: input {} and filter {} must be non-empty 4-D", label(ctx),
+                       shape_to_string(input.shape), shape_to_string(filter.shape));
+  if (!filter.is_constant || filter.data == nullptr || (bias && (!bias->is_constant || bias->data == nullptr)))
+    return unsupported("{}: filter and bias must be constant", label(ctx));
+  const int32_t out_c = filter.shape[0], k_h = filter.shape[1], k_w = filter.shape[2];
+  const int32_t group_in = filter.shape[3], in_c = input.shape[3];
+  if (group_in <= 0 || in_c % group_in != 0 || out_c % (in_c / group_in) != 0)
+    return unsupported("{}: filter {} does not divide input channels {}", label(ctx),
+                       shape_to_string(filter.shape), in_c);
+  const int32_t groups = in_c / group_in;
+  auto checked = quantized::prepare_conv_quant(label(ctx), input, filter, bias, output, out_c,
+                                               /*channel_axis=*/0, ctx.op.attrs.activation);
+  if (!checked.ok()) return Status(StatusCode::kUnsupported, checked.status().message());
+  if (checked->bias_dtype == DType::kInt64)
+    return unsupported("{}: int64 bias", label(ctx));
+  if (input.quant->scale.size() > 1 || output.quant->scale.size() > 1)
+    return unsupported("{}: per-channel input or output quantization", label(ctx));
+
+  const graph::OpAttrs& a = ctx.op.attrs;
+  auto ph = ref::compute_padding(a.padding, input.shape[1], k_h, a.stride_h, a.dilation_h, "height");
+  auto pw = ref::compute_padding(a.padding, input.shape[2], k_w, a.stride_w, a.dilation_w, "width");
+  if (!ph.ok() || !pw.ok()) return unsupported("{}: bad geometry", label(ctx));
+  if (ph->out <= 0 || pw->out <= 0) return unsupported("{}: empty output", label(ctx));
+  auto d = std::make_unique<ConvData>();
+
+  // Weights as int8 w - w_zp (uint8 weights only where that fits), and the exactness bound.
+  const int32_t w_zp = -checked->filter_offset;
+  const int64_t per_channel = int64_t{k_h} * k_w * group_in;
+  std::vector<int8_t> w(static_cast<size_t>(out_c * per_channel));
+  for (int32_t c = 0; c < out_c; ++c) {
+    double sum_abs = 0;
+    for (int64_t i = 0; i < per_channel; ++i) {
+      const size_t k = static_cast<size_t>(c * per_channel + i);
+      const int32_t v = (filter.dtype == DType::kUInt8 ? int32_t{filter.data[k]}
+                                                       : int32_t{static_cast<int8_t>(filter.data[k])}) - w_zp;
+      if (v < -128 || v > 127)
+        return unsupported("{}: uint8 weight minus its zero point ({}) does not fit int8", label(ctx), v);
+      w[k] = static_cast<int8_t>(v);
+      sum_abs += std::abs(v);
+    }
+    if (256.0 * sum_abs >= kExactAccumulatorLimit)
+      return unsupported("{}: channel {} could reach 2^24 in its accumulator (256 x sum|w| = {})",
+                         label(ctx), c, 256.0 * sum_abs);
+  }
+
+  // Requantization as XNNPACK sets it up (float arithmetic, in this order), with its limits.
+  const float in_scale = input.scale(), out_scale = output.scale();
+  const std::vector<float>& w_scales = filter.quant->scale;
+  d->scale.resize(static_cast<size_t>(out_c));
+  for (int32_t c = 0; c < out_c; ++c) {
+    const float ws = w_scales.size() > 1 ? w_scales[static_cast<size_t>(c)] : w_scales[0];
+    const float s = in_scale * ws / out_scale;
+    if (!std::isnormal(s) || s >= 256.0f || s < 0x1.0p-32f)
+      return unsupported("{}: requantization scale {} outside what XNNPACK's arithmetic takes", label(ctx), s);
+    d->scale[static_cast<size_t>(c)] = s;
+  }
+  d->bias.assign(static_cast<size_t>(out_c), 0);
+  if (bias) std::memcpy(d->bias.data(), bias->data, sizeof(int32_t) * static_cast<size_t>(out_c));
+  d->out_zero_point = output.zero_point();
+  d->qmin = checked->activation.min;
+  d->qmax = checked->activation.max;
+  d->out_signed = output.dtype == DType::kInt8;
+  d->src_zero_point = input.zero_point();
+  d->channels = out_c;
+  d->pixels = int64_t{input.shape[0]} * ph->out * pw->out;
+  d->num_threads = std::max(1, ctx.num_threads);
+
+  using dims = dnnl::memory::dims;
+  const int64_t n = input.shape[0];
+  const int64_t pad_b = std::max<int64_t>(
+      0, int64_t{ph->out - 1} * a.stride_h + int64_t{k_h - 1} * a.dilation_h + 1 - input.shape[1] - ph->before);
+  const int64_t pad_r = std::max<int64_t>(
+      0, int64_t{pw->out - 1} * a.stride_w + int64_t{k_w - 1} * a.dilation_w + 1 - input.shape[2] - pw->before);
+  try {
+    dnnl::engine& eng = cpu_engine();
+    omp_set_num_threads(d->num_threads);
+    d->src_md = dnnl::memory::desc({n, in_c, input.shape[1], input.shape[2]},
+                                   input.dtype == DType::kUInt8 ? dt::u8 : dt::s8, tag::nhwc);
+    d->dst_md = dnnl::memory::desc({n, out_c, ph->out, pw->out}, dt::s32, tag::nhwc);
+    dnnl::memory::desc wei_any, wei_user;
+    if (groups == 1) {
+      wei_any = dnnl::memory::desc({out_c, in_c, k_h, k_w}, dt::s8, tag::any);
+      wei_user = dnnl::memory::desc({out_c, in_c, k_h, k_w}, dt::s8, tag::ohwi);
+    } else {
+      wei_any = dnnl::memory::desc({groups, out_c / groups, group_in, k_h, k_w}, dt::s8, tag::any);
+      wei_user = dnnl::memory::desc({groups, out_c / groups, group_in, k_h, k_w}, dt::s8, tag::gohwi);
+    }
+    auto desc = dnnl::convolution_forward::desc(
+        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, d->src_md, wei_any,
+        d->dst_md, dims{a.stride_h, a.stride_w}, dims{a.dilation_h - 1, a.dilation_w - 1},
+        dims{ph->before, pw->before}, dims{pad_b, pad_r});
+    dnnl::primitive_attr attr;
+    attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::library);
+    auto pd = dnnl::convolution_forward::primitive_desc(desc, attr, eng);
+    d->impl = pd.impl_info_str();
+    if (!is_fast_impl(pd.impl_info_str()))
+      return unsupported("{}: oneDNN would run '{}', not a VNNI/AMX kernel", label(ctx), d->impl);
+    d->weights = dnnl::memory(pd.weights_desc(), eng);
+    dnnl::memory user(wei_user, eng, w.data());
+    dnnl::stream s(eng);
+    dnnl::reorder(user, d->weights).execute(s, user, d->weights);
+    s.wait();
+    d->conv = dnnl::convolution_forward(pd);
+  } catch (const dnnl::error& e) {
+    return unsupported("{}: oneDNN: {}", label(ctx), e.what());
+  }
+  output.shape = {input.shape[0], ph->out, pw->out, out_c};
+  ctx.scratch_bytes = static_cast<size_t>(d->pixels) * static_cast<size_t>(out_c) * sizeof(int32_t);
+  ctx.op_data = std::move(d);
+  return ok_status();
+}
+
+Status conv_eval(EvalContext& ctx) {
+  auto* d = op_data_as<ConvData>(ctx);
+  auto* acc = reinterpret_cast<int32_t*>(ctx.scratch);
+  try {
+    dnnl::engine& eng = cpu_engine();
+    omp_set_num_threads(d->num_threads);
+    dnnl::stream s(eng);
+    dnnl::memory src(d->src_md, eng, ctx.inputs[0]->data);
+    dnnl::memory dst(d->dst_md, eng, acc);
+    int32_t zp = d->src_zero_point;
+    dnnl::memory zp_mem({{1}, dt::s32, tag::x}, eng, &zp);
+    d->conv.execute(s, {{DNNL_ARG_SRC, src},
+                        {DNNL_ARG_WEIGHTS, d->weights},
+                        {DNNL_ARG_DST, dst},
+                        {DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, zp_mem}});
+    s.wait();
+  } catch (const dnnl::error& e) {
+    return internal_error("{} (onednn): {}", ctx.op.name(), e.what());
+  }
+  const float lo = static_cast<float>(d->qmin - d->out_zero_point);
+  const float hi = static_cast<float>(d->qmax - d->out_zero_point);
+  const int32_t magic_less_zp = 0x4B400000 - d->out_zero_point;
+  const int64_t block = 64;
+  const int64_t blocks = (d->pixels + block - 1) / block;
+  ref::parallel_for(ctx.threadpool, static_cast<size_t>(blocks), [&](size_t b) {
+    const int64_t r0 = static_cast<int64_t>(b) * block;
+    const int64_t rows = std::min(block, d->pixels - r0);
+    const int32_t* a = acc + r0 * d->channels;
+    if (d->out_signed)
+      requantize_rows(a, ctx.outputs[0]->as<int8_t>() + r0 * d->channels, rows, d->channels,
+                      d->bias.data(), d->scale.data(), lo, hi, magic_less_zp);
+    else
+      requantize_rows(a, ctx.outputs[0]->as<uint8_t>() + r0 * d->channels, rows, d->channels,
+                      d->bias.data(), d->scale.data(), lo, hi, magic_less_zp);
+  });
+  return ok_status();
+}
+
+}  // namespace
+
+bool has_fast_int8() {
+  static const bool fast = [] {
+    if (const char* env = std::getenv("QDET_ONEDNN"); env && std::string(env) == "0") return false;
+    try {
+      dnnl::engine& eng = cpu_engine();
+      auto desc = dnnl::convolution_forward::desc(
+          dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+          dnnl::memory::desc({1, 64, 16, 16}, dt::s8, tag::nhwc), dnnl::memory::desc({64, 64, 3, 3}, dt::s8, tag::any),
+          dnnl::memory::desc({1, 64, 16, 16}, dt::s32, tag::nhwc), {1, 1}, {1, 1}, {1, 1});
+      dnnl::primitive_attr attr;
+      attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
+      auto pd = dnnl::convolution_forward::primitive_desc(desc, attr, eng);
+      return is_fast_impl(pd.impl_info_str());
+    } catch (const dnnl::error&) {
+      return false;
+    }
+  }();
+  return fast;
+}
+
+const Kernel kConv2dQuantized = {"onednn", conv_prepare, conv_eval};
+
+}  // namespace qdet::rt::onednn
