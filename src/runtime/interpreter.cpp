@@ -217,7 +217,8 @@ Status Interpreter::Impl::fold_op(size_t index) {
 }
 
 // Quantized SiLU pairs become one table lookup (lut_fusion.h); a pair whose table cannot be
-// made runs unfused. Not when intermediates are kept: LOGISTIC's output is never written.
+// made runs unfused. Float pairs become one pass (kSiluFloatKernel). Not when intermediates are
+// kept: LOGISTIC's output is never written.
 void Interpreter::Impl::fuse_silu() {
   if (options.keep_intermediates) return;
   for (const SiluPair& pair : find_silu_pairs(*graph)) {
@@ -228,6 +229,27 @@ void Interpreter::Impl::fuse_silu() {
     if (!table.ok()) continue;
     mul.kernel = &kLutKernel;
     mul.data = make_lut_data(*table);
+    mul.scratch_bytes = 0;
+    mul.inputs = {&tensors[pair.input]};
+    logistic.kernel = &kFusedKernel;
+    logistic.folded = true;
+    logistic.data.reset();
+    logistic.scratch_bytes = 0;
+  }
+  // Float pairs: one pass computing x * sigmoid(x) (silu_float.cpp), when fast kernels are on,
+  // in float models only. Its results are within a few ulp of XNNPACK's pair, not equal: where
+  // a float region feeds a QUANTIZE (the float islands of int8 models), an ulp can move a value
+  // across a rounding tie and the step spreads through the int8 layers after it, away from the
+  // official TFLite's bytes. Those models keep the pair.
+  if (!options.use_fast_kernels) return;
+  for (const graph::Op& op : graph->ops)
+    if (op.kind == graph::OpKind::kQuantize) return;
+  for (const SiluPair& pair : find_silu_pairs(*graph, /*float32=*/true)) {
+    OpPlan& logistic = ops[pair.logistic_op];
+    OpPlan& mul = ops[pair.mul_op];
+    if (logistic.folded || mul.folded) continue;
+    mul.kernel = &kSiluFloatKernel;
+    mul.data.reset();
     mul.scratch_bytes = 0;
     mul.inputs = {&tensors[pair.input]};
     logistic.kernel = &kFusedKernel;

@@ -10,7 +10,7 @@ namespace qdet::rt {
 
 using graph::OpKind;
 
-std::vector<SiluPair> find_silu_pairs(const graph::Graph& g) {
+std::vector<SiluPair> find_silu_pairs(const graph::Graph& g, bool float32) {
   const auto producers = g.producers();
   const auto consumers = g.consumers();
   std::vector<char> is_output(g.tensors.size(), 0);
@@ -28,9 +28,13 @@ std::vector<SiluPair> find_silu_pairs(const graph::Graph& g) {
       const auto& tx = g.tensors[x];
       const auto& ts = g.tensors[s];
       const auto& to = g.tensors[mul.outputs[0]];
-      if (tx.dtype != DType::kInt8 && tx.dtype != DType::kUInt8) continue;
+      if (float32) {
+        if (tx.dtype != DType::kFloat32 || mul.attrs.activation != graph::Activation::kNone) continue;
+      } else {
+        if (tx.dtype != DType::kInt8 && tx.dtype != DType::kUInt8) continue;
+        if (tx.quant.scale.size() != 1 || ts.quant.scale.size() != 1 || to.quant.scale.size() != 1) continue;
+      }
       if (ts.dtype != tx.dtype || to.dtype != tx.dtype) continue;
-      if (tx.quant.scale.size() != 1 || ts.quant.scale.size() != 1 || to.quant.scale.size() != 1) continue;
       if (tx.shape != ts.shape || tx.shape != to.shape || tx.shape.empty()) continue;
       pairs.push_back({producers[s], static_cast<int32_t>(i), x});
       break;

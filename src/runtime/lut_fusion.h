@@ -26,8 +26,16 @@ struct SiluPair {
   int32_t input = -1;  // x: the tensor both read
 };
 
-// The fusable pairs of a graph (see above; the interpreter checks the kernels).
-std::vector<SiluPair> find_silu_pairs(const graph::Graph& graph);
+// The fusable pairs of a graph (see above; the interpreter checks the kernels). `float32`: the
+// float32 pairs instead (same matching, MUL without a fused activation), for kSiluFloatKernel.
+std::vector<SiluPair> find_silu_pairs(const graph::Graph& graph, bool float32 = false);
+
+// Float SiLU in one pass: out = x * sigmoid(x), reading input 0 and writing output 0, with its
+// own vectorized exp (within a few ulp of XNNPACK's LOGISTIC then MUL, which the fused pair
+// replaces: two passes over the tensor and a temporary become one).
+extern const Kernel kSiluFloatKernel;
+// sigmoid(x) * x for n floats (the kernel's loop; exposed for tests).
+void silu_float(const float* in, float* out, size_t n);
 
 using ByteTable = std::array<uint8_t, 256>;
 
