@@ -10,6 +10,7 @@
 #include <pybind11/numpy.h>
 
 #include <cstring>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -77,12 +78,28 @@ class PyInterpreter {
     options_.use_fast_kernels = !reference_kernels;
   }
 
+  // A new plan each time (a new rt::Interpreter with the requested input shapes), so numpy views
+  // of the last plan's buffers stay valid: they hold the old interpreter alive.
   void allocate_tensors() {
     std::unique_lock lock = busy_lock("allocate_tensors");
     pb::gil_scoped_release nogil;
     auto created = rt::Interpreter::create(graph_, options_);
     if (!created.ok()) throw StatusError{created.status().with_context(name_)};
-    interp_ = std::shared_ptr<rt::Interpreter>(std::move(created).value());
+    std::shared_ptr<rt::Interpreter> next(std::move(created).value());
+    if (!resized_.empty()) {
+      for (const auto& [i, shape] : resized_) {
+        const Status s = next->resize_input(i, shape);
+        if (!s.ok()) throw StatusError{s.with_context(name_)};
+      }
+      const Status s = next->allocate_tensors();
+      if (!s.ok()) {
+        resized_ = planned_;  // back to the shapes of the last plan, as the runtime does
+        throw StatusError{s.with_context(name_)};
+      }
+    }
+    interp_ = std::move(next);
+    planned_ = resized_;
+    stale_ = false;
   }
 
   pb::list get_input_details() const {
@@ -101,26 +118,38 @@ class PyInterpreter {
     return l;
   }
 
+  // tf.lite's ResizeInputTensor: the shape takes effect at the next allocate_tensors(); until
+  // then set_tensor / invoke / get_tensor refuse to run.
   void resize_tensor_input(int input_index, const pb::object& tensor_size, bool strict) {
+    std::unique_lock lock = busy_lock("resize_tensor_input");
     const size_t i = input_position(input_index);
     Shape wanted;
     for (const auto& d : pb::iter(tensor_size)) wanted.push_back(d.cast<int32_t>());
-    const Shape& current = current_shape(graph_->inputs[i]);
+    const Shape current = current_shape(graph_->inputs[i]);
     if (wanted == current) return;
+    for (size_t d = 0; d < wanted.size(); ++d)
+      if (wanted[d] <= 0)
+        throw StatusError{invalid_argument("resize_tensor_input: dimension {} of {} is not positive", d,
+                                           shape_to_string(wanted))};
     if (strict) {
-      // tf.lite: with strict, only dims the signature leaves unknown (-1) may change.
-      const Shape& sig = graph_->tensors[graph_->inputs[i]].shape_signature;
-      for (size_t d = 0; d < wanted.size() && d < sig.size(); ++d)
-        if (sig.size() == wanted.size() && sig[d] != -1 && sig[d] != wanted[d])
+      // tf.lite: with strict, only dims the signature leaves unknown (-1) may change; a file
+      // without a signature has none.
+      const graph::Tensor& t = graph_->tensors[graph_->inputs[i]];
+      const Shape& sig = t.shape_signature.empty() ? t.shape : t.shape_signature;
+      if (sig.size() != wanted.size())
+        throw StatusError{invalid_argument("resize_tensor_input(strict=True): input {} has {} dims (got {})",
+                                           input_index, sig.size(), wanted.size())};
+      for (size_t d = 0; d < wanted.size(); ++d)
+        if (sig[d] != -1 && sig[d] != wanted[d])
           throw StatusError{invalid_argument(
               "resize_tensor_input(strict=True): dimension {} of input {} is fixed at {} (got {})", d,
               input_index, sig[d], wanted[d])};
     }
-    throw StatusError{invalid_argument(
-        "qdet cannot resize input {} ('{}') from {} to {}: the runtime plans one input shape "
-        "(re-planning shapes is not available yet); use a model exported at that size",
-        input_index, graph_->tensors[graph_->inputs[i]].name, shape_to_string(current),
-        shape_to_string(wanted))};
+    if (wanted == graph_->tensors[graph_->inputs[i]].shape)
+      resized_.erase(i);
+    else
+      resized_[i] = wanted;
+    stale_ = true;
   }
 
   void set_tensor(int tensor_index, const pb::object& value) {
@@ -152,6 +181,7 @@ class PyInterpreter {
     pb::gil_scoped_release nogil;  // other Python threads run while the model does
     std::lock_guard lock(mu_);
     if (!interp_) throw std::runtime_error("invoke(): call allocate_tensors() first");
+    if (stale_) throw std::runtime_error("invoke(): call allocate_tensors() after resize_tensor_input()");
     const Status s = interp_->invoke();
     if (!s.ok()) throw StatusError{s.with_context(name_)};
   }
@@ -210,6 +240,8 @@ class PyInterpreter {
 
   rt::Interpreter& allocated(const char* what) {
     if (!interp_) throw std::runtime_error(fmt::format("{}(): call allocate_tensors() first", what));
+    if (stale_)
+      throw std::runtime_error(fmt::format("{}(): call allocate_tensors() after resize_tensor_input()", what));
     return *interp_;
   }
 
@@ -245,7 +277,11 @@ class PyInterpreter {
     return t;
   }
 
-  const Shape& current_shape(int32_t id) const {
+  // An input's requested shape (resize_tensor_input) before the plan that applies it; otherwise
+  // the shape of the last plan, or the file's before any.
+  Shape current_shape(int32_t id) const {
+    for (size_t i = 0; i < graph_->inputs.size(); ++i)
+      if (graph_->inputs[i] == id && resized_.count(i)) return resized_.at(i);
     return interp_ ? interp_->tensor(id).shape : graph_->tensors[id].shape;
   }
 
@@ -280,6 +316,9 @@ class PyInterpreter {
   std::shared_ptr<const graph::Graph> graph_;
   rt::InterpreterOptions options_;
   std::shared_ptr<rt::Interpreter> interp_;  // null until allocate_tensors()
+  std::map<size_t, Shape> resized_;          // input position -> requested shape (differs from the file's)
+  std::map<size_t, Shape> planned_;          // resized_ as interp_ was planned with it
+  bool stale_ = false;                       // resize_tensor_input() since the last plan
   std::mutex mu_;
 };
 
@@ -322,8 +361,10 @@ ValueError, an op qdet cannot run NotImplementedError (at allocate_tensors).)doc
       .def("get_tensor_details", &PyInterpreter::get_tensor_details, "Like get_input_details, for every tensor.")
       .def("resize_tensor_input", &PyInterpreter::resize_tensor_input, pb::arg("input_index"),
            pb::arg("tensor_size"), pb::arg("strict") = false,
-           "Changes an input's shape (call allocate_tensors() after). The current shape is accepted; "
-           "another raises ValueError until qdet's runtime can re-plan shapes.")
+           "Changes an input's shape, as TFLite's ResizeInputTensor: it takes effect at the next "
+           "allocate_tensors(), which prepares every op at the new shapes (an op that cannot take them "
+           "raises ValueError naming it, and the last shapes stay). strict=True changes only the dims "
+           "shape_signature marks -1.")
       .def("set_tensor", &PyInterpreter::set_tensor, pb::arg("tensor_index"), pb::arg("value"),
            "Copies a numpy array into an input tensor; its dtype and shape must match exactly (ValueError).")
       .def("invoke", &PyInterpreter::invoke,

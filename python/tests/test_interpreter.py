@@ -199,13 +199,51 @@ def test_intermediates_need_preserve_all_tensors(yolox):
     assert readable > 0
 
 
-def test_resize_tensor_input(yolox):
+def test_resize_tensor_input_runs_a_batch(models):
+    """YOLOv5n int8 resized to a batch of 2: each item's outputs equal a run of that image alone."""
+    model = require(models / "yolov5n-int8.tflite")
+    single = qdet.Interpreter(str(model))
+    single.allocate_tensors()
+    inp = single.get_input_details()[0]
+    out = single.get_output_details()[0]
+    rng = np.random.default_rng(3)
+    images = [random_input(inp, rng) for _ in range(2)]
+    expected = []
+    for image in images:
+        single.set_tensor(inp["index"], image)
+        single.invoke()
+        expected.append(single.get_tensor(out["index"]))
+
+    batched = qdet.Interpreter(str(model))
+    batched.resize_tensor_input(inp["index"], [2, 640, 640, 3])
+    assert list(batched.get_input_details()[0]["shape"]) == [2, 640, 640, 3]  # before allocating, as tf.lite
+    batched.allocate_tensors()
+    batched.set_tensor(inp["index"], np.concatenate(images))
+    batched.invoke()
+    got = batched.get_tensor(out["index"])
+    assert got.shape == (2,) + expected[0].shape[1:]
+    for k in range(2):
+        assert got[k].tobytes() == expected[k][0].tobytes()
+
+
+def test_resize_tensor_input_needs_allocate_and_names_the_op_that_cannot_take_it(yolox):
     it = qdet.Interpreter(str(yolox))
-    it.resize_tensor_input(it.get_input_details()[0]["index"], [1, 416, 416, 3])  # the current shape
-    with pytest.raises(ValueError, match=r"cannot resize input"):
-        it.resize_tensor_input(it.get_input_details()[0]["index"], [1, 320, 320, 3])
+    index = it.get_input_details()[0]["index"]
+    it.resize_tensor_input(index, [1, 416, 416, 3])  # the current shape: nothing to do
     it.allocate_tensors()
-    assert list(it.get_input_details()[0]["shape"]) == [1, 416, 416, 3]
+    it.resize_tensor_input(index, [1, 320, 320, 3])
+    with pytest.raises(RuntimeError, match=r"allocate_tensors\(\) after resize_tensor_input"):
+        it.invoke()
+    # YOLOX's converted file has 416-sized constants (upsample sizes): the plan fails, by op.
+    with pytest.raises(ValueError, match=r"op \d+ \(CONCATENATION\)"):
+        it.allocate_tensors()
+    assert list(it.get_input_details()[0]["shape"]) == [1, 416, 416, 3]  # the last plan's shapes
+    it.allocate_tensors()
+    it.invoke()
+    with pytest.raises(ValueError, match=r"not positive"):
+        it.resize_tensor_input(index, [1, 0, 416, 3])
+    with pytest.raises(ValueError, match=r"fixed at"):
+        it.resize_tensor_input(index, [2, 416, 416, 3], strict=True)
 
 
 def test_kernels_and_arena(yolox):
