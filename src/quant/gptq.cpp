@@ -10,6 +10,7 @@
 #include "quant/graph_edit.h"
 #include "runtime/interpreter.h"
 #include "runtime/kernel_util.h"
+#include "base/simd_clones.h"
 
 namespace qdet::quant {
 
@@ -51,7 +52,7 @@ void patch(const Window& w, const float* x, int32_t oy, int32_t ox, float* out) 
 
 // h (k x k, upper triangle) += S^T S for the p rows of s (p x k), blocked so that a block of
 // h's rows stays in cache while s streams.
-__attribute__((target_clones("arch=skylake-avx512", "avx2", "default"))) void add_outer(
+QDET_SIMD_CLONES void add_outer(
     double* h, const float* s, int32_t p, int32_t k) {
   constexpr int32_t kBlock = 32;
   for (int32_t i0 = 0; i0 < k; i0 += kBlock) {

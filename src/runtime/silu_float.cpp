@@ -4,7 +4,8 @@
 // in two parts) and a degree-6 polynomial on |r| <= ln2 / 2 (relative error about 1 ulp), then
 // scaled by 2^n through the exponent bits. t below -87.3365 flushes to z = 0 as XNNPACK's
 // sigmoid does (x * sigmoid(x) is under 2e-36 in magnitude there anyway). Branch-free so the loop
-// vectorizes; compiled for AVX-512 and AVX2 as target clones.
+// vectorizes (with -fno-trapping-math, set for this file in CMakeLists.txt); compiled for AVX-512
+// and AVX2 as target clones.
 #include <pthreadpool.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <cstring>
 
 #include "runtime/lut_fusion.h"
+#include "base/simd_clones.h"
 
 namespace qdet::rt {
 namespace {
@@ -20,13 +22,15 @@ namespace {
 // Below this exp(t) is not a normal float: sigmoid(x) flushes to 0 there, as XNNPACK's does.
 constexpr float kCutoff = -0x1.5D589Ep+6f;  // about -87.3365
 
-__attribute__((target_clones("arch=skylake-avx512", "avx2", "default"))) void silu_loop(
+QDET_SIMD_CLONES void silu_loop(
     const float* __restrict in, float* __restrict out, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     const float x = in[i];
     const float t_raw = -std::fabs(x);
     const float t = std::max(t_raw, kCutoff);
-    const float k = std::nearbyint(t * 1.44269504088896341f);
+    // Round to nearest by the 1.5 * 2^23 trick (|t * log2 e| < 127 here): std::nearbyint is a
+    // library call that keeps the loop scalar (about 7 ns an element).
+    const float k = (t * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
     float r = t - k * 0.693359375f;      // ln2 high part (exact product for |k| < 2^11)
     r = r - k * -2.12194440e-4f;         // ln2 low part
     float p = 1.9875691500e-4f;
@@ -39,9 +43,13 @@ __attribute__((target_clones("arch=skylake-avx512", "avx2", "default"))) void si
     const int32_t e = (static_cast<int32_t>(k) + 127) << 23;
     float scale;
     std::memcpy(&scale, &e, sizeof scale);
-    const float z = t_raw < kCutoff ? 0.0f : p * scale;
-    const float s = (x >= 0.0f ? 1.0f : z) / (1.0f + z);
-    out[i] = x * s;
+    // Every value computed, then selected: a conditional multiply or divide is control flow that
+    // only AVX-512's masks vectorize (they may trap), a select of computed values is a blend.
+    const float scaled = p * scale;
+    const float z = t_raw < kCutoff ? 0.0f : scaled;
+    const float numerator = x >= 0.0f ? 1.0f : z;
+    const float denominator = 1.0f + z;
+    out[i] = x * (numerator / denominator);
   }
 }
 

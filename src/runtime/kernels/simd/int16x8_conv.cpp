@@ -28,6 +28,7 @@
 #include "runtime/kernels/reference/common.h"
 #include "runtime/kernels/reference/quantized/conv_params.h"
 #include "runtime/kernels/simd/kernels.h"
+#include "base/simd_clones.h"
 
 namespace qdet::rt::simd {
 namespace {
@@ -158,7 +159,7 @@ Status eval_rows(EvalContext& ctx, Pixel pixel) {
 
 // Sums of one output pixel: for each valid tap, each input channel pair, each 16-channel block.
 // `acc` holds oc_blocks * 16 int32.
-__attribute__((target_clones("arch=skylake-avx512", "avx2", "default"))) void conv_pixel_portable(
+QDET_SIMD_CLONES void conv_pixel_portable(
     const Int16Data& d, const int16_t* in_b, int32_t oy, int32_t ox, int32_t* acc) {
   const Geometry& g = d.g;
   const int32_t blocks = d.oc_blocks, pairs = d.ic_pairs;
@@ -255,7 +256,7 @@ Status depthwise_prepare(PrepareContext& ctx) {
   return ok_status();
 }
 
-__attribute__((target_clones("arch=skylake-avx512", "avx2", "default"))) void depthwise_pixel(
+QDET_SIMD_CLONES void depthwise_pixel(
     const Int16Data& d, const int16_t* in_b, int32_t oy, int32_t ox, int32_t* acc) {
   const Geometry& g = d.g;
   std::fill(acc, acc + g.out_c, 0);

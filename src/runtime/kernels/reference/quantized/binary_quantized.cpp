@@ -15,6 +15,7 @@
 
 #include "runtime/kernels/reference/quantized/quantized_common.h"
 #include "runtime/kernels/reference/quantized/quantized_kernels.h"
+#include "base/simd_clones.h"
 
 namespace qdet::rt::quantized {
 namespace {
@@ -116,7 +117,7 @@ void add_kernel(const BinaryData& d, const T* a, const T* b, T* out, int64_t tot
 // int16 MUL of same-shape inputs (SiLU's x * sigmoid(x) in 16x8 models) as one flat loop,
 // compiled also for AVX-512 and AVX2 so that the compiler vectorizes it: integer arithmetic
 // only, so every clone gives the same bytes as the loop below.
-__attribute__((target_clones("arch=skylake-avx512", "avx2", "default"))) void mul_flat_int16(
+QDET_SIMD_CLONES void mul_flat_int16(
     const BinaryData& d, const int16_t* a, const int16_t* b, int16_t* out, int64_t total) {
   for (int64_t i = 0; i < total; ++i) {
     const int32_t raw = d.output_offset + multiply_by_quantized_multiplier((d.input1_offset + a[i]) *

@@ -20,6 +20,7 @@
 
 #include "runtime/kernels/reference/quantized/quantized_common.h"
 #include "runtime/kernels/reference/quantized/quantized_kernels.h"
+#include "base/simd_clones.h"
 
 namespace qdet::rt::quantized {
 namespace {
@@ -113,7 +114,7 @@ namespace {
 
 // The element loop, compiled also for AVX-512 and AVX2 so that the compiler vectorizes it (the
 // table reads become gathers): integer arithmetic only, so every clone gives the same bytes.
-__attribute__((target_clones("arch=skylake-avx512", "avx2", "default"))) void logistic_int16_loop(
+QDET_SIMD_CLONES void logistic_int16_loop(
     const LogisticInt16Data& d, const int16_t* in, int16_t* out, int64_t n) {
   // The table widened to 32 bits (gathers), and both branches computed then selected: the same
   // values as TFLite's loop, in a form the vectorizer takes.
