@@ -2,6 +2,7 @@
 // prepares the op cases of runtime/op_cases.h (the rows the conformance suite runs against the
 // official TFLite) with each kernel family alone: the families whose kernels accept a row serve
 // that cell. The version is the TFLite op version qdet writes for that dtype.
+#include <algorithm>
 #include <fmt/format.h>
 
 #include <map>
@@ -63,12 +64,16 @@ void print_ops(bool json) {
     fmt::print("{}\n", json_text(j, 1));
     return;
   }
-  fmt::print("{:<26} {:<26} {:<26} {:<26} {:<26}\n", "op", "float32", "int8", "uint8", "int16");
+  size_t width = 26;  // the widest cell (e.g. "onednn+xnnpack+reference v3") sets the columns
+  for (const auto& [op, cells] : table)
+    for (const auto& [dtype, cell] : cells) width = std::max(width, cell_text(&cell).size());
+  fmt::print("{:<{}} {:<{}} {:<{}} {:<{}} {:<{}}\n", "op", width, "float32", width, "int8", width, "uint8", width,
+             "int16", width);
   for (const auto& [op, cells] : table) {
-    std::string line = fmt::format("{:<26}", graph::op_name(op));
+    std::string line = fmt::format("{:<{}}", graph::op_name(op), width);
     for (DType d : kDTypes) {
       const auto it = cells.find(d);
-      line += fmt::format(" {:<26}", cell_text(it == cells.end() ? nullptr : &it->second));
+      line += fmt::format(" {:<{}}", cell_text(it == cells.end() ? nullptr : &it->second), width);
     }
     fmt::print("{}\n", line);
   }
