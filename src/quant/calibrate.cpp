@@ -128,6 +128,7 @@ Result<std::unique_ptr<StatisticsCollector>> StatisticsCollector::create(const g
   c->graph_ = std::make_shared<const graph::Graph>(model.graph);
   rt::InterpreterOptions o;
   o.keep_intermediates = true;
+  o.exact_float = true;  // what TFLite's converter computes: XNNPACK's float bytes on every CPU
   o.num_threads = num_threads;
   QDET_ASSIGN_OR_RETURN(c->interp_, rt::Interpreter::create(c->graph_, o));
   if (c->interp_->num_inputs() != 1)
@@ -304,6 +305,7 @@ Result<std::vector<TensorError>> compare_models(const graph::Model& float_model,
     return invalid_argument("tensor map has {} entries for {} tensors", tensor_map.size(), fg->tensors.size());
   rt::InterpreterOptions o;
   o.keep_intermediates = true;
+  o.exact_float = true;  // what TFLite's converter computes: XNNPACK's float bytes on every CPU
   o.num_threads = num_threads;
   QDET_ASSIGN_OR_RETURN(auto fi, rt::Interpreter::create(fg, o));
   QDET_ASSIGN_OR_RETURN(auto qi, rt::Interpreter::create(qg, o));

@@ -71,6 +71,7 @@ Result<std::unique_ptr<OutputProbe>> OutputProbe::create(const graph::Model& flo
   p->num_threads_ = num_threads;
   rt::InterpreterOptions o;
   o.keep_intermediates = true;
+  o.exact_float = true;  // what TFLite's converter computes: XNNPACK's float bytes on every CPU
   o.num_threads = num_threads;
   QDET_ASSIGN_OR_RETURN(auto interp, rt::Interpreter::create(std::make_shared<const Graph>(g), o));
   if (interp->num_inputs() != 1) return unsupported("output comparison needs a model with one input");
@@ -94,6 +95,7 @@ Result<double> OutputProbe::score_db(const graph::Model& quantized,
                                      const std::vector<int32_t>& tensor_map) {
   rt::InterpreterOptions o;
   o.keep_intermediates = true;
+  o.exact_float = true;  // what TFLite's converter computes: XNNPACK's float bytes on every CPU
   o.num_threads = num_threads_;
   QDET_ASSIGN_OR_RETURN(auto interp,
                         rt::Interpreter::create(std::make_shared<const Graph>(quantized.graph), o));

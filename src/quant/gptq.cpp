@@ -210,6 +210,7 @@ Result<GptqResult> gptq_round_weights(const graph::Model& float_model,
 
   rt::InterpreterOptions io;
   io.keep_intermediates = true;
+  io.exact_float = true;  // what TFLite's converter computes: XNNPACK's float bytes on every CPU
   QDET_ASSIGN_OR_RETURN(auto interp, rt::Interpreter::create(std::make_shared<const Graph>(g), io));
   if (interp->num_inputs() != 1) return invalid_argument("GPTQ: the model has {} inputs (1 expected)", interp->num_inputs());
   std::mt19937 rng(o.seed);

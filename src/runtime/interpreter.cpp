@@ -96,6 +96,9 @@ struct Interpreter::Impl {
   std::vector<Shape> input_shapes, planned_shapes;
   bool needs_plan = false;  // an input was resized after the last plan
   bool resized = false;     // the current plan's inputs differ from the file's shapes
+  // Float kernels must give XNNPACK's bytes: options.exact_float, or the model quantizes float
+  // values (QUANTIZE ops).
+  bool exact_float = false;
 
   Status build();
   Status plan();
@@ -144,7 +147,8 @@ Status Interpreter::Impl::prepare_op(size_t index) {
                        .inputs = plan.inputs,
                        .outputs = plan.outputs,
                        .num_threads = options.num_threads,
-                       .threadpool = pool.get()};
+                       .threadpool = pool.get(),
+                       .exact_float = exact_float};
     Status s = kernel->prepare(ctx);
     if (s.code() == StatusCode::kUnsupported) {
       reasons.push_back(s.message());
@@ -241,9 +245,7 @@ void Interpreter::Impl::fuse_silu() {
   // a float region feeds a QUANTIZE (the float islands of int8 models), an ulp can move a value
   // across a rounding tie and the step spreads through the int8 layers after it, away from the
   // official TFLite's bytes. Those models keep the pair.
-  if (!options.use_fast_kernels) return;
-  for (const graph::Op& op : graph->ops)
-    if (op.kind == graph::OpKind::kQuantize) return;
+  if (!options.use_fast_kernels || exact_float) return;
   for (const SiluPair& pair : find_silu_pairs(*graph, /*float32=*/true)) {
     OpPlan& logistic = ops[pair.logistic_op];
     OpPlan& mul = ops[pair.mul_op];
@@ -388,6 +390,8 @@ Status Interpreter::Impl::build() {
     if (!pool) return internal_error("cannot create a pool of {} threads", options.num_threads);
   }
   for (int32_t id : graph->inputs) input_shapes.push_back(graph->tensors[id].shape);
+  exact_float = options.exact_float;
+  for (const graph::Op& op : graph->ops) exact_float = exact_float || op.kind == graph::OpKind::kQuantize;
   return plan();
 }
 

@@ -21,6 +21,10 @@ struct InterpreterOptions {
   bool use_fast_kernels = true;    // XNNPACK (and later oneDNN) where they apply
   bool keep_intermediates = false; // give every tensor its own memory so all stay readable
   uint64_t max_memory_bytes = 0;   // the arena's budget; 0: memory_budget() (base/memory.h)
+  // Float ops give XNNPACK's bytes (oneDNN's float convolutions, which sum in another order,
+  // decline): the quantizer's calibration and measurements, so that a quantized file does not
+  // depend on which oneDNN implementation a CPU has. Models with QUANTIZE ops always are.
+  bool exact_float = false;
 };
 
 class Interpreter {

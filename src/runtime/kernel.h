@@ -63,6 +63,9 @@ struct PrepareContext {
   std::span<TensorRef* const> outputs;
   int num_threads = 1;
   pthreadpool_t threadpool = nullptr;   // nullptr when single-threaded
+  // The model quantizes float values later (QUANTIZE ops: the float islands of int8 models), so
+  // float kernels must give XNNPACK's bytes, those of the official TFLite's delegate.
+  bool exact_float = false;
   // Set by the kernel:
   size_t scratch_bytes = 0;
   std::unique_ptr<OpData> op_data;

@@ -300,6 +300,31 @@ size_t expect_int8_tensors_match_peer(graph::Model m, const std::vector<uint8_t>
   return exact_tensors;
 }
 
+// The quantizer's float runs (calibration, GPTQ, fallback scores) use XNNPACK's float bytes
+// (InterpreterOptions::exact_float), so the file does not depend on the oneDNN float kernels
+// (whose sums differ in the last bits, and by CPU): with the oneDNN family on and off, the same
+// bytes.
+TEST(QuantizeCli, Int8FileDoesNotDependOnTheOnednnFamily) {
+  const auto src = model_path("yolox_nano_fp32_416");
+  QDET_REQUIRE_PATH(src);
+  const auto calib = data_dir() / "coco" / "calib-111";
+  QDET_REQUIRE_PATH(calib);
+  const auto dir = scratch_dir();
+  for (const char* onednn : {"0", "1"}) {
+    std::string log;
+    ASSERT_EQ(run_command(std::string("QDET_ONEDNN=") + onednn + " " + qdet_cmd() + " quantize '" + src.string() +
+                              "' --mode int8 --calib '" + calib.string() + "' --calib-count 2 -o '" +
+                              (dir / (std::string("q") + onednn + ".tflite")).string() + "'",
+                          &log),
+              0)
+        << log;
+  }
+  auto a = read_file(dir / "q0.tflite");
+  auto b = read_file(dir / "q1.tflite");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_TRUE(*a == *b) << "the int8 file differs with the oneDNN family on";
+}
+
 // Default int8 YOLOX-Nano (GPTQ, front fallback, head inputs, compaction) in the official
 // TFLite on dog.jpg. Its float layers (front fallback, head) meet int8 ones at QUANTIZE ops, and
 // the peer's float arithmetic (WebAssembly SIMD, no FMA) differs from qdet's in the last bits,

@@ -203,5 +203,64 @@ TEST(OnednnQuantizedConvRefuses, LargeAccumulatorsAndWideUint8Weights) {
   EXPECT_NE(wide.prepare_status.message().find("does not fit int8"), std::string::npos) << wide.prepare_status.message();
 }
 
+// float32 CONV_2D on oneDNN against the reference kernel, within the conformance suite's float
+// tolerance (1e-5 of the output's range: oneDNN sums in another order), with 1, 2 and 3 threads
+// (slices of rows, or of images in a batch). Grouped convolutions and a plan that needs
+// XNNPACK's exact float bytes are refused.
+TEST(OnednnFloatConv, MatchesTheReferenceAtEveryThreadCount) {
+  std::mt19937 rng(11);
+  int ran = 0;
+  for (int iteration = 0; iteration < 12; ++iteration) {
+    const int32_t batch = 1 + static_cast<int32_t>(rng() % 2);
+    const int32_t in_h = 3 + static_cast<int32_t>(rng() % 12), in_w = 3 + static_cast<int32_t>(rng() % 12);
+    const int32_t in_c = 1 + static_cast<int32_t>(rng() % 40), out_c = 1 + static_cast<int32_t>(rng() % 40);
+    const int32_t kernel = iteration % 3 == 0 ? 1 : 3, stride = 1 + static_cast<int32_t>(rng() % 2);
+    const int32_t dilation = kernel > 1 && rng() % 3 == 0 ? 2 : 1;
+    const Padding padding = rng() % 2 ? Padding::kSame : Padding::kValid;
+    if (padding == Padding::kValid && (kernel - 1) * dilation + 1 > std::min(in_h, in_w)) continue;
+    const Activation activations[] = {Activation::kNone, Activation::kRelu, Activation::kRelu6,
+                                      Activation::kReluN1To1};
+    const Activation activation = activations[rng() % 4];
+    const TestTensor input = TestTensor::floats({batch, in_h, in_w, in_c},
+                                                random_floats(rng, int64_t{batch} * in_h * in_w * in_c, -2, 2), false);
+    const TestTensor filter = TestTensor::floats(
+        {out_c, kernel, kernel, in_c}, random_floats(rng, int64_t{out_c} * kernel * kernel * in_c, -1, 1), true);
+    const TestTensor bias = TestTensor::floats({out_c}, random_floats(rng, out_c, -1, 1), true);
+    graph::Op op;
+    op.kind = OpKind::kConv2d;
+    op.attrs.stride_h = op.attrs.stride_w = stride;
+    op.attrs.dilation_h = op.attrs.dilation_w = dilation;
+    op.attrs.padding = padding;
+    op.attrs.activation = activation;
+    const std::vector<const TestTensor*> inputs = {&input, &filter, &bias};
+    std::ostringstream what;
+    what << "CONV_2D float batch " << batch << " " << in_h << "x" << in_w << "x" << in_c << " -> " << out_c
+         << " kernel " << kernel << " stride " << stride << " dilation " << dilation << " "
+         << padding_name(padding) << " " << graph::activation_name(activation);
+    const KernelOutput ref = run_reference(OpKind::kConv2d, op, inputs, TestTensor{});
+    ASSERT_TRUE(ref.prepare_status.ok() && ref.eval_status.ok()) << what.str();
+    float lo = 0, hi = 0;
+    for (float v : ref.values) lo = std::min(lo, v), hi = std::max(hi, v);
+    const float tolerance = 1e-5f * std::max(hi - lo, 1.0f);
+    for (int threads : {1, 2, 3}) {
+      const KernelOutput got = run_kernel(onednn::kConv2dFloat, op, inputs, threads);
+      ASSERT_TRUE(got.prepare_status.ok()) << what.str() << ": " << got.prepare_status.message();
+      ASSERT_TRUE(got.eval_status.ok()) << what.str() << ": " << got.eval_status.message();
+      ASSERT_EQ(got.shape, ref.shape) << what.str();
+      for (size_t i = 0; i < ref.values.size(); ++i)
+        ASSERT_NEAR(got.values[i], ref.values[i], tolerance) << what.str() << " threads " << threads << " [" << i << "]";
+    }
+    ++ran;
+  }
+  EXPECT_GE(ran, 8);
+
+  graph::Op grouped;
+  grouped.kind = OpKind::kConv2d;
+  const TestTensor input = TestTensor::floats({1, 4, 4, 8}, std::vector<float>(128, 1.0f), false);
+  const TestTensor filter = TestTensor::floats({8, 1, 1, 4}, std::vector<float>(32, 1.0f), true);
+  const KernelOutput refused = run_kernel(onednn::kConv2dFloat, grouped, {&input, &filter}, 1);
+  EXPECT_EQ(refused.prepare_status.code(), StatusCode::kUnsupported);
+}
+
 }  // namespace
 }  // namespace qdet::rt::testing

@@ -6,13 +6,8 @@
 // the fp32 requantization scales and the output clamp. eval: oneDNN's convolution, then one
 // pass of bias + requantization over the accumulators.
 //
-// Threads: the output is cut into one slice per interpreter thread (rows of the image, or whole
-// images of a batch), each its own oneDNN convolution run with one OpenMP thread on a thread of
-// the interpreter's pthreadpool, followed by its requantization while the accumulators are in
-// cache. oneDNN's OpenMP team is never started: with libgomp's spinning workers beside
-// pthreadpool's, 2 threads on 2 cores ran YOLOX-Nano int8 at 336 ms instead of 14.
-#include <omp.h>
-
+// Threads: one slice of the output per interpreter thread (sliced_conv.h), each requantized in
+// the same task while its accumulators are in cache.
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -23,6 +18,7 @@
 #include <vector>
 
 #include "runtime/kernels/onednn/kernels.h"
+#include "runtime/kernels/onednn/sliced_conv.h"
 #include "runtime/kernels/reference/common.h"
 #include "runtime/kernels/reference/quantized/conv_params.h"
 #include "runtime/quantization_util.h"
@@ -37,11 +33,6 @@ using dt = dnnl::memory::data_type;
 // oneDNN reports accumulators through fp32: exact while |value| < 2^24 (kernels.h).
 constexpr double kExactAccumulatorLimit = 16777216.0;
 
-dnnl::engine& cpu_engine() {
-  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  return engine;
-}
-
 std::string label(const PrepareContext& ctx) {
   return fmt::format("{} (op {})", ctx.op.name(), ctx.op_index);
 }
@@ -51,22 +42,8 @@ bool is_fast_impl(const char* name) {
   return s.find("vnni") != std::string::npos || s.find("amx") != std::string::npos;
 }
 
-// One thread's part of the output: output rows [row_begin, row_end) of every image when the
-// batch is 1, else images [image_begin, image_end); its convolution reads only the input rows
-// (or images) it needs, with its own top and bottom padding.
-struct Slice {
-  dnnl::convolution_forward conv;
-  dnnl::memory::desc src_md, dst_md;
-  int64_t src_offset = 0;        // elements into the input
-  int64_t pixel_begin = 0;       // first output pixel (n x h x w order)
-  int64_t pixels = 0;
-  int weights = 0;               // index into ConvData::weights
-};
-
 struct ConvData : OpData {
-  std::vector<Slice> slices;
-  std::vector<dnnl::memory> weights;  // reordered at prepare, one per layout the slices chose
-  std::vector<dnnl::memory::desc> weight_mds;
+  SlicedConv conv;
   int32_t src_zero_point = 0;
   std::vector<int32_t> bias;     // per output channel (zeros when the op has none)
   std::vector<float> scale;      // fp32 requantization scale per output channel
@@ -76,70 +53,6 @@ struct ConvData : OpData {
   int32_t channels = 0;
   std::string impl;
 };
-
-// The geometry a slice's convolution needs.
-struct ConvGeometry {
-  int64_t batch, in_h, in_w, in_c, out_h, out_w, out_c, groups, group_in, k_h, k_w;
-  int64_t stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left, pad_right;
-  dt src_type;
-};
-
-// Builds the convolution of images [n0, n1) and output rows [r0, r1) (all rows when the slice
-// is whole images), and reorders the weights when its layout is new.
-Status add_slice(ConvData& d, const ConvGeometry& g, int64_t n0, int64_t n1, int64_t r0, int64_t r1,
-                 const std::vector<int8_t>& w, const std::string& where) {
-  using dims = dnnl::memory::dims;
-  dnnl::engine& eng = cpu_engine();
-  // Input rows the slice reads: from r0's first tap to (r1 - 1)'s last, clipped to the image;
-  // what lies outside is this slice's padding.
-  const int64_t first = r0 * g.stride_h - g.pad_top;
-  const int64_t last = (r1 - 1) * g.stride_h - g.pad_top + (g.k_h - 1) * g.dilation_h;
-  // A slice of whole images keeps every row: its images lie in_h rows apart in memory.
-  const bool whole_images = r0 == 0 && r1 == g.out_h;
-  const int64_t in_begin = whole_images ? 0 : std::max<int64_t>(0, first);
-  const int64_t in_end = whole_images ? g.in_h : std::min<int64_t>(g.in_h, last + 1);
-  if (in_end <= in_begin) return unsupported("{}: a slice reads no input row", where);
-  const int64_t pad_top = in_begin - first, pad_bottom = std::max<int64_t>(0, last + 1 - g.in_h);
-  Slice slice;
-  slice.src_md = dnnl::memory::desc({n1 - n0, g.in_c, in_end - in_begin, g.in_w}, g.src_type, tag::nhwc);
-  slice.dst_md = dnnl::memory::desc({n1 - n0, g.out_c, r1 - r0, g.out_w}, dt::s32, tag::nhwc);
-  slice.src_offset = (n0 * g.in_h + in_begin) * g.in_w * g.in_c;
-  slice.pixel_begin = (n0 * g.out_h + r0) * g.out_w;
-  slice.pixels = (n1 - n0) * (r1 - r0) * g.out_w;
-  dnnl::memory::desc wei_any, wei_user;
-  if (g.groups == 1) {
-    wei_any = dnnl::memory::desc({g.out_c, g.in_c, g.k_h, g.k_w}, dt::s8, tag::any);
-    wei_user = dnnl::memory::desc({g.out_c, g.in_c, g.k_h, g.k_w}, dt::s8, tag::ohwi);
-  } else {
-    const dims wd = {g.groups, g.out_c / g.groups, g.group_in, g.k_h, g.k_w};
-    wei_any = dnnl::memory::desc(wd, dt::s8, tag::any);
-    wei_user = dnnl::memory::desc(wd, dt::s8, tag::gohwi);
-  }
-  auto desc = dnnl::convolution_forward::desc(
-      dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, slice.src_md, wei_any,
-      slice.dst_md, dims{g.stride_h, g.stride_w}, dims{g.dilation_h - 1, g.dilation_w - 1},
-      dims{pad_top, g.pad_left}, dims{pad_bottom, g.pad_right});
-  dnnl::primitive_attr attr;
-  attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
-  attr.set_scratchpad_mode(dnnl::scratchpad_mode::library);
-  auto pd = dnnl::convolution_forward::primitive_desc(desc, attr, eng);
-  if (!is_fast_impl(pd.impl_info_str()))
-    return unsupported("{}: oneDNN would run '{}', not a VNNI/AMX kernel", where, pd.impl_info_str());
-  if (d.impl.empty()) d.impl = pd.impl_info_str();
-  const auto known = std::find(d.weight_mds.begin(), d.weight_mds.end(), pd.weights_desc());
-  slice.weights = static_cast<int>(known - d.weight_mds.begin());
-  if (known == d.weight_mds.end()) {
-    d.weight_mds.push_back(pd.weights_desc());
-    d.weights.emplace_back(pd.weights_desc(), eng);
-    dnnl::memory user(wei_user, eng, const_cast<int8_t*>(w.data()));
-    dnnl::stream s(eng);
-    dnnl::reorder(user, d.weights.back()).execute(s, user, d.weights.back());
-    s.wait();
-  }
-  slice.conv = dnnl::convolution_forward(pd);
-  d.slices.push_back(std::move(slice));
-  return ok_status();
-}
 
 // XNNPACK's fp32 requantization (its "magic bias" formulation): clamp in the float domain
 // relative to the zero point, add 1.5 * 2^23 so that the float's low mantissa bits hold the
@@ -250,20 +163,13 @@ Status conv_prepare(PrepareContext& ctx) {
       a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, ph->before, pw->before,
       std::max<int64_t>(0, int64_t{pw->out - 1} * a.stride_w + int64_t{k_w - 1} * a.dilation_w + 1 -
                                input.shape[2] - pw->before),
-      input.dtype == DType::kUInt8 ? dt::u8 : dt::s8};
-  // One slice per thread: image rows for a batch of one, whole images otherwise.
-  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(ctx.num_threads, n > 1 ? n : ph->out));
-  try {
-    omp_set_num_threads(1);  // oneDNN sizes its kernels for the threads it sees at creation
-    for (int64_t p = 0; p < parts; ++p) {
-      if (n > 1)
-        QDET_TRY(add_slice(*d, g, n * p / parts, n * (p + 1) / parts, 0, ph->out, w, label(ctx)));
-      else
-        QDET_TRY(add_slice(*d, g, 0, 1, ph->out * p / parts, ph->out * (p + 1) / parts, w, label(ctx)));
-    }
-  } catch (const dnnl::error& e) {
-    return unsupported("{}: oneDNN: {}", label(ctx), e.what());
-  }
+      input.dtype == DType::kUInt8 ? dt::u8 : dt::s8, dt::s8, dt::s32};
+  dnnl::primitive_attr attr;
+  attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::library);
+  QDET_TRY(build_sliced_conv(d->conv, g, ctx.num_threads, w.data(), /*with_bias=*/false, attr,
+                             {is_fast_impl, "a VNNI/AMX kernel"}, label(ctx)));
+  d->impl = d->conv.impl;
   output.shape = {input.shape[0], ph->out, pw->out, out_c};
   ctx.scratch_bytes = static_cast<size_t>(d->pixels) * static_cast<size_t>(out_c) * sizeof(int32_t);
   ctx.op_data = std::move(d);
@@ -277,27 +183,15 @@ Status conv_eval(EvalContext& ctx) {
   const float hi = static_cast<float>(d->qmax - d->out_zero_point);
   const int32_t magic_less_zp = 0x4B400000 - d->out_zero_point;
   const size_t src_bytes = ctx.inputs[0]->dtype == DType::kUInt8 ? sizeof(uint8_t) : sizeof(int8_t);
-  std::vector<std::string> errors(d->slices.size());
-  ref::parallel_for(ctx.threadpool, d->slices.size(), [&](size_t k) {
-    const Slice& slice = d->slices[k];
-    int32_t* slice_acc = acc + slice.pixel_begin * d->channels;
-    try {
-      omp_set_num_threads(1);  // this thread's OpenMP setting: no team
-      dnnl::engine& eng = cpu_engine();
-      dnnl::stream s(eng);
-      dnnl::memory src(slice.src_md, eng, ctx.inputs[0]->data + slice.src_offset * static_cast<int64_t>(src_bytes));
-      dnnl::memory dst(slice.dst_md, eng, slice_acc);
-      int32_t zp = d->src_zero_point;
-      dnnl::memory zp_mem({{1}, dt::s32, tag::x}, eng, &zp);
-      slice.conv.execute(s, {{DNNL_ARG_SRC, src},
-                             {DNNL_ARG_WEIGHTS, d->weights[static_cast<size_t>(slice.weights)]},
-                             {DNNL_ARG_DST, dst},
-                             {DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, zp_mem}});
-      s.wait();
-    } catch (const dnnl::error& e) {
-      errors[k] = e.what();
-      return;
-    }
+  std::vector<std::string> errors(d->conv.slices.size());
+  ref::parallel_for(ctx.threadpool, d->conv.slices.size(), [&](size_t k) {
+    int32_t zp = d->src_zero_point;
+    dnnl::memory zp_mem({{1}, dt::s32, tag::x}, cpu_engine(), &zp);
+    errors[k] = run_slice(d->conv, k, ctx.inputs[0]->data, src_bytes, acc, sizeof(int32_t),
+                          {{DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, zp_mem}});
+    if (!errors[k].empty()) return;
+    const ConvSlice& slice = d->conv.slices[k];
+    const int32_t* slice_acc = acc + slice.pixel_begin * d->channels;
     if (d->out_signed)
       requantize_rows(slice_acc, ctx.outputs[0]->as<int8_t>() + slice.pixel_begin * d->channels, slice.pixels,
                       d->channels, d->bias.data(), d->scale.data(), lo, hi, magic_less_zp);
@@ -312,9 +206,17 @@ Status conv_eval(EvalContext& ctx) {
 
 }  // namespace
 
+bool family_enabled() {
+  static const bool enabled = [] {
+    const char* env = std::getenv("QDET_ONEDNN");
+    return !(env && std::string(env) == "0");
+  }();
+  return enabled;
+}
+
 bool has_fast_int8() {
   static const bool fast = [] {
-    if (const char* env = std::getenv("QDET_ONEDNN"); env && std::string(env) == "0") return false;
+    if (!family_enabled()) return false;
     try {
       dnnl::engine& eng = cpu_engine();
       auto desc = dnnl::convolution_forward::desc(

@@ -6,6 +6,11 @@
 //   CONV_2D, int8 or uint8 (1x1, KxK, strided, dilated, grouped), when oneDNN's chosen
 //   implementation is a VNNI or AMX one (measured on the CPU at prepare: its implementation name)
 //   and every output channel's accumulator provably stays exact (below).
+//   CONV_2D, float32, not grouped, with a constant filter, when oneDNN picks a JIT
+//   implementation and the plan does not need XNNPACK's exact float bytes (PrepareContext::
+//   exact_float: the model quantizes float values later, so an ulp could move an int8 byte away
+//   from the official TFLite's). Its results differ from XNNPACK's by float rounding (summation
+//   order), within the conformance suite's float tolerance.
 // Depthwise convolutions stay on XNNPACK: oneDNN's int8 depthwise ran 0.07-0.27x of its f32 one.
 //
 // Arithmetic: oneDNN computes the int32 accumulators, sum((x - x_zp) * (w - w_zp)) with TFLite's
@@ -23,10 +28,15 @@
 namespace qdet::rt::onednn {
 
 extern const Kernel kConv2dQuantized;
+extern const Kernel kConv2dFloat;
+
+
+// QDET_ONEDNN=0 in the environment turns the family off (XNNPACK then runs these ops), to
+// compare the two.
+bool family_enabled();
 
 // Whether oneDNN runs its int8 convolutions with VNNI or AMX on this CPU (implementation names
-// containing "vnni" or "amx"), probed once. QDET_ONEDNN=0 in the environment turns the family
-// off (XNNPACK then runs these ops), to compare the two.
+// containing "vnni" or "amx"), probed once; false when the family is off.
 bool has_fast_int8();
 
 }  // namespace qdet::rt::onednn
