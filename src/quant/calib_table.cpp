@@ -52,7 +52,10 @@ Result<CalibrationTable> table_from_json(std::string_view text, std::string_view
   if (j.contains("images") && j["images"].is_number_integer()) table.images = j["images"];
   if (!j.contains("tensors") || !j["tensors"].is_object())
     return parse_error("{}: missing object \"tensors\"", source);
-  for (const auto& [name, t] : j["tensors"].items()) {
+  for (const auto& item : j["tensors"].items()) {
+    // Named references, not a structured binding: clang 14 (the fuzz build) cannot capture one.
+    const std::string& name = item.key();
+    const nlohmann::json& t = item.value();
     if (!t.is_object()) return parse_error("{}: tensor '{}': expected an object", source, name);
     auto number = [&](const char* key, float* out) -> Status {
       if (!t.contains(key)) return parse_error("{}: tensor '{}': missing \"{}\"", source, name, key);
