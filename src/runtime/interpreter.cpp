@@ -11,6 +11,7 @@
 #include "base/timer.h"
 #include "runtime/arena_planner.h"
 #include "runtime/kernel_registry.h"
+#include "runtime/kernels/onednn/kernels.h"
 #include "runtime/lut_fusion.h"
 #include "runtime/op_cases.h"
 
@@ -108,6 +109,7 @@ struct Interpreter::Impl {
   bool can_fold(size_t index) const;
   Status fold_op(size_t index);
   void fuse_silu();
+  void fold_pads();
   Status plan_memory();
   uint64_t budget() const;
   std::string describe_tensor(int32_t id, uint64_t bytes) const;
@@ -218,6 +220,48 @@ Status Interpreter::Impl::fold_op(size_t index) {
   plan.data.reset();
   plan.scratch_bytes = 0;
   return ok_status();
+}
+
+// A PAD of zeros around H and W whose only reader is a oneDNN float CONV_2D becomes that
+// convolution's own padding: no padded copy is written (the convolution reads the same values).
+void Interpreter::Impl::fold_pads() {
+  if (options.keep_intermediates || !options.use_fast_kernels || exact_float) return;
+  const auto consumers = graph->consumers();
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const graph::Op& op = graph->ops[i];
+    OpPlan& pad = ops[i];
+    if ((op.kind != graph::OpKind::kPad && op.kind != graph::OpKind::kPadV2) || pad.folded) continue;
+    if (op.inputs.size() < 2 || op.outputs.size() != 1 || op.inputs[0] < 0 || op.inputs[1] < 0) continue;
+    const TensorRef& in = tensors[op.inputs[0]];
+    const TensorRef& paddings = tensors[op.inputs[1]];
+    const int32_t out = op.outputs[0];
+    if (in.dtype != DType::kFloat32 || in.shape.size() != 4 || !paddings.is_constant || !paddings.data ||
+        paddings.dtype != DType::kInt32 || paddings.num_elements() != 8)
+      continue;
+    if (op.kind == graph::OpKind::kPadV2) {
+      if (op.inputs.size() < 3 || op.inputs[2] < 0) continue;
+      const TensorRef& value = tensors[op.inputs[2]];
+      if (!value.is_constant || !value.data || value.dtype != DType::kFloat32 || value.num_elements() != 1 ||
+          value.as<const float>()[0] != 0.0f)
+        continue;
+    }
+    const int32_t* p = paddings.as<const int32_t>();  // [dim][before, after]
+    if (p[0] != 0 || p[1] != 0 || p[6] != 0 || p[7] != 0 || p[2] < 0 || p[3] < 0 || p[4] < 0 || p[5] < 0) continue;
+    if (consumers[out].size() != 1 ||
+        std::find(graph->outputs.begin(), graph->outputs.end(), out) != graph->outputs.end())
+      continue;
+    OpPlan& conv = ops[consumers[out][0]];
+    const graph::Op& conv_op = graph->ops[consumers[out][0]];
+    if (conv.folded || !conv.kernel || !onednn::is_float_conv(*conv.kernel) || conv_op.inputs.empty() ||
+        conv_op.inputs[0] != out)
+      continue;
+    if (!onednn::fold_input_pad(conv.data.get(), in.shape, p[2], p[4])) continue;
+    conv.inputs[0] = &tensors[op.inputs[0]];
+    pad.kernel = &kFusedKernel;
+    pad.folded = true;
+    pad.data.reset();
+    pad.scratch_bytes = 0;
+  }
 }
 
 // Quantized SiLU pairs become one table lookup (lut_fusion.h); a pair whose table cannot be
@@ -426,6 +470,7 @@ Status Interpreter::Impl::plan() {
     if (can_fold(i)) QDET_TRY(fold_op(i));
   }
   fuse_silu();
+  fold_pads();
   QDET_TRY(plan_memory());
   planned_shapes = input_shapes;
   needs_plan = false;

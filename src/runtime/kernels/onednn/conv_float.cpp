@@ -38,7 +38,7 @@ bool is_jit_impl(const char* name) {
   return s.find("jit") != std::string::npos || s.find("brg") != std::string::npos;
 }
 
-Status build(const FloatConvData& d, SlicedConv* out) {
+Status build(const FloatConvData& d, const ConvGeometry& g, SlicedConv* out) {
   dnnl::post_ops ops;
   switch (d.activation) {
     case graph::Activation::kNone: break;
@@ -50,7 +50,7 @@ Status build(const FloatConvData& d, SlicedConv* out) {
   dnnl::primitive_attr attr;
   attr.set_post_ops(ops);
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::library);
-  return build_sliced_conv(*out, d.geometry, d.num_threads, d.weights, /*with_bias=*/true, attr,
+  return build_sliced_conv(*out, g, d.num_threads, d.weights, /*with_bias=*/true, attr,
                            {is_jit_impl, "a JIT kernel"}, d.where);
 }
 
@@ -87,7 +87,7 @@ Status conv_prepare(PrepareContext& ctx) {
   d->geometry = {g.batches, g.in_h,    g.in_w,     g.in_c,  g.out_h,   g.out_w,  g.out_c, 1,     g.in_c,
                  g.k_h,     g.k_w,     g.stride_h, g.stride_w, g.dil_h, g.dil_w, g.pad_top, g.pad_left, right,
                  dt::f32,   dt::f32,   dt::f32};
-  QDET_TRY(build(*d, &d->conv));
+  QDET_TRY(build(*d, d->geometry, &d->conv));
   ctx.outputs[0]->shape = {g.batches, g.out_h, g.out_w, g.out_c};
   ctx.op_data = std::move(d);
   return ok_status();
@@ -109,5 +109,27 @@ Status conv_eval(EvalContext& ctx) {
 }  // namespace
 
 const Kernel kConv2dFloat = {"onednn", conv_prepare, conv_eval};
+
+bool is_float_conv(const Kernel& kernel) { return kernel.prepare == conv_prepare; }
+
+bool fold_input_pad(OpData* data, const Shape& unpadded, int64_t top, int64_t left) {
+  auto* d = static_cast<FloatConvData*>(data);
+  if (d == nullptr || unpadded.size() != 4 || unpadded[0] != d->geometry.batch || unpadded[3] != d->geometry.in_c)
+    return false;
+  ConvGeometry g = d->geometry;
+  g.in_h = unpadded[1];
+  g.in_w = unpadded[2];
+  g.pad_top += top;
+  g.pad_left += left;
+  g.pad_right = std::max<int64_t>(0, (g.out_w - 1) * g.stride_w + (g.k_w - 1) * g.dilation_w + 1 - g.in_w - g.pad_left);
+  // The padded tensor's rows and columns past the input are zeros either way: the convolution
+  // reads the same values, and adding 0.0 leaves each sum's bits unchanged.
+  if (g.in_h + g.pad_top < (g.out_h - 1) * g.stride_h + 1 || g.in_w <= 0 || g.in_h <= 0) return false;
+  SlicedConv conv;
+  if (!build(*d, g, &conv).ok()) return false;
+  d->geometry = g;
+  d->conv = std::move(conv);
+  return true;
+}
 
 }  // namespace qdet::rt::onednn
