@@ -42,7 +42,8 @@ struct OpAttrs {
   // fused activation: CONV_2D, DEPTHWISE_CONV_2D, pools, ADD, SUB, MUL, DIV, CONCATENATION,
   // FULLY_CONNECTED, TRANSPOSE_CONV
   Activation activation = Activation::kNone;
-  // CONCATENATION, GATHER, PACK (axis); SPLIT, SPLIT_V (num_splits); PACK (values_count)
+  // CONCATENATION, GATHER, PACK, UNPACK (axis); SPLIT, SPLIT_V (num_splits); PACK
+  // (values_count), UNPACK (num, its number of outputs)
   int32_t axis = 0;
   int32_t num_splits = 0;
   int32_t values_count = 0;
@@ -69,6 +70,12 @@ struct OpAttrs {
   int32_t block_size = 0;
   // GATHER
   int32_t batch_dims = 0;
+  // ARG_MAX, ARG_MIN: the index type (TFLite's TensorType value: 2 int32, 4 int64)
+  int32_t output_type = 4;
+  // MIRROR_PAD: SYMMETRIC (true) or REFLECT (false)
+  bool mirror_symmetric = false;
+  // BATCH_MATMUL
+  bool adj_x = false, adj_y = false;
 
   bool operator==(const OpAttrs&) const = default;
 };

@@ -275,6 +275,11 @@ int32_t tflite_op_version(const Graph& graph, const Op& op) {
       if (in0 == DType::kFloat32 && w == DType::kInt8) return 3;  // hybrid
       return int16 ? 7 : int8 ? 4 : op.version;
     }
+    case OpKind::kTransposeConv: {
+      // TFLite: 3 with a bias input, 2 with int8 weights, else 1.
+      if (op.inputs.size() > 3 && op.inputs[3] >= 0) return std::max(op.version, 3);
+      return dtype_of(op.inputs, 1) == DType::kInt8 ? std::max(op.version, 2) : op.version;
+    }
     case OpKind::kDequantize:
       if (in0 == DType::kFloat16) return 3;
       if (in0 == DType::kInt16) return 4;
@@ -312,6 +317,9 @@ int32_t tflite_op_version(const Graph& graph, const Op& op) {
     case OpKind::kResizeBilinear:
     case OpKind::kResizeNearestNeighbor:
     case OpKind::kMean:
+    case OpKind::kSum:
+    case OpKind::kReduceMax:
+    case OpKind::kBatchMatmul:
     case OpKind::kGather:
     case OpKind::kSplit:
     case OpKind::kSplitV:

@@ -2,8 +2,10 @@
 #include "runtime/op_cases.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <random>
+#include <tuple>
 
 #include "runtime/interpreter.h"
 #include "runtime/quantization_util.h"
@@ -86,6 +88,148 @@ OpAttrs softmax(float beta) {
   return a;
 }
 
+// MEAN (TFLite's three integer paths: over H and W with keep_dims, the same parameters in and
+// out, and rescaling), SUM (rescaling) and REDUCE_MAX (the same parameters).
+void add_reductions(Table& t, const Shape& nhwc) {
+  OpAttrs keep;
+  keep.keep_dims = true;
+  for (const DTypeCase& d : {kFloat, kInt8, kUInt8, kInt16}) {
+    t.add("MEAN_hw_keep_dims", OpKind::kMean, d, {nhwc}, keep).params = {{{2}, {1, 2}}};
+    t.add("MEAN_hw_keep_dims_wide", OpKind::kMean, d, {{2, 4, 5, 40}}, keep).params = {{{2}, {2, 1}}};
+    t.add("MEAN_axis3", OpKind::kMean, d, {nhwc}).params = {{{1}, {3}}};
+    t.add("MEAN_axes_neg_dup", OpKind::kMean, d, {nhwc}, keep).params = {{{3}, {-1, 1, 3}}};
+    DTypeCase same = d;
+    same.out_q = same.in_q;
+    t.add("MEAN_axis1_same_params", OpKind::kMean, same, {nhwc}).params = {{{1}, {1}}};
+    t.add("REDUCE_MAX_hw_keep_dims", OpKind::kReduceMax, same, {nhwc}, keep).params = {{{2}, {1, 2}}};
+    t.add("REDUCE_MAX_axis_neg1", OpKind::kReduceMax, same, {nhwc}).params = {{{1}, {-1}}};
+  }
+  for (const DTypeCase& d : {kFloat, kInt8, kUInt8}) {
+    DTypeCase wide = d;  // the sum of 7 values stays inside the output's range
+    if (d.dtype != DType::kFloat32) wide.out_q.scale = 0.4f;
+    t.add("SUM_axis2", OpKind::kSum, wide, {nhwc}).params = {{{1}, {2}}};
+    t.add("SUM_axis2_keep_dims", OpKind::kSum, wide, {nhwc}, keep).params = {{{1}, {2}}};
+  }
+}
+
+// MAXIMUM, MINIMUM: raw values compared; the quantizer gives inputs and output one scale.
+void add_elementwise_max_min(Table& t, const Shape& nhwc) {
+  for (const DTypeCase& d : {kFloat, kInt8, kUInt8, kInt16}) {
+    DTypeCase same = d;
+    same.out_q = same.in_q;
+    for (auto [name, op] : {std::pair{"MAXIMUM", OpKind::kMaximum}, std::pair{"MINIMUM", OpKind::kMinimum}}) {
+      t.add(std::string(name) + "_same_shape", op, same, {nhwc, nhwc});
+      t.add(std::string(name) + "_broadcast", op, same, {nhwc, {1, 1, 7, 6}});
+      t.add(std::string(name) + "_scalar", op, same, {nhwc, {}});
+    }
+  }
+}
+
+// Ops added for detectors' backbones and heads: PRELU, SQUARED_DIFFERENCE, SQRT, RSQRT, ELU,
+// ARG_MAX, ARG_MIN, CAST.
+void add_math_ops(Table& t, const Shape& nhwc) {
+  for (const DTypeCase& d : {kFloat, kInt8, kUInt8}) {
+    const bool is_float = d.dtype == DType::kFloat32;
+    const std::vector<float> alpha_scale = is_float ? std::vector<float>{} : std::vector<float>{0.02f};
+    t.add("PRELU_channel", OpKind::kPrelu, d, {nhwc}).consts = {{d.dtype, {6}, alpha_scale, 0}};
+    t.add("PRELU_hw", OpKind::kPrelu, d, {nhwc}).consts = {{d.dtype, {1, 7, 6}, alpha_scale, 0}};
+    for (auto [name, op] : {std::pair{"ARG_MAX", OpKind::kArgMax}, std::pair{"ARG_MIN", OpKind::kArgMin}}) {
+      for (auto [axis_name, axis_value] : {std::pair{"_axis3", 3}, std::pair{"_axis_neg3", -3}}) {
+        OpCase& r = t.add(std::string(name) + axis_name, op, d, {nhwc});
+        r.params = {{{1}, {axis_value}}};
+        r.attrs.output_type = 2;  // TFLite TensorType INT32 (the WebAssembly peer drops int64 data)
+        r.out_dtype = DType::kInt32;
+        r.out_q = {};
+      }
+    }
+  }
+  t.add("SQUARED_DIFFERENCE_same_shape", OpKind::kSquaredDifference, kFloat, {nhwc, nhwc});
+  t.add("SQUARED_DIFFERENCE_broadcast", OpKind::kSquaredDifference, kFloat, {nhwc, {1, 1, 7, 6}});
+  t.add("SQRT", OpKind::kSqrt, kFloat, {nhwc}).positive_inputs = true;
+  t.add("RSQRT", OpKind::kRsqrt, kFloat, {nhwc}).positive_inputs = true;
+  t.add("ELU", OpKind::kElu, kFloat, {nhwc});
+  t.add("ELU", OpKind::kElu, kInt8, {nhwc});
+  // CAST: raw values converted (quantization ignored, as TFLite).
+  const DTypeCase kInt32Raw{"i32", DType::kInt32, {}, {}};
+  const DTypeCase kInt8Raw{"i8", DType::kInt8, {}, {}};
+  const DTypeCase kUInt8Raw{"u8", DType::kUInt8, {}, {}};
+  for (auto [d, out] : {std::pair{kFloat, DType::kInt32}, std::pair{kInt32Raw, DType::kFloat32},
+                        std::pair{kInt8Raw, DType::kFloat32}, std::pair{kUInt8Raw, DType::kFloat32},
+                        std::pair{kInt8Raw, DType::kInt32}, std::pair{kInt32Raw, DType::kInt8}}) {
+    t.add(std::string("CAST_to_") + dtype_name(out), OpKind::kCast, d, {nhwc}).out_dtype = out;
+  }
+}
+
+// Data movement added with them: DEPTH_TO_SPACE, SPACE_TO_DEPTH, TILE, PACK, UNPACK, MIRROR_PAD.
+void add_layout_ops(Table& t, const Shape& nhwc) {
+  for (const DTypeCase& d : {kFloat, kInt8, kUInt8, kInt16}) {
+    DTypeCase same = d;
+    same.out_q = same.in_q;
+    if (d.dtype != DType::kInt16) {  // TFLite's DEPTH_TO_SPACE / SPACE_TO_DEPTH have no int16
+      OpAttrs block;
+      block.block_size = 2;
+      t.add("DEPTH_TO_SPACE_b2", OpKind::kDepthToSpace, same, {{1, 3, 4, 12}}, block);
+      t.add("SPACE_TO_DEPTH_b2", OpKind::kSpaceToDepth, same, {{1, 6, 4, 3}}, block);
+    }
+    if (d.dtype != DType::kInt16)  // TFLite's TILE and MIRROR_PAD have no int16
+      t.add("TILE", OpKind::kTile, same, {nhwc}).params = {{{4}, {1, 2, 1, 3}}};
+    for (auto [name, axis_value] : {std::pair{"PACK_axis1", 1}, std::pair{"PACK_axis_neg1", -1}}) {
+      OpCase& pack = t.add(name, OpKind::kPack, same, {{5, 6}, {5, 6}, {5, 6}}, axis(axis_value));
+      pack.attrs.values_count = 3;
+    }
+    for (auto [name, axis_value, count] : {std::tuple{"UNPACK_axis0", 0, 3}, std::tuple{"UNPACK_axis_neg1", -1, 6}}) {
+      OpCase& unpack = t.add(name, OpKind::kUnpack, same, {{3, 5, 6}}, axis(axis_value));
+      unpack.attrs.values_count = count;
+    }
+    for (bool symmetric : {false, true}) {
+      if (d.dtype == DType::kInt16) break;
+      OpCase& pad = t.add(symmetric ? "MIRROR_PAD_symmetric" : "MIRROR_PAD_reflect", OpKind::kMirrorPad, same, {nhwc});
+      pad.attrs.mirror_symmetric = symmetric;
+      pad.params = {{{4, 2}, {0, 0, 1, 2, 2, symmetric ? 7 : 6, 0, 0}}};
+    }
+  }
+}
+
+// TRANSPOSE_CONV: inputs output shape, weights [out_c, kh, kw, in_c], input, bias; weights as
+// for CONV_2D (int8 per channel, uint8 per tensor, 16x8 with an int64 bias).
+void add_transpose_conv(Table& t) {
+  for (const DTypeCase& d : {kFloat, kInt8, kUInt8, kInt16}) {
+    const bool is_float = d.dtype == DType::kFloat32;
+    const int32_t out_c = 5, in_c = 6;
+    std::vector<float> w_scales, b_scales;
+    for (int32_t c = 0; c < out_c; ++c) w_scales.push_back(0.004f + 0.001f * c);
+    if (d.dtype == DType::kUInt8) w_scales = {0.005f};
+    for (float w : w_scales) b_scales.push_back(d.in_q.scale * w);
+    if (is_float) w_scales.clear(), b_scales.clear();
+    const DType w_dtype = is_float ? DType::kFloat32 : d.dtype == DType::kUInt8 ? DType::kUInt8 : DType::kInt8;
+    const DType b_dtype = is_float ? DType::kFloat32 : d.dtype == DType::kInt16 ? DType::kInt64 : DType::kInt32;
+    for (auto [name, stride, padding, out_hw] :
+         {std::tuple{"s2_same", 2, graph::Padding::kSame, std::pair{8, 10}},
+          std::tuple{"s2_valid", 2, graph::Padding::kValid, std::pair{9, 11}},
+          std::tuple{"s1_same", 1, graph::Padding::kSame, std::pair{4, 5}}}) {
+      OpCase& c = t.add(std::string("TRANSPOSE_CONV_") + name, OpKind::kTransposeConv, d, {{1, 4, 5, in_c}},
+                        conv(stride, padding, graph::Activation::kNone));
+      c.params = {{{4}, {1, out_hw.first, out_hw.second, out_c}}};
+      c.params_first = true;
+      c.consts = {{w_dtype, {out_c, 3, 3, in_c}, w_scales, 0}, {b_dtype, {out_c}, b_scales, 0}};
+      c.consts_before_data = 1;
+    }
+  }
+}
+
+// BATCH_MATMUL: both operands are data inputs; output scales wide enough for sums of 5 products.
+void add_batch_matmul(Table& t) {
+  for (DTypeCase d : {kFloat, kInt8, kInt16}) {
+    if (d.dtype == DType::kInt8) d.out_q = {1.0f, 3};
+    if (d.dtype == DType::kInt16) d.out_q = {0.25f, 0};
+    t.add("BATCH_MATMUL", OpKind::kBatchMatmul, d, {{2, 3, 4, 5}, {2, 3, 5, 6}});
+    OpCase& adj_y = t.add("BATCH_MATMUL_broadcast_adj_y", OpKind::kBatchMatmul, d, {{2, 3, 4, 5}, {1, 6, 5}});
+    adj_y.attrs.adj_y = true;
+    OpCase& adj_x = t.add("BATCH_MATMUL_adj_x", OpKind::kBatchMatmul, d, {{3, 5, 4}, {3, 5, 6}});
+    adj_x.attrs.adj_x = true;
+  }
+}
+
 std::vector<OpCase> build() {
   Table t;
   const Shape nhwc{1, 5, 7, 6};
@@ -138,6 +282,9 @@ std::vector<OpCase> build() {
     u8.out_q = {1.0f / 128, 128};
     t.add("TANH", OpKind::kTanh, i8, {nhwc});
     t.add("TANH", OpKind::kTanh, u8, {nhwc});
+    t.add("TANH", OpKind::kTanh, i16, {nhwc});
+    i16.in_q = {0.0003f, 0};  // |x| < 10: the interpolated range only
+    t.add("TANH_small_scale", OpKind::kTanh, i16, {nhwc});
   }
   // Pools: the same parameters in and out for the integer dtypes.
   for (const DTypeCase& d : {kFloat, kInt8, kUInt8, kInt16}) {
@@ -148,10 +295,17 @@ std::vector<OpCase> build() {
     t.add("MAX_POOL_2D_2x2_s2_valid", OpKind::kMaxPool2d, same, {{1, 9, 10, 4}},
           pool(2, 2, graph::Padding::kValid));
   }
-  t.add("AVERAGE_POOL_2D_3x3_s1_same", OpKind::kAveragePool2d, kFloat, {{1, 9, 10, 4}},
-        pool(3, 1, graph::Padding::kSame));
-  t.add("AVERAGE_POOL_2D_2x2_s2_valid", OpKind::kAveragePool2d, kFloat, {{1, 9, 10, 4}},
-        pool(2, 2, graph::Padding::kValid));
+  for (const DTypeCase& d : {kFloat, kInt8, kUInt8, kInt16}) {
+    DTypeCase same = d;
+    same.out_q = same.in_q;
+    t.add("AVERAGE_POOL_2D_3x3_s1_same", OpKind::kAveragePool2d, same, {{1, 9, 10, 4}},
+          pool(3, 1, graph::Padding::kSame));
+    t.add("AVERAGE_POOL_2D_2x2_s2_valid", OpKind::kAveragePool2d, same, {{1, 9, 10, 4}},
+          pool(2, 2, graph::Padding::kValid));
+    OpAttrs relu6 = pool(3, 2, graph::Padding::kSame);
+    relu6.activation = graph::Activation::kRelu6;
+    t.add("AVERAGE_POOL_2D_3x3_s2_same_relu6", OpKind::kAveragePool2d, same, {{1, 9, 10, 17}}, relu6);
+  }
   // Data movement: every dtype, the same parameters in and out.
   for (const DTypeCase& d : {kFloat, kInt8, kUInt8, kInt16}) {
     DTypeCase same = d;
@@ -192,18 +346,35 @@ std::vector<OpCase> build() {
   // the output's parameters as TFLite's reference kernel (ConcatenationWithScaling) does, while
   // the WebAssembly TFLite returned the inputs' bytes unchanged (up to 68 steps apart). The
   // quantizer never writes one (it gives a concatenation's inputs the output's parameters).
-  // Float-only ops.
-  t.add("RESIZE_BILINEAR", OpKind::kResizeBilinear, kFloat, {nhwc}).params = {{{2}, {10, 14}}};
-  t.add("RESIZE_BILINEAR_half_pixel", OpKind::kResizeBilinear, kFloat, {nhwc},
-        resize(false, true)).params = {{{2}, {11, 9}}};
-  t.add("RESIZE_BILINEAR_align_corners", OpKind::kResizeBilinear, kFloat, {nhwc},
-        resize(true, false)).params = {{{2}, {11, 9}}};
-  {
-    OpAttrs keep;
-    keep.keep_dims = true;
-    t.add("MEAN_hw_keep_dims", OpKind::kMean, kFloat, {nhwc}, keep).params = {{{2}, {1, 2}}};
+  // RESIZE_BILINEAR: values move without requantization (the same parameters in and out).
+  for (const DTypeCase& d : {kFloat, kInt8, kUInt8, kInt16}) {
+    DTypeCase same = d;
+    same.out_q = same.in_q;
+    t.add("RESIZE_BILINEAR", OpKind::kResizeBilinear, same, {nhwc}).params = {{{2}, {10, 14}}};
+    t.add("RESIZE_BILINEAR_half_pixel", OpKind::kResizeBilinear, same, {nhwc},
+          resize(false, true)).params = {{{2}, {11, 9}}};
+    t.add("RESIZE_BILINEAR_align_corners", OpKind::kResizeBilinear, same, {nhwc},
+          resize(true, false)).params = {{{2}, {11, 9}}};
+    t.add("RESIZE_BILINEAR_down", OpKind::kResizeBilinear, same, {nhwc}).params = {{{2}, {3, 4}}};
   }
+  add_reductions(t, nhwc);
+  add_elementwise_max_min(t, nhwc);
+  add_math_ops(t, nhwc);
+  add_layout_ops(t, nhwc);
+  add_transpose_conv(t);
+  add_batch_matmul(t);
   t.add("HARD_SWISH", OpKind::kHardSwish, kFloat, {nhwc});
+  for (const DTypeCase& d : {kInt8, kUInt8}) {
+    t.add("HARD_SWISH", OpKind::kHardSwish, d, {nhwc});
+    DTypeCase wide = d;  // inputs far beyond +-3: the saturating branches
+    wide.in_q.scale = 0.2f;
+    wide.out_q.scale = 0.1f;
+    t.add("HARD_SWISH_wide", OpKind::kHardSwish, wide, {nhwc});
+    DTypeCase narrow = d;  // |x| < 3 only: the right-shifting branch
+    narrow.in_q.scale = 0.01f;
+    narrow.out_q.scale = 0.008f;
+    t.add("HARD_SWISH_narrow", OpKind::kHardSwish, narrow, {nhwc});
+  }
   t.add("EXP", OpKind::kExp, kFloat, {{3, 40}});
   t.add("DIV_broadcast", OpKind::kDiv, kFloat, {nhwc, {1, 1, 7, 6}});
   // Convolutions: int8 per-channel weights, uint8 per-tensor, 16x8, float.
@@ -263,6 +434,19 @@ std::vector<OpCase> build() {
               "its XNNPACK delegate (fp32 requantization, qdet's xnnpack family)";
     }
   }
+  // The delegate also takes int8/uint8 RESIZE_BILINEAR, int8 ELU and the MEAN over H and W with
+  // keep_dims from TFLite's own kernels (fp32 or 11-bit arithmetic instead of their fixed point
+  // and float): qdet's xnnpack family runs the same XNNPACK operators.
+  for (OpCase& r : t.rows) {
+    const bool mean_hw = r.op == OpKind::kMean && r.attrs.keep_dims && r.inputs[0].size() == 4 &&
+                         (r.params[0].values == std::vector<int32_t>{1, 2} ||
+                          r.params[0].values == std::vector<int32_t>{2, 1});
+    const bool eight_bit = r.dtype == DType::kInt8 || r.dtype == DType::kUInt8;
+    if (eight_bit && r.tolerance == 0 && (r.op == OpKind::kResizeBilinear || r.op == OpKind::kElu || mean_hw)) {
+      r.tolerance = 1;
+      r.why = "TFLite's own kernel (qdet's reference family) vs its XNNPACK delegate (qdet's xnnpack family)";
+    }
+  }
   return std::move(t.rows);
 }
 
@@ -315,6 +499,16 @@ std::vector<uint8_t> make_input(DType dtype, int64_t n, const Quant& q, uint32_t
   return bytes;
 }
 
+// |x| clamped below at 1e-3: the domain of SQRT and RSQRT without infinities.
+void make_positive(std::vector<uint8_t>& bytes) {
+  for (size_t i = 0; i + 4 <= bytes.size(); i += 4) {
+    float v;
+    std::memcpy(&v, bytes.data() + i, 4);
+    v = std::max(std::fabs(v), 1e-3f);
+    std::memcpy(bytes.data() + i, &v, 4);
+  }
+}
+
 }  // namespace
 
 CaseGraph build_case(const OpCase& row, uint32_t seed) {
@@ -335,6 +529,7 @@ CaseGraph build_case(const OpCase& row, uint32_t seed) {
       g->inputs.push_back(id);
       op.inputs.push_back(id);
       b.inputs.push_back(make_input(row.dtype, num_elements(row.inputs[i]), row.in_q, seed + i));
+      if (row.positive_inputs && row.dtype == DType::kFloat32) make_positive(b.inputs.back());
     }
   };
   const auto add_params = [&] {
@@ -348,10 +543,7 @@ CaseGraph build_case(const OpCase& row, uint32_t seed) {
       op.inputs.push_back(g->add_tensor(std::move(t)));
     }
   };
-  if (row.params_first) add_params();
-  add_data_inputs();
-  if (row.consts_last && !row.params_first) add_params();
-  for (size_t i = 0; i < row.consts.size(); ++i) {
+  const auto add_const = [&](size_t i) {
     const ConstInput& c = row.consts[i];
     graph::Tensor t;
     t.name = "const" + std::to_string(i);
@@ -390,9 +582,17 @@ CaseGraph build_case(const OpCase& row, uint32_t seed) {
           if (byte == 0x80) byte = 0x81;
     }
     op.inputs.push_back(g->add_tensor(std::move(t)));
-  }
+  };
+  if (row.params_first) add_params();
+  const size_t before = std::min(row.consts.size(), static_cast<size_t>(row.consts_before_data));
+  for (size_t i = 0; i < before; ++i) add_const(i);
+  add_data_inputs();
+  if (row.consts_last && !row.params_first) add_params();
+  for (size_t i = before; i < row.consts.size(); ++i) add_const(i);
   if (!row.params_first && !row.consts_last) add_params();
-  const int outputs = row.attrs.num_splits > 0 ? row.attrs.num_splits : 1;  // SPLIT, SPLIT_V
+  // SPLIT, SPLIT_V: num_splits outputs; UNPACK: values_count.
+  const int outputs = row.attrs.num_splits > 0 ? row.attrs.num_splits
+                      : row.op == OpKind::kUnpack ? row.attrs.values_count : 1;
   for (int k = 0; k < outputs; ++k) {
     graph::Tensor out;
     out.name = "out" + std::to_string(k);

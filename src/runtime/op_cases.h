@@ -57,11 +57,14 @@ struct OpCase {
   std::vector<ConstInput> consts;  // constant data inputs after the data inputs (weights, bias)
   bool params_first = false;       // the int32 params come before the data inputs (SPLIT)
   bool consts_last = false;        // the constant data inputs come after the params (PADV2)
+  int consts_before_data = 0;      // this many constant inputs come before the data inputs
+                                   // (TRANSPOSE_CONV: output shape, weights, input, bias)
   DType out_dtype = DType::kUnknown;  // kUnknown: the same as dtype
   int tolerance = 0;                  // integer steps allowed (0: bit-exact)
   std::string why;                    // why tolerance > 0: which TFLite kernels differ
   bool peer_lacks_op = false;  // the TFLite peer has no kernel (BROADCAST_TO): every family is
                                // compared with qdet's reference family instead
+  bool positive_inputs = false;  // float data inputs in [1e-3, 8] (SQRT, RSQRT)
 };
 
 // Every row (built once).

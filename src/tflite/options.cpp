@@ -49,6 +49,7 @@ tfl::BuiltinOptions options_type_for(OpKind kind) {
     case OpKind::kGather: return Opt::GatherOptions;
     case OpKind::kTranspose: return Opt::TransposeOptions;
     case OpKind::kMean:
+    case OpKind::kSum:
     case OpKind::kReduceMax: return Opt::ReducerOptions;
     case OpKind::kSub: return Opt::SubOptions;
     case OpKind::kDiv: return Opt::DivOptions;
@@ -72,7 +73,14 @@ tfl::BuiltinOptions options_type_for(OpKind kind) {
     case OpKind::kHardSwish: return Opt::HardSwishOptions;
     case OpKind::kScatterNd: return Opt::ScatterNdOptions;
     case OpKind::kBroadcastTo: return Opt::BroadcastToOptions;
-    default: return Opt::NONE;  // FLOOR, LOGISTIC, RELU*, TANH, PRELU, SQRT, custom ops
+    case OpKind::kArgMax: return Opt::ArgMaxOptions;
+    case OpKind::kArgMin: return Opt::ArgMinOptions;
+    case OpKind::kTile: return Opt::TileOptions;
+    case OpKind::kUnpack: return Opt::UnpackOptions;
+    case OpKind::kSquaredDifference: return Opt::SquaredDifferenceOptions;
+    case OpKind::kMirrorPad: return Opt::MirrorPadOptions;
+    case OpKind::kBatchMatmul: return Opt::BatchMatMulOptions;
+    default: return Opt::NONE;  // FLOOR, LOGISTIC, RELU*, TANH, PRELU, SQRT, RSQRT, ELU, custom ops
   }
 }
 
@@ -228,6 +236,28 @@ Status read_builtin_options(const tfl::Operator& src, graph::Op& op) {
     case Opt::LeakyReluOptions:
       a.alpha = src.builtin_options_as_LeakyReluOptions()->alpha();
       break;
+    case Opt::ArgMaxOptions:
+      a.output_type = static_cast<int32_t>(src.builtin_options_as_ArgMaxOptions()->output_type());
+      break;
+    case Opt::ArgMinOptions:
+      a.output_type = static_cast<int32_t>(src.builtin_options_as_ArgMinOptions()->output_type());
+      break;
+    case Opt::UnpackOptions: {
+      const auto* o = src.builtin_options_as_UnpackOptions();
+      a.values_count = o->num();
+      a.axis = o->axis();
+      break;
+    }
+    case Opt::MirrorPadOptions:
+      a.mirror_symmetric = src.builtin_options_as_MirrorPadOptions()->mode() == tfl::MirrorPadMode::SYMMETRIC;
+      break;
+    case Opt::BatchMatMulOptions: {
+      const auto* o = src.builtin_options_as_BatchMatMulOptions();
+      a.adj_x = o->adj_x();
+      a.adj_y = o->adj_y();
+      a.asymmetric_quantize_inputs = o->asymmetric_quantize_inputs();
+      break;
+    }
     default:  // tables without fields (PadOptions, TransposeOptions, ...)
       break;
   }
@@ -324,6 +354,23 @@ WrittenOptions write_builtin_options(flatbuffers::FlatBufferBuilder& fbb, const 
     case Opt::HardSwishOptions: t = tfl::CreateHardSwishOptions(fbb).Union(); break;
     case Opt::ScatterNdOptions: t = tfl::CreateScatterNdOptions(fbb).Union(); break;
     case Opt::BroadcastToOptions: t = tfl::CreateBroadcastToOptions(fbb).Union(); break;
+    case Opt::ArgMaxOptions:
+      t = tfl::CreateArgMaxOptions(fbb, static_cast<tfl::TensorType>(a.output_type)).Union();
+      break;
+    case Opt::ArgMinOptions:
+      t = tfl::CreateArgMinOptions(fbb, static_cast<tfl::TensorType>(a.output_type)).Union();
+      break;
+    case Opt::TileOptions: t = tfl::CreateTileOptions(fbb).Union(); break;
+    case Opt::UnpackOptions: t = tfl::CreateUnpackOptions(fbb, a.values_count, a.axis).Union(); break;
+    case Opt::SquaredDifferenceOptions: t = tfl::CreateSquaredDifferenceOptions(fbb).Union(); break;
+    case Opt::MirrorPadOptions:
+      t = tfl::CreateMirrorPadOptions(fbb, a.mirror_symmetric ? tfl::MirrorPadMode::SYMMETRIC
+                                                              : tfl::MirrorPadMode::REFLECT)
+              .Union();
+      break;
+    case Opt::BatchMatMulOptions:
+      t = tfl::CreateBatchMatMulOptions(fbb, a.adj_x, a.adj_y, a.asymmetric_quantize_inputs).Union();
+      break;
   }
   return {type, t};
 }

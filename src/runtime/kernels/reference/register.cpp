@@ -15,6 +15,8 @@ void register_reference_kernels(KernelRegistry& registry) {
   add(OpKind::kConv2d, ref::kConv2dFloat);
   add(OpKind::kDepthwiseConv2d, ref::kDepthwiseConv2dFloat);
   add(OpKind::kFullyConnected, ref::kFullyConnectedFloat);
+  add(OpKind::kTransposeConv, ref::kTransposeConv);  // float32, int8, uint8, int16x8
+  add(OpKind::kBatchMatmul, ref::kBatchMatmul);      // float32, int8, int16
   // float32 activations with int8 constant weights (hybrid.h)
   add(OpKind::kConv2d, ref::kConv2dHybrid);
   add(OpKind::kDepthwiseConv2d, ref::kDepthwiseConv2dHybrid);
@@ -31,12 +33,24 @@ void register_reference_kernels(KernelRegistry& registry) {
   add(OpKind::kReluN1To1, ref::kReluN1To1Float);
   add(OpKind::kLeakyRelu, ref::kLeakyReluFloat);
   add(OpKind::kHardSwish, ref::kHardSwishFloat);
+  add(OpKind::kSqrt, ref::kSqrtFloat);
+  add(OpKind::kRsqrt, ref::kRsqrtFloat);
+  add(OpKind::kElu, ref::kEluFloat);
+  add(OpKind::kSquaredDifference, ref::kSquaredDifference);
   add(OpKind::kSoftmax, ref::kSoftmaxFloat);
-  add(OpKind::kAveragePool2d, ref::kAveragePool2dFloat);
-  add(OpKind::kResizeBilinear, ref::kResizeBilinearFloat);
   add(OpKind::kMean, ref::kMeanFloat);
+  add(OpKind::kSum, ref::kSumFloat);
   // float32 and same-quantization int8/uint8/int16
   add(OpKind::kMaxPool2d, ref::kMaxPool2d);
+  add(OpKind::kReduceMax, ref::kReduceMax);
+  add(OpKind::kMaximum, ref::kMaximum);
+  add(OpKind::kMinimum, ref::kMinimum);
+  add(OpKind::kPrelu, ref::kPrelu);
+  add(OpKind::kArgMax, ref::kArgMax);
+  add(OpKind::kArgMin, ref::kArgMin);
+  // float32, int8, uint8, int16 (TFLite's integer arithmetic in the same file)
+  add(OpKind::kAveragePool2d, ref::kAveragePool2d);
+  add(OpKind::kResizeBilinear, ref::kResizeBilinear);
   // layout ops, every dtype
   add(OpKind::kResizeNearestNeighbor, ref::kResizeNearestNeighbor);
   add(OpKind::kReshape, ref::kReshape);
@@ -53,9 +67,16 @@ void register_reference_kernels(KernelRegistry& registry) {
   add(OpKind::kGather, ref::kGather);
   add(OpKind::kSplit, ref::kSplit);
   add(OpKind::kSplitV, ref::kSplitV);
+  add(OpKind::kDepthToSpace, ref::kDepthToSpace);
+  add(OpKind::kSpaceToDepth, ref::kSpaceToDepth);
+  add(OpKind::kTile, ref::kTile);
+  add(OpKind::kPack, ref::kPack);
+  add(OpKind::kUnpack, ref::kUnpack);
+  add(OpKind::kMirrorPad, ref::kMirrorPad);
   // conversions
   add(OpKind::kDequantize, ref::kDequantize);
   add(OpKind::kQuantize, ref::kQuantizeFromFloat);
+  add(OpKind::kCast, ref::kCast);
   // custom ops
   add(OpKind::kDetectionPostProcess, ref::kDetectionPostProcess);
   // int8 / uint8 / int16x8 arithmetic (quantized/quantized_kernels.h)

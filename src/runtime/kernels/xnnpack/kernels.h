@@ -39,6 +39,9 @@ extern const Kernel kRequantize;
 // LEAKY_RELU int8 with XNNPACK's qs8 vlrelu arithmetic (8-bit multipliers), also done in qdet.
 extern const Kernel kLeakyReluQuantized;
 extern const Kernel kQuantizeFromFloat;  // QUANTIZE float32 -> int8 / uint8 (xnn convert)
+extern const Kernel kEluQuantized;             // ELU int8 (xnn elu qs8)
+extern const Kernel kResizeBilinearQuantized;  // RESIZE_BILINEAR int8 / uint8
+extern const Kernel kMeanQuantized;            // MEAN over H, W with keep_dims (global average pooling)
 
 // Row-copy kernels (named "copy"): exact for any dtype, same quantization in and out.
 extern const Kernel kConcatenation;        // CONCATENATION without fused activation

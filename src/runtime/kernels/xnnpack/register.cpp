@@ -41,6 +41,9 @@ void register_xnnpack_kernels(KernelRegistry& registry) {
   registry.add(OpKind::kLeakyRelu, kImpl, xnn::kLeakyReluQuantized);
   registry.add(OpKind::kQuantize, kImpl, xnn::kRequantize);
   registry.add(OpKind::kQuantize, kImpl, xnn::kQuantizeFromFloat);
+  registry.add(OpKind::kElu, kImpl, xnn::kEluQuantized);
+  registry.add(OpKind::kResizeBilinear, kImpl, xnn::kResizeBilinearQuantized);
+  registry.add(OpKind::kMean, kImpl, xnn::kMeanQuantized);
 }
 
 }  // namespace qdet::rt

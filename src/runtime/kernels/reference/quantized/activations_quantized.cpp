@@ -1,5 +1,5 @@
-// LOGISTIC, TANH and SOFTMAX on int8 / uint8, as TFLite (~2.12) runs them on every CPU without
-// NEON (its kReference and kGenericOptimized kernels share these paths):
+// LOGISTIC, TANH and SOFTMAX on int8 / uint8 (and ELU on int8), as TFLite (~2.12) runs them
+// on every CPU without NEON (its kReference and kGenericOptimized kernels share these paths):
 //
 // LOGISTIC / TANH (activations.cc PopulateLookupTable): a 256-entry table built in float,
 //   table[q] = clamp(int(round(f(s_in * (q - z_in)) / s_out) + z_out)), with
@@ -43,6 +43,7 @@ void populate_table(LookupTableData& d, float in_scale, int32_t in_zp, float out
 
 float logistic_float(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 float tanh_float(float x) { return std::tanh(x); }
+float elu_float(float x) { return x < 0.0f ? std::exp(x) - 1.0f : x; }  // EluPrepare's LUT
 
 Status prepare_lookup(PrepareContext& ctx, const std::string& op, float (*transform)(float),
                       bool logistic) {
@@ -114,6 +115,14 @@ Status logistic_prepare(PrepareContext& ctx) {
 
 Status tanh_prepare(PrepareContext& ctx) {
   return prepare_lookup(ctx, "TANH", tanh_float, /*logistic=*/false);
+}
+
+// ELU on int8 (activations.cc EluPrepare) uses the same table with exp(x) - 1 below 0; any
+// output parameters.
+Status elu_prepare(PrepareContext& ctx) {
+  if (!ctx.inputs.empty() && ctx.inputs[0] && ctx.inputs[0]->dtype != DType::kInt8)
+    return unsupported("ELU: quantized kernel does not handle {}", dtype_name(ctx.inputs[0]->dtype));
+  return prepare_lookup(ctx, "ELU", elu_float, /*logistic=*/false);
 }
 
 Status lookup_table_eval(EvalContext& ctx) {

@@ -13,6 +13,12 @@
 //
 // TFLite's generic-optimized kernel takes the same reference path whenever the multiplier is
 // non-zero (any non-power-of-two scale), which is what calibrated models have.
+//
+// TANH on int16 (TanhPrepare / reference_integer_ops::Tanh) uses the same table as
+// tanh(x) = 2 sigmoid(2x) - 1: the same multiplier rule (power-of-two case: input left shift 0
+// or 1, multiplier 3 << shift), |x| >> 8 indexes the table with 8 interpolation bits, and
+// the result is recentred and shifted down by 8. A power-of-two input scale makes TFLite's
+// optimized kernel run a different (gemmlowp) tanh: qdet declines those.
 #include <array>
 #include <cmath>
 #include <cstdlib>
@@ -63,10 +69,36 @@ struct LogisticInt16Data : OpData {
   int32_t left_shift = 0;
 };
 
-}  // namespace
+// The input multiplier and shift of LOGISTIC / TANH on int16 (SigmoidPrepare / TanhPrepare):
+// the power-of-two case when the scale is 2^-12 (LOGISTIC: left shift 0; TANH: 0 or 1),
+// else the scale times 4096 * 3 doubled past 32767 / 2.
+Status int16_multiplier(const TensorRef& in, bool tanh, LogisticInt16Data& d, const std::string& op) {
+  constexpr int kInputIntegerBits = 3;
+  int in_log2 = 0;
+  bool pot = checked_log2(in.scale(), &in_log2);
+  d.left_shift = (15 - kInputIntegerBits) + in_log2;
+  pot = pot && (d.left_shift == 0 || (tanh && d.left_shift == 1));
+  if (pot) {
+    if (tanh) return unsupported("{}: int16 input scale {} is a power of two (TFLite's gemmlowp path)", op, in.scale());
+    d.multiplier = 3;  // the reference kernel's power-of-two case: 3 << 0
+    d.left_shift = 0;
+    return ok_status();
+  }
+  double multiplier = static_cast<double>(in.scale()) * 4096.0 * 3.0;
+  d.left_shift = 0;
+  while (multiplier <= 32767.0 / 2.0 && d.left_shift <= 30) {
+    ++d.left_shift;
+    multiplier *= 2.0;
+  }
+  d.multiplier = static_cast<int32_t>(multiplier);
+  // TFLite computes x = q * multiplier in int32: |q| <= 32768 needs multiplier < 2^16.
+  if (d.multiplier >= (1 << 16))
+    return invalid_argument("{}: int16 input scale {} is too large (multiplier {})", op,
+                            in.scale(), d.multiplier);
+  return ok_status();
+}
 
-Status logistic_int16_prepare(PrepareContext& ctx) {
-  const std::string op = "LOGISTIC";
+Result<std::unique_ptr<LogisticInt16Data>> prepare_int16(PrepareContext& ctx, const std::string& op, bool tanh) {
   QDET_ASSIGN_OR_RETURN(const TensorRef* in, required_input(ctx, 0, op));
   if (in->dtype != DType::kInt16)
     return unsupported("{}: int16 kernel does not handle {}", op, dtype_name(in->dtype));
@@ -84,29 +116,44 @@ Status logistic_int16_prepare(PrepareContext& ctx) {
   if (static_cast<double>(out.scale()) != 1.0 / 32768 || !checked_log2(out.scale(), &out_log2))
     return invalid_argument("{}: int16 output scale must be 1/32768, got {}", op, out.scale());
   auto d = std::make_unique<LogisticInt16Data>();
-  constexpr int kInputIntegerBits = 3;
-  int in_log2 = 0;
-  bool pot = checked_log2(in->scale(), &in_log2);
-  d->left_shift = (15 - kInputIntegerBits) + in_log2;
-  pot = pot && d->left_shift == 0;
-  if (pot) {
-    d->multiplier = 3;  // the reference kernel's power-of-two case: 3 << 0
-    d->left_shift = 0;
-  } else {
-    double multiplier = static_cast<double>(in->scale()) * 4096.0 * 3.0;
-    d->left_shift = 0;
-    while (multiplier <= 32767.0 / 2.0 && d->left_shift <= 30) {
-      ++d->left_shift;
-      multiplier *= 2.0;
-    }
-    d->multiplier = static_cast<int32_t>(multiplier);
-    // TFLite computes x = q * multiplier in int32: |q| <= 32768 needs multiplier < 2^16.
-    if (d->multiplier >= (1 << 16))
-      return invalid_argument("{}: int16 input scale {} is too large (multiplier {})", op,
-                              in->scale(), d->multiplier);
-  }
+  QDET_TRY(int16_multiplier(*in, tanh, *d, op));
   out.shape = in->shape;
+  return d;
+}
+
+}  // namespace
+
+Status logistic_int16_prepare(PrepareContext& ctx) {
+  QDET_ASSIGN_OR_RETURN(auto d, prepare_int16(ctx, "LOGISTIC", /*tanh=*/false));
   ctx.op_data = std::move(d);
+  return ok_status();
+}
+
+Status tanh_int16_prepare(PrepareContext& ctx) {
+  QDET_ASSIGN_OR_RETURN(auto d, prepare_int16(ctx, "TANH", /*tanh=*/true));
+  ctx.op_data = std::move(d);
+  return ok_status();
+}
+
+Status tanh_int16_eval(EvalContext& ctx) {
+  const auto& d = *op_data_as<LogisticInt16Data>(ctx);
+  const int16_t* in = ctx.inputs[0]->as<const int16_t>();
+  int16_t* out = ctx.outputs[0]->as<int16_t>();
+  const int32_t round = d.left_shift > 0 ? 1 << (d.left_shift - 1) : 0;
+  const int64_t n = ctx.inputs[0]->num_elements();
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t x = (static_cast<int32_t>(in[i]) * d.multiplier + round) >> d.left_shift;
+    const uint32_t ax = static_cast<uint32_t>(x < 0 ? -x : x);
+    const uint32_t uh = ax >> 8;
+    int32_t result = 0xFFFF << 8;  // saturated
+    if (uh < 255) {
+      const uint32_t ua = sigmoid_table()[uh], ub = sigmoid_table()[uh + 1];
+      result = static_cast<int32_t>((ua << 8) + (ax & 0xFF) * (ub - ua));
+    }
+    result = x >= 0 ? result - (1 << (14 + 9)) + (1 << (9 - 2))
+                    : -result + (1 << (14 + 9)) + (1 << (9 - 2)) - 1;
+    out[i] = static_cast<int16_t>(result >> (9 - 1));
+  }
   return ok_status();
 }
 

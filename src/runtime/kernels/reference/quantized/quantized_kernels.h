@@ -19,6 +19,10 @@
 //   SOFTMAX                     int8, uint8 (TFLite's float-table path); int16 (SoftmaxInt16)
 //   RELU, RELU6, RELU_N1_TO_1,  int8, uint8, int16: requantize and clamp (LEAKY_RELU: one
 //   LEAKY_RELU                  multiplier per sign)
+//   TANH                        int16 (reference_integer_ops::Tanh, 16x8)
+//   ELU                         int8 through the 256-entry table of LOGISTIC / TANH
+//   HARD_SWISH                  int8, uint8 (TFLite's 16-bit fixed point, tabulated)
+//   MEAN, SUM                   int8, uint8, int16 (SUM: int8/uint8 with rescaling)
 #pragma once
 
 #include "runtime/kernel.h"
@@ -44,6 +48,7 @@ Status mul_prepare(PrepareContext& ctx);
 Status mul_eval(EvalContext& ctx);
 Status logistic_prepare(PrepareContext& ctx);
 Status tanh_prepare(PrepareContext& ctx);
+Status elu_prepare(PrepareContext& ctx);
 Status lookup_table_eval(EvalContext& ctx);
 Status logistic_int16_prepare(PrepareContext& ctx);
 Status logistic_int16_eval(EvalContext& ctx);
@@ -60,6 +65,13 @@ Status relu6_prepare(PrepareContext& ctx);
 Status relu_n1_to_1_prepare(PrepareContext& ctx);
 Status leaky_relu_prepare(PrepareContext& ctx);
 Status activation_eval(EvalContext& ctx);
+Status tanh_int16_prepare(PrepareContext& ctx);
+Status tanh_int16_eval(EvalContext& ctx);
+Status hard_swish_prepare(PrepareContext& ctx);
+Status hard_swish_eval(EvalContext& ctx);
+Status mean_prepare(PrepareContext& ctx);
+Status sum_prepare(PrepareContext& ctx);
+Status reduce_eval(EvalContext& ctx);
 
 }  // namespace quantized
 }  // namespace qdet::rt

@@ -1,0 +1,55 @@
+// TILE for every dtype (TFLite tile.cc): the output repeats the input multiples[i] times along
+// each dim i; a strided copy over [m0, d0, m1, d1, ...] with stride 0 on the repeats. The
+// multiples are a constant int32 or int64 input of one value per input dim, each >= 0.
+#include "runtime/kernels/reference/common.h"
+#include "runtime/kernels/reference/strided_copy.h"
+
+namespace qdet::rt::ref {
+namespace {
+
+struct TileData : OpData {
+  StridedCopy copy;
+};
+
+Status prepare(PrepareContext& ctx) {
+  QDET_TRY(check_arity(ctx, 2, 2, 1));
+  const TensorRef& in = *ctx.inputs[0];
+  QDET_TRY(expect_same_dtype(in, *ctx.outputs[0], "the output"));
+  QDET_ASSIGN_OR_RETURN(auto multiples, read_constant_ints(ctx.inputs[1], "the multiples input"));
+  const int rank = static_cast<int>(in.shape.size());
+  if (static_cast<int>(multiples.size()) != rank)
+    return invalid_argument("{} multiples for an input of rank {}", multiples.size(), rank);
+  if (2 * rank > StridedCopy::kMaxRank) return unsupported("TILE of more than {} dims", StridedCopy::kMaxRank / 2);
+  std::vector<int64_t> out_dims;
+  for (int i = 0; i < rank; ++i) {
+    if (multiples[i] < 0) return invalid_argument("multiple {} of dim {} is negative", multiples[i], i);
+    out_dims.push_back(in.shape[i] * multiples[i]);
+  }
+  QDET_ASSIGN_OR_RETURN(Shape out_shape, to_shape(out_dims, "the tiled output"));
+  auto d = std::make_unique<TileData>();
+  StridedCopy& c = d->copy;
+  c.rank = 2 * rank;
+  c.element_bytes = dtype_size(in.dtype);
+  const auto strides = strides_of(in.shape);
+  for (int i = 0; i < rank; ++i) {
+    c.count[2 * i] = multiples[i];
+    c.stride[2 * i] = 0;
+    c.count[2 * i + 1] = in.shape[i];
+    c.stride[2 * i + 1] = strides[i] * static_cast<int64_t>(c.element_bytes);
+  }
+  c.simplify();
+  ctx.outputs[0]->shape = out_shape;
+  ctx.op_data = std::move(d);
+  return ok_status();
+}
+
+Status eval(EvalContext& ctx) {
+  op_data_as<TileData>(ctx)->copy.run(ctx.inputs[0]->data, ctx.outputs[0]->data);
+  return ok_status();
+}
+
+}  // namespace
+
+const Kernel kTile = {"reference", prepare, eval};
+
+}  // namespace qdet::rt::ref
