@@ -188,6 +188,72 @@ TEST(OnnxOps, ShapeOpsSliceSplitGatherGemm) {
   check_against_ort(b, {1, 6, 4, 5});
 }
 
+TEST(OnnxOps, ReductionsArgMaxTileDepthToSpace) {
+  OnnxBuilder b(13);
+  b.input("x", {1, 8, 6, 5});
+  auto& rm = b.node("ReduceMean", {"x"}, {"rm"});  // over H, W: MEAN on NHWC axes 1, 2
+  OnnxBuilder::attr(rm, "axes", std::vector<int64_t>{2, 3});
+  auto& rx = b.node("ReduceMax", {"x"}, {"rx"});  // over C without keepdims: [1, 6, 5]
+  OnnxBuilder::attr(rx, "axes", std::vector<int64_t>{1});
+  OnnxBuilder::attr(rx, "keepdims", int64_t{0});
+  b.int64s("sum_axes", {1}, {-1});
+  b.node("ReduceSum", {"x", "sum_axes"}, {"rs"});  // opset 13: the axes are an input
+  auto& am = b.node("ArgMax", {"x"}, {"am"});
+  OnnxBuilder::attr(am, "axis", int64_t{1});
+  auto& cast = b.node("Cast", {"am"}, {"amf"});  // int64 indices as float for the comparison
+  OnnxBuilder::attr(cast, "to", int64_t{::onnx::TensorProto::FLOAT});
+  b.int64s("repeats", {4}, {1, 1, 2, 1});
+  b.node("Tile", {"x", "repeats"}, {"t"});
+  auto& d2s = b.node("DepthToSpace", {"x"}, {"d2s"});  // DCR: [1, 2, 12, 10]
+  OnnxBuilder::attr(d2s, "blocksize", int64_t{2});
+  auto& s2d = b.node("SpaceToDepth", {"d2s"}, {"s2d"});  // back to x
+  OnnxBuilder::attr(s2d, "blocksize", int64_t{2});
+  for (const char* out : {"rm", "rx", "rs", "amf", "t", "d2s", "s2d"}) b.output(out);
+  auto m = import_bytes(b.bytes());
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  auto c = op_counts(m->graph);
+  EXPECT_EQ(c["MEAN"], 1);
+  EXPECT_EQ(c["REDUCE_MAX"], 1);
+  EXPECT_EQ(c["SUM"], 1);
+  EXPECT_EQ(c["ARG_MAX"], 1);
+  EXPECT_EQ(c["TILE"], 1);
+  EXPECT_EQ(c["DEPTH_TO_SPACE"], 1);
+  EXPECT_EQ(c["SPACE_TO_DEPTH"], 1);
+  EXPECT_EQ(c["TRANSPOSE"], 0);
+  check_against_ort(b, {1, 8, 6, 5});
+}
+
+TEST(OnnxOps, ConvTransposePreluMaxMinSqrtHardSwish) {
+  OnnxBuilder b(14);
+  b.input("x", {1, 4, 6, 7});
+  b.random("w", {4, 3, 3, 3});
+  b.random("bias", {3});
+  auto& ct = b.node("ConvTranspose", {"x", "w", "bias"}, {"ct"});  // cropped: [1, 3, 12, 14]
+  OnnxBuilder::attr(ct, "strides", std::vector<int64_t>{2, 2});
+  OnnxBuilder::attr(ct, "pads", std::vector<int64_t>{1, 1, 1, 1});
+  OnnxBuilder::attr(ct, "output_padding", std::vector<int64_t>{1, 1});
+  b.random("w2", {3, 2, 2, 2});
+  auto& up = b.node("ConvTranspose", {"ct", "w2"}, {"up"});  // 2x2 stride 2: [1, 2, 24, 28]
+  OnnxBuilder::attr(up, "strides", std::vector<int64_t>{2, 2});
+  b.random("slope", {2, 1, 1});
+  b.node("PRelu", {"up", "slope"}, {"pr"});
+  b.floats("lo", {}, {-0.2f});
+  b.floats("hi", {}, {0.3f});
+  b.node("Max", {"pr", "lo"}, {"mx"});
+  b.node("Min", {"mx", "hi"}, {"mn"});
+  b.node("Mul", {"x", "x"}, {"sq"});
+  b.node("Sqrt", {"sq"}, {"abs"});
+  b.node("HardSwish", {"ct"}, {"hs"});
+  for (const char* out : {"mn", "abs", "hs"}) b.output(out);
+  auto m = import_bytes(b.bytes());
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  auto c = op_counts(m->graph);
+  EXPECT_EQ(c["TRANSPOSE_CONV"], 2);
+  EXPECT_EQ(c["SLICE"], 1);  // the first one's pads crop; the second is SAME
+  EXPECT_EQ(c["PRELU"], 1);
+  check_against_ort(b, {1, 4, 6, 7}, -3.f, 3.f);
+}
+
 TEST(OnnxLayout, ReshapePlansKeepDataOrderWithoutTransposes) {
   // ShuffleNet channel shuffle on an NHWC value: [1,C,H,W] -> [1,2,C/2,H,W] splits C in place.
   auto p = plan_reshape({1, 8, 3, 3}, Perm{0, 2, 3, 1}, {1, 2, 4, 3, 3});

@@ -58,6 +58,16 @@ constexpr LowerEntry kLowerings[] = {
     {"Split", lower_split},
     {"Slice", lower_slice},
     {"Gather", lower_gather},
+    {"ReduceMean", lower_reduce},
+    {"ReduceMax", lower_reduce},
+    {"ReduceSum", lower_reduce},
+    {"ArgMax", lower_arg},
+    {"ArgMin", lower_arg},
+    {"Tile", lower_tile},
+    {"DepthToSpace", lower_depth_space},
+    {"SpaceToDepth", lower_depth_space},
+    {"ConvTranspose", lower_conv_transpose},
+    {"Cast", lower_cast},
 };
 
 bool is_default_domain(const Node& n) { return n.domain.empty() || n.domain == "ai.onnx"; }

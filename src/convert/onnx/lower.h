@@ -21,9 +21,10 @@ struct LowerEntry {
 std::span<const LowerEntry> lower_table();
 const LowerEntry* find_lowering(std::string_view op_type);
 
-// lower_conv.cpp: Conv, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, Pad, Resize,
+// lower_conv.cpp: Conv, ConvTranspose, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, Pad, Resize,
 // Upsample.
 Status lower_conv(Context& ctx, const Node& node);
+Status lower_conv_transpose(Context& ctx, const Node& node);
 Status lower_pool(Context& ctx, const Node& node);
 Status lower_global_pool(Context& ctx, const Node& node);
 Status lower_pad(Context& ctx, const Node& node);
@@ -46,6 +47,13 @@ Status lower_concat(Context& ctx, const Node& node);
 Status lower_split(Context& ctx, const Node& node);
 Status lower_slice(Context& ctx, const Node& node);
 Status lower_gather(Context& ctx, const Node& node);
+// lower_reduce.cpp: ReduceMean, ReduceMax, ReduceSum, ArgMax, ArgMin, Tile, DepthToSpace,
+// SpaceToDepth, Cast (of activations).
+Status lower_reduce(Context& ctx, const Node& node);
+Status lower_arg(Context& ctx, const Node& node);
+Status lower_tile(Context& ctx, const Node& node);
+Status lower_depth_space(Context& ctx, const Node& node);
+Status lower_cast(Context& ctx, const Node& node);
 
 // Shared helpers.
 // The ONNX output shape of Reshape, Flatten, Squeeze or Unsqueeze on an input of shape `in`.

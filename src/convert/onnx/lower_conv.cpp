@@ -271,6 +271,80 @@ Status lower_pool(Context& ctx, const Node& node) {
   return ok_status();
 }
 
+// ConvTranspose (group 1, dilations 1, explicit pads or auto_pad VALID, output_padding; not
+// output_shape): one TRANSPOSE_CONV. ONNX's output is the full scatter of size
+// (in - 1) * stride + kernel + output_padding cropped by the pads; TFLite's SAME padding gives the
+// same crop when its padding before equals the ONNX begin pad, else the op writes the full size
+// (VALID) and a SLICE crops it. Weights [C_in, C_out, kh, kw] become [C_out, kh, kw, C_in].
+Status lower_conv_transpose(Context& ctx, const Node& node) {
+  QDET_ASSIGN_OR_RETURN(const Value* x, image_input(ctx, node));
+  QDET_ASSIGN_OR_RETURN(const HostTensor* w, ctx.constant_input(node, 1, "weights"));
+  if (w->shape.size() != 4 || w->shape[0] != x->shape[1])
+    return ctx.node_error(StatusCode::kInvalidArgument, node, "weights {} do not match input {}",
+                          shape_to_string(w->shape), shape_to_string(x->shape));
+  if (node.get_int("group", 1) != 1)
+    return ctx.node_error(StatusCode::kUnsupported, node, "grouped ConvTranspose is not supported");
+  if (!node.get_ints("output_shape").empty())
+    return ctx.node_error(StatusCode::kUnsupported, node, "the output_shape attribute is not supported (use pads)");
+  auto wf = cast(*w, DType::kFloat32);
+  if (!wf.ok()) return ctx.node_error(StatusCode::kUnsupported, node, "weights: {}", wf.status().message());
+  const int32_t out_c = wf->shape[1];
+  std::vector<float> bias(out_c, 0.f);
+  if (ctx.has_input(node, 2)) {
+    QDET_ASSIGN_OR_RETURN(const HostTensor* b, ctx.constant_input(node, 2, "bias"));
+    auto bv = b->as_floats();
+    if (!bv.ok() || bv->size() != static_cast<size_t>(out_c))
+      return ctx.node_error(StatusCode::kInvalidArgument, node, "bias {} does not match {} output channels",
+                            shape_to_string(b->shape), out_c);
+    bias = *bv;
+  }
+  const std::string auto_pad = node.get_string("auto_pad", "NOTSET");
+  if (auto_pad != "NOTSET" && auto_pad != "VALID")
+    return ctx.node_error(StatusCode::kUnsupported, node, "auto_pad '{}' is not supported", auto_pad);
+  QDET_ASSIGN_OR_RETURN(SpatialParams sp, spatial_params(ctx, node, x->shape, {wf->shape[2], wf->shape[3]}));
+  if (sp.dilations[0] != 1 || sp.dilations[1] != 1)
+    return ctx.node_error(StatusCode::kUnsupported, node, "dilated ConvTranspose is not supported");
+  std::vector<int64_t> out_pad = node.get_ints("output_padding");
+  if (out_pad.empty()) out_pad = {0, 0};
+  int32_t full[2], out[2];
+  bool same = true;
+  for (int i = 0; i < 2; ++i) {
+    if (out_pad.size() != 2 || out_pad[i] < 0 || out_pad[i] >= sp.strides[i])
+      return ctx.node_error(StatusCode::kInvalidArgument, node, "output_padding must be in [0, stride)");
+    full[i] = static_cast<int32_t>((x->shape[2 + i] - 1) * sp.strides[i] + sp.kernel[i] + out_pad[i]);
+    out[i] = static_cast<int32_t>(full[i] - sp.pads[i] - sp.pads[i + 2]);
+    if (out[i] < 1) return ctx.node_error(StatusCode::kInvalidArgument, node, "pads leave no output");
+    const int64_t s = sp.strides[i], conv_out = (out[i] + s - 1) / s;
+    const int64_t total = std::max<int64_t>((conv_out - 1) * s + sp.kernel[i] - out[i], 0);
+    same = same && conv_out == x->shape[2 + i] && total / 2 == sp.pads[i];
+  }
+  const bool crop = !same && (sp.pads[0] || sp.pads[1] || sp.pads[2] || sp.pads[3]);
+  QDET_ASSIGN_OR_RETURN(int32_t input, ctx.tensor_in(node.input(0), kNhwc));
+  const int32_t batch = x->shape[0];
+  const std::string& out_name = node.outputs.at(0);
+  const Shape scatter = crop || !same ? Shape{batch, full[0], full[1], out_c} : Shape{batch, out[0], out[1], out_c};
+  const int32_t shape_id = ctx.add_int32_vector(std::vector<int32_t>(scatter.begin(), scatter.end()), out_name + "/output_shape");
+  const int32_t w_id = ctx.add_constant(*wf, Perm{1, 2, 3, 0}, node.input(1));
+  const int32_t b_id = ctx.add_constant(HostTensor::from_floats({out_c}, bias), out_name + "/bias");
+  const int32_t conv_id = ctx.add_activation(crop ? out_name + "/full" : out_name, DType::kFloat32, scatter);
+  OpAttrs a;
+  a.padding = same ? Padding::kSame : Padding::kValid;
+  a.stride_h = static_cast<int32_t>(sp.strides[0]);
+  a.stride_w = static_cast<int32_t>(sp.strides[1]);
+  ctx.add_op(OpKind::kTransposeConv, {shape_id, w_id, input, b_id}, {conv_id}, a);
+  int32_t out_id = conv_id;
+  if (crop) {
+    const int32_t begin[] = {0, static_cast<int32_t>(sp.pads[0]), static_cast<int32_t>(sp.pads[1]), 0};
+    const int32_t size[] = {batch, out[0], out[1], out_c};
+    const int32_t begin_id = ctx.add_int32_vector(begin, out_name + "/crop_begin");
+    const int32_t size_id = ctx.add_int32_vector(size, out_name + "/crop_size");
+    out_id = ctx.add_activation(out_name, DType::kFloat32, {batch, out[0], out[1], out_c});
+    ctx.add_op(OpKind::kSlice, {conv_id, begin_id, size_id}, {out_id});
+  }
+  ctx.set_activation(out_name, out_id, kNhwc, {batch, out_c, out[0], out[1]}, DType::kFloat32);
+  return ok_status();
+}
+
 Status lower_global_pool(Context& ctx, const Node& node) {
   QDET_ASSIGN_OR_RETURN(const Value* x, image_input(ctx, node));
   const Shape in_shape = x->shape;
