@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <set>
 
 #include "graph_builder.h"
 #include "quant/graph_edit.h"
@@ -125,6 +126,70 @@ TEST_P(NumericTest, QuantizedBlockTracksFloat) {
     const auto& q = qv[r->tensor_map[t]];
     ASSERT_EQ(q.size(), fv[t].size()) << keys[t];
     EXPECT_GT(sqnr_db(fv[t], q), bound) << "tensor " << keys[t];
+  }
+}
+
+// The ops added for detectors' backbones and heads, quantized by the same rules:
+// in [1,8,8,16] -> TRANSPOSE_CONV 3x3 s2 (8) -> t -> PRELU -> p -> HARD_SWISH -> h
+//   -> AVERAGE_POOL_2D 2x2 s2 -> a -> RESIZE_BILINEAR 16x16 -> r -> MAXIMUM(r, p) -> mx
+//   -> TANH -> tn -> MEAN over H, W -> out
+graph::Model backbone_ops_block(std::vector<int32_t>* ids) {
+  GraphBuilder b;
+  const int32_t in = b.input("in", {1, 8, 8, 16});
+  const int32_t oshape = b.int_constant("oshape", {4}, {1, 16, 16, 8});
+  const int32_t w = b.constant("w", {8, 3, 3, 16}, random_values(8 * 9 * 16, 0.2f, 11));
+  const int32_t bias = b.constant("bias", {8}, random_values(8, 0.3f, 12));
+  const int32_t alpha = b.constant("alpha", {8}, random_values(8, 0.3f, 13));
+  const int32_t size = b.int_constant("size", {2}, {16, 16});
+  const int32_t axes = b.int_constant("axes", {2}, {1, 2});
+  const int32_t t = b.activation("t", {1, 16, 16, 8}), p = b.activation("p", {1, 16, 16, 8});
+  const int32_t h = b.activation("h", {1, 16, 16, 8}), a = b.activation("a", {1, 8, 8, 8});
+  const int32_t r = b.activation("r", {1, 16, 16, 8}), mx = b.activation("mx", {1, 16, 16, 8});
+  const int32_t tn = b.activation("tn", {1, 16, 16, 8}), out = b.activation("out", {1, 1, 1, 8});
+  auto& tc = b.op(OpKind::kTransposeConv, {oshape, w, in, bias}, {t});
+  tc.attrs.stride_h = tc.attrs.stride_w = 2;
+  b.op(OpKind::kPrelu, {t, alpha}, {p});
+  b.op(OpKind::kHardSwish, {p}, {h});
+  auto& pool = b.op(OpKind::kAveragePool2d, {h}, {a});
+  pool.attrs.filter_h = pool.attrs.filter_w = pool.attrs.stride_h = pool.attrs.stride_w = 2;
+  pool.attrs.padding = graph::Padding::kValid;
+  b.op(OpKind::kResizeBilinear, {a, size}, {r}).attrs.half_pixel_centers = true;
+  b.op(OpKind::kMaximum, {r, p}, {mx});
+  b.op(OpKind::kTanh, {mx}, {tn});
+  b.op(OpKind::kMean, {tn, axes}, {out}).attrs.keep_dims = true;
+  b.output(out);
+  *ids = {t, p, h, a, r, mx, tn, out};
+  return b.model();
+}
+
+TEST_P(NumericTest, BackboneOpsQuantizeAndTrackFloat) {
+  std::vector<int32_t> ids;
+  graph::Model fm = backbone_ops_block(&ids);
+  const auto input = random_values(8 * 8 * 16, 1.0f, 14);
+  const auto fv = run_all(fm, input);
+  ASSERT_FALSE(fv.empty());
+  RangeMap ranges;
+  const auto keys = tensor_keys(fm.graph);
+  for (size_t t = 0; t < fv.size(); ++t)
+    if (!fv[t].empty())
+      ranges[keys[t]] = {*std::min_element(fv[t].begin(), fv[t].end()),
+                         *std::max_element(fv[t].begin(), fv[t].end())};
+  IntegerOptions o;
+  o.activations = GetParam();
+  Notes notes;
+  auto q = quantize_integer(fm, ranges, o, &notes);
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  // Every op runs in integer, except those TFLite has no 16x8 kernel for (PRELU, HARD_SWISH).
+  const std::set<int32_t> float_ops =
+      GetParam() == DType::kInt16 ? std::set<int32_t>{1, 2} : std::set<int32_t>{};
+  EXPECT_EQ(q->float_ops, float_ops);
+  const auto qv = run_all(q->model, input);
+  ASSERT_FALSE(qv.empty());
+  const double bound = GetParam() == DType::kInt16 ? 35.0 : 20.0;
+  for (int32_t t : ids) {
+    const auto& v = qv[q->tensor_map[t]];
+    ASSERT_EQ(v.size(), fv[t].size()) << keys[t];
+    EXPECT_GT(sqnr_db(fv[t], v), bound) << "tensor " << keys[t];
   }
 }
 
