@@ -149,7 +149,7 @@ inline constexpr OpTraits kTable[] = {
     row(kArgMax, kReduction, kIn0, kNone, false, 0),  // int32/int64 indices: no output scale
     row(kArgMin, kReduction, kIn0, kNone, false, 0),
     row(kRsqrt, kActivation, kIn0, kFromRange, true, 0),
-    row(kSquaredDifference, kElementwise, kIn01, kFromRange, false, 0),
+    row(kSquaredDifference, kElementwise, kIn01, kFromRange, false, k8),
     row(kTile, kDataMovement, kIn0, kSameAsInput, false, k8),
     row(kUnpack, kDataMovement, kIn0, kSameAsInput, true, k8_16),
     row(kMirrorPad, kDataMovement, kIn0, kSameAsInput, false, k8),

@@ -145,6 +145,12 @@ void add_math_ops(Table& t, const Shape& nhwc) {
   }
   t.add("SQUARED_DIFFERENCE_same_shape", OpKind::kSquaredDifference, kFloat, {nhwc, nhwc});
   t.add("SQUARED_DIFFERENCE_broadcast", OpKind::kSquaredDifference, kFloat, {nhwc, {1, 1, 7, 6}});
+  {
+    DTypeCase sq = kInt8;  // squares of differences up to 12.75: an output range of [0, 163]
+    sq.out_q = {0.64f, -128};
+    t.add("SQUARED_DIFFERENCE_same_shape", OpKind::kSquaredDifference, sq, {nhwc, nhwc});
+    t.add("SQUARED_DIFFERENCE_broadcast", OpKind::kSquaredDifference, sq, {nhwc, {1, 1, 7, 6}});
+  }
   t.add("SQRT", OpKind::kSqrt, kFloat, {nhwc}).positive_inputs = true;
   t.add("RSQRT", OpKind::kRsqrt, kFloat, {nhwc}).positive_inputs = true;
   t.add("ELU", OpKind::kElu, kFloat, {nhwc});

@@ -23,6 +23,7 @@
 //   ELU                         int8 through the 256-entry table of LOGISTIC / TANH
 //   HARD_SWISH                  int8, uint8 (TFLite's 16-bit fixed point, tabulated)
 //   MEAN, SUM                   int8, uint8, int16 (SUM: int8/uint8 with rescaling)
+//   SQUARED_DIFFERENCE          int8 with broadcasting
 #pragma once
 
 #include "runtime/kernel.h"
@@ -72,6 +73,8 @@ Status hard_swish_eval(EvalContext& ctx);
 Status mean_prepare(PrepareContext& ctx);
 Status sum_prepare(PrepareContext& ctx);
 Status reduce_eval(EvalContext& ctx);
+Status squared_difference_prepare(PrepareContext& ctx);
+Status squared_difference_eval(EvalContext& ctx);
 
 }  // namespace quantized
 }  // namespace qdet::rt

@@ -23,6 +23,7 @@ void register_reference_quantized_kernels(KernelRegistry& registry) {
   add(OpKind::kElu, q::elu_prepare, q::lookup_table_eval);
   add(OpKind::kMean, q::mean_prepare, q::reduce_eval);
   add(OpKind::kSum, q::sum_prepare, q::reduce_eval);
+  add(OpKind::kSquaredDifference, q::squared_difference_prepare, q::squared_difference_eval);
   add(OpKind::kConcatenation, q::concatenation_prepare, q::concatenation_eval);
   add(OpKind::kQuantize, q::requantize_prepare, q::requantize_eval);
   add(OpKind::kSoftmax, q::softmax_prepare, q::softmax_eval);
