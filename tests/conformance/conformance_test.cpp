@@ -59,6 +59,13 @@ Built build(const Row& row, uint32_t seed) {
   return b;
 }
 
+// The first row's seed: 1, or QDET_CONFORMANCE_SEED to run every row on other seeded inputs
+// (a row that passes by luck of its data fails on some other seed).
+uint32_t base_seed() {
+  const char* s = std::getenv("QDET_CONFORMANCE_SEED");
+  return s ? static_cast<uint32_t>(std::strtoul(s, nullptr, 10)) : 1;
+}
+
 uint64_t fnv1a(uint64_t h, std::span<const uint8_t> bytes) {
   for (uint8_t c : bytes) h = (h ^ c) * 1099511628211ull;
   return h;
@@ -79,7 +86,7 @@ struct Suite {
     static Suite s = [] {
       Suite suite;
       uint64_t h = 1469598103934665603ull;
-      uint32_t seed = 1;
+      uint32_t seed = base_seed();
       for (const Row& row : rows()) {
         suite.built.push_back(build(row, seed));
         seed += 17;
@@ -274,7 +281,7 @@ TEST(Closure, EveryOpTheQuantizerWritesInIntegerHasAKernelAndAConformanceRow) {
       if (!claims) continue;
       ++claimed;
       bool runs = false;
-      uint32_t seed = 1;
+      uint32_t seed = base_seed();
       for (const Row& row : rows())
         if (row.op == kind && row.dtype == dtype) runs = runs || rt::build_case(row, seed++).graph != nullptr;
       EXPECT_TRUE(runs) << "the quantizer writes " << graph::op_name(kind) << " in " << dtype_name(dtype)

@@ -42,6 +42,7 @@ extern const Kernel kQuantizeFromFloat;  // QUANTIZE float32 -> int8 / uint8 (xn
 extern const Kernel kEluQuantized;             // ELU int8 (xnn elu qs8)
 extern const Kernel kResizeBilinearQuantized;  // RESIZE_BILINEAR int8 / uint8
 extern const Kernel kMeanQuantized;            // MEAN over H, W with keep_dims (global average pooling)
+extern const Kernel kTransposeConvQuantized;   // TRANSPOSE_CONV uint8 (xnn deconvolution qu8)
 
 // Row-copy kernels (named "copy"): exact for any dtype, same quantization in and out.
 extern const Kernel kConcatenation;        // CONCATENATION without fused activation

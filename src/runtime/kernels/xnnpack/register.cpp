@@ -44,6 +44,7 @@ void register_xnnpack_kernels(KernelRegistry& registry) {
   registry.add(OpKind::kElu, kImpl, xnn::kEluQuantized);
   registry.add(OpKind::kResizeBilinear, kImpl, xnn::kResizeBilinearQuantized);
   registry.add(OpKind::kMean, kImpl, xnn::kMeanQuantized);
+  registry.add(OpKind::kTransposeConv, kImpl, xnn::kTransposeConvQuantized);
 }
 
 }  // namespace qdet::rt
