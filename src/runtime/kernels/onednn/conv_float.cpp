@@ -82,10 +82,8 @@ Status conv_prepare(PrepareContext& ctx) {
   d->activation = ctx.op.attrs.activation;
   d->bias.assign(static_cast<size_t>(g.out_c), 0.0f);
   if (bias) std::memcpy(d->bias.data(), bias->data, sizeof(float) * d->bias.size());
-  const int64_t right = std::max<int64_t>(
-      0, int64_t{g.out_w - 1} * g.stride_w + int64_t{g.k_w - 1} * g.dil_w + 1 - g.in_w - g.pad_left);
   d->geometry = {g.batches, g.in_h,    g.in_w,     g.in_c,  g.out_h,   g.out_w,  g.out_c, 1,     g.in_c,
-                 g.k_h,     g.k_w,     g.stride_h, g.stride_w, g.dil_h, g.dil_w, g.pad_top, g.pad_left, right,
+                 g.k_h,     g.k_w,     g.stride_h, g.stride_w, g.dil_h, g.dil_w, g.pad_top, g.pad_left,
                  dt::f32,   dt::f32,   dt::f32};
   QDET_TRY(build(*d, d->geometry, &d->conv));
   ctx.outputs[0]->shape = {g.batches, g.out_h, g.out_w, g.out_c};
@@ -121,7 +119,6 @@ bool fold_input_pad(OpData* data, const Shape& unpadded, int64_t top, int64_t le
   g.in_w = unpadded[2];
   g.pad_top += top;
   g.pad_left += left;
-  g.pad_right = std::max<int64_t>(0, (g.out_w - 1) * g.stride_w + (g.k_w - 1) * g.dilation_w + 1 - g.in_w - g.pad_left);
   // The padded tensor's rows and columns past the input are zeros either way: the convolution
   // reads the same values, and adding 0.0 leaves each sum's bits unchanged.
   if (g.in_h + g.pad_top < (g.out_h - 1) * g.stride_h + 1 || g.in_w <= 0 || g.in_h <= 0) return false;

@@ -161,8 +161,6 @@ Status conv_prepare(PrepareContext& ctx) {
   const ConvGeometry g{
       n, input.shape[1], input.shape[2], in_c, ph->out, pw->out, out_c, groups, group_in, k_h, k_w,
       a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, ph->before, pw->before,
-      std::max<int64_t>(0, int64_t{pw->out - 1} * a.stride_w + int64_t{k_w - 1} * a.dilation_w + 1 -
-                               input.shape[2] - pw->before),
       input.dtype == DType::kUInt8 ? dt::u8 : dt::s8, dt::s8, dt::s32};
   dnnl::primitive_attr attr;
   attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});

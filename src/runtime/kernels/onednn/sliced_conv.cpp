@@ -24,6 +24,8 @@ Status add_slice(SlicedConv& d, const ConvGeometry& g, int64_t n0, int64_t n1, i
   const int64_t in_end = whole_images ? g.in_h : std::min<int64_t>(g.in_h, last + 1);
   if (in_end <= in_begin) return unsupported("{}: a slice reads no input row", where);
   const int64_t pad_top = in_begin - first, pad_bottom = std::max<int64_t>(0, last + 1 - g.in_h);
+  const int64_t pad_right = std::max<int64_t>(
+      0, (g.out_w - 1) * g.stride_w + (g.k_w - 1) * g.dilation_w + 1 - g.in_w - g.pad_left);
   ConvSlice slice;
   slice.src_md = dnnl::memory::desc({n1 - n0, g.in_c, in_end - in_begin, g.in_w}, g.src, tag::nhwc);
   slice.dst_md = dnnl::memory::desc({n1 - n0, g.out_c, r1 - r0, g.out_w}, g.dst, tag::nhwc);
@@ -40,7 +42,7 @@ Status add_slice(SlicedConv& d, const ConvGeometry& g, int64_t n0, int64_t n1, i
     wei_user = dnnl::memory::desc(wd, g.weights, tag::gohwi);
   }
   const dims strides{g.stride_h, g.stride_w}, dilations{g.dilation_h - 1, g.dilation_w - 1};
-  const dims pad_l{pad_top, g.pad_left}, pad_r{pad_bottom, g.pad_right};
+  const dims pad_l{pad_top, g.pad_left}, pad_r{pad_bottom, pad_right};
   const auto kind = dnnl::prop_kind::forward_inference;
   const auto algo = dnnl::algorithm::convolution_direct;
   auto desc = with_bias ? dnnl::convolution_forward::desc(kind, algo, slice.src_md, wei_any,

@@ -19,7 +19,7 @@ dnnl::engine& cpu_engine();
 
 struct ConvGeometry {
   int64_t batch, in_h, in_w, in_c, out_h, out_w, out_c, groups, group_in, k_h, k_w;
-  int64_t stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left, pad_right;
+  int64_t stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;  // bottom, right: derived
   dnnl::memory::data_type src, weights, dst;
 };
 
