@@ -11,7 +11,6 @@
 #include "base/timer.h"
 #include "runtime/arena_planner.h"
 #include "runtime/kernel_registry.h"
-#include "runtime/kernels/onednn/kernels.h"
 #include "runtime/lut_fusion.h"
 #include "runtime/op_cases.h"
 
@@ -222,10 +221,11 @@ Status Interpreter::Impl::fold_op(size_t index) {
   return ok_status();
 }
 
-// A PAD of zeros around H and W whose only reader is a oneDNN float CONV_2D becomes that
-// convolution's own padding: no padded copy is written (the convolution reads the same values).
+// A float PAD of zeros around H and W whose only reader is a convolution kernel that can take it
+// (Kernel::fold_input_pad: oneDNN's and XNNPACK's float convolutions) becomes that convolution's
+// own padding: no padded copy is written, and the convolution computes the same bits.
 void Interpreter::Impl::fold_pads() {
-  if (options.keep_intermediates || !options.use_fast_kernels || exact_float) return;
+  if (options.keep_intermediates || !options.use_fast_kernels) return;
   const auto consumers = graph->consumers();
   for (size_t i = 0; i < ops.size(); ++i) {
     const graph::Op& op = graph->ops[i];
@@ -252,10 +252,11 @@ void Interpreter::Impl::fold_pads() {
       continue;
     OpPlan& conv = ops[consumers[out][0]];
     const graph::Op& conv_op = graph->ops[consumers[out][0]];
-    if (conv.folded || !conv.kernel || !onednn::is_float_conv(*conv.kernel) || conv_op.inputs.empty() ||
+    if (conv.folded || !conv.kernel || !conv.kernel->fold_input_pad || conv_op.inputs.empty() ||
         conv_op.inputs[0] != out)
       continue;
-    if (!onednn::fold_input_pad(conv.data.get(), in.shape, p[2], p[4])) continue;
+    const SpatialPad spatial{.top = p[2], .bottom = p[3], .left = p[4], .right = p[5]};
+    if (!conv.kernel->fold_input_pad(conv.data.get(), in.shape, spatial)) continue;
     conv.inputs[0] = &tensors[op.inputs[0]];
     pad.kernel = &kFusedKernel;
     pad.folded = true;

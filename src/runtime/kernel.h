@@ -80,10 +80,20 @@ struct EvalContext {
   pthreadpool_t threadpool = nullptr;
 };
 
+// Zeros added around H and W of an [N, H, W, C] input by a PAD that a convolution can take as
+// its own padding instead.
+struct SpatialPad {
+  int32_t top = 0, bottom = 0, left = 0, right = 0;
+};
+
 struct Kernel {
   const char* name;  // "reference", "xnnpack", ...
   Status (*prepare)(PrepareContext& ctx);
   Status (*eval)(EvalContext& ctx);
+  // Optional, for convolutions: re-plans a prepared op to read the unpadded [N, H, W, C] input
+  // of a zero PAD, with `pad` added to its own padding, so the padded copy is never written.
+  // The outputs must stay the same bits. False, with nothing changed, when it cannot.
+  bool (*fold_input_pad)(OpData* data, const Shape& unpadded, const SpatialPad& pad) = nullptr;
 };
 
 template <typename T>

@@ -104,21 +104,17 @@ Status conv_eval(EvalContext& ctx) {
   return ok_status();
 }
 
-}  // namespace
-
-const Kernel kConv2dFloat = {"onednn", conv_prepare, conv_eval};
-
-bool is_float_conv(const Kernel& kernel) { return kernel.prepare == conv_prepare; }
-
-bool fold_input_pad(OpData* data, const Shape& unpadded, int64_t top, int64_t left) {
+// A zero PAD before the convolution becomes more leading padding: the bottom and right padding
+// are derived from the output size (sliced_conv), so they follow.
+bool fold_input_pad(OpData* data, const Shape& unpadded, const SpatialPad& pad) {
   auto* d = static_cast<FloatConvData*>(data);
   if (d == nullptr || unpadded.size() != 4 || unpadded[0] != d->geometry.batch || unpadded[3] != d->geometry.in_c)
     return false;
   ConvGeometry g = d->geometry;
   g.in_h = unpadded[1];
   g.in_w = unpadded[2];
-  g.pad_top += top;
-  g.pad_left += left;
+  g.pad_top += pad.top;
+  g.pad_left += pad.left;
   // The padded tensor's rows and columns past the input are zeros either way: the convolution
   // reads the same values, and adding 0.0 leaves each sum's bits unchanged.
   if (g.in_h + g.pad_top < (g.out_h - 1) * g.stride_h + 1 || g.in_w <= 0 || g.in_h <= 0) return false;
@@ -128,5 +124,9 @@ bool fold_input_pad(OpData* data, const Shape& unpadded, int64_t top, int64_t le
   d->conv = std::move(conv);
   return true;
 }
+
+}  // namespace
+
+const Kernel kConv2dFloat = {"onednn", conv_prepare, conv_eval, fold_input_pad};
 
 }  // namespace qdet::rt::onednn

@@ -30,13 +30,6 @@ namespace qdet::rt::onednn {
 extern const Kernel kConv2dQuantized;
 extern const Kernel kConv2dFloat;
 
-// Whether `kernel` is kConv2dFloat (the registry holds copies of kernels).
-bool is_float_conv(const Kernel& kernel);
-// For a plan that folds a zero PAD of the spatial dims into the kConv2dFloat convolution reading
-// it: rebuilds the convolution (its op data) for the unpadded [N, H, W, C] input with `top` and
-// `left` more leading padding. False (and nothing changed) when oneDNN refuses.
-bool fold_input_pad(OpData* data, const Shape& unpadded, int64_t top, int64_t left);
-
 
 // QDET_ONEDNN=0 in the environment turns the family off (XNNPACK then runs these ops), to
 // compare the two.

@@ -13,9 +13,30 @@
 namespace qdet::rt::xnn {
 namespace {
 
+// What xnn_create_convolution2d_nhwc_f32 was given, kept so that a folded PAD can re-create
+// the operator with more padding (the filter and bias are constants of the model).
+struct ConvParams {
+  uint32_t pad_top, pad_right, pad_bottom, pad_left;
+  uint32_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w;
+  uint32_t groups;
+  size_t group_in, group_out, in_stride, out_stride;
+  const float* filter;
+  const float* bias;
+  OutputRange range;
+  uint32_t flags;
+};
+
 struct ConvData : XnnOpData {
   size_t batch = 0, height = 0, width = 0;
+  ConvParams params;
 };
+
+xnn_status create_operator(const ConvParams& p, xnn_operator_t* op) {
+  return xnn_create_convolution2d_nhwc_f32(
+      p.pad_top, p.pad_right, p.pad_bottom, p.pad_left, p.kernel_h, p.kernel_w, p.stride_h,
+      p.stride_w, p.dilation_h, p.dilation_w, p.groups, p.group_in, p.group_out, p.in_stride,
+      p.out_stride, p.filter, p.bias, p.range.min, p.range.max, p.flags, op);
+}
 
 // Float checks on top of conv_geometry(): every tensor float32.
 Result<ConvGeometry> check_conv(PrepareContext& ctx, int32_t filter_out_channels_axis) {
@@ -35,22 +56,33 @@ Status create_conv(PrepareContext& ctx, const ConvGeometry& g, uint32_t groups,
                           ? ctx.inputs[2]->as<const float>()
                           : nullptr;
   auto data = std::make_unique<ConvData>();
-  const size_t in_stride = groups * group_in, out_stride = groups * group_out;
-  const xnn_status status = xnn_create_convolution2d_nhwc_f32(
-      static_cast<uint32_t>(g.pad_h.before), static_cast<uint32_t>(g.pad_w.after),
-      static_cast<uint32_t>(g.pad_h.after), static_cast<uint32_t>(g.pad_w.before),
-      static_cast<uint32_t>(g.kernel_h), static_cast<uint32_t>(g.kernel_w),
-      static_cast<uint32_t>(a.stride_h), static_cast<uint32_t>(a.stride_w),
-      static_cast<uint32_t>(a.dilation_h), static_cast<uint32_t>(a.dilation_w), groups, group_in,
-      group_out, in_stride, out_stride, ctx.inputs[1]->as<const float>(), bias, range.min,
-      range.max, flags, &data->op);
+  data->params = {static_cast<uint32_t>(g.pad_h.before),
+                  static_cast<uint32_t>(g.pad_w.after),
+                  static_cast<uint32_t>(g.pad_h.after),
+                  static_cast<uint32_t>(g.pad_w.before),
+                  static_cast<uint32_t>(g.kernel_h),
+                  static_cast<uint32_t>(g.kernel_w),
+                  static_cast<uint32_t>(a.stride_h),
+                  static_cast<uint32_t>(a.stride_w),
+                  static_cast<uint32_t>(a.dilation_h),
+                  static_cast<uint32_t>(a.dilation_w),
+                  groups,
+                  group_in,
+                  group_out,
+                  /*in_stride=*/groups * group_in,
+                  /*out_stride=*/groups * group_out,
+                  ctx.inputs[1]->as<const float>(),
+                  bias,
+                  range,
+                  flags};
+  const xnn_status status = create_operator(data->params, &data->op);
   if (status != xnn_status_success)
     return xnn_failure(ctx, "xnn_create_convolution2d_nhwc_f32", status);
   data->batch = static_cast<size_t>(g.batch);
   data->height = static_cast<size_t>(g.in_h);
   data->width = static_cast<size_t>(g.in_w);
   ctx.outputs[0]->shape = {g.batch, g.pad_h.out, g.pad_w.out,
-                           static_cast<int32_t>(out_stride)};
+                           static_cast<int32_t>(data->params.out_stride)};
   ctx.op_data = std::move(data);
   return ok_status();
 }
@@ -89,9 +121,36 @@ Status conv_eval(EvalContext& ctx) {
   return ok_status();
 }
 
+// A zero PAD before the convolution becomes more of its own padding. XNNPACK reads padding from
+// a zero buffer through the same indirection as input pixels, so every product and sum is the
+// one it computed over the padded copy: the output bits do not change.
+bool fold_input_pad(OpData* op_data, const Shape& unpadded, const SpatialPad& pad) {
+  auto* d = static_cast<ConvData*>(op_data);
+  // A 1x1 convolution without padding runs as a GEMM, with padding through the indirection
+  // buffer: keep the one whose bits were checked.
+  if (d == nullptr || d->params.kernel_h * d->params.kernel_w == 1 || unpadded.size() != 4 || static_cast<size_t>(unpadded[0]) != d->batch ||
+      static_cast<size_t>(unpadded[3]) != d->params.in_stride || unpadded[1] <= 0 || unpadded[2] <= 0 ||
+      static_cast<size_t>(unpadded[1]) + pad.top + pad.bottom != d->height ||
+      static_cast<size_t>(unpadded[2]) + pad.left + pad.right != d->width)
+    return false;
+  ConvParams p = d->params;
+  p.pad_top += static_cast<uint32_t>(pad.top);
+  p.pad_bottom += static_cast<uint32_t>(pad.bottom);
+  p.pad_left += static_cast<uint32_t>(pad.left);
+  p.pad_right += static_cast<uint32_t>(pad.right);
+  xnn_operator_t op = nullptr;
+  if (create_operator(p, &op) != xnn_status_success) return false;
+  xnn_delete_operator(d->op);
+  d->op = op;
+  d->params = p;
+  d->height = static_cast<size_t>(unpadded[1]);
+  d->width = static_cast<size_t>(unpadded[2]);
+  return true;
+}
+
 }  // namespace
 
-const Kernel kConv2d = {"xnnpack", conv2d_prepare, conv_eval};
-const Kernel kDepthwiseConv2d = {"xnnpack", depthwise_conv2d_prepare, conv_eval};
+const Kernel kConv2d = {"xnnpack", conv2d_prepare, conv_eval, fold_input_pad};
+const Kernel kDepthwiseConv2d = {"xnnpack", depthwise_conv2d_prepare, conv_eval, fold_input_pad};
 
 }  // namespace qdet::rt::xnn
