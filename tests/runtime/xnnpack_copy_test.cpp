@@ -82,6 +82,17 @@ TEST(FastConcatenation, Int8WithSharedQuantization) {
   ConcatTester().int8(true).shapes({{2, 3, 17}, {2, 5, 17}}).axis(1).Test();
 }
 
+// Every input's row 1-16 bytes: the fixed-size copy path (a space-to-depth concat of RGB slices).
+TEST(FastConcatenation, ShortRowsEveryInput) {
+  ConcatTester().shapes({{1, 5, 4, 1}, {1, 5, 4, 3}, {1, 5, 4, 2}, {1, 5, 4, 4}}).axis(3).Test();
+  ConcatTester().shapes({{3, 7, 1}, {3, 7, 1}}).axis(-1).Test();
+  ConcatTester().int8(true).shapes({{1, 9, 7, 3}, {1, 9, 7, 3}, {1, 9, 7, 3}, {1, 9, 7, 3}}).axis(3).Test();
+  ConcatTester().int8(true).shapes({{1, 9, 7, 1}, {1, 9, 7, 6}, {1, 9, 7, 16}, {1, 9, 7, 5}}).axis(3).Test();
+  ConcatTester().int8(true).shapes({{1, 104, 104, 3}, {1, 104, 104, 3}, {1, 104, 104, 3}, {1, 104, 104, 3}})
+      .axis(3).Test(/*threads=*/true);
+  ConcatTester().shapes({{1, 64, 64, 3}, {1, 64, 64, 1}}).axis(3).Test(/*threads=*/true);
+}
+
 TEST(FastConcatenation, ThreadCountInvariant) {
   ConcatTester().shapes({{1, 52, 52, 64}, {1, 52, 52, 64}}).axis(3).Test(/*threads=*/true);
   ConcatTester().shapes({{1, 26, 26, 7}, {1, 26, 26, 9}, {1, 26, 26, 1}}).axis(-1)

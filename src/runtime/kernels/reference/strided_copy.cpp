@@ -31,17 +31,12 @@ void StridedCopy::simplify() {
 
 namespace {
 
-// `rows` runs of N bytes, `stride` bytes apart in the source, written one after the other: N is
-// a constant, so each copy is a move or two instead of a memcpy call (a space-to-depth slice of
-// an RGB image copies 3 or 12 bytes per pixel).
 template <size_t N>
-uint8_t* copy_short_rows(uint8_t* dst, const uint8_t* src, int64_t rows, int64_t stride) {
-  for (int64_t r = 0; r < rows; ++r, src += stride, dst += N) std::memcpy(dst, src, N);
-  return dst;
+void copy_short_rows(uint8_t* dst, int64_t dst_stride, const uint8_t* src, int64_t src_stride, int64_t rows) {
+  for (int64_t r = 0; r < rows; ++r, src += src_stride, dst += dst_stride) std::memcpy(dst, src, N);
 }
 
-// The short-row copies by size; nullptr when `row_bytes` has none.
-using ShortRows = uint8_t* (*)(uint8_t*, const uint8_t*, int64_t, int64_t);
+using ShortRows = void (*)(uint8_t*, int64_t, const uint8_t*, int64_t, int64_t);
 ShortRows short_rows_for(size_t row_bytes) {
   switch (row_bytes) {
     case 1: return copy_short_rows<1>;
@@ -57,6 +52,17 @@ ShortRows short_rows_for(size_t row_bytes) {
 }
 
 }  // namespace
+
+bool has_short_rows(size_t row_bytes) { return short_rows_for(row_bytes) != nullptr; }
+
+void copy_rows(uint8_t* dst, int64_t dst_stride, const uint8_t* src, int64_t src_stride, int64_t rows,
+               size_t row_bytes) {
+  if (const ShortRows short_rows = short_rows_for(row_bytes)) {
+    short_rows(dst, dst_stride, src, src_stride, rows);
+    return;
+  }
+  for (int64_t r = 0; r < rows; ++r, src += src_stride, dst += dst_stride) std::memcpy(dst, src, row_bytes);
+}
 
 void StridedCopy::run(const uint8_t* src, uint8_t* dst) const {
   const uint8_t* base = src + start;
@@ -75,7 +81,8 @@ void StridedCopy::run(const uint8_t* src, uint8_t* dst) const {
   int64_t offset = 0;
   while (true) {
     if (short_rows) {
-      dst = short_rows(dst, base + offset, count[inner], stride[inner]);
+      short_rows(dst, static_cast<int64_t>(row_bytes), base + offset, stride[inner], count[inner]);
+      dst += count[inner] * static_cast<int64_t>(row_bytes);
     } else if (contiguous) {
       std::memcpy(dst, base + offset, row_bytes);
       dst += row_bytes;

@@ -23,4 +23,13 @@ struct StridedCopy {
   void run(const uint8_t* src, uint8_t* dst) const;
 };
 
+// `rows` runs of `row_bytes` bytes, run r read from src + r * src_stride and written to
+// dst + r * dst_stride. Runs of 1, 2, 3, 4, 6, 8, 12 and 16 bytes (a pixel of an RGB image, of
+// a space-to-depth slice, ...) are fixed-size moves instead of memcpy calls.
+void copy_rows(uint8_t* dst, int64_t dst_stride, const uint8_t* src, int64_t src_stride, int64_t rows,
+               size_t row_bytes);
+
+// Whether copy_rows has a fixed-size loop for runs of `row_bytes`.
+bool has_short_rows(size_t row_bytes);
+
 }  // namespace qdet::rt::ref

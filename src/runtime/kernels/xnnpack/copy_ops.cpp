@@ -5,9 +5,11 @@
 // rows, so results do not depend on the thread count.
 #include <pthreadpool.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
+#include "runtime/kernels/reference/strided_copy.h"
 #include "runtime/kernels/xnnpack/kernels.h"
 #include "runtime/kernels/xnnpack/xnn_common.h"
 
@@ -27,6 +29,19 @@ void parallel_rows(pthreadpool_t pool, size_t rows, size_t total_bytes, Fn& fn) 
   pthreadpool_parallelize_1d(pool, thunk, &fn, rows, /*flags=*/0);
 }
 
+// fn(first, count) over [0, rows) in a few blocks a thread (rows may be many and short).
+template <typename Fn>
+void parallel_blocks(pthreadpool_t pool, size_t rows, size_t total_bytes, Fn& fn) {
+  const size_t threads = pool != nullptr ? pthreadpool_get_threads_count(pool) : 1;
+  if (threads < 2 || rows < 2 || total_bytes < kParallelBytes) {
+    fn(size_t{0}, rows);
+    return;
+  }
+  const size_t block = std::max<size_t>(1, rows / (4 * threads));
+  auto thunk = [](void* context, size_t first, size_t count) { (*static_cast<Fn*>(context))(first, count); };
+  pthreadpool_parallelize_1d_tile_1d(pool, thunk, &fn, rows, block, /*flags=*/0);
+}
+
 bool same_quant(const TensorRef& a, const TensorRef& b) {
   return a.quant == b.quant || (a.quant != nullptr && b.quant != nullptr &&
                                 a.quant->scale == b.quant->scale &&
@@ -39,6 +54,9 @@ struct ConcatData : OpData {
   size_t outer = 0;                 // product of dims before the axis
   std::vector<size_t> input_bytes;  // bytes of one outer row of each input
   size_t output_row_bytes = 0;
+  // Every input's row is short (a few channels of a pixel): each input is copied in one pass of
+  // fixed-size moves (ref::copy_rows) instead of a memcpy per row and input.
+  bool short_rows = false;
 };
 
 Status concat_prepare(PrepareContext& ctx) {
@@ -81,6 +99,7 @@ Status concat_prepare(PrepareContext& ctx) {
     data->input_bytes.push_back(row);
     data->output_row_bytes += row;
   }
+  data->short_rows = std::all_of(data->input_bytes.begin(), data->input_bytes.end(), ref::has_short_rows);
   ctx.outputs[0]->shape = out_shape;
   ctx.op_data = std::move(data);
   return ok_status();
@@ -89,15 +108,26 @@ Status concat_prepare(PrepareContext& ctx) {
 Status concat_eval(EvalContext& ctx) {
   const auto& d = *op_data_as<ConcatData>(ctx);
   uint8_t* out = ctx.outputs[0]->data;
-  auto row = [&](size_t r) {
-    uint8_t* dst = out + r * d.output_row_bytes;
-    for (size_t i = 0; i < d.input_bytes.size(); ++i) {
-      const size_t n = d.input_bytes[i];
-      std::memcpy(dst, ctx.inputs[i]->data + r * n, n);
-      dst += n;
+  const auto out_row = static_cast<int64_t>(d.output_row_bytes);
+  auto rows = [&](size_t first, size_t count) {
+    uint8_t* dst = out + first * d.output_row_bytes;
+    if (d.short_rows) {
+      for (size_t i = 0; i < d.input_bytes.size(); ++i) {
+        const size_t n = d.input_bytes[i];
+        ref::copy_rows(dst, out_row, ctx.inputs[i]->data + first * n, static_cast<int64_t>(n),
+                       static_cast<int64_t>(count), n);
+        dst += n;
+      }
+      return;
     }
+    for (size_t r = first; r < first + count; ++r)
+      for (size_t i = 0; i < d.input_bytes.size(); ++i) {
+        const size_t n = d.input_bytes[i];
+        std::memcpy(dst, ctx.inputs[i]->data + r * n, n);
+        dst += n;
+      }
   };
-  parallel_rows(ctx.threadpool, d.outer, d.outer * d.output_row_bytes, row);
+  parallel_blocks(ctx.threadpool, d.outer, d.outer * d.output_row_bytes, rows);
   return ok_status();
 }
 
