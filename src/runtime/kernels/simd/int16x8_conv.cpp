@@ -59,6 +59,9 @@ struct Int16Data : OpData {
   std::vector<int16_t> packed;
   std::vector<int32_t> dw_filter;
   int32_t ic_pairs = 0, oc_blocks = 0;
+  // The int64 requantization's per-channel terms (requantize_row_avx512), when the bias is
+  // int64 or absent: the Q15 multiplier, 15 - shift and its rounding term.
+  std::vector<int64_t> q15, total_shift, rounding;
 };
 
 // The reference's requantization of one accumulator (its Acc type decides the rounding).
@@ -73,6 +76,33 @@ inline int16_t requantize(const Int16Data& d, int32_t sum, int32_t oc) {
                                          q.multipliers.multiplier[oc], q.multipliers.shift[oc]);
   v += q.output_offset;
   return static_cast<int16_t>(std::clamp(v, q.activation.min, q.activation.max));
+}
+
+// requantize() for a whole pixel, 8 channels a step in int64 lanes: the same terms (TFLite's
+// MultiplyByQuantizedMultiplier for int64 accumulators) in the same order, so the same bits.
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"))) void requantize_row_avx512(
+    const Int16Data& d, const int32_t* acc, int16_t* out, int32_t channels) {
+  const ConvQuant& q = d.quant;
+  const __m512i offset = _mm512_set1_epi32(q.output_offset);
+  const __m512i lo = _mm512_set1_epi32(q.activation.min), hi = _mm512_set1_epi32(q.activation.max);
+  for (int32_t c = 0; c < channels; c += 8) {
+    const __mmask8 m = channels - c >= 8 ? __mmask8{0xFF} : static_cast<__mmask8>((1u << (channels - c)) - 1);
+    const __m512i sum = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(m, acc + c));
+    const __m512i x = _mm512_add_epi64(sum, _mm512_maskz_loadu_epi64(m, d.bias.data() + c));
+    __m512i r = _mm512_add_epi64(_mm512_mullo_epi64(x, _mm512_maskz_loadu_epi64(m, d.q15.data() + c)),
+                                 _mm512_maskz_loadu_epi64(m, d.rounding.data() + c));
+    r = _mm512_srav_epi64(r, _mm512_maskz_loadu_epi64(m, d.total_shift.data() + c));
+    __m512i v = _mm512_castsi256_si512(_mm512_cvtepi64_epi32(r));
+    v = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(v, offset), lo), hi);
+    const __m128i packed = _mm256_cvtepi32_epi16(_mm512_castsi512_si256(v));
+    _mm_mask_storeu_epi16(out + c, m, packed);
+  }
+}
+
+bool has_avx512dq() {
+  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  return has && vnni_allowed.load();
 }
 
 Status check_family(const ConvQuant& q) {
@@ -129,6 +159,23 @@ Result<std::unique_ptr<Int16Data>> prepare_int16(PrepareContext& ctx, const char
   d->quant = std::move(quant);
   d->g = g;
   d->bias = bias_values(bias, out_c);
+  if (d->quant.bias_dtype != DType::kInt32 && has_avx512dq()) {
+    for (int32_t c = 0; c < out_c; ++c) {
+      const int32_t multiplier = d->quant.multipliers.multiplier[c];
+      const int shift = d->quant.multipliers.shift[c];
+      if (multiplier < 0 || shift < -31 || shift > 7) {  // outside TFLite's assumptions: scalar
+        d->q15.clear();
+        break;
+      }
+      d->q15.push_back(multiplier < 0x7FFF0000 ? ((multiplier + (1 << 15)) >> 16) : 0x7FFF);
+      d->total_shift.push_back(15 - shift);
+      d->rounding.push_back(int64_t{1} << (14 - shift));
+    }
+    if (d->q15.empty()) {
+      d->total_shift.clear();
+      d->rounding.clear();
+    }
+  }
   out.shape = {g.batches, g.out_h, g.out_w, out_c};
   return d;
 }
@@ -149,7 +196,10 @@ Status eval_rows(EvalContext& ctx, Pixel pixel) {
     for (int32_t ox = 0; ox < g.out_w; ++ox) {
       pixel(d, in_b, oy, ox, acc);
       int16_t* o = out + (row * g.out_w + ox) * g.out_c;
-      for (int32_t oc = 0; oc < g.out_c; ++oc) o[oc] = requantize(d, acc[oc], oc);
+      if (!d.q15.empty())
+        requantize_row_avx512(d, acc, o, g.out_c);
+      else
+        for (int32_t oc = 0; oc < g.out_c; ++oc) o[oc] = requantize(d, acc[oc], oc);
     }
   });
   return ok_status();
