@@ -274,10 +274,10 @@ void Interpreter::Impl::fuse_silu() {
     OpPlan& logistic = ops[pair.logistic_op];
     OpPlan& mul = ops[pair.mul_op];
     if (logistic.folded || mul.folded) continue;
-    auto table = silu_table(*graph, pair, *logistic.kernel, *mul.kernel);
-    if (!table.ok()) continue;
+    auto lut = silu_lut(*graph, pair, *logistic.kernel, *mul.kernel);
+    if (!lut.ok()) continue;
     mul.kernel = &kLutKernel;
-    mul.data = make_lut_data(*table);
+    mul.data = std::move(*lut);
     mul.scratch_bytes = 0;
     mul.inputs = {&tensors[pair.input]};
     logistic.kernel = &kFusedKernel;

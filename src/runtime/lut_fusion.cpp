@@ -1,10 +1,12 @@
 #include "runtime/lut_fusion.h"
 
 #include <immintrin.h>
-#include <pthreadpool.h>
 
 #include <algorithm>
 #include <cstring>
+
+#include "base/simd_clones.h"
+#include "runtime/kernels/reference/common.h"
 
 namespace qdet::rt {
 
@@ -31,7 +33,7 @@ std::vector<SiluPair> find_silu_pairs(const graph::Graph& g, bool float32) {
       if (float32) {
         if (tx.dtype != DType::kFloat32 || mul.attrs.activation != graph::Activation::kNone) continue;
       } else {
-        if (tx.dtype != DType::kInt8 && tx.dtype != DType::kUInt8) continue;
+        if (tx.dtype != DType::kInt8 && tx.dtype != DType::kUInt8 && tx.dtype != DType::kInt16) continue;
         if (tx.quant.scale.size() != 1 || ts.quant.scale.size() != 1 || to.quant.scale.size() != 1) continue;
       }
       if (ts.dtype != tx.dtype || to.dtype != tx.dtype) continue;
@@ -45,16 +47,17 @@ std::vector<SiluPair> find_silu_pairs(const graph::Graph& g, bool float32) {
 
 namespace {
 
-// A [256] tensor (plus the read tail fast kernels may touch) standing in for a graph tensor.
+// A [n] tensor of every value of a type (plus the read tail fast kernels may touch) standing in
+// for a graph tensor.
 struct ProbeTensor {
-  alignas(64) uint8_t bytes[256 + 64] = {};
+  std::vector<uint8_t> storage;
   TensorRef ref;
-  ProbeTensor(const graph::Tensor& t, int32_t id) {
+  ProbeTensor(const graph::Tensor& t, int32_t id, int32_t n) : storage(n * dtype_size(t.dtype) + 128) {
     ref.id = id;
     ref.dtype = t.dtype;
-    ref.shape = {256};
+    ref.shape = {n};
     ref.quant = &t.quant;
-    ref.data = bytes;
+    ref.data = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(storage.data()) + 63) & ~uintptr_t{63});
   }
 };
 
@@ -69,10 +72,11 @@ Status run_kernel(const Kernel& k, const graph::Op& op, int32_t op_index,
   return k.eval(e);
 }
 
+// One of the two tables: 8-bit inputs use `bytes`, int16 inputs `shorts` (65536 entries).
 class LutData : public OpData {
  public:
-  explicit LutData(const ByteTable& t) : table(t) {}
-  ByteTable table;
+  ByteTable bytes{};
+  std::vector<int16_t> shorts;
 };
 
 Status lut_prepare(PrepareContext& ctx) {
@@ -81,28 +85,22 @@ Status lut_prepare(PrepareContext& ctx) {
   return ok_status();
 }
 
-struct LutJob {
-  const ByteTable* table;
-  const uint8_t* in;
-  uint8_t* out;
-  size_t n;
-};
-constexpr size_t kLutBlock = 64 * 1024;
-
-void lut_block(void* context, size_t block) {
-  const auto* job = static_cast<const LutJob*>(context);
-  const size_t begin = block * kLutBlock;
-  apply_byte_table(*job->table, job->in + begin, job->out + begin, std::min(kLutBlock, job->n - begin));
-}
+constexpr size_t kLutBlock = 64 * 1024;  // elements a task
 
 Status lut_eval(EvalContext& ctx) {
   const auto* data = static_cast<const LutData*>(ctx.op_data);
-  LutJob job{&data->table, ctx.inputs[0]->data, ctx.outputs[0]->data, ctx.inputs[0]->byte_size()};
-  const size_t blocks = (job.n + kLutBlock - 1) / kLutBlock;
-  if (ctx.threadpool && blocks > 1)
-    pthreadpool_parallelize_1d(ctx.threadpool, lut_block, &job, blocks, /*flags=*/0);
-  else
-    for (size_t b = 0; b < blocks; ++b) lut_block(&job, b);
+  const size_t n = static_cast<size_t>(ctx.inputs[0]->num_elements());
+  const uint8_t* in = ctx.inputs[0]->data;
+  uint8_t* out = ctx.outputs[0]->data;
+  const size_t blocks = (n + kLutBlock - 1) / kLutBlock;
+  ref::parallel_for(blocks > 1 ? ctx.threadpool : nullptr, blocks, [&](size_t block) {
+    const size_t begin = block * kLutBlock, count = std::min(kLutBlock, n - begin);
+    if (data->shorts.empty())
+      apply_byte_table(data->bytes, in + begin, out + begin, count);
+    else
+      apply_int16_table(data->shorts.data(), reinterpret_cast<const int16_t*>(in) + begin,
+                        reinterpret_cast<int16_t*>(out) + begin, count);
+  });
   return ok_status();
 }
 
@@ -136,26 +134,40 @@ void apply_byte_table(const ByteTable& table, const uint8_t* in, uint8_t* out, s
   for (size_t i = 0; i < n; ++i) out[i] = table[in[i]];
 }
 
-Result<ByteTable> silu_table(const graph::Graph& g, const SiluPair& pair, const Kernel& logistic,
-                             const Kernel& mul) {
+QDET_SIMD_CLONES void apply_int16_table(const int16_t* table, const int16_t* in, int16_t* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = table[static_cast<uint16_t>(in[i])];
+}
+
+Result<std::unique_ptr<OpData>> silu_lut(const graph::Graph& g, const SiluPair& pair, const Kernel& logistic,
+                                         const Kernel& mul) {
   const auto& lop = g.ops[pair.logistic_op];
   const auto& mop = g.ops[pair.mul_op];
   const int32_t s = lop.outputs[0], out = mop.outputs[0];
-  ProbeTensor px(g.tensors[pair.input], pair.input), ps(g.tensors[s], s), po(g.tensors[out], out);
-  // Entry b holds x whose byte is b (int8 -128..127 and uint8 0..255 alike).
-  for (int b = 0; b < 256; ++b) px.bytes[b] = static_cast<uint8_t>(b);
+  const graph::Tensor& x = g.tensors[pair.input];
+  const bool wide = x.dtype == DType::kInt16;
+  const int32_t n = wide ? 65536 : 256;
+  ProbeTensor px(x, pair.input, n), ps(g.tensors[s], s, n), po(g.tensors[out], out, n);
+  // Entry i holds the x whose bits are i (int8 -128..127 and uint8 0..255 alike; int16 likewise).
+  for (int32_t i = 0; i < n; ++i) {
+    if (wide)
+      px.ref.as<int16_t>()[i] = static_cast<int16_t>(static_cast<uint16_t>(i));
+    else
+      px.ref.data[i] = static_cast<uint8_t>(i);
+  }
   QDET_TRY(run_kernel(logistic, lop, pair.logistic_op, {&px.ref}, {&ps.ref})
                .with_context("SiLU table: LOGISTIC"));
   std::vector<TensorRef*> ins = {mop.inputs[0] == pair.input ? &px.ref : &ps.ref,
                                  mop.inputs[0] == pair.input ? &ps.ref : &px.ref};
   QDET_TRY(run_kernel(mul, mop, pair.mul_op, ins, {&po.ref}).with_context("SiLU table: MUL"));
-  ByteTable table;
-  std::memcpy(table.data(), po.bytes, 256);
-  return table;
+  auto data = std::make_unique<LutData>();
+  if (wide)
+    data->shorts.assign(po.ref.as<const int16_t>(), po.ref.as<const int16_t>() + n);
+  else
+    std::memcpy(data->bytes.data(), po.ref.data, 256);
+  return std::unique_ptr<OpData>(std::move(data));
 }
 
 const Kernel kLutKernel = {"lut", lut_prepare, lut_eval};
 
-std::unique_ptr<OpData> make_lut_data(const ByteTable& table) { return std::make_unique<LutData>(table); }
 
 }  // namespace qdet::rt

@@ -1,12 +1,13 @@
-// Plan-time fusion of quantized SiLU: MUL(x, LOGISTIC(x)) on int8/uint8 tensors is a function
-// of one 8-bit input value, so the pair becomes one 256-entry table lookup. The table is made
-// by running the two kernels the plan chose (the same arithmetic, rounding included) on all 256
-// input values, so the fused op is bit-exact with the pair by construction; it reads x once and
-// writes the output once instead of two passes and a temporary.
+// Plan-time fusion of quantized SiLU: MUL(x, LOGISTIC(x)) on int8/uint8/int16 tensors is a
+// function of one input value, so the pair becomes one table lookup (256 entries for 8 bits,
+// 65536 two-byte entries, 128 KiB, for int16). The table is made by running the two kernels the
+// plan chose (the same arithmetic, rounding included) on every input value, so the fused op is
+// bit-exact with the pair by construction; it reads x once and writes the output once instead
+// of two passes and a temporary.
 //
 // Applies when: the MUL reads x and s = LOGISTIC(x) (either order) with no broadcasting, s has
-// no other reader and is not a graph output, x is int8 or uint8 with per-tensor parameters, and
-// the interpreter does not keep intermediates (s is never materialized).
+// no other reader and is not a graph output, x is int8, uint8 or int16 with per-tensor
+// parameters, and the interpreter does not keep intermediates (s is never materialized).
 #pragma once
 
 #include <array>
@@ -39,16 +40,18 @@ void silu_float(const float* in, float* out, size_t n);
 
 using ByteTable = std::array<uint8_t, 256>;
 
-// Runs `logistic` then `mul` (kernels already chosen for the ops) on the 256 values of x's
-// type, with x's, s's and the output's parameters; entry (uint8_t)v is the output for x = v.
-Result<ByteTable> silu_table(const graph::Graph& graph, const SiluPair& pair,
-                             const Kernel& logistic, const Kernel& mul);
-
-// The fused kernel: reads input 0, writes output 0 through the table.
+// The fused kernel: reads input 0, writes output 0 through the table of its op data.
 extern const Kernel kLutKernel;
-std::unique_ptr<OpData> make_lut_data(const ByteTable& table);
+
+// Runs `logistic` then `mul` (kernels already chosen for the ops) on every value of x's type,
+// with x's, s's and the output's parameters, and returns kLutKernel's op data holding the table:
+// entry (uint8_t)v or (uint16_t)v is the output for x = v.
+Result<std::unique_ptr<OpData>> silu_lut(const graph::Graph& graph, const SiluPair& pair,
+                                         const Kernel& logistic, const Kernel& mul);
 
 // out[i] = table[in[i]] for n bytes (AVX-512 VBMI where the CPU has it).
 void apply_byte_table(const ByteTable& table, const uint8_t* in, uint8_t* out, size_t n);
+// out[i] = table[(uint16_t)in[i]] for n int16 values; `table` has 65536 entries.
+void apply_int16_table(const int16_t* table, const int16_t* in, int16_t* out, size_t n);
 
 }  // namespace qdet::rt

@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <random>
+#include <set>
 
 #include "base/paths.h"
 #include "graph_builder.h"
@@ -68,6 +69,38 @@ TEST(SiluFusion, EqualsTheUnfusedPairWithEitherKernelFamily) {
             << dtype_name(t) << (x_first ? " x first" : " s first") << (fast ? " fast" : " reference");
       }
     }
+  }
+}
+
+// int16 (16x8 models): a 65536-entry table; every int16 value of x in one tensor, so each entry
+// is checked against the unfused LOGISTIC and MUL.
+TEST(SiluFusion, Int16TableEqualsTheUnfusedPairForEveryValue) {
+  for (bool x_first : {true, false}) {
+    GraphBuilder b;
+    const Shape shape = {1, 64, 64, 16};
+    const int32_t x = b.input(DType::kInt16, shape, quant(0.00042f, 0));
+    const int32_t s = b.tensor(DType::kInt16, shape, quant(1.0f / 32768, 0));
+    const int32_t out = b.tensor(DType::kInt16, shape, quant(0.00031f, 0));
+    b.op(OpKind::kLogistic, {x}, {s});
+    b.op(OpKind::kMul, x_first ? std::vector<int32_t>{x, s} : std::vector<int32_t>{s, x}, {out});
+    b.output(out);
+    auto g = b.shared();
+    ASSERT_EQ(find_silu_pairs(*g).size(), 1u);
+    std::vector<uint8_t> input(65536 * 2);
+    for (uint32_t i = 0; i < 65536; ++i) {
+      const auto v = static_cast<uint16_t>(i * 40503u);  // every value once, shuffled
+      input[2 * i] = static_cast<uint8_t>(v & 0xFF);
+      input[2 * i + 1] = static_cast<uint8_t>(v >> 8);
+    }
+    auto a = testing::run_graph(g, {input}, InterpreterOptions{});
+    auto plain = testing::run_graph(g, {input}, InterpreterOptions{.keep_intermediates = true});
+    ASSERT_TRUE(a.ok()) << a.status().message();
+    ASSERT_TRUE(plain.ok()) << plain.status().message();
+    EXPECT_STREQ((*a)->kernel_name(1), "lut");
+    EXPECT_STRNE((*plain)->kernel_name(1), "lut");
+    const auto fused_values = testing::values_of<int16_t>((*a)->output(0));
+    EXPECT_EQ(fused_values, testing::values_of<int16_t>((*plain)->output(0)));
+    EXPECT_GT(std::set<int16_t>(fused_values.begin(), fused_values.end()).size(), 10000u);
   }
 }
 
