@@ -56,6 +56,23 @@ void parallel_for(size_t n, int threads, size_t chunk, Fn fn) {
 
 DtBox to_dt(const BoxXywh& b) { return {b.x, b.y, b.x + b.w, b.y + b.h, b.w * b.h}; }
 
+struct EvalState {
+  const Dataset* gt = nullptr;
+  EvalOptions options;
+  std::vector<int64_t> image_ids;  // ascending (pycocotools: sorted(getImgIds()))
+  std::unordered_map<int64_t, int32_t> image_index;
+  std::vector<int64_t> category_ids;  // ascending
+  std::vector<std::string> category_names;
+  std::unordered_map<int64_t, int32_t> category_index;
+  // Ground truth per image, grouped by category, file order within a category.
+  std::vector<uint32_t> gt_offsets;  // I + 1
+  std::vector<GtBox> gt_boxes;
+  std::vector<int32_t> gt_k;
+  std::vector<std::vector<DetIn>> dets;  // per image, in the order added
+  std::vector<int64_t> processed;
+  size_t num_dets = 0, num_dropped = 0;
+};
+
 }  // namespace
 
 const char* stat_name(int stat) {
@@ -73,22 +90,10 @@ double numpy_mean_of_valid(std::span<const double> values) {
   return detail::numpy_sum(valid) / static_cast<double>(valid.size());
 }
 
-struct CocoEvaluator::State {
-  const Dataset* gt = nullptr;
-  EvalOptions options;
-  std::vector<int64_t> image_ids;  // ascending (pycocotools: sorted(getImgIds()))
-  std::unordered_map<int64_t, int32_t> image_index;
-  std::vector<int64_t> category_ids;  // ascending
-  std::vector<std::string> category_names;
-  std::unordered_map<int64_t, int32_t> category_index;
-  // Ground truth per image, grouped by category, file order within a category.
-  std::vector<uint32_t> gt_offsets;  // I + 1
-  std::vector<GtBox> gt_boxes;
-  std::vector<int32_t> gt_k;
-  std::vector<std::vector<DetIn>> dets;  // per image, in the order added
-  std::vector<int64_t> processed;
-  size_t num_dets = 0, num_dropped = 0;
-};
+// The evaluator's state: the ground truth indexed once, the detections added so far. Named
+// outside the class so that the stages of evaluate() below can take it.
+struct CocoEvaluator::State : EvalState {};
+
 
 CocoEvaluator::CocoEvaluator(std::unique_ptr<State> state) : state_(std::move(state)) {}
 CocoEvaluator::CocoEvaluator(CocoEvaluator&&) noexcept = default;
@@ -198,45 +203,44 @@ const std::vector<int64_t>& CocoEvaluator::processed_images() const { return sta
 size_t CocoEvaluator::num_detections() const { return state_->num_dets; }
 size_t CocoEvaluator::num_dropped() const { return state_->num_dropped; }
 
-Result<EvalResult> CocoEvaluator::evaluate() const {
-  const State& s = *state_;
-  const EvalParams& p = s.options.params;
-  const size_t T = p.iou_thresholds.size(), R = p.recall_thresholds.size();
-  const size_t K = s.category_ids.size(), A = p.area_ranges.size(), M = p.max_dets.size();
-  const size_t max_det = static_cast<size_t>(p.max_dets.back());
+namespace {
 
-  // The evaluated images, as indexes into image_ids (ascending).
+// The evaluated images, as indexes into image_ids (ascending, each once).
+Result<std::vector<int32_t>> evaluated_images(const EvalState& s) {
   std::vector<int32_t> images;
   if (s.options.image_ids.empty()) {
     images.resize(s.image_ids.size());
     std::iota(images.begin(), images.end(), 0);
-  } else {
-    for (int64_t id : s.options.image_ids) {
-      auto it = s.image_index.find(id);
-      if (it == s.image_index.end())
-        return invalid_argument("eval options: image_id {} is not an image of the ground truth", id);
-      images.push_back(it->second);
-    }
-    std::sort(images.begin(), images.end());
-    images.erase(std::unique(images.begin(), images.end()), images.end());
+    return images;
   }
-  const size_t I = images.size();
-  int threads = s.options.threads > 0 ? s.options.threads
-                                      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (int64_t id : s.options.image_ids) {
+    auto it = s.image_index.find(id);
+    if (it == s.image_index.end())
+      return invalid_argument("eval options: image_id {} is not an image of the ground truth", id);
+    images.push_back(it->second);
+  }
+  std::sort(images.begin(), images.end());
+  images.erase(std::unique(images.begin(), images.end()), images.end());
+  return images;
+}
 
-  std::vector<double> thresholds(T);
-  for (size_t t = 0; t < T; ++t) thresholds[t] = std::min(p.iou_thresholds[t], 1 - 1e-10);
+// Per image: every (image, category) with detections (pycocotools' evaluateImg).
+std::vector<ImageOut> evaluate_images(const EvalState& s, const std::vector<int32_t>& images, int threads) {
+  const EvalParams& p = s.options.params;
+  const size_t A = p.area_ranges.size();
+  const size_t max_det = static_cast<size_t>(p.max_dets.back());
+  std::vector<double> thresholds(p.iou_thresholds.size());
+  for (size_t t = 0; t < thresholds.size(); ++t) thresholds[t] = std::min(p.iou_thresholds[t], 1 - 1e-10);
   const detail::MatchConfig config{thresholds, p.area_ranges};
 
-  // 1. Per image: every (image, category) with detections (pycocotools' evaluateImg).
-  std::vector<ImageOut> outs(I);
+  std::vector<ImageOut> outs(images.size());
   struct Worker {
     detail::ImageEvalScratch scratch;
     std::vector<uint32_t> order;
     std::vector<DtBox> dts;
   };
   std::vector<Worker> workers(static_cast<size_t>(threads));
-  parallel_for(I, threads, 16, [&](size_t ii, int w) {
+  parallel_for(images.size(), threads, 16, [&](size_t ii, int w) {
     Worker& wk = workers[w];
     const int32_t image = images[ii];
     const std::vector<DetIn>& in = s.dets[image];
@@ -278,51 +282,60 @@ Result<EvalResult> CocoEvaluator::evaluate() const {
       i = j;
     }
   });
+  return outs;
+}
 
-  // 2. Non-ignored ground truth per category and area range (pycocotools' npig).
-  std::vector<int64_t> npig(K * A, 0);
+// Non-ignored ground truth per category and area range, K * A (pycocotools' npig).
+std::vector<int64_t> count_non_ignored(const EvalState& s, const std::vector<int32_t>& images) {
+  const std::vector<AreaRange>& areas = s.options.params.area_ranges;
+  const size_t A = areas.size();
+  std::vector<int64_t> npig(s.category_ids.size() * A, 0);
   for (int32_t image : images) {
     for (uint32_t g = s.gt_offsets[image]; g < s.gt_offsets[image + 1]; ++g) {
       const GtBox& box = s.gt_boxes[g];
       if (box.ignore) continue;
       for (size_t a = 0; a < A; ++a)
-        if (!(box.area < p.area_ranges[a].lo || box.area > p.area_ranges[a].hi))
-          ++npig[s.gt_k[g] * A + a];
+        if (!(box.area < areas[a].lo || box.area > areas[a].hi)) ++npig[s.gt_k[g] * A + a];
     }
   }
+  return npig;
+}
 
-  // 3. Per category: detections in image order, then one stable sort by score.
-  std::vector<size_t> cat_offsets(K + 1, 0);
+// The evaluated detections grouped by category, in image order within one.
+struct CategoryDetections {
+  std::vector<size_t> offsets;  // K + 1
+  std::vector<double> scores;
+  std::vector<uint16_t> ranks, masks;  // masks: 2 * A per detection
+};
+
+CategoryDetections group_by_category(const std::vector<ImageOut>& outs, size_t K, size_t A) {
+  CategoryDetections c;
+  c.offsets.assign(K + 1, 0);
   for (const ImageOut& o : outs)
-    for (int32_t k : o.k) ++cat_offsets[k + 1];
-  for (size_t k = 0; k < K; ++k) cat_offsets[k + 1] += cat_offsets[k];
-  const size_t total = cat_offsets[K];
-  std::vector<double> cat_scores(total);
-  std::vector<uint16_t> cat_ranks(total), cat_masks(total * 2 * A);
-  {
-    std::vector<size_t> fill(cat_offsets.begin(), cat_offsets.end() - 1);
-    for (const ImageOut& o : outs) {
-      for (size_t i = 0; i < o.k.size(); ++i) {
-        size_t at = fill[o.k[i]]++;
-        cat_scores[at] = o.score[i];
-        cat_ranks[at] = o.rank[i];
-        std::copy_n(&o.masks[i * 2 * A], 2 * A, &cat_masks[at * 2 * A]);
-      }
+    for (int32_t k : o.k) ++c.offsets[k + 1];
+  for (size_t k = 0; k < K; ++k) c.offsets[k + 1] += c.offsets[k];
+  const size_t total = c.offsets[K];
+  c.scores.resize(total);
+  c.ranks.resize(total);
+  c.masks.resize(total * 2 * A);
+  std::vector<size_t> fill(c.offsets.begin(), c.offsets.end() - 1);
+  for (const ImageOut& o : outs) {
+    for (size_t i = 0; i < o.k.size(); ++i) {
+      size_t at = fill[o.k[i]]++;
+      c.scores[at] = o.score[i];
+      c.ranks[at] = o.rank[i];
+      std::copy_n(&o.masks[i * 2 * A], 2 * A, &c.masks[at * 2 * A]);
     }
   }
-  outs.clear();
-  outs.shrink_to_fit();
+  return c;
+}
 
-  EvalResult result;
-  result.params = p;
-  result.category_ids = s.category_ids;
-  result.image_ids.reserve(I);
-  for (int32_t image : images) result.image_ids.push_back(s.image_ids[image]);
-  result.T = T, result.R = R, result.K = K, result.A = A, result.M = M;
-  result.precision.assign(T * R * K * A * M, -1.0);
-  result.recall.assign(T * K * A * M, -1.0);
-  result.scores.assign(T * R * K * A * M, -1.0);
-
+// Per category: its detections in one stable sort by score, then precision and recall
+// (pycocotools' accumulate) into `result`.
+void accumulate(const CategoryDetections& cats, const std::vector<int64_t>& npig, int threads,
+                EvalResult& result) {
+  const EvalParams& p = result.params;
+  const size_t K = result.K, A = result.A;
   struct AccWorker {
     detail::AccumulateScratch scratch;
     std::vector<uint32_t> order;
@@ -332,10 +345,10 @@ Result<EvalResult> CocoEvaluator::evaluate() const {
   std::vector<AccWorker> acc(static_cast<size_t>(threads));
   parallel_for(K, threads, 1, [&](size_t k, int w) {
     AccWorker& wk = acc[w];
-    const size_t begin = cat_offsets[k], n = cat_offsets[k + 1] - begin;
+    const size_t begin = cats.offsets[k], n = cats.offsets[k + 1] - begin;
     wk.order.resize(n);
     std::iota(wk.order.begin(), wk.order.end(), 0u);
-    const double* sc = cat_scores.data() + begin;  // n may be 0: no &cat_scores[begin]
+    const double* sc = cats.scores.data() + begin;  // n may be 0: no &cats.scores[begin]
     std::stable_sort(wk.order.begin(), wk.order.end(),
                      [sc](uint32_t x, uint32_t y) { return sc[x] > sc[y]; });
     wk.scores.resize(n);
@@ -343,16 +356,20 @@ Result<EvalResult> CocoEvaluator::evaluate() const {
     wk.masks.resize(n * 2 * A);
     for (size_t i = 0; i < n; ++i) {
       const size_t src = begin + wk.order[i];
-      wk.scores[i] = cat_scores[src];
-      wk.ranks[i] = cat_ranks[src];
-      std::copy_n(&cat_masks[src * 2 * A], 2 * A, &wk.masks[i * 2 * A]);
+      wk.scores[i] = cats.scores[src];
+      wk.ranks[i] = cats.ranks[src];
+      std::copy_n(&cats.masks[src * 2 * A], 2 * A, &wk.masks[i * 2 * A]);
     }
     detail::accumulate_category({wk.scores, wk.ranks, wk.masks}, {&npig[k * A], A}, p, k, K,
                                 result.precision.data(), result.recall.data(),
                                 result.scores.data(), wk.scratch);
   });
+}
 
-  // 4. summarize(): means over the entries > -1, in numpy's order (t, r, k).
+// pycocotools' summarize(): the twelve stats, means over the entries > -1 in numpy's order (t, r, k).
+void summarize(EvalResult& result) {
+  const EvalParams& p = result.params;
+  const size_t T = result.T, R = result.R, K = result.K, A = result.A, M = result.M;
   auto area_index = [&](const char* label) -> int {
     for (size_t a = 0; a < A; ++a)
       if (p.area_ranges[a].label == label) return static_cast<int>(a);
@@ -364,7 +381,7 @@ Result<EvalResult> CocoEvaluator::evaluate() const {
     return -1;
   };
   std::vector<double> values;
-  auto summarize = [&](bool ap, double iou, const char* area, int max_dets_value) -> double {
+  auto stat = [&](bool ap, double iou, const char* area, int max_dets_value) -> double {
     const int a = area_index(area), m = max_det_index(max_dets_value);
     if (a < 0 || m < 0) return -1;
     values.clear();
@@ -381,32 +398,65 @@ Result<EvalResult> CocoEvaluator::evaluate() const {
   };
   const int md0 = p.max_dets[0], md1 = p.max_dets[std::min<size_t>(1, M - 1)],
             md2 = p.max_dets[std::min<size_t>(2, M - 1)];
-  result.stats = {summarize(true, -1, "all", md2),    summarize(true, 0.5, "all", md2),
-                  summarize(true, 0.75, "all", md2),  summarize(true, -1, "small", md2),
-                  summarize(true, -1, "medium", md2), summarize(true, -1, "large", md2),
-                  summarize(false, -1, "all", md0),   summarize(false, -1, "all", md1),
-                  summarize(false, -1, "all", md2),   summarize(false, -1, "small", md2),
-                  summarize(false, -1, "medium", md2), summarize(false, -1, "large", md2)};
+  result.stats = {stat(true, -1, "all", md2),    stat(true, 0.5, "all", md2),
+                  stat(true, 0.75, "all", md2),  stat(true, -1, "small", md2),
+                  stat(true, -1, "medium", md2), stat(true, -1, "large", md2),
+                  stat(false, -1, "all", md0),   stat(false, -1, "all", md1),
+                  stat(false, -1, "all", md2),   stat(false, -1, "small", md2),
+                  stat(false, -1, "medium", md2), stat(false, -1, "large", md2)};
+}
 
-  // Per category (detectron2's table): precision[:, :, k, area 0, last maxDets].
+// Per category (detectron2's table): precision[:, :, k, area 0, last maxDets].
+void summarize_categories(const EvalState& s, const std::vector<int64_t>& npig, const CategoryDetections& cats,
+                          EvalResult& result) {
+  const size_t T = result.T, R = result.R, K = result.K, A = result.A, M = result.M;
+  std::vector<double> values;
   result.per_category.resize(K);
   for (size_t k = 0; k < K; ++k) {
     CategoryResult& c = result.per_category[k];
     c.id = s.category_ids[k];
     c.name = s.category_names[k];
     c.num_gt = npig[k * A];
-    c.num_detections = static_cast<int64_t>(cat_offsets[k + 1] - cat_offsets[k]);
+    c.num_detections = static_cast<int64_t>(cats.offsets[k + 1] - cats.offsets[k]);
     values.clear();
     for (size_t t = 0; t < T; ++t)
       for (size_t r = 0; r < R; ++r) values.push_back(result.precision_at(t, r, k, 0, M - 1));
     c.ap = numpy_mean_of_valid(values);
     values.clear();
     for (size_t t = 0; t < T; ++t) {
-      if (p.iou_thresholds[t] != 0.5) continue;
+      if (result.params.iou_thresholds[t] != 0.5) continue;
       for (size_t r = 0; r < R; ++r) values.push_back(result.precision_at(t, r, k, 0, M - 1));
     }
     c.ap50 = numpy_mean_of_valid(values);
   }
+}
+
+}  // namespace
+
+Result<EvalResult> CocoEvaluator::evaluate() const {
+  const State& s = *state_;
+  const EvalParams& p = s.options.params;
+  QDET_ASSIGN_OR_RETURN(const std::vector<int32_t> images, evaluated_images(s));
+  const int threads = s.options.threads > 0 ? s.options.threads
+                                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+
+  EvalResult result;
+  result.params = p;
+  result.category_ids = s.category_ids;
+  result.image_ids.reserve(images.size());
+  for (int32_t image : images) result.image_ids.push_back(s.image_ids[image]);
+  const size_t T = p.iou_thresholds.size(), R = p.recall_thresholds.size();
+  const size_t K = s.category_ids.size(), A = p.area_ranges.size(), M = p.max_dets.size();
+  result.T = T, result.R = R, result.K = K, result.A = A, result.M = M;
+  result.precision.assign(T * R * K * A * M, -1.0);
+  result.recall.assign(T * K * A * M, -1.0);
+  result.scores.assign(T * R * K * A * M, -1.0);
+
+  const std::vector<int64_t> npig = count_non_ignored(s, images);
+  const CategoryDetections cats = group_by_category(evaluate_images(s, images, threads), K, A);
+  accumulate(cats, npig, threads, result);
+  summarize(result);
+  summarize_categories(s, npig, cats, result);
   return result;
 }
 
