@@ -118,28 +118,10 @@ class Prefetcher {
   std::thread worker_;
 };
 
-}  // namespace
-
-Result<ModelEvalResult> evaluate_model(const ModelEvalOptions& options,
-                                       const std::function<void(const ModelEvalProgress&)>& progress) {
-  ModelEvalResult out;
-  QDET_ASSIGN_OR_RETURN(Dataset gt, load_instances(options.annotations));
-  std::error_code ec;
-  if (!fs::is_directory(options.images, ec))
-    return not_found("{}: image folder not found", options.images.string());
-  if (options.resume && options.results.empty())
-    return invalid_argument("--resume needs --results (the journal lives beside the results file)");
-  if (options.shard && options.results.empty())
-    return invalid_argument("--shard needs --results (each shard writes its own results file and record)");
-
-  // The model and its preset.
-  QDET_ASSIGN_OR_RETURN(graph::Model model, tflite::load_tflite(options.model));
-  QDET_ASSIGN_OR_RETURN(detect::ResolvedPreset resolved,
-                        detect::resolve_preset(options.model, model.graph, options.detector.preset,
-                                               options.detector.sidecar));
-  detect::Preset preset = std::move(resolved.preset);
-  const std::string preset_source = std::move(resolved.source);
-  // Post-processing as the model's own project evaluates it, with the options' overrides.
+// The preset's post-processing with the options' overrides: recorded in `out` (settings,
+// notes), applied to `preset` and to the model's TFLite_Detection_PostProcess.
+Status apply_eval_settings(const ModelEvalOptions& options, graph::Graph& graph, detect::Preset& preset,
+                           ModelEvalResult& out) {
   detect::EvalSettings& es = out.settings;
   es = preset.eval;
   if (options.keep_postprocess) {
@@ -153,110 +135,164 @@ Result<ModelEvalResult> evaluate_model(const ModelEvalOptions& options,
   if (options.multi_label) es.multi_label = *options.multi_label;
   if (options.clip_boxes) es.clip_boxes = *options.clip_boxes;
   if (!es.source.empty()) out.notes.push_back("post-processing: " + es.source);
-  QDET_TRY(raise_postprocess_limits(model.graph, es.postprocess_max_detections, es.score_threshold,
-                                    &out.notes));
+  QDET_TRY(raise_postprocess_limits(graph, es.postprocess_max_detections, es.score_threshold, &out.notes));
   preset.score_threshold = es.score_threshold;
   preset.iou_threshold = es.iou_threshold;
   preset.max_detections = es.max_detections;
   preset.multi_label = es.multi_label;
   preset.clip_boxes = es.clip_boxes;
-  out.preset = fmt::format("{} ({})", preset.name, preset_source);
+  return ok_status();
+}
+
+struct ModelDetector {
+  std::unique_ptr<detect::Detector> detector;
+  std::vector<int64_t> class_map;  // detector class -> COCO category id; -1: not annotated
+};
+
+// The model with its preset and post-processing, as a detector.
+Result<ModelDetector> open_detector(const ModelEvalOptions& options, const Dataset& gt, ModelEvalResult& out) {
+  QDET_ASSIGN_OR_RETURN(graph::Model model, tflite::load_tflite(options.model));
+  QDET_ASSIGN_OR_RETURN(detect::ResolvedPreset resolved,
+                        detect::resolve_preset(options.model, model.graph, options.detector.preset,
+                                               options.detector.sidecar));
+  detect::Preset preset = std::move(resolved.preset);
+  QDET_TRY(apply_eval_settings(options, model.graph, preset, out));
+  out.preset = fmt::format("{} ({})", preset.name, resolved.source);
   detect::DetectorOptions dopt = options.detector;
   dopt.score_threshold.reset();
   dopt.iou_threshold.reset();
   dopt.max_detections.reset();
   auto graph = std::make_shared<const graph::Graph>(std::move(model.graph));
-  QDET_ASSIGN_OR_RETURN(auto detector, detect::Detector::create(graph, preset, dopt));
-  out.batch = detector->batch_size();
+  ModelDetector md;
+  QDET_ASSIGN_OR_RETURN(md.detector, detect::Detector::create(graph, preset, dopt));
+  out.batch = md.detector->batch_size();
   if (!dopt.input_shape.empty())
     out.notes.push_back(fmt::format("input resized to {}x{}, {} image{} per invoke",
-                                    detector->input_format().width, detector->input_format().height,
+                                    md.detector->input_format().width, md.detector->input_format().height,
                                     out.batch, out.batch == 1 ? "" : "s"));
-  QDET_ASSIGN_OR_RETURN(auto class_map, class_to_category(detector->labels(), gt));
+  QDET_ASSIGN_OR_RETURN(md.class_map, class_to_category(md.detector->labels(), gt));
+  return md;
+}
 
-  // Images in the annotation file's order (this shard's part of them), then the journal's
-  // finished ones taken out.
-  const std::vector<const ImageInfo*> all_selected = select_images(gt, options.limit);
-  std::vector<const ImageInfo*> todo = all_selected;
+struct Selection {
+  std::vector<const ImageInfo*> all;   // the images selected (annotation file order, limit)
+  std::vector<const ImageInfo*> todo;  // this shard's part of them; all of them unsharded
+};
+
+// Images in the annotation file's order (this shard's part of them). Sets the results path
+// and the image ids of `out`.
+Result<Selection> select_images_to_run(const ModelEvalOptions& options, const Dataset& gt,
+                                       ModelEvalResult& out) {
+  Selection sel;
+  sel.all = select_images(gt, options.limit);
+  sel.todo = sel.all;
   out.results = options.results;
   if (options.shard) {
     std::vector<int64_t> ids;
-    for (const auto* im : all_selected) ids.push_back(im->id);
+    for (const auto* im : sel.all) ids.push_back(im->id);
     const std::vector<int64_t> mine = shard_image_ids(std::move(ids), *options.shard);
     if (mine.empty())
       return invalid_argument("--shard {}/{}: no images in this shard ({} images selected)", options.shard->index,
-                              options.shard->count, all_selected.size());
+                              options.shard->count, sel.all.size());
     const std::set<int64_t> part(mine.begin(), mine.end());
-    todo.clear();
-    for (const auto* im : all_selected)
-      if (part.count(im->id)) todo.push_back(im);
+    sel.todo.clear();
+    for (const auto* im : sel.all)
+      if (part.count(im->id)) sel.todo.push_back(im);
     out.results = shard_results_path(options.results, *options.shard);
   }
-  for (const auto* im : todo) out.image_ids.push_back(im->id);
+  for (const auto* im : sel.todo) out.image_ids.push_back(im->id);
   std::sort(out.image_ids.begin(), out.image_ids.end());
-  EvalOptions eval_options;
-  if (options.limit > 0 || options.shard)  // pycocotools' params.imgIds: only these images count
-    eval_options.image_ids = out.image_ids;
-  QDET_ASSIGN_OR_RETURN(CocoEvaluator evaluator, CocoEvaluator::create(gt, eval_options));
-  std::set<int64_t> selected(out.image_ids.begin(), out.image_ids.end());
+  return sel;
+}
 
+ShardRecord start_shard_record(const ModelEvalOptions& options, const Selection& sel,
+                               const ModelEvalResult& out) {
   ShardRecord record;
-  fs::path done;
-  if (options.shard) {
-    done = shard_done_path(options.results, *options.shard);
-    record.shard = *options.shard;
-    record.annotations = options.annotations.string();
-    record.limit = options.limit;
-    record.selected_images = static_cast<int>(all_selected.size());
-    record.image_ids = out.image_ids;
-    record.results = out.results.filename().string();
-    record.model = options.model.string();
-    record.preset = out.preset;
-    record.host = host_name();
-    record.notes = out.notes;
-    if (options.resume && fs::exists(done, ec)) {
-      // A finished shard: its results file is the record of its detections.
-      auto text = read_text_file(done);
-      auto old = text.ok() ? parse_shard_record(*text, done.string()) : Result<ShardRecord>(text.status());
-      auto dets = load_results(out.results);
-      if (old.ok() && dets.ok() && old->image_ids == out.image_ids) {
-        std::unordered_map<int64_t, std::vector<Detection>> by_image;
-        for (const Detection& d : *dets) by_image[d.image_id].push_back(d);
-        for (const auto* im : todo) QDET_TRY(evaluator.add_image(im->id, by_image[im->id]));
-        for (const auto& [id, why] : old->failed) out.failures.push_back(why);
-        out.failed_images = static_cast<int>(old->failed.size());
-        out.resumed_images = out.images = static_cast<int>(todo.size());
-        out.detections = evaluator.num_detections();
-        QDET_ASSIGN_OR_RETURN(out.eval, evaluator.evaluate());
-        return out;
-      }
-    }
-    fs::remove(done, ec);  // not finished until its new record is written
-  }
+  record.shard = *options.shard;
+  record.annotations = options.annotations.string();
+  record.limit = options.limit;
+  record.selected_images = static_cast<int>(sel.all.size());
+  record.image_ids = out.image_ids;
+  record.results = out.results.filename().string();
+  record.model = options.model.string();
+  record.preset = out.preset;
+  record.host = host_name();
+  record.notes = out.notes;
+  return record;
+}
 
+// A finished shard (its record `done` names the same images): its results file is the record
+// of its detections, read back into the evaluator and `out`. False when it is not finished.
+Result<bool> read_finished_shard(const fs::path& done, const std::vector<const ImageInfo*>& todo,
+                                 CocoEvaluator& evaluator, ModelEvalResult& out) {
+  std::error_code ec;
+  if (!fs::exists(done, ec)) return false;
+  auto text = read_text_file(done);
+  auto old = text.ok() ? parse_shard_record(*text, done.string()) : Result<ShardRecord>(text.status());
+  auto dets = load_results(out.results);
+  if (!old.ok() || !dets.ok() || old->image_ids != out.image_ids) return false;
+  std::unordered_map<int64_t, std::vector<Detection>> by_image;
+  for (const Detection& d : *dets) by_image[d.image_id].push_back(d);
+  for (const auto* im : todo) QDET_TRY(evaluator.add_image(im->id, by_image[im->id]));
+  for (const auto& [id, why] : old->failed) out.failures.push_back(why);
+  out.failed_images = static_cast<int>(old->failed.size());
+  out.resumed_images = out.images = static_cast<int>(todo.size());
+  out.detections = evaluator.num_detections();
+  QDET_ASSIGN_OR_RETURN(out.eval, evaluator.evaluate());
+  return true;
+}
+
+// The results writer (none without a results path). With `resume`, the journal's finished
+// images, as far as this run selects them, go to the evaluator again (detections in journal order).
+Result<std::optional<ResultsWriter>> open_results_writer(const ModelEvalOptions& options,
+                                                         const std::vector<int64_t>& image_ids,
+                                                         CocoEvaluator& evaluator, ModelEvalResult& out) {
   std::optional<ResultsWriter> writer;
-  if (!out.results.empty()) {
-    ResultsWriter::Options wo;
-    wo.images_per_flush = std::max<size_t>(1, options.images_per_flush);
-    QDET_ASSIGN_OR_RETURN(ResultsWriter w, ResultsWriter::open(out.results, options.resume, wo));
-    writer.emplace(std::move(w));
-    if (options.resume) {
-      // The journal's images, as far as this run selects them; detections in journal order.
-      std::unordered_map<int64_t, std::vector<Detection>> by_image;
-      for (const Detection& d : writer->detections()) by_image[d.image_id].push_back(d);
-      std::unordered_map<int64_t, std::string> errors(writer->failed_images().begin(),
-                                                      writer->failed_images().end());
-      for (int64_t id : writer->finished_images()) {
-        if (!selected.count(id)) continue;
-        QDET_TRY(evaluator.add_image(id, by_image[id]));
-        if (auto it = errors.find(id); it != errors.end()) {
-          ++out.failed_images;
-          out.failures.push_back(it->second);
-        }
-        ++out.resumed_images;
-      }
+  if (out.results.empty()) return writer;
+  ResultsWriter::Options wo;
+  wo.images_per_flush = std::max<size_t>(1, options.images_per_flush);
+  QDET_ASSIGN_OR_RETURN(ResultsWriter w, ResultsWriter::open(out.results, options.resume, wo));
+  writer.emplace(std::move(w));
+  if (!options.resume) return writer;
+  const std::set<int64_t> selected(image_ids.begin(), image_ids.end());
+  std::unordered_map<int64_t, std::vector<Detection>> by_image;
+  for (const Detection& d : writer->detections()) by_image[d.image_id].push_back(d);
+  std::unordered_map<int64_t, std::string> errors(writer->failed_images().begin(), writer->failed_images().end());
+  for (int64_t id : writer->finished_images()) {
+    if (!selected.count(id)) continue;
+    QDET_TRY(evaluator.add_image(id, by_image[id]));
+    if (auto it = errors.find(id); it != errors.end()) {
+      ++out.failed_images;
+      out.failures.push_back(it->second);
     }
+    ++out.resumed_images;
   }
+  return writer;
+}
+
+// The detector's boxes as COCO results, classes the annotations do not have left out.
+std::vector<Detection> to_coco_results(const detect::DetectResult& r, int64_t image_id,
+                                       const std::vector<int64_t>& class_map) {
+  std::vector<Detection> dets;
+  for (const auto& det : r.detections) {
+    if (det.class_id < 0 || static_cast<size_t>(det.class_id) >= class_map.size() || class_map[det.class_id] < 0)
+      continue;
+    Detection c;
+    c.image_id = image_id;
+    c.category_id = class_map[det.class_id];
+    c.bbox = {det.x0, det.y0, det.x1 - det.x0, det.y1 - det.y0};
+    c.score = det.score;
+    dets.push_back(c);
+  }
+  return dets;
+}
+
+// Runs the detector over the images of `todo` the writer has not finished, batch_size()
+// images per invoke (the last batch may be partial), decoding ahead on a second thread.
+// Results are recorded image by image in file order, so the journal and a resume work as for one.
+Status run_images(const ModelEvalOptions& options, const std::vector<const ImageInfo*>& todo, ModelDetector& md,
+                  CocoEvaluator& evaluator, ResultsWriter* writer,
+                  const std::function<void(const ModelEvalProgress&)>& progress, ModelEvalResult& out) {
   std::vector<const ImageInfo*> pending;
   std::vector<fs::path> files;
   for (const auto* im : todo) {
@@ -264,13 +300,10 @@ Result<ModelEvalResult> evaluate_model(const ModelEvalOptions& options,
     pending.push_back(im);
     files.push_back(options.images / im->file_name);
   }
-
-  int64_t t0 = now_ns();
+  const int64_t t0 = now_ns();
   ModelEvalProgress p{out.resumed_images, static_cast<int>(todo.size()), 0};
   if (progress) progress(p);
-  // detector->batch_size() images per invoke (the last batch may be partial); results are
-  // recorded image by image in file order, so the journal and a resume work as for one.
-  const size_t batch = static_cast<size_t>(detector->batch_size());
+  const size_t batch = static_cast<size_t>(md.detector->batch_size());
   Prefetcher prefetch(files, std::max<size_t>(4, 2 * batch));
   for (size_t n = 0; n < pending.size();) {
     std::vector<Decoded> group;
@@ -281,7 +314,7 @@ Result<ModelEvalResult> evaluate_model(const ModelEvalOptions& options,
     std::vector<detect::DetectResult> results;
     if (!readable.empty()) {
       const int64_t ti = now_ns();
-      auto r = detector->detect_batch(readable);
+      auto r = md.detector->detect_batch(readable);
       out.inference_s += static_cast<double>(now_ns() - ti) * 1e-9;
       if (!r.ok()) return r.status().with_context(files[group.front().index].string());
       results = std::move(*r);
@@ -297,25 +330,14 @@ Result<ModelEvalResult> evaluate_model(const ModelEvalOptions& options,
         const detect::DetectResult& r = results[next_result++];
         out.invoke_s += r.inference_ms * 1e-3;
         out.invoke_ms.push_back(r.inference_ms);
-        for (const auto& det : r.detections) {
-          if (det.class_id < 0 || static_cast<size_t>(det.class_id) >= class_map.size() ||
-              class_map[det.class_id] < 0)
-            continue;  // a class the annotations do not have
-          Detection c;
-          c.image_id = info.id;
-          c.category_id = class_map[det.class_id];
-          c.bbox = {det.x0, det.y0, det.x1 - det.x0, det.y1 - det.y0};
-          c.score = det.score;
-          dets.push_back(c);
-        }
+        dets = to_coco_results(r, info.id, md.class_map);
       }
       if (!error.empty()) {
         ++out.failed_images;
         out.failures.push_back(error);
       }
       QDET_TRY(evaluator.add_image(info.id, dets));
-      if (writer) QDET_TRY(error.empty() ? writer->add_image(info.id, dets)
-                                         : writer->add_failed_image(info.id, error));
+      if (writer) QDET_TRY(error.empty() ? writer->add_image(info.id, dets) : writer->add_failed_image(info.id, error));
       ++n;
       p.done = out.resumed_images + static_cast<int>(n);
       p.elapsed_s = static_cast<double>(now_ns() - t0) * 1e-9;
@@ -323,7 +345,46 @@ Result<ModelEvalResult> evaluate_model(const ModelEvalOptions& options,
     }
   }
   out.wall_s = static_cast<double>(now_ns() - t0) * 1e-9;
-  out.images = static_cast<int>(todo.size());
+  return ok_status();
+}
+
+}  // namespace
+
+Result<ModelEvalResult> evaluate_model(const ModelEvalOptions& options,
+                                       const std::function<void(const ModelEvalProgress&)>& progress) {
+  ModelEvalResult out;
+  QDET_ASSIGN_OR_RETURN(Dataset gt, load_instances(options.annotations));
+  std::error_code ec;
+  if (!fs::is_directory(options.images, ec))
+    return not_found("{}: image folder not found", options.images.string());
+  if (options.resume && options.results.empty())
+    return invalid_argument("--resume needs --results (the journal lives beside the results file)");
+  if (options.shard && options.results.empty())
+    return invalid_argument("--shard needs --results (each shard writes its own results file and record)");
+
+  QDET_ASSIGN_OR_RETURN(ModelDetector md, open_detector(options, gt, out));
+  QDET_ASSIGN_OR_RETURN(const Selection sel, select_images_to_run(options, gt, out));
+  EvalOptions eval_options;
+  if (options.limit > 0 || options.shard)  // pycocotools' params.imgIds: only these images count
+    eval_options.image_ids = out.image_ids;
+  QDET_ASSIGN_OR_RETURN(CocoEvaluator evaluator, CocoEvaluator::create(gt, eval_options));
+
+  ShardRecord record;
+  fs::path done;
+  if (options.shard) {
+    done = shard_done_path(options.results, *options.shard);
+    record = start_shard_record(options, sel, out);
+    if (options.resume) {
+      QDET_ASSIGN_OR_RETURN(const bool finished, read_finished_shard(done, sel.todo, evaluator, out));
+      if (finished) return out;
+    }
+    fs::remove(done, ec);  // not finished until its new record is written
+  }
+
+  QDET_ASSIGN_OR_RETURN(std::optional<ResultsWriter> writer,
+                        open_results_writer(options, out.image_ids, evaluator, out));
+  QDET_TRY(run_images(options, sel.todo, md, evaluator, writer ? &*writer : nullptr, progress, out));
+  out.images = static_cast<int>(sel.todo.size());
   out.detections = evaluator.num_detections();
   QDET_ASSIGN_OR_RETURN(out.eval, evaluator.evaluate());
   if (writer) {
