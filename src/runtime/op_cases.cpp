@@ -236,10 +236,8 @@ void add_batch_matmul(Table& t) {
   }
 }
 
-std::vector<OpCase> build() {
-  Table t;
-  const Shape nhwc{1, 5, 7, 6};
-  // RELU family: requantize + clamp.
+// The RELU family: requantize + clamp.
+void add_relu_family(Table& t, const Shape& nhwc) {
   for (const DTypeCase& d : {kFloat, kInt8, kUInt8, kInt16}) {
     t.add("RELU", OpKind::kRelu, d, {nhwc});
     t.add("RELU6", OpKind::kRelu6, d, {nhwc});
@@ -260,7 +258,10 @@ std::vector<OpCase> build() {
     same.out_q = same.in_q;
     t.add("RELU_same_scale", OpKind::kRelu, same, {nhwc});
   }
-  // Elementwise arithmetic with broadcasting and fused activations.
+}
+
+// ADD, SUB, MUL with broadcasting and fused activations.
+void add_elementwise_arithmetic(Table& t, const Shape& nhwc) {
   for (const DTypeCase& d : {kFloat, kInt8, kUInt8, kInt16}) {
     for (auto [name, op] : {std::pair{"ADD", OpKind::kAdd}, std::pair{"SUB", OpKind::kSub},
                             std::pair{"MUL", OpKind::kMul}}) {
@@ -273,26 +274,30 @@ std::vector<OpCase> build() {
   for (OpCase& r : t.rows)
     if ((r.op == OpKind::kAdd || r.op == OpKind::kSub) && r.dtype == DType::kInt16)
       r.attrs.pot_scale_int16 = false;
-  // LOGISTIC / TANH: fixed output parameters.
-  {
-    t.add("LOGISTIC", OpKind::kLogistic, kFloat, {nhwc});
-    t.add("TANH", OpKind::kTanh, kFloat, {nhwc});
-    DTypeCase i8 = kInt8, u8 = kUInt8, i16 = kInt16;
-    i8.out_q = {1.0f / 256, -128};
-    u8.out_q = {1.0f / 256, 0};
-    i16.out_q = {1.0f / 32768, 0};
-    t.add("LOGISTIC", OpKind::kLogistic, i8, {nhwc});
-    t.add("LOGISTIC", OpKind::kLogistic, u8, {nhwc});
-    t.add("LOGISTIC", OpKind::kLogistic, i16, {nhwc});
-    i8.out_q = {1.0f / 128, 0};
-    u8.out_q = {1.0f / 128, 128};
-    t.add("TANH", OpKind::kTanh, i8, {nhwc});
-    t.add("TANH", OpKind::kTanh, u8, {nhwc});
-    t.add("TANH", OpKind::kTanh, i16, {nhwc});
-    i16.in_q = {0.0003f, 0};  // |x| < 10: the interpolated range only
-    t.add("TANH_small_scale", OpKind::kTanh, i16, {nhwc});
-  }
-  // Pools: the same parameters in and out for the integer dtypes.
+}
+
+// LOGISTIC / TANH: fixed output parameters.
+void add_logistic_tanh(Table& t, const Shape& nhwc) {
+  t.add("LOGISTIC", OpKind::kLogistic, kFloat, {nhwc});
+  t.add("TANH", OpKind::kTanh, kFloat, {nhwc});
+  DTypeCase i8 = kInt8, u8 = kUInt8, i16 = kInt16;
+  i8.out_q = {1.0f / 256, -128};
+  u8.out_q = {1.0f / 256, 0};
+  i16.out_q = {1.0f / 32768, 0};
+  t.add("LOGISTIC", OpKind::kLogistic, i8, {nhwc});
+  t.add("LOGISTIC", OpKind::kLogistic, u8, {nhwc});
+  t.add("LOGISTIC", OpKind::kLogistic, i16, {nhwc});
+  i8.out_q = {1.0f / 128, 0};
+  u8.out_q = {1.0f / 128, 128};
+  t.add("TANH", OpKind::kTanh, i8, {nhwc});
+  t.add("TANH", OpKind::kTanh, u8, {nhwc});
+  t.add("TANH", OpKind::kTanh, i16, {nhwc});
+  i16.in_q = {0.0003f, 0};  // |x| < 10: the interpolated range only
+  t.add("TANH_small_scale", OpKind::kTanh, i16, {nhwc});
+}
+
+// Pools: the same parameters in and out for the integer dtypes.
+void add_pools(Table& t) {
   for (const DTypeCase& d : {kFloat, kInt8, kUInt8, kInt16}) {
     DTypeCase same = d;
     same.out_q = same.in_q;
@@ -312,7 +317,14 @@ std::vector<OpCase> build() {
     relu6.activation = graph::Activation::kRelu6;
     t.add("AVERAGE_POOL_2D_3x3_s2_same_relu6", OpKind::kAveragePool2d, same, {{1, 9, 10, 17}}, relu6);
   }
-  // Data movement: every dtype, the same parameters in and out.
+}
+
+// Data movement: every dtype, the same parameters in and out.
+// No row for a uint8 CONCATENATION of differently quantized inputs: qdet requantizes them to
+// the output's parameters as TFLite's reference kernel (ConcatenationWithScaling) does, while
+// the WebAssembly TFLite returned the inputs' bytes unchanged (up to 68 steps apart). The
+// quantizer never writes one (it gives a concatenation's inputs the output's parameters).
+void add_data_movement(Table& t, const Shape& nhwc) {
   for (const DTypeCase& d : {kFloat, kInt8, kUInt8, kInt16}) {
     DTypeCase same = d;
     same.out_q = same.in_q;
@@ -348,11 +360,10 @@ std::vector<OpCase> build() {
     padv2.consts = {{d.dtype, {}, {}, 0, /*like_input=*/true}};
     padv2.consts_last = true;
   }
-  // No row for a uint8 CONCATENATION of differently quantized inputs: qdet requantizes them to
-  // the output's parameters as TFLite's reference kernel (ConcatenationWithScaling) does, while
-  // the WebAssembly TFLite returned the inputs' bytes unchanged (up to 68 steps apart). The
-  // quantizer never writes one (it gives a concatenation's inputs the output's parameters).
-  // RESIZE_BILINEAR: values move without requantization (the same parameters in and out).
+}
+
+// RESIZE_BILINEAR: values move without requantization (the same parameters in and out).
+void add_resize_bilinear(Table& t, const Shape& nhwc) {
   for (const DTypeCase& d : {kFloat, kInt8, kUInt8, kInt16}) {
     DTypeCase same = d;
     same.out_q = same.in_q;
@@ -363,12 +374,10 @@ std::vector<OpCase> build() {
           resize(true, false)).params = {{{2}, {11, 9}}};
     t.add("RESIZE_BILINEAR_down", OpKind::kResizeBilinear, same, {nhwc}).params = {{{2}, {3, 4}}};
   }
-  add_reductions(t, nhwc);
-  add_elementwise_max_min(t, nhwc);
-  add_math_ops(t, nhwc);
-  add_layout_ops(t, nhwc);
-  add_transpose_conv(t);
-  add_batch_matmul(t);
+}
+
+// HARD_SWISH: int8/uint8 over the saturating and the right-shifting branches.
+void add_hard_swish(Table& t, const Shape& nhwc) {
   t.add("HARD_SWISH", OpKind::kHardSwish, kFloat, {nhwc});
   for (const DTypeCase& d : {kInt8, kUInt8}) {
     t.add("HARD_SWISH", OpKind::kHardSwish, d, {nhwc});
@@ -381,9 +390,10 @@ std::vector<OpCase> build() {
     narrow.out_q.scale = 0.008f;
     t.add("HARD_SWISH_narrow", OpKind::kHardSwish, narrow, {nhwc});
   }
-  t.add("EXP", OpKind::kExp, kFloat, {{3, 40}});
-  t.add("DIV_broadcast", OpKind::kDiv, kFloat, {nhwc, {1, 1, 7, 6}});
-  // Convolutions: int8 per-channel weights, uint8 per-tensor, 16x8, float.
+}
+
+// Convolutions: int8 per-channel weights, uint8 per-tensor, 16x8, float.
+void add_convolutions(Table& t) {
   for (const DTypeCase& d : {kFloat, kInt8, kUInt8, kInt16}) {
     const bool is_float = d.dtype == DType::kFloat32;
     const int32_t out_c = 5, in_c = 6;
@@ -410,22 +420,27 @@ std::vector<OpCase> build() {
     fc.consts = {{w_dtype, {out_c, in_c * 4}, is_float ? std::vector<float>{} : fc_w, 0},
                  {b_dtype, {out_c}, is_float ? std::vector<float>{} : fc_b, 0}};
   }
-  // SOFTMAX: fixed output parameters.
-  {
-    DTypeCase i16 = kInt16;
-    i16.out_q = {1.0f / 32768, 0};
-    t.add("SOFTMAX_b1", OpKind::kSoftmax, i16, {{2, 3, 17}}, softmax(1.0f));
-    t.add("SOFTMAX_b05_wide", OpKind::kSoftmax, i16, {{1, 300}}, softmax(0.5f));
-    i16.in_q = {0.0002f, 0};
-    t.add("SOFTMAX_small_scale", OpKind::kSoftmax, i16, {{4, 80}}, softmax(1.0f));
-    DTypeCase i8 = kInt8;
-    i8.out_q = {1.0f / 256, -128};
-    t.add("SOFTMAX", OpKind::kSoftmax, i8, {{2, 3, 17}}, softmax(1.0f));
-    DTypeCase u8 = kUInt8;
-    u8.out_q = {1.0f / 256, 0};
-    t.add("SOFTMAX", OpKind::kSoftmax, u8, {{2, 3, 17}}, softmax(1.0f));
-    t.add("SOFTMAX", OpKind::kSoftmax, kFloat, {{2, 3, 17}}, softmax(1.0f));
-  }
+}
+
+// SOFTMAX: fixed output parameters.
+void add_softmax(Table& t) {
+  DTypeCase i16 = kInt16;
+  i16.out_q = {1.0f / 32768, 0};
+  t.add("SOFTMAX_b1", OpKind::kSoftmax, i16, {{2, 3, 17}}, softmax(1.0f));
+  t.add("SOFTMAX_b05_wide", OpKind::kSoftmax, i16, {{1, 300}}, softmax(0.5f));
+  i16.in_q = {0.0002f, 0};
+  t.add("SOFTMAX_small_scale", OpKind::kSoftmax, i16, {{4, 80}}, softmax(1.0f));
+  DTypeCase i8 = kInt8;
+  i8.out_q = {1.0f / 256, -128};
+  t.add("SOFTMAX", OpKind::kSoftmax, i8, {{2, 3, 17}}, softmax(1.0f));
+  DTypeCase u8 = kUInt8;
+  u8.out_q = {1.0f / 256, 0};
+  t.add("SOFTMAX", OpKind::kSoftmax, u8, {{2, 3, 17}}, softmax(1.0f));
+  t.add("SOFTMAX", OpKind::kSoftmax, kFloat, {{2, 3, 17}}, softmax(1.0f));
+}
+
+// One step of tolerance where TFLite's two kernels (qdet's reference and xnnpack families) differ.
+void allow_delegate_differences(Table& t) {
   // TFLite's XNNPACK delegate (what the official TFLite runs) requantizes int8 ADD, SUB, MUL and
   // convolutions in fp32 with one rounding; its reference kernels (and qdet's reference family)
   // in double-rounding fixed point: one step apart on some elements. qdet's xnnpack family
@@ -458,6 +473,29 @@ std::vector<OpCase> build() {
               "(fp32 requantization, qdet's xnnpack family)";
     }
   }
+}
+
+std::vector<OpCase> build() {
+  Table t;
+  const Shape nhwc{1, 5, 7, 6};
+  add_relu_family(t, nhwc);
+  add_elementwise_arithmetic(t, nhwc);
+  add_logistic_tanh(t, nhwc);
+  add_pools(t);
+  add_data_movement(t, nhwc);
+  add_resize_bilinear(t, nhwc);
+  add_reductions(t, nhwc);
+  add_elementwise_max_min(t, nhwc);
+  add_math_ops(t, nhwc);
+  add_layout_ops(t, nhwc);
+  add_transpose_conv(t);
+  add_batch_matmul(t);
+  add_hard_swish(t, nhwc);
+  t.add("EXP", OpKind::kExp, kFloat, {{3, 40}});
+  t.add("DIV_broadcast", OpKind::kDiv, kFloat, {nhwc, {1, 1, 7, 6}});
+  add_convolutions(t);
+  add_softmax(t);
+  allow_delegate_differences(t);
   return std::move(t.rows);
 }
 
