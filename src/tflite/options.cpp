@@ -27,6 +27,186 @@ Status check_enums(const graph::OpAttrs& a) {
   return ok_status();
 }
 
+// Convolutions, pools and FULLY_CONNECTED: windows, strides, fused activations.
+void read_window_options(const tfl::Operator& src, graph::OpAttrs& a) {
+  switch (src.builtin_options_type()) {
+    case Opt::Conv2DOptions: {
+      const auto* o = src.builtin_options_as_Conv2DOptions();
+      a.padding = padding(o->padding());
+      a.stride_w = o->stride_w();
+      a.stride_h = o->stride_h();
+      a.activation = activation(o->fused_activation_function());
+      a.dilation_w = o->dilation_w_factor();
+      a.dilation_h = o->dilation_h_factor();
+      break;
+    }
+    case Opt::DepthwiseConv2DOptions: {
+      const auto* o = src.builtin_options_as_DepthwiseConv2DOptions();
+      a.padding = padding(o->padding());
+      a.stride_w = o->stride_w();
+      a.stride_h = o->stride_h();
+      a.depth_multiplier = o->depth_multiplier();
+      a.activation = activation(o->fused_activation_function());
+      a.dilation_w = o->dilation_w_factor();
+      a.dilation_h = o->dilation_h_factor();
+      break;
+    }
+    case Opt::Pool2DOptions: {
+      const auto* o = src.builtin_options_as_Pool2DOptions();
+      a.padding = padding(o->padding());
+      a.stride_w = o->stride_w();
+      a.stride_h = o->stride_h();
+      a.filter_w = o->filter_width();
+      a.filter_h = o->filter_height();
+      a.activation = activation(o->fused_activation_function());
+      break;
+    }
+    case Opt::TransposeConvOptions: {
+      const auto* o = src.builtin_options_as_TransposeConvOptions();
+      a.padding = padding(o->padding());
+      a.stride_w = o->stride_w();
+      a.stride_h = o->stride_h();
+      a.activation = activation(o->fused_activation_function());
+      break;
+    }
+    case Opt::FullyConnectedOptions: {
+      const auto* o = src.builtin_options_as_FullyConnectedOptions();
+      a.activation = activation(o->fused_activation_function());
+      a.keep_num_dims = o->keep_num_dims();
+      a.asymmetric_quantize_inputs = o->asymmetric_quantize_inputs();
+      break;
+    }
+    case Opt::BatchMatMulOptions: {
+      const auto* o = src.builtin_options_as_BatchMatMulOptions();
+      a.adj_x = o->adj_x();
+      a.adj_y = o->adj_y();
+      a.asymmetric_quantize_inputs = o->asymmetric_quantize_inputs();
+      break;
+    }
+    default:  // another family's table
+      break;
+  }
+}
+
+// Elementwise ops and SOFTMAX: fused activations and their parameters.
+void read_elementwise_options(const tfl::Operator& src, graph::OpAttrs& a) {
+  switch (src.builtin_options_type()) {
+    case Opt::AddOptions: {
+      const auto* o = src.builtin_options_as_AddOptions();
+      a.activation = activation(o->fused_activation_function());
+      a.pot_scale_int16 = o->pot_scale_int16();
+      break;
+    }
+    case Opt::SubOptions: {
+      const auto* o = src.builtin_options_as_SubOptions();
+      a.activation = activation(o->fused_activation_function());
+      a.pot_scale_int16 = o->pot_scale_int16();
+      break;
+    }
+    case Opt::MulOptions:
+      a.activation = activation(src.builtin_options_as_MulOptions()->fused_activation_function());
+      break;
+    case Opt::DivOptions:
+      a.activation = activation(src.builtin_options_as_DivOptions()->fused_activation_function());
+      break;
+    case Opt::SoftmaxOptions:
+      a.beta = src.builtin_options_as_SoftmaxOptions()->beta();
+      break;
+    case Opt::LeakyReluOptions:
+      a.alpha = src.builtin_options_as_LeakyReluOptions()->alpha();
+      break;
+    case Opt::ConcatenationOptions: {
+      const auto* o = src.builtin_options_as_ConcatenationOptions();
+      a.axis = o->axis();
+      a.activation = activation(o->fused_activation_function());
+      break;
+    }
+    default:  // another family's table
+      break;
+  }
+}
+
+// Ops that move or reduce data: shapes, axes, masks.
+void read_shape_options(const tfl::Operator& src, graph::OpAttrs& a) {
+  switch (src.builtin_options_type()) {
+    case Opt::ReshapeOptions: {
+      const auto* o = src.builtin_options_as_ReshapeOptions();
+      a.has_new_shape = o->new_shape() != nullptr;
+      a.new_shape = ints(o->new_shape());
+      break;
+    }
+    case Opt::SqueezeOptions:
+      a.squeeze_dims = ints(src.builtin_options_as_SqueezeOptions()->squeeze_dims());
+      break;
+    case Opt::StridedSliceOptions: {
+      const auto* o = src.builtin_options_as_StridedSliceOptions();
+      a.begin_mask = o->begin_mask();
+      a.end_mask = o->end_mask();
+      a.ellipsis_mask = o->ellipsis_mask();
+      a.new_axis_mask = o->new_axis_mask();
+      a.shrink_axis_mask = o->shrink_axis_mask();
+      a.offset = o->offset();
+      break;
+    }
+    case Opt::SplitOptions:
+      a.num_splits = src.builtin_options_as_SplitOptions()->num_splits();
+      break;
+    case Opt::SplitVOptions:
+      a.num_splits = src.builtin_options_as_SplitVOptions()->num_splits();
+      break;
+    case Opt::PackOptions: {
+      const auto* o = src.builtin_options_as_PackOptions();
+      a.values_count = o->values_count();
+      a.axis = o->axis();
+      break;
+    }
+    case Opt::UnpackOptions: {
+      const auto* o = src.builtin_options_as_UnpackOptions();
+      a.values_count = o->num();
+      a.axis = o->axis();
+      break;
+    }
+    case Opt::GatherOptions: {
+      const auto* o = src.builtin_options_as_GatherOptions();
+      a.axis = o->axis();
+      a.batch_dims = o->batch_dims();
+      break;
+    }
+    case Opt::ReducerOptions:
+      a.keep_dims = src.builtin_options_as_ReducerOptions()->keep_dims();
+      break;
+    case Opt::ArgMaxOptions:
+      a.output_type = static_cast<int32_t>(src.builtin_options_as_ArgMaxOptions()->output_type());
+      break;
+    case Opt::ArgMinOptions:
+      a.output_type = static_cast<int32_t>(src.builtin_options_as_ArgMinOptions()->output_type());
+      break;
+    case Opt::SpaceToDepthOptions:
+      a.block_size = src.builtin_options_as_SpaceToDepthOptions()->block_size();
+      break;
+    case Opt::DepthToSpaceOptions:
+      a.block_size = src.builtin_options_as_DepthToSpaceOptions()->block_size();
+      break;
+    case Opt::ResizeBilinearOptions: {
+      const auto* o = src.builtin_options_as_ResizeBilinearOptions();
+      a.align_corners = o->align_corners();
+      a.half_pixel_centers = o->half_pixel_centers();
+      break;
+    }
+    case Opt::ResizeNearestNeighborOptions: {
+      const auto* o = src.builtin_options_as_ResizeNearestNeighborOptions();
+      a.align_corners = o->align_corners();
+      a.half_pixel_centers = o->half_pixel_centers();
+      break;
+    }
+    case Opt::MirrorPadOptions:
+      a.mirror_symmetric = src.builtin_options_as_MirrorPadOptions()->mode() == tfl::MirrorPadMode::SYMMETRIC;
+      break;
+    default:  // another family's table
+      break;
+  }
+}
+
 }  // namespace
 
 tfl::BuiltinOptions options_type_for(OpKind kind) {
@@ -99,168 +279,13 @@ Status read_builtin_options(const tfl::Operator& src, graph::Op& op) {
     if (op.kind == OpKind::kAdd || op.kind == OpKind::kSub) a.pot_scale_int16 = false;
     return ok_status();
   }
-  switch (expected) {
-    case Opt::Conv2DOptions: {
-      const auto* o = src.builtin_options_as_Conv2DOptions();
-      a.padding = padding(o->padding());
-      a.stride_w = o->stride_w();
-      a.stride_h = o->stride_h();
-      a.activation = activation(o->fused_activation_function());
-      a.dilation_w = o->dilation_w_factor();
-      a.dilation_h = o->dilation_h_factor();
-      break;
-    }
-    case Opt::DepthwiseConv2DOptions: {
-      const auto* o = src.builtin_options_as_DepthwiseConv2DOptions();
-      a.padding = padding(o->padding());
-      a.stride_w = o->stride_w();
-      a.stride_h = o->stride_h();
-      a.depth_multiplier = o->depth_multiplier();
-      a.activation = activation(o->fused_activation_function());
-      a.dilation_w = o->dilation_w_factor();
-      a.dilation_h = o->dilation_h_factor();
-      break;
-    }
-    case Opt::Pool2DOptions: {
-      const auto* o = src.builtin_options_as_Pool2DOptions();
-      a.padding = padding(o->padding());
-      a.stride_w = o->stride_w();
-      a.stride_h = o->stride_h();
-      a.filter_w = o->filter_width();
-      a.filter_h = o->filter_height();
-      a.activation = activation(o->fused_activation_function());
-      break;
-    }
-    case Opt::FullyConnectedOptions: {
-      const auto* o = src.builtin_options_as_FullyConnectedOptions();
-      if (o->weights_format() != tfl::FullyConnectedOptionsWeightsFormat::DEFAULT)
-        return unsupported("shuffled FULLY_CONNECTED weights are not supported");
-      a.activation = activation(o->fused_activation_function());
-      a.keep_num_dims = o->keep_num_dims();
-      a.asymmetric_quantize_inputs = o->asymmetric_quantize_inputs();
-      break;
-    }
-    case Opt::SoftmaxOptions:
-      a.beta = src.builtin_options_as_SoftmaxOptions()->beta();
-      break;
-    case Opt::ConcatenationOptions: {
-      const auto* o = src.builtin_options_as_ConcatenationOptions();
-      a.axis = o->axis();
-      a.activation = activation(o->fused_activation_function());
-      break;
-    }
-    case Opt::AddOptions: {
-      const auto* o = src.builtin_options_as_AddOptions();
-      a.activation = activation(o->fused_activation_function());
-      a.pot_scale_int16 = o->pot_scale_int16();
-      break;
-    }
-    case Opt::SubOptions: {
-      const auto* o = src.builtin_options_as_SubOptions();
-      a.activation = activation(o->fused_activation_function());
-      a.pot_scale_int16 = o->pot_scale_int16();
-      break;
-    }
-    case Opt::MulOptions:
-      a.activation = activation(src.builtin_options_as_MulOptions()->fused_activation_function());
-      break;
-    case Opt::DivOptions:
-      a.activation = activation(src.builtin_options_as_DivOptions()->fused_activation_function());
-      break;
-    case Opt::ResizeBilinearOptions: {
-      const auto* o = src.builtin_options_as_ResizeBilinearOptions();
-      a.align_corners = o->align_corners();
-      a.half_pixel_centers = o->half_pixel_centers();
-      break;
-    }
-    case Opt::ResizeNearestNeighborOptions: {
-      const auto* o = src.builtin_options_as_ResizeNearestNeighborOptions();
-      a.align_corners = o->align_corners();
-      a.half_pixel_centers = o->half_pixel_centers();
-      break;
-    }
-    case Opt::ReshapeOptions: {
-      const auto* o = src.builtin_options_as_ReshapeOptions();
-      a.has_new_shape = o->new_shape() != nullptr;
-      a.new_shape = ints(o->new_shape());
-      break;
-    }
-    case Opt::SpaceToDepthOptions:
-      a.block_size = src.builtin_options_as_SpaceToDepthOptions()->block_size();
-      break;
-    case Opt::DepthToSpaceOptions:
-      a.block_size = src.builtin_options_as_DepthToSpaceOptions()->block_size();
-      break;
-    case Opt::GatherOptions: {
-      const auto* o = src.builtin_options_as_GatherOptions();
-      a.axis = o->axis();
-      a.batch_dims = o->batch_dims();
-      break;
-    }
-    case Opt::ReducerOptions:
-      a.keep_dims = src.builtin_options_as_ReducerOptions()->keep_dims();
-      break;
-    case Opt::SqueezeOptions:
-      a.squeeze_dims = ints(src.builtin_options_as_SqueezeOptions()->squeeze_dims());
-      break;
-    case Opt::StridedSliceOptions: {
-      const auto* o = src.builtin_options_as_StridedSliceOptions();
-      a.begin_mask = o->begin_mask();
-      a.end_mask = o->end_mask();
-      a.ellipsis_mask = o->ellipsis_mask();
-      a.new_axis_mask = o->new_axis_mask();
-      a.shrink_axis_mask = o->shrink_axis_mask();
-      a.offset = o->offset();
-      break;
-    }
-    case Opt::SplitOptions:
-      a.num_splits = src.builtin_options_as_SplitOptions()->num_splits();
-      break;
-    case Opt::SplitVOptions:
-      a.num_splits = src.builtin_options_as_SplitVOptions()->num_splits();
-      break;
-    case Opt::TransposeConvOptions: {
-      const auto* o = src.builtin_options_as_TransposeConvOptions();
-      a.padding = padding(o->padding());
-      a.stride_w = o->stride_w();
-      a.stride_h = o->stride_h();
-      a.activation = activation(o->fused_activation_function());
-      break;
-    }
-    case Opt::PackOptions: {
-      const auto* o = src.builtin_options_as_PackOptions();
-      a.values_count = o->values_count();
-      a.axis = o->axis();
-      break;
-    }
-    case Opt::LeakyReluOptions:
-      a.alpha = src.builtin_options_as_LeakyReluOptions()->alpha();
-      break;
-    case Opt::ArgMaxOptions:
-      a.output_type = static_cast<int32_t>(src.builtin_options_as_ArgMaxOptions()->output_type());
-      break;
-    case Opt::ArgMinOptions:
-      a.output_type = static_cast<int32_t>(src.builtin_options_as_ArgMinOptions()->output_type());
-      break;
-    case Opt::UnpackOptions: {
-      const auto* o = src.builtin_options_as_UnpackOptions();
-      a.values_count = o->num();
-      a.axis = o->axis();
-      break;
-    }
-    case Opt::MirrorPadOptions:
-      a.mirror_symmetric = src.builtin_options_as_MirrorPadOptions()->mode() == tfl::MirrorPadMode::SYMMETRIC;
-      break;
-    case Opt::BatchMatMulOptions: {
-      const auto* o = src.builtin_options_as_BatchMatMulOptions();
-      a.adj_x = o->adj_x();
-      a.adj_y = o->adj_y();
-      a.asymmetric_quantize_inputs = o->asymmetric_quantize_inputs();
-      break;
-    }
-    default:  // tables without fields (PadOptions, TransposeOptions, ...)
-      break;
-  }
+  // A table of another type was refused above, so each family reads only its own.
+  if (const auto* fc = src.builtin_options_as_FullyConnectedOptions();
+      fc && fc->weights_format() != tfl::FullyConnectedOptionsWeightsFormat::DEFAULT)
+    return unsupported("shuffled FULLY_CONNECTED weights are not supported");
+  read_window_options(src, a);
+  read_elementwise_options(src, a);
+  read_shape_options(src, a);  // tables without fields (PadOptions, TransposeOptions, ...): none reads them
   return check_enums(a);
 }
 
