@@ -123,171 +123,211 @@ Result<std::vector<int64_t>> ints(const Context& ctx, const Node& node, size_t i
   return t->as_int64s();
 }
 
-Result<std::vector<HostTensor>> fold(Context& ctx, const Node& node) {
-  const std::string& op = node.op_type;
-  auto in = [&](size_t i) -> const HostTensor& { return *ctx.find(node.inputs[i])->constant; };
-  if (op == "Constant") {
-    const Attribute* v = node.find("value");
-    if (v && v->t) return std::vector<HostTensor>{*v->t};
-    if (const Attribute* f = node.find("value_float")) return std::vector<HostTensor>{HostTensor::from_floats({}, std::vector<float>{f->f})};
-    if (const Attribute* f = node.find("value_floats")) return std::vector<HostTensor>{HostTensor::from_floats({static_cast<int32_t>(f->floats.size())}, f->floats)};
-    if (const Attribute* i = node.find("value_int")) return std::vector<HostTensor>{HostTensor::from_int64s({}, std::vector<int64_t>{i->i})};
-    if (const Attribute* i = node.find("value_ints")) return std::vector<HostTensor>{HostTensor::from_int64s({static_cast<int32_t>(i->ints.size())}, i->ints)};
-    return ctx.node_error(StatusCode::kUnsupported, node, "constant without a supported value attribute");
+using FoldResult = Result<std::vector<HostTensor>>;
+
+// Input i of a node being folded (every input is a constant).
+const HostTensor& folded_input(const Context& ctx, const Node& node, size_t i) {
+  return *ctx.find(node.inputs[i])->constant;
+}
+
+// Constant: its tensor, or the value_* attribute as one.
+FoldResult fold_constant(Context& ctx, const Node& node) {
+  const Attribute* v = node.find("value");
+  if (v && v->t) return std::vector<HostTensor>{*v->t};
+  if (const Attribute* f = node.find("value_float")) return std::vector<HostTensor>{HostTensor::from_floats({}, std::vector<float>{f->f})};
+  if (const Attribute* f = node.find("value_floats")) return std::vector<HostTensor>{HostTensor::from_floats({static_cast<int32_t>(f->floats.size())}, f->floats)};
+  if (const Attribute* i = node.find("value_int")) return std::vector<HostTensor>{HostTensor::from_int64s({}, std::vector<int64_t>{i->i})};
+  if (const Attribute* i = node.find("value_ints")) return std::vector<HostTensor>{HostTensor::from_int64s({static_cast<int32_t>(i->ints.size())}, i->ints)};
+  return ctx.node_error(StatusCode::kUnsupported, node, "constant without a supported value attribute");
+}
+
+// Shape (opset 15 start/end included): every shape is static after import.
+FoldResult fold_shape(Context& ctx, const Node& node) {
+  QDET_ASSIGN_OR_RETURN(const Value* x, ctx.input(node, 0));
+  std::vector<int64_t> dims(x->shape.begin(), x->shape.end());
+  const int64_t r = static_cast<int64_t>(dims.size());
+  int64_t start = node.get_int("start", 0), end = node.get_int("end", r);
+  start = std::clamp<int64_t>(start < 0 ? start + r : start, 0, r);
+  end = std::clamp<int64_t>(end < 0 ? end + r : end, 0, r);
+  std::vector<int64_t> part(dims.begin() + start, dims.begin() + std::max(start, end));
+  return std::vector<HostTensor>{HostTensor::from_int64s({static_cast<int32_t>(part.size())}, part)};
+}
+
+// Reshape, Flatten, Squeeze, Unsqueeze: the same bytes under the target shape.
+FoldResult fold_reshape(Context& ctx, const Node& node) {
+  HostTensor t = folded_input(ctx, node, 0);
+  QDET_ASSIGN_OR_RETURN(Shape s, reshape_target(ctx, node, t.shape));
+  t.shape = s;
+  return std::vector<HostTensor>{t};
+}
+
+FoldResult fold_transpose(Context& ctx, const Node& node) {
+  const HostTensor& x = folded_input(ctx, node, 0);
+  const size_t rank = x.shape.size();
+  Perm p;
+  auto p64 = node.get_ints("perm");
+  if (p64.empty())
+    for (size_t i = rank; i-- > 0;) p.push_back(static_cast<int32_t>(i));
+  for (int64_t v : p64) p.push_back(v < 0 || v >= static_cast<int64_t>(rank) ? -1 : static_cast<int32_t>(v));
+  if (!is_permutation(p, rank)) return ctx.node_error(StatusCode::kInvalidArgument, node, "bad perm");
+  return std::vector<HostTensor>{transpose(x, p)};
+}
+
+FoldResult fold_concat(Context& ctx, const Node& node) {
+  const HostTensor& first = folded_input(ctx, node, 0);
+  const size_t rank = first.shape.size();
+  QDET_ASSIGN_OR_RETURN(int32_t axis, normalize_axis(ctx, node, node.get_int("axis", 0), rank));
+  std::vector<const HostTensor*> parts;
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    const HostTensor& t = folded_input(ctx, node, i);
+    bool ok = t.shape.size() == rank && t.dtype == first.dtype;
+    for (size_t d = 0; ok && d < rank; ++d) ok = static_cast<int32_t>(d) == axis || t.shape[d] == first.shape[d];
+    if (!ok) return ctx.node_error(StatusCode::kInvalidArgument, node, "inputs do not concatenate");
+    parts.push_back(&t);
   }
-  if (op == "Shape") {
-    QDET_ASSIGN_OR_RETURN(const Value* x, ctx.input(node, 0));
-    std::vector<int64_t> dims(x->shape.begin(), x->shape.end());
-    const int64_t r = static_cast<int64_t>(dims.size());
-    int64_t start = node.get_int("start", 0), end = node.get_int("end", r);
-    start = std::clamp<int64_t>(start < 0 ? start + r : start, 0, r);
-    end = std::clamp<int64_t>(end < 0 ? end + r : end, 0, r);
-    std::vector<int64_t> part(dims.begin() + start, dims.begin() + std::max(start, end));
-    return std::vector<HostTensor>{HostTensor::from_int64s({static_cast<int32_t>(part.size())}, part)};
+  return std::vector<HostTensor>{concat(parts, axis)};
+}
+
+FoldResult fold_gather(Context& ctx, const Node& node) {
+  const HostTensor& x = folded_input(ctx, node, 0);
+  QDET_ASSIGN_OR_RETURN(int32_t axis, normalize_axis(ctx, node, node.get_int("axis", 0), x.shape.size()));
+  const HostTensor& indices = folded_input(ctx, node, 1);
+  QDET_ASSIGN_OR_RETURN(auto idx, indices.as_int64s());
+  for (int64_t& v : idx) {
+    if (v < 0) v += x.shape[axis];
+    if (v < 0 || v >= x.shape[axis]) return ctx.node_error(StatusCode::kOutOfRange, node, "index out of range");
   }
-  if (op == "Identity" || op == "Dropout") return std::vector<HostTensor>{in(0)};
-  if (op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze") {
-    QDET_ASSIGN_OR_RETURN(Shape s, reshape_target(ctx, node, in(0).shape));
-    HostTensor t = in(0);
-    t.shape = s;
-    return std::vector<HostTensor>{t};
+  std::vector<std::vector<int64_t>> index;
+  for (size_t d = 0; d < x.shape.size(); ++d) {
+    std::vector<int64_t> all(x.shape[d]);
+    for (int32_t j = 0; j < x.shape[d]; ++j) all[j] = j;
+    index.push_back(static_cast<int32_t>(d) == axis ? idx : all);
   }
-  if (op == "Transpose") {
-    const size_t rank = in(0).shape.size();
-    Perm p;
-    auto p64 = node.get_ints("perm");
-    if (p64.empty())
-      for (size_t i = rank; i-- > 0;) p.push_back(static_cast<int32_t>(i));
-    for (int64_t v : p64) p.push_back(v < 0 || v >= static_cast<int64_t>(rank) ? -1 : static_cast<int32_t>(v));
-    if (!is_permutation(p, rank)) return ctx.node_error(StatusCode::kInvalidArgument, node, "bad perm");
-    return std::vector<HostTensor>{transpose(in(0), p)};
-  }
-  if (op == "Concat") {
-    const size_t rank = in(0).shape.size();
-    QDET_ASSIGN_OR_RETURN(int32_t axis, normalize_axis(ctx, node, node.get_int("axis", 0), rank));
-    std::vector<const HostTensor*> parts;
-    for (size_t i = 0; i < node.inputs.size(); ++i) {
-      const HostTensor& t = in(i);
-      bool ok = t.shape.size() == rank && t.dtype == in(0).dtype;
-      for (size_t d = 0; ok && d < rank; ++d) ok = static_cast<int32_t>(d) == axis || t.shape[d] == in(0).shape[d];
-      if (!ok) return ctx.node_error(StatusCode::kInvalidArgument, node, "inputs do not concatenate");
-      parts.push_back(&t);
+  Shape out(x.shape.begin(), x.shape.begin() + axis);
+  out.insert(out.end(), indices.shape.begin(), indices.shape.end());
+  out.insert(out.end(), x.shape.begin() + axis + 1, x.shape.end());
+  return std::vector<HostTensor>{take(x, index, out)};
+}
+
+// Slice: starts/ends/axes as attributes before opset 10, as constant inputs since.
+FoldResult fold_slice(Context& ctx, const Node& node) {
+  const HostTensor& x = folded_input(ctx, node, 0);
+  const size_t rank = x.shape.size();
+  std::vector<int64_t> starts, ends, axes, steps;
+  if (ctx.model().opset < 10) {
+    starts = node.get_ints("starts");
+    ends = node.get_ints("ends");
+    axes = node.get_ints("axes");
+  } else {
+    QDET_ASSIGN_OR_RETURN(starts, ints(ctx, node, 1));
+    QDET_ASSIGN_OR_RETURN(ends, ints(ctx, node, 2));
+    if (ctx.has_input(node, 3)) {
+      QDET_ASSIGN_OR_RETURN(axes, ints(ctx, node, 3));
     }
-    return std::vector<HostTensor>{concat(parts, axis)};
-  }
-  if (op == "Gather") {
-    const HostTensor& x = in(0);
-    QDET_ASSIGN_OR_RETURN(int32_t axis, normalize_axis(ctx, node, node.get_int("axis", 0), x.shape.size()));
-    QDET_ASSIGN_OR_RETURN(auto idx, in(1).as_int64s());
-    for (int64_t& v : idx) {
-      if (v < 0) v += x.shape[axis];
-      if (v < 0 || v >= x.shape[axis]) return ctx.node_error(StatusCode::kOutOfRange, node, "index out of range");
+    if (ctx.has_input(node, 4)) {
+      QDET_ASSIGN_OR_RETURN(steps, ints(ctx, node, 4));
     }
-    std::vector<std::vector<int64_t>> index;
-    for (size_t d = 0; d < x.shape.size(); ++d) {
-      std::vector<int64_t> all(x.shape[d]);
-      for (int32_t j = 0; j < x.shape[d]; ++j) all[j] = j;
-      index.push_back(static_cast<int32_t>(d) == axis ? idx : all);
-    }
-    Shape out(x.shape.begin(), x.shape.begin() + axis);
-    out.insert(out.end(), in(1).shape.begin(), in(1).shape.end());
-    out.insert(out.end(), x.shape.begin() + axis + 1, x.shape.end());
-    return std::vector<HostTensor>{take(x, index, out)};
   }
-  if (op == "Slice") {
-    const HostTensor& x = in(0);
-    const size_t rank = x.shape.size();
-    std::vector<int64_t> starts, ends, axes, steps;
-    if (ctx.model().opset < 10) {
-      starts = node.get_ints("starts");
-      ends = node.get_ints("ends");
-      axes = node.get_ints("axes");
+  if (axes.empty())
+    for (size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<int64_t>(i));
+  if (steps.empty()) steps.assign(starts.size(), 1);
+  if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
+    return ctx.node_error(StatusCode::kInvalidArgument, node, "starts, ends, axes and steps differ in length");
+  std::vector<std::vector<int64_t>> index(rank);
+  for (size_t d = 0; d < rank; ++d)
+    for (int32_t j = 0; j < x.shape[d]; ++j) index[d].push_back(j);
+  for (size_t i = 0; i < starts.size(); ++i) {
+    QDET_ASSIGN_OR_RETURN(int32_t ax, normalize_axis(ctx, node, axes[i], rank));
+    const int64_t dim = x.shape[ax], step = steps[i];
+    if (step == 0) return ctx.node_error(StatusCode::kInvalidArgument, node, "step 0");
+    int64_t st = starts[i] < 0 ? starts[i] + dim : starts[i];
+    int64_t en = ends[i] < 0 ? ends[i] + dim : ends[i];
+    index[ax].clear();
+    if (step > 0) {
+      st = std::clamp<int64_t>(st, 0, dim);
+      en = std::clamp<int64_t>(en, 0, dim);
+      for (int64_t j = st; j < en; j += step) index[ax].push_back(j);
     } else {
-      QDET_ASSIGN_OR_RETURN(starts, ints(ctx, node, 1));
-      QDET_ASSIGN_OR_RETURN(ends, ints(ctx, node, 2));
-      if (ctx.has_input(node, 3)) {
-        QDET_ASSIGN_OR_RETURN(axes, ints(ctx, node, 3));
-      }
-      if (ctx.has_input(node, 4)) {
-        QDET_ASSIGN_OR_RETURN(steps, ints(ctx, node, 4));
-      }
+      st = std::clamp<int64_t>(st, 0, dim - 1);
+      en = std::clamp<int64_t>(en, -1, dim - 1);
+      for (int64_t j = st; j > en; j += step) index[ax].push_back(j);
     }
-    if (axes.empty())
-      for (size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<int64_t>(i));
-    if (steps.empty()) steps.assign(starts.size(), 1);
-    if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
-      return ctx.node_error(StatusCode::kInvalidArgument, node, "starts, ends, axes and steps differ in length");
-    std::vector<std::vector<int64_t>> index(rank);
-    for (size_t d = 0; d < rank; ++d)
-      for (int32_t j = 0; j < x.shape[d]; ++j) index[d].push_back(j);
-    for (size_t i = 0; i < starts.size(); ++i) {
-      QDET_ASSIGN_OR_RETURN(int32_t ax, normalize_axis(ctx, node, axes[i], rank));
-      const int64_t dim = x.shape[ax], step = steps[i];
-      if (step == 0) return ctx.node_error(StatusCode::kInvalidArgument, node, "step 0");
-      int64_t st = starts[i] < 0 ? starts[i] + dim : starts[i];
-      int64_t en = ends[i] < 0 ? ends[i] + dim : ends[i];
-      index[ax].clear();
-      if (step > 0) {
-        st = std::clamp<int64_t>(st, 0, dim);
-        en = std::clamp<int64_t>(en, 0, dim);
-        for (int64_t j = st; j < en; j += step) index[ax].push_back(j);
-      } else {
-        st = std::clamp<int64_t>(st, 0, dim - 1);
-        en = std::clamp<int64_t>(en, -1, dim - 1);
-        for (int64_t j = st; j > en; j += step) index[ax].push_back(j);
-      }
-    }
-    Shape out;
-    for (const auto& v : index) out.push_back(static_cast<int32_t>(v.size()));
-    return std::vector<HostTensor>{take(x, index, out)};
   }
-  if (op == "Cast") {
-    auto to = dtype_from_onnx(static_cast<int32_t>(node.get_int("to", 1)));
-    if (!to) return ctx.node_error(StatusCode::kUnsupported, node, "cast to ONNX type {}", node.get_int("to", 1));
-    auto c = cast(in(0), *to);
-    if (!c.ok()) return ctx.node_error(StatusCode::kUnsupported, node, "{}", c.status().message());
-    return std::vector<HostTensor>{*c};
+  Shape out;
+  for (const auto& v : index) out.push_back(static_cast<int32_t>(v.size()));
+  return std::vector<HostTensor>{take(x, index, out)};
+}
+
+FoldResult fold_cast(Context& ctx, const Node& node) {
+  auto to = dtype_from_onnx(static_cast<int32_t>(node.get_int("to", 1)));
+  if (!to) return ctx.node_error(StatusCode::kUnsupported, node, "cast to ONNX type {}", node.get_int("to", 1));
+  auto c = cast(folded_input(ctx, node, 0), *to);
+  if (!c.ok()) return ctx.node_error(StatusCode::kUnsupported, node, "{}", c.status().message());
+  return std::vector<HostTensor>{*c};
+}
+
+// Add, Sub, Mul, Div with numpy broadcasting.
+FoldResult fold_arithmetic(Context& ctx, const Node& node) {
+  const std::string& op = node.op_type;
+  if (node.inputs.size() != 2) return ctx.node_error(StatusCode::kInvalidArgument, node, "needs 2 inputs");
+  auto r = arithmetic(op, folded_input(ctx, node, 0), folded_input(ctx, node, 1));
+  if (!r.ok()) return ctx.node_error(StatusCode::kInvalidArgument, node, "{}", r.status().message());
+  return std::vector<HostTensor>{*r};
+}
+
+// Neg, Sqrt, Floor (Neg also on integers).
+FoldResult fold_unary(Context& ctx, const Node& node) {
+  const std::string& op = node.op_type;
+  const HostTensor& x = folded_input(ctx, node, 0);
+  if (dtype_traits(x.dtype).is_float) {
+    QDET_ASSIGN_OR_RETURN(auto v, x.as_floats());
+    for (float& f : v) f = op == "Neg" ? -f : op == "Sqrt" ? std::sqrt(f) : std::floor(f);
+    return std::vector<HostTensor>{HostTensor::from_floats(x.shape, v)};
   }
-  if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
-    if (node.inputs.size() != 2) return ctx.node_error(StatusCode::kInvalidArgument, node, "needs 2 inputs");
-    auto r = arithmetic(op, in(0), in(1));
-    if (!r.ok()) return ctx.node_error(StatusCode::kInvalidArgument, node, "{}", r.status().message());
-    return std::vector<HostTensor>{*r};
+  if (op != "Neg") return ctx.node_error(StatusCode::kUnsupported, node, "integer input");
+  QDET_ASSIGN_OR_RETURN(auto v, x.as_int64s());
+  for (int64_t& i : v) i = -i;
+  return std::vector<HostTensor>{*cast(HostTensor::from_int64s(x.shape, v), x.dtype)};
+}
+
+// ConstantOfShape: the value attribute (default float 0) repeated, within the memory budget.
+FoldResult fold_constant_of_shape(Context& ctx, const Node& node) {
+  QDET_ASSIGN_OR_RETURN(auto dims, folded_input(ctx, node, 0).as_int64s());
+  Shape s;
+  for (int64_t d : dims) {
+    if (d < 0 || d > INT32_MAX) return ctx.node_error(StatusCode::kInvalidArgument, node, "bad dim {}", d);
+    s.push_back(static_cast<int32_t>(d));
   }
-  if (op == "Neg" || op == "Sqrt" || op == "Floor") {
-    const HostTensor& x = in(0);
-    if (dtype_traits(x.dtype).is_float) {
-      QDET_ASSIGN_OR_RETURN(auto v, x.as_floats());
-      for (float& f : v) f = op == "Neg" ? -f : op == "Sqrt" ? std::sqrt(f) : std::floor(f);
-      return std::vector<HostTensor>{HostTensor::from_floats(x.shape, v)};
-    }
-    if (op != "Neg") return ctx.node_error(StatusCode::kUnsupported, node, "integer input");
-    QDET_ASSIGN_OR_RETURN(auto v, x.as_int64s());
-    for (int64_t& i : v) i = -i;
-    return std::vector<HostTensor>{*cast(HostTensor::from_int64s(x.shape, v), x.dtype)};
-  }
-  if (op == "ConstantOfShape") {
-    QDET_ASSIGN_OR_RETURN(auto dims, in(0).as_int64s());
-    Shape s;
-    for (int64_t d : dims) {
-      if (d < 0 || d > INT32_MAX) return ctx.node_error(StatusCode::kInvalidArgument, node, "bad dim {}", d);
-      s.push_back(static_cast<int32_t>(d));
-    }
-    if (!checked_num_elements(s)) return ctx.node_error(StatusCode::kInvalidArgument, node, "shape too large");
-    HostTensor fill = HostTensor::from_floats({1}, std::vector<float>{0.f});
-    if (const Attribute* v = node.find("value"); v && v->t && v->t->num_elements() == 1) fill = *v->t;
-    HostTensor out;
-    out.dtype = fill.dtype;
-    out.shape = s;
-    const size_t es = dtype_size(fill.dtype);
-    if (Status b = check_memory_budget(static_cast<uint64_t>(num_elements(s)) * es,
-                                       fmt::format("its output of shape {}", shape_to_string(s)));
-        !b.ok())
-      return ctx.node_error(StatusCode::kOutOfRange, node, "{}", b.message());
-    out.data.resize(static_cast<size_t>(num_elements(s)) * es);
-    for (size_t i = 0; i < out.data.size(); i += es) std::memcpy(out.data.data() + i, fill.data.data(), es);
-    return std::vector<HostTensor>{out};
-  }
+  if (!checked_num_elements(s)) return ctx.node_error(StatusCode::kInvalidArgument, node, "shape too large");
+  HostTensor fill = HostTensor::from_floats({1}, std::vector<float>{0.f});
+  if (const Attribute* v = node.find("value"); v && v->t && v->t->num_elements() == 1) fill = *v->t;
+  HostTensor out;
+  out.dtype = fill.dtype;
+  out.shape = s;
+  const size_t es = dtype_size(fill.dtype);
+  if (Status b = check_memory_budget(static_cast<uint64_t>(num_elements(s)) * es,
+                                     fmt::format("its output of shape {}", shape_to_string(s)));
+      !b.ok())
+    return ctx.node_error(StatusCode::kOutOfRange, node, "{}", b.message());
+  out.data.resize(static_cast<size_t>(num_elements(s)) * es);
+  for (size_t i = 0; i < out.data.size(); i += es) std::memcpy(out.data.data() + i, fill.data.data(), es);
+  return std::vector<HostTensor>{out};
+}
+
+FoldResult fold(Context& ctx, const Node& node) {
+  const std::string& op = node.op_type;
+  if (op == "Constant") return fold_constant(ctx, node);
+  if (op == "Shape") return fold_shape(ctx, node);
+  if (op == "Identity" || op == "Dropout") return std::vector<HostTensor>{folded_input(ctx, node, 0)};
+  if (op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze") return fold_reshape(ctx, node);
+  if (op == "Transpose") return fold_transpose(ctx, node);
+  if (op == "Concat") return fold_concat(ctx, node);
+  if (op == "Gather") return fold_gather(ctx, node);
+  if (op == "Slice") return fold_slice(ctx, node);
+  if (op == "Cast") return fold_cast(ctx, node);
+  if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") return fold_arithmetic(ctx, node);
+  if (op == "Neg" || op == "Sqrt" || op == "Floor") return fold_unary(ctx, node);
+  if (op == "ConstantOfShape") return fold_constant_of_shape(ctx, node);
   return ctx.node_error(StatusCode::kInternal, node, "no constant folding");
 }
 
