@@ -205,119 +205,120 @@ std::string sidecar(const Network& net) {
   return json_text(j, 2) + "\n";
 }
 
-}  // namespace
+// darknet's max pool: its padding is the total over both sides, and it never picks padding
+// (-FLT_MAX outside the input).
+Result<int32_t> max_pool(Builder& b, const Layer& l, int32_t x, const std::string& source) {
+  const int32_t before = l.padding / 2, end = l.padding - l.padding / 2;
+  QDET_ASSIGN_OR_RETURN(Window win, window(b, l, x, before, end, before, end, std::numeric_limits<float>::lowest(),
+                                           source));
+  OpAttrs a;
+  a.padding = win.padding;
+  a.stride_h = a.stride_w = l.stride;
+  a.filter_h = a.filter_w = l.size;
+  const int32_t y = b.activation(lname(l), {1, l.out_h, l.out_w, l.out_c});
+  b.op(OpKind::kMaxPool2d, {win.input}, {y}, a);
+  return y;
+}
 
-Result<Imported> import_network(const Network& net, const Weights& weights) {
-  if (weights.layers.size() != net.layers.size())
-    return internal_error("{}: weights for {} layers, network has {}", net.source, weights.layers.size(), net.layers.size());
-  Builder b;
-  b.g.name = std::filesystem::path(net.source).stem().string();
-  const int32_t input = b.activation("input", {1, net.height, net.width, net.channels});
-  b.g.inputs.push_back(input);
-  std::vector<int32_t> out(net.layers.size(), -1);
+// [route]: the layers' outputs (or group `route_group_id` of their channels) concatenated;
+// one whole layer is that layer's tensor.
+int32_t route(Builder& b, const Layer& l, const std::vector<int32_t>& out) {
+  const std::string n = lname(l);
+  std::vector<int32_t> parts;
+  for (int src : l.route_layers) {
+    int32_t t = out[src];
+    if (l.route_groups > 1) {
+      const Shape s = b.shape(t);
+      const int32_t part = s[3] / l.route_groups;
+      const int32_t sliced = b.activation(fmt::format("{}/from{}", n, src), {s[0], s[1], s[2], part});
+      b.op(OpKind::kStridedSlice,
+           {t, b.ints(n + "/begin", {0, 0, 0, part * l.route_group_id}),
+            b.ints(n + "/end", {s[0], s[1], s[2], part * (l.route_group_id + 1)}), b.ints(n + "/strides", {1, 1, 1, 1})},
+           {sliced});
+      t = sliced;
+    }
+    parts.push_back(t);
+  }
+  if (parts.size() == 1) return parts[0];
+  const int32_t y = b.activation(n, {1, l.out_h, l.out_w, l.out_c});
+  OpAttrs a;
+  a.axis = 3;
+  b.op(OpKind::kConcatenation, parts, {y}, a);
+  return y;
+}
+
+// [upsample]: RESIZE_NEAREST_NEIGHBOR, then a MUL when `scale` is not 1.
+int32_t upsample(Builder& b, const Layer& l, int32_t x) {
+  const std::string n = lname(l);
+  const int32_t y = b.activation(n, {1, l.out_h, l.out_w, l.out_c});
+  b.op(OpKind::kResizeNearestNeighbor, {x, b.ints(n + "/size", {l.out_h, l.out_w})}, {y});
+  if (l.upsample_scale == 1.f) return y;
+  const float s[] = {l.upsample_scale};
+  const int32_t z = b.activation(n + "/scaled", {1, l.out_h, l.out_w, l.out_c});
+  b.op(OpKind::kMul, {y, b.constant(n + "/scale", HostTensor::from_floats({}, s))}, {z});
+  return z;
+}
+
+// The graph's layers, their tensors in `out` (a layer's output tensor, by layer index).
+Status add_layers(Builder& b, const Network& net, const Weights& weights, int32_t input, std::vector<int32_t>& out) {
   for (const Layer& l : net.layers) {
     const int32_t x = l.input < 0 ? input : out[l.input];
-    const std::string n = lname(l);
     switch (l.type) {
       case LayerType::kConvolutional: {
         QDET_ASSIGN_OR_RETURN(out[l.index], convolution(b, l, x, weights.layers[l.index], net.source));
         break;
       }
       case LayerType::kMaxpool: {
-        const int32_t before = l.padding / 2, end = l.padding - l.padding / 2;
-        // darknet's max pool never picks padding (-FLT_MAX outside the input).
-        QDET_ASSIGN_OR_RETURN(Window win, window(b, l, x, before, end, before, end, std::numeric_limits<float>::lowest(),
-                                                 net.source));
-        OpAttrs a;
-        a.padding = win.padding;
-        a.stride_h = a.stride_w = l.stride;
-        a.filter_h = a.filter_w = l.size;
-        const int32_t y = b.activation(n, {1, l.out_h, l.out_w, l.out_c});
-        b.op(OpKind::kMaxPool2d, {win.input}, {y}, a);
-        out[l.index] = y;
+        QDET_ASSIGN_OR_RETURN(out[l.index], max_pool(b, l, x, net.source));
         break;
       }
-      case LayerType::kRoute: {
-        std::vector<int32_t> parts;
-        for (int src : l.route_layers) {
-          int32_t t = out[src];
-          if (l.route_groups > 1) {
-            const Shape s = b.shape(t);
-            const int32_t part = s[3] / l.route_groups;
-            const int32_t sliced = b.activation(fmt::format("{}/from{}", n, src), {s[0], s[1], s[2], part});
-            b.op(OpKind::kStridedSlice,
-                 {t, b.ints(n + "/begin", {0, 0, 0, part * l.route_group_id}),
-                  b.ints(n + "/end", {s[0], s[1], s[2], part * (l.route_group_id + 1)}), b.ints(n + "/strides", {1, 1, 1, 1})},
-                 {sliced});
-            t = sliced;
-          }
-          parts.push_back(t);
-        }
-        if (parts.size() == 1) {
-          out[l.index] = parts[0];
-        } else {
-          const int32_t y = b.activation(n, {1, l.out_h, l.out_w, l.out_c});
-          OpAttrs a;
-          a.axis = 3;
-          b.op(OpKind::kConcatenation, parts, {y}, a);
-          out[l.index] = y;
-        }
+      case LayerType::kRoute:
+        out[l.index] = route(b, l, out);
         break;
-      }
       case LayerType::kShortcut: {
-        const int32_t y = b.activation(n, {1, l.out_h, l.out_w, l.out_c});
+        const int32_t y = b.activation(lname(l), {1, l.out_h, l.out_w, l.out_c});
         b.op(OpKind::kAdd, {x, out[l.from]}, {y});
         out[l.index] = apply_activation(b, l, y, &b.g.ops.back());
         break;
       }
-      case LayerType::kUpsample: {
-        const int32_t y = b.activation(n, {1, l.out_h, l.out_w, l.out_c});
-        b.op(OpKind::kResizeNearestNeighbor, {x, b.ints(n + "/size", {l.out_h, l.out_w})}, {y});
-        out[l.index] = y;
-        if (l.upsample_scale != 1.f) {
-          const float s[] = {l.upsample_scale};
-          const int32_t z = b.activation(n + "/scaled", {1, l.out_h, l.out_w, l.out_c});
-          b.op(OpKind::kMul, {y, b.constant(n + "/scale", HostTensor::from_floats({}, s))}, {z});
-          out[l.index] = z;
-        }
+      case LayerType::kUpsample:
+        out[l.index] = upsample(b, l, x);
         break;
-      }
       case LayerType::kDropout:
       case LayerType::kYolo:
         out[l.index] = x;
         break;
     }
   }
+  return ok_status();
+}
+
+// The graph's outputs: the inputs of the [yolo] layers, named yolo_<layer> (the last layer's
+// output without them).
+std::vector<int32_t> yolo_outputs(Builder& b, const Network& net, int32_t input, const std::vector<int32_t>& out) {
   std::vector<int32_t> outputs;
   if (net.yolo_layers.empty()) {
     outputs.push_back(out.back());
-  } else {
-    for (int yi : net.yolo_layers) {
-      int32_t t = out[yi];
-      bool taken = t == input;
-      for (int32_t o : outputs) taken |= o == t;
-      if (taken) {  // an output needs its own tensor
-        const Shape s = b.shape(t);
-        const int32_t copy = b.activation(fmt::format("yolo_{}", yi), s);
-        b.op(OpKind::kReshape, {t, b.ints(fmt::format("yolo_{}/shape", yi), s)}, {copy});
-        t = copy;
-      }
-      b.g.tensors[t].name = fmt::format("yolo_{}", yi);
-      outputs.push_back(t);
-    }
+    return outputs;
   }
-  b.g.outputs = outputs;
-  remove_unused(b.g);
-  if (Status s = b.g.verify(); !s.ok())
-    return internal_error("{}: the converted graph does not verify: {}", net.source, s.message());
+  for (int yi : net.yolo_layers) {
+    int32_t t = out[yi];
+    bool taken = t == input;
+    for (int32_t o : outputs) taken |= o == t;
+    if (taken) {  // an output needs its own tensor
+      const Shape s = b.shape(t);
+      const int32_t copy = b.activation(fmt::format("yolo_{}", yi), s);
+      b.op(OpKind::kReshape, {t, b.ints(fmt::format("yolo_{}/shape", yi), s)}, {copy});
+      t = copy;
+    }
+    b.g.tensors[t].name = fmt::format("yolo_{}", yi);
+    outputs.push_back(t);
+  }
+  return outputs;
+}
 
-  Imported r;
-  r.model.graph = std::move(b.g);
-  const std::string file = std::filesystem::path(net.source).filename().string();
-  r.model.description = fmt::format(
-      "qdet convert from darknet {} (weights version {}.{}.{}). Input NHWC [1,{},{},{}] RGB 0..1; outputs are the raw "
-      "inputs of the [yolo] layers (NHWC, before sigmoid).",
-      file, weights.major, weights.minor, weights.revision, net.height, net.width, net.channels);
+// The qdet_convert metadata: the source, the input and each [yolo] output with its anchors.
+std::string convert_info(const Network& net, const std::string& file) {
   nlohmann::json info;
   info["source"] = file;
   info["format"] = "darknet";
@@ -331,7 +332,33 @@ Result<Imported> import_network(const Network& net, const Weights& weights) {
                                {"layout", "NHWC"},
                                {"yolo", {{"classes", l.classes}, {"anchors", anchors}, {"scale_x_y", l.scale_x_y}}}});
   }
-  const std::string text = json_text(info);
+  return json_text(info);
+}
+
+}  // namespace
+
+Result<Imported> import_network(const Network& net, const Weights& weights) {
+  if (weights.layers.size() != net.layers.size())
+    return internal_error("{}: weights for {} layers, network has {}", net.source, weights.layers.size(), net.layers.size());
+  Builder b;
+  b.g.name = std::filesystem::path(net.source).stem().string();
+  const int32_t input = b.activation("input", {1, net.height, net.width, net.channels});
+  b.g.inputs.push_back(input);
+  std::vector<int32_t> out(net.layers.size(), -1);
+  QDET_TRY(add_layers(b, net, weights, input, out));
+  b.g.outputs = yolo_outputs(b, net, input, out);
+  remove_unused(b.g);
+  if (Status s = b.g.verify(); !s.ok())
+    return internal_error("{}: the converted graph does not verify: {}", net.source, s.message());
+
+  Imported r;
+  r.model.graph = std::move(b.g);
+  const std::string file = std::filesystem::path(net.source).filename().string();
+  r.model.description = fmt::format(
+      "qdet convert from darknet {} (weights version {}.{}.{}). Input NHWC [1,{},{},{}] RGB 0..1; outputs are the raw "
+      "inputs of the [yolo] layers (NHWC, before sigmoid).",
+      file, weights.major, weights.minor, weights.revision, net.height, net.width, net.channels);
+  const std::string text = convert_info(net, file);
   r.model.metadata.push_back({"qdet_convert", std::vector<uint8_t>(text.begin(), text.end())});
   if (!net.yolo_layers.empty()) r.sidecar_json = sidecar(net);
   return r;
