@@ -60,6 +60,12 @@ class IntegerRewriter {
   Result<int32_t> constant(int32_t t, const QuantParams* params);
   Result<int32_t> weights(int32_t t, int32_t axis);
   Status quantize_op(size_t op_index);
+  Result<QuantParams> output_params(size_t op_index, const Op& sop, const OpQuantSpec& spec,
+                                    const std::vector<size_t>& values, Op& op);
+  Result<QuantParams> widen_for_multiplier(size_t op_index, const Op& op, const OpQuantSpec& spec,
+                                           QuantParams out_params);
+  Result<int32_t> quantized_bias(size_t op_index, const Op& sop, const Op& op, const OpQuantSpec& spec);
+  std::vector<std::pair<int32_t, int32_t>> quantize_outputs(Op& op, const QuantParams& out_params);
   Status setup_inputs();
   void fold_dequantize_quantize();
 
@@ -323,6 +329,9 @@ Status IntegerRewriter::setup_inputs() {
   return ok_status();
 }
 
+// The op rewritten to integers: its value inputs quantized (activations first: their
+// parameters decide the rest), its output parameters chosen by the op's rule, constants,
+// weights and bias quantized to fit, and its outputs given those parameters.
 Status IntegerRewriter::quantize_op(size_t i) {
   const Op& sop = src_.ops[i];  // original ids (op.inputs get replaced by new ones below)
   Op op = sop;
@@ -333,41 +342,13 @@ Status IntegerRewriter::quantize_op(size_t i) {
     if (static_cast<int>(k) != spec.weight_input && static_cast<int>(k) != spec.bias_input &&
         is_value_input(src_, op, k))
       values.push_back(k);
-  // Activation inputs first (their parameters decide the rest).
   for (size_t k : values) {
     const int32_t t = op.inputs[k];
     if (!src_.tensors[t].is_constant()) {
       QDET_ASSIGN_OR_RETURN(op.inputs[k], get_int(t));
     }
   }
-  // Output parameters.
-  QuantParams out_params;
-  const int32_t out0 = op.outputs.empty() ? -1 : op.outputs[0];
-  switch (spec.output) {
-    case OutputRule::kFromRange:
-      if (out0 >= 0 && concat_target_[out0] >= 0) {
-        QDET_ASSIGN_OR_RETURN(out_params, range_params(concat_target_[out0]));
-        ++concat_inputs_shared_;
-        break;
-      }
-      [[fallthrough]];
-    case OutputRule::kShared: {
-      QDET_ASSIGN_OR_RETURN(out_params, range_params(out0));
-      break;
-    }
-    case OutputRule::kFixed:
-      out_params = act() == DType::kInt16 ? spec.fixed_int16 : spec.fixed_int8;
-      break;
-    case OutputRule::kSameAsInput: {
-      if (values.empty()) return internal_error("op {} ({}) has no value input", i, op.name());
-      const size_t k = values[0];
-      if (src_.tensors[sop.inputs[k]].is_constant()) {
-        QDET_ASSIGN_OR_RETURN(op.inputs[k], constant(sop.inputs[k], nullptr));
-      }
-      out_params = g_.tensors[op.inputs[k]].quant;
-      break;
-    }
-  }
+  QDET_ASSIGN_OR_RETURN(QuantParams out_params, output_params(i, sop, spec, values, op));
   // Constant value inputs.
   for (size_t k : values) {
     const int32_t t = sop.inputs[k];
@@ -384,72 +365,122 @@ Status IntegerRewriter::quantize_op(size_t i) {
       if (q.scale != out_params.scale || q.zero_point != out_params.zero_point)
         op.inputs[k] = requantized(op.inputs[k], out_params);
     }
-  // Weights and bias.
   if (spec.weight_input >= 0) {
     const int32_t axis = opt_.per_channel ? spec.weight_axis : -1;
     QDET_ASSIGN_OR_RETURN(op.inputs[spec.weight_input], weights(op.inputs[spec.weight_input], axis));
-  }
-  // A nearly constant output (a channel group that calibration saw at ~0) would need a
-  // multiplier input_scale * weight_scale / output_scale beyond what kernels accept (TFLite's
-  // shift range; qdet's runtime takes < 128): widen the output range until it is at most 64.
-  if (spec.weight_input >= 0 && spec.output == OutputRule::kFromRange) {
-    const auto& wq = g_.tensors[op.inputs[spec.weight_input]].quant;
-    const size_t data_input = static_cast<size_t>(graph::op_traits(op.kind).data_input());
-    const double in_scale = g_.tensors[op.inputs[data_input]].quant.scale[0];
-    const double wmax = *std::max_element(wq.scale.begin(), wq.scale.end());
-    const double min_scale = in_scale * wmax / 64.0;
-    if (out_params.scale[0] < min_scale) {
-      const double k = min_scale / out_params.scale[0];
-      const double z = static_cast<double>(out_params.zero_point[0]);
-      const double qmin = act() == DType::kInt16 ? -32767 : -128, qmax = act() == DType::kInt16 ? 32767 : 127;
-      const Range widened{static_cast<float>(out_params.scale[0] * (qmin - z) * k),
-                          static_cast<float>(out_params.scale[0] * (qmax - z) * k)};
-      QDET_ASSIGN_OR_RETURN(out_params, activation_params(widened, act()));
-      if (notes_)
-        notes_->info.push_back(fmt::format("op {} ({}): output range widened {:.3g}x to keep its "
-                                           "multiplier <= 64", i, op.name(), k));
+    if (spec.output == OutputRule::kFromRange) {
+      QDET_ASSIGN_OR_RETURN(out_params, widen_for_multiplier(i, op, spec, std::move(out_params)));
     }
   }
   if (spec.bias_input >= 0 && spec.bias_input < static_cast<int>(op.inputs.size()) &&
       op.inputs[spec.bias_input] >= 0) {
-    const int32_t b = op.inputs[spec.bias_input];
-    const size_t data_input = static_cast<size_t>(graph::op_traits(op.kind).data_input());
-    const float in_scale = g_.tensors[op.inputs[data_input]].quant.scale[0];
-    const auto& wq = g_.tensors[op.inputs[spec.weight_input]].quant;
-    QDET_ASSIGN_OR_RETURN(auto bias_values, constant_values(src_.tensors[b]));
-    if (!opt_.input_means.empty() && sop.inputs[0] >= 0) {
-      auto means = opt_.input_means.find(keys_[sop.inputs[0]]);
-      if (means != opt_.input_means.end()) {
-        QDET_ASSIGN_OR_RETURN(auto wf, constant_values(src_.tensors[sop.inputs[spec.weight_input]]));
-        QDET_ASSIGN_OR_RETURN(auto corr, weight_rounding_error(op.kind, src_.tensors[sop.inputs[0]].shape,
-                                                               wf, g_.tensors[op.inputs[spec.weight_input]],
-                                                               means->second));
-        if (corr.size() == bias_values.size()) {
-          for (size_t c = 0; c < corr.size(); ++c)
-            bias_values[c] = static_cast<float>(bias_values[c] - corr[c]);
-          ++bias_corrected_;
-        }
-      }
-    }
-    const DType bias_dtype = act() == DType::kInt16 ? DType::kInt64 : DType::kInt32;
-    std::span<const float> wscales(wq.scale);
-    if (wq.scale.size() > 1 && wq.scale.size() != bias_values.size())
-      return invalid_argument("op {} ({}): {} bias values for {} weight channels", i, op.name(),
-                              bias_values.size(), wq.scale.size());
-    QDET_ASSIGN_OR_RETURN(auto qb, quantize_bias(bias_values, in_scale, wscales, bias_dtype));
-    Tensor n;
-    n.name = src_.tensors[b].name;
-    n.dtype = bias_dtype;
-    n.shape = src_.tensors[b].shape;
-    n.quant = std::move(qb.params);
-    n.quant.quantized_dimension = 0;
-    n.data = std::move(qb.data);
-    op.inputs[spec.bias_input] = g_.add_tensor(std::move(n));
+    QDET_ASSIGN_OR_RETURN(op.inputs[spec.bias_input], quantized_bias(i, sop, op, spec));
   }
   if (act() == DType::kInt16 && (op.kind == OpKind::kAdd || op.kind == OpKind::kSub))
     op.attrs.pot_scale_int16 = false;
-  // Outputs.
-  std::vector<std::pair<int32_t, int32_t>> after;  // (int tensor, graph output) boundary ops
+  const std::vector<std::pair<int32_t, int32_t>> after = quantize_outputs(op, out_params);
+  op.version = tflite_op_version(g_, op);
+  ops_.push_back(std::move(op));
+  for (auto [q, orig] : after)
+    emit(opt_.io == IoType::kFloat ? OpKind::kDequantize : OpKind::kQuantize, q, orig);
+  return ok_status();
+}
+
+// The output's parameters by the op's rule: its calibrated range (a concatenation's when the
+// output only feeds one: TFLite's "same scale" rule), fixed ones (LOGISTIC, SOFTMAX, ...), or
+// its first value input's (which, when constant, is quantized here).
+Result<QuantParams> IntegerRewriter::output_params(size_t i, const Op& sop, const OpQuantSpec& spec,
+                                                   const std::vector<size_t>& values, Op& op) {
+  const int32_t out0 = op.outputs.empty() ? -1 : op.outputs[0];
+  switch (spec.output) {
+    case OutputRule::kFromRange:
+      if (out0 >= 0 && concat_target_[out0] >= 0) {
+        QDET_ASSIGN_OR_RETURN(QuantParams shared, range_params(concat_target_[out0]));
+        ++concat_inputs_shared_;
+        return shared;
+      }
+      return range_params(out0);
+    case OutputRule::kShared:
+      return range_params(out0);
+    case OutputRule::kFixed:
+      return act() == DType::kInt16 ? spec.fixed_int16 : spec.fixed_int8;
+    case OutputRule::kSameAsInput: {
+      if (values.empty()) return internal_error("op {} ({}) has no value input", i, op.name());
+      const size_t k = values[0];
+      if (src_.tensors[sop.inputs[k]].is_constant()) {
+        QDET_ASSIGN_OR_RETURN(op.inputs[k], constant(sop.inputs[k], nullptr));
+      }
+      return g_.tensors[op.inputs[k]].quant;
+    }
+  }
+  return internal_error("op {} ({}): unknown output rule", i, op.name());
+}
+
+// A nearly constant output (a channel group that calibration saw at ~0) would need a
+// multiplier input_scale * weight_scale / output_scale beyond what kernels accept (TFLite's
+// shift range; qdet's runtime takes < 128): widen the output range until it is at most 64.
+Result<QuantParams> IntegerRewriter::widen_for_multiplier(size_t i, const Op& op, const OpQuantSpec& spec,
+                                                          QuantParams out_params) {
+  const auto& wq = g_.tensors[op.inputs[spec.weight_input]].quant;
+  const size_t data_input = static_cast<size_t>(graph::op_traits(op.kind).data_input());
+  const double in_scale = g_.tensors[op.inputs[data_input]].quant.scale[0];
+  const double wmax = *std::max_element(wq.scale.begin(), wq.scale.end());
+  const double min_scale = in_scale * wmax / 64.0;
+  if (out_params.scale[0] >= min_scale) return out_params;
+  const double k = min_scale / out_params.scale[0];
+  const double z = static_cast<double>(out_params.zero_point[0]);
+  const double qmin = act() == DType::kInt16 ? -32767 : -128, qmax = act() == DType::kInt16 ? 32767 : 127;
+  const Range widened{static_cast<float>(out_params.scale[0] * (qmin - z) * k),
+                      static_cast<float>(out_params.scale[0] * (qmax - z) * k)};
+  QDET_ASSIGN_OR_RETURN(QuantParams wide, activation_params(widened, act()));
+  if (notes_)
+    notes_->info.push_back(
+        fmt::format("op {} ({}): output range widened {:.3g}x to keep its multiplier <= 64", i, op.name(), k));
+  return wide;
+}
+
+// The bias as int32 (int64 for 16x8) at input scale x weight scale, first corrected for the
+// weights' rounding error times the input's mean where the options give the means.
+Result<int32_t> IntegerRewriter::quantized_bias(size_t i, const Op& sop, const Op& op, const OpQuantSpec& spec) {
+  const int32_t b = op.inputs[spec.bias_input];
+  const size_t data_input = static_cast<size_t>(graph::op_traits(op.kind).data_input());
+  const float in_scale = g_.tensors[op.inputs[data_input]].quant.scale[0];
+  const auto& wq = g_.tensors[op.inputs[spec.weight_input]].quant;
+  QDET_ASSIGN_OR_RETURN(auto bias_values, constant_values(src_.tensors[b]));
+  if (!opt_.input_means.empty() && sop.inputs[0] >= 0) {
+    auto means = opt_.input_means.find(keys_[sop.inputs[0]]);
+    if (means != opt_.input_means.end()) {
+      QDET_ASSIGN_OR_RETURN(auto wf, constant_values(src_.tensors[sop.inputs[spec.weight_input]]));
+      QDET_ASSIGN_OR_RETURN(auto corr, weight_rounding_error(op.kind, src_.tensors[sop.inputs[0]].shape, wf,
+                                                             g_.tensors[op.inputs[spec.weight_input]],
+                                                             means->second));
+      if (corr.size() == bias_values.size()) {
+        for (size_t c = 0; c < corr.size(); ++c) bias_values[c] = static_cast<float>(bias_values[c] - corr[c]);
+        ++bias_corrected_;
+      }
+    }
+  }
+  const DType bias_dtype = act() == DType::kInt16 ? DType::kInt64 : DType::kInt32;
+  std::span<const float> wscales(wq.scale);
+  if (wq.scale.size() > 1 && wq.scale.size() != bias_values.size())
+    return invalid_argument("op {} ({}): {} bias values for {} weight channels", i, op.name(),
+                            bias_values.size(), wq.scale.size());
+  QDET_ASSIGN_OR_RETURN(auto qb, quantize_bias(bias_values, in_scale, wscales, bias_dtype));
+  Tensor n;
+  n.name = src_.tensors[b].name;
+  n.dtype = bias_dtype;
+  n.shape = src_.tensors[b].shape;
+  n.quant = std::move(qb.params);
+  n.quant.quantized_dimension = 0;
+  n.data = std::move(qb.data);
+  return g_.add_tensor(std::move(n));
+}
+
+// The op's outputs get the output parameters. A graph output with float or uint8 I/O gets a
+// new integer tensor instead; returns those (int tensor, graph output) pairs, each needing a
+// DEQUANTIZE or QUANTIZE after the op.
+std::vector<std::pair<int32_t, int32_t>> IntegerRewriter::quantize_outputs(Op& op, const QuantParams& out_params) {
+  std::vector<std::pair<int32_t, int32_t>> after;
   for (int32_t& o : op.outputs) {
     if (o < 0) continue;
     const int32_t orig = o;
@@ -476,11 +507,7 @@ Status IntegerRewriter::quantize_op(size_t i) {
       float_id_[orig] = -1;
     }
   }
-  op.version = tflite_op_version(g_, op);
-  ops_.push_back(std::move(op));
-  for (auto [q, orig] : after)
-    emit(opt_.io == IoType::kFloat ? OpKind::kDequantize : OpKind::kQuantize, q, orig);
-  return ok_status();
+  return after;
 }
 
 // DEQUANTIZE x -> y followed by QUANTIZE y -> z, y read by nothing else: one QUANTIZE x -> z
