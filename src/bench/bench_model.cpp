@@ -41,6 +41,64 @@ void fill_input(rt::TensorRef& t, std::mt19937& rng) {
   }
 }
 
+Status check_options(const BenchOptions& o) {
+  if (o.runs < 1) return invalid_argument("--runs must be at least 1 (got {})", o.runs);
+  if (o.warmup < 0) return invalid_argument("--warmup must not be negative (got {})", o.warmup);
+  if (o.threads < 1) return invalid_argument("--threads must be at least 1 (got {})", o.threads);
+  if (o.energy != "auto" && o.energy != "rapl" && o.energy != "perf" && o.energy != "nvml" &&
+      o.energy != "estimate")
+    return invalid_argument("unknown energy method '{}' (auto, rapl, perf, nvml, estimate)", o.energy);
+  return ok_status();
+}
+
+// The ops per kernel, and the multiply-accumulates per (precision, kernel).
+void count_kernels(const graph::Graph& graph, rt::Interpreter& it, BenchResult& r) {
+  for (size_t i = 0; i < graph.ops.size(); ++i) {
+    r.kernels[it.kernel_name(i)]++;
+    const int64_t macs = graph::op_macs(graph, graph.ops[i]);
+    if (macs <= 0) continue;
+    const std::string key =
+        fmt::format("{} · {}", dtype_name(graph::op_mac_precision(graph, graph.ops[i])), it.kernel_name(i));
+    r.macs_by_kernel[key] += static_cast<double>(macs);
+  }
+}
+
+// Bytes and multiply-accumulates per dtype and the work per inference, counted at the shapes
+// run: after a resize the file's shapes are stale.
+void count_work_as_run(const graph::Graph& graph, rt::Interpreter& it, BenchResult& r) {
+  std::optional<graph::Graph> resized;
+  if (it.inputs_resized()) {
+    resized = graph;
+    for (size_t id = 0; id < resized->tensors.size(); ++id)
+      resized->tensors[id].shape = it.tensor(static_cast<int32_t>(id)).shape;
+  }
+  const graph::Graph& as_run = resized ? *resized : graph;
+  const graph::GraphStats stats = graph::compute_stats(as_run);
+  for (const auto& [dtype, bytes] : stats.constant_bytes) r.bytes_by_dtype[dtype_name(dtype)] = bytes;
+  for (const auto& [dtype, macs] : stats.macs) r.macs_by_dtype[dtype_name(dtype)] = static_cast<double>(macs);
+  r.work = work_per_inference(as_run);
+}
+
+// o.runs more runs timing every op: the mean per op.
+Status profile_ops(const graph::Graph& graph, rt::Interpreter& it, const BenchOptions& o, BenchResult& r) {
+  std::vector<int64_t> op_ns;
+  for (int i = 0; i < o.runs; ++i) QDET_TRY(it.invoke_profiled(op_ns).with_context(o.model.string()));
+  for (size_t i = 0; i < graph.ops.size(); ++i) {
+    const auto& op = graph.ops[i];
+    OpTime t;
+    t.op = static_cast<int32_t>(i);
+    t.kind = op.name();
+    t.kernel = it.kernel_name(i);
+    if (!op.outputs.empty() && op.outputs[0] >= 0) {
+      t.dtype = dtype_name(graph.tensors[op.outputs[0]].dtype);
+      t.output = graph.tensors[op.outputs[0]].name;
+    }
+    t.ms = static_cast<double>(op_ns[i]) * 1e-6 / o.runs;
+    r.profile.push_back(std::move(t));
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 WorkPerInference work_per_inference(const graph::Graph& g) {
@@ -67,13 +125,7 @@ WorkPerInference work_per_inference(const graph::Graph& g) {
 
 Result<BenchResult> bench_model(const BenchOptions& o,
                                 const std::function<void(const std::string&)>& progress) {
-  if (o.runs < 1) return invalid_argument("--runs must be at least 1 (got {})", o.runs);
-  if (o.warmup < 0) return invalid_argument("--warmup must not be negative (got {})", o.warmup);
-  if (o.threads < 1) return invalid_argument("--threads must be at least 1 (got {})", o.threads);
-  if (o.energy != "auto" && o.energy != "rapl" && o.energy != "perf" && o.energy != "nvml" &&
-      o.energy != "estimate")
-    return invalid_argument("unknown energy method '{}' (auto, rapl, perf, nvml, estimate)", o.energy);
-
+  QDET_TRY(check_options(o));
   QDET_ASSIGN_OR_RETURN(const CpuPower power, cpu_power(o.cpuinfo, o.threads, o.cpu_watts));
 
   BenchResult r;
@@ -99,14 +151,7 @@ Result<BenchResult> bench_model(const BenchOptions& o,
     if (!r.input_shape.empty()) r.batch = r.input_shape[0];
   }
   r.arena_bytes = static_cast<int64_t>(it.arena_bytes());
-  for (size_t i = 0; i < graph->ops.size(); ++i) {
-    r.kernels[it.kernel_name(i)]++;
-    const int64_t macs = graph::op_macs(*graph, graph->ops[i]);
-    if (macs <= 0) continue;
-    const std::string key = fmt::format("{} · {}", dtype_name(graph::op_mac_precision(*graph, graph->ops[i])),
-                                        it.kernel_name(i));
-    r.macs_by_kernel[key] += static_cast<double>(macs);
-  }
+  count_kernels(*graph, it, r);
   std::mt19937 rng(o.seed);
   for (size_t i = 0; i < it.num_inputs(); ++i) fill_input(it.input(i), rng);
 
@@ -148,20 +193,7 @@ Result<BenchResult> bench_model(const BenchOptions& o,
   }
   QDET_TRY(run_status);
   r.peak_rss_bytes = peak_rss_bytes();
-  {
-    // Counted at the shapes run: after a resize the file's shapes are stale.
-    std::optional<graph::Graph> resized;
-    if (it.inputs_resized()) {
-      resized = *graph;
-      for (size_t id = 0; id < resized->tensors.size(); ++id)
-        resized->tensors[id].shape = it.tensor(static_cast<int32_t>(id)).shape;
-    }
-    const graph::Graph& as_run = resized ? *resized : *graph;
-    const graph::GraphStats stats = graph::compute_stats(as_run);
-    for (const auto& [dtype, bytes] : stats.constant_bytes) r.bytes_by_dtype[dtype_name(dtype)] = bytes;
-    for (const auto& [dtype, macs] : stats.macs) r.macs_by_dtype[dtype_name(dtype)] = static_cast<double>(macs);
-    r.work = work_per_inference(as_run);
-  }
+  count_work_as_run(*graph, it, r);
   r.latency = compute_latency_stats(r.samples_ms);
   const int runs = static_cast<int>(r.samples_ms.size());
   r.arithmetic = arithmetic_energy(r.work, runs);
@@ -174,21 +206,7 @@ Result<BenchResult> bench_model(const BenchOptions& o,
   r.energy.unavailable = unavailable;
   if (o.profile) {
     if (progress) progress(fmt::format("profile: {} runs timing every op", o.runs));
-    std::vector<int64_t> op_ns;
-    for (int i = 0; i < o.runs; ++i) QDET_TRY(it.invoke_profiled(op_ns).with_context(o.model.string()));
-    for (size_t i = 0; i < graph->ops.size(); ++i) {
-      const auto& op = graph->ops[i];
-      OpTime t;
-      t.op = static_cast<int32_t>(i);
-      t.kind = op.name();
-      t.kernel = it.kernel_name(i);
-      if (!op.outputs.empty() && op.outputs[0] >= 0) {
-        t.dtype = dtype_name(graph->tensors[op.outputs[0]].dtype);
-        t.output = graph->tensors[op.outputs[0]].name;
-      }
-      t.ms = static_cast<double>(op_ns[i]) * 1e-6 / o.runs;
-      r.profile.push_back(std::move(t));
-    }
+    QDET_TRY(profile_ops(*graph, it, o, r));
   }
   return r;
 }
