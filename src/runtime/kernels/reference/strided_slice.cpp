@@ -18,24 +18,18 @@ struct SliceData : OpData {
 
 int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
-Status prepare(PrepareContext& ctx) {
-  QDET_TRY(check_arity(ctx, 4, 4, 1));
-  const TensorRef& in = *ctx.inputs[0];
-  QDET_TRY(expect_same_dtype(in, *ctx.outputs[0], "the output"));
-  QDET_ASSIGN_OR_RETURN(auto begin, read_constant_ints(ctx.inputs[1], "the begin input"));
-  QDET_ASSIGN_OR_RETURN(auto end, read_constant_ints(ctx.inputs[2], "the end input"));
-  QDET_ASSIGN_OR_RETURN(auto strides, read_constant_ints(ctx.inputs[3], "the strides input"));
-  const auto& a = ctx.op.attrs;
-  const int begin_count = static_cast<int>(begin.size());
-  if (end.size() != begin.size() || strides.size() != begin.size())
-    return invalid_argument("begin, end and strides have {}, {} and {} values", begin.size(),
-                            end.size(), strides.size());
-  if (begin_count > 30) return invalid_argument("too many slice dims ({})", begin_count);
-  if (a.ellipsis_mask & (a.ellipsis_mask - 1))
-    return invalid_argument("more than one ellipsis in ellipsis_mask {}", a.ellipsis_mask);
-  const int input_dims = static_cast<int>(in.shape.size());
+// One dim of the effective input shape, with its slice as given.
+struct Dim {
+  int64_t size, start = 0, stop = 0, stride = 1;
+  bool begin_mask = false, end_mask = false, shrink = false;
+};
 
-  // Expand the ellipsis and the new axes (TFLite's BuildStridedSliceParams).
+// The effective dims: the ellipsis and the new axes expanded (TFLite's BuildStridedSliceParams).
+Result<std::vector<Dim>> effective_dims(const Shape& in_shape, const std::vector<int64_t>& begin,
+                                        const std::vector<int64_t>& end, const std::vector<int64_t>& strides,
+                                        const graph::OpAttrs& a) {
+  const int begin_count = static_cast<int>(begin.size());
+  const int input_dims = static_cast<int>(in_shape.size());
   int num_add_axis = 0;
   for (int i = 0; i < begin_count; ++i)
     if (!((1 << i) & a.ellipsis_mask) && ((1 << i) & a.new_axis_mask)) ++num_add_axis;
@@ -58,10 +52,6 @@ Status prepare(PrepareContext& ctx) {
     ++i;
   }
 
-  struct Dim {
-    int64_t size, start = 0, stop = 0, stride = 1;
-    bool begin_mask = false, end_mask = false, shrink = false;
-  };
   std::vector<Dim> dims(eff_dims);
   int added_ellipsis = 0, added_axes = 0;
   for (int i = 0; i < eff_dims; ++i) {
@@ -69,7 +59,7 @@ Status prepare(PrepareContext& ctx) {
     auto input_dim = [&]() -> Result<int64_t> {
       const int k = i - added_axes;
       if (k < 0 || k >= input_dims) return invalid_argument("masks address more dims than the input has");
-      return static_cast<int64_t>(in.shape[k]);
+      return static_cast<int64_t>(in_shape[k]);
     };
     if ((int64_t{1} << i) & eff_ellipsis) {
       added_ellipsis = std::max(0, i - ellipsis_start);
@@ -94,12 +84,13 @@ Status prepare(PrepareContext& ctx) {
       QDET_ASSIGN_OR_RETURN(dim.size, input_dim());
     }
   }
+  return dims;
+}
 
-  auto d = std::make_unique<SliceData>();
-  StridedCopy& c = d->copy;
+// The copy that takes the slice of the effective dims, and the output shape (shrunk dims dropped).
+Status plan_copy(const std::vector<Dim>& dims, bool offset, StridedCopy& c, Shape& out_shape) {
+  const int eff_dims = static_cast<int>(dims.size());
   c.rank = eff_dims;
-  c.element_bytes = dtype_size(in.dtype);
-  Shape out_shape;
   int64_t stride_bytes = static_cast<int64_t>(c.element_bytes);
   for (int i = eff_dims - 1; i >= 0; --i) {
     const Dim& dim = dims[i];
@@ -118,7 +109,7 @@ Status prepare(PrepareContext& ctx) {
       stop = start + 1;
     } else {
       stop = dim.stop;
-      if (a.offset) stop += start;
+      if (offset) stop += start;
       if (stop < 0) stop += dim.size;
       stop = dim.stride > 0 ? clamp64(stop, 0, dim.size) : clamp64(stop, -1, dim.size - 1);
       if (dim.end_mask) stop = dim.stride > 0 ? dim.size : -1;
@@ -134,8 +125,30 @@ Status prepare(PrepareContext& ctx) {
     stride_bytes *= dim.size;
     if (!dim.shrink) out_shape.insert(out_shape.begin(), static_cast<int32_t>(count));
   }
+  return ok_status();
+}
+
+Status prepare(PrepareContext& ctx) {
+  QDET_TRY(check_arity(ctx, 4, 4, 1));
+  const TensorRef& in = *ctx.inputs[0];
+  QDET_TRY(expect_same_dtype(in, *ctx.outputs[0], "the output"));
+  QDET_ASSIGN_OR_RETURN(auto begin, read_constant_ints(ctx.inputs[1], "the begin input"));
+  QDET_ASSIGN_OR_RETURN(auto end, read_constant_ints(ctx.inputs[2], "the end input"));
+  QDET_ASSIGN_OR_RETURN(auto strides, read_constant_ints(ctx.inputs[3], "the strides input"));
+  const auto& a = ctx.op.attrs;
+  if (end.size() != begin.size() || strides.size() != begin.size())
+    return invalid_argument("begin, end and strides have {}, {} and {} values", begin.size(),
+                            end.size(), strides.size());
+  if (begin.size() > 30) return invalid_argument("too many slice dims ({})", begin.size());
+  if (a.ellipsis_mask & (a.ellipsis_mask - 1))
+    return invalid_argument("more than one ellipsis in ellipsis_mask {}", a.ellipsis_mask);
+  QDET_ASSIGN_OR_RETURN(const std::vector<Dim> dims, effective_dims(in.shape, begin, end, strides, a));
+  auto d = std::make_unique<SliceData>();
+  d->copy.element_bytes = dtype_size(in.dtype);
+  Shape out_shape;
+  QDET_TRY(plan_copy(dims, a.offset, d->copy, out_shape));
   ctx.outputs[0]->shape = out_shape;
-  c.simplify();
+  d->copy.simplify();
   ctx.op_data = std::move(d);
   return ok_status();
 }
