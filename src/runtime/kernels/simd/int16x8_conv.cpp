@@ -44,7 +44,7 @@ std::atomic<bool> vnni_allowed{true};
 
 bool has_vnni() {
   static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                          __builtin_cpu_supports("avx512vnni");
+                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
   return has && vnni_allowed.load();
 }
 
@@ -58,6 +58,10 @@ struct Int16Data : OpData {
   // CONV_2D: [oc_blocks][k_h][k_w][ic_pairs][16][2] int16. DEPTHWISE: [k_h][k_w][out_c] int32.
   std::vector<int16_t> packed;
   std::vector<int32_t> dw_filter;
+  // DEPTHWISE with VNNI: [k_h][k_w][out_c rounded up to 16] int32 lanes holding the weight in
+  // the low int16 and 0 in the high one, so vpdpwssd adds exactly x * w per lane.
+  std::vector<int32_t> dw_lanes;
+  int32_t dw_lane_stride = 0;
   int32_t ic_pairs = 0, oc_blocks = 0;
   // The int64 requantization's per-channel terms (requantize_row_avx512), when the bias is
   // int64 or absent: the Q15 multiplier, 15 - shift and its rounding term.
@@ -181,25 +185,49 @@ Result<std::unique_ptr<Int16Data>> prepare_int16(PrepareContext& ctx, const char
 }
 
 // Both kernels' eval: rows of the output over the threads; `pixel` sums one output pixel's
-// channels into an int32 buffer, which is requantized as the reference does.
-template <typename Pixel>
-Status eval_rows(EvalContext& ctx, Pixel pixel) {
+// channels into an int32 buffer, which is requantized as the reference does. `quad`, when not
+// null, sums four neighbouring pixels at once into four such buffers; it is used where all four
+// read only columns inside the input (interior_x).
+using PixelFn = void (*)(const Int16Data&, const int16_t*, int32_t, int32_t, int32_t*);
+using QuadFn = void (*)(const Int16Data&, const int16_t*, int32_t, int32_t, int32_t*, size_t);
+
+// Whether output columns ox .. ox + n - 1 read only columns inside the input.
+bool interior_x(const Geometry& g, int32_t ox, int32_t n) {
+  return ox * g.stride_w - g.pad_left >= 0 &&
+         (ox + n - 1) * g.stride_w - g.pad_left + (g.k_w - 1) * g.dil_w < g.in_w;
+}
+
+void requantize_pixel(const Int16Data& d, const int32_t* acc, int16_t* o) {
+  if (!d.q15.empty())
+    requantize_row_avx512(d, acc, o, d.g.out_c);
+  else
+    for (int32_t oc = 0; oc < d.g.out_c; ++oc) o[oc] = requantize(d, acc[oc], oc);
+}
+
+Status eval_rows(EvalContext& ctx, PixelFn pixel, QuadFn quad = nullptr) {
   const auto& d = *op_data_as<Int16Data>(ctx);
   const Geometry& g = d.g;
   const int16_t* in = ctx.inputs[0]->as<const int16_t>();
   int16_t* out = ctx.outputs[0]->as<int16_t>();
   const size_t rows = static_cast<size_t>(g.batches) * g.out_h;
+  constexpr size_t kStride = kMaxChannels + 16;  // CONV_2D writes whole 16-channel blocks
   ref::parallel_for(ctx.threadpool, rows, [&](size_t row) {
     const int32_t n = static_cast<int32_t>(row / g.out_h), oy = static_cast<int32_t>(row % g.out_h);
     const int16_t* in_b = in + static_cast<size_t>(n) * g.in_h * g.in_w * g.in_c;
-    alignas(64) int32_t acc[kMaxChannels + 16];  // CONV_2D writes whole 16-channel blocks
-    for (int32_t ox = 0; ox < g.out_w; ++ox) {
-      pixel(d, in_b, oy, ox, acc);
+    const size_t stride = quad != nullptr ? static_cast<size_t>(d.oc_blocks) * 16 : kStride;
+    alignas(64) int32_t acc[4 * kStride];
+    int32_t ox = 0;
+    while (ox < g.out_w) {
       int16_t* o = out + (row * g.out_w + ox) * g.out_c;
-      if (!d.q15.empty())
-        requantize_row_avx512(d, acc, o, g.out_c);
-      else
-        for (int32_t oc = 0; oc < g.out_c; ++oc) o[oc] = requantize(d, acc[oc], oc);
+      if (quad != nullptr && ox + 4 <= g.out_w && interior_x(g, ox, 4)) {
+        quad(d, in_b, oy, ox, acc, stride);
+        for (int p = 0; p < 4; ++p) requantize_pixel(d, acc + p * stride, o + p * g.out_c);
+        ox += 4;
+      } else {
+        pixel(d, in_b, oy, ox, acc);
+        requantize_pixel(d, acc, o);
+        ox += 1;
+      }
     }
   });
   return ok_status();
@@ -272,6 +300,52 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void conv_pixel_vnni(
   }
 }
 
+// conv_pixel_vnni for output columns ox .. ox + 3, all inside the input horizontally: each
+// weight row loaded serves four pixels, and 16 independent accumulators (4 blocks x 4 pixels)
+// keep the VNNI units busy where one pixel's single chain would wait on each sum. Pixel p's
+// sums go to acc + p * stride.
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void conv_quad_vnni(
+    const Int16Data& d, const int16_t* in_b, int32_t oy, int32_t ox, int32_t* acc, size_t stride) {
+  const Geometry& g = d.g;
+  const int32_t blocks = d.oc_blocks, pairs = d.ic_pairs;
+  const bool odd = g.in_c % 2 != 0;
+  const size_t block_stride = static_cast<size_t>(g.k_h) * g.k_w * pairs * 32;
+  const size_t pixel_step = static_cast<size_t>(g.stride_w) * g.in_c;
+  for (int32_t b0 = 0; b0 < blocks; b0 += 4) {
+    const int32_t nb = std::min(4, blocks - b0);
+    __m512i s[4][4];
+    for (auto& row : s)
+      for (auto& v : row) v = _mm512_setzero_si512();
+    for (int32_t ky = 0; ky < g.k_h; ++ky) {
+      const int32_t iy = oy * g.stride_h - g.pad_top + ky * g.dil_h;
+      if (iy < 0 || iy >= g.in_h) continue;
+      for (int32_t kx = 0; kx < g.k_w; ++kx) {
+        const int32_t ix = ox * g.stride_w - g.pad_left + kx * g.dil_w;
+        const int16_t* x = in_b + (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c;
+        const int16_t* w0 = d.packed.data() + b0 * block_stride + (static_cast<size_t>(ky) * g.k_w + kx) * pairs * 32;
+        for (int32_t p = 0; p < pairs; ++p) {
+          __m512i xv[4];
+          for (int q = 0; q < 4; ++q) {
+            const int16_t* xq = x + q * pixel_step + 2 * p;
+            int32_t two;
+            if (!odd || 2 * p + 1 < g.in_c)
+              std::memcpy(&two, xq, 4);
+            else
+              two = static_cast<uint16_t>(xq[0]);  // odd tail: its pair's weight is 0
+            xv[q] = _mm512_set1_epi32(two);
+          }
+          for (int i = 0; i < nb; ++i) {
+            const __m512i wv = _mm512_loadu_si512(w0 + i * block_stride + p * 32);
+            for (int q = 0; q < 4; ++q) s[i][q] = _mm512_dpwssd_epi32(s[i][q], xv[q], wv);
+          }
+        }
+      }
+    }
+    for (int i = 0; i < nb; ++i)
+      for (int q = 0; q < 4; ++q) _mm512_storeu_si512(acc + q * stride + (b0 + i) * 16, s[i][q]);
+  }
+}
+
 Status conv_prepare(PrepareContext& ctx) {
   QDET_ASSIGN_OR_RETURN(auto d, prepare_int16(ctx, "CONV_2D", 0));
   const Geometry& g = d->g;
@@ -293,7 +367,8 @@ Status conv_prepare(PrepareContext& ctx) {
 }
 
 Status conv_eval(EvalContext& ctx) {
-  return op_data_as<Int16Data>(ctx)->vnni ? eval_rows(ctx, conv_pixel_vnni) : eval_rows(ctx, conv_pixel_portable);
+  return op_data_as<Int16Data>(ctx)->vnni ? eval_rows(ctx, conv_pixel_vnni, conv_quad_vnni)
+                                          : eval_rows(ctx, conv_pixel_portable);
 }
 
 // --- DEPTHWISE_CONV_2D ---------------------------------------------------------------------
@@ -302,6 +377,16 @@ Status depthwise_prepare(PrepareContext& ctx) {
   QDET_ASSIGN_OR_RETURN(auto d, prepare_int16(ctx, "DEPTHWISE_CONV_2D", 3));
   const int8_t* w = ctx.inputs[1]->as<const int8_t>();
   d->dw_filter.assign(w, w + static_cast<size_t>(d->g.k_h) * d->g.k_w * d->g.out_c);
+  d->vnni = has_vnni();
+  if (d->vnni) {
+    const int32_t taps = d->g.k_h * d->g.k_w, c = d->g.out_c;
+    d->dw_lane_stride = (c + 15) / 16 * 16;
+    d->dw_lanes.assign(static_cast<size_t>(taps) * d->dw_lane_stride, 0);
+    for (int32_t t = 0; t < taps; ++t)
+      for (int32_t k = 0; k < c; ++k)
+        d->dw_lanes[static_cast<size_t>(t) * d->dw_lane_stride + k] =
+            static_cast<uint16_t>(static_cast<int16_t>(w[static_cast<size_t>(t) * c + k]));
+  }
   ctx.op_data = std::move(d);
   return ok_status();
 }
@@ -323,7 +408,42 @@ QDET_SIMD_CLONES void depthwise_pixel(
   }
 }
 
-Status depthwise_eval(EvalContext& ctx) { return eval_rows(ctx, depthwise_pixel); }
+// depthwise_pixel with the channels in 16-lane registers summed over all taps before one store:
+// up to 4 blocks of 16 channels at a time, int16 inputs widened to int32 lanes, one vpdpwssd a
+// tap and block (the weight's partner lane is 0, so each lane gains exactly x * w).
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))) void depthwise_pixel_vnni(
+    const Int16Data& d, const int16_t* in_b, int32_t oy, int32_t ox, int32_t* acc) {
+  const Geometry& g = d.g;
+  for (int32_t c0 = 0; c0 < g.out_c; c0 += 64) {
+    __m512i s[4];
+    __mmask16 m[4];
+    int nb = 0;
+    for (; nb < 4 && c0 + nb * 16 < g.out_c; ++nb) {
+      const int32_t left = g.out_c - (c0 + nb * 16);
+      m[nb] = left >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << left) - 1);
+      s[nb] = _mm512_setzero_si512();
+    }
+    for (int32_t ky = 0; ky < g.k_h; ++ky) {
+      const int32_t iy = oy * g.stride_h - g.pad_top + ky * g.dil_h;
+      if (iy < 0 || iy >= g.in_h) continue;
+      for (int32_t kx = 0; kx < g.k_w; ++kx) {
+        const int32_t ix = ox * g.stride_w - g.pad_left + kx * g.dil_w;
+        if (ix < 0 || ix >= g.in_w) continue;
+        const int16_t* x = in_b + (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c + c0;
+        const int32_t* w = d.dw_lanes.data() + static_cast<size_t>(ky * g.k_w + kx) * d.dw_lane_stride + c0;
+        for (int i = 0; i < nb; ++i) {
+          const __m512i xv = _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(m[i], x + i * 16));
+          s[i] = _mm512_dpwssd_epi32(s[i], xv, _mm512_loadu_si512(w + i * 16));
+        }
+      }
+    }
+    for (int i = 0; i < nb; ++i) _mm512_storeu_si512(acc + c0 + i * 16, s[i]);
+  }
+}
+
+Status depthwise_eval(EvalContext& ctx) {
+  return op_data_as<Int16Data>(ctx)->vnni ? eval_rows(ctx, depthwise_pixel_vnni) : eval_rows(ctx, depthwise_pixel);
+}
 
 }  // namespace
 
