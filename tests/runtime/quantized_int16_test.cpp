@@ -2,7 +2,9 @@
 // shared quantized kernels exercised as a 16x8 model uses them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 
 #include "quantized_harness.h"
@@ -86,6 +88,36 @@ TEST(QuantizeToInt16, DividesInDoubleAsTflite) {
   ASSERT_TRUE(h.prepare(&registry).ok());
   ASSERT_TRUE(h.eval().ok());
   EXPECT_EQ(h.output<int16_t>(), (std::vector<int16_t>{25715, -25715, 0}));
+}
+
+// The int16 loop rounds without calling std::round (so that it vectorizes): the same values as
+// round(double(x) / scale) + clamp for ties on both sides of zero, values past the int16 range,
+// infinities and NaN (0, the zero point's value), over runs long enough for the vector loop.
+TEST(QuantizeToInt16, RoundsHalfAwayFromZeroLikeStdRound) {
+  const float scale = 0.25f;
+  std::vector<float> in;
+  for (int k = -600; k <= 600; ++k) in.push_back(static_cast<float>(k) * 0.125f);  // ties every other value
+  for (float v : {1e30f, -1e30f, 8191.875f, -8192.125f, 0.1249999f, -0.1249999f, 0.125f, -0.125f})
+    in.push_back(v);
+  in.push_back(std::numeric_limits<float>::infinity());
+  in.push_back(-std::numeric_limits<float>::infinity());
+  in.push_back(std::numeric_limits<float>::quiet_NaN());
+  for (int zp : {0, 7}) {
+    testing::KernelHarness h(graph::OpKind::kQuantize);
+    h.add_input<float>({static_cast<int32_t>(in.size())}, in);
+    h.add_output(DType::kInt16, testing::per_tensor(scale, zp));
+    KernelRegistry registry;
+    register_reference_kernels(registry);
+    ASSERT_TRUE(h.prepare(&registry).ok());
+    ASSERT_TRUE(h.eval().ok());
+    std::vector<int16_t> want;
+    for (float x : in) {
+      double r = std::round(static_cast<double>(x) / scale);
+      if (std::isnan(r)) r = 0;
+      want.push_back(static_cast<int16_t>(std::clamp(r + zp, -32768.0, 32767.0)));
+    }
+    EXPECT_EQ(h.output<int16_t>(), want) << "zero point " << zp;
+  }
 }
 
 }  // namespace
