@@ -98,8 +98,27 @@ Status prepare_add_sub(PrepareContext& ctx, const std::string& op, int sign) {
   return ok_status();
 }
 
+// int16 ADD / SUB of same-shape inputs (residual connections in 16x8 models) as one flat loop
+// of add_kernel's arithmetic, compiled also for AVX-512 and AVX2 like mul_flat_int16 below.
+QDET_SIMD_CLONES void add_flat_int16(
+    const BinaryData& d, const int16_t* a, const int16_t* b, int16_t* out, int64_t total) {
+  for (int64_t i = 0; i < total; ++i) {
+    const int32_t x1 = (d.input1_offset + a[i]) * (1 << d.left_shift);
+    const int32_t x2 = (d.input2_offset + b[i]) * (1 << d.left_shift);
+    const int32_t s1 = multiply_by_quantized_multiplier_smaller_than_one(x1, d.input1.multiplier, d.input1.shift);
+    const int32_t s2 = multiply_by_quantized_multiplier_smaller_than_one(x2, d.input2.multiplier, d.input2.shift);
+    const int32_t raw =
+        multiply_by_quantized_multiplier_smaller_than_one(s1 + s2, d.output.multiplier, d.output.shift) +
+        d.output_offset;
+    out[i] = static_cast<int16_t>(std::clamp(raw, d.activation.min, d.activation.max));
+  }
+}
+
 template <typename T>
 void add_kernel(const BinaryData& d, const T* a, const T* b, T* out, int64_t total) {
+  if constexpr (std::is_same_v<T, int16_t>) {
+    if (d.plan.same_shape) return add_flat_int16(d, a, b, out, total);
+  }
   for_each_broadcast(d.plan, total, [&](int64_t o, int64_t i1, int64_t i2) {
     const int32_t x1 = (d.input1_offset + a[i1]) * (1 << d.left_shift);
     const int32_t x2 = (d.input2_offset + b[i2]) * (1 << d.left_shift);
