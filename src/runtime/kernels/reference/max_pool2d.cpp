@@ -1,6 +1,7 @@
 // MAX_POOL_2D (TFLite reference_ops::MaxPool): float32 with fused activation; int8/uint8/int16
 // when input and output share scale and zero point (the max commutes with the affine map), the
 // activation clamped in the quantized domain as TFLite's CalculateActivationRangeQuantized.
+#include <algorithm>
 #include <cmath>
 
 #include "runtime/kernels/reference/pool.h"
@@ -65,21 +66,25 @@ Status prepare(PrepareContext& ctx) {
   return ok_status();
 }
 
+// Channels innermost: each window pixel's row of channels updates the running maxima, a loop
+// the compiler vectorizes (the same maxima, taken in the same window order per channel).
 template <typename T>
 void max_pool(const MaxPoolData& d, const T* in, T* out) {
   const PoolGeometry& g = d.g;
   for_each_window(g, [&](int32_t b, int32_t oy, int32_t ox, int32_t y0, int32_t y1, int32_t x0,
                          int32_t x1) {
     T* o = out + ((static_cast<size_t>(b) * g.out_h + oy) * g.out_w + ox) * g.channels;
+    std::fill(o, o + g.channels, std::numeric_limits<T>::lowest());
+    for (int32_t y = y0; y < y1; ++y)
+      for (int32_t x = x0; x < x1; ++x) {
+        const T* p = in + ((static_cast<size_t>(b) * g.in_h + y) * g.in_w + x) * g.channels;
+        for (int32_t c = 0; c < g.channels; ++c) o[c] = std::max(o[c], p[c]);
+      }
     for (int32_t c = 0; c < g.channels; ++c) {
-      T m = std::numeric_limits<T>::lowest();
-      for (int32_t y = y0; y < y1; ++y)
-        for (int32_t x = x0; x < x1; ++x)
-          m = std::max(m, in[((static_cast<size_t>(b) * g.in_h + y) * g.in_w + x) * g.channels + c]);
       if constexpr (std::is_same_v<T, float>)
-        o[c] = clamp_activation(m, d.act);
+        o[c] = clamp_activation(o[c], d.act);
       else
-        o[c] = static_cast<T>(std::min<int32_t>(std::max<int32_t>(m, d.qmin), d.qmax));
+        o[c] = static_cast<T>(std::min<int32_t>(std::max<int32_t>(o[c], d.qmin), d.qmax));
     }
   });
 }
