@@ -10,11 +10,6 @@
 
 namespace qdet::quant {
 
-using graph::Graph;
-using graph::Op;
-using graph::OpKind;
-using graph::Tensor;
-
 namespace {
 
 // The values of a constant int32 or int64 tensor; empty for anything else.

@@ -13,9 +13,6 @@
 
 namespace qdet::quant {
 
-using graph::Graph;
-using graph::OpKind;
-
 namespace {
 
 bool is_weighted(OpKind k) { return graph::op_traits(k).weighted(); }

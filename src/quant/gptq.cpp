@@ -15,10 +15,6 @@
 
 namespace qdet::quant {
 
-using graph::Graph;
-using graph::Op;
-using graph::OpKind;
-
 namespace {
 
 // One weighted op: its input patches are vectors of K values in the weights' order, so that

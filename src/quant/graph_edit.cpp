@@ -10,9 +10,6 @@
 
 namespace qdet::quant {
 
-using graph::Graph;
-using graph::Tensor;
-
 std::vector<std::string> tensor_keys(const Graph& graph) {
   std::unordered_map<std::string, int> count;
   for (const auto& t : graph.tensors) ++count[t.name];

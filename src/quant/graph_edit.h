@@ -12,6 +12,13 @@
 
 namespace qdet::quant {
 
+// The graph types every transform of the quantizer works on, by their short names.
+using graph::Graph;
+using graph::Model;
+using graph::Op;
+using graph::OpKind;
+using graph::Tensor;
+
 // The key of a tensor in calibration tables and reports: its name, or "#<id>" when the name is
 // empty or not unique in the graph.
 std::vector<std::string> tensor_keys(const graph::Graph& graph);

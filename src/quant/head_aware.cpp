@@ -11,10 +11,6 @@
 
 namespace qdet::quant {
 
-using graph::Graph;
-using graph::Op;
-using graph::OpKind;
-
 namespace {
 
 bool is_weighted(OpKind k) { return graph::op_traits(k).weighted(); }

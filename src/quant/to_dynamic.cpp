@@ -22,12 +22,6 @@
 
 namespace qdet::quant {
 
-using graph::Graph;
-using graph::Model;
-using graph::Op;
-using graph::OpKind;
-using graph::Tensor;
-
 namespace {
 
 // Why `op` cannot be a TFLite hybrid op, or "" when it can.

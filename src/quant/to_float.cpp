@@ -9,12 +9,6 @@
 
 namespace qdet::quant {
 
-using graph::Graph;
-using graph::Model;
-using graph::Op;
-using graph::OpKind;
-using graph::Tensor;
-
 namespace {
 
 bool is_quantized_integer(const Tensor& t) {

@@ -9,12 +9,6 @@
 
 namespace qdet::quant {
 
-using graph::Graph;
-using graph::Model;
-using graph::Op;
-using graph::OpKind;
-using graph::Tensor;
-
 Result<Model> constants_to_fp16(const Model& float_model,
                                 const std::function<bool(int32_t op, int32_t tensor)>& convert,
                                 int* converted_count, size_t* bytes_saved,

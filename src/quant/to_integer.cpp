@@ -11,12 +11,6 @@
 
 namespace qdet::quant {
 
-using graph::Graph;
-using graph::Model;
-using graph::Op;
-using graph::OpKind;
-using graph::Tensor;
-
 const char* io_type_name(IoType io) {
   switch (io) {
     case IoType::kFloat: return "float";
