@@ -110,12 +110,7 @@ void eval_quantized(const TransposeConvData& d, EvalContext& ctx) {
   In* out = ctx.outputs[0]->as<In>();
   const int64_t n = ctx.outputs[0]->num_elements();
   for (int64_t i = 0; i < n; ++i) {
-    const int32_t oc = static_cast<int32_t>(i % d.out_c);
-    Acc a = acc[i];
-    if (b) a += static_cast<Acc>(b[oc]);
-    int32_t v = multiply_by_quantized_multiplier(a, q.multipliers.multiplier[oc], q.multipliers.shift[oc]);
-    v = std::clamp(v + q.output_offset, q.activation.min, q.activation.max);
-    out[i] = static_cast<In>(v);
+    out[i] = quantized::requantize_accumulator<In>(q, acc[i], b, static_cast<int32_t>(i % d.out_c));
   }
 }
 

@@ -3,6 +3,7 @@
 // and the fused activation's clamp, all computed at prepare time.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -39,5 +40,42 @@ Result<ConvQuant> prepare_conv_quant(const std::string& op, const TensorRef& inp
                                      const TensorRef& output, int32_t num_channels,
                                      int32_t channel_axis, graph::Activation activation,
                                      bool int8_weight_zero_point = false);
+
+// Output channel `oc`'s value from its accumulator (TFLite's reference kernels): the bias
+// added (when there is one), rescaled by the channel's multiplier, moved by the output zero
+// point and clamped to the fused activation.
+template <typename Out, typename Acc, typename Bias>
+Out requantize_accumulator(const ConvQuant& q, Acc acc, const Bias* bias, int32_t oc) {
+  if (bias != nullptr) acc += static_cast<Acc>(bias[oc]);
+  int32_t v = multiply_by_quantized_multiplier(acc, q.multipliers.multiplier[oc], q.multipliers.shift[oc]);
+  v += q.output_offset;
+  return static_cast<Out>(std::clamp(v, q.activation.min, q.activation.max));
+}
+
+// The element types of one integer family's kernel.
+template <typename InT, typename FilterT, typename BiasT, typename AccT, typename OutT>
+struct ConvTypes {
+  using In = InT;
+  using Filter = FilterT;
+  using Bias = BiasT;
+  using Acc = AccT;  // TFLite accumulates in the bias type: int64 (the 16x8 default), or int32
+  using Out = OutT;
+};
+
+// Calls fn(ConvTypes<...>{}) with the element types of q's family, as TFLite's reference
+// CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED kernels instantiate them.
+template <typename Fn>
+void with_conv_types(const ConvQuant& q, Fn&& fn) {
+  switch (q.family) {
+    case ConvFamily::kUInt8: fn(ConvTypes<uint8_t, uint8_t, int32_t, int32_t, uint8_t>{}); return;
+    case ConvFamily::kInt8: fn(ConvTypes<int8_t, int8_t, int32_t, int32_t, int8_t>{}); return;
+    case ConvFamily::kInt16x8:
+      if (q.bias_dtype == DType::kInt32)
+        fn(ConvTypes<int16_t, int8_t, int32_t, int32_t, int16_t>{});
+      else
+        fn(ConvTypes<int16_t, int8_t, int64_t, int64_t, int16_t>{});
+      return;
+  }
+}
 
 }  // namespace qdet::rt::quantized

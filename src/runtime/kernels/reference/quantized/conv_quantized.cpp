@@ -60,12 +60,7 @@ void conv_kernel(const ConvData& d, const TensorRef& input, const TensorRef& fil
                 acc += (static_cast<Acc>(w_px[ic]) + w_off) * (static_cast<Acc>(in_px[ic]) + in_off);
             }
           }
-          if (b != nullptr) acc += static_cast<Acc>(b[oc]);
-          int32_t v = multiply_by_quantized_multiplier(acc, q.multipliers.multiplier[oc],
-                                                       q.multipliers.shift[oc]);
-          v += q.output_offset;
-          v = std::clamp(v, q.activation.min, q.activation.max);
-          out_px[oc] = static_cast<Out>(v);
+          out_px[oc] = requantize_accumulator<Out>(q, acc, b, oc);
         }
       }
     }
@@ -125,21 +120,11 @@ Status conv2d_eval(EvalContext& ctx) {
   const TensorRef& filter = *ctx.inputs[1];
   const TensorRef* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
   const TensorRef& output = *ctx.outputs[0];
-  switch (d.quant.family) {
-    case ConvFamily::kUInt8:
-      conv_kernel<uint8_t, uint8_t, int32_t, int32_t, uint8_t>(d, input, filter, bias, output);
-      break;
-    case ConvFamily::kInt8:
-      conv_kernel<int8_t, int8_t, int32_t, int32_t, int8_t>(d, input, filter, bias, output);
-      break;
-    case ConvFamily::kInt16x8:
-      // TFLite accumulates in the bias type: int64 (the 16x8 default), or int32.
-      if (d.quant.bias_dtype == DType::kInt32)
-        conv_kernel<int16_t, int8_t, int32_t, int32_t, int16_t>(d, input, filter, bias, output);
-      else
-        conv_kernel<int16_t, int8_t, int64_t, int64_t, int16_t>(d, input, filter, bias, output);
-      break;
-  }
+  with_conv_types(d.quant, [&](auto t) {
+    using T = decltype(t);
+    conv_kernel<typename T::In, typename T::Filter, typename T::Bias, typename T::Acc, typename T::Out>(
+        d, input, filter, bias, output);
+  });
   return ok_status();
 }
 

@@ -56,12 +56,7 @@ void depthwise_kernel(const DepthwiseData& d, const TensorRef& input, const Tens
                 acc += (f + w_off) * (x + in_off);
               }
             }
-            if (b != nullptr) acc += static_cast<Acc>(b[oc]);
-            int32_t v = multiply_by_quantized_multiplier(acc, q.multipliers.multiplier[oc],
-                                                         q.multipliers.shift[oc]);
-            v += q.output_offset;
-            v = std::clamp(v, q.activation.min, q.activation.max);
-            out_px[oc] = static_cast<Out>(v);
+            out_px[oc] = requantize_accumulator<Out>(q, acc, b, oc);
           }
         }
       }
@@ -120,23 +115,11 @@ Status depthwise_conv2d_eval(EvalContext& ctx) {
   const TensorRef& filter = *ctx.inputs[1];
   const TensorRef* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
   const TensorRef& output = *ctx.outputs[0];
-  switch (d.quant.family) {
-    case ConvFamily::kUInt8:
-      depthwise_kernel<uint8_t, uint8_t, int32_t, int32_t, uint8_t>(d, input, filter, bias,
-                                                                    output);
-      break;
-    case ConvFamily::kInt8:
-      depthwise_kernel<int8_t, int8_t, int32_t, int32_t, int8_t>(d, input, filter, bias, output);
-      break;
-    case ConvFamily::kInt16x8:
-      if (d.quant.bias_dtype == DType::kInt32)
-        depthwise_kernel<int16_t, int8_t, int32_t, int32_t, int16_t>(d, input, filter, bias,
-                                                                     output);
-      else
-        depthwise_kernel<int16_t, int8_t, int64_t, int64_t, int16_t>(d, input, filter, bias,
-                                                                     output);
-      break;
-  }
+  with_conv_types(d.quant, [&](auto t) {
+    using T = decltype(t);
+    depthwise_kernel<typename T::In, typename T::Filter, typename T::Bias, typename T::Acc, typename T::Out>(
+        d, input, filter, bias, output);
+  });
   return ok_status();
 }
 

@@ -38,11 +38,7 @@ void fully_connected_kernel(const FullyConnectedData& d, const TensorRef& input,
       Acc acc = 0;
       for (int32_t k = 0; k < d.depth; ++k)
         acc += (static_cast<Acc>(row[k]) + w_off) * (static_cast<Acc>(x[k]) + in_off);
-      if (b != nullptr) acc += static_cast<Acc>(b[u]);
-      int32_t v = multiply_by_quantized_multiplier(acc, q.multipliers.multiplier[u],
-                                                   q.multipliers.shift[u]);
-      v += q.output_offset;
-      out[n * d.units + u] = static_cast<Out>(std::clamp(v, q.activation.min, q.activation.max));
+      out[n * d.units + u] = requantize_accumulator<Out>(q, acc, b, u);
     }
   }
 }
@@ -88,24 +84,11 @@ Status fully_connected_eval(EvalContext& ctx) {
   const TensorRef& filter = *ctx.inputs[1];
   const TensorRef* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
   const TensorRef& output = *ctx.outputs[0];
-  switch (d.quant.family) {
-    case ConvFamily::kUInt8:
-      fully_connected_kernel<uint8_t, uint8_t, int32_t, int32_t, uint8_t>(d, input, filter, bias,
-                                                                          output);
-      break;
-    case ConvFamily::kInt8:
-      fully_connected_kernel<int8_t, int8_t, int32_t, int32_t, int8_t>(d, input, filter, bias,
-                                                                       output);
-      break;
-    case ConvFamily::kInt16x8:
-      if (d.quant.bias_dtype == DType::kInt32)
-        fully_connected_kernel<int16_t, int8_t, int32_t, int32_t, int16_t>(d, input, filter,
-                                                                           bias, output);
-      else
-        fully_connected_kernel<int16_t, int8_t, int64_t, int64_t, int16_t>(d, input, filter,
-                                                                           bias, output);
-      break;
-  }
+  with_conv_types(d.quant, [&](auto t) {
+    using T = decltype(t);
+    fully_connected_kernel<typename T::In, typename T::Filter, typename T::Bias, typename T::Acc, typename T::Out>(
+        d, input, filter, bias, output);
+  });
   return ok_status();
 }
 
