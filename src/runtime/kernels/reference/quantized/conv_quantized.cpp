@@ -14,10 +14,8 @@
 namespace qdet::rt::quantized {
 namespace {
 
-struct ConvData : OpData {
+struct ConvData : OpData, ConvGeometry {
   ConvQuant quant;
-  int32_t stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
-  int32_t pad_h = 0, pad_w = 0;
   int32_t groups = 1;
 };
 
@@ -39,18 +37,18 @@ void conv_kernel(const ConvData& d, const TensorRef& input, const TensorRef& fil
 
   for (int32_t n = 0; n < batches; ++n) {
     for (int32_t oy = 0; oy < out_h; ++oy) {
-      const int32_t iy0 = oy * d.stride_h - d.pad_h;
+      const int32_t iy0 = oy * d.stride_h - d.pad_top;
       for (int32_t ox = 0; ox < out_w; ++ox) {
-        const int32_t ix0 = ox * d.stride_w - d.pad_w;
+        const int32_t ix0 = ox * d.stride_w - d.pad_left;
         Out* out_px = out + ((static_cast<int64_t>(n) * out_h + oy) * out_w + ox) * out_c;
         for (int32_t oc = 0; oc < out_c; ++oc) {
           const int32_t group_base = (oc / per_group) * filter_in_c;
           Acc acc = 0;
           for (int32_t ky = 0; ky < k_h; ++ky) {
-            const int32_t iy = iy0 + ky * d.dilation_h;
+            const int32_t iy = iy0 + ky * d.dil_h;
             if (iy < 0 || iy >= in_h) continue;
             for (int32_t kx = 0; kx < k_w; ++kx) {
-              const int32_t ix = ix0 + kx * d.dilation_w;
+              const int32_t ix = ix0 + kx * d.dil_w;
               if (ix < 0 || ix >= in_w) continue;
               const In* in_px =
                   in + ((static_cast<int64_t>(n) * in_h + iy) * in_w + ix) * in_c + group_base;
@@ -98,18 +96,9 @@ Status conv2d_prepare(PrepareContext& ctx) {
                             a.stride_h, a.stride_w, a.dilation_h, a.dilation_w);
   auto d = std::make_unique<ConvData>();
   d->quant = std::move(quant);
-  d->stride_h = a.stride_h;
-  d->stride_w = a.stride_w;
-  d->dilation_h = a.dilation_h;
-  d->dilation_w = a.dilation_w;
   d->groups = groups;
-  const int32_t in_h = input->shape[1], in_w = input->shape[2];
-  const int32_t k_h = filter->shape[1], k_w = filter->shape[2];
-  QDET_ASSIGN_OR_RETURN(Padding1d ph, compute_padding(a.padding, in_h, k_h, a.stride_h, a.dilation_h, "height"));
-  QDET_ASSIGN_OR_RETURN(Padding1d pw, compute_padding(a.padding, in_w, k_w, a.stride_w, a.dilation_w, "width"));
-  d->pad_h = ph.before;
-  d->pad_w = pw.before;
-  output.shape = {input->shape[0], ph.out, pw.out, out_c};
+  QDET_TRY(fill_conv_geometry(*input, filter->shape[1], filter->shape[2], out_c, nullptr, a, d.get()));
+  output.shape = {d->batches, d->out_h, d->out_w, out_c};
   ctx.op_data = std::move(d);
   return ok_status();
 }
