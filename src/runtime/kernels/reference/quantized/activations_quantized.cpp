@@ -47,17 +47,9 @@ float elu_float(float x) { return x < 0.0f ? std::exp(x) - 1.0f : x; }  // EluPr
 
 Status prepare_lookup(PrepareContext& ctx, const std::string& op, float (*transform)(float),
                       bool logistic) {
-  QDET_ASSIGN_OR_RETURN(const TensorRef* in, required_input(ctx, 0, op));
-  if (ctx.outputs.size() != 1 || ctx.outputs[0] == nullptr)
-    return invalid_argument("{}: expects 1 output, got {}", op, ctx.outputs.size());
-  TensorRef& out = *ctx.outputs[0];
-  if (!is_int8_or_uint8(in->dtype))
-    return unsupported("{}: quantized kernel does not handle {}", op, dtype_name(in->dtype));
-  if (out.dtype != in->dtype)
-    return unsupported("{}: output dtype {} differs from input dtype {}", op,
-                       dtype_name(out.dtype), dtype_name(in->dtype));
-  QDET_TRY(check_per_tensor_quant(*in, op + " input"));
-  QDET_TRY(check_per_tensor_quant(out, op + " output"));
+  QDET_ASSIGN_OR_RETURN(const ElementwiseTensors t, elementwise_tensors(ctx, op, is_int8_or_uint8));
+  const TensorRef* in = &t.in;
+  TensorRef& out = t.out;
   // TFLite compares the float scale with the double 1/256 exactly.
   if (logistic && static_cast<double>(out.scale()) != 1.0 / 256)
     return invalid_argument("{}: output scale must be 1/256, got {}", op, out.scale());
@@ -138,9 +130,7 @@ Status lookup_table_eval(EvalContext& ctx) {
 Status softmax_prepare(PrepareContext& ctx) {
   const std::string op = "SOFTMAX";
   QDET_ASSIGN_OR_RETURN(const TensorRef* in, required_input(ctx, 0, op));
-  if (ctx.outputs.size() != 1 || ctx.outputs[0] == nullptr)
-    return invalid_argument("{}: expects 1 output, got {}", op, ctx.outputs.size());
-  TensorRef& out = *ctx.outputs[0];
+  QDET_ASSIGN_OR_RETURN(TensorRef& out, single_output(ctx, op));
   if (!is_int8_or_uint8(in->dtype))
     return unsupported("{}: quantized kernel does not handle {}", op, dtype_name(in->dtype));
   if (out.dtype != in->dtype)

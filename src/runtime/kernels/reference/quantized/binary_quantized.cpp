@@ -33,9 +33,7 @@ struct BinaryData : OpData {
 Result<std::unique_ptr<BinaryData>> prepare_binary(PrepareContext& ctx, const std::string& op) {
   QDET_ASSIGN_OR_RETURN(const TensorRef* in1, required_input(ctx, 0, op));
   QDET_ASSIGN_OR_RETURN(const TensorRef* in2, required_input(ctx, 1, op));
-  if (ctx.outputs.size() != 1 || ctx.outputs[0] == nullptr)
-    return invalid_argument("{}: expects 1 output, got {}", op, ctx.outputs.size());
-  TensorRef& out = *ctx.outputs[0];
+  QDET_ASSIGN_OR_RETURN(TensorRef& out, single_output(ctx, op));
   const DType t = in1->dtype;
   if (t != DType::kInt8 && t != DType::kUInt8 && t != DType::kInt16)
     return unsupported("{}: quantized kernel does not handle {}", op, dtype_name(t));

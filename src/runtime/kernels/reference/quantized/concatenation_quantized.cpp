@@ -58,9 +58,7 @@ void concat_kernel(const ConcatData& d, EvalContext& ctx) {
 Status concatenation_prepare(PrepareContext& ctx) {
   const std::string op = "CONCATENATION";
   if (ctx.inputs.empty()) return invalid_argument("{}: needs at least one input", op);
-  if (ctx.outputs.size() != 1 || ctx.outputs[0] == nullptr)
-    return invalid_argument("{}: expects 1 output, got {}", op, ctx.outputs.size());
-  TensorRef& out = *ctx.outputs[0];
+  QDET_ASSIGN_OR_RETURN(TensorRef& out, single_output(ctx, op));
   QDET_ASSIGN_OR_RETURN(const TensorRef* first, required_input(ctx, 0, op));
   const DType t = first->dtype;
   if (t != DType::kInt8 && t != DType::kUInt8 && t != DType::kInt16)

@@ -72,9 +72,7 @@ Status conv2d_prepare(PrepareContext& ctx) {
   QDET_ASSIGN_OR_RETURN(const TensorRef* input, required_input(ctx, 0, op));
   QDET_ASSIGN_OR_RETURN(const TensorRef* filter, required_input(ctx, 1, op));
   const TensorRef* bias = optional_input(ctx, 2);
-  if (ctx.outputs.size() != 1 || ctx.outputs[0] == nullptr)
-    return invalid_argument("{}: expects 1 output, got {}", op, ctx.outputs.size());
-  TensorRef& output = *ctx.outputs[0];
+  QDET_ASSIGN_OR_RETURN(TensorRef& output, single_output(ctx, op));
   if (input->shape.size() != 4 || filter->shape.size() != 4)
     return invalid_argument("{}: input {} and filter {} must be 4-D (NHWC, OHWI)", op,
                             shape_to_string(input->shape), shape_to_string(filter->shape));

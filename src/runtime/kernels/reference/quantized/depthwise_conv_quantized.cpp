@@ -69,9 +69,7 @@ Status depthwise_conv2d_prepare(PrepareContext& ctx) {
   QDET_ASSIGN_OR_RETURN(const TensorRef* input, required_input(ctx, 0, op));
   QDET_ASSIGN_OR_RETURN(const TensorRef* filter, required_input(ctx, 1, op));
   const TensorRef* bias = optional_input(ctx, 2);
-  if (ctx.outputs.size() != 1 || ctx.outputs[0] == nullptr)
-    return invalid_argument("{}: expects 1 output, got {}", op, ctx.outputs.size());
-  TensorRef& output = *ctx.outputs[0];
+  QDET_ASSIGN_OR_RETURN(TensorRef& output, single_output(ctx, op));
   if (input->shape.size() != 4 || filter->shape.size() != 4 || filter->shape[0] != 1)
     return invalid_argument("{}: input {} must be NHWC and filter {} [1,kh,kw,c]", op,
                             shape_to_string(input->shape), shape_to_string(filter->shape));

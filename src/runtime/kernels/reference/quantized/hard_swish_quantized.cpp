@@ -86,17 +86,9 @@ void fill_table(const HardSwishParams& p, HardSwishData& d) {
 
 Status hard_swish_prepare(PrepareContext& ctx) {
   const std::string op = "HARD_SWISH";
-  QDET_ASSIGN_OR_RETURN(const TensorRef* in, required_input(ctx, 0, op));
-  if (ctx.outputs.size() != 1 || ctx.outputs[0] == nullptr)
-    return invalid_argument("{}: expects 1 output, got {}", op, ctx.outputs.size());
-  TensorRef& out = *ctx.outputs[0];
-  if (!is_int8_or_uint8(in->dtype))
-    return unsupported("{}: quantized kernel does not handle {}", op, dtype_name(in->dtype));
-  if (out.dtype != in->dtype)
-    return unsupported("{}: output dtype {} differs from input dtype {}", op,
-                       dtype_name(out.dtype), dtype_name(in->dtype));
-  QDET_TRY(check_per_tensor_quant(*in, op + " input"));
-  QDET_TRY(check_per_tensor_quant(out, op + " output"));
+  QDET_ASSIGN_OR_RETURN(const ElementwiseTensors t, elementwise_tensors(ctx, op, is_int8_or_uint8));
+  const TensorRef* in = &t.in;
+  TensorRef& out = t.out;
   HardSwishParams p;
   p.in_zp = in->zero_point();
   p.out_zp = out.zero_point();

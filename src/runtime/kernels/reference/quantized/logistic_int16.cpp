@@ -102,9 +102,7 @@ Result<std::unique_ptr<LogisticInt16Data>> prepare_int16(PrepareContext& ctx, co
   QDET_ASSIGN_OR_RETURN(const TensorRef* in, required_input(ctx, 0, op));
   if (in->dtype != DType::kInt16)
     return unsupported("{}: int16 kernel does not handle {}", op, dtype_name(in->dtype));
-  if (ctx.outputs.size() != 1 || ctx.outputs[0] == nullptr)
-    return invalid_argument("{}: expects 1 output, got {}", op, ctx.outputs.size());
-  TensorRef& out = *ctx.outputs[0];
+  QDET_ASSIGN_OR_RETURN(TensorRef& out, single_output(ctx, op));
   if (out.dtype != DType::kInt16)
     return unsupported("{}: int16 input with {} output is not supported", op, dtype_name(out.dtype));
   QDET_TRY(check_per_tensor_quant(*in, op + " input"));

@@ -30,6 +30,26 @@ const TensorRef* optional_input(const PrepareContext& ctx, size_t i) {
   return i < ctx.inputs.size() ? ctx.inputs[i] : nullptr;
 }
 
+Result<std::reference_wrapper<TensorRef>> single_output(const PrepareContext& ctx, const std::string& op_name) {
+  if (ctx.outputs.size() != 1 || ctx.outputs[0] == nullptr)
+    return invalid_argument("{}: expects 1 output, got {}", op_name, ctx.outputs.size());
+  return std::ref(*ctx.outputs[0]);
+}
+
+Result<ElementwiseTensors> elementwise_tensors(const PrepareContext& ctx, const std::string& op,
+                                               bool (*accepts)(DType)) {
+  QDET_ASSIGN_OR_RETURN(const TensorRef* in, required_input(ctx, 0, op));
+  QDET_ASSIGN_OR_RETURN(TensorRef& out, single_output(ctx, op));
+  if (!accepts(in->dtype))
+    return unsupported("{}: quantized kernel does not handle {}", op, dtype_name(in->dtype));
+  if (out.dtype != in->dtype)
+    return unsupported("{}: output dtype {} differs from input dtype {}", op, dtype_name(out.dtype),
+                       dtype_name(in->dtype));
+  QDET_TRY(check_per_tensor_quant(*in, op + " input"));
+  QDET_TRY(check_per_tensor_quant(out, op + " output"));
+  return ElementwiseTensors{*in, out};
+}
+
 
 Result<BroadcastPlan> make_broadcast_plan(const Shape& a, const Shape& b, Shape* out_shape,
                                           const std::string& op_name) {

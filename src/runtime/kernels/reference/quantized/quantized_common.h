@@ -25,6 +25,18 @@ Result<const TensorRef*> required_input(const PrepareContext& ctx, size_t i,
                                         const std::string& op_name);
 // The i-th input or nullptr when absent (optional inputs, e.g. a bias).
 const TensorRef* optional_input(const PrepareContext& ctx, size_t i);
+// The op's only output, or an error when there is not exactly one.
+Result<std::reference_wrapper<TensorRef>> single_output(const PrepareContext& ctx, const std::string& op_name);
+
+// The input and output of a quantized elementwise op (LOGISTIC, TANH, ELU, HARD_SWISH, the
+// RELU family): input 0 of a dtype `accepts` takes (else kUnsupported, so that another kernel
+// is tried), one output of the same dtype, both quantized per tensor.
+struct ElementwiseTensors {
+  const TensorRef& in;
+  TensorRef& out;
+};
+Result<ElementwiseTensors> elementwise_tensors(const PrepareContext& ctx, const std::string& op,
+                                               bool (*accepts)(DType));
 
 
 // Numpy/TFLite broadcasting of two shapes of rank <= kMaxBroadcastRank.

@@ -52,17 +52,10 @@ void fill_table(ActivationData& d) {
 
 // Checks dtypes and parameters common to the four ops; the output takes the input's shape.
 Result<std::unique_ptr<ActivationData>> prepare_common(PrepareContext& ctx, const std::string& op) {
-  QDET_ASSIGN_OR_RETURN(const TensorRef* in, required_input(ctx, 0, op));
-  if (ctx.outputs.size() != 1 || ctx.outputs[0] == nullptr)
-    return invalid_argument("{}: expects 1 output, got {}", op, ctx.outputs.size());
-  TensorRef& out = *ctx.outputs[0];
-  if (!is_int8_or_uint8(in->dtype) && in->dtype != DType::kInt16)
-    return unsupported("{}: quantized kernel does not handle {}", op, dtype_name(in->dtype));
-  if (out.dtype != in->dtype)
-    return unsupported("{}: output dtype {} differs from input dtype {}", op,
-                       dtype_name(out.dtype), dtype_name(in->dtype));
-  QDET_TRY(check_per_tensor_quant(*in, op + " input"));
-  QDET_TRY(check_per_tensor_quant(out, op + " output"));
+  auto int8_uint8_or_int16 = [](DType t) { return is_int8_or_uint8(t) || t == DType::kInt16; };
+  QDET_ASSIGN_OR_RETURN(const ElementwiseTensors t, elementwise_tensors(ctx, op, int8_uint8_or_int16));
+  const TensorRef* in = &t.in;
+  TensorRef& out = t.out;
   if (in->dtype == DType::kInt16 && (in->zero_point() != 0 || out.zero_point() != 0))
     return invalid_argument("{}: int16 input and output need zero point 0, got {} and {}", op,
                             in->zero_point(), out.zero_point());

@@ -49,9 +49,7 @@ bool requantizable(DType t) {
 Status requantize_prepare(PrepareContext& ctx) {
   const std::string op = "QUANTIZE";
   QDET_ASSIGN_OR_RETURN(const TensorRef* in, required_input(ctx, 0, op));
-  if (ctx.outputs.size() != 1 || ctx.outputs[0] == nullptr)
-    return invalid_argument("{}: expects 1 output, got {}", op, ctx.outputs.size());
-  TensorRef& out = *ctx.outputs[0];
+  QDET_ASSIGN_OR_RETURN(TensorRef& out, single_output(ctx, op));
   if (!requantizable(in->dtype) || !requantizable(out.dtype))
     return unsupported("{}: requantization kernel does not handle {} -> {}", op,
                        dtype_name(in->dtype), dtype_name(out.dtype));

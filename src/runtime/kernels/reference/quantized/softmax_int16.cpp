@@ -64,9 +64,7 @@ double reciprocal_one_plus(double x) { return 1.0 / (1.0 + x); }
 Status softmax_int16_prepare(PrepareContext& ctx) {
   const std::string op = "SOFTMAX";
   QDET_ASSIGN_OR_RETURN(const TensorRef* in, required_input(ctx, 0, op));
-  if (ctx.outputs.size() != 1 || ctx.outputs[0] == nullptr)
-    return invalid_argument("{}: expects 1 output, got {}", op, ctx.outputs.size());
-  TensorRef& out = *ctx.outputs[0];
+  QDET_ASSIGN_OR_RETURN(TensorRef& out, single_output(ctx, op));
   if (in->dtype != DType::kInt16 || out.dtype != DType::kInt16)
     return unsupported("{}: int16 kernel does not handle {} -> {}", op, dtype_name(in->dtype),
                        dtype_name(out.dtype));

@@ -27,9 +27,7 @@ Status squared_difference_prepare(PrepareContext& ctx) {
   const std::string op = "SQUARED_DIFFERENCE";
   QDET_ASSIGN_OR_RETURN(const TensorRef* in1, required_input(ctx, 0, op));
   QDET_ASSIGN_OR_RETURN(const TensorRef* in2, required_input(ctx, 1, op));
-  if (ctx.outputs.size() != 1 || ctx.outputs[0] == nullptr)
-    return invalid_argument("{}: expects 1 output, got {}", op, ctx.outputs.size());
-  TensorRef& out = *ctx.outputs[0];
+  QDET_ASSIGN_OR_RETURN(TensorRef& out, single_output(ctx, op));
   if (in1->dtype != DType::kInt8)
     return unsupported("{}: quantized kernel does not handle {}", op, dtype_name(in1->dtype));
   if (in2->dtype != DType::kInt8 || out.dtype != DType::kInt8)
