@@ -49,6 +49,23 @@ struct ConvGeometry {
 Status fill_conv_geometry(const TensorRef& in, int32_t k_h, int32_t k_w, int32_t out_c,
                           const TensorRef* bias, const graph::OpAttrs& a, ConvGeometry* g);
 
+// Calls tap(iy, ix, ky, kx) for every filter tap of output pixel (oy, ox) that falls inside the
+// input, in (ky, kx) order: padded positions are skipped, as if they held zeros (or, quantized,
+// the input's zero point). The window walk every direct convolution kernel shares.
+template <typename Tap>
+inline void for_each_window_tap(const ConvGeometry& g, int32_t oy, int32_t ox, Tap&& tap) {
+  const int32_t iy0 = oy * g.stride_h - g.pad_top, ix0 = ox * g.stride_w - g.pad_left;
+  for (int32_t ky = 0; ky < g.k_h; ++ky) {
+    const int32_t iy = iy0 + ky * g.dil_h;
+    if (iy < 0 || iy >= g.in_h) continue;
+    for (int32_t kx = 0; kx < g.k_w; ++kx) {
+      const int32_t ix = ix0 + kx * g.dil_w;
+      if (ix < 0 || ix >= g.in_w) continue;
+      tap(iy, ix, ky, kx);
+    }
+  }
+}
+
 // FULLY_CONNECTED's output shape: with keep_num_dims the input's shape with its last dim
 // (which must be `depth`) made `units`, else [batch, units].
 Result<Shape> fully_connected_output_shape(bool keep_num_dims, const Shape& in, int64_t batch,

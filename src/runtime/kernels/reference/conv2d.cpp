@@ -95,28 +95,19 @@ Status eval(EvalContext& ctx) {
         std::memcpy(acc, bias, sizeof(float) * d.out_c);
       else
         std::memset(acc, 0, sizeof(float) * d.out_c);
-      const int32_t iy0 = oy * d.stride_h - d.pad_top;
-      const int32_t ix0 = ox * d.stride_w - d.pad_left;
-      for (int32_t ky = 0; ky < d.k_h; ++ky) {
-        const int32_t iy = iy0 + ky * d.dil_h;
-        if (iy < 0 || iy >= d.in_h) continue;
-        for (int32_t kx = 0; kx < d.k_w; ++kx) {
-          const int32_t ix = ix0 + kx * d.dil_w;
-          if (ix < 0 || ix >= d.in_w) continue;
-          const float* px = in_b + (static_cast<size_t>(iy) * d.in_w + ix) * d.in_c;
-          for (int32_t g = 0; g < d.groups; ++g) {
-            const float* w = packed + ((static_cast<size_t>(g) * d.k_h + ky) * d.k_w + kx) *
-                                          d.k_c * ocg;
-            const float* pg = px + static_cast<size_t>(g) * d.k_c;
-            float* ag = acc + static_cast<size_t>(g) * ocg;
-            for (int32_t ic = 0; ic < d.k_c; ++ic) {
-              const float v = pg[ic];
-              const float* wr = w + static_cast<size_t>(ic) * ocg;
-              for (int32_t oc = 0; oc < ocg; ++oc) ag[oc] += v * wr[oc];
-            }
+      for_each_window_tap(d, oy, ox, [&](int32_t iy, int32_t ix, int32_t ky, int32_t kx) {
+        const float* px = in_b + (static_cast<size_t>(iy) * d.in_w + ix) * d.in_c;
+        for (int32_t g = 0; g < d.groups; ++g) {
+          const float* w = packed + ((static_cast<size_t>(g) * d.k_h + ky) * d.k_w + kx) * d.k_c * ocg;
+          const float* pg = px + static_cast<size_t>(g) * d.k_c;
+          float* ag = acc + static_cast<size_t>(g) * ocg;
+          for (int32_t ic = 0; ic < d.k_c; ++ic) {
+            const float v = pg[ic];
+            const float* wr = w + static_cast<size_t>(ic) * ocg;
+            for (int32_t oc = 0; oc < ocg; ++oc) ag[oc] += v * wr[oc];
           }
         }
-      }
+      });
       for (int32_t oc = 0; oc < d.out_c; ++oc) acc[oc] = clamp_activation(acc[oc], d.act);
     }
   });

@@ -55,25 +55,17 @@ Status eval(EvalContext& ctx) {
         std::memcpy(acc, bias, sizeof(float) * d.out_c);
       else
         std::memset(acc, 0, sizeof(float) * d.out_c);
-      const int32_t iy0 = oy * d.stride_h - d.pad_top;
-      const int32_t ix0 = ox * d.stride_w - d.pad_left;
-      for (int32_t ky = 0; ky < d.k_h; ++ky) {
-        const int32_t iy = iy0 + ky * d.dil_h;
-        if (iy < 0 || iy >= d.in_h) continue;
-        for (int32_t kx = 0; kx < d.k_w; ++kx) {
-          const int32_t ix = ix0 + kx * d.dil_w;
-          if (ix < 0 || ix >= d.in_w) continue;
-          const float* px = in_b + (static_cast<size_t>(iy) * d.in_w + ix) * d.in_c;
-          const float* w = filter + (static_cast<size_t>(ky) * d.k_w + kx) * d.out_c;
-          if (d.multiplier == 1) {
-            for (int32_t c = 0; c < d.out_c; ++c) acc[c] += px[c] * w[c];
-          } else {
-            for (int32_t c = 0; c < d.in_c; ++c)
-              for (int32_t m = 0; m < d.multiplier; ++m)
-                acc[c * d.multiplier + m] += px[c] * w[c * d.multiplier + m];
-          }
+      for_each_window_tap(d, oy, ox, [&](int32_t iy, int32_t ix, int32_t ky, int32_t kx) {
+        const float* px = in_b + (static_cast<size_t>(iy) * d.in_w + ix) * d.in_c;
+        const float* w = filter + (static_cast<size_t>(ky) * d.k_w + kx) * d.out_c;
+        if (d.multiplier == 1) {
+          for (int32_t c = 0; c < d.out_c; ++c) acc[c] += px[c] * w[c];
+        } else {
+          for (int32_t c = 0; c < d.in_c; ++c)
+            for (int32_t m = 0; m < d.multiplier; ++m)
+              acc[c * d.multiplier + m] += px[c] * w[c * d.multiplier + m];
         }
-      }
+      });
       for (int32_t c = 0; c < d.out_c; ++c) acc[c] = clamp_activation(acc[c], d.act);
     }
   });

@@ -223,29 +223,19 @@ Status eval_depthwise(EvalContext& ctx) {
     int32_t acc[kChannelBlock];
     for (int32_t ox = 0; ox < d.out_w; ++ox) {
       float* o = out + (row * d.out_w + ox) * d.out_c;
-      const int32_t iy0 = oy * d.stride_h - d.pad_top;
-      const int32_t ix0 = ox * d.stride_w - d.pad_left;
       for (int32_t c0 = 0; c0 < d.out_c; c0 += kChannelBlock) {
         const int32_t n = std::min(kChannelBlock, d.out_c - c0);
         std::fill(acc, acc + n, 0);
-        for (int32_t ky = 0; ky < d.k_h; ++ky) {
-          const int32_t iy = iy0 + ky;
-          if (iy < 0 || iy >= d.in_h) continue;
-          for (int32_t kx = 0; kx < d.k_w; ++kx) {
-            const int32_t ix = ix0 + kx;
-            if (ix < 0 || ix >= d.in_w) continue;
-            const int16_t* px = xb + (static_cast<size_t>(iy) * d.in_w + ix) * d.in_c;
-            const int16_t* w =
-                d.filter.data() + (static_cast<size_t>(ky) * d.k_w + kx) * d.out_c + c0;
-            if (d.multiplier == 1) {
-              const int16_t* pc = px + c0;
-              for (int32_t i = 0; i < n; ++i) acc[i] += static_cast<int32_t>(pc[i]) * w[i];
-            } else {
-              for (int32_t i = 0; i < n; ++i)
-                acc[i] += static_cast<int32_t>(px[(c0 + i) / d.multiplier]) * w[i];
-            }
+        for_each_window_tap(d, oy, ox, [&](int32_t iy, int32_t ix, int32_t ky, int32_t kx) {
+          const int16_t* px = xb + (static_cast<size_t>(iy) * d.in_w + ix) * d.in_c;
+          const int16_t* w = d.filter.data() + (static_cast<size_t>(ky) * d.k_w + kx) * d.out_c + c0;
+          if (d.multiplier == 1) {
+            const int16_t* pc = px + c0;
+            for (int32_t i = 0; i < n; ++i) acc[i] += static_cast<int32_t>(pc[i]) * w[i];
+          } else {
+            for (int32_t i = 0; i < n; ++i) acc[i] += static_cast<int32_t>(px[(c0 + i) / d.multiplier]) * w[i];
           }
-        }
+        });
         write_outputs(d, acc, c0, n, quant[b].scale, bias, o);
       }
     }

@@ -37,27 +37,17 @@ void conv_kernel(const ConvData& d, const TensorRef& input, const TensorRef& fil
 
   for (int32_t n = 0; n < batches; ++n) {
     for (int32_t oy = 0; oy < out_h; ++oy) {
-      const int32_t iy0 = oy * d.stride_h - d.pad_top;
       for (int32_t ox = 0; ox < out_w; ++ox) {
-        const int32_t ix0 = ox * d.stride_w - d.pad_left;
         Out* out_px = out + ((static_cast<int64_t>(n) * out_h + oy) * out_w + ox) * out_c;
         for (int32_t oc = 0; oc < out_c; ++oc) {
           const int32_t group_base = (oc / per_group) * filter_in_c;
           Acc acc = 0;
-          for (int32_t ky = 0; ky < k_h; ++ky) {
-            const int32_t iy = iy0 + ky * d.dil_h;
-            if (iy < 0 || iy >= in_h) continue;
-            for (int32_t kx = 0; kx < k_w; ++kx) {
-              const int32_t ix = ix0 + kx * d.dil_w;
-              if (ix < 0 || ix >= in_w) continue;
-              const In* in_px =
-                  in + ((static_cast<int64_t>(n) * in_h + iy) * in_w + ix) * in_c + group_base;
-              const Filter* w_px =
-                  w + ((static_cast<int64_t>(oc) * k_h + ky) * k_w + kx) * filter_in_c;
-              for (int32_t ic = 0; ic < filter_in_c; ++ic)
-                acc += (static_cast<Acc>(w_px[ic]) + w_off) * (static_cast<Acc>(in_px[ic]) + in_off);
-            }
-          }
+          for_each_window_tap(d, oy, ox, [&](int32_t iy, int32_t ix, int32_t ky, int32_t kx) {
+            const In* in_px = in + ((static_cast<int64_t>(n) * in_h + iy) * in_w + ix) * in_c + group_base;
+            const Filter* w_px = w + ((static_cast<int64_t>(oc) * k_h + ky) * k_w + kx) * filter_in_c;
+            for (int32_t ic = 0; ic < filter_in_c; ++ic)
+              acc += (static_cast<Acc>(w_px[ic]) + w_off) * (static_cast<Acc>(in_px[ic]) + in_off);
+          });
           out_px[oc] = requantize_accumulator<Out>(q, acc, b, oc);
         }
       }

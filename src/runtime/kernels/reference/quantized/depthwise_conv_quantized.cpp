@@ -22,7 +22,7 @@ void depthwise_kernel(const DepthwiseData& d, const TensorRef& input, const Tens
                       const TensorRef* bias, const TensorRef& output) {
   const int32_t batches = input.shape[0], in_h = input.shape[1], in_w = input.shape[2];
   const int32_t in_c = input.shape[3];
-  const int32_t k_h = filter.shape[1], k_w = filter.shape[2], out_c = filter.shape[3];
+  const int32_t k_w = filter.shape[2], out_c = filter.shape[3];
   const int32_t out_h = output.shape[1], out_w = output.shape[2];
   const int32_t dm = d.depth_multiplier;
   const In* in = input.as<const In>();
@@ -34,26 +34,17 @@ void depthwise_kernel(const DepthwiseData& d, const TensorRef& input, const Tens
 
   for (int32_t n = 0; n < batches; ++n) {
     for (int32_t oy = 0; oy < out_h; ++oy) {
-      const int32_t iy0 = oy * d.stride_h - d.pad_top;
       for (int32_t ox = 0; ox < out_w; ++ox) {
-        const int32_t ix0 = ox * d.stride_w - d.pad_left;
         Out* out_px = out + ((static_cast<int64_t>(n) * out_h + oy) * out_w + ox) * out_c;
         for (int32_t ic = 0; ic < in_c; ++ic) {
           for (int32_t m = 0; m < dm; ++m) {
             const int32_t oc = ic * dm + m;
             Acc acc = 0;
-            for (int32_t ky = 0; ky < k_h; ++ky) {
-              const int32_t iy = iy0 + ky * d.dil_h;
-              if (iy < 0 || iy >= in_h) continue;
-              for (int32_t kx = 0; kx < k_w; ++kx) {
-                const int32_t ix = ix0 + kx * d.dil_w;
-                if (ix < 0 || ix >= in_w) continue;
-                const Acc x =
-                    in[((static_cast<int64_t>(n) * in_h + iy) * in_w + ix) * in_c + ic];
-                const Acc f = w[(static_cast<int64_t>(ky) * k_w + kx) * out_c + oc];
-                acc += (f + w_off) * (x + in_off);
-              }
-            }
+            for_each_window_tap(d, oy, ox, [&](int32_t iy, int32_t ix, int32_t ky, int32_t kx) {
+              const Acc x = in[((static_cast<int64_t>(n) * in_h + iy) * in_w + ix) * in_c + ic];
+              const Acc f = w[(static_cast<int64_t>(ky) * k_w + kx) * out_c + oc];
+              acc += (f + w_off) * (x + in_off);
+            });
             out_px[oc] = requantize_accumulator<Out>(q, acc, b, oc);
           }
         }
