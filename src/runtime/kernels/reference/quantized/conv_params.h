@@ -78,4 +78,30 @@ void with_conv_types(const ConvQuant& q, Fn&& fn) {
   }
 }
 
+// The operands of a quantized CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED at eval, typed by
+// the op's family (ConvTypes): input 0, filter 1, optional bias 2, output 0.
+template <typename T>
+struct ConvOperands {
+  using In = typename T::In;
+  using Filter = typename T::Filter;
+  using Bias = typename T::Bias;
+  using Acc = typename T::Acc;
+  using Out = typename T::Out;
+  const In* in;
+  const Filter* filter;
+  const Bias* bias;  // nullptr without a bias
+  Out* out;
+  explicit ConvOperands(const EvalContext& ctx)
+      : in(ctx.inputs[0]->as<const In>()),
+        filter(ctx.inputs[1]->as<const Filter>()),
+        bias(ctx.inputs.size() > 2 && ctx.inputs[2] != nullptr ? ctx.inputs[2]->as<const Bias>() : nullptr),
+        out(ctx.outputs[0]->as<Out>()) {}
+};
+
+// Calls kernel(ConvOperands<T>(ctx)) with T the element types of q's family.
+template <typename Kernel>
+void run_conv_kernel(const EvalContext& ctx, const ConvQuant& q, Kernel&& kernel) {
+  with_conv_types(q, [&](auto t) { kernel(ConvOperands<decltype(t)>(ctx)); });
+}
+
 }  // namespace qdet::rt::quantized

@@ -17,35 +17,26 @@ struct DepthwiseData : OpData, ConvGeometry {
   int32_t depth_multiplier = 1;
 };
 
-template <typename In, typename Filter, typename Bias, typename Acc, typename Out>
-void depthwise_kernel(const DepthwiseData& d, const TensorRef& input, const TensorRef& filter,
-                      const TensorRef* bias, const TensorRef& output) {
-  const int32_t batches = input.shape[0], in_h = input.shape[1], in_w = input.shape[2];
-  const int32_t in_c = input.shape[3];
-  const int32_t k_w = filter.shape[2], out_c = filter.shape[3];
-  const int32_t out_h = output.shape[1], out_w = output.shape[2];
+template <typename T>
+void depthwise_kernel(const DepthwiseData& d, const ConvOperands<T>& o) {
+  using Acc = typename T::Acc;
   const int32_t dm = d.depth_multiplier;
-  const In* in = input.as<const In>();
-  const Filter* w = filter.as<const Filter>();
-  const Bias* b = bias != nullptr ? bias->as<const Bias>() : nullptr;
-  Out* out = output.as<Out>();
   const ConvQuant& q = d.quant;
   const Acc in_off = q.input_offset, w_off = q.filter_offset;
-
-  for (int32_t n = 0; n < batches; ++n) {
-    for (int32_t oy = 0; oy < out_h; ++oy) {
-      for (int32_t ox = 0; ox < out_w; ++ox) {
-        Out* out_px = out + ((static_cast<int64_t>(n) * out_h + oy) * out_w + ox) * out_c;
-        for (int32_t ic = 0; ic < in_c; ++ic) {
+  for (int32_t n = 0; n < d.batches; ++n) {
+    for (int32_t oy = 0; oy < d.out_h; ++oy) {
+      for (int32_t ox = 0; ox < d.out_w; ++ox) {
+        auto* out_px = o.out + ((static_cast<int64_t>(n) * d.out_h + oy) * d.out_w + ox) * d.out_c;
+        for (int32_t ic = 0; ic < d.in_c; ++ic) {
           for (int32_t m = 0; m < dm; ++m) {
             const int32_t oc = ic * dm + m;
             Acc acc = 0;
             for_each_window_tap(d, oy, ox, [&](int32_t iy, int32_t ix, int32_t ky, int32_t kx) {
-              const Acc x = in[((static_cast<int64_t>(n) * in_h + iy) * in_w + ix) * in_c + ic];
-              const Acc f = w[(static_cast<int64_t>(ky) * k_w + kx) * out_c + oc];
+              const Acc x = o.in[((static_cast<int64_t>(n) * d.in_h + iy) * d.in_w + ix) * d.in_c + ic];
+              const Acc f = o.filter[(static_cast<int64_t>(ky) * d.k_w + kx) * d.out_c + oc];
               acc += (f + w_off) * (x + in_off);
             });
-            out_px[oc] = requantize_accumulator<Out>(q, acc, b, oc);
+            out_px[oc] = requantize_accumulator<typename T::Out>(q, acc, o.bias, oc);
           }
         }
       }
@@ -89,15 +80,7 @@ Status depthwise_conv2d_prepare(PrepareContext& ctx) {
 
 Status depthwise_conv2d_eval(EvalContext& ctx) {
   const auto& d = *op_data_as<DepthwiseData>(ctx);
-  const TensorRef& input = *ctx.inputs[0];
-  const TensorRef& filter = *ctx.inputs[1];
-  const TensorRef* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
-  const TensorRef& output = *ctx.outputs[0];
-  with_conv_types(d.quant, [&](auto t) {
-    using T = decltype(t);
-    depthwise_kernel<typename T::In, typename T::Filter, typename T::Bias, typename T::Acc, typename T::Out>(
-        d, input, filter, bias, output);
-  });
+  run_conv_kernel(ctx, d.quant, [&](const auto& operands) { depthwise_kernel(d, operands); });
   return ok_status();
 }
 

@@ -21,24 +21,19 @@ struct FullyConnectedData : OpData {
   int32_t units = 0;
 };
 
-template <typename In, typename Filter, typename Bias, typename Acc, typename Out>
-void fully_connected_kernel(const FullyConnectedData& d, const TensorRef& input,
-                            const TensorRef& filter, const TensorRef* bias,
-                            const TensorRef& output) {
-  const In* in = input.as<const In>();
-  const Filter* w = filter.as<const Filter>();
-  const Bias* b = bias != nullptr ? bias->as<const Bias>() : nullptr;
-  Out* out = output.as<Out>();
+template <typename T>
+void fully_connected_kernel(const FullyConnectedData& d, const ConvOperands<T>& o) {
+  using Acc = typename T::Acc;
   const ConvQuant& q = d.quant;
   const Acc in_off = q.input_offset, w_off = q.filter_offset;
   for (int64_t n = 0; n < d.batches; ++n) {
-    const In* x = in + n * d.depth;
+    const auto* x = o.in + n * d.depth;
     for (int32_t u = 0; u < d.units; ++u) {
-      const Filter* row = w + static_cast<int64_t>(u) * d.depth;
+      const auto* row = o.filter + static_cast<int64_t>(u) * d.depth;
       Acc acc = 0;
       for (int32_t k = 0; k < d.depth; ++k)
         acc += (static_cast<Acc>(row[k]) + w_off) * (static_cast<Acc>(x[k]) + in_off);
-      out[n * d.units + u] = requantize_accumulator<Out>(q, acc, b, u);
+      o.out[n * d.units + u] = requantize_accumulator<typename T::Out>(q, acc, o.bias, u);
     }
   }
 }
@@ -78,15 +73,7 @@ Status fully_connected_prepare(PrepareContext& ctx) {
 
 Status fully_connected_eval(EvalContext& ctx) {
   const auto& d = *op_data_as<FullyConnectedData>(ctx);
-  const TensorRef& input = *ctx.inputs[0];
-  const TensorRef& filter = *ctx.inputs[1];
-  const TensorRef* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
-  const TensorRef& output = *ctx.outputs[0];
-  with_conv_types(d.quant, [&](auto t) {
-    using T = decltype(t);
-    fully_connected_kernel<typename T::In, typename T::Filter, typename T::Bias, typename T::Acc, typename T::Out>(
-        d, input, filter, bias, output);
-  });
+  run_conv_kernel(ctx, d.quant, [&](const auto& operands) { fully_connected_kernel(d, operands); });
   return ok_status();
 }
 
