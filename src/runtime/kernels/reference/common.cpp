@@ -36,6 +36,24 @@ Status expect_dtype(const TensorRef& t, DType dtype, const char* role) {
   return ok_status();
 }
 
+Status fill_fully_connected_rows(const TensorRef& in, const TensorRef& w, const TensorRef* bias,
+                                 FullyConnectedRows* rows) {
+  if (w.shape.size() != 2 || in.shape.empty())
+    return invalid_argument("weights {} must be 2-D and input {} at least 1-D", shape_to_string(w.shape),
+                            shape_to_string(in.shape));
+  rows->units = w.shape[0];
+  rows->depth = w.shape[1];
+  if (rows->depth == 0 || in.num_elements() % rows->depth != 0)
+    return invalid_argument("input {} does not split into rows of {}", shape_to_string(in.shape), rows->depth);
+  rows->batch = in.num_elements() / rows->depth;
+  if (bias) {
+    QDET_TRY(expect_dtype(*bias, DType::kFloat32, "bias"));
+    if (bias->num_elements() != rows->units)
+      return invalid_argument("bias has {} elements, expected {}", bias->num_elements(), rows->units);
+  }
+  return ok_status();
+}
+
 Status expect_same_dtype(const TensorRef& a, const TensorRef& b, const char* role_b) {
   if (a.dtype != b.dtype)
     return invalid_argument("{} is {} but the input is {}", role_b, dtype_name(b.dtype),

@@ -46,6 +46,14 @@ bool same_quantization(const TensorRef& a, const TensorRef& b);
 Status expect_dtype(const TensorRef& t, DType dtype, const char* role);
 Status expect_same_dtype(const TensorRef& a, const TensorRef& b, const char* role_b);
 
+// FULLY_CONNECTED's rows (the float and hybrid kernels): weights [units, depth] and the input
+// seen as `batch` rows of `depth` values; checks a float32 bias of `units` values when there is one.
+struct FullyConnectedRows {
+  int64_t batch = 0, depth = 0, units = 0;
+};
+Status fill_fully_connected_rows(const TensorRef& in, const TensorRef& w, const TensorRef* bias,
+                                 FullyConnectedRows* rows);
+
 
 // The values of a constant int32/int64 tensor (shapes, axes, paddings, begin/end...).
 // `role` names the input in errors ("the shape input must be constant").

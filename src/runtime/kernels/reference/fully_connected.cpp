@@ -6,8 +6,7 @@
 namespace qdet::rt::ref {
 namespace {
 
-struct FcData : OpData {
-  int64_t batch, depth, units;
+struct FcData : OpData, FullyConnectedRows {
   ActivationRange act;
 };
 
@@ -21,21 +20,8 @@ Status prepare(PrepareContext& ctx) {
   if (w.dtype != DType::kFloat32)
     return unsupported("no float kernel for weights dtype {}", dtype_name(w.dtype));
   QDET_TRY(expect_dtype(out, DType::kFloat32, "output"));
-  if (w.shape.size() != 2 || in.shape.empty())
-    return invalid_argument("weights {} must be 2-D and input {} at least 1-D",
-                            shape_to_string(w.shape), shape_to_string(in.shape));
   auto d = std::make_unique<FcData>();
-  d->units = w.shape[0];
-  d->depth = w.shape[1];
-  if (d->depth == 0 || in.num_elements() % d->depth != 0)
-    return invalid_argument("input {} does not split into rows of {}", shape_to_string(in.shape),
-                            d->depth);
-  d->batch = in.num_elements() / d->depth;
-  if (bias) {
-    QDET_TRY(expect_dtype(*bias, DType::kFloat32, "bias"));
-    if (bias->num_elements() != d->units)
-      return invalid_argument("bias has {} elements, expected {}", bias->num_elements(), d->units);
-  }
+  QDET_TRY(fill_fully_connected_rows(in, w, bias, d.get()));
   QDET_ASSIGN_OR_RETURN(d->act, activation_range(ctx.op.attrs.activation));
   QDET_ASSIGN_OR_RETURN(out.shape, fully_connected_output_shape(ctx.op.attrs.keep_num_dims,
                                                                 in.shape, d->batch, d->depth,

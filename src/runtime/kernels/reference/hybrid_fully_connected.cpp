@@ -9,8 +9,7 @@
 namespace qdet::rt::ref {
 namespace {
 
-struct HybridFcData : OpData {
-  int64_t batch, depth, units;
+struct HybridFcData : OpData, FullyConnectedRows {
   bool asymmetric = false;
   ActivationRange act;
   std::vector<float> weight_scale;  // one per unit
@@ -31,21 +30,8 @@ Status prepare(PrepareContext& ctx) {
     return unsupported("hybrid kernel needs int8 weights, got {}", dtype_name(w.dtype));
   QDET_TRY(expect_dtype(out, DType::kFloat32, "output"));
   if (!w.is_constant) return invalid_argument("hybrid: the int8 weights must be constant");
-  if (w.shape.size() != 2 || in.shape.empty())
-    return invalid_argument("weights {} must be 2-D and input {} at least 1-D",
-                            shape_to_string(w.shape), shape_to_string(in.shape));
   auto d = std::make_unique<HybridFcData>();
-  d->units = w.shape[0];
-  d->depth = w.shape[1];
-  if (d->depth == 0 || in.num_elements() % d->depth != 0)
-    return invalid_argument("input {} does not split into rows of {}", shape_to_string(in.shape),
-                            d->depth);
-  d->batch = in.num_elements() / d->depth;
-  if (bias) {
-    QDET_TRY(expect_dtype(*bias, DType::kFloat32, "bias"));
-    if (bias->num_elements() != d->units)
-      return invalid_argument("bias has {} elements, expected {}", bias->num_elements(), d->units);
-  }
+  QDET_TRY(fill_fully_connected_rows(in, w, bias, d.get()));
   const QuantParams& q = *w.quant;
   if (q.scale.empty()) return invalid_argument("hybrid: int8 weights have no quantization parameters");
   for (int64_t zp : q.zero_point)
