@@ -109,6 +109,7 @@ struct Interpreter::Impl {
   Status fold_op(size_t index);
   void fuse_silu();
   void fold_pads();
+  void tabulate_activations();
   Status plan_memory();
   uint64_t budget() const;
   std::string describe_tensor(int32_t id, uint64_t bytes) const;
@@ -262,6 +263,23 @@ void Interpreter::Impl::fold_pads() {
     pad.folded = true;
     pad.data.reset();
     pad.scratch_bytes = 0;
+  }
+}
+
+// Integer activations left to the reference kernels (every int16 one; 8-bit ones no fast kernel
+// took) become table lookups made by those kernels (lut_fusion.h): the same bytes, one load each.
+void Interpreter::Impl::tabulate_activations() {
+  if (!options.use_fast_kernels) return;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    OpPlan& plan = ops[i];
+    if (plan.folded || !plan.kernel || std::strcmp(plan.kernel->name, "reference") != 0 ||
+        !tabulable_unary(*graph, static_cast<int32_t>(i)))
+      continue;
+    auto lut = unary_lut(*graph, static_cast<int32_t>(i), *plan.kernel);
+    if (!lut.ok()) continue;
+    plan.kernel = &kLutKernel;
+    plan.data = std::move(*lut);
+    plan.scratch_bytes = 0;
   }
 }
 
@@ -471,6 +489,7 @@ Status Interpreter::Impl::plan() {
     if (can_fold(i)) QDET_TRY(fold_op(i));
   }
   fuse_silu();
+  tabulate_activations();
   fold_pads();
   QDET_TRY(plan_memory());
   planned_shapes = input_shapes;

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "base/simd_clones.h"
+#include "graph/op_traits.h"
 #include "runtime/kernels/reference/common.h"
 
 namespace qdet::rt {
@@ -138,36 +139,72 @@ QDET_SIMD_CLONES void apply_int16_table(const int16_t* table, const int16_t* in,
   for (size_t i = 0; i < n; ++i) out[i] = table[static_cast<uint16_t>(in[i])];
 }
 
-Result<std::unique_ptr<OpData>> silu_lut(const graph::Graph& g, const SiluPair& pair, const Kernel& logistic,
-                                         const Kernel& mul) {
-  const auto& lop = g.ops[pair.logistic_op];
-  const auto& mop = g.ops[pair.mul_op];
-  const int32_t s = lop.outputs[0], out = mop.outputs[0];
-  const graph::Tensor& x = g.tensors[pair.input];
-  const bool wide = x.dtype == DType::kInt16;
+namespace {
+
+// Every value of x's type in a probe tensor, index i holding the value whose bits are i.
+int32_t fill_every_value(ProbeTensor& px) {
+  const bool wide = px.ref.dtype == DType::kInt16;
   const int32_t n = wide ? 65536 : 256;
-  ProbeTensor px(x, pair.input, n), ps(g.tensors[s], s, n), po(g.tensors[out], out, n);
-  // Entry i holds the x whose bits are i (int8 -128..127 and uint8 0..255 alike; int16 likewise).
   for (int32_t i = 0; i < n; ++i) {
     if (wide)
       px.ref.as<int16_t>()[i] = static_cast<int16_t>(static_cast<uint16_t>(i));
     else
       px.ref.data[i] = static_cast<uint8_t>(i);
   }
+  return n;
+}
+
+std::unique_ptr<OpData> lut_from(const ProbeTensor& po, int32_t n) {
+  auto data = std::make_unique<LutData>();
+  if (po.ref.dtype == DType::kInt16)
+    data->shorts.assign(po.ref.as<const int16_t>(), po.ref.as<const int16_t>() + n);
+  else
+    std::memcpy(data->bytes.data(), po.ref.data, 256);
+  return data;
+}
+
+int32_t values_of(DType t) { return t == DType::kInt16 ? 65536 : 256; }
+
+}  // namespace
+
+bool tabulable_unary(const graph::Graph& g, int32_t op_index) {
+  const graph::Op& op = g.ops[static_cast<size_t>(op_index)];
+  const graph::OpTraits& traits = graph::op_traits(op.kind);
+  if (traits.role != graph::OpRole::kActivation || traits.value_inputs != 0x01) return false;
+  if (op.inputs.size() != 1 || op.outputs.size() != 1 || op.inputs[0] < 0 || op.outputs[0] < 0) return false;
+  const graph::Tensor& x = g.tensors[op.inputs[0]];
+  const graph::Tensor& y = g.tensors[op.outputs[0]];
+  if (x.dtype != DType::kInt8 && x.dtype != DType::kUInt8 && x.dtype != DType::kInt16) return false;
+  return y.dtype == x.dtype && x.quant.scale.size() == 1 && y.quant.scale.size() == 1 && !x.shape.empty();
+}
+
+Result<std::unique_ptr<OpData>> unary_lut(const graph::Graph& g, int32_t op_index, const Kernel& kernel) {
+  const graph::Op& op = g.ops[static_cast<size_t>(op_index)];
+  const graph::Tensor& x = g.tensors[op.inputs[0]];
+  const int32_t n = values_of(x.dtype);
+  ProbeTensor px(x, op.inputs[0], n), po(g.tensors[op.outputs[0]], op.outputs[0], n);
+  fill_every_value(px);
+  QDET_TRY(run_kernel(kernel, op, op_index, {&px.ref}, {&po.ref}).with_context("activation table"));
+  return lut_from(po, n);
+}
+
+Result<std::unique_ptr<OpData>> silu_lut(const graph::Graph& g, const SiluPair& pair, const Kernel& logistic,
+                                         const Kernel& mul) {
+  const auto& lop = g.ops[pair.logistic_op];
+  const auto& mop = g.ops[pair.mul_op];
+  const int32_t s = lop.outputs[0], out = mop.outputs[0];
+  const graph::Tensor& x = g.tensors[pair.input];
+  const int32_t n = values_of(x.dtype);
+  ProbeTensor px(x, pair.input, n), ps(g.tensors[s], s, n), po(g.tensors[out], out, n);
+  fill_every_value(px);
   QDET_TRY(run_kernel(logistic, lop, pair.logistic_op, {&px.ref}, {&ps.ref})
                .with_context("SiLU table: LOGISTIC"));
   std::vector<TensorRef*> ins = {mop.inputs[0] == pair.input ? &px.ref : &ps.ref,
                                  mop.inputs[0] == pair.input ? &ps.ref : &px.ref};
   QDET_TRY(run_kernel(mul, mop, pair.mul_op, ins, {&po.ref}).with_context("SiLU table: MUL"));
-  auto data = std::make_unique<LutData>();
-  if (wide)
-    data->shorts.assign(po.ref.as<const int16_t>(), po.ref.as<const int16_t>() + n);
-  else
-    std::memcpy(data->bytes.data(), po.ref.data, 256);
-  return std::unique_ptr<OpData>(std::move(data));
+  return lut_from(po, n);
 }
 
 const Kernel kLutKernel = {"lut", lut_prepare, lut_eval};
-
 
 }  // namespace qdet::rt

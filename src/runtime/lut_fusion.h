@@ -49,6 +49,13 @@ extern const Kernel kLutKernel;
 Result<std::unique_ptr<OpData>> silu_lut(const graph::Graph& graph, const SiluPair& pair,
                                          const Kernel& logistic, const Kernel& mul);
 
+// Plan-time tables for single ops too: an elementwise activation (op_traits role kActivation,
+// input 0 its only value input: LEAKY_RELU, TANH, ELU, ...) on int8, uint8 or int16 with
+// per-tensor parameters is a function of one input value; run on every value by the kernel the
+// plan chose, it becomes the same table lookup, bit-exact by construction.
+bool tabulable_unary(const graph::Graph& graph, int32_t op_index);
+Result<std::unique_ptr<OpData>> unary_lut(const graph::Graph& graph, int32_t op_index, const Kernel& kernel);
+
 // out[i] = table[in[i]] for n bytes (AVX-512 VBMI where the CPU has it).
 void apply_byte_table(const ByteTable& table, const uint8_t* in, uint8_t* out, size_t n);
 // out[i] = table[(uint16_t)in[i]] for n int16 values; `table` has 65536 entries.

@@ -104,6 +104,49 @@ TEST(SiluFusion, Int16TableEqualsTheUnfusedPairForEveryValue) {
   }
 }
 
+// A lone integer activation on the reference kernel becomes a table made by that kernel: every
+// input value gives the reference's bytes (fast kernels off), for int16 and 8-bit types.
+TEST(ActivationTable, EveryValueGivesTheReferenceBytes) {
+  struct Case {
+    OpKind kind;
+    DType dtype;
+    QuantParams in, out;
+  };
+  const std::vector<Case> cases = {
+      {OpKind::kLeakyRelu, DType::kInt16, quant(0.0007f, 0), quant(0.0005f, 0)},
+      {OpKind::kTanh, DType::kInt16, quant(0.0003f, 0), quant(1.0f / 32768, 0)},
+      {OpKind::kLogistic, DType::kInt16, quant(0.0004f, 0), quant(1.0f / 32768, 0)},
+      {OpKind::kTanh, DType::kInt8, quant(0.05f, 3), quant(1.0f / 128, 0)},
+  };
+  for (const Case& c : cases) {
+    GraphBuilder b;
+    const int32_t n = c.dtype == DType::kInt16 ? 65536 : 256;
+    const int32_t x = b.input(c.dtype, {1, n}, c.in);
+    const int32_t y = b.tensor(c.dtype, {1, n}, c.out);
+    graph::OpAttrs attrs;
+    attrs.alpha = 0.1f;
+    b.op(c.kind, {x}, {y}, attrs);
+    b.output(y);
+    auto g = b.shared();
+    ASSERT_TRUE(tabulable_unary(*g, 0));
+    std::vector<uint8_t> input(static_cast<size_t>(n) * dtype_size(c.dtype));
+    for (int32_t i = 0; i < n; ++i) {
+      const auto v = static_cast<uint16_t>(i * 40503u);
+      input[static_cast<size_t>(i) * dtype_size(c.dtype)] = static_cast<uint8_t>(v & 0xFF);
+      if (c.dtype == DType::kInt16) input[2 * static_cast<size_t>(i) + 1] = static_cast<uint8_t>(v >> 8);
+    }
+    auto fast = testing::run_graph(g, {input}, InterpreterOptions{});
+    auto reference = testing::run_graph(g, {input}, InterpreterOptions{.use_fast_kernels = false});
+    ASSERT_TRUE(fast.ok()) << fast.status().message();
+    ASSERT_TRUE(reference.ok()) << reference.status().message();
+    const std::string what = std::string(graph::op_name(c.kind)) + " " + dtype_name(c.dtype);
+    if (c.dtype == DType::kInt16) EXPECT_STREQ((*fast)->kernel_name(0), "lut") << what;
+    const auto a = testing::values_of<uint8_t>((*fast)->output(0));
+    EXPECT_EQ(a, testing::values_of<uint8_t>((*reference)->output(0))) << what;
+    EXPECT_GT(std::set<uint8_t>(a.begin(), a.end()).size(), 50u) << what;  // not a constant output
+  }
+}
+
 TEST(SiluFusion, NotWhenTheSigmoidIsReadElsewhere) {
   auto g = silu_graph(DType::kInt8, 0, true, true);
   EXPECT_TRUE(find_silu_pairs(*g).empty());
