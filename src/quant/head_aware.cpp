@@ -76,8 +76,10 @@ class FloatChooser {
     }
   }
 
-  // The last convolutions: a weighted op whose every reader is kept float. Its output
-  // channels mix box regressions, objectness and class logits of very different ranges
+  // The last convolutions: a weighted op whose every reader is kept float, a graph output
+  // counting as a float reader (the detector's post-processing decodes it in float: darknet's
+  // [yolo] layers, raw head outputs). Its output channels mix box regressions, objectness and
+  // class logits of very different ranges
   // (YOLOv5's 255 = 3 x (xy, wh, obj, 80 classes)); one int8 scale rounds the boxes or
   // clips the logits, and a float reader gains nothing from an int8 output.
   // Decided on the kept set before this rule, so it never cascades up the backbone.
@@ -89,16 +91,21 @@ class FloatChooser {
     });
     if (has_postprocess) return;
     const std::vector<std::string> before = reason_;
+    std::vector<char> is_output(g_.tensors.size(), 0);
+    for (int32_t t : g_.outputs)
+      if (t >= 0) is_output[t] = 1;
     for (int32_t i = 0; i < n_; ++i) {
       const Op& op = g_.ops[i];
       if (!is_weighted(op.kind) || !before[i].empty()) continue;
       bool any = false, all = true;
-      for (int32_t t : op.outputs)
-        if (t >= 0)
-          for (int32_t c : consumers_[t]) {
-            any = true;
-            all = all && !before[c].empty();
-          }
+      for (int32_t t : op.outputs) {
+        if (t < 0) continue;
+        any = any || is_output[t];  // a graph output is read by the float post-processing
+        for (int32_t c : consumers_[t]) {
+          any = true;
+          all = all && !before[c].empty();
+        }
+      }
       if (any && all) keep(i, fmt::format("last {}: every reader is float (head outputs of mixed ranges)", op.name()));
     }
   }

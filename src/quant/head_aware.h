@@ -17,8 +17,9 @@
 //      Every other tail op that feeds a kept op (score LOGISTICs, reshapes, transposes and
 //      concatenations between the last convolutions and the decode) is kept too: the model
 //      switches to float once, right after its last convolutions.
-//      2b. A weighted op whose every reader is kept float (the head's last convolutions, whose
-//      output channels mix boxes, objectness and class logits) is kept too
+//      2b. A weighted op whose every reader is kept float, a graph output counting as a float
+//      reader (the head's last convolutions, whose output channels mix boxes, objectness and
+//      class logits; raw head outputs that qdet's post-processing decodes) is kept too
 //      (`float_head_convs`; not in models with TFLite_Detection_PostProcess, whose box and
 //      class predictors are separate convolutions already; YOLOv5n int8 on val2017-139: AP 30.4 -> 31.0).
 //   3. CAST to float32 (class indices and other integers as floats).

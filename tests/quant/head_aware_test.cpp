@@ -51,6 +51,7 @@ struct SiluDepthwise {
   }
   std::set<int32_t> kept(double spread, double max_spread) {
     HeadAwareOptions o;
+    o.float_head_convs = false;  // rule 2b would keep the last conv (it makes the graph output)
     o.max_channel_spread = max_spread;
     o.channel_spreads[tensor_keys(b.model().graph)[padded]] = spread;
     auto d = choose_float_ops(b.model().graph, nullptr, o);
@@ -118,6 +119,34 @@ TEST(HeadAwareHeadConvs, OffOrAnIntegerReaderKeepsItQuantized) {
   ASSERT_EQ(off.size(), 1u);
   EXPECT_EQ(off[0].op, 2);
   for (const auto& x : head_decisions(true, true)) EXPECT_NE(x.op, 1) << x.reason;
+}
+
+// Raw head outputs (darknet [yolo] layers, decoded by qdet's float post-processing): conv0 ->
+// conv1 -> graph output. conv1's only reader is the post-processing: it stays float; conv0,
+// read by the still-integer conv1 when the rule decides, does not.
+TEST(HeadAwareHeadConvs, ConvolutionMakingAGraphOutputStaysFloat) {
+  for (const bool on : {true, false}) {
+    testing::GraphBuilder b;
+    const int32_t in = b.input("in", {1, 4, 4, 3});
+    const int32_t w0 = b.constant("w0", {4, 1, 1, 3}, std::vector<float>(12, 0.5f));
+    const int32_t x = b.activation("x", {1, 4, 4, 4});
+    b.op(OpKind::kConv2d, {in, w0, -1}, {x});
+    const int32_t w1 = b.constant("w1", {6, 1, 1, 4}, std::vector<float>(24, 0.5f));
+    const int32_t head = b.activation("head", {1, 4, 4, 6});
+    b.op(OpKind::kConv2d, {x, w1, -1}, {head});
+    b.output(head);
+    HeadAwareOptions o;
+    o.float_head_convs = on;
+    auto d = choose_float_ops(b.model().graph, nullptr, o);
+    ASSERT_TRUE(d.ok()) << d.status().message();
+    if (!on) {
+      EXPECT_TRUE(d->empty());
+      continue;
+    }
+    ASSERT_EQ(d->size(), 1u);
+    EXPECT_EQ((*d)[0].op, 1);
+    EXPECT_NE((*d)[0].reason.find("every reader is float"), std::string::npos) << (*d)[0].reason;
+  }
 }
 
 }  // namespace

@@ -602,7 +602,8 @@ TEST(QuantizeCli, Int16x8YoloxRunsInTfliteWithinOneStep) {
 
 // Darknet networks use LEAKY_RELU: `qdet quantize` once wrote int8 / int16 LEAKY_RELU ops it
 // could not run. Yolo-Fastest-1.1 converted from darknet, quantized to int8 and int16x8, now
-// runs in qdet and in TFLite; the int16x8 file gives TFLite's outputs bit for bit.
+// runs in qdet and in TFLite; the int16x8 file gives TFLite's outputs (to float rounding: its
+// head convolutions are float).
 TEST(QuantizeCli, DarknetLeakyReluModelQuantizesAndRunsInQdetAndTflite) {
   QDET_REQUIRE_PEERS();
   const fs::path darknet = data_dir() / "models" / "darknet";
@@ -639,9 +640,15 @@ TEST(QuantizeCli, DarknetLeakyReluModelQuantizesAndRunsInQdetAndTflite) {
     ASSERT_EQ(ours.size(), theirs.size());
     ASSERT_FALSE(ours.empty());
     if (mode == "int16x8") {
-      size_t equal = 0;
-      for (size_t i = 0; i < ours.size(); ++i) equal += ours[i] == theirs[i];
-      EXPECT_EQ(equal, ours.size());
+      // The int16 layers give TFLite's bytes; the head convolutions that make the outputs stay
+      // float (head-aware rule 2b), where XNNPACK's AVX-512 and WebAssembly kernels sum in
+      // different orders: equal to float rounding.
+      float range = 0, worst = 0;
+      for (size_t i = 0; i < ours.size(); ++i) {
+        range = std::max(range, std::fabs(theirs[i]));
+        worst = std::max(worst, std::fabs(ours[i] - theirs[i]));
+      }
+      EXPECT_LE(worst, 1e-5f * range) << "range " << range;
     }
   }
 }
