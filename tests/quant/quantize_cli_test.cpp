@@ -653,5 +653,48 @@ TEST(QuantizeCli, DarknetLeakyReluModelQuantizesAndRunsInQdetAndTflite) {
   }
 }
 
+// Debian's darknet package ships the YOLOv3-tiny cfg; its weights are the user's, so a random
+// file of the published size (35434956 bytes: the 0.2 header, then the floats) stands in. It
+// converts, quantizes to int8, and qdet's int8 file gives TFLite's outputs (its head
+// convolutions are float: equal to float rounding).
+TEST(QuantizeCli, DebianYolov3TinyWithRandomWeightsQuantizesToInt8LikeTflite) {
+  QDET_REQUIRE_PEERS();
+  const fs::path cfg = "/usr/share/darknet/cfg/yolov3-tiny.cfg";
+  QDET_REQUIRE_PATH(cfg);
+  QDET_REQUIRE_PATH(data_dir() / "coco" / "calib-111");
+  const auto dir = scratch_dir();
+  std::vector<uint8_t> weights(35434956, 0);
+  const int32_t version[3] = {0, 2, 0};
+  std::memcpy(weights.data(), version, sizeof(version));
+  uint32_t state = 12345;
+  for (size_t at = 20; at + 4 <= weights.size(); at += 4) {
+    state = state * 1664525u + 1013904223u;
+    const float v = 0.05f + 0.15f * static_cast<float>(state >> 8) / 16777216.f;  // variances > 0
+    std::memcpy(weights.data() + at, &v, 4);
+  }
+  ASSERT_TRUE(write_file_atomic(dir / "yolov3-tiny.weights", weights).ok());
+  std::string log;
+  ASSERT_EQ(run_command(qdet_cmd() + " convert '" + cfg.string() + "' --weights '" +
+                            (dir / "yolov3-tiny.weights").string() + "' -o '" + (dir / "tiny.tflite").string() + "'",
+                        &log), 0) << log;
+  const fs::path out = dir / "tiny-int8.tflite";
+  ASSERT_EQ(run_command(qdet_cmd() + " quantize '" + (dir / "tiny.tflite").string() + "' --mode int8 --calib '" +
+                            (data_dir() / "coco" / "calib-111").string() +
+                            "' --calib-count 2 --weight-rounding nearest -o '" + out.string() + "'",
+                        &log), 0) << log;
+  auto model = tflite::load_tflite(out);
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  size_t int8_convs = 0;
+  for (const auto& op : model->graph.ops)
+    int8_convs += op.kind == graph::OpKind::kConv2d && model->graph.tensors[op.inputs[0]].dtype == DType::kInt8;
+  EXPECT_GE(int8_convs, 5u) << "the backbone's convolutions are int8 (the front and the heads stay float)";
+  model->graph.tensors[model->graph.outputs.back()].name = "compared";
+  const fs::path renamed = dir / "tiny-int8-compared.tflite";
+  ASSERT_TRUE(tflite::save_tflite(renamed, *model).ok());
+  const auto input = random_input(416 * 416 * 3, 0.f, 1.f, 9);
+  fs::create_directories(dir / "peer-run");
+  expect_float_close(as_floats(run_qdet(*model, input)), as_floats(run_peer(renamed, input, dir / "peer-run")));
+}
+
 }  // namespace
 }  // namespace qdet::quant
