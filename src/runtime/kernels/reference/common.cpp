@@ -1,5 +1,7 @@
 #include "runtime/kernels/reference/common.h"
 
+#include <cstring>
+
 namespace qdet::rt::ref {
 
 Status check_arity(const PrepareContext& ctx, size_t min_inputs, size_t max_inputs,
@@ -33,6 +35,28 @@ bool same_quantization(const TensorRef& a, const TensorRef& b) {
 Status expect_dtype(const TensorRef& t, DType dtype, const char* role) {
   if (t.dtype != dtype)
     return invalid_argument("{} must be {}, got {}", role, dtype_name(dtype), dtype_name(t.dtype));
+  return ok_status();
+}
+
+Result<QuantChannelLayout> quant_channel_layout(const Shape& shape, const QuantParams& q) {
+  QuantChannelLayout l;
+  if (!q.per_axis()) {
+    l.inner = num_elements(shape);
+    return l;
+  }
+  const int rank = static_cast<int>(shape.size());
+  const int axis = q.quantized_dimension;
+  if (axis < 0 || axis >= rank || shape[axis] != static_cast<int32_t>(q.scale.size()))
+    return invalid_argument("{} scales for dim {} of {}", q.scale.size(), axis, shape_to_string(shape));
+  for (int i = 0; i < axis; ++i) l.outer *= shape[i];
+  l.channels = shape[axis];
+  for (int i = axis + 1; i < rank; ++i) l.inner *= shape[i];
+  return l;
+}
+
+Status copy_input_eval(EvalContext& ctx) {
+  if (ctx.outputs[0]->data != ctx.inputs[0]->data)
+    std::memcpy(ctx.outputs[0]->data, ctx.inputs[0]->data, ctx.inputs[0]->byte_size());
   return ok_status();
 }
 

@@ -46,6 +46,18 @@ bool same_quantization(const TensorRef& a, const TensorRef& b);
 Status expect_dtype(const TensorRef& t, DType dtype, const char* role);
 Status expect_same_dtype(const TensorRef& a, const TensorRef& b, const char* role_b);
 
+// How a per-axis quantized tensor's elements meet their parameters: `outer` blocks of
+// `channels` runs of `inner` elements, channel c using scale[c] and zero_point[c]. Per-tensor
+// parameters are one channel of every element. Error when the parameters do not fit `shape`.
+struct QuantChannelLayout {
+  int64_t outer = 1, channels = 1, inner = 1;
+};
+Result<QuantChannelLayout> quant_channel_layout(const Shape& shape, const QuantParams& q);
+
+// The eval of the ops that only give the input's bytes another shape (RESHAPE, SQUEEZE,
+// EXPAND_DIMS): a copy, or nothing when the output shares the input's memory.
+Status copy_input_eval(EvalContext& ctx);
+
 // FULLY_CONNECTED's rows (the float and hybrid kernels): weights [units, depth] and the input
 // seen as `batch` rows of `depth` values; checks a float32 bias of `units` values when there is one.
 struct FullyConnectedRows {

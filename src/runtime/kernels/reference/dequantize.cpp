@@ -7,7 +7,7 @@ namespace qdet::rt::ref {
 namespace {
 
 struct DequantizeData : OpData {
-  int64_t outer = 1, channels = 1, inner = 1;  // per-axis layout; channels 1 for per-tensor
+  QuantChannelLayout layout;
   std::vector<float> scale;
   std::vector<int32_t> zero_point;
 };
@@ -24,17 +24,7 @@ Status prepare(PrepareContext& ctx) {
     if (q.empty()) return invalid_argument("{} input has no quantization parameters", dtype_name(in.dtype));
     if (q.zero_point.size() != q.scale.size())
       return invalid_argument("{} scales but {} zero points", q.scale.size(), q.zero_point.size());
-    if (q.per_axis()) {
-      const int rank = static_cast<int>(in.shape.size());
-      const int axis = q.quantized_dimension;
-      if (axis < 0 || axis >= rank || in.shape[axis] != static_cast<int32_t>(q.scale.size()))
-        return invalid_argument("{} scales for dim {} of {}", q.scale.size(), axis, shape_to_string(in.shape));
-      for (int i = 0; i < axis; ++i) d->outer *= in.shape[i];
-      d->channels = in.shape[axis];
-      for (int i = axis + 1; i < rank; ++i) d->inner *= in.shape[i];
-    } else {
-      d->inner = in.num_elements();
-    }
+    QDET_ASSIGN_OR_RETURN(d->layout, quant_channel_layout(in.shape, q));
     d->scale = q.scale;
     for (int64_t zp : q.zero_point) d->zero_point.push_back(static_cast<int32_t>(zp));
   } else if (in.dtype != DType::kFloat16) {
@@ -47,11 +37,11 @@ Status prepare(PrepareContext& ctx) {
 
 template <typename T>
 void dequantize(const DequantizeData& d, const T* in, float* out) {
-  for (int64_t o = 0; o < d.outer; ++o)
-    for (int64_t c = 0; c < d.channels; ++c) {
+  for (int64_t o = 0; o < d.layout.outer; ++o)
+    for (int64_t c = 0; c < d.layout.channels; ++c) {
       const float scale = d.scale[c];
       const int32_t zp = d.zero_point[c];
-      for (int64_t i = 0; i < d.inner; ++i, ++in, ++out)
+      for (int64_t i = 0; i < d.layout.inner; ++i, ++in, ++out)
         *out = scale * static_cast<float>(static_cast<int32_t>(*in) - zp);
     }
 }

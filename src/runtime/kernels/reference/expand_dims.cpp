@@ -1,7 +1,5 @@
 // EXPAND_DIMS for every dtype: inserts a size-1 dim at the constant axis input
 // (in [-rank-1, rank]); a byte copy.
-#include <cstring>
-
 #include "runtime/kernels/reference/common.h"
 
 namespace qdet::rt::ref {
@@ -21,13 +19,8 @@ Status prepare(PrepareContext& ctx) {
   return ok_status();
 }
 
-Status eval(EvalContext& ctx) {
-  std::memcpy(ctx.outputs[0]->data, ctx.inputs[0]->data, ctx.inputs[0]->byte_size());
-  return ok_status();
-}
-
 }  // namespace
 
-const Kernel kExpandDims = {"reference", prepare, eval};
+const Kernel kExpandDims = {"reference", prepare, copy_input_eval};
 
 }  // namespace qdet::rt::ref

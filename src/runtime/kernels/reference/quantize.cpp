@@ -12,7 +12,7 @@ namespace qdet::rt::ref {
 namespace {
 
 struct QuantizeData : OpData {
-  int64_t outer = 1, channels = 1, inner = 1;
+  QuantChannelLayout layout;
   std::vector<float> scale;
   std::vector<int32_t> zero_point;
 };
@@ -28,17 +28,7 @@ Status prepare(PrepareContext& ctx) {
   if (q.empty() || q.zero_point.size() != q.scale.size())
     return invalid_argument("the {} output has no valid quantization parameters", dtype_name(out.dtype));
   auto d = std::make_unique<QuantizeData>();
-  if (q.per_axis()) {
-    const int rank = static_cast<int>(in.shape.size());
-    const int axis = q.quantized_dimension;
-    if (axis < 0 || axis >= rank || in.shape[axis] != static_cast<int32_t>(q.scale.size()))
-      return invalid_argument("{} scales for dim {} of {}", q.scale.size(), axis, shape_to_string(in.shape));
-    for (int i = 0; i < axis; ++i) d->outer *= in.shape[i];
-    d->channels = in.shape[axis];
-    for (int i = axis + 1; i < rank; ++i) d->inner *= in.shape[i];
-  } else {
-    d->inner = in.num_elements();
-  }
+  QDET_ASSIGN_OR_RETURN(d->layout, quant_channel_layout(in.shape, q));
   for (float s : q.scale)
     if (!(s > 0.0f) || !std::isfinite(s)) return invalid_argument("invalid output scale {}", s);
   d->scale = q.scale;
@@ -79,19 +69,19 @@ bool has_avx512() {
 template <typename T>
 void quantize(const QuantizeData& d, const float* in, T* out) {
   constexpr float lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
-  for (int64_t o = 0; o < d.outer; ++o)
-    for (int64_t c = 0; c < d.channels; ++c) {
+  for (int64_t o = 0; o < d.layout.outer; ++o)
+    for (int64_t c = 0; c < d.layout.channels; ++c) {
       const float scale = d.scale[c];
       const float zp = static_cast<float>(d.zero_point[c]);
       if constexpr (std::is_same_v<T, int16_t>) {
         if (has_avx512()) {
-          quantize_int16_avx512(in, out, d.inner, static_cast<double>(scale), zp);
-          in += d.inner;
-          out += d.inner;
+          quantize_int16_avx512(in, out, d.layout.inner, static_cast<double>(scale), zp);
+          in += d.layout.inner;
+          out += d.layout.inner;
           continue;
         }
       }
-      for (int64_t i = 0; i < d.inner; ++i, ++in, ++out) {
+      for (int64_t i = 0; i < d.layout.inner; ++i, ++in, ++out) {
         // round() then add the zero point; clamping in float avoids int overflow on huge
         // inputs, NaN becomes the zero point (real 0). TFLite's int16 AffineQuantize
         // (optimized_ops, the path its builtin kernel takes) divides in double; 8-bit outputs

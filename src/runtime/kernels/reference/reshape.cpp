@@ -1,8 +1,6 @@
 // RESHAPE for every dtype (a byte copy): the new shape comes from the constant shape input
 // when present (TFLite: a 1-D int32 tensor), else from the options' new_shape; one dim may be
 // -1 and is inferred from the element count.
-#include <cstring>
-
 #include "runtime/kernels/reference/common.h"
 
 namespace qdet::rt::ref {
@@ -49,14 +47,8 @@ Status prepare(PrepareContext& ctx) {
   return ok_status();
 }
 
-Status eval(EvalContext& ctx) {
-  if (ctx.outputs[0]->data != ctx.inputs[0]->data)
-    std::memcpy(ctx.outputs[0]->data, ctx.inputs[0]->data, ctx.inputs[0]->byte_size());
-  return ok_status();
-}
-
 }  // namespace
 
-const Kernel kReshape = {"reference", prepare, eval};
+const Kernel kReshape = {"reference", prepare, copy_input_eval};
 
 }  // namespace qdet::rt::ref

@@ -1,7 +1,5 @@
 // SQUEEZE for every dtype: removes the size-1 dims listed in squeeze_dims (all size-1 dims
 // when the list is empty); a byte copy.
-#include <cstring>
-
 #include "runtime/kernels/reference/common.h"
 
 namespace qdet::rt::ref {
@@ -30,13 +28,8 @@ Status prepare(PrepareContext& ctx) {
   return ok_status();
 }
 
-Status eval(EvalContext& ctx) {
-  std::memcpy(ctx.outputs[0]->data, ctx.inputs[0]->data, ctx.inputs[0]->byte_size());
-  return ok_status();
-}
-
 }  // namespace
 
-const Kernel kSqueeze = {"reference", prepare, eval};
+const Kernel kSqueeze = {"reference", prepare, copy_input_eval};
 
 }  // namespace qdet::rt::ref
