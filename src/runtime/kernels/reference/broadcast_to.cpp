@@ -6,10 +6,6 @@
 namespace qdet::rt::ref {
 namespace {
 
-struct BroadcastData : OpData {
-  StridedCopy copy;
-};
-
 Status prepare(PrepareContext& ctx) {
   QDET_TRY(check_arity(ctx, 2, 2, 1));
   const TensorRef& in = *ctx.inputs[0];
@@ -22,8 +18,7 @@ Status prepare(PrepareContext& ctx) {
     return invalid_argument("cannot broadcast {} to the smaller rank of {}",
                             shape_to_string(in.shape), shape_to_string(out_shape));
   if (rank > StridedCopy::kMaxRank) return unsupported("BROADCAST_TO of more than {} dims", StridedCopy::kMaxRank);
-  auto d = std::make_unique<BroadcastData>();
-  StridedCopy& c = d->copy;
+  StridedCopy c;
   c.rank = rank;
   c.element_bytes = dtype_size(in.dtype);
   const auto in_strides = strides_of(in.shape);
@@ -36,19 +31,11 @@ Status prepare(PrepareContext& ctx) {
     c.count[i] = out_shape[i];
     c.stride[i] = in_dim == 1 ? 0 : in_strides[k] * static_cast<int64_t>(c.element_bytes);
   }
-  c.simplify();
-  ctx.outputs[0]->shape = out_shape;
-  ctx.op_data = std::move(d);
-  return ok_status();
-}
-
-Status eval(EvalContext& ctx) {
-  op_data_as<BroadcastData>(ctx)->copy.run(ctx.inputs[0]->data, ctx.outputs[0]->data);
-  return ok_status();
+  return set_strided_copy(ctx, c, out_shape);
 }
 
 }  // namespace
 
-const Kernel kBroadcastTo = {"reference", prepare, eval};
+const Kernel kBroadcastTo = {"reference", prepare, strided_copy_eval};
 
 }  // namespace qdet::rt::ref

@@ -12,10 +12,6 @@
 namespace qdet::rt::ref {
 namespace {
 
-struct DepthSpaceData : OpData {
-  StridedCopy copy;
-};
-
 Status check_common(PrepareContext& ctx, const char* op) {
   QDET_TRY(check_arity(ctx, 1, 1, 1));
   const TensorRef& in = *ctx.inputs[0];
@@ -28,15 +24,15 @@ Status check_common(PrepareContext& ctx, const char* op) {
 }
 
 // Six dims in output order with the input's element strides.
-void fill_copy(StridedCopy& c, size_t bytes, const std::array<int64_t, 6>& count,
-               const std::array<int64_t, 6>& stride) {
+StridedCopy six_dim_copy(size_t bytes, const std::array<int64_t, 6>& count, const std::array<int64_t, 6>& stride) {
+  StridedCopy c;
   c.rank = 6;
   c.element_bytes = bytes;
   for (int i = 0; i < 6; ++i) {
     c.count[i] = count[i];
     c.stride[i] = stride[i] * static_cast<int64_t>(bytes);
   }
-  c.simplify();
+  return c;
 }
 
 Status depth_to_space_prepare(PrepareContext& ctx) {
@@ -47,13 +43,10 @@ Status depth_to_space_prepare(PrepareContext& ctx) {
   if (c % (bs * bs) != 0)
     return invalid_argument("{} channels do not divide by block_size^2 = {}", c, bs * bs);
   const int64_t oc = c / (bs * bs);
-  auto d = std::make_unique<DepthSpaceData>();
-  fill_copy(d->copy, dtype_size(in.dtype), {b, h, bs, w, bs, oc},
-            {h * w * c, w * c, bs * oc, c, oc, 1});
-  ctx.outputs[0]->shape = {in.shape[0], static_cast<int32_t>(h * bs), static_cast<int32_t>(w * bs),
-                           static_cast<int32_t>(oc)};
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return set_strided_copy(ctx,
+                          six_dim_copy(dtype_size(in.dtype), {b, h, bs, w, bs, oc}, {h * w * c, w * c, bs * oc, c, oc, 1}),
+                          {in.shape[0], static_cast<int32_t>(h * bs), static_cast<int32_t>(w * bs),
+                           static_cast<int32_t>(oc)});
 }
 
 Status space_to_depth_prepare(PrepareContext& ctx) {
@@ -63,23 +56,14 @@ Status space_to_depth_prepare(PrepareContext& ctx) {
   const int64_t b = in.shape[0], h = in.shape[1], w = in.shape[2], c = in.shape[3];
   if (h % bs != 0 || w % bs != 0)
     return invalid_argument("height {} and width {} must divide by block_size {}", h, w, bs);
-  auto d = std::make_unique<DepthSpaceData>();
-  fill_copy(d->copy, dtype_size(in.dtype), {b, h / bs, w / bs, bs, bs, c},
-            {h * w * c, bs * w * c, bs * c, w * c, c, 1});
-  ctx.outputs[0]->shape = {in.shape[0], static_cast<int32_t>(h / bs), static_cast<int32_t>(w / bs),
-                           static_cast<int32_t>(c * bs * bs)};
-  ctx.op_data = std::move(d);
-  return ok_status();
-}
-
-Status eval(EvalContext& ctx) {
-  op_data_as<DepthSpaceData>(ctx)->copy.run(ctx.inputs[0]->data, ctx.outputs[0]->data);
-  return ok_status();
+  return set_strided_copy(
+      ctx, six_dim_copy(dtype_size(in.dtype), {b, h / bs, w / bs, bs, bs, c}, {h * w * c, bs * w * c, bs * c, w * c, c, 1}),
+      {in.shape[0], static_cast<int32_t>(h / bs), static_cast<int32_t>(w / bs), static_cast<int32_t>(c * bs * bs)});
 }
 
 }  // namespace
 
-const Kernel kDepthToSpace = {"reference", depth_to_space_prepare, eval};
-const Kernel kSpaceToDepth = {"reference", space_to_depth_prepare, eval};
+const Kernel kDepthToSpace = {"reference", depth_to_space_prepare, strided_copy_eval};
+const Kernel kSpaceToDepth = {"reference", space_to_depth_prepare, strided_copy_eval};
 
 }  // namespace qdet::rt::ref

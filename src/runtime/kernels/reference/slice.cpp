@@ -6,10 +6,6 @@
 namespace qdet::rt::ref {
 namespace {
 
-struct SliceData : OpData {
-  StridedCopy copy;
-};
-
 Status prepare(PrepareContext& ctx) {
   QDET_TRY(check_arity(ctx, 3, 3, 1));
   const TensorRef& in = *ctx.inputs[0];
@@ -21,8 +17,7 @@ Status prepare(PrepareContext& ctx) {
     return invalid_argument("begin and size must have {} values (the input's rank), got {} and {}",
                             rank, begin.size(), size.size());
   if (rank > StridedCopy::kMaxRank) return unsupported("SLICE of more than {} dims", StridedCopy::kMaxRank);
-  auto d = std::make_unique<SliceData>();
-  StridedCopy& c = d->copy;
+  StridedCopy c;
   c.rank = rank;
   c.element_bytes = dtype_size(in.dtype);
   Shape out_shape(rank);
@@ -39,19 +34,11 @@ Status prepare(PrepareContext& ctx) {
     c.start += begin[i] * stride;
     stride *= dim;
   }
-  c.simplify();
-  ctx.outputs[0]->shape = out_shape;
-  ctx.op_data = std::move(d);
-  return ok_status();
-}
-
-Status eval(EvalContext& ctx) {
-  op_data_as<SliceData>(ctx)->copy.run(ctx.inputs[0]->data, ctx.outputs[0]->data);
-  return ok_status();
+  return set_strided_copy(ctx, c, out_shape);
 }
 
 }  // namespace
 
-const Kernel kSlice = {"reference", prepare, eval};
+const Kernel kSlice = {"reference", prepare, strided_copy_eval};
 
 }  // namespace qdet::rt::ref

@@ -103,4 +103,26 @@ void StridedCopy::run(const uint8_t* src, uint8_t* dst) const {
   }
 }
 
+namespace {
+
+struct StridedCopyData : OpData {
+  StridedCopy copy;
+};
+
+}  // namespace
+
+Status set_strided_copy(PrepareContext& ctx, StridedCopy copy, Shape out_shape) {
+  auto d = std::make_unique<StridedCopyData>();
+  d->copy = copy;
+  d->copy.simplify();
+  ctx.outputs[0]->shape = std::move(out_shape);
+  ctx.op_data = std::move(d);
+  return ok_status();
+}
+
+Status strided_copy_eval(EvalContext& ctx) {
+  op_data_as<StridedCopyData>(ctx)->copy.run(ctx.inputs[0]->data, ctx.outputs[0]->data);
+  return ok_status();
+}
+
 }  // namespace qdet::rt::ref

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "base/status.h"
+#include "runtime/kernel.h"
 
 namespace qdet::rt::ref {
 
@@ -31,5 +32,12 @@ void copy_rows(uint8_t* dst, int64_t dst_stride, const uint8_t* src, int64_t src
 
 // Whether copy_rows has a fixed-size loop for runs of `row_bytes`.
 bool has_short_rows(size_t row_bytes);
+
+// The kernels that are one StridedCopy from input 0 to output 0 (SLICE, STRIDED_SLICE,
+// TRANSPOSE, BROADCAST_TO, TILE, DEPTH_TO_SPACE, SPACE_TO_DEPTH): prepare plans the copy and
+// ends with set_strided_copy (the copy simplified and kept as the op's data, the output
+// shape set); strided_copy_eval runs it.
+Status set_strided_copy(PrepareContext& ctx, StridedCopy copy, Shape out_shape);
+Status strided_copy_eval(EvalContext& ctx);
 
 }  // namespace qdet::rt::ref

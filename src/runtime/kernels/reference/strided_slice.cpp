@@ -12,10 +12,6 @@
 namespace qdet::rt::ref {
 namespace {
 
-struct SliceData : OpData {
-  StridedCopy copy;
-};
-
 int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 // One dim of the effective input shape, with its slice as given.
@@ -143,23 +139,15 @@ Status prepare(PrepareContext& ctx) {
   if (a.ellipsis_mask & (a.ellipsis_mask - 1))
     return invalid_argument("more than one ellipsis in ellipsis_mask {}", a.ellipsis_mask);
   QDET_ASSIGN_OR_RETURN(const std::vector<Dim> dims, effective_dims(in.shape, begin, end, strides, a));
-  auto d = std::make_unique<SliceData>();
-  d->copy.element_bytes = dtype_size(in.dtype);
+  StridedCopy copy;
+  copy.element_bytes = dtype_size(in.dtype);
   Shape out_shape;
-  QDET_TRY(plan_copy(dims, a.offset, d->copy, out_shape));
-  ctx.outputs[0]->shape = out_shape;
-  d->copy.simplify();
-  ctx.op_data = std::move(d);
-  return ok_status();
-}
-
-Status eval(EvalContext& ctx) {
-  op_data_as<SliceData>(ctx)->copy.run(ctx.inputs[0]->data, ctx.outputs[0]->data);
-  return ok_status();
+  QDET_TRY(plan_copy(dims, a.offset, copy, out_shape));
+  return set_strided_copy(ctx, copy, out_shape);
 }
 
 }  // namespace
 
-const Kernel kStridedSlice = {"reference", prepare, eval};
+const Kernel kStridedSlice = {"reference", prepare, strided_copy_eval};
 
 }  // namespace qdet::rt::ref

@@ -7,10 +7,6 @@
 namespace qdet::rt::ref {
 namespace {
 
-struct TileData : OpData {
-  StridedCopy copy;
-};
-
 Status prepare(PrepareContext& ctx) {
   QDET_TRY(check_arity(ctx, 2, 2, 1));
   const TensorRef& in = *ctx.inputs[0];
@@ -26,8 +22,7 @@ Status prepare(PrepareContext& ctx) {
     out_dims.push_back(in.shape[i] * multiples[i]);
   }
   QDET_ASSIGN_OR_RETURN(Shape out_shape, to_shape(out_dims, "the tiled output"));
-  auto d = std::make_unique<TileData>();
-  StridedCopy& c = d->copy;
+  StridedCopy c;
   c.rank = 2 * rank;
   c.element_bytes = dtype_size(in.dtype);
   const auto strides = strides_of(in.shape);
@@ -37,19 +32,11 @@ Status prepare(PrepareContext& ctx) {
     c.count[2 * i + 1] = in.shape[i];
     c.stride[2 * i + 1] = strides[i] * static_cast<int64_t>(c.element_bytes);
   }
-  c.simplify();
-  ctx.outputs[0]->shape = out_shape;
-  ctx.op_data = std::move(d);
-  return ok_status();
-}
-
-Status eval(EvalContext& ctx) {
-  op_data_as<TileData>(ctx)->copy.run(ctx.inputs[0]->data, ctx.outputs[0]->data);
-  return ok_status();
+  return set_strided_copy(ctx, c, out_shape);
 }
 
 }  // namespace
 
-const Kernel kTile = {"reference", prepare, eval};
+const Kernel kTile = {"reference", prepare, strided_copy_eval};
 
 }  // namespace qdet::rt::ref

@@ -6,10 +6,6 @@
 namespace qdet::rt::ref {
 namespace {
 
-struct TransposeData : OpData {
-  StridedCopy copy;
-};
-
 Status prepare(PrepareContext& ctx) {
   QDET_TRY(check_arity(ctx, 2, 2, 1));
   const TensorRef& in = *ctx.inputs[0];
@@ -24,8 +20,7 @@ Status prepare(PrepareContext& ctx) {
     if (p < 0 || p >= rank || seen[p]) return invalid_argument("perm is not a permutation of 0..{}", rank - 1);
     seen[p] = true;
   }
-  auto d = std::make_unique<TransposeData>();
-  StridedCopy& c = d->copy;
+  StridedCopy c;
   c.rank = rank;
   c.element_bytes = dtype_size(in.dtype);
   const auto in_strides = strides_of(in.shape);
@@ -35,19 +30,11 @@ Status prepare(PrepareContext& ctx) {
     c.count[i] = in.shape[perm[i]];
     c.stride[i] = in_strides[perm[i]] * static_cast<int64_t>(c.element_bytes);
   }
-  c.simplify();
-  ctx.outputs[0]->shape = out_shape;
-  ctx.op_data = std::move(d);
-  return ok_status();
-}
-
-Status eval(EvalContext& ctx) {
-  op_data_as<TransposeData>(ctx)->copy.run(ctx.inputs[0]->data, ctx.outputs[0]->data);
-  return ok_status();
+  return set_strided_copy(ctx, c, out_shape);
 }
 
 }  // namespace
 
-const Kernel kTranspose = {"reference", prepare, eval};
+const Kernel kTranspose = {"reference", prepare, strided_copy_eval};
 
 }  // namespace qdet::rt::ref
