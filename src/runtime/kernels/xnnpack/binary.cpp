@@ -63,10 +63,7 @@ Status binary_eval(EvalContext& ctx) {
   xnn_status status = data->setup(data->op, data->shape1.size(), data->shape1.data(),
                                   data->shape2.size(), data->shape2.data(), in1, in2,
                                   ctx.outputs[0]->as<float>(), ctx.threadpool);
-  if (status != xnn_status_success) return xnn_eval_failure(ctx, data->setup_name, status);
-  status = xnn_run_operator(data->op, ctx.threadpool);
-  if (status != xnn_status_success) return xnn_eval_failure(ctx, "xnn_run_operator", status);
-  return ok_status();
+  return run_after_setup(ctx, data->op, status, data->setup_name);
 }
 
 Status add_prepare(PrepareContext& ctx) {

@@ -102,11 +102,7 @@ Status quantized_binary_eval(EvalContext& ctx) {
           : data->setup_u8(data->op, data->shape1.size(), data->shape1.data(),
                            data->shape2.size(), data->shape2.data(), in1, in2, out,
                            ctx.threadpool);
-  if (status != xnn_status_success)
-    return xnn_eval_failure(ctx, "xnn_setup_*_nd_q{s,u}8", status);
-  status = xnn_run_operator(data->op, ctx.threadpool);
-  if (status != xnn_status_success) return xnn_eval_failure(ctx, "xnn_run_operator", status);
-  return ok_status();
+  return run_after_setup(ctx, data->op, status, "xnn_setup_*_nd_q{s,u}8");
 }
 
 Status add_prepare(PrepareContext& ctx) {

@@ -74,11 +74,7 @@ Status fully_connected_eval(EvalContext& ctx) {
   xnn_status status =
       xnn_setup_fully_connected_nc_f32(data->op, data->batch, ctx.inputs[0]->as<const float>(),
                                        ctx.outputs[0]->as<float>(), ctx.threadpool);
-  if (status != xnn_status_success)
-    return xnn_eval_failure(ctx, "xnn_setup_fully_connected_nc_f32", status);
-  status = xnn_run_operator(data->op, ctx.threadpool);
-  if (status != xnn_status_success) return xnn_eval_failure(ctx, "xnn_run_operator", status);
-  return ok_status();
+  return run_after_setup(ctx, data->op, status, "xnn_setup_fully_connected_nc_f32");
 }
 
 // FULLY_CONNECTED on int8 (xnn_fully_connected_nc_qs8: per-tensor weights, zero point 0) and
@@ -161,11 +157,7 @@ Status fully_connected_quantized_eval(EvalContext& ctx) {
                                              reinterpret_cast<const int8_t*>(in),
                                              reinterpret_cast<int8_t*>(out), ctx.threadpool)
           : xnn_setup_fully_connected_nc_qu8(data->op, data->batch, in, out, ctx.threadpool);
-  if (status != xnn_status_success)
-    return xnn_eval_failure(ctx, "xnn_setup_fully_connected_nc_q{s,u}8", status);
-  status = xnn_run_operator(data->op, ctx.threadpool);
-  if (status != xnn_status_success) return xnn_eval_failure(ctx, "xnn_run_operator", status);
-  return ok_status();
+  return run_after_setup(ctx, data->op, status, "xnn_setup_fully_connected_nc_q{s,u}8");
 }
 
 }  // namespace

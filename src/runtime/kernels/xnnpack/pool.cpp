@@ -164,11 +164,7 @@ Status max_pool_quantized_eval(EvalContext& ctx) {
                                             reinterpret_cast<int8_t*>(out), ctx.threadpool)
           : xnn_setup_max_pooling2d_nhwc_u8(data->op, data->batch, data->height, data->width,
                                             in, out, ctx.threadpool);
-  if (status != xnn_status_success)
-    return xnn_eval_failure(ctx, "xnn_setup_max_pooling2d_nhwc_{s,u}8", status);
-  status = xnn_run_operator(data->op, ctx.threadpool);
-  if (status != xnn_status_success) return xnn_eval_failure(ctx, "xnn_run_operator", status);
-  return ok_status();
+  return run_after_setup(ctx, data->op, status, "xnn_setup_max_pooling2d_nhwc_{s,u}8");
 }
 
 Status pool_eval(EvalContext& ctx) {
@@ -176,10 +172,7 @@ Status pool_eval(EvalContext& ctx) {
   xnn_status status = data->setup(data->op, data->batch, data->height, data->width,
                                   ctx.inputs[0]->as<const float>(),
                                   ctx.outputs[0]->as<float>(), ctx.threadpool);
-  if (status != xnn_status_success) return xnn_eval_failure(ctx, data->setup_name, status);
-  status = xnn_run_operator(data->op, ctx.threadpool);
-  if (status != xnn_status_success) return xnn_eval_failure(ctx, "xnn_run_operator", status);
-  return ok_status();
+  return run_after_setup(ctx, data->op, status, data->setup_name);
 }
 
 }  // namespace

@@ -27,14 +27,6 @@ Status require_one_in_one_out(const PrepareContext& ctx, size_t inputs) {
   return require_nonempty(ctx, ctx.inputs.first(1), "input");
 }
 
-Status run(EvalContext& ctx, xnn_status setup, const char* setup_name) {
-  auto* data = op_data_as<QuantizedOpData>(ctx);
-  if (setup != xnn_status_success) return xnn_eval_failure(ctx, setup_name, setup);
-  const xnn_status status = xnn_run_operator(data->op, ctx.threadpool);
-  if (status != xnn_status_success) return xnn_eval_failure(ctx, "xnn_run_operator", status);
-  return ok_status();
-}
-
 Status elu_prepare(PrepareContext& ctx) {
   QDET_TRY(ensure_initialized());
   QDET_TRY(require_one_in_one_out(ctx, 1));
@@ -56,10 +48,10 @@ Status elu_prepare(PrepareContext& ctx) {
 
 Status elu_eval(EvalContext& ctx) {
   auto* data = op_data_as<QuantizedOpData>(ctx);
-  return run(ctx,
-             xnn_setup_elu_nc_qs8(data->op, data->elements, ctx.inputs[0]->as<const int8_t>(),
-                                  ctx.outputs[0]->as<int8_t>(), ctx.threadpool),
-             "xnn_setup_elu_nc_qs8");
+  return run_after_setup(ctx, data->op,
+                         xnn_setup_elu_nc_qs8(data->op, data->elements, ctx.inputs[0]->as<const int8_t>(),
+                                              ctx.outputs[0]->as<int8_t>(), ctx.threadpool),
+                         "xnn_setup_elu_nc_qs8");
 }
 
 Status resize_prepare(PrepareContext& ctx) {
@@ -101,15 +93,16 @@ Status resize_eval(EvalContext& ctx) {
   const uint8_t* in = ctx.inputs[0]->data;
   uint8_t* out = ctx.outputs[0]->data;
   if (d->is_signed)
-    return run(ctx,
-               xnn_setup_resize_bilinear2d_nhwc_s8(d->op, d->batch, d->in_h, d->in_w, d->out_h, d->out_w,
-                                                   reinterpret_cast<const int8_t*>(in),
-                                                   reinterpret_cast<int8_t*>(out), ctx.threadpool),
-               "xnn_setup_resize_bilinear2d_nhwc_s8");
-  return run(ctx,
-             xnn_setup_resize_bilinear2d_nhwc_u8(d->op, d->batch, d->in_h, d->in_w, d->out_h, d->out_w, in, out,
-                                                 ctx.threadpool),
-             "xnn_setup_resize_bilinear2d_nhwc_u8");
+    return run_after_setup(
+        ctx, d->op,
+        xnn_setup_resize_bilinear2d_nhwc_s8(d->op, d->batch, d->in_h, d->in_w, d->out_h, d->out_w,
+                                            reinterpret_cast<const int8_t*>(in),
+                                            reinterpret_cast<int8_t*>(out), ctx.threadpool),
+        "xnn_setup_resize_bilinear2d_nhwc_s8");
+  return run_after_setup(ctx, d->op,
+                         xnn_setup_resize_bilinear2d_nhwc_u8(d->op, d->batch, d->in_h, d->in_w, d->out_h,
+                                                             d->out_w, in, out, ctx.threadpool),
+                         "xnn_setup_resize_bilinear2d_nhwc_u8");
 }
 
 // The MEAN the delegate takes: 4-D, keep_dims, constant axes exactly {1, 2} or {2, 1}.
@@ -158,12 +151,15 @@ Status mean_eval(EvalContext& ctx) {
   const uint8_t* in = ctx.inputs[0]->data;
   uint8_t* out = ctx.outputs[0]->data;
   if (d->is_signed)
-    return run(ctx,
-               xnn_setup_global_average_pooling_nwc_qs8(d->op, d->batch, d->elements, reinterpret_cast<const int8_t*>(in),
-                                                        reinterpret_cast<int8_t*>(out), ctx.threadpool),
-               "xnn_setup_global_average_pooling_nwc_qs8");
-  return run(ctx, xnn_setup_global_average_pooling_nwc_qu8(d->op, d->batch, d->elements, in, out, ctx.threadpool),
-             "xnn_setup_global_average_pooling_nwc_qu8");
+    return run_after_setup(ctx, d->op,
+                           xnn_setup_global_average_pooling_nwc_qs8(
+                               d->op, d->batch, d->elements, reinterpret_cast<const int8_t*>(in),
+                               reinterpret_cast<int8_t*>(out), ctx.threadpool),
+                           "xnn_setup_global_average_pooling_nwc_qs8");
+  return run_after_setup(
+      ctx, d->op,
+      xnn_setup_global_average_pooling_nwc_qu8(d->op, d->batch, d->elements, in, out, ctx.threadpool),
+      "xnn_setup_global_average_pooling_nwc_qu8");
 }
 
 }  // namespace

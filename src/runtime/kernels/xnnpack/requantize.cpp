@@ -131,11 +131,7 @@ Status quantize_from_float_eval(EvalContext& ctx) {
           ? xnn_setup_convert_nc_f32_qs8(data->op, data->elements, in,
                                          reinterpret_cast<int8_t*>(out), ctx.threadpool)
           : xnn_setup_convert_nc_f32_qu8(data->op, data->elements, in, out, ctx.threadpool);
-  if (status != xnn_status_success)
-    return xnn_eval_failure(ctx, "xnn_setup_convert_nc_f32_q{s,u}8", status);
-  status = xnn_run_operator(data->op, ctx.threadpool);
-  if (status != xnn_status_success) return xnn_eval_failure(ctx, "xnn_run_operator", status);
-  return ok_status();
+  return run_after_setup(ctx, data->op, status, "xnn_setup_convert_nc_f32_q{s,u}8");
 }
 
 }  // namespace

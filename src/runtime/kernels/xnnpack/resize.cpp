@@ -60,11 +60,7 @@ Status resize_bilinear_eval(EvalContext& ctx) {
   xnn_status status = xnn_setup_resize_bilinear2d_nhwc_f32(
       data->op, data->batch, data->in_h, data->in_w, data->out_h, data->out_w,
       ctx.inputs[0]->as<const float>(), ctx.outputs[0]->as<float>(), ctx.threadpool);
-  if (status != xnn_status_success)
-    return xnn_eval_failure(ctx, "xnn_setup_resize_bilinear2d_nhwc_f32", status);
-  status = xnn_run_operator(data->op, ctx.threadpool);
-  if (status != xnn_status_success) return xnn_eval_failure(ctx, "xnn_run_operator", status);
-  return ok_status();
+  return run_after_setup(ctx, data->op, status, "xnn_setup_resize_bilinear2d_nhwc_f32");
 }
 
 }  // namespace

@@ -87,10 +87,7 @@ Status eval(EvalContext& ctx) {
   xnn_status status = xnn_setup_deconvolution2d_nhwc_qu8(d->op, d->batch, d->in_h, d->in_w, d->adjust_h, d->adjust_w,
                                                          ctx.inputs[2]->as<const uint8_t>(),
                                                          ctx.outputs[0]->as<uint8_t>(), ctx.threadpool);
-  if (status != xnn_status_success) return xnn_eval_failure(ctx, "xnn_setup_deconvolution2d_nhwc_qu8", status);
-  status = xnn_run_operator(d->op, ctx.threadpool);
-  if (status != xnn_status_success) return xnn_eval_failure(ctx, "xnn_run_operator", status);
-  return ok_status();
+  return run_after_setup(ctx, d->op, status, "xnn_setup_deconvolution2d_nhwc_qu8");
 }
 
 }  // namespace

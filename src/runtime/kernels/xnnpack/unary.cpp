@@ -84,10 +84,7 @@ Status unary_eval(EvalContext& ctx) {
   auto* data = op_data_as<UnaryData>(ctx);
   xnn_status status = data->setup(data->op, data->elements, ctx.inputs[0]->as<const float>(),
                                   ctx.outputs[0]->as<float>(), ctx.threadpool);
-  if (status != xnn_status_success) return xnn_eval_failure(ctx, data->setup_name, status);
-  status = xnn_run_operator(data->op, ctx.threadpool);
-  if (status != xnn_status_success) return xnn_eval_failure(ctx, "xnn_run_operator", status);
-  return ok_status();
+  return run_after_setup(ctx, data->op, status, data->setup_name);
 }
 
 }  // namespace

@@ -57,11 +57,7 @@ Status quantized_unary_eval(EvalContext& ctx) {
                                      reinterpret_cast<const int8_t*>(in),
                                      reinterpret_cast<int8_t*>(out), ctx.threadpool)
           : xnn_setup_sigmoid_nc_qu8(data->op, data->elements, in, out, ctx.threadpool);
-  if (status != xnn_status_success)
-    return xnn_eval_failure(ctx, "xnn_setup_sigmoid_nc_q{s,u}8", status);
-  status = xnn_run_operator(data->op, ctx.threadpool);
-  if (status != xnn_status_success) return xnn_eval_failure(ctx, "xnn_run_operator", status);
-  return ok_status();
+  return run_after_setup(ctx, data->op, status, "xnn_setup_sigmoid_nc_q{s,u}8");
 }
 
 }  // namespace

@@ -51,6 +51,13 @@ Status xnn_eval_failure(const EvalContext& ctx, const char* call, xnn_status sta
   return internal_error("{}: {} failed at eval: {}", ctx.op.name(), call, status_name(status));
 }
 
+Status run_after_setup(const EvalContext& ctx, xnn_operator_t op, xnn_status setup, const char* setup_call) {
+  if (setup != xnn_status_success) return xnn_eval_failure(ctx, setup_call, setup);
+  const xnn_status status = xnn_run_operator(op, ctx.threadpool);
+  if (status != xnn_status_success) return xnn_eval_failure(ctx, "xnn_run_operator", status);
+  return ok_status();
+}
+
 XnnOpData::~XnnOpData() {
   if (op != nullptr) xnn_delete_operator(op);
 }

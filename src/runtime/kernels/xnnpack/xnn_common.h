@@ -38,6 +38,10 @@ const char* status_name(xnn_status status);
 Status xnn_failure(const PrepareContext& ctx, const char* call, xnn_status status);
 Status xnn_eval_failure(const EvalContext& ctx, const char* call, xnn_status status);
 
+// The end of an XNNPACK eval: the status of its xnn_setup_* call checked (`setup_call` names it
+// in the error), then the operator run on the interpreter's pthreadpool.
+Status run_after_setup(const EvalContext& ctx, xnn_operator_t op, xnn_status setup, const char* setup_call);
+
 // "CONV_2D (op 12): " prefix for messages.
 std::string op_label(const PrepareContext& ctx);
 
