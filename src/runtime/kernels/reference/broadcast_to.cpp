@@ -7,9 +7,7 @@ namespace qdet::rt::ref {
 namespace {
 
 Status prepare(PrepareContext& ctx) {
-  QDET_TRY(check_arity(ctx, 2, 2, 1));
-  const TensorRef& in = *ctx.inputs[0];
-  QDET_TRY(expect_same_dtype(in, *ctx.outputs[0], "the output"));
+  QDET_ASSIGN_OR_RETURN(const TensorRef& in, same_dtype_input(ctx, 2, 2));
   QDET_ASSIGN_OR_RETURN(auto dims, read_constant_ints(ctx.inputs[1], "the shape input"));
   QDET_ASSIGN_OR_RETURN(Shape out_shape, to_shape(dims, "the shape input"));
   const int rank = static_cast<int>(out_shape.size());

@@ -38,6 +38,14 @@ Status expect_dtype(const TensorRef& t, DType dtype, const char* role) {
   return ok_status();
 }
 
+Result<std::reference_wrapper<const TensorRef>> same_dtype_input(const PrepareContext& ctx, size_t min_inputs,
+                                                                 size_t max_inputs) {
+  QDET_TRY(check_arity(ctx, min_inputs, max_inputs, 1));
+  const TensorRef& in = *ctx.inputs[0];
+  QDET_TRY(expect_same_dtype(in, *ctx.outputs[0], "the output"));
+  return std::cref(in);
+}
+
 Result<QuantChannelLayout> quant_channel_layout(const Shape& shape, const QuantParams& q) {
   QuantChannelLayout l;
   if (!q.per_axis()) {

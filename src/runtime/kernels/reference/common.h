@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <vector>
 
@@ -45,6 +46,10 @@ bool same_quantization(const TensorRef& a, const TensorRef& b);
 
 Status expect_dtype(const TensorRef& t, DType dtype, const char* role);
 Status expect_same_dtype(const TensorRef& a, const TensorRef& b, const char* role_b);
+// Input 0 of an op whose one output has the input's dtype (the data-movement ops), after
+// check_arity(ctx, min_inputs, max_inputs, 1).
+Result<std::reference_wrapper<const TensorRef>> same_dtype_input(const PrepareContext& ctx, size_t min_inputs,
+                                                                 size_t max_inputs);
 
 // How a per-axis quantized tensor's elements meet their parameters: `outer` blocks of
 // `channels` runs of `inner` elements, channel c using scale[c] and zero_point[c]. Per-tensor

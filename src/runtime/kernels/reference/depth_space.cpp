@@ -13,9 +13,7 @@ namespace qdet::rt::ref {
 namespace {
 
 Status check_common(PrepareContext& ctx, const char* op) {
-  QDET_TRY(check_arity(ctx, 1, 1, 1));
-  const TensorRef& in = *ctx.inputs[0];
-  QDET_TRY(expect_same_dtype(in, *ctx.outputs[0], "the output"));
+  QDET_ASSIGN_OR_RETURN(const TensorRef& in, same_dtype_input(ctx, 1, 1));
   if (in.shape.size() != 4) return invalid_argument("input {} must be 4-D", shape_to_string(in.shape));
   if (ctx.op.attrs.block_size < 1) return invalid_argument("block_size {} must be >= 1", ctx.op.attrs.block_size);
   if (is_quantized(in) && !same_quantization(in, *ctx.outputs[0]))

@@ -3,9 +3,7 @@
 namespace qdet::rt::ref {
 
 Result<PoolGeometry> prepare_pool(PrepareContext& ctx) {
-  QDET_TRY(check_arity(ctx, 1, 1, 1));
-  const TensorRef& in = *ctx.inputs[0];
-  QDET_TRY(expect_same_dtype(in, *ctx.outputs[0], "the output"));
+  QDET_ASSIGN_OR_RETURN(const TensorRef& in, same_dtype_input(ctx, 1, 1));
   if (in.shape.size() != 4)
     return invalid_argument("input {} must be 4-D", shape_to_string(in.shape));
   const auto& a = ctx.op.attrs;

@@ -3,9 +3,7 @@
 namespace qdet::rt::ref {
 
 Result<ReduceGeometry> prepare_reduce(PrepareContext& ctx) {
-  QDET_TRY(check_arity(ctx, 2, 2, 1));
-  const TensorRef& in = *ctx.inputs[0];
-  QDET_TRY(expect_same_dtype(in, *ctx.outputs[0], "the output"));
+  QDET_ASSIGN_OR_RETURN(const TensorRef& in, same_dtype_input(ctx, 2, 2));
   QDET_TRY(expect_dtype(*ctx.inputs[1], DType::kInt32, "the axis input"));
   ReduceGeometry g;
   QDET_ASSIGN_OR_RETURN(g.axes, read_constant_ints(ctx.inputs[1], "the axis input"));

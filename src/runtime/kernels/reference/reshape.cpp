@@ -7,9 +7,7 @@ namespace qdet::rt::ref {
 namespace {
 
 Status prepare(PrepareContext& ctx) {
-  QDET_TRY(check_arity(ctx, 1, 2, 1));
-  const TensorRef& in = *ctx.inputs[0];
-  QDET_TRY(expect_same_dtype(in, *ctx.outputs[0], "the output"));
+  QDET_ASSIGN_OR_RETURN(const TensorRef& in, same_dtype_input(ctx, 1, 2));
   const TensorRef* shape_in = ctx.inputs.size() > 1 ? ctx.inputs[1] : nullptr;
   std::vector<int64_t> dims;
   if (shape_in && shape_in->shape.size() == 1) {

@@ -3,9 +3,7 @@
 namespace qdet::rt::ref {
 
 Result<std::unique_ptr<ResizeData>> prepare_resize(PrepareContext& ctx) {
-  QDET_TRY(check_arity(ctx, 2, 2, 1));
-  const TensorRef& in = *ctx.inputs[0];
-  QDET_TRY(expect_same_dtype(in, *ctx.outputs[0], "the output"));
+  QDET_ASSIGN_OR_RETURN(const TensorRef& in, same_dtype_input(ctx, 2, 2));
   if (in.shape.size() != 4)
     return invalid_argument("input {} must be 4-D", shape_to_string(in.shape));
   QDET_ASSIGN_OR_RETURN(auto size, read_constant_ints(ctx.inputs[1], "the size input"));

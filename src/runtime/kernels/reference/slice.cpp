@@ -7,9 +7,7 @@ namespace qdet::rt::ref {
 namespace {
 
 Status prepare(PrepareContext& ctx) {
-  QDET_TRY(check_arity(ctx, 3, 3, 1));
-  const TensorRef& in = *ctx.inputs[0];
-  QDET_TRY(expect_same_dtype(in, *ctx.outputs[0], "the output"));
+  QDET_ASSIGN_OR_RETURN(const TensorRef& in, same_dtype_input(ctx, 3, 3));
   QDET_ASSIGN_OR_RETURN(auto begin, read_constant_ints(ctx.inputs[1], "the begin input"));
   QDET_ASSIGN_OR_RETURN(auto size, read_constant_ints(ctx.inputs[2], "the size input"));
   const int rank = static_cast<int>(in.shape.size());

@@ -6,9 +6,7 @@ namespace qdet::rt::ref {
 namespace {
 
 Status prepare(PrepareContext& ctx) {
-  QDET_TRY(check_arity(ctx, 1, 1, 1));
-  const TensorRef& in = *ctx.inputs[0];
-  QDET_TRY(expect_same_dtype(in, *ctx.outputs[0], "the output"));
+  QDET_ASSIGN_OR_RETURN(const TensorRef& in, same_dtype_input(ctx, 1, 1));
   const int rank = static_cast<int>(in.shape.size());
   std::vector<bool> drop(rank, false);
   if (ctx.op.attrs.squeeze_dims.empty()) {

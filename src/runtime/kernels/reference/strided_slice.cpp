@@ -125,9 +125,7 @@ Status plan_copy(const std::vector<Dim>& dims, bool offset, StridedCopy& c, Shap
 }
 
 Status prepare(PrepareContext& ctx) {
-  QDET_TRY(check_arity(ctx, 4, 4, 1));
-  const TensorRef& in = *ctx.inputs[0];
-  QDET_TRY(expect_same_dtype(in, *ctx.outputs[0], "the output"));
+  QDET_ASSIGN_OR_RETURN(const TensorRef& in, same_dtype_input(ctx, 4, 4));
   QDET_ASSIGN_OR_RETURN(auto begin, read_constant_ints(ctx.inputs[1], "the begin input"));
   QDET_ASSIGN_OR_RETURN(auto end, read_constant_ints(ctx.inputs[2], "the end input"));
   QDET_ASSIGN_OR_RETURN(auto strides, read_constant_ints(ctx.inputs[3], "the strides input"));
