@@ -37,6 +37,8 @@ Status folded_eval(EvalContext&) { return ok_status(); }
 const Kernel kFoldedKernel = {"folded", folded_prepare, folded_eval};
 // Stands in for an op whose work another op's fused kernel does (lut_fusion.h).
 const Kernel kFusedKernel = {"fused", folded_prepare, folded_eval};
+// RESHAPE, SQUEEZE, EXPAND_DIMS whose output is a view of its input's bytes (alias_reshapes).
+const Kernel kAliasKernel = {"alias", folded_prepare, folded_eval};
 
 struct OpPlan {
   const Kernel* kernel = nullptr;
@@ -87,6 +89,8 @@ struct Interpreter::Impl {
   InterpreterOptions options;
   std::vector<TensorRef> tensors;
   std::vector<OpPlan> ops;
+  // Per tensor: the tensor whose memory it shares (itself for most; a reshaped view's source).
+  std::vector<int32_t> memory_of;
   std::unique_ptr<uint8_t[], ArenaDeleter> arena;
   size_t arena_bytes = 0;
   std::unique_ptr<pthreadpool, PoolDeleter> pool;
@@ -110,6 +114,7 @@ struct Interpreter::Impl {
   void fuse_silu();
   void fold_pads();
   void tabulate_activations();
+  void alias_reshapes();
   Status plan_memory();
   uint64_t budget() const;
   std::string describe_tensor(int32_t id, uint64_t bytes) const;
@@ -266,6 +271,36 @@ void Interpreter::Impl::fold_pads() {
   }
 }
 
+// A RESHAPE, SQUEEZE or EXPAND_DIMS only renames the shape of its input's bytes: its output
+// becomes a view of the input's memory (memory_of) instead of a copy, and the op is skipped.
+// The input's memory then lives until the view's last reader. Not for graph outputs, variables
+// or constants, nor when intermediates are kept.
+void Interpreter::Impl::alias_reshapes() {
+  memory_of.resize(tensors.size());
+  for (size_t id = 0; id < tensors.size(); ++id) memory_of[id] = static_cast<int32_t>(id);
+  if (options.keep_intermediates || !options.use_fast_kernels) return;
+  std::vector<char> is_output(tensors.size(), 0);
+  for (int32_t t : graph->outputs) is_output[t] = 1;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const graph::Op& op = graph->ops[i];
+    OpPlan& plan = ops[i];
+    if (op.kind != graph::OpKind::kReshape && op.kind != graph::OpKind::kSqueeze &&
+        op.kind != graph::OpKind::kExpandDims)
+      continue;
+    if (plan.folded || plan.inputs.empty() || !plan.inputs[0] || plan.outputs.size() != 1) continue;
+    const TensorRef& in = *plan.inputs[0];
+    const TensorRef& out = *plan.outputs[0];
+    if (in.is_constant || is_output[out.id] || graph->tensors[in.id].is_variable ||
+        graph->tensors[out.id].is_variable || in.dtype != out.dtype || in.byte_size() != out.byte_size())
+      continue;
+    memory_of[out.id] = memory_of[in.id];
+    plan.kernel = &kAliasKernel;
+    plan.folded = true;
+    plan.data.reset();
+    plan.scratch_bytes = 0;
+  }
+}
+
 // Integer activations left to the reference kernels (every int16 one; 8-bit ones no fast kernel
 // took) become table lookups made by those kernels (lut_fusion.h): the same bytes, one load each.
 void Interpreter::Impl::tabulate_activations() {
@@ -369,6 +404,7 @@ Status Interpreter::Impl::plan_memory() {
   const size_t n = tensors.size();
   std::vector<int32_t> first(n, -1), last(n, -1);
   auto touch = [&](int32_t id, int32_t step) {
+    id = memory_of[id];  // a view keeps its source's memory alive
     if (first[id] < 0 || step < first[id]) first[id] = step;
     last[id] = std::max(last[id], step);
   };
@@ -393,7 +429,7 @@ Status Interpreter::Impl::plan_memory() {
   std::vector<BufferRequest> requests;
   std::vector<int32_t> request_tensor;  // tensor id, or -1 - op index for scratch
   for (size_t id = 0; id < n; ++id) {
-    if (tensors[id].is_constant || first[id] < 0) continue;
+    if (tensors[id].is_constant || first[id] < 0 || memory_of[id] != static_cast<int32_t>(id)) continue;
     BufferRequest r{.bytes = tensors[id].byte_size(), .first = first[id], .last = last[id]};
     if (options.keep_intermediates) r = {.bytes = r.bytes, .first = 0, .last = forever};
     requests.push_back(r);
@@ -441,6 +477,8 @@ Status Interpreter::Impl::plan_memory() {
     else
       ops[-1 - request_tensor[r]].scratch = p;
   }
+  for (size_t id = 0; id < n; ++id)
+    if (memory_of[id] != static_cast<int32_t>(id)) tensors[id].data = tensors[memory_of[id]].data;
   return ok_status();
 }
 
@@ -491,6 +529,7 @@ Status Interpreter::Impl::plan() {
   fuse_silu();
   tabulate_activations();
   fold_pads();
+  alias_reshapes();
   QDET_TRY(plan_memory());
   planned_shapes = input_shapes;
   needs_plan = false;

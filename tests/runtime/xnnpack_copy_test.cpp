@@ -239,6 +239,16 @@ TEST(FastTranspose, BatchedTwoDimensionalPermutations) {
   TransposeTester().input({1, 85, 3549}).perm({0, 2, 1}).Test();
 }
 
+// Two to four rows per plane: the interleaving path (ShuffleNet's channel shuffle, NanoDet).
+TEST(FastTranspose, ChannelShuffleInterleaves) {
+  for (int32_t groups : {2, 3, 4})
+    for (int32_t c : {1, 5, 58}) {
+      TransposeTester().input({1, 7, 9, groups, c}).perm({0, 1, 2, 4, 3}).Test();
+      TransposeTester().input({1, 7, 9, groups, c}).perm({0, 1, 2, 4, 3}).int8(true).Test();
+    }
+  TransposeTester().input({1, 52, 52, 2, 58}).perm({0, 1, 2, 4, 3}).Test(/*threads=*/true);
+}
+
 TEST(FastTranspose, ThreadCountInvariant) {
   TransposeTester().input({1, 85, 3549}).perm({0, 2, 1}).Test(/*threads=*/true);
   TransposeTester().input({2, 52, 52, 85}).perm({0, 3, 1, 2}).Test(/*threads=*/true);
