@@ -324,6 +324,23 @@ struct Calibration {
   CalibrationSamples samples;       // input tensors for GPTQ and the fallback probe
 };
 
+// Tensors whose every calibration value is inf or NaN have no range: the float model overflows
+// (weights far too large: a random weights file, a broken export). One error naming them,
+// instead of a missing range later in the rewrite.
+Status check_finite_activations(const StatisticsCollector& collector) {
+  std::vector<std::string> names;
+  for (const auto& [key, h] : collector.histograms())
+    if (h.count() == 0 && h.nonfinite() > 0) names.push_back(key);
+  if (names.empty()) return ok_status();
+  std::string list;
+  for (size_t k = 0; k < names.size() && k < 3; ++k) list += (k ? ", " : "") + ("'" + names[k] + "'");
+  if (names.size() > 3) list += fmt::format(" and {} more", names.size() - 3);
+  return invalid_argument(
+      "the float model's values are all inf or NaN on the calibration images in {} tensor(s) ({}): its "
+      "activations overflow float32, so they have no integer range (the float modes still apply)",
+      names.size(), list);
+}
+
 // int8 / int16x8: activation ranges from a table or from the calibration images (the model's
 // own preprocessing); keeps the first input tensors for the stages after it.
 Result<Calibration> calibrate_stage(const fs::path& model_path, const graph::Model& original,
@@ -357,6 +374,7 @@ Result<Calibration> calibrate_stage(const fs::path& model_path, const graph::Mod
       c.samples.offer(i, buffer);
       if (o.progress) o.progress("calibrating", i + 1, images.size());
     }
+    QDET_TRY(check_finite_activations(*collector));
     c.table = collector->table(observer, model_path.filename().string());
     out.table = c.table;
     if (o.bias_correction && act == DType::kInt8) c.means = collector->channel_means();

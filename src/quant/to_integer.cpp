@@ -56,6 +56,7 @@ class IntegerRewriter {
   Status quantize_op(size_t op_index);
   Result<QuantParams> output_params(size_t op_index, const Op& sop, const OpQuantSpec& spec,
                                     const std::vector<size_t>& values, Op& op);
+  void floor_weight_scales(size_t op_index, const Op& op, const OpQuantSpec& spec, const QuantParams& out_params);
   Result<QuantParams> widen_for_multiplier(size_t op_index, const Op& op, const OpQuantSpec& spec,
                                            QuantParams out_params);
   Result<int32_t> quantized_bias(size_t op_index, const Op& sop, const Op& op, const OpQuantSpec& spec);
@@ -365,6 +366,7 @@ Status IntegerRewriter::quantize_op(size_t i) {
     if (spec.output == OutputRule::kFromRange) {
       QDET_ASSIGN_OR_RETURN(out_params, widen_for_multiplier(i, op, spec, std::move(out_params)));
     }
+    floor_weight_scales(i, op, spec, out_params);
   }
   if (spec.bias_input >= 0 && spec.bias_input < static_cast<int>(op.inputs.size()) &&
       op.inputs[spec.bias_input] >= 0) {
@@ -431,6 +433,41 @@ Result<QuantParams> IntegerRewriter::widen_for_multiplier(size_t i, const Op& op
     notes_->info.push_back(
         fmt::format("op {} ({}): output range widened {:.3g}x to keep its multiplier <= 64", i, op.name(), k));
   return wide;
+}
+
+// A channel whose weights are about 0 (a dead or pruned filter) gets a scale so small that its
+// multiplier input_scale * weight_scale / output_scale falls under 2^-32, which XNNPACK's and
+// oneDNN's integer convolutions refuse: the whole op would run on the slow reference kernel
+// (NanoDet-m: 26 such convolutions, 334 ms). Its scale is raised to keep the multiplier at 2^-31
+// and its int8 weights re-rounded at that scale (to 0 or nearly: they were below one new step).
+void IntegerRewriter::floor_weight_scales(size_t i, const Op& op, const OpQuantSpec& spec,
+                                          const QuantParams& out_params) {
+  Tensor& w = g_.tensors[op.inputs[spec.weight_input]];
+  const size_t data_input = static_cast<size_t>(graph::op_traits(op.kind).data_input());
+  const double in_scale = g_.tensors[op.inputs[data_input]].quant.scale[0];
+  const double out_scale = out_params.scale.empty() ? 0.0 : out_params.scale[0];
+  if (!(in_scale > 0) || !(out_scale > 0) || w.dtype != DType::kInt8 || w.shape.empty()) return;
+  const double floor = std::ldexp(1.0, -31) * out_scale / in_scale;
+  const size_t channels = w.quant.scale.size();
+  const int axis = channels > 1 ? w.quant.quantized_dimension : -1;
+  size_t inner = 1;
+  for (size_t d = static_cast<size_t>(axis + 1); axis >= 0 && d < w.shape.size(); ++d) inner *= static_cast<size_t>(w.shape[d]);
+  int raised = 0;
+  for (size_t c = 0; c < channels; ++c) {
+    const double old_scale = w.quant.scale[c];
+    if (old_scale >= floor) continue;
+    const auto new_scale = static_cast<float>(floor * 1.0000001);
+    auto* q = reinterpret_cast<int8_t*>(w.data.data());
+    for (size_t e = 0; e < w.data.size(); ++e) {
+      if (axis >= 0 && (e / inner) % channels != c) continue;
+      q[e] = static_cast<int8_t>(std::clamp(std::lround(q[e] * old_scale / new_scale), -127L, 127L));
+    }
+    w.quant.scale[c] = new_scale;
+    ++raised;
+  }
+  if (raised > 0 && notes_)
+    notes_->info.push_back(fmt::format("op {} ({}): {} weight scale(s) of ~0 channels raised to keep the multiplier >= 2^-31",
+                                       i, op.name(), raised));
 }
 
 // The bias as int32 (int64 for 16x8) at input scale x weight scale, first corrected for the

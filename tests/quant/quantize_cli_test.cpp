@@ -11,6 +11,7 @@
 
 #include "base/file.h"
 #include "base/paths.h"
+#include "graph_builder.h"
 #include "image/codec.h"
 #include "image/preprocess.h"
 #include "quant/calib_table.h"
@@ -432,6 +433,34 @@ TEST(QuantizeCli, Int8GraphRunsInTfliteWithinOneStep) {
   const size_t exact = expect_int8_tensors_match_peer(q->model, input, dir, &ours, &theirs);
   EXPECT_GT(exact, 290u);
   expect_float_close(ours, theirs);
+}
+
+// A float model whose activations overflow to inf on every calibration image (weights of
+// 1e30, as a random weights file can give) has no integer ranges: one error naming the
+// tensors, no output file.
+TEST(QuantizeCli, OverflowingActivationsAreOneClearError) {
+  QDET_REQUIRE_PATH(data_dir() / "coco" / "calib-111");
+  testing::GraphBuilder b;
+  const int32_t in = b.input("image", {1, 32, 32, 3});
+  const int32_t w = b.constant("w", {4, 3, 3, 3}, std::vector<float>(108, 1e30f));
+  const int32_t x = b.activation("huge", {1, 32, 32, 4});
+  b.op(graph::OpKind::kConv2d, {in, w, -1}, {x}).attrs.padding = graph::Padding::kSame;
+  const int32_t w2 = b.constant("w2", {2, 1, 1, 4}, std::vector<float>(8, 1e30f));
+  const int32_t y = b.activation("out", {1, 32, 32, 2});
+  b.op(graph::OpKind::kConv2d, {x, w2, -1}, {y});
+  b.output(y);
+  const auto dir = scratch_dir();
+  ASSERT_TRUE(tflite::save_tflite(dir / "overflow.tflite", b.model()).ok());
+  const fs::path out = dir / "q.tflite";
+  std::string log;
+  EXPECT_NE(run_command(qdet_cmd() + " quantize '" + (dir / "overflow.tflite").string() + "' --mode int8 --calib '" +
+                            (data_dir() / "coco" / "calib-111").string() + "' --calib-count 2 --preset fastestdet -o '" +
+                            out.string() + "'",
+                        &log), 0);
+  EXPECT_THAT(log, ::testing::HasSubstr("qdet: error:"));
+  EXPECT_THAT(log, ::testing::HasSubstr("all inf or NaN on the calibration images"));
+  EXPECT_THAT(log, ::testing::HasSubstr("'out'"));
+  EXPECT_FALSE(fs::exists(out));
 }
 
 TEST(QuantizeCli, BadInputGivesAnErrorAndNoOutputFile) {
