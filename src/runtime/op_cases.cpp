@@ -196,19 +196,31 @@ void add_layout_ops(Table& t, const Shape& nhwc) {
   }
 }
 
+// The weights and bias of the convolution rows: int8 per-channel weights (one scale per output
+// channel), uint8 per tensor, 16x8 with an int64 bias; float without quantization.
+struct ConvConsts {
+  DType w_dtype, b_dtype;
+  std::vector<float> w_scales, b_scales;  // empty for float
+};
+
+ConvConsts conv_consts(const DTypeCase& d, int32_t out_c) {
+  const bool is_float = d.dtype == DType::kFloat32;
+  ConvConsts c;
+  c.w_dtype = is_float ? DType::kFloat32 : d.dtype == DType::kUInt8 ? DType::kUInt8 : DType::kInt8;
+  c.b_dtype = is_float ? DType::kFloat32 : d.dtype == DType::kInt16 ? DType::kInt64 : DType::kInt32;
+  if (is_float) return c;
+  for (int32_t ch = 0; ch < out_c; ++ch) c.w_scales.push_back(0.004f + 0.001f * ch);
+  if (d.dtype == DType::kUInt8) c.w_scales = {0.005f};
+  for (float w : c.w_scales) c.b_scales.push_back(d.in_q.scale * w);
+  return c;
+}
+
 // TRANSPOSE_CONV: inputs output shape, weights [out_c, kh, kw, in_c], input, bias; weights as
 // for CONV_2D (int8 per channel, uint8 per tensor, 16x8 with an int64 bias).
 void add_transpose_conv(Table& t) {
   for (const DTypeCase& d : {kFloat, kInt8, kUInt8, kInt16}) {
-    const bool is_float = d.dtype == DType::kFloat32;
     const int32_t out_c = 5, in_c = 6;
-    std::vector<float> w_scales, b_scales;
-    for (int32_t c = 0; c < out_c; ++c) w_scales.push_back(0.004f + 0.001f * c);
-    if (d.dtype == DType::kUInt8) w_scales = {0.005f};
-    for (float w : w_scales) b_scales.push_back(d.in_q.scale * w);
-    if (is_float) w_scales.clear(), b_scales.clear();
-    const DType w_dtype = is_float ? DType::kFloat32 : d.dtype == DType::kUInt8 ? DType::kUInt8 : DType::kInt8;
-    const DType b_dtype = is_float ? DType::kFloat32 : d.dtype == DType::kInt16 ? DType::kInt64 : DType::kInt32;
+    const ConvConsts w = conv_consts(d, out_c);
     for (auto [name, stride, padding, out_hw] :
          {std::tuple{"s2_same", 2, graph::Padding::kSame, std::pair{8, 10}},
           std::tuple{"s2_valid", 2, graph::Padding::kValid, std::pair{9, 11}},
@@ -217,7 +229,7 @@ void add_transpose_conv(Table& t) {
                         conv(stride, padding, graph::Activation::kNone));
       c.params = {{{4}, {1, out_hw.first, out_hw.second, out_c}}};
       c.params_first = true;
-      c.consts = {{w_dtype, {out_c, 3, 3, in_c}, w_scales, 0}, {b_dtype, {out_c}, b_scales, 0}};
+      c.consts = {{w.w_dtype, {out_c, 3, 3, in_c}, w.w_scales, 0}, {w.b_dtype, {out_c}, w.b_scales, 0}};
       c.consts_before_data = 1;
     }
   }
@@ -397,28 +409,21 @@ void add_convolutions(Table& t) {
   for (const DTypeCase& d : {kFloat, kInt8, kUInt8, kInt16}) {
     const bool is_float = d.dtype == DType::kFloat32;
     const int32_t out_c = 5, in_c = 6;
-    std::vector<float> w_scales, b_scales;
-    for (int32_t c = 0; c < out_c; ++c) w_scales.push_back(0.004f + 0.001f * c);
-    if (d.dtype == DType::kUInt8) w_scales = {0.005f};
-    for (float w : w_scales) b_scales.push_back(d.in_q.scale * w);
-    const DType w_dtype = is_float ? DType::kFloat32 : d.dtype == DType::kUInt8 ? DType::kUInt8 : DType::kInt8;
-    const DType b_dtype = is_float ? DType::kFloat32 : d.dtype == DType::kInt16 ? DType::kInt64 : DType::kInt32;
+    const ConvConsts w = conv_consts(d, out_c);
     for (auto [name, attrs] : {std::pair{"s1_same", conv(1, graph::Padding::kSame, graph::Activation::kNone)},
                                std::pair{"s2_valid_relu", conv(2, graph::Padding::kValid, graph::Activation::kRelu)},
                                std::pair{"dilation2_same_relu6", conv(1, graph::Padding::kSame, graph::Activation::kRelu6, 2)}}) {
       OpCase& c = t.add(std::string("CONV_2D_") + name, OpKind::kConv2d, d, {{1, 9, 8, in_c}}, attrs);
-      c.consts = {{w_dtype, {out_c, 3, 3, in_c}, is_float ? std::vector<float>{} : w_scales, 0},
-                  {b_dtype, {out_c}, is_float ? std::vector<float>{} : b_scales, 0}};
+      c.consts = {{w.w_dtype, {out_c, 3, 3, in_c}, w.w_scales, 0}, {w.b_dtype, {out_c}, w.b_scales, 0}};
       OpCase& dw = t.add(std::string("DEPTHWISE_CONV_2D_") + name, OpKind::kDepthwiseConv2d, d,
                       {{1, 9, 8, out_c}}, attrs);
       dw.attrs.depth_multiplier = 1;
-      dw.consts = {{w_dtype, {1, 3, 3, out_c}, is_float ? std::vector<float>{} : w_scales, 3},
-                   {b_dtype, {out_c}, is_float ? std::vector<float>{} : b_scales, 0}};
+      dw.consts = {{w.w_dtype, {1, 3, 3, out_c}, w.w_scales, 3}, {w.b_dtype, {out_c}, w.b_scales, 0}};
     }
     std::vector<float> fc_w = {0.006f}, fc_b = {d.in_q.scale * 0.006f};
     OpCase& fc = t.add("FULLY_CONNECTED", OpKind::kFullyConnected, d, {{2, in_c * 4}});
-    fc.consts = {{w_dtype, {out_c, in_c * 4}, is_float ? std::vector<float>{} : fc_w, 0},
-                 {b_dtype, {out_c}, is_float ? std::vector<float>{} : fc_b, 0}};
+    fc.consts = {{w.w_dtype, {out_c, in_c * 4}, is_float ? std::vector<float>{} : fc_w, 0},
+                 {w.b_dtype, {out_c}, is_float ? std::vector<float>{} : fc_b, 0}};
   }
 }
 
