@@ -46,20 +46,22 @@ Result<std::reference_wrapper<const TensorRef>> same_dtype_input(const PrepareCo
   return std::cref(in);
 }
 
-Result<QuantChannelLayout> quant_channel_layout(const Shape& shape, const QuantParams& q) {
-  QuantChannelLayout l;
-  if (!q.per_axis()) {
-    l.inner = num_elements(shape);
-    return l;
+Result<ChannelQuantization> channel_quantization(const Shape& shape, const QuantParams& q) {
+  ChannelQuantization c;
+  if (q.per_axis()) {
+    const int rank = static_cast<int>(shape.size());
+    const int axis = q.quantized_dimension;
+    if (axis < 0 || axis >= rank || shape[axis] != static_cast<int32_t>(q.scale.size()))
+      return invalid_argument("{} scales for dim {} of {}", q.scale.size(), axis, shape_to_string(shape));
+    for (int i = 0; i < axis; ++i) c.outer *= shape[i];
+    c.channels = shape[axis];
+    for (int i = axis + 1; i < rank; ++i) c.inner *= shape[i];
+  } else {
+    c.inner = num_elements(shape);
   }
-  const int rank = static_cast<int>(shape.size());
-  const int axis = q.quantized_dimension;
-  if (axis < 0 || axis >= rank || shape[axis] != static_cast<int32_t>(q.scale.size()))
-    return invalid_argument("{} scales for dim {} of {}", q.scale.size(), axis, shape_to_string(shape));
-  for (int i = 0; i < axis; ++i) l.outer *= shape[i];
-  l.channels = shape[axis];
-  for (int i = axis + 1; i < rank; ++i) l.inner *= shape[i];
-  return l;
+  c.scale = q.scale;
+  for (int64_t zp : q.zero_point) c.zero_point.push_back(static_cast<int32_t>(zp));
+  return c;
 }
 
 Status copy_input_eval(EvalContext& ctx) {

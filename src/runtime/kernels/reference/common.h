@@ -51,13 +51,15 @@ Status expect_same_dtype(const TensorRef& a, const TensorRef& b, const char* rol
 Result<std::reference_wrapper<const TensorRef>> same_dtype_input(const PrepareContext& ctx, size_t min_inputs,
                                                                  size_t max_inputs);
 
-// How a per-axis quantized tensor's elements meet their parameters: `outer` blocks of
-// `channels` runs of `inner` elements, channel c using scale[c] and zero_point[c]. Per-tensor
-// parameters are one channel of every element. Error when the parameters do not fit `shape`.
-struct QuantChannelLayout {
+// A tensor's quantization as QUANTIZE and DEQUANTIZE walk it: `outer` blocks of `channels`
+// runs of `inner` elements, channel c using scale[c] and zero_point[c]. Per-tensor parameters
+// are one channel of every element. Error when per-axis parameters do not fit `shape`.
+struct ChannelQuantization {
   int64_t outer = 1, channels = 1, inner = 1;
+  std::vector<float> scale;
+  std::vector<int32_t> zero_point;
 };
-Result<QuantChannelLayout> quant_channel_layout(const Shape& shape, const QuantParams& q);
+Result<ChannelQuantization> channel_quantization(const Shape& shape, const QuantParams& q);
 
 // The eval of the ops that only give the input's bytes another shape (RESHAPE, SQUEEZE,
 // EXPAND_DIMS): a copy, or nothing when the output shares the input's memory.

@@ -6,11 +6,7 @@
 namespace qdet::rt::ref {
 namespace {
 
-struct DequantizeData : OpData {
-  QuantChannelLayout layout;
-  std::vector<float> scale;
-  std::vector<int32_t> zero_point;
-};
+struct DequantizeData : OpData, ChannelQuantization {};
 
 Status prepare(PrepareContext& ctx) {
   QDET_TRY(check_arity(ctx, 1, 1, 1));
@@ -24,9 +20,7 @@ Status prepare(PrepareContext& ctx) {
     if (q.empty()) return invalid_argument("{} input has no quantization parameters", dtype_name(in.dtype));
     if (q.zero_point.size() != q.scale.size())
       return invalid_argument("{} scales but {} zero points", q.scale.size(), q.zero_point.size());
-    QDET_ASSIGN_OR_RETURN(d->layout, quant_channel_layout(in.shape, q));
-    d->scale = q.scale;
-    for (int64_t zp : q.zero_point) d->zero_point.push_back(static_cast<int32_t>(zp));
+    QDET_ASSIGN_OR_RETURN(static_cast<ChannelQuantization&>(*d), channel_quantization(in.shape, q));
   } else if (in.dtype != DType::kFloat16) {
     return no_kernel_for_dtype(in.dtype);
   }
@@ -37,11 +31,11 @@ Status prepare(PrepareContext& ctx) {
 
 template <typename T>
 void dequantize(const DequantizeData& d, const T* in, float* out) {
-  for (int64_t o = 0; o < d.layout.outer; ++o)
-    for (int64_t c = 0; c < d.layout.channels; ++c) {
+  for (int64_t o = 0; o < d.outer; ++o)
+    for (int64_t c = 0; c < d.channels; ++c) {
       const float scale = d.scale[c];
       const int32_t zp = d.zero_point[c];
-      for (int64_t i = 0; i < d.layout.inner; ++i, ++in, ++out)
+      for (int64_t i = 0; i < d.inner; ++i, ++in, ++out)
         *out = scale * static_cast<float>(static_cast<int32_t>(*in) - zp);
     }
 }

@@ -11,11 +11,7 @@
 namespace qdet::rt::ref {
 namespace {
 
-struct QuantizeData : OpData {
-  QuantChannelLayout layout;
-  std::vector<float> scale;
-  std::vector<int32_t> zero_point;
-};
+struct QuantizeData : OpData, ChannelQuantization {};
 
 Status prepare(PrepareContext& ctx) {
   QDET_TRY(check_arity(ctx, 1, 1, 1));
@@ -28,11 +24,9 @@ Status prepare(PrepareContext& ctx) {
   if (q.empty() || q.zero_point.size() != q.scale.size())
     return invalid_argument("the {} output has no valid quantization parameters", dtype_name(out.dtype));
   auto d = std::make_unique<QuantizeData>();
-  QDET_ASSIGN_OR_RETURN(d->layout, quant_channel_layout(in.shape, q));
+  QDET_ASSIGN_OR_RETURN(static_cast<ChannelQuantization&>(*d), channel_quantization(in.shape, q));
   for (float s : q.scale)
     if (!(s > 0.0f) || !std::isfinite(s)) return invalid_argument("invalid output scale {}", s);
-  d->scale = q.scale;
-  for (int64_t zp : q.zero_point) d->zero_point.push_back(static_cast<int32_t>(zp));
   out.shape = in.shape;
   ctx.op_data = std::move(d);
   return ok_status();
@@ -69,19 +63,19 @@ bool has_avx512() {
 template <typename T>
 void quantize(const QuantizeData& d, const float* in, T* out) {
   constexpr float lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
-  for (int64_t o = 0; o < d.layout.outer; ++o)
-    for (int64_t c = 0; c < d.layout.channels; ++c) {
+  for (int64_t o = 0; o < d.outer; ++o)
+    for (int64_t c = 0; c < d.channels; ++c) {
       const float scale = d.scale[c];
       const float zp = static_cast<float>(d.zero_point[c]);
       if constexpr (std::is_same_v<T, int16_t>) {
         if (has_avx512()) {
-          quantize_int16_avx512(in, out, d.layout.inner, static_cast<double>(scale), zp);
-          in += d.layout.inner;
-          out += d.layout.inner;
+          quantize_int16_avx512(in, out, d.inner, static_cast<double>(scale), zp);
+          in += d.inner;
+          out += d.inner;
           continue;
         }
       }
-      for (int64_t i = 0; i < d.layout.inner; ++i, ++in, ++out) {
+      for (int64_t i = 0; i < d.inner; ++i, ++in, ++out) {
         // round() then add the zero point; clamping in float avoids int overflow on huge
         // inputs, NaN becomes the zero point (real 0). TFLite's int16 AffineQuantize
         // (optimized_ops, the path its builtin kernel takes) divides in double; 8-bit outputs
