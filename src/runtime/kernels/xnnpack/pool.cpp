@@ -117,10 +117,7 @@ Status max_pool_quantized_prepare(PrepareContext& ctx) {
   QDET_ASSIGN_OR_RETURN(PoolGeometry g, pool_geometry(ctx));
   const TensorRef& in = *ctx.inputs[0];
   const TensorRef& out = *ctx.outputs[0];
-  if (in.dtype != DType::kInt8 && in.dtype != DType::kUInt8)
-    return unsupported("{}: input is {}, not int8 or uint8", op_label(ctx), dtype_name(in.dtype));
-  QDET_TRY(require_per_tensor(ctx, in, in.dtype, "input"));
-  QDET_TRY(require_per_tensor(ctx, out, in.dtype, "output"));
+  QDET_TRY(require_8bit_per_tensor(ctx, in, out));
   if (in.scale() != out.scale() || in.zero_point() != out.zero_point())
     return unsupported("{}: input and output quantization differ", op_label(ctx));
   QDET_ASSIGN_OR_RETURN(QuantizedRange range,

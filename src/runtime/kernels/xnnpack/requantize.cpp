@@ -36,10 +36,7 @@ Status requantize_prepare(PrepareContext& ctx) {
     return unsupported("{}: expects one input and one output", op_label(ctx));
   const TensorRef& in = *ctx.inputs[0];
   const TensorRef& out = *ctx.outputs[0];
-  if (in.dtype != DType::kInt8 && in.dtype != DType::kUInt8)
-    return unsupported("{}: input is {}, not int8 or uint8", op_label(ctx), dtype_name(in.dtype));
-  QDET_TRY(require_per_tensor(ctx, in, in.dtype, "input"));
-  QDET_TRY(require_per_tensor(ctx, out, in.dtype, "output"));
+  QDET_TRY(require_8bit_per_tensor(ctx, in, out));
   // In float, as XNNPACK computes it.
   const float ratio = in.scale() / out.scale();
   if (!(ratio >= 0x1.0p-8f && ratio <= 0x1.0p+7f))

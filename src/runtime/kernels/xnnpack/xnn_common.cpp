@@ -141,6 +141,13 @@ Status require_per_tensor(const PrepareContext& ctx, const TensorRef& t, DType d
   return ok_status();
 }
 
+Status require_8bit_per_tensor(const PrepareContext& ctx, const TensorRef& in, const TensorRef& out) {
+  if (in.dtype != DType::kInt8 && in.dtype != DType::kUInt8)
+    return unsupported("{}: input is {}, not int8 or uint8", op_label(ctx), dtype_name(in.dtype));
+  QDET_TRY(require_per_tensor(ctx, in, in.dtype, "input"));
+  return require_per_tensor(ctx, out, in.dtype, "output");
+}
+
 Result<QuantizedRange> quantized_activation_range(const PrepareContext& ctx,
                                                   graph::Activation activation,
                                                   const TensorRef& output) {

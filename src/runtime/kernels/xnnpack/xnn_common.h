@@ -87,6 +87,8 @@ Status require_requantization_scale(const PrepareContext& ctx, float scale);
 // point inside the dtype's range; kUnsupported otherwise, naming `role`.
 Status require_per_tensor(const PrepareContext& ctx, const TensorRef& t, DType dtype,
                           const char* role);
+// An int8 or uint8 input and an output of its dtype, both quantized per tensor (require_per_tensor).
+Status require_8bit_per_tensor(const PrepareContext& ctx, const TensorRef& in, const TensorRef& out);
 
 // The clamp of a fused activation in the output's quantized domain (TFLite's
 // CalculateActivationRangeQuantized); kUnsupported for TANH / SIGN_BIT.
