@@ -6,14 +6,10 @@
 namespace qdet::rt::ref {
 namespace {
 
-Status prepare(PrepareContext& ctx) { return prepare_unary_float(ctx); }
-
-Status eval(EvalContext& ctx) {
-  return eval_unary_float(ctx, [](float x) { return x < 0.0f ? std::expm1(x) : x; });
-}
+float elu_of(float x) { return x < 0.0f ? std::expm1(x) : x; }
 
 }  // namespace
 
-const Kernel kEluFloat = {"reference", prepare, eval};
+const Kernel kEluFloat = {"reference", prepare_unary_float, unary_float_eval<elu_of>};
 
 }  // namespace qdet::rt::ref

@@ -6,14 +6,10 @@
 namespace qdet::rt::ref {
 namespace {
 
-Status prepare(PrepareContext& ctx) { return prepare_unary_float(ctx); }
-
-Status eval(EvalContext& ctx) {
-  return eval_unary_float(ctx, [](float x) { return std::exp(x); });
-}
+float exp_of(float x) { return std::exp(x); }
 
 }  // namespace
 
-const Kernel kExpFloat = {"reference", prepare, eval};
+const Kernel kExpFloat = {"reference", prepare_unary_float, unary_float_eval<exp_of>};
 
 }  // namespace qdet::rt::ref

@@ -6,14 +6,10 @@
 namespace qdet::rt::ref {
 namespace {
 
-Status prepare(PrepareContext& ctx) { return prepare_unary_float(ctx); }
-
-Status eval(EvalContext& ctx) {
-  return eval_unary_float(ctx, [](float x) { return x * std::min(6.0f, std::max(0.0f, x + 3.0f)) / 6.0f; });
-}
+float hard_swish_of(float x) { return x * std::min(6.0f, std::max(0.0f, x + 3.0f)) / 6.0f; }
 
 }  // namespace
 
-const Kernel kHardSwishFloat = {"reference", prepare, eval};
+const Kernel kHardSwishFloat = {"reference", prepare_unary_float, unary_float_eval<hard_swish_of>};
 
 }  // namespace qdet::rt::ref

@@ -6,14 +6,10 @@
 namespace qdet::rt::ref {
 namespace {
 
-Status prepare(PrepareContext& ctx) { return prepare_unary_float(ctx); }
-
-Status eval(EvalContext& ctx) {
-  return eval_unary_float(ctx, [](float x) { return 1.0f / (1.0f + std::exp(-x)); });
-}
+float logistic_of(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
 }  // namespace
 
-const Kernel kLogisticFloat = {"reference", prepare, eval};
+const Kernel kLogisticFloat = {"reference", prepare_unary_float, unary_float_eval<logistic_of>};
 
 }  // namespace qdet::rt::ref

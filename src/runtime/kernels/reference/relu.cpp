@@ -6,14 +6,10 @@
 namespace qdet::rt::ref {
 namespace {
 
-Status prepare(PrepareContext& ctx) { return prepare_unary_float(ctx); }
-
-Status eval(EvalContext& ctx) {
-  return eval_unary_float(ctx, [](float x) { return std::max(x, 0.0f); });
-}
+float relu_of(float x) { return std::max(x, 0.0f); }
 
 }  // namespace
 
-const Kernel kReluFloat = {"reference", prepare, eval};
+const Kernel kReluFloat = {"reference", prepare_unary_float, unary_float_eval<relu_of>};
 
 }  // namespace qdet::rt::ref

@@ -6,14 +6,10 @@
 namespace qdet::rt::ref {
 namespace {
 
-Status prepare(PrepareContext& ctx) { return prepare_unary_float(ctx); }
-
-Status eval(EvalContext& ctx) {
-  return eval_unary_float(ctx, [](float x) { return std::min(std::max(x, 0.0f), 6.0f); });
-}
+float relu6_of(float x) { return std::min(std::max(x, 0.0f), 6.0f); }
 
 }  // namespace
 
-const Kernel kRelu6Float = {"reference", prepare, eval};
+const Kernel kRelu6Float = {"reference", prepare_unary_float, unary_float_eval<relu6_of>};
 
 }  // namespace qdet::rt::ref

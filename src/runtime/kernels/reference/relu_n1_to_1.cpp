@@ -6,14 +6,10 @@
 namespace qdet::rt::ref {
 namespace {
 
-Status prepare(PrepareContext& ctx) { return prepare_unary_float(ctx); }
-
-Status eval(EvalContext& ctx) {
-  return eval_unary_float(ctx, [](float x) { return std::min(std::max(x, -1.0f), 1.0f); });
-}
+float relu_n1_to_1_of(float x) { return std::min(std::max(x, -1.0f), 1.0f); }
 
 }  // namespace
 
-const Kernel kReluN1To1Float = {"reference", prepare, eval};
+const Kernel kReluN1To1Float = {"reference", prepare_unary_float, unary_float_eval<relu_n1_to_1_of>};
 
 }  // namespace qdet::rt::ref

@@ -6,14 +6,10 @@
 namespace qdet::rt::ref {
 namespace {
 
-Status prepare(PrepareContext& ctx) { return prepare_unary_float(ctx); }
-
-Status eval(EvalContext& ctx) {
-  return eval_unary_float(ctx, [](float x) { return 1.0f / std::sqrt(x); });
-}
+float rsqrt_of(float x) { return 1.0f / std::sqrt(x); }
 
 }  // namespace
 
-const Kernel kRsqrtFloat = {"reference", prepare, eval};
+const Kernel kRsqrtFloat = {"reference", prepare_unary_float, unary_float_eval<rsqrt_of>};
 
 }  // namespace qdet::rt::ref

@@ -6,14 +6,10 @@
 namespace qdet::rt::ref {
 namespace {
 
-Status prepare(PrepareContext& ctx) { return prepare_unary_float(ctx); }
-
-Status eval(EvalContext& ctx) {
-  return eval_unary_float(ctx, [](float x) { return std::sqrt(x); });
-}
+float sqrt_of(float x) { return std::sqrt(x); }
 
 }  // namespace
 
-const Kernel kSqrtFloat = {"reference", prepare, eval};
+const Kernel kSqrtFloat = {"reference", prepare_unary_float, unary_float_eval<sqrt_of>};
 
 }  // namespace qdet::rt::ref

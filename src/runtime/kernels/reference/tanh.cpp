@@ -6,14 +6,10 @@
 namespace qdet::rt::ref {
 namespace {
 
-Status prepare(PrepareContext& ctx) { return prepare_unary_float(ctx); }
-
-Status eval(EvalContext& ctx) {
-  return eval_unary_float(ctx, [](float x) { return std::tanh(x); });
-}
+float tanh_of(float x) { return std::tanh(x); }
 
 }  // namespace
 
-const Kernel kTanhFloat = {"reference", prepare, eval};
+const Kernel kTanhFloat = {"reference", prepare_unary_float, unary_float_eval<tanh_of>};
 
 }  // namespace qdet::rt::ref

@@ -17,4 +17,11 @@ Status eval_unary_float(EvalContext& ctx, Fn fn) {
   return ok_status();
 }
 
+// The eval of a float32 elementwise op computing fn(x), as a kernel's eval function:
+// `const Kernel kExpFloat = {"reference", prepare_unary_float, unary_float_eval<exp_of>};`
+template <float (*fn)(float)>
+Status unary_float_eval(EvalContext& ctx) {
+  return eval_unary_float(ctx, fn);
+}
+
 }  // namespace qdet::rt::ref
