@@ -6,15 +6,14 @@
 // sigmoid does (x * sigmoid(x) is under 2e-36 in magnitude there anyway). Branch-free so the loop
 // vectorizes (with -fno-trapping-math, set for this file in CMakeLists.txt); compiled for AVX-512
 // and AVX2 as target clones.
-#include <pthreadpool.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 
-#include "runtime/lut_fusion.h"
 #include "base/simd_clones.h"
+#include "runtime/kernels/reference/common.h"
+#include "runtime/lut_fusion.h"
 
 namespace qdet::rt {
 namespace {
@@ -53,18 +52,7 @@ QDET_SIMD_CLONES void silu_loop(
   }
 }
 
-struct Job {
-  const float* in;
-  float* out;
-  size_t n;
-};
-constexpr size_t kBlock = 16 * 1024;
-
-void block(void* context, size_t b) {
-  const auto* job = static_cast<const Job*>(context);
-  const size_t begin = b * kBlock;
-  silu_loop(job->in + begin, job->out + begin, std::min(kBlock, job->n - begin));
-}
+constexpr size_t kBlock = 16 * 1024;  // elements a task
 
 Status silu_prepare(PrepareContext& ctx) {
   if (ctx.inputs.empty() || ctx.outputs.empty() || !ctx.inputs[0]) return invalid_argument("silu: no input");
@@ -74,13 +62,14 @@ Status silu_prepare(PrepareContext& ctx) {
 }
 
 Status silu_eval(EvalContext& ctx) {
-  Job job{ctx.inputs[0]->as<const float>(), ctx.outputs[0]->as<float>(),
-          static_cast<size_t>(ctx.inputs[0]->num_elements())};
-  const size_t blocks = (job.n + kBlock - 1) / kBlock;
-  if (ctx.threadpool && blocks > 1)
-    pthreadpool_parallelize_1d(ctx.threadpool, block, &job, blocks, /*flags=*/0);
-  else
-    for (size_t b = 0; b < blocks; ++b) block(&job, b);
+  const float* in = ctx.inputs[0]->as<const float>();
+  float* out = ctx.outputs[0]->as<float>();
+  const size_t n = static_cast<size_t>(ctx.inputs[0]->num_elements());
+  const size_t blocks = (n + kBlock - 1) / kBlock;
+  ref::parallel_for(blocks > 1 ? ctx.threadpool : nullptr, blocks, [&](size_t b) {
+    const size_t begin = b * kBlock;
+    silu_loop(in + begin, out + begin, std::min(kBlock, n - begin));
+  });
   return ok_status();
 }
 
