@@ -278,6 +278,51 @@ TEST(Gather, AxisOneAndOutOfRangeIndex) {
   }
 }
 
+// Constant indices in an arithmetic progression (a channel split or shuffle) take the strided
+// copy path; the same gather with the indices as an input takes the general loop: equal, for
+// scalar and vector indices, steps 1, 2 and -1, on the last and a middle axis.
+TEST(Gather, ConstantProgressionEqualsTheGeneralLoop) {
+  struct Case {
+    Shape params;
+    int32_t axis;
+    Shape indices_shape;
+    std::vector<int32_t> indices;
+  };
+  const std::vector<Case> cases = {
+      {{1, 5, 6, 7, 2}, 4, {}, {1}},                    // FastestDet's shuffle: a scalar on an axis of 2
+      {{1, 4, 4, 16}, 3, {8}, {0, 2, 4, 6, 8, 10, 12, 14}},  // even channels
+      {{1, 4, 4, 16}, 3, {12}, {3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}},
+      {{2, 9, 3}, 1, {4}, {8, 7, 6, 5}},                 // step -1, a middle axis
+      {{2, 9, 3}, 1, {3}, {0, 4, 5}},                    // no progression: the general loop
+  };
+  for (const Case& c : cases) {
+    std::vector<std::vector<float>> results;
+    for (const bool constant : {true, false}) {
+      GraphBuilder b;
+      const int32_t x = b.input(F32, c.params);
+      const int32_t idx = constant ? b.constant(DType::kInt32, c.indices_shape, c.indices)
+                                   : b.input(DType::kInt32, c.indices_shape);
+      Shape out_shape(c.params.begin(), c.params.begin() + c.axis);
+      out_shape.insert(out_shape.end(), c.indices_shape.begin(), c.indices_shape.end());
+      out_shape.insert(out_shape.end(), c.params.begin() + c.axis + 1, c.params.end());
+      const int32_t out = b.tensor(F32, out_shape);
+      graph::OpAttrs a;
+      a.axis = c.axis;
+      b.op(graph::OpKind::kGather, {x, idx}, {out}, a);
+      b.output(out);
+      int64_t n = 1;
+      for (int32_t d : c.params) n *= d;
+      std::vector<std::vector<uint8_t>> inputs = {to_bytes(iota_f(static_cast<int>(n)))};
+      if (!constant) inputs.push_back(to_bytes(c.indices));
+      auto r = run_graph(b.shared(), inputs);
+      ASSERT_TRUE(r.ok()) << r.status().message();
+      results.push_back(values_of<float>((*r)->output(0)));
+    }
+    EXPECT_EQ(results[0], results[1]) << shape_to_string(c.params) << " axis " << c.axis;
+    EXPECT_FALSE(results[0].empty());
+  }
+}
+
 TEST(ScatterNd, DuplicatesAddAndBadIndexIsAnError) {
   for (int32_t last : {1, 4, -1}) {
     GraphBuilder b;

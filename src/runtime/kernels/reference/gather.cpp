@@ -4,13 +4,31 @@
 #include <cstring>
 
 #include "runtime/kernels/reference/common.h"
+#include "runtime/kernels/reference/strided_copy.h"
 
 namespace qdet::rt::ref {
 namespace {
 
 struct GatherData : OpData {
   int64_t batch = 1, outer = 1, axis_size = 0, inner_bytes = 0, coords = 1;
+  // Constant indices in one arithmetic progression (a channel split or shuffle: 0, 2, 4, ...):
+  // each row is one strided copy of `coords` blocks, `step` blocks apart from `first`.
+  bool progression = false;
+  int64_t first = 0, step = 0;
 };
+
+// Constant in-range indices of one batch that step evenly: (first, step).
+template <typename I>
+bool arithmetic_progression(const I* idx, int64_t n, int64_t axis_size, int64_t* first, int64_t* step) {
+  if (n < 1) return false;
+  *first = idx[0];
+  *step = n > 1 ? static_cast<int64_t>(idx[1]) - idx[0] : 1;
+  for (int64_t c = 0; c < n; ++c) {
+    const int64_t v = idx[c];
+    if (v < 0 || v >= axis_size || v != *first + c * *step) return false;
+  }
+  return true;
+}
 
 Status prepare(PrepareContext& ctx) {
   QDET_TRY(check_arity(ctx, 2, 2, 1));
@@ -44,6 +62,10 @@ Status prepare(PrepareContext& ctx) {
   out.insert(out.end(), indices.shape.begin() + batch_dims, indices.shape.end());
   out.insert(out.end(), params.shape.begin() + axis + 1, params.shape.end());
   ctx.outputs[0]->shape = out;
+  if (indices.is_constant && indices.data && d->batch == 1)
+    d->progression = indices.dtype == DType::kInt32
+                         ? arithmetic_progression(indices.as<const int32_t>(), d->coords, d->axis_size, &d->first, &d->step)
+                         : arithmetic_progression(indices.as<const int64_t>(), d->coords, d->axis_size, &d->first, &d->step);
   ctx.op_data = std::move(d);
   return ok_status();
 }
@@ -65,6 +87,22 @@ Status gather(const GatherData& d, const uint8_t* params, const I* indices, uint
 
 Status eval(EvalContext& ctx) {
   const auto& d = *op_data_as<GatherData>(ctx);
+  if (d.progression) {
+    const uint8_t* params = ctx.inputs[0]->data;
+    uint8_t* out = ctx.outputs[0]->data;
+    const int64_t row = d.coords * d.inner_bytes, in_row = d.axis_size * d.inner_bytes;
+    const auto block = static_cast<size_t>(d.inner_bytes);
+    if (d.coords < 8) {  // few indices (a scalar index: one half of a shuffle): one pass per index
+      for (int64_t c = 0; c < d.coords; ++c)
+        copy_rows(out + c * d.inner_bytes, row, params + (d.first + c * d.step) * d.inner_bytes, in_row, d.outer,
+                  block);
+    } else {
+      for (int64_t o = 0; o < d.outer; ++o)
+        copy_rows(out + o * row, d.inner_bytes, params + o * in_row + d.first * d.inner_bytes,
+                  d.step * d.inner_bytes, d.coords, block);
+    }
+    return ok_status();
+  }
   const TensorRef& indices = *ctx.inputs[1];
   if (indices.dtype == DType::kInt32)
     return gather(d, ctx.inputs[0]->data, indices.as<const int32_t>(), ctx.outputs[0]->data);
