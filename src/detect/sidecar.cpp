@@ -168,8 +168,9 @@ Result<Preset> apply_sidecar(const Preset& base, std::string_view text, std::str
   json doc;
   try {
     doc = json::parse(text);
-  } catch (const json::parse_error& e) {
-    // e.what(): "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
+  } catch (const json::exception& e) {
+    // e.what(): "[json.exception.parse_error.101] parse error at line 3, column 5: ...", or
+    // out_of_range.406 for a number too large for a double ("1e999").
     std::string what = e.what();
     if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
     return parse_error("{}: invalid JSON: {}", source, what);

@@ -40,7 +40,7 @@ Result<CalibrationTable> table_from_json(std::string_view text, std::string_view
   json j;
   try {
     j = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse errors, and numbers too large for a double
     return parse_error("{}: not valid JSON: {}", source, e.what());
   }
   if (!j.is_object()) return parse_error("{}: expected a JSON object", source);
