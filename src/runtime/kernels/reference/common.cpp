@@ -70,6 +70,19 @@ Status copy_input_eval(EvalContext& ctx) {
   return ok_status();
 }
 
+Result<WeightedOpTensors> float_weighted_op(const PrepareContext& ctx, DType filter_dtype,
+                                            std::string_view filter_refusal) {
+  QDET_TRY(check_arity(ctx, 2, 3, 1));
+  const TensorRef& in = *ctx.inputs[0];
+  const TensorRef& filter = *ctx.inputs[1];
+  const TensorRef* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
+  TensorRef& out = *ctx.outputs[0];
+  if (in.dtype != DType::kFloat32) return no_kernel_for_dtype(in.dtype);
+  if (filter.dtype != filter_dtype) return unsupported("{}{}", filter_refusal, dtype_name(filter.dtype));
+  QDET_TRY(expect_dtype(out, DType::kFloat32, "output"));
+  return WeightedOpTensors{in, filter, bias, out};
+}
+
 Status fill_fully_connected_rows(const TensorRef& in, const TensorRef& w, const TensorRef* bias,
                                  FullyConnectedRows* rows) {
   if (w.shape.size() != 2 || in.shape.empty())

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -64,6 +65,19 @@ Result<ChannelQuantization> channel_quantization(const Shape& shape, const Quant
 // The eval of the ops that only give the input's bytes another shape (RESHAPE, SQUEEZE,
 // EXPAND_DIMS): a copy, or nothing when the output shares the input's memory.
 Status copy_input_eval(EvalContext& ctx);
+
+// The tensors of a CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED kernel with a float32 input
+// and output: input 0, filter (weights) 1 of `filter_dtype`, optional bias 2 (nullptr when
+// absent), output 0. kUnsupported, so that the next kernel is tried, for another input or
+// filter dtype (`filter_refusal` begins that message, the dtype's name ends it).
+struct WeightedOpTensors {
+  const TensorRef& in;
+  const TensorRef& filter;
+  const TensorRef* bias;
+  TensorRef& out;
+};
+Result<WeightedOpTensors> float_weighted_op(const PrepareContext& ctx, DType filter_dtype,
+                                            std::string_view filter_refusal);
 
 // FULLY_CONNECTED's rows (the float and hybrid kernels): weights [units, depth] and the input
 // seen as `batch` rows of `depth` values; checks a float32 bias of `units` values when there is one.

@@ -13,15 +13,8 @@ struct DepthwiseData : OpData, ConvGeometry {
 };
 
 Status prepare(PrepareContext& ctx) {
-  QDET_TRY(check_arity(ctx, 2, 3, 1));
-  const TensorRef& in = *ctx.inputs[0];
-  const TensorRef& filter = *ctx.inputs[1];
-  const TensorRef* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
-  TensorRef& out = *ctx.outputs[0];
-  if (in.dtype != DType::kFloat32) return no_kernel_for_dtype(in.dtype);
-  if (filter.dtype != DType::kFloat32)
-    return unsupported("no float kernel for filter dtype {}", dtype_name(filter.dtype));
-  QDET_TRY(expect_dtype(out, DType::kFloat32, "output"));
+  QDET_ASSIGN_OR_RETURN(const WeightedOpTensors t, float_weighted_op(ctx, DType::kFloat32, "no float kernel for filter dtype "));
+  const auto& [in, filter, bias, out] = t;
   if (in.shape.size() != 4 || filter.shape.size() != 4 || filter.shape[0] != 1)
     return invalid_argument("input {} must be 4-D and filter {} must be [1,kh,kw,c]",
                             shape_to_string(in.shape), shape_to_string(filter.shape));

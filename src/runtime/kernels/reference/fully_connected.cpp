@@ -11,15 +11,8 @@ struct FcData : OpData, FullyConnectedRows {
 };
 
 Status prepare(PrepareContext& ctx) {
-  QDET_TRY(check_arity(ctx, 2, 3, 1));
-  const TensorRef& in = *ctx.inputs[0];
-  const TensorRef& w = *ctx.inputs[1];
-  const TensorRef* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
-  TensorRef& out = *ctx.outputs[0];
-  if (in.dtype != DType::kFloat32) return no_kernel_for_dtype(in.dtype);
-  if (w.dtype != DType::kFloat32)
-    return unsupported("no float kernel for weights dtype {}", dtype_name(w.dtype));
-  QDET_TRY(expect_dtype(out, DType::kFloat32, "output"));
+  QDET_ASSIGN_OR_RETURN(const WeightedOpTensors t, float_weighted_op(ctx, DType::kFloat32, "no float kernel for weights dtype "));
+  const auto& [in, w, bias, out] = t;
   auto d = std::make_unique<FcData>();
   QDET_TRY(fill_fully_connected_rows(in, w, bias, d.get()));
   QDET_ASSIGN_OR_RETURN(d->act, activation_range(ctx.op.attrs.activation));

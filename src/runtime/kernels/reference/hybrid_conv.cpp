@@ -30,15 +30,8 @@ size_t align64(size_t n) { return (n + 63) / 64 * 64; }
 
 // Checks shared by both ops; fills geometry, activation and scratch layout.
 Result<std::unique_ptr<HybridConvData>> prepare_common(PrepareContext& ctx, bool depthwise) {
-  QDET_TRY(check_arity(ctx, 2, 3, 1));
-  const TensorRef& in = *ctx.inputs[0];
-  const TensorRef& filter = *ctx.inputs[1];
-  const TensorRef* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
-  TensorRef& out = *ctx.outputs[0];
-  if (in.dtype != DType::kFloat32) return no_kernel_for_dtype(in.dtype);
-  if (filter.dtype != DType::kInt8)
-    return unsupported("hybrid kernel needs int8 filter, got {}", dtype_name(filter.dtype));
-  QDET_TRY(expect_dtype(out, DType::kFloat32, "output"));
+  QDET_ASSIGN_OR_RETURN(const WeightedOpTensors t, float_weighted_op(ctx, DType::kInt8, "hybrid kernel needs int8 filter, got "));
+  const auto& [in, filter, bias, out] = t;
   if (!filter.is_constant) return invalid_argument("hybrid: the int8 filter must be constant");
   if (in.shape.size() != 4 || filter.shape.size() != 4)
     return invalid_argument("input {} and filter {} must be 4-D", shape_to_string(in.shape),

@@ -20,15 +20,8 @@ struct HybridFcData : OpData, FullyConnectedRows {
 size_t align64(size_t n) { return (n + 63) / 64 * 64; }
 
 Status prepare(PrepareContext& ctx) {
-  QDET_TRY(check_arity(ctx, 2, 3, 1));
-  const TensorRef& in = *ctx.inputs[0];
-  const TensorRef& w = *ctx.inputs[1];
-  const TensorRef* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
-  TensorRef& out = *ctx.outputs[0];
-  if (in.dtype != DType::kFloat32) return no_kernel_for_dtype(in.dtype);
-  if (w.dtype != DType::kInt8)
-    return unsupported("hybrid kernel needs int8 weights, got {}", dtype_name(w.dtype));
-  QDET_TRY(expect_dtype(out, DType::kFloat32, "output"));
+  QDET_ASSIGN_OR_RETURN(const WeightedOpTensors t, float_weighted_op(ctx, DType::kInt8, "hybrid kernel needs int8 weights, got "));
+  const auto& [in, w, bias, out] = t;
   if (!w.is_constant) return invalid_argument("hybrid: the int8 weights must be constant");
   auto d = std::make_unique<HybridFcData>();
   QDET_TRY(fill_fully_connected_rows(in, w, bias, d.get()));
