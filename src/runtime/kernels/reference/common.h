@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <string_view>
@@ -176,6 +177,31 @@ void parallel_for(pthreadpool_t pool, size_t n, Fn&& fn) {
 
 
 
+
+// The frame of the float direct convolutions (CONV_2D, DEPTHWISE_CONV_2D): for every output
+// pixel (oy, ox) of image `b`, its out_c accumulators in `out` preset to the bias (or 0), then
+// pixel(in_b, oy, ox, acc) adds the taps (in_b: image b of the input), then the fused
+// activation clamps them. Output rows are split over the pool's threads; each pixel is
+// computed the same way whatever the split.
+template <typename Pixel>
+void for_each_conv_pixel(pthreadpool_t pool, const ConvGeometry& g, const float* in, const float* bias, float* out,
+                         Pixel&& pixel) {
+  const size_t rows = static_cast<size_t>(g.batches) * g.out_h;
+  parallel_for(pool, rows, [&](size_t row) {
+    const int32_t b = static_cast<int32_t>(row / g.out_h);
+    const int32_t oy = static_cast<int32_t>(row % g.out_h);
+    const float* in_b = in + static_cast<size_t>(b) * g.in_h * g.in_w * g.in_c;
+    for (int32_t ox = 0; ox < g.out_w; ++ox) {
+      float* acc = out + (row * g.out_w + ox) * g.out_c;
+      if (bias)
+        std::memcpy(acc, bias, sizeof(float) * g.out_c);
+      else
+        std::memset(acc, 0, sizeof(float) * g.out_c);
+      pixel(in_b, oy, ox, acc);
+      for (int32_t oc = 0; oc < g.out_c; ++oc) acc[oc] = clamp_activation(acc[oc], g.act);
+    }
+  });
+}
 
 // Kernel entries registered in register.cpp (one file per op defines each).
 #define QDET_DECLARE_REF_KERNEL(name) extern const Kernel name;

@@ -76,33 +76,21 @@ Status eval(EvalContext& ctx) {
     pack_filter(d, ctx.inputs[1]->as<const float>(), p);
     packed = p;
   }
-  const size_t rows = static_cast<size_t>(d.batches) * d.out_h;
   const int32_t ocg = d.out_c_per_group;
-  parallel_for(ctx.threadpool, rows, [&](size_t row) {
-    const int32_t b = static_cast<int32_t>(row / d.out_h);
-    const int32_t oy = static_cast<int32_t>(row % d.out_h);
-    const float* in_b = in + static_cast<size_t>(b) * d.in_h * d.in_w * d.in_c;
-    for (int32_t ox = 0; ox < d.out_w; ++ox) {
-      float* acc = out + (row * d.out_w + ox) * d.out_c;
-      if (bias)
-        std::memcpy(acc, bias, sizeof(float) * d.out_c);
-      else
-        std::memset(acc, 0, sizeof(float) * d.out_c);
-      for_each_window_tap(d, oy, ox, [&](int32_t iy, int32_t ix, int32_t ky, int32_t kx) {
-        const float* px = in_b + (static_cast<size_t>(iy) * d.in_w + ix) * d.in_c;
-        for (int32_t g = 0; g < d.groups; ++g) {
-          const float* w = packed + ((static_cast<size_t>(g) * d.k_h + ky) * d.k_w + kx) * d.k_c * ocg;
-          const float* pg = px + static_cast<size_t>(g) * d.k_c;
-          float* ag = acc + static_cast<size_t>(g) * ocg;
-          for (int32_t ic = 0; ic < d.k_c; ++ic) {
-            const float v = pg[ic];
-            const float* wr = w + static_cast<size_t>(ic) * ocg;
-            for (int32_t oc = 0; oc < ocg; ++oc) ag[oc] += v * wr[oc];
-          }
+  for_each_conv_pixel(ctx.threadpool, d, in, bias, out, [&](const float* in_b, int32_t oy, int32_t ox, float* acc) {
+    for_each_window_tap(d, oy, ox, [&](int32_t iy, int32_t ix, int32_t ky, int32_t kx) {
+      const float* px = in_b + (static_cast<size_t>(iy) * d.in_w + ix) * d.in_c;
+      for (int32_t g = 0; g < d.groups; ++g) {
+        const float* w = packed + ((static_cast<size_t>(g) * d.k_h + ky) * d.k_w + kx) * d.k_c * ocg;
+        const float* pg = px + static_cast<size_t>(g) * d.k_c;
+        float* ag = acc + static_cast<size_t>(g) * ocg;
+        for (int32_t ic = 0; ic < d.k_c; ++ic) {
+          const float v = pg[ic];
+          const float* wr = w + static_cast<size_t>(ic) * ocg;
+          for (int32_t oc = 0; oc < ocg; ++oc) ag[oc] += v * wr[oc];
         }
-      });
-      for (int32_t oc = 0; oc < d.out_c; ++oc) acc[oc] = clamp_activation(acc[oc], d.act);
-    }
+      }
+    });
   });
   return ok_status();
 }

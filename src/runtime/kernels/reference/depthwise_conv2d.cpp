@@ -37,30 +37,17 @@ Status eval(EvalContext& ctx) {
   const float* bias =
       ctx.inputs.size() > 2 && ctx.inputs[2] ? ctx.inputs[2]->as<const float>() : nullptr;
   float* out = ctx.outputs[0]->as<float>();
-  const size_t rows = static_cast<size_t>(d.batches) * d.out_h;
-  parallel_for(ctx.threadpool, rows, [&](size_t row) {
-    const int32_t b = static_cast<int32_t>(row / d.out_h);
-    const int32_t oy = static_cast<int32_t>(row % d.out_h);
-    const float* in_b = in + static_cast<size_t>(b) * d.in_h * d.in_w * d.in_c;
-    for (int32_t ox = 0; ox < d.out_w; ++ox) {
-      float* acc = out + (row * d.out_w + ox) * d.out_c;
-      if (bias)
-        std::memcpy(acc, bias, sizeof(float) * d.out_c);
-      else
-        std::memset(acc, 0, sizeof(float) * d.out_c);
-      for_each_window_tap(d, oy, ox, [&](int32_t iy, int32_t ix, int32_t ky, int32_t kx) {
-        const float* px = in_b + (static_cast<size_t>(iy) * d.in_w + ix) * d.in_c;
-        const float* w = filter + (static_cast<size_t>(ky) * d.k_w + kx) * d.out_c;
-        if (d.multiplier == 1) {
-          for (int32_t c = 0; c < d.out_c; ++c) acc[c] += px[c] * w[c];
-        } else {
-          for (int32_t c = 0; c < d.in_c; ++c)
-            for (int32_t m = 0; m < d.multiplier; ++m)
-              acc[c * d.multiplier + m] += px[c] * w[c * d.multiplier + m];
-        }
-      });
-      for (int32_t c = 0; c < d.out_c; ++c) acc[c] = clamp_activation(acc[c], d.act);
-    }
+  for_each_conv_pixel(ctx.threadpool, d, in, bias, out, [&](const float* in_b, int32_t oy, int32_t ox, float* acc) {
+    for_each_window_tap(d, oy, ox, [&](int32_t iy, int32_t ix, int32_t ky, int32_t kx) {
+      const float* px = in_b + (static_cast<size_t>(iy) * d.in_w + ix) * d.in_c;
+      const float* w = filter + (static_cast<size_t>(ky) * d.k_w + kx) * d.out_c;
+      if (d.multiplier == 1) {
+        for (int32_t c = 0; c < d.out_c; ++c) acc[c] += px[c] * w[c];
+      } else {
+        for (int32_t c = 0; c < d.in_c; ++c)
+          for (int32_t m = 0; m < d.multiplier; ++m) acc[c * d.multiplier + m] += px[c] * w[c * d.multiplier + m];
+      }
+    });
   });
   return ok_status();
 }
