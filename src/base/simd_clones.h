@@ -12,3 +12,15 @@
 #else
 #define QDET_SIMD_CLONES
 #endif
+
+// Whether this CPU has the AVX-512 subsets F, BW, DQ and VL (those of x86-64-v4), for code written
+// with their intrinsics under __attribute__((target(...))) and chosen at run time.
+inline bool cpu_has_avx512_v4() {
+#if defined(__GNUC__) && defined(__x86_64__)
+  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  return has;
+#else
+  return false;
+#endif
+}

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <type_traits>
 
+#include "base/simd_clones.h"
 #include "runtime/kernels/reference/common.h"
 
 namespace qdet::rt::ref {
@@ -54,12 +55,6 @@ __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq"))) void quantize_int1
   }
 }
 
-bool has_avx512() {
-  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-                          __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
-  return has;
-}
-
 template <typename T>
 void quantize(const QuantizeData& d, const float* in, T* out) {
   constexpr float lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
@@ -68,7 +63,7 @@ void quantize(const QuantizeData& d, const float* in, T* out) {
       const float scale = d.scale[c];
       const float zp = static_cast<float>(d.zero_point[c]);
       if constexpr (std::is_same_v<T, int16_t>) {
-        if (has_avx512()) {
+        if (cpu_has_avx512_v4()) {
           quantize_int16_avx512(in, out, d.inner, static_cast<double>(scale), zp);
           in += d.inner;
           out += d.inner;

@@ -103,12 +103,6 @@ __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"))) void requantize_ro
   }
 }
 
-bool has_avx512dq() {
-  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-  return has && vnni_allowed.load();
-}
-
 Status check_family(const ConvQuant& q) {
   if (q.family != ConvFamily::kInt16x8) return unsupported("not int16x8");
   if (q.input_offset != 0 || q.filter_offset != 0) return unsupported("non-zero offsets");
@@ -163,7 +157,7 @@ Result<std::unique_ptr<Int16Data>> prepare_int16(PrepareContext& ctx, const char
   d->quant = std::move(quant);
   d->g = g;
   d->bias = bias_values(bias, out_c);
-  if (d->quant.bias_dtype != DType::kInt32 && has_avx512dq()) {
+  if (d->quant.bias_dtype != DType::kInt32 && cpu_has_avx512_v4() && vnni_allowed.load()) {
     for (int32_t c = 0; c < out_c; ++c) {
       const int32_t multiplier = d->quant.multipliers.multiplier[c];
       const int shift = d->quant.multipliers.shift[c];
