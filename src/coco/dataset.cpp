@@ -29,6 +29,12 @@ struct ElementReader {
                               expected, why);
     return json::json_error(source, text, e);
   }
+  Status integer(od::value v, std::string_view field, int64_t* out) {
+    return check(json::read_int(v, out, &why), field, "an integer");
+  }
+  Status string(od::value v, std::string_view field, std::string* out) {
+    return check(json::read_string(v, out, &why), field, "a string");
+  }
   // Opens the element as an object.
   Status object(od::value element, od::object* out) {
     od::json_type type;
@@ -54,40 +60,37 @@ Status for_each_field(ElementReader& r, od::object obj, Fn fn) {
   return ok_status();
 }
 
-Status read_image(ElementReader& r, od::value element, ImageInfo* out) {
+// Reads an object element with a required integer "id" (into *id); its other fields go to
+// other_field(key, value) -> Status.
+template <typename Fn>
+Status read_object_with_id(ElementReader& r, od::value element, int64_t* id, Fn other_field) {
   od::object obj;
   QDET_TRY(r.object(element, &obj));
   bool has_id = false;
   QDET_TRY(for_each_field(r, obj, [&](std::string_view key, od::value v) -> Status {
-    if (key == "id") {
-      has_id = true;
-      return r.check(json::read_int(v, &out->id, &r.why), key, "an integer");
-    }
-    if (key == "width") return r.check(json::read_int(v, &out->width, &r.why), key, "an integer");
-    if (key == "height") return r.check(json::read_int(v, &out->height, &r.why), key, "an integer");
-    if (key == "file_name") return r.check(json::read_string(v, &out->file_name, &r.why), key, "a string");
-    return ok_status();
+    if (key != "id") return other_field(key, v);
+    has_id = true;
+    return r.integer(v, key, id);
   }));
   if (!has_id) return r.missing("id");
   return ok_status();
 }
 
-Status read_category(ElementReader& r, od::value element, CategoryInfo* out) {
-  od::object obj;
-  QDET_TRY(r.object(element, &obj));
-  bool has_id = false;
-  QDET_TRY(for_each_field(r, obj, [&](std::string_view key, od::value v) -> Status {
-    if (key == "id") {
-      has_id = true;
-      return r.check(json::read_int(v, &out->id, &r.why), key, "an integer");
-    }
-    if (key == "name") return r.check(json::read_string(v, &out->name, &r.why), key, "a string");
-    if (key == "supercategory")
-      return r.check(json::read_string(v, &out->supercategory, &r.why), key, "a string");
+Status read_image(ElementReader& r, od::value element, ImageInfo* out) {
+  return read_object_with_id(r, element, &out->id, [&](std::string_view key, od::value v) -> Status {
+    if (key == "width") return r.integer(v, key, &out->width);
+    if (key == "height") return r.integer(v, key, &out->height);
+    if (key == "file_name") return r.string(v, key, &out->file_name);
     return ok_status();
-  }));
-  if (!has_id) return r.missing("id");
-  return ok_status();
+  });
+}
+
+Status read_category(ElementReader& r, od::value element, CategoryInfo* out) {
+  return read_object_with_id(r, element, &out->id, [&](std::string_view key, od::value v) -> Status {
+    if (key == "name") return r.string(v, key, &out->name);
+    if (key == "supercategory") return r.string(v, key, &out->supercategory);
+    return ok_status();
+  });
 }
 
 Status read_annotation(ElementReader& r, od::value element, Annotation* out) {
@@ -98,15 +101,15 @@ Status read_annotation(ElementReader& r, od::value element, Annotation* out) {
   QDET_TRY(for_each_field(r, obj, [&](std::string_view key, od::value v) -> Status {
     if (key == "id") {
       seen |= kId;
-      return r.check(json::read_int(v, &out->id, &r.why), key, "an integer");
+      return r.integer(v, key, &out->id);
     }
     if (key == "image_id") {
       seen |= kImage;
-      return r.check(json::read_int(v, &out->image_id, &r.why), key, "an integer");
+      return r.integer(v, key, &out->image_id);
     }
     if (key == "category_id") {
       seen |= kCategory;
-      return r.check(json::read_int(v, &out->category_id, &r.why), key, "an integer");
+      return r.integer(v, key, &out->category_id);
     }
     if (key == "bbox") {
       seen |= kBox;

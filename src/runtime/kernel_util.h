@@ -49,22 +49,56 @@ struct ConvGeometry {
 Status fill_conv_geometry(const TensorRef& in, int32_t k_h, int32_t k_w, int32_t out_c,
                           const TensorRef* bias, const graph::OpAttrs& a, ConvGeometry* g);
 
-// Calls tap(iy, ix, ky, kx) for every filter tap of output pixel (oy, ox) that falls inside the
-// input, in (ky, kx) order: padded positions are skipped, as if they held zeros (or, quantized,
-// the input's zero point). The window walk every direct convolution kernel shares.
-template <typename Tap>
-inline void for_each_window_tap(const ConvGeometry& g, int32_t oy, int32_t ox, Tap&& tap) {
-  const int32_t iy0 = oy * g.stride_h - g.pad_top, ix0 = ox * g.stride_w - g.pad_left;
-  for (int32_t ky = 0; ky < g.k_h; ++ky) {
-    const int32_t iy = iy0 + ky * g.dil_h;
-    if (iy < 0 || iy >= g.in_h) continue;
-    for (int32_t kx = 0; kx < g.k_w; ++kx) {
-      const int32_t ix = ix0 + kx * g.dil_w;
-      if (ix < 0 || ix >= g.in_w) continue;
-      tap(iy, ix, ky, kx);
-    }
+// One filter tap of an output pixel: the input row and column it reads, the filter row and
+// column it weighs them with.
+struct WindowTap {
+  int32_t iy, ix, ky, kx;
+};
+
+// The filter taps of output pixel (oy, ox) that fall inside the input, in (ky, kx) order, as a
+// range: `for (const WindowTap t : WindowTaps(g, oy, ox))`. Padded positions are skipped, as if
+// they held zeros (or, quantized, the input's zero point). The window walk every direct
+// convolution kernel shares; plain inline code without a callback, so that functions compiled
+// for another target (the SIMD kernels' AVX-512 bodies) inline it too.
+class WindowTaps {
+ public:
+  WindowTaps(const ConvGeometry& g, int32_t oy, int32_t ox)
+      : iy0_(oy * g.stride_h - g.pad_top), ix0_(ox * g.stride_w - g.pad_left), dil_h_(g.dil_h), dil_w_(g.dil_w) {
+    ky_begin_ = first_inside(iy0_, dil_h_);
+    ky_end_ = std::max(ky_begin_, std::min(g.k_h, first_inside(iy0_ - g.in_h, dil_h_)));
+    kx_begin_ = first_inside(ix0_, dil_w_);
+    kx_end_ = std::min(g.k_w, first_inside(ix0_ - g.in_w, dil_w_));
+    if (kx_end_ <= kx_begin_) ky_end_ = ky_begin_;  // no column inside: no tap at all
   }
-}
+
+  class Iterator {
+   public:
+    Iterator(const WindowTaps* w, int32_t ky, int32_t kx) : w_(w), ky_(ky), kx_(kx) {}
+    WindowTap operator*() const { return {w_->iy0_ + ky_ * w_->dil_h_, w_->ix0_ + kx_ * w_->dil_w_, ky_, kx_}; }
+    Iterator& operator++() {
+      if (++kx_ == w_->kx_end_) {
+        kx_ = w_->kx_begin_;
+        ++ky_;
+      }
+      return *this;
+    }
+    bool operator!=(const Iterator& o) const { return ky_ != o.ky_ || kx_ != o.kx_; }
+
+   private:
+    const WindowTaps* w_;
+    int32_t ky_, kx_;
+  };
+  Iterator begin() const { return {this, ky_begin_, kx_begin_}; }
+  Iterator end() const { return {this, ky_end_, kx_begin_}; }
+
+ private:
+  // The first k >= 0 with start + k * dilation >= 0.
+  static int32_t first_inside(int32_t start, int32_t dilation) {
+    return start >= 0 ? 0 : (-start + dilation - 1) / dilation;
+  }
+  int32_t iy0_, ix0_, dil_h_, dil_w_;
+  int32_t ky_begin_ = 0, ky_end_ = 0, kx_begin_ = 0, kx_end_ = 0;
+};
 
 // FULLY_CONNECTED's output shape: with keep_num_dims the input's shape with its last dim
 // (which must be `depth`) made `units`, else [batch, units].

@@ -78,7 +78,7 @@ Status eval(EvalContext& ctx) {
   }
   const int32_t ocg = d.out_c_per_group;
   for_each_conv_pixel(ctx.threadpool, d, in, bias, out, [&](const float* in_b, int32_t oy, int32_t ox, float* acc) {
-    for_each_window_tap(d, oy, ox, [&](int32_t iy, int32_t ix, int32_t ky, int32_t kx) {
+    for (const auto [iy, ix, ky, kx] : WindowTaps(d, oy, ox)) {
       const float* px = in_b + (static_cast<size_t>(iy) * d.in_w + ix) * d.in_c;
       for (int32_t g = 0; g < d.groups; ++g) {
         const float* w = packed + ((static_cast<size_t>(g) * d.k_h + ky) * d.k_w + kx) * d.k_c * ocg;
@@ -90,7 +90,7 @@ Status eval(EvalContext& ctx) {
           for (int32_t oc = 0; oc < ocg; ++oc) ag[oc] += v * wr[oc];
         }
       }
-    });
+    }
   });
   return ok_status();
 }

@@ -38,7 +38,7 @@ Status eval(EvalContext& ctx) {
       ctx.inputs.size() > 2 && ctx.inputs[2] ? ctx.inputs[2]->as<const float>() : nullptr;
   float* out = ctx.outputs[0]->as<float>();
   for_each_conv_pixel(ctx.threadpool, d, in, bias, out, [&](const float* in_b, int32_t oy, int32_t ox, float* acc) {
-    for_each_window_tap(d, oy, ox, [&](int32_t iy, int32_t ix, int32_t ky, int32_t kx) {
+    for (const auto [iy, ix, ky, kx] : WindowTaps(d, oy, ox)) {
       const float* px = in_b + (static_cast<size_t>(iy) * d.in_w + ix) * d.in_c;
       const float* w = filter + (static_cast<size_t>(ky) * d.k_w + kx) * d.out_c;
       if (d.multiplier == 1) {
@@ -47,7 +47,7 @@ Status eval(EvalContext& ctx) {
         for (int32_t c = 0; c < d.in_c; ++c)
           for (int32_t m = 0; m < d.multiplier; ++m) acc[c * d.multiplier + m] += px[c] * w[c * d.multiplier + m];
       }
-    });
+    }
   });
   return ok_status();
 }

@@ -219,7 +219,7 @@ Status eval_depthwise(EvalContext& ctx) {
       for (int32_t c0 = 0; c0 < d.out_c; c0 += kChannelBlock) {
         const int32_t n = std::min(kChannelBlock, d.out_c - c0);
         std::fill(acc, acc + n, 0);
-        for_each_window_tap(d, oy, ox, [&](int32_t iy, int32_t ix, int32_t ky, int32_t kx) {
+        for (const auto [iy, ix, ky, kx] : WindowTaps(d, oy, ox)) {
           const int16_t* px = xb + (static_cast<size_t>(iy) * d.in_w + ix) * d.in_c;
           const int16_t* w = d.filter.data() + (static_cast<size_t>(ky) * d.k_w + kx) * d.out_c + c0;
           if (d.multiplier == 1) {
@@ -228,7 +228,7 @@ Status eval_depthwise(EvalContext& ctx) {
           } else {
             for (int32_t i = 0; i < n; ++i) acc[i] += static_cast<int32_t>(px[(c0 + i) / d.multiplier]) * w[i];
           }
-        });
+        }
         write_outputs(d, acc, c0, n, quant[b].scale, bias, o);
       }
     }

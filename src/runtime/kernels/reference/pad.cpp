@@ -31,6 +31,17 @@ Result<std::unique_ptr<PadData>> prepare_pad(PrepareContext& ctx) {
     d->interior_offset += pads[2 * i] * d->out_strides[i];
   }
   ctx.outputs[0]->shape = out_shape;
+  const TensorRef& out = *ctx.outputs[0];
+  if (is_quantized(out) && out.zero_point() != 0) {
+    const int32_t zp = out.zero_point();
+    d->zero_value = false;
+    if (out.dtype == DType::kInt8) d->value[0] = static_cast<uint8_t>(static_cast<int8_t>(zp));
+    if (out.dtype == DType::kUInt8) d->value[0] = static_cast<uint8_t>(zp);
+    if (out.dtype == DType::kInt16) {
+      const auto v = static_cast<int16_t>(zp);
+      std::memcpy(d->value, &v, 2);
+    }
+  }
   return d;
 }
 
@@ -74,17 +85,6 @@ namespace {
 Status prepare(PrepareContext& ctx) {
   QDET_TRY(check_arity(ctx, 2, 2, 1));
   QDET_ASSIGN_OR_RETURN(auto d, prepare_pad(ctx));
-  const TensorRef& out = *ctx.outputs[0];
-  if (is_quantized(out) && out.zero_point() != 0) {
-    const int32_t zp = out.zero_point();
-    d->zero_value = false;
-    if (out.dtype == DType::kInt8) d->value[0] = static_cast<uint8_t>(static_cast<int8_t>(zp));
-    if (out.dtype == DType::kUInt8) d->value[0] = static_cast<uint8_t>(zp);
-    if (out.dtype == DType::kInt16) {
-      const auto v = static_cast<int16_t>(zp);
-      std::memcpy(d->value, &v, 2);
-    }
-  }
   ctx.op_data = std::move(d);
   return ok_status();
 }

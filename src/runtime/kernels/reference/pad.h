@@ -18,7 +18,9 @@ struct PadData : OpData {
   int64_t interior_offset = 0;         // bytes
 };
 
-// Checks inputs, computes the output shape; the caller fills d->value.
+// Checks inputs, computes the output shape and sets PAD's pad value: 0, or the output's zero
+// point for quantized tensors (so the padding means real 0, as TFLite does). PADV2 may then
+// replace it with its constant_values.
 Result<std::unique_ptr<PadData>> prepare_pad(PrepareContext& ctx);
 Status eval_pad(EvalContext& ctx);
 

@@ -236,22 +236,15 @@ QDET_SIMD_CLONES void conv_pixel_portable(
   const Geometry& g = d.g;
   const int32_t blocks = d.oc_blocks, pairs = d.ic_pairs;
   std::fill(acc, acc + blocks * 16, 0);
-  for (int32_t ky = 0; ky < g.k_h; ++ky) {
-    const int32_t iy = oy * g.stride_h - g.pad_top + ky * g.dil_h;
-    if (iy < 0 || iy >= g.in_h) continue;
-    for (int32_t kx = 0; kx < g.k_w; ++kx) {
-      const int32_t ix = ox * g.stride_w - g.pad_left + kx * g.dil_w;
-      if (ix < 0 || ix >= g.in_w) continue;
-      const int16_t* x = in_b + (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c;
-      for (int32_t b = 0; b < blocks; ++b) {
-        const int16_t* w = d.packed.data() +
-                           ((static_cast<size_t>(b) * g.k_h + ky) * g.k_w + kx) * pairs * 32;
-        int32_t* a = acc + b * 16;
-        for (int32_t p = 0; p < pairs; ++p) {
-          const int32_t x0 = x[2 * p];
-          const int32_t x1 = 2 * p + 1 < g.in_c ? x[2 * p + 1] : 0;
-          for (int l = 0; l < 16; ++l) a[l] += x0 * w[p * 32 + 2 * l] + x1 * w[p * 32 + 2 * l + 1];
-        }
+  for (const auto [iy, ix, ky, kx] : WindowTaps(g, oy, ox)) {
+    const int16_t* x = in_b + (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c;
+    for (int32_t b = 0; b < blocks; ++b) {
+      const int16_t* w = d.packed.data() + ((static_cast<size_t>(b) * g.k_h + ky) * g.k_w + kx) * pairs * 32;
+      int32_t* a = acc + b * 16;
+      for (int32_t p = 0; p < pairs; ++p) {
+        const int32_t x0 = x[2 * p];
+        const int32_t x1 = 2 * p + 1 < g.in_c ? x[2 * p + 1] : 0;
+        for (int l = 0; l < 16; ++l) a[l] += x0 * w[p * 32 + 2 * l] + x1 * w[p * 32 + 2 * l + 1];
       }
     }
   }
@@ -266,27 +259,21 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void conv_pixel_vnni(
     const int32_t nb = std::min(8, blocks - b0);
     __m512i s[8];
     for (int i = 0; i < 8; ++i) s[i] = _mm512_setzero_si512();
-    for (int32_t ky = 0; ky < g.k_h; ++ky) {
-      const int32_t iy = oy * g.stride_h - g.pad_top + ky * g.dil_h;
-      if (iy < 0 || iy >= g.in_h) continue;
-      for (int32_t kx = 0; kx < g.k_w; ++kx) {
-        const int32_t ix = ox * g.stride_w - g.pad_left + kx * g.dil_w;
-        if (ix < 0 || ix >= g.in_w) continue;
-        const int16_t* x = in_b + (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c;
-        const size_t tap = (static_cast<size_t>(ky) * g.k_w + kx) * pairs * 32;
-        const size_t block_stride = static_cast<size_t>(g.k_h) * g.k_w * pairs * 32;
-        const int16_t* w0 = d.packed.data() + b0 * block_stride + tap;
-        for (int32_t p = 0; p < pairs; ++p) {
-          int32_t two;
-          if (2 * p + 1 < g.in_c)
-            std::memcpy(&two, x + 2 * p, 4);
-          else
-            two = static_cast<uint16_t>(x[2 * p]);  // odd tail: its pair's weight is 0
-          const __m512i xv = _mm512_set1_epi32(two);
-          for (int i = 0; i < nb; ++i) {
-            const __m512i wv = _mm512_loadu_si512(w0 + i * block_stride + p * 32);
-            s[i] = _mm512_dpwssd_epi32(s[i], xv, wv);
-          }
+    for (const auto [iy, ix, ky, kx] : WindowTaps(g, oy, ox)) {
+      const int16_t* x = in_b + (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c;
+      const size_t tap = (static_cast<size_t>(ky) * g.k_w + kx) * pairs * 32;
+      const size_t block_stride = static_cast<size_t>(g.k_h) * g.k_w * pairs * 32;
+      const int16_t* w0 = d.packed.data() + b0 * block_stride + tap;
+      for (int32_t p = 0; p < pairs; ++p) {
+        int32_t two;
+        if (2 * p + 1 < g.in_c)
+          std::memcpy(&two, x + 2 * p, 4);
+        else
+          two = static_cast<uint16_t>(x[2 * p]);  // odd tail: its pair's weight is 0
+        const __m512i xv = _mm512_set1_epi32(two);
+        for (int i = 0; i < nb; ++i) {
+          const __m512i wv = _mm512_loadu_si512(w0 + i * block_stride + p * 32);
+          s[i] = _mm512_dpwssd_epi32(s[i], xv, wv);
         }
       }
     }
@@ -310,28 +297,24 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void conv_quad_vnni(
     __m512i s[4][4];
     for (auto& row : s)
       for (auto& v : row) v = _mm512_setzero_si512();
-    for (int32_t ky = 0; ky < g.k_h; ++ky) {
-      const int32_t iy = oy * g.stride_h - g.pad_top + ky * g.dil_h;
-      if (iy < 0 || iy >= g.in_h) continue;
-      for (int32_t kx = 0; kx < g.k_w; ++kx) {
-        const int32_t ix = ox * g.stride_w - g.pad_left + kx * g.dil_w;
-        const int16_t* x = in_b + (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c;
-        const int16_t* w0 = d.packed.data() + b0 * block_stride + (static_cast<size_t>(ky) * g.k_w + kx) * pairs * 32;
-        for (int32_t p = 0; p < pairs; ++p) {
-          __m512i xv[4];
-          for (int q = 0; q < 4; ++q) {
-            const int16_t* xq = x + q * pixel_step + 2 * p;
-            int32_t two;
-            if (!odd || 2 * p + 1 < g.in_c)
-              std::memcpy(&two, xq, 4);
-            else
-              two = static_cast<uint16_t>(xq[0]);  // odd tail: its pair's weight is 0
-            xv[q] = _mm512_set1_epi32(two);
-          }
-          for (int i = 0; i < nb; ++i) {
-            const __m512i wv = _mm512_loadu_si512(w0 + i * block_stride + p * 32);
-            for (int q = 0; q < 4; ++q) s[i][q] = _mm512_dpwssd_epi32(s[i][q], xv[q], wv);
-          }
+    // Pixel ox's taps; pixels ox + 1 .. ox + 3 read the same taps pixel_step further on.
+    for (const auto [iy, ix, ky, kx] : WindowTaps(g, oy, ox)) {
+      const int16_t* x = in_b + (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c;
+      const int16_t* w0 = d.packed.data() + b0 * block_stride + (static_cast<size_t>(ky) * g.k_w + kx) * pairs * 32;
+      for (int32_t p = 0; p < pairs; ++p) {
+        __m512i xv[4];
+        for (int q = 0; q < 4; ++q) {
+          const int16_t* xq = x + q * pixel_step + 2 * p;
+          int32_t two;
+          if (!odd || 2 * p + 1 < g.in_c)
+            std::memcpy(&two, xq, 4);
+          else
+            two = static_cast<uint16_t>(xq[0]);  // odd tail: its pair's weight is 0
+          xv[q] = _mm512_set1_epi32(two);
+        }
+        for (int i = 0; i < nb; ++i) {
+          const __m512i wv = _mm512_loadu_si512(w0 + i * block_stride + p * 32);
+          for (int q = 0; q < 4; ++q) s[i][q] = _mm512_dpwssd_epi32(s[i][q], xv[q], wv);
         }
       }
     }
@@ -389,16 +372,10 @@ QDET_SIMD_CLONES void depthwise_pixel(
     const Int16Data& d, const int16_t* in_b, int32_t oy, int32_t ox, int32_t* acc) {
   const Geometry& g = d.g;
   std::fill(acc, acc + g.out_c, 0);
-  for (int32_t ky = 0; ky < g.k_h; ++ky) {
-    const int32_t iy = oy * g.stride_h - g.pad_top + ky * g.dil_h;
-    if (iy < 0 || iy >= g.in_h) continue;
-    for (int32_t kx = 0; kx < g.k_w; ++kx) {
-      const int32_t ix = ox * g.stride_w - g.pad_left + kx * g.dil_w;
-      if (ix < 0 || ix >= g.in_w) continue;
-      const int16_t* x = in_b + (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c;
-      const int32_t* w = d.dw_filter.data() + (static_cast<size_t>(ky) * g.k_w + kx) * g.out_c;
-      for (int32_t c = 0; c < g.out_c; ++c) acc[c] += static_cast<int32_t>(x[c]) * w[c];
-    }
+  for (const auto [iy, ix, ky, kx] : WindowTaps(g, oy, ox)) {
+    const int16_t* x = in_b + (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c;
+    const int32_t* w = d.dw_filter.data() + (static_cast<size_t>(ky) * g.k_w + kx) * g.out_c;
+    for (int32_t c = 0; c < g.out_c; ++c) acc[c] += static_cast<int32_t>(x[c]) * w[c];
   }
 }
 
@@ -417,18 +394,12 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))) void depthwise_p
       m[nb] = left >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << left) - 1);
       s[nb] = _mm512_setzero_si512();
     }
-    for (int32_t ky = 0; ky < g.k_h; ++ky) {
-      const int32_t iy = oy * g.stride_h - g.pad_top + ky * g.dil_h;
-      if (iy < 0 || iy >= g.in_h) continue;
-      for (int32_t kx = 0; kx < g.k_w; ++kx) {
-        const int32_t ix = ox * g.stride_w - g.pad_left + kx * g.dil_w;
-        if (ix < 0 || ix >= g.in_w) continue;
-        const int16_t* x = in_b + (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c + c0;
-        const int32_t* w = d.dw_lanes.data() + static_cast<size_t>(ky * g.k_w + kx) * d.dw_lane_stride + c0;
-        for (int i = 0; i < nb; ++i) {
-          const __m512i xv = _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(m[i], x + i * 16));
-          s[i] = _mm512_dpwssd_epi32(s[i], xv, _mm512_loadu_si512(w + i * 16));
-        }
+    for (const auto [iy, ix, ky, kx] : WindowTaps(g, oy, ox)) {
+      const int16_t* x = in_b + (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c + c0;
+      const int32_t* w = d.dw_lanes.data() + static_cast<size_t>(ky * g.k_w + kx) * d.dw_lane_stride + c0;
+      for (int i = 0; i < nb; ++i) {
+        const __m512i xv = _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(m[i], x + i * 16));
+        s[i] = _mm512_dpwssd_epi32(s[i], xv, _mm512_loadu_si512(w + i * 16));
       }
     }
     for (int i = 0; i < nb; ++i) _mm512_storeu_si512(acc + c0 + i * 16, s[i]);

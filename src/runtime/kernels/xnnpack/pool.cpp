@@ -10,15 +10,32 @@ namespace {
 using SetupFn = xnn_status (*)(xnn_operator_t, size_t, size_t, size_t, const float*, float*,
                                pthreadpool_t);
 
-struct PoolData : XnnOpData {
+// The input dims every pooling eval passes to its xnn_setup_* call.
+struct PoolDims {
+  size_t batch = 0, height = 0, width = 0;
+};
+
+struct PoolData : XnnOpData, PoolDims {
   SetupFn setup = nullptr;
   const char* setup_name = "";
-  size_t batch = 0, height = 0, width = 0;
+};
+
+// MAX_POOL_2D on int8 / uint8: a maximum needs no requantization, so input and output must
+// share scale and zero point (TFLite requires it too); the fused activation is the clamp.
+struct QuantizedPoolData : XnnOpData, PoolDims {
+  bool is_signed = true;
+};
+
+// The window as XNNPACK's create calls take it: padding top, right, bottom, left; filter and
+// stride height, width.
+struct PoolWindow {
+  uint32_t top, right, bottom, left, filter_h, filter_w, stride_h, stride_w;
 };
 
 struct PoolGeometry {
   int32_t batch, in_h, in_w, channels;
   Padding1d pad_h, pad_w;
+  PoolWindow window;
   OutputRange range;
 };
 
@@ -46,6 +63,9 @@ Result<PoolGeometry> pool_geometry(PrepareContext& ctx) {
   if (!pad_w.ok()) return Status(StatusCode::kUnsupported, pad_w.status().message());
   g.pad_h = *pad_h;
   g.pad_w = *pad_w;
+  const auto u = [](int32_t v) { return static_cast<uint32_t>(v); };
+  g.window = {u(g.pad_h.before), u(g.pad_w.after), u(g.pad_h.after), u(g.pad_w.before),
+              u(a.filter_h),     u(a.filter_w),    u(a.stride_h),   u(a.stride_w)};
   return g;
 }
 
@@ -59,59 +79,46 @@ Result<PoolGeometry> check_pool(PrepareContext& ctx) {
   return g;
 }
 
-void finish_pool(PrepareContext& ctx, const PoolGeometry& g, std::unique_ptr<PoolData> data) {
+// The end of every pooling prepare: the create call's status checked, the input dims kept for
+// eval and the output shape set.
+template <typename Data>
+Status finish_pool(PrepareContext& ctx, const PoolGeometry& g, std::unique_ptr<Data> data,
+                   xnn_status created, const char* create_call) {
+  if (created != xnn_status_success) return xnn_failure(ctx, create_call, created);
   data->batch = static_cast<size_t>(g.batch);
   data->height = static_cast<size_t>(g.in_h);
   data->width = static_cast<size_t>(g.in_w);
   ctx.outputs[0]->shape = {g.batch, g.pad_h.out, g.pad_w.out, g.channels};
   ctx.op_data = std::move(data);
+  return ok_status();
 }
 
 Status max_pool_prepare(PrepareContext& ctx) {
   QDET_ASSIGN_OR_RETURN(PoolGeometry g, check_pool(ctx));
-  const graph::OpAttrs& a = ctx.op.attrs;
+  const PoolWindow& w = g.window;
   auto data = std::make_unique<PoolData>();
   const size_t c = static_cast<size_t>(g.channels);
   const xnn_status status = xnn_create_max_pooling2d_nhwc_f32(
-      static_cast<uint32_t>(g.pad_h.before), static_cast<uint32_t>(g.pad_w.after),
-      static_cast<uint32_t>(g.pad_h.after), static_cast<uint32_t>(g.pad_w.before),
-      static_cast<uint32_t>(a.filter_h), static_cast<uint32_t>(a.filter_w),
-      static_cast<uint32_t>(a.stride_h), static_cast<uint32_t>(a.stride_w),
+      w.top, w.right, w.bottom, w.left, w.filter_h, w.filter_w, w.stride_h, w.stride_w,
       /*dilation_height=*/1, /*dilation_width=*/1, c, c, c, g.range.min, g.range.max,
       /*flags=*/0, &data->op);
-  if (status != xnn_status_success)
-    return xnn_failure(ctx, "xnn_create_max_pooling2d_nhwc_f32", status);
   data->setup = xnn_setup_max_pooling2d_nhwc_f32;
   data->setup_name = "xnn_setup_max_pooling2d_nhwc_f32";
-  finish_pool(ctx, g, std::move(data));
-  return ok_status();
+  return finish_pool(ctx, g, std::move(data), status, "xnn_create_max_pooling2d_nhwc_f32");
 }
 
 Status average_pool_prepare(PrepareContext& ctx) {
   QDET_ASSIGN_OR_RETURN(PoolGeometry g, check_pool(ctx));
-  const graph::OpAttrs& a = ctx.op.attrs;
+  const PoolWindow& w = g.window;
   auto data = std::make_unique<PoolData>();
   const size_t c = static_cast<size_t>(g.channels);
   const xnn_status status = xnn_create_average_pooling2d_nhwc_f32(
-      static_cast<uint32_t>(g.pad_h.before), static_cast<uint32_t>(g.pad_w.after),
-      static_cast<uint32_t>(g.pad_h.after), static_cast<uint32_t>(g.pad_w.before),
-      static_cast<uint32_t>(a.filter_h), static_cast<uint32_t>(a.filter_w),
-      static_cast<uint32_t>(a.stride_h), static_cast<uint32_t>(a.stride_w), c, c, c,
+      w.top, w.right, w.bottom, w.left, w.filter_h, w.filter_w, w.stride_h, w.stride_w, c, c, c,
       g.range.min, g.range.max, /*flags=*/0, &data->op);
-  if (status != xnn_status_success)
-    return xnn_failure(ctx, "xnn_create_average_pooling2d_nhwc_f32", status);
   data->setup = xnn_setup_average_pooling2d_nhwc_f32;
   data->setup_name = "xnn_setup_average_pooling2d_nhwc_f32";
-  finish_pool(ctx, g, std::move(data));
-  return ok_status();
+  return finish_pool(ctx, g, std::move(data), status, "xnn_create_average_pooling2d_nhwc_f32");
 }
-
-// MAX_POOL_2D on int8 / uint8: a maximum needs no requantization, so input and output must
-// share scale and zero point (TFLite requires it too); the fused activation is the clamp.
-struct QuantizedPoolData : XnnOpData {
-  bool is_signed = true;
-  size_t batch = 0, height = 0, width = 0;
-};
 
 Status max_pool_quantized_prepare(PrepareContext& ctx) {
   QDET_ASSIGN_OR_RETURN(PoolGeometry g, pool_geometry(ctx));
@@ -122,32 +129,21 @@ Status max_pool_quantized_prepare(PrepareContext& ctx) {
     return unsupported("{}: input and output quantization differ", op_label(ctx));
   QDET_ASSIGN_OR_RETURN(QuantizedRange range,
                         quantized_activation_range(ctx, ctx.op.attrs.activation, out));
-  const graph::OpAttrs& a = ctx.op.attrs;
+  const PoolWindow& w = g.window;
   auto data = std::make_unique<QuantizedPoolData>();
   data->is_signed = in.dtype == DType::kInt8;
   const size_t c = static_cast<size_t>(g.channels);
-  const auto pt = static_cast<uint32_t>(g.pad_h.before), pr = static_cast<uint32_t>(g.pad_w.after),
-             pb = static_cast<uint32_t>(g.pad_h.after), pl = static_cast<uint32_t>(g.pad_w.before);
-  xnn_status status;
-  if (data->is_signed)
-    status = xnn_create_max_pooling2d_nhwc_s8(
-        pt, pr, pb, pl, static_cast<uint32_t>(a.filter_h), static_cast<uint32_t>(a.filter_w),
-        static_cast<uint32_t>(a.stride_h), static_cast<uint32_t>(a.stride_w), 1, 1, c, c, c,
-        static_cast<int8_t>(range.min), static_cast<int8_t>(range.max), /*flags=*/0, &data->op);
-  else
-    status = xnn_create_max_pooling2d_nhwc_u8(
-        pt, pr, pb, pl, static_cast<uint32_t>(a.filter_h), static_cast<uint32_t>(a.filter_w),
-        static_cast<uint32_t>(a.stride_h), static_cast<uint32_t>(a.stride_w), 1, 1, c, c, c,
-        static_cast<uint8_t>(range.min), static_cast<uint8_t>(range.max), /*flags=*/0,
-        &data->op);
-  if (status != xnn_status_success)
-    return xnn_failure(ctx, "xnn_create_max_pooling2d_nhwc_{s,u}8", status);
-  data->batch = static_cast<size_t>(g.batch);
-  data->height = static_cast<size_t>(g.in_h);
-  data->width = static_cast<size_t>(g.in_w);
-  ctx.outputs[0]->shape = {g.batch, g.pad_h.out, g.pad_w.out, g.channels};
-  ctx.op_data = std::move(data);
-  return ok_status();
+  const xnn_status status =
+      data->is_signed
+          ? xnn_create_max_pooling2d_nhwc_s8(w.top, w.right, w.bottom, w.left, w.filter_h,
+                                             w.filter_w, w.stride_h, w.stride_w, 1, 1, c, c, c,
+                                             static_cast<int8_t>(range.min),
+                                             static_cast<int8_t>(range.max), /*flags=*/0, &data->op)
+          : xnn_create_max_pooling2d_nhwc_u8(w.top, w.right, w.bottom, w.left, w.filter_h,
+                                             w.filter_w, w.stride_h, w.stride_w, 1, 1, c, c, c,
+                                             static_cast<uint8_t>(range.min),
+                                             static_cast<uint8_t>(range.max), /*flags=*/0, &data->op);
+  return finish_pool(ctx, g, std::move(data), status, "xnn_create_max_pooling2d_nhwc_{s,u}8");
 }
 
 Status max_pool_quantized_eval(EvalContext& ctx) {

@@ -33,12 +33,12 @@ void conv_kernel(const ConvData& d, const ConvOperands<T>& o) {
         for (int32_t oc = 0; oc < d.out_c; ++oc) {
           const int32_t group_base = (oc / per_group) * filter_in_c;
           Acc acc = 0;
-          for_each_window_tap(d, oy, ox, [&](int32_t iy, int32_t ix, int32_t ky, int32_t kx) {
+          for (const auto [iy, ix, ky, kx] : WindowTaps(d, oy, ox)) {
             const auto* in_px = o.in + ((static_cast<int64_t>(n) * d.in_h + iy) * d.in_w + ix) * d.in_c + group_base;
             const auto* w_px = o.filter + ((static_cast<int64_t>(oc) * d.k_h + ky) * d.k_w + kx) * filter_in_c;
             for (int32_t ic = 0; ic < filter_in_c; ++ic)
               acc += (static_cast<Acc>(w_px[ic]) + w_off) * (static_cast<Acc>(in_px[ic]) + in_off);
-          });
+          }
           out_px[oc] = requantize_accumulator<typename T::Out>(q, acc, o.bias, oc);
         }
       }

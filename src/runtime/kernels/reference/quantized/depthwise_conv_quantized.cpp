@@ -31,11 +31,11 @@ void depthwise_kernel(const DepthwiseData& d, const ConvOperands<T>& o) {
           for (int32_t m = 0; m < dm; ++m) {
             const int32_t oc = ic * dm + m;
             Acc acc = 0;
-            for_each_window_tap(d, oy, ox, [&](int32_t iy, int32_t ix, int32_t ky, int32_t kx) {
+            for (const auto [iy, ix, ky, kx] : WindowTaps(d, oy, ox)) {
               const Acc x = o.in[((static_cast<int64_t>(n) * d.in_h + iy) * d.in_w + ix) * d.in_c + ic];
               const Acc f = o.filter[(static_cast<int64_t>(ky) * d.k_w + kx) * d.out_c + oc];
               acc += (f + w_off) * (x + in_off);
-            });
+            }
             out_px[oc] = requantize_accumulator<typename T::Out>(q, acc, o.bias, oc);
           }
         }
