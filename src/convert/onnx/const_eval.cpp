@@ -118,11 +118,6 @@ HostTensor take(const HostTensor& in, const std::vector<std::vector<int64_t>>& i
   return out;
 }
 
-Result<std::vector<int64_t>> ints(const Context& ctx, const Node& node, size_t i) {
-  QDET_ASSIGN_OR_RETURN(const HostTensor* t, ctx.constant_input(node, i, "parameter"));
-  return t->as_int64s();
-}
-
 using FoldResult = Result<std::vector<HostTensor>>;
 
 // Input i of a node being folded (every input is a constant).
@@ -212,50 +207,11 @@ FoldResult fold_gather(Context& ctx, const Node& node) {
 // Slice: starts/ends/axes as attributes before opset 10, as constant inputs since.
 FoldResult fold_slice(Context& ctx, const Node& node) {
   const HostTensor& x = folded_input(ctx, node, 0);
-  const size_t rank = x.shape.size();
-  std::vector<int64_t> starts, ends, axes, steps;
-  if (ctx.model().opset < 10) {
-    starts = node.get_ints("starts");
-    ends = node.get_ints("ends");
-    axes = node.get_ints("axes");
-  } else {
-    QDET_ASSIGN_OR_RETURN(starts, ints(ctx, node, 1));
-    QDET_ASSIGN_OR_RETURN(ends, ints(ctx, node, 2));
-    if (ctx.has_input(node, 3)) {
-      QDET_ASSIGN_OR_RETURN(axes, ints(ctx, node, 3));
-    }
-    if (ctx.has_input(node, 4)) {
-      QDET_ASSIGN_OR_RETURN(steps, ints(ctx, node, 4));
-    }
-  }
-  if (axes.empty())
-    for (size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<int64_t>(i));
-  if (steps.empty()) steps.assign(starts.size(), 1);
-  if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
-    return ctx.node_error(StatusCode::kInvalidArgument, node, "starts, ends, axes and steps differ in length");
-  std::vector<std::vector<int64_t>> index(rank);
-  for (size_t d = 0; d < rank; ++d)
-    for (int32_t j = 0; j < x.shape[d]; ++j) index[d].push_back(j);
-  for (size_t i = 0; i < starts.size(); ++i) {
-    QDET_ASSIGN_OR_RETURN(int32_t ax, normalize_axis(ctx, node, axes[i], rank));
-    const int64_t dim = x.shape[ax], step = steps[i];
-    if (step == 0) return ctx.node_error(StatusCode::kInvalidArgument, node, "step 0");
-    int64_t st = starts[i] < 0 ? starts[i] + dim : starts[i];
-    int64_t en = ends[i] < 0 ? ends[i] + dim : ends[i];
-    index[ax].clear();
-    if (step > 0) {
-      st = std::clamp<int64_t>(st, 0, dim);
-      en = std::clamp<int64_t>(en, 0, dim);
-      for (int64_t j = st; j < en; j += step) index[ax].push_back(j);
-    } else {
-      st = std::clamp<int64_t>(st, 0, dim - 1);
-      en = std::clamp<int64_t>(en, -1, dim - 1);
-      for (int64_t j = st; j > en; j += step) index[ax].push_back(j);
-    }
-  }
-  Shape out;
-  for (const auto& v : index) out.push_back(static_cast<int32_t>(v.size()));
-  return std::vector<HostTensor>{take(x, index, out)};
+  QDET_ASSIGN_OR_RETURN(SliceBounds s, slice_bounds(ctx, node, x.shape));
+  std::vector<std::vector<int64_t>> index(x.shape.size());
+  for (size_t d = 0; d < index.size(); ++d)
+    for (int64_t j = s.begin[d]; s.step[d] > 0 ? j < s.end[d] : j > s.end[d]; j += s.step[d]) index[d].push_back(j);
+  return std::vector<HostTensor>{take(x, index, s.out_shape)};
 }
 
 FoldResult fold_cast(Context& ctx, const Node& node) {

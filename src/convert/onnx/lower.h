@@ -58,6 +58,15 @@ Status lower_cast(Context& ctx, const Node& node);
 // Shared helpers.
 // The ONNX output shape of Reshape, Flatten, Squeeze or Unsqueeze on an input of shape `in`.
 Result<Shape> reshape_target(const Context& ctx, const Node& node, const Shape& in);
+// ONNX Slice's starts, ends, axes and steps (attributes before opset 10, constant inputs since)
+// resolved against an input of shape `in`, per ONNX dim: the first index, the end (exclusive;
+// -1 with a negative step that runs to the start) and the step after the spec's clamping; and
+// the result's shape. Error naming the node for an axis given twice or a step of 0.
+struct SliceBounds {
+  std::vector<int64_t> begin, end, step;
+  Shape out_shape;
+};
+Result<SliceBounds> slice_bounds(const Context& ctx, const Node& node, const Shape& in);
 // Normalizes a possibly negative axis against `rank`; error naming the node when out of range.
 Result<int32_t> normalize_axis(const Context& ctx, const Node& node, int64_t axis, size_t rank);
 // Input `index` as an activation (not a constant); error naming the node otherwise.

@@ -116,6 +116,17 @@ Result<Windowing> window(Context& ctx, const Node& node, int32_t input, const Sh
   return w;
 }
 
+// Input 2 of Conv / ConvTranspose, the optional constant bias: out_c floats (zeros when absent).
+Result<std::vector<float>> conv_bias(const Context& ctx, const Node& node, int32_t out_c) {
+  if (!ctx.has_input(node, 2)) return std::vector<float>(out_c, 0.f);
+  QDET_ASSIGN_OR_RETURN(const HostTensor* b, ctx.constant_input(node, 2, "bias"));
+  auto bv = b->as_floats();
+  if (!bv.ok() || bv->size() != static_cast<size_t>(out_c))
+    return ctx.node_error(StatusCode::kInvalidArgument, node, "bias {} does not match {} output channels",
+                          shape_to_string(b->shape), out_c);
+  return std::move(bv).value();
+}
+
 Result<const Value*> image_input(const Context& ctx, const Node& node) {
   QDET_ASSIGN_OR_RETURN(const Value* x, activation_input(ctx, node, 0));
   if (x->shape.size() != 4)
@@ -168,15 +179,7 @@ Status lower_conv(Context& ctx, const Node& node) {
     return ctx.node_error(StatusCode::kInvalidArgument, node,
                           "weights {} do not match input {} with group {} (input channels must equal {} x {})",
                           shape_to_string(weights.shape), shape_to_string(x->shape), group, wi, group);
-  std::vector<float> bias(out_c, 0.f);
-  if (ctx.has_input(node, 2)) {
-    QDET_ASSIGN_OR_RETURN(const HostTensor* b, ctx.constant_input(node, 2, "bias"));
-    auto bv = b->as_floats();
-    if (!bv.ok() || bv->size() != static_cast<size_t>(out_c))
-      return ctx.node_error(StatusCode::kInvalidArgument, node, "bias {} does not match {} output channels",
-                            shape_to_string(b->shape), out_c);
-    bias = *bv;
-  }
+  QDET_ASSIGN_OR_RETURN(std::vector<float> bias, conv_bias(ctx, node, out_c));
   QDET_ASSIGN_OR_RETURN(SpatialParams sp, spatial_params(ctx, node, x->shape, {weights.shape[2], weights.shape[3]}));
   const std::vector<int64_t> ks = node.get_ints("kernel_shape");
   if (!ks.empty() && (ks.size() != 2 || ks[0] != weights.shape[2] || ks[1] != weights.shape[3]))
@@ -289,15 +292,7 @@ Status lower_conv_transpose(Context& ctx, const Node& node) {
   auto wf = cast(*w, DType::kFloat32);
   if (!wf.ok()) return ctx.node_error(StatusCode::kUnsupported, node, "weights: {}", wf.status().message());
   const int32_t out_c = wf->shape[1];
-  std::vector<float> bias(out_c, 0.f);
-  if (ctx.has_input(node, 2)) {
-    QDET_ASSIGN_OR_RETURN(const HostTensor* b, ctx.constant_input(node, 2, "bias"));
-    auto bv = b->as_floats();
-    if (!bv.ok() || bv->size() != static_cast<size_t>(out_c))
-      return ctx.node_error(StatusCode::kInvalidArgument, node, "bias {} does not match {} output channels",
-                            shape_to_string(b->shape), out_c);
-    bias = *bv;
-  }
+  QDET_ASSIGN_OR_RETURN(std::vector<float> bias, conv_bias(ctx, node, out_c));
   const std::string auto_pad = node.get_string("auto_pad", "NOTSET");
   if (auto_pad != "NOTSET" && auto_pad != "VALID")
     return ctx.node_error(StatusCode::kUnsupported, node, "auto_pad '{}' is not supported", auto_pad);

@@ -237,12 +237,7 @@ Status lower_split(Context& ctx, const Node& node) {
   return ok_status();
 }
 
-Status lower_slice(Context& ctx, const Node& node) {
-  QDET_ASSIGN_OR_RETURN(const Value* x, activation_input(ctx, node, 0));
-  const Shape shape = x->shape;
-  const Perm perm = x->perm;
-  const DType dtype = x->dtype;
-  const int32_t in = x->tensor;
+Result<SliceBounds> slice_bounds(const Context& ctx, const Node& node, const Shape& shape) {
   const size_t rank = shape.size();
   std::vector<int64_t> starts, ends, axes, steps;
   if (ctx.model().opset < 10) {
@@ -264,10 +259,9 @@ Status lower_slice(Context& ctx, const Node& node) {
   if (steps.empty()) steps.assign(starts.size(), 1);
   if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
     return ctx.node_error(StatusCode::kInvalidArgument, node, "starts, ends, axes and steps differ in length");
-  // Per ONNX dim: begin, end, step after the spec's clamping.
-  std::vector<int64_t> b(rank, 0), e(shape.begin(), shape.end()), s(rank, 1);
+  SliceBounds r{std::vector<int64_t>(rank, 0), std::vector<int64_t>(shape.begin(), shape.end()),
+                std::vector<int64_t>(rank, 1), shape};
   std::vector<char> seen(rank, 0);
-  Shape out_shape = shape;
   for (size_t i = 0; i < starts.size(); ++i) {
     QDET_ASSIGN_OR_RETURN(int32_t ax, normalize_axis(ctx, node, axes[i], rank));
     if (seen[ax]) return ctx.node_error(StatusCode::kInvalidArgument, node, "axis {} given twice", ax);
@@ -279,16 +273,31 @@ Status lower_slice(Context& ctx, const Node& node) {
     if (step > 0) {
       st = std::clamp<int64_t>(st, 0, dim);
       en = std::clamp<int64_t>(en, 0, dim);
-      out_shape[ax] = static_cast<int32_t>(en > st ? (en - st + step - 1) / step : 0);
+      r.out_shape[ax] = static_cast<int32_t>(en > st ? (en - st + step - 1) / step : 0);
     } else {
       st = std::clamp<int64_t>(st, 0, dim - 1);
       en = std::clamp<int64_t>(en, -1, dim - 1);
-      out_shape[ax] = static_cast<int32_t>(st > en ? (st - en - step - 1) / -step : 0);
+      r.out_shape[ax] = static_cast<int32_t>(st > en ? (st - en - step - 1) / -step : 0);
     }
-    b[ax] = st;
-    e[ax] = en;
-    s[ax] = step;
+    r.begin[ax] = st;
+    r.end[ax] = en;
+    r.step[ax] = step;
   }
+  return r;
+}
+
+Status lower_slice(Context& ctx, const Node& node) {
+  QDET_ASSIGN_OR_RETURN(const Value* x, activation_input(ctx, node, 0));
+  const Shape shape = x->shape;
+  const Perm perm = x->perm;
+  const DType dtype = x->dtype;
+  const int32_t in = x->tensor;
+  const size_t rank = shape.size();
+  QDET_ASSIGN_OR_RETURN(SliceBounds bounds, slice_bounds(ctx, node, shape));
+  const std::vector<int64_t>& b = bounds.begin;
+  const std::vector<int64_t>& e = bounds.end;
+  const std::vector<int64_t>& s = bounds.step;
+  const Shape& out_shape = bounds.out_shape;
   for (int32_t d : out_shape)
     if (d == 0) return ctx.node_error(StatusCode::kUnsupported, node, "the slice is empty");
   // STRIDED_SLICE over the TFLite dims; an end of -1 with a negative step runs to the start,

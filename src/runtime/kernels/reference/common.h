@@ -80,6 +80,11 @@ struct WeightedOpTensors {
 Result<WeightedOpTensors> float_weighted_op(const PrepareContext& ctx, DType filter_dtype,
                                             std::string_view filter_refusal);
 
+// The float32 bias of such a kernel at eval: input 2's data, or nullptr when it is absent.
+inline const float* optional_float_bias(const EvalContext& ctx) {
+  return ctx.inputs.size() > 2 && ctx.inputs[2] ? ctx.inputs[2]->as<const float>() : nullptr;
+}
+
 // FULLY_CONNECTED's rows (the float and hybrid kernels): weights [units, depth] and the input
 // seen as `batch` rows of `depth` values; checks a float32 bias of `units` values when there is one.
 struct FullyConnectedRows {

@@ -67,8 +67,7 @@ Status prepare(PrepareContext& ctx) {
 Status eval(EvalContext& ctx) {
   const auto& d = *op_data_as<ConvData>(ctx);
   const float* in = ctx.inputs[0]->as<const float>();
-  const float* bias =
-      ctx.inputs.size() > 2 && ctx.inputs[2] ? ctx.inputs[2]->as<const float>() : nullptr;
+  const float* bias = optional_float_bias(ctx);
   float* out = ctx.outputs[0]->as<float>();
   const float* packed = d.packed.data();
   if (d.packed.empty()) {

@@ -34,8 +34,7 @@ Status eval(EvalContext& ctx) {
   const auto& d = *op_data_as<DepthwiseData>(ctx);
   const float* in = ctx.inputs[0]->as<const float>();
   const float* filter = ctx.inputs[1]->as<const float>();
-  const float* bias =
-      ctx.inputs.size() > 2 && ctx.inputs[2] ? ctx.inputs[2]->as<const float>() : nullptr;
+  const float* bias = optional_float_bias(ctx);
   float* out = ctx.outputs[0]->as<float>();
   for_each_conv_pixel(ctx.threadpool, d, in, bias, out, [&](const float* in_b, int32_t oy, int32_t ox, float* acc) {
     for (const auto [iy, ix, ky, kx] : WindowTaps(d, oy, ox)) {

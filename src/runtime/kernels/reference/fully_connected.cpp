@@ -27,8 +27,7 @@ Status eval(EvalContext& ctx) {
   const auto& d = *op_data_as<FcData>(ctx);
   const float* in = ctx.inputs[0]->as<const float>();
   const float* w = ctx.inputs[1]->as<const float>();
-  const float* bias =
-      ctx.inputs.size() > 2 && ctx.inputs[2] ? ctx.inputs[2]->as<const float>() : nullptr;
+  const float* bias = optional_float_bias(ctx);
   float* out = ctx.outputs[0]->as<float>();
   parallel_for(ctx.threadpool, static_cast<size_t>(d.batch), [&](size_t b) {
     const float* x = in + b * d.depth;

@@ -88,15 +88,9 @@ Result<std::unique_ptr<HybridConvData>> prepare_common(PrepareContext& ctx, bool
   return d;
 }
 
-Status prepare_conv(PrepareContext& ctx) {
-  QDET_ASSIGN_OR_RETURN(auto d, prepare_common(ctx, false));
-  ctx.op_data = std::move(d);
-  return ok_status();
-}
-
-Status prepare_depthwise(PrepareContext& ctx) {
-  QDET_ASSIGN_OR_RETURN(auto d, prepare_common(ctx, true));
-  ctx.op_data = std::move(d);
+template <bool kDepthwise>
+Status prepare(PrepareContext& ctx) {
+  QDET_ASSIGN_OR_RETURN(ctx.op_data, prepare_common(ctx, kDepthwise));
   return ok_status();
 }
 
@@ -152,93 +146,81 @@ inline int32_t dot1(const int16_t* x, const int16_t* w, int32_t n) {
   return s;
 }
 
-Status eval_conv(EvalContext& ctx) {
+// Both ops' eval: the input quantized, then the output rows over the threads.
+// sum(xb, oy, ox, c0, n, acc) adds into acc[0..n) output pixel (oy, ox)'s sums for channels
+// c0 .. c0 + n - 1 (xb: the batch item's int16 input); write_outputs scales them.
+template <typename SumFn>
+Status eval_hybrid(EvalContext& ctx, SumFn sum) {
   const auto& d = *op_data_as<HybridConvData>(ctx);
-  const float* bias =
-      ctx.inputs.size() > 2 && ctx.inputs[2] ? ctx.inputs[2]->as<const float>() : nullptr;
+  const float* bias = optional_float_bias(ctx);
   float* out = ctx.outputs[0]->as<float>();
   InputQuantization* quant = nullptr;
   const int16_t* x = quantize_input(d, ctx.inputs[0]->as<const float>(), ctx.scratch, &quant);
-  const int32_t ci = d.in_c;
-  const size_t filter_stride = static_cast<size_t>(d.k_h) * d.k_w * ci;  // per output channel
   const size_t rows = static_cast<size_t>(d.batches) * d.out_h;
   parallel_for(ctx.threadpool, rows, [&](size_t row) {
     const int32_t b = static_cast<int32_t>(row / d.out_h);
     const int32_t oy = static_cast<int32_t>(row % d.out_h);
     const int16_t* xb = x + static_cast<size_t>(b) * d.input_elements;
     int32_t acc[kChannelBlock];
-    const int32_t ky0 = std::max(0, d.pad_top - oy * d.stride_h);
-    const int32_t ky1 = std::min(d.k_h, d.in_h + d.pad_top - oy * d.stride_h);
     for (int32_t ox = 0; ox < d.out_w; ++ox) {
       float* o = out + (row * d.out_w + ox) * d.out_c;
-      const int32_t iy0 = oy * d.stride_h - d.pad_top;
-      const int32_t ix0 = ox * d.stride_w - d.pad_left;
-      const int32_t kx0 = std::max(0, -ix0);
-      const int32_t kx1 = std::min(d.k_w, d.in_w - ix0);
-      // Taps outside the image add nothing: (q - offset) is 0 there in TFLite's im2col.
-      // Within a filter row the in-image taps are contiguous in memory (NHWC, OHWI).
-      const int32_t run = (kx1 - kx0) * ci;
       for (int32_t c0 = 0; c0 < d.out_c; c0 += kChannelBlock) {
         const int32_t n = std::min(kChannelBlock, d.out_c - c0);
         std::fill(acc, acc + n, 0);
-        for (int32_t ky = ky0; ky < ky1 && run > 0; ++ky) {
-          const int16_t* px =
-              xb + (static_cast<size_t>(iy0 + ky) * d.in_w + (ix0 + kx0)) * ci;
-          const size_t wo = (static_cast<size_t>(ky) * d.k_w + kx0) * ci;
-          int32_t i = 0;
-          for (; i + 4 <= n; i += 4) {
-            const int16_t* w = d.filter.data() + (c0 + i) * filter_stride + wo;
-            dot4(px, w, w + filter_stride, w + 2 * filter_stride, w + 3 * filter_stride, run,
-                 acc + i);
-          }
-          for (; i < n; ++i)
-            acc[i] += dot1(px, d.filter.data() + (c0 + i) * filter_stride + wo, run);
-        }
+        sum(xb, oy, ox, c0, n, acc);
         write_outputs(d, acc, c0, n, quant[b].scale, bias, o);
       }
     }
   });
   return ok_status();
+}
+
+Status eval_conv(EvalContext& ctx) {
+  const auto& d = *op_data_as<HybridConvData>(ctx);
+  const int32_t ci = d.in_c;
+  const size_t filter_stride = static_cast<size_t>(d.k_h) * d.k_w * ci;  // per output channel
+  return eval_hybrid(ctx, [&](const int16_t* xb, int32_t oy, int32_t ox, int32_t c0, int32_t n, int32_t* acc) {
+    const int32_t iy0 = oy * d.stride_h - d.pad_top;
+    const int32_t ix0 = ox * d.stride_w - d.pad_left;
+    const int32_t ky0 = std::max(0, -iy0);
+    const int32_t ky1 = std::min(d.k_h, d.in_h - iy0);
+    const int32_t kx0 = std::max(0, -ix0);
+    const int32_t kx1 = std::min(d.k_w, d.in_w - ix0);
+    // Taps outside the image add nothing: (q - offset) is 0 there in TFLite's im2col.
+    // Within a filter row the in-image taps are contiguous in memory (NHWC, OHWI).
+    const int32_t run = (kx1 - kx0) * ci;
+    for (int32_t ky = ky0; ky < ky1 && run > 0; ++ky) {
+      const int16_t* px = xb + (static_cast<size_t>(iy0 + ky) * d.in_w + (ix0 + kx0)) * ci;
+      const size_t wo = (static_cast<size_t>(ky) * d.k_w + kx0) * ci;
+      int32_t i = 0;
+      for (; i + 4 <= n; i += 4) {
+        const int16_t* w = d.filter.data() + (c0 + i) * filter_stride + wo;
+        dot4(px, w, w + filter_stride, w + 2 * filter_stride, w + 3 * filter_stride, run, acc + i);
+      }
+      for (; i < n; ++i) acc[i] += dot1(px, d.filter.data() + (c0 + i) * filter_stride + wo, run);
+    }
+  });
 }
 
 Status eval_depthwise(EvalContext& ctx) {
   const auto& d = *op_data_as<HybridConvData>(ctx);
-  const float* bias =
-      ctx.inputs.size() > 2 && ctx.inputs[2] ? ctx.inputs[2]->as<const float>() : nullptr;
-  float* out = ctx.outputs[0]->as<float>();
-  InputQuantization* quant = nullptr;
-  const int16_t* x = quantize_input(d, ctx.inputs[0]->as<const float>(), ctx.scratch, &quant);
-  const size_t rows = static_cast<size_t>(d.batches) * d.out_h;
-  parallel_for(ctx.threadpool, rows, [&](size_t row) {
-    const int32_t b = static_cast<int32_t>(row / d.out_h);
-    const int32_t oy = static_cast<int32_t>(row % d.out_h);
-    const int16_t* xb = x + static_cast<size_t>(b) * d.input_elements;
-    int32_t acc[kChannelBlock];
-    for (int32_t ox = 0; ox < d.out_w; ++ox) {
-      float* o = out + (row * d.out_w + ox) * d.out_c;
-      for (int32_t c0 = 0; c0 < d.out_c; c0 += kChannelBlock) {
-        const int32_t n = std::min(kChannelBlock, d.out_c - c0);
-        std::fill(acc, acc + n, 0);
-        for (const auto [iy, ix, ky, kx] : WindowTaps(d, oy, ox)) {
-          const int16_t* px = xb + (static_cast<size_t>(iy) * d.in_w + ix) * d.in_c;
-          const int16_t* w = d.filter.data() + (static_cast<size_t>(ky) * d.k_w + kx) * d.out_c + c0;
-          if (d.multiplier == 1) {
-            const int16_t* pc = px + c0;
-            for (int32_t i = 0; i < n; ++i) acc[i] += static_cast<int32_t>(pc[i]) * w[i];
-          } else {
-            for (int32_t i = 0; i < n; ++i) acc[i] += static_cast<int32_t>(px[(c0 + i) / d.multiplier]) * w[i];
-          }
-        }
-        write_outputs(d, acc, c0, n, quant[b].scale, bias, o);
+  return eval_hybrid(ctx, [&](const int16_t* xb, int32_t oy, int32_t ox, int32_t c0, int32_t n, int32_t* acc) {
+    for (const auto [iy, ix, ky, kx] : WindowTaps(d, oy, ox)) {
+      const int16_t* px = xb + (static_cast<size_t>(iy) * d.in_w + ix) * d.in_c;
+      const int16_t* w = d.filter.data() + (static_cast<size_t>(ky) * d.k_w + kx) * d.out_c + c0;
+      if (d.multiplier == 1) {
+        const int16_t* pc = px + c0;
+        for (int32_t i = 0; i < n; ++i) acc[i] += static_cast<int32_t>(pc[i]) * w[i];
+      } else {
+        for (int32_t i = 0; i < n; ++i) acc[i] += static_cast<int32_t>(px[(c0 + i) / d.multiplier]) * w[i];
       }
     }
   });
-  return ok_status();
 }
 
 }  // namespace
 
-const Kernel kConv2dHybrid = {"reference", prepare_conv, eval_conv};
-const Kernel kDepthwiseConv2dHybrid = {"reference", prepare_depthwise, eval_depthwise};
+const Kernel kConv2dHybrid = {"reference", prepare<false>, eval_conv};
+const Kernel kDepthwiseConv2dHybrid = {"reference", prepare<true>, eval_depthwise};
 
 }  // namespace qdet::rt::ref

@@ -55,8 +55,7 @@ Status prepare(PrepareContext& ctx) {
 Status eval(EvalContext& ctx) {
   const auto& d = *op_data_as<HybridFcData>(ctx);
   const float* in = ctx.inputs[0]->as<const float>();
-  const float* bias =
-      ctx.inputs.size() > 2 && ctx.inputs[2] ? ctx.inputs[2]->as<const float>() : nullptr;
+  const float* bias = optional_float_bias(ctx);
   float* out = ctx.outputs[0]->as<float>();
   auto* x16 = reinterpret_cast<int16_t*>(ctx.scratch + d.x16_offset);
   auto* x8 = reinterpret_cast<int8_t*>(ctx.scratch + d.x8_offset);
