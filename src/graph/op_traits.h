@@ -121,7 +121,7 @@ inline constexpr OpTraits kTable[] = {
     row(kTranspose, kDataMovement, kIn0, kSameAsInput, true, k8_16),
     row(kMean, kReduction, kIn0, kFromRange, true, k8_16),
     row(kSub, kElementwise, kIn01, kFromRange, true, k8_16),
-    row(kDiv, kElementwise, kIn01, kNone, false, 0),
+    row(kDiv, kElementwise, kIn01, kNone, false, 0),  // TFLite: uint8 only (qdet runs it), no int8
     row(kSqueeze, kDataMovement, kIn0, kSameAsInput, true, k8_16),
     row(kStridedSlice, kDataMovement, kIn0, kSameAsInput, true, k8_16),
     row(kExp, kActivation, kIn0, kNone, false, 0),
@@ -148,7 +148,7 @@ inline constexpr OpTraits kTable[] = {
     row(kSum, kReduction, kIn0, kFromRange, false, k8),
     row(kArgMax, kReduction, kIn0, kNone, false, 0),  // int32/int64 indices: no output scale
     row(kArgMin, kReduction, kIn0, kNone, false, 0),
-    row(kRsqrt, kActivation, kIn0, kFromRange, true, 0),
+    row(kRsqrt, kActivation, kIn0, kFromRange, false, k8),  // int8 only (TFLite ~2.12)
     row(kSquaredDifference, kElementwise, kIn01, kFromRange, false, k8),
     row(kTile, kDataMovement, kIn0, kSameAsInput, false, k8),
     row(kUnpack, kDataMovement, kIn0, kSameAsInput, true, k8_16),

@@ -328,6 +328,8 @@ int32_t tflite_op_version(const Graph& graph, const Op& op) {
     case OpKind::kMinimum:
     case OpKind::kSpaceToDepth:
     case OpKind::kDepthToSpace:
+    case OpKind::kRsqrt:  // int8
+    case OpKind::kDiv:    // uint8
       // Version 2 added int8 to each of these; int16 versions vary, and a lower version than the
       // converter's names the same TFLite kernel, so 2 is kept for both.
       return (int8 || int16) ? std::max(op.version, 2) : op.version;

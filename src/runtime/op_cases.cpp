@@ -110,6 +110,12 @@ void add_reductions(Table& t, const Shape& nhwc) {
     t.add("SUM_axis2", OpKind::kSum, wide, {nhwc}).params = {{{1}, {2}}};
     t.add("SUM_axis2_keep_dims", OpKind::kSum, wide, {nhwc}, keep).params = {{{1}, {2}}};
   }
+  // The same parameters in and out: TFLite sums the raw values in the narrow type (wrapping).
+  for (const DTypeCase& d : {kInt8, kUInt8, kInt16}) {
+    DTypeCase same = d;
+    same.out_q = same.in_q;
+    t.add("SUM_axis2_same_params", OpKind::kSum, same, {nhwc}).params = {{{1}, {2}}};
+  }
 }
 
 // MAXIMUM, MINIMUM: raw values compared; the quantizer gives inputs and output one scale.
@@ -153,6 +159,17 @@ void add_math_ops(Table& t, const Shape& nhwc) {
   }
   t.add("SQRT", OpKind::kSqrt, kFloat, {nhwc}).positive_inputs = true;
   t.add("RSQRT", OpKind::kRsqrt, kFloat, {nhwc}).positive_inputs = true;
+  {
+    // int8 RSQRT takes values >= 0 only (TFLite fails on a value below the zero point): the
+    // zero point at the bottom of the range. Outputs saturating (small inputs) and not.
+    DTypeCase r = kInt8;
+    r.in_q = {0.05f, -128};
+    r.out_q = {0.02f, -128};
+    t.add("RSQRT_saturating", OpKind::kRsqrt, r, {nhwc});
+    r.in_q = {0.3f, -128};
+    r.out_q = {0.008f, -128};
+    t.add("RSQRT", OpKind::kRsqrt, r, {nhwc});
+  }
   t.add("ELU", OpKind::kElu, kFloat, {nhwc});
   t.add("ELU", OpKind::kElu, kInt8, {nhwc});
   // CAST: raw values converted (quantization ignored, as TFLite).
@@ -164,6 +181,10 @@ void add_math_ops(Table& t, const Shape& nhwc) {
                         std::pair{kInt8Raw, DType::kInt32}, std::pair{kInt32Raw, DType::kInt8}}) {
     t.add(std::string("CAST_to_") + dtype_name(out), OpKind::kCast, d, {nhwc}).out_dtype = out;
   }
+  const DTypeCase kInt16Raw{"i16", DType::kInt16, {}, {}};
+  for (DType out : {DType::kFloat32, DType::kInt32})
+    t.add(std::string("CAST_to_") + dtype_name(out), OpKind::kCast, kInt16Raw, {nhwc}).out_dtype = out;
+  t.add("CAST_to_int16", OpKind::kCast, kFloat, {nhwc}).out_dtype = DType::kInt16;
 }
 
 // Data movement added with them: DEPTH_TO_SPACE, SPACE_TO_DEPTH, TILE, PACK, UNPACK, MIRROR_PAD.
@@ -193,6 +214,26 @@ void add_layout_ops(Table& t, const Shape& nhwc) {
       pad.attrs.mirror_symmetric = symmetric;
       pad.params = {{{4, 2}, {0, 0, 1, 2, 2, symmetric ? 7 : 6, 0, 0}}};
     }
+  }
+}
+
+// DIV: float32 and uint8 (TFLite has no int8 or int16 DIV). The uint8 inputs hold divisors
+// equal to the zero point (a division by zero, which TFLite runs without a check).
+void add_div(Table& t, const Shape& nhwc) {
+  t.add("DIV_broadcast", OpKind::kDiv, kFloat, {nhwc, {1, 1, 7, 6}});
+  t.add("DIV_same_shape", OpKind::kDiv, kUInt8, {nhwc, nhwc});
+  t.add("DIV_broadcast", OpKind::kDiv, kUInt8, {nhwc, {1, 1, 7, 6}});
+  t.add("DIV_relu6", OpKind::kDiv, kUInt8, {nhwc, {6}}, with_activation(graph::Activation::kRelu6));
+  DTypeCase ends = kUInt8;  // zero points at the ends of the range: positive inputs, negative outputs
+  ends.in_q = {0.02f, 0};
+  ends.out_q = {0.5f, 255};
+  t.add("DIV_zero_points_at_ends", OpKind::kDiv, ends, {nhwc, {1, 5, 1, 6}});
+  // Every pair of values, for output scales that reach the last rounding's edge cases.
+  for (auto [name, out_scale] : {std::pair{"DIV_every_pair", 0.03f}, std::pair{"DIV_every_pair_coarse", 0.002f},
+                                 std::pair{"DIV_every_pair_fine", 2.0f}}) {
+    DTypeCase d = kUInt8;
+    d.out_q.scale = out_scale;
+    t.add(name, OpKind::kDiv, d, {{256, 1}, {1, 256}}).every_value = true;
   }
 }
 
@@ -497,7 +538,7 @@ std::vector<OpCase> build() {
   add_batch_matmul(t);
   add_hard_swish(t, nhwc);
   t.add("EXP", OpKind::kExp, kFloat, {{3, 40}});
-  t.add("DIV_broadcast", OpKind::kDiv, kFloat, {nhwc, {1, 1, 7, 6}});
+  add_div(t, nhwc);
   add_convolutions(t);
   add_softmax(t);
   allow_delegate_differences(t);
@@ -584,6 +625,8 @@ CaseGraph build_case(const OpCase& row, uint32_t seed) {
       op.inputs.push_back(id);
       b.inputs.push_back(make_input(row.dtype, num_elements(row.inputs[i]), row.in_q, seed + i));
       if (row.positive_inputs && row.dtype == DType::kFloat32) make_positive(b.inputs.back());
+      if (row.every_value && dtype_size(row.dtype) == 1)
+        for (size_t k = 0; k < b.inputs.back().size(); ++k) b.inputs.back()[k] = static_cast<uint8_t>(k);
     }
   };
   const auto add_params = [&] {

@@ -1,6 +1,8 @@
 #include "runtime/quantization_util.h"
 
+#include <bit>
 #include <cmath>
+#include <limits>
 
 namespace qdet::rt {
 
@@ -127,6 +129,95 @@ Result<QuantizedActivationRange> activation_range_quantized(graph::Activation ac
       return unsupported("fused activation {} is not supported on quantized outputs",
                          graph::activation_name(activation));
   }
+}
+
+int count_leading_sign_bits(int32_t x) {
+  if (x >= 0) return std::countl_zero(static_cast<uint32_t>(x)) - 1;
+  if (x == std::numeric_limits<int32_t>::min()) return 0;
+  return std::countl_zero(2 * static_cast<uint32_t>(-x) - 1);
+}
+
+namespace {
+
+// gemmlowp's FixedPoint<int32_t, N> arithmetic on raw values (int32 adds wrap like TFLite's).
+int32_t wrapping_add(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
+}
+int32_t wrapping_sub(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) - static_cast<uint32_t>(b));
+}
+// SaturatingRoundingMultiplyByPOT<exponent> for exponent > 0.
+int32_t saturating_shift_left(int32_t x, int exponent) {
+  const int32_t threshold = (int32_t{1} << (31 - exponent)) - 1;
+  if (x > threshold) return std::numeric_limits<int32_t>::max();
+  if (x < -threshold) return std::numeric_limits<int32_t>::min();
+  return static_cast<int32_t>(static_cast<uint32_t>(x) << exponent);
+}
+// RoundingHalfSum: (a + b) / 2 rounded half away from zero.
+int32_t rounding_half_sum(int32_t a, int32_t b) {
+  const int64_t sum = int64_t{a} + int64_t{b};
+  return static_cast<int32_t>((sum + (sum >= 0 ? 1 : -1)) / 2);
+}
+
+// gemmlowp one_over_one_plus_x_for_x_in_0_1: a is Q0.31, the result Q0.31.
+int32_t one_over_one_plus_x(int32_t a) {
+  constexpr int32_t kOneQ0 = std::numeric_limits<int32_t>::max();  // F0::One()
+  constexpr int32_t kOneQ2 = int32_t{1} << 29;                     // F2::One()
+  constexpr int32_t k48Over17 = 1515870810, kNeg32Over17 = -1010580540;  // Q2.29
+  const int32_t half_denominator = rounding_half_sum(a, kOneQ0);
+  int32_t x = wrapping_add(k48Over17, saturating_rounding_doubling_high_mul(half_denominator, kNeg32Over17));
+  for (int i = 0; i < 3; ++i) {
+    const int32_t half_denominator_times_x = saturating_rounding_doubling_high_mul(half_denominator, x);
+    const int32_t one_minus = wrapping_sub(kOneQ2, half_denominator_times_x);
+    // x * one_minus is Q4.27; Rescale<2> multiplies by 4, saturating.
+    x = wrapping_add(x, saturating_shift_left(saturating_rounding_doubling_high_mul(x, one_minus), 2));
+  }
+  // ExactMulByPot<-1> (Q2 -> Q1, the raw value unchanged), then Rescale<0>: times 2, saturating.
+  return saturating_shift_left(x, 1);
+}
+
+}  // namespace
+
+int32_t reciprocal_fixed_point(int32_t x, int x_integer_digits, int* num_bits_over_unit) {
+  const int headroom_plus_one = std::countl_zero(static_cast<uint32_t>(x));  // 32 for x = 0
+  *num_bits_over_unit = x_integer_digits - headroom_plus_one;
+  const auto shifted_sum_minus_one = static_cast<int32_t>(
+      (static_cast<uint32_t>(x) << (headroom_plus_one & 31)) - (uint32_t{1} << 31));
+  return one_over_one_plus_x(shifted_sum_minus_one);
+}
+
+QuantizedMultiplier inv_sqrt_quantized_multiplier(int32_t input) {
+  if (input <= 1) return {std::numeric_limits<int32_t>::max(), 0};
+  int shift = 11;
+  while (input >= (1 << 29)) {
+    input /= 4;
+    ++shift;
+  }
+  const int max_left_shift_bits = std::countl_zero(static_cast<uint32_t>(input)) - 1;
+  const int left_shift_bit_pairs = max_left_shift_bits / 2 - 1;
+  shift -= left_shift_bit_pairs;
+  input <<= 2 * left_shift_bit_pairs;
+  // Newton-Raphson for 1/sqrt in Q3.28 (gemmlowp FixedPoint<int32_t, 3>), from x = 1, 5 steps.
+  const int32_t fixed_input = input >> 1;
+  const int32_t half_input = rounding_divide_by_pot(fixed_input, 1);  // SaturatingRoundingMultiplyByPOT<-1>
+  constexpr int32_t kHalfThree = (1 << 28) + (1 << 27);             // 1.5 in Q3.28
+  int32_t x = 1 << 28;                                                // 1.0
+  for (int i = 0; i < 5; ++i) {
+    // x*x*x: Q6.25 then Q9.22; Rescale<3> multiplies by 2^6, saturating.
+    const int32_t x2 = saturating_rounding_doubling_high_mul(x, x);
+    const int32_t x3 = saturating_shift_left(saturating_rounding_doubling_high_mul(x2, x), 6);
+    // 1.5 * x - half_input * x3: each Q6.25; Rescale<3> multiplies the difference by 2^3.
+    const int32_t a = saturating_rounding_doubling_high_mul(kHalfThree, x);
+    const int32_t b = saturating_rounding_doubling_high_mul(half_input, x3);
+    x = saturating_shift_left(wrapping_sub(a, b), 3);
+  }
+  constexpr int32_t kHalfSqrt2 = 1518500250;  // sqrt(2) / 2 in Q0.31
+  x = saturating_rounding_doubling_high_mul(x, kHalfSqrt2);  // Q3.28
+  if (shift < 0) {
+    x = static_cast<int32_t>(static_cast<uint32_t>(x) << -shift);
+    shift = 0;
+  }
+  return {x, -shift};
 }
 
 }  // namespace qdet::rt

@@ -172,4 +172,30 @@ inline int32_t multiply_by_quantized_multiplier_greater_than_one(int32_t x, int3
   return saturating_rounding_doubling_high_mul(shifted, multiplier);
 }
 
+// gemmlowp RoundingDivideByPOT for any exponent, as the WebAssembly TFLite computes it where
+// TFLite's own arithmetic leaves [0, 31] (quantized DIV of a small numerator): the mask
+// (1 << e) - 1 is formed in 64 bits and truncated to 32, and the arithmetic right shift takes
+// its count modulo 32 (WebAssembly's i32.shr_s; x86's sar does the same).
+inline int32_t rounding_divide_by_pot_any(int32_t x, int exponent) {
+  const auto mask = static_cast<int32_t>(
+      static_cast<uint32_t>((uint64_t{1} << (static_cast<unsigned>(exponent) & 63u)) - 1));
+  const int32_t remainder = x & mask;
+  const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> (static_cast<unsigned>(exponent) & 31u)) + (remainder > threshold ? 1 : 0);
+}
+
+// TFLite CountLeadingSignBits of an int32 (0 gives 31).
+int count_leading_sign_bits(int32_t x);
+
+// TFLite GetReciprocal (x_integer_digits = 31 in quantized DIV): 1/x as a Q0.31 significand of
+// gemmlowp's Newton-Raphson one_over_one_plus_x_for_x_in_0_1, and the exponent
+// `num_bits_over_unit` (1/x = result * 2^-31 * 2^-num_bits_over_unit). Integer overflow wraps
+// as in TFLite's int32 arithmetic; x = 0 (a division by a quantized zero) gives what the
+// WebAssembly TFLite gives (the shift by 32 taken modulo 32).
+int32_t reciprocal_fixed_point(int32_t x, int x_integer_digits, int* num_bits_over_unit);
+
+// TFLite GetInvSqrtQuantizedMultiplierExp(x, kReverseShift = -1): 1/sqrt(x) for x >= 0 as a
+// multiplier and shift for MultiplyByQuantizedMultiplier (x <= 1 gives {INT32_MAX, 0}).
+QuantizedMultiplier inv_sqrt_quantized_multiplier(int32_t x);
+
 }  // namespace qdet::rt

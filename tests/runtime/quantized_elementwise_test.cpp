@@ -1,4 +1,4 @@
-// ADD, SUB, MUL, LOGISTIC, TANH, SOFTMAX, CONCATENATION and QUANTIZE (requantization) quantized
+// ADD, SUB, MUL, DIV, LOGISTIC, TANH, SOFTMAX, CONCATENATION, RSQRT and QUANTIZE (requantization) quantized
 // kernels: hand-derived exact values, then random tensors against a float model of the op on
 // dequantized values (within one step: each kernel's integer path rounds at most twice, with
 // intermediate precision of at least 2^-20 of a step).
@@ -375,6 +375,81 @@ TEST(QuantizedRequantize, FloatInputIsLeftToTheFloatKernel) {
   KernelHarness h(graph::OpKind::kQuantize);
   h.add_input<float>({1}, {1.0f});
   h.add_output(DType::kInt8, per_tensor(1.0f, 0));
+  EXPECT_EQ(h.prepare().code(), StatusCode::kUnsupported);
+}
+
+TEST(QuantizedRsqrt, Int8AgainstFloatAndRejectsNegativeValues) {
+  // s_in 0.05, z_in -128: v = q + 128 >= 0; 1/sqrt(0.05 v) within one step of the float
+  // quantization (TFLite's fixed point carries about 20 fraction bits); v = 0 gives 127.
+  std::vector<int8_t> x;
+  for (int q = -128; q <= 127; ++q) x.push_back(static_cast<int8_t>(q));
+  KernelHarness h(graph::OpKind::kRsqrt);
+  h.add_input<int8_t>({256}, x, per_tensor(0.05f, -128));
+  h.add_output(DType::kInt8, per_tensor(0.02f, -100));
+  h.run();
+  const auto got = h.output<int8_t>();
+  EXPECT_EQ(got[0], 127);
+  for (size_t i = 1; i < x.size(); ++i) {
+    const int32_t expect = testing::quantize_double(1.0 / std::sqrt(0.05 * (x[i] + 128)), 0.02f, -100, -128, 127);
+    ASSERT_LE(std::abs(got[i] - expect), 1) << i;
+  }
+
+  KernelHarness negative(graph::OpKind::kRsqrt);
+  negative.add_input<int8_t>({2}, {5, -1}, per_tensor(0.05f, 0));
+  negative.add_output(DType::kInt8, per_tensor(0.02f, 0));
+  ASSERT_TRUE(negative.prepare().ok());
+  EXPECT_EQ(negative.eval().message(),
+            "RSQRT: input -1 is below the zero point 0: RSQRT is only defined for values >= 0");
+}
+
+TEST(QuantizedDiv, Uint8ByHandAndAgainstFloat) {
+  // s = 0.5 both, out s = 0.25 z = 10: 3 / 1.5 = 2 -> 8 + 10; -3 / 1.5 = -2 -> -8 + 10.
+  KernelHarness h(graph::OpKind::kDiv);
+  h.add_input<uint8_t>({2}, {106, 94}, per_tensor(0.5f, 100));
+  h.add_input<uint8_t>({2}, {103, 103}, per_tensor(0.5f, 100));
+  h.add_output(DType::kUInt8, per_tensor(0.25f, 10));
+  h.run();
+  EXPECT_EQ(h.output<uint8_t>(), (std::vector<uint8_t>{18, 2}));
+
+  // Random values against the float quotient, within one step, for numerators |q1 - z1| >= 16:
+  // the last rounding's exponent then stays within [0, 31].
+  std::mt19937 rng(3);
+  auto a = random_values<uint8_t>(rng, 400), b = random_values<uint8_t>(rng, 400);
+  for (auto& v : a)
+    if (std::abs(v - 128) < 16) v = static_cast<uint8_t>(v < 128 ? 112 : 144);
+  for (auto& v : b)
+    if (v == 128) v = 129;  // no division by zero
+  KernelHarness r(graph::OpKind::kDiv);
+  r.add_input<uint8_t>({400}, a, per_tensor(0.05f, 128));
+  r.add_input<uint8_t>({400}, b, per_tensor(0.07f, 128));
+  r.add_output(DType::kUInt8, per_tensor(0.1f, 120));
+  r.run();
+  const auto got = r.output<uint8_t>();
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double q = (0.05 * (a[i] - 128)) / (0.07 * (b[i] - 128));
+    ASSERT_LE(std::abs(got[i] - testing::quantize_double(q, 0.1f, 120, 0, 255)), 1)
+        << i << ": " << int(a[i]) << " / " << int(b[i]);
+  }
+}
+
+TEST(QuantizedDiv, SmallNumeratorsGiveTflitesBytes) {
+  // 0.1 / -7.63 is -0.013, i.e. the zero point 120; TFLite's last rounding then has an exponent
+  // of 33 (headroom 30 + reciprocal exponent 6 - output shift 3), which its int32 arithmetic
+  // takes modulo 32: it writes 0. qdet writes the same (the DIV_every_pair conformance rows
+  // compare all 65536 pairs of values with the WebAssembly TFLite).
+  KernelHarness h(graph::OpKind::kDiv);
+  h.add_input<uint8_t>({1}, {130}, per_tensor(0.05f, 128));
+  h.add_input<uint8_t>({1}, {19}, per_tensor(0.07f, 128));
+  h.add_output(DType::kUInt8, per_tensor(0.1f, 120));
+  h.run();
+  EXPECT_EQ(h.output<uint8_t>(), (std::vector<uint8_t>{0}));
+}
+
+TEST(QuantizedDiv, Int8IsNotATfliteKernel) {
+  KernelHarness h(graph::OpKind::kDiv);
+  h.add_input<int8_t>({1}, {1}, per_tensor(0.5f, 0));
+  h.add_input<int8_t>({1}, {1}, per_tensor(0.5f, 0));
+  h.add_output(DType::kInt8, per_tensor(0.5f, 0));
   EXPECT_EQ(h.prepare().code(), StatusCode::kUnsupported);
 }
 

@@ -11,6 +11,8 @@
 //                               int8 weights, int64 or int32 bias)
 //   FULLY_CONNECTED             the same three families (per-channel int8 weights allowed)
 //   ADD, SUB, MUL               int8, uint8, int16 with broadcasting (rank <= 6)
+//   DIV                         uint8 with broadcasting (TFLite has no int8 / int16 DIV)
+//   RSQRT                       int8 (TFLite's fixed-point inverse square root, tabulated)
 //   LOGISTIC, TANH              int8, uint8 through a 256-entry table (TFLite's LUT path);
 //                               LOGISTIC int16 (reference_integer_ops::Logistic, 16x8)
 //   CONCATENATION               int8, uint8, int16; inputs whose scale or zero point differ
@@ -22,7 +24,8 @@
 //   TANH                        int16 (reference_integer_ops::Tanh, 16x8)
 //   ELU                         int8 through the 256-entry table of LOGISTIC / TANH
 //   HARD_SWISH                  int8, uint8 (TFLite's 16-bit fixed point, tabulated)
-//   MEAN, SUM                   int8, uint8, int16 (SUM: int8/uint8 with rescaling)
+//   MEAN, SUM                   int8, uint8, int16 (SUM: int8/uint8 with rescaling; the same
+//                               parameters in and out: the raw sum, wrapping)
 //   SQUARED_DIFFERENCE          int8 with broadcasting
 #pragma once
 
@@ -47,6 +50,10 @@ Status sub_prepare(PrepareContext& ctx);
 Status add_sub_eval(EvalContext& ctx);
 Status mul_prepare(PrepareContext& ctx);
 Status mul_eval(EvalContext& ctx);
+Status div_prepare(PrepareContext& ctx);
+Status div_eval(EvalContext& ctx);
+Status rsqrt_prepare(PrepareContext& ctx);
+Status rsqrt_eval(EvalContext& ctx);
 Status logistic_prepare(PrepareContext& ctx);
 Status tanh_prepare(PrepareContext& ctx);
 Status elu_prepare(PrepareContext& ctx);

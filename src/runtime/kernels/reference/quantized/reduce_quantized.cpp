@@ -17,8 +17,10 @@
 //     - z_in * (s_in / s_out)) + z_out, clamped.
 // SUM with different scales or zero points (int8, uint8; QuantizedMeanOrSum with compute_sum):
 //   round(float(sum) * r - z_in * r * count) + z_out with r = s_in / s_out, converted to the
-//   output type without saturation (TFLite's cast; it wraps). SUM with equal parameters sums
-//   raw values in the narrow type in TFLite: no qdet kernel.
+//   output type without saturation (TFLite's cast; it wraps).
+// SUM with the same scale and zero point in and out (int8, uint8, int16; reduce.cc EvalGeneric):
+//   the raw values summed in the input's type, wrapping on overflow. int16 SUM with differing
+//   parameters is an error in TFLite: no qdet kernel.
 // int16 needs zero points 0 (TFLite checks it).
 #include <cmath>
 #include <memory>
@@ -30,7 +32,7 @@
 namespace qdet::rt::quantized {
 namespace {
 
-enum class Path : uint8_t { kMeanHw, kMeanHwUint8, kMeanSameParams, kMeanRescale, kSumRescale };
+enum class Path : uint8_t { kMeanHw, kMeanHwUint8, kMeanSameParams, kMeanRescale, kSumRescale, kSumRaw };
 
 struct ReduceData : OpData {
   ref::ReduceGeometry g;
@@ -108,6 +110,7 @@ T reduce_one(const ReduceData& d, int32_t sum) {
       const auto v = static_cast<int32_t>(std::round(static_cast<float>(sum) * d.scale + d.fbias));
       return static_cast<T>(v + d.out_zp);
     }
+    case Path::kSumRaw: return static_cast<T>(sum);  // modulo 2^bits, as TFLite's narrow adds
   }
   return T{};
 }
@@ -115,7 +118,10 @@ T reduce_one(const ReduceData& d, int32_t sum) {
 template <typename T>
 void reduce_all(const ReduceData& d, const T* in, T* out, int32_t* sums, int64_t out_n) {
   for (int64_t i = 0; i < out_n; ++i) sums[i] = 0;
-  ref::for_each_reduced(d.g, [&](int64_t i, int64_t o) { sums[o] += in[i]; });
+  // Wrapping adds: a huge reduction may leave int32 (only kSumRaw keeps the wrapped bits).
+  ref::for_each_reduced(d.g, [&](int64_t i, int64_t o) {
+    sums[o] = static_cast<int32_t>(static_cast<uint32_t>(sums[o]) + static_cast<uint32_t>(int32_t{in[i]}));
+  });
   if (d.g.reduce_count == 0) return;  // TFLite leaves an empty reduction's output alone
   for (int64_t i = 0; i < out_n; ++i) out[i] = reduce_one<T>(d, sums[i]);
 }
@@ -132,11 +138,14 @@ Status mean_prepare(PrepareContext& ctx) {
 
 Status sum_prepare(PrepareContext& ctx) {
   QDET_ASSIGN_OR_RETURN(auto d, prepare_common(ctx, "SUM"));
-  if (d->dtype == DType::kInt16 || ref::same_quantization(*ctx.inputs[0], *ctx.outputs[0]))
-    return unsupported("SUM on {} with the same scale and zero point in and out: TFLite sums the "
-                       "raw values in the narrow type; qdet has no such kernel",
-                       dtype_name(d->dtype));
-  d->path = Path::kSumRescale;
+  if (ref::same_quantization(*ctx.inputs[0], *ctx.outputs[0])) {
+    d->path = Path::kSumRaw;
+  } else if (d->dtype == DType::kInt16) {
+    return unsupported("SUM on int16 needs the same scale in and out (TFLite has no rescaling "
+                       "int16 SUM)");
+  } else {
+    d->path = Path::kSumRescale;
+  }
   d->fbias = static_cast<float>(-d->in_zp) * d->scale * static_cast<float>(d->g.reduce_count);
   ctx.scratch_bytes = static_cast<size_t>(ctx.outputs[0]->num_elements()) * sizeof(int32_t);
   ctx.op_data = std::move(d);

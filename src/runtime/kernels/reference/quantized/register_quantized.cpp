@@ -15,6 +15,8 @@ void register_reference_quantized_kernels(KernelRegistry& registry) {
   add(OpKind::kAdd, q::add_prepare, q::add_sub_eval);
   add(OpKind::kSub, q::sub_prepare, q::add_sub_eval);
   add(OpKind::kMul, q::mul_prepare, q::mul_eval);
+  add(OpKind::kDiv, q::div_prepare, q::div_eval);
+  add(OpKind::kRsqrt, q::rsqrt_prepare, q::rsqrt_eval);
   add(OpKind::kLogistic, q::logistic_prepare, q::lookup_table_eval);
   add(OpKind::kLogistic, q::logistic_int16_prepare, q::logistic_int16_eval);
   add(OpKind::kTanh, q::tanh_prepare, q::lookup_table_eval);
