@@ -302,13 +302,14 @@ void Interpreter::Impl::alias_reshapes() {
 }
 
 // Integer activations left to the reference kernels (every int16 one; 8-bit ones no fast kernel
-// took) become table lookups made by those kernels (lut_fusion.h): the same bytes, one load each.
+// took), and every requantizing QUANTIZE whatever kernel took it, become table lookups made by
+// those kernels (lut_fusion.h): the same bytes, one load each.
 void Interpreter::Impl::tabulate_activations() {
   if (!options.use_fast_kernels) return;
   for (size_t i = 0; i < ops.size(); ++i) {
     OpPlan& plan = ops[i];
-    if (plan.folded || !plan.kernel || std::strcmp(plan.kernel->name, "reference") != 0 ||
-        !tabulable_unary(*graph, static_cast<int32_t>(i)))
+    if (plan.folded || !plan.kernel || !tabulable_unary(*graph, static_cast<int32_t>(i))) continue;
+    if (graph->ops[i].kind != graph::OpKind::kQuantize && std::strcmp(plan.kernel->name, "reference") != 0)
       continue;
     auto lut = unary_lut(*graph, static_cast<int32_t>(i), *plan.kernel);
     if (!lut.ok()) continue;

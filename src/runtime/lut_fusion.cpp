@@ -167,15 +167,24 @@ int32_t values_of(DType t) { return t == DType::kInt16 ? 65536 : 256; }
 
 }  // namespace
 
+namespace {
+
+bool is_byte(DType t) { return t == DType::kInt8 || t == DType::kUInt8; }
+
+}  // namespace
+
 bool tabulable_unary(const graph::Graph& g, int32_t op_index) {
   const graph::Op& op = g.ops[static_cast<size_t>(op_index)];
   const graph::OpTraits& traits = graph::op_traits(op.kind);
-  if (traits.role != graph::OpRole::kActivation || traits.value_inputs != 0x01) return false;
+  const bool requantize = op.kind == graph::OpKind::kQuantize;
+  if (!requantize && (traits.role != graph::OpRole::kActivation || traits.value_inputs != 0x01)) return false;
   if (op.inputs.size() != 1 || op.outputs.size() != 1 || op.inputs[0] < 0 || op.outputs[0] < 0) return false;
   const graph::Tensor& x = g.tensors[op.inputs[0]];
   const graph::Tensor& y = g.tensors[op.outputs[0]];
   if (x.dtype != DType::kInt8 && x.dtype != DType::kUInt8 && x.dtype != DType::kInt16) return false;
-  return y.dtype == x.dtype && x.quant.scale.size() == 1 && y.quant.scale.size() == 1 && !x.shape.empty();
+  // A requantizing QUANTIZE may change signedness (uint8 <-> int8): both sides one byte.
+  const bool same_width = y.dtype == x.dtype || (requantize && is_byte(x.dtype) && is_byte(y.dtype));
+  return same_width && x.quant.scale.size() == 1 && y.quant.scale.size() == 1 && !x.shape.empty();
 }
 
 Result<std::unique_ptr<OpData>> unary_lut(const graph::Graph& g, int32_t op_index, const Kernel& kernel) {

@@ -52,7 +52,8 @@ Result<std::unique_ptr<OpData>> silu_lut(const graph::Graph& graph, const SiluPa
 // Plan-time tables for single ops too: an elementwise activation (op_traits role kActivation,
 // input 0 its only value input: LEAKY_RELU, TANH, ELU, ...) on int8, uint8 or int16 with
 // per-tensor parameters is a function of one input value; run on every value by the kernel the
-// plan chose, it becomes the same table lookup, bit-exact by construction.
+// plan chose, it becomes the same table lookup, bit-exact by construction. So does a QUANTIZE
+// that requantizes an integer tensor (int8/uint8 to int8/uint8, int16 to int16).
 bool tabulable_unary(const graph::Graph& graph, int32_t op_index);
 Result<std::unique_ptr<OpData>> unary_lut(const graph::Graph& graph, int32_t op_index, const Kernel& kernel);
 

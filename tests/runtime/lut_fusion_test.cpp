@@ -9,6 +9,7 @@
 
 #include "base/paths.h"
 #include "graph_builder.h"
+#include "runtime/kernel_registry.h"
 #include "runtime/lut_fusion.h"
 #include "test_support.h"
 #include "tflite/reader.h"
@@ -147,6 +148,61 @@ TEST(ActivationTable, EveryValueGivesTheReferenceBytes) {
   }
 }
 
+// A QUANTIZE that requantizes an integer tensor (the TFLite converter's uint8 input and output,
+// int8 -> int8 before a concatenation) is a table made by the kernel the plan chose: every input
+// value gives that kernel's bytes. Checked with the reference family (the table against the
+// untabulated reference kernels); the XNNPACK family's table is checked against the official
+// TFLite by the QUANTIZE rows of the conformance suite.
+TEST(RequantizeTable, EveryValueGivesTheChosenKernelsBytes) {
+  struct Case {
+    DType in, out;
+    QuantParams qin, qout;
+  };
+  const std::vector<Case> cases = {
+      {DType::kUInt8, DType::kInt8, quant(1.0f / 255, 0), quant(1.0f / 255, -128)},
+      {DType::kInt8, DType::kUInt8, quant(0.0213f, 7), quant(0.0189f, 131)},
+      {DType::kInt8, DType::kInt8, quant(0.043f, -5), quant(0.0517f, 12)},
+      {DType::kUInt8, DType::kUInt8, quant(0.05f, 128), quant(0.07f, 100)},
+      {DType::kInt16, DType::kInt16, quant(0.0007f, 0), quant(0.00052f, 0)},
+  };
+  for (const Case& c : cases) {
+    GraphBuilder b;
+    const int32_t n = c.in == DType::kInt16 ? 65536 : 256;
+    const int32_t x = b.input(c.in, {1, n}, c.qin);
+    const int32_t y = b.tensor(c.out, {1, n}, c.qout);
+    b.op(OpKind::kQuantize, {x}, {y});
+    b.output(y);
+    auto g = b.shared();
+    ASSERT_TRUE(tabulable_unary(*g, 0));
+    std::vector<uint8_t> input(static_cast<size_t>(n) * dtype_size(c.in));
+    for (int32_t i = 0; i < n; ++i) {
+      const auto v = static_cast<uint16_t>(i * 40503u);
+      input[static_cast<size_t>(i) * dtype_size(c.in)] = static_cast<uint8_t>(v & 0xFF);
+      if (c.in == DType::kInt16) input[2 * static_cast<size_t>(i) + 1] = static_cast<uint8_t>(v >> 8);
+    }
+    const std::string what = std::string(dtype_name(c.in)) + " -> " + dtype_name(c.out);
+    for (KernelImpl family : {KernelImpl::kReference, KernelImpl::kXnnpack}) {
+      OnlyFamily only(family);
+      auto tabulated = testing::run_graph(g, {input}, InterpreterOptions{});
+      if (!tabulated.ok()) continue;  // the family does not take this QUANTIZE
+      EXPECT_STREQ((*tabulated)->kernel_name(0), "lut") << what;
+      if (family != KernelImpl::kReference) continue;
+      auto reference = testing::run_graph(g, {input}, InterpreterOptions{.use_fast_kernels = false});
+      ASSERT_TRUE(reference.ok()) << reference.status().message();
+      const auto a = testing::values_of<uint8_t>((*tabulated)->output(0));
+      EXPECT_EQ(a, testing::values_of<uint8_t>((*reference)->output(0))) << what;
+      EXPECT_GT(std::set<uint8_t>(a.begin(), a.end()).size(), 100u) << what;
+    }
+  }
+  // A float -> integer QUANTIZE is not a function of 256 values.
+  GraphBuilder b;
+  const int32_t x = b.input(DType::kFloat32, {1, 8});
+  const int32_t y = b.tensor(DType::kInt8, {1, 8}, quant(0.1f, 0));
+  b.op(OpKind::kQuantize, {x}, {y});
+  b.output(y);
+  EXPECT_FALSE(tabulable_unary(*b.shared(), 0));
+}
+
 TEST(SiluFusion, NotWhenTheSigmoidIsReadElsewhere) {
   auto g = silu_graph(DType::kInt8, 0, true, true);
   EXPECT_TRUE(find_silu_pairs(*g).empty());
@@ -168,7 +224,8 @@ TEST(SiluFusion, Yolov5nInt8IsByteIdenticalToTheUnfusedModel) {
   auto plain = Interpreter::create(g, InterpreterOptions{.keep_intermediates = true});
   ASSERT_TRUE(fused.ok() && plain.ok());
   size_t luts = 0;
-  for (size_t i = 0; i < g->ops.size(); ++i) luts += std::strcmp((*fused)->kernel_name(i), "lut") == 0;
+  for (size_t i = 0; i < g->ops.size(); ++i)
+    luts += g->ops[i].kind == OpKind::kMul && std::strcmp((*fused)->kernel_name(i), "lut") == 0;
   EXPECT_EQ(luts, pairs.size());
   std::mt19937 rng(5);
   auto& in = (*fused)->input(0);
