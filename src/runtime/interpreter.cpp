@@ -227,9 +227,34 @@ Status Interpreter::Impl::fold_op(size_t index) {
   return ok_status();
 }
 
-// A float PAD of zeros around H and W whose only reader is a convolution kernel that can take it
-// (Kernel::fold_input_pad: oneDNN's and XNNPACK's float convolutions) becomes that convolution's
-// own padding: no padded copy is written, and the convolution computes the same bits.
+// Whether a PAD's padding value is zero: 0.0 for float32; for int8/uint8 the zero point, with
+// the same parameters in and out (the bytes are not requantized, only moved).
+static bool pads_with_zero(const graph::Graph& g, const graph::Op& op, const std::vector<TensorRef>& tensors) {
+  const TensorRef& in = tensors[op.inputs[0]];
+  const bool quantized = in.dtype == DType::kInt8 || in.dtype == DType::kUInt8;
+  if (in.dtype != DType::kFloat32 && !quantized) return false;
+  int32_t zero_point = 0;
+  if (quantized) {
+    const auto& qi = g.tensors[op.inputs[0]].quant;
+    const auto& qo = g.tensors[op.outputs[0]].quant;
+    if (qi.scale.size() != 1 || qi.zero_point.size() != 1 || qi.scale != qo.scale || qi.zero_point != qo.zero_point)
+      return false;
+    zero_point = static_cast<int32_t>(qi.zero_point[0]);
+  }
+  if (op.kind != graph::OpKind::kPadV2 || op.inputs.size() < 3 || op.inputs[2] < 0) return true;
+  const TensorRef& value = tensors[op.inputs[2]];
+  if (!value.is_constant || !value.data || value.dtype != in.dtype || value.num_elements() != 1) return false;
+  switch (in.dtype) {
+    case DType::kFloat32: return value.as<const float>()[0] == 0.0f;
+    case DType::kInt8: return value.as<const int8_t>()[0] == zero_point;
+    default: return value.data[0] == zero_point;
+  }
+}
+
+// A PAD of zeros (float 0.0; the zero point of an int8/uint8 tensor) around H and W whose only
+// reader is a convolution kernel that can take it (Kernel::fold_input_pad: oneDNN's and
+// XNNPACK's float convolutions, oneDNN's int8/uint8 ones) becomes that convolution's own
+// padding: no padded copy is written, and the convolution computes the same bits.
 void Interpreter::Impl::fold_pads() {
   if (options.keep_intermediates || !options.use_fast_kernels) return;
   const auto consumers = graph->consumers();
@@ -241,16 +266,9 @@ void Interpreter::Impl::fold_pads() {
     const TensorRef& in = tensors[op.inputs[0]];
     const TensorRef& paddings = tensors[op.inputs[1]];
     const int32_t out = op.outputs[0];
-    if (in.dtype != DType::kFloat32 || in.shape.size() != 4 || !paddings.is_constant || !paddings.data ||
-        paddings.dtype != DType::kInt32 || paddings.num_elements() != 8)
+    if (in.shape.size() != 4 || !paddings.is_constant || !paddings.data || paddings.dtype != DType::kInt32 ||
+        paddings.num_elements() != 8 || !pads_with_zero(*graph, op, tensors))
       continue;
-    if (op.kind == graph::OpKind::kPadV2) {
-      if (op.inputs.size() < 3 || op.inputs[2] < 0) continue;
-      const TensorRef& value = tensors[op.inputs[2]];
-      if (!value.is_constant || !value.data || value.dtype != DType::kFloat32 || value.num_elements() != 1 ||
-          value.as<const float>()[0] != 0.0f)
-        continue;
-    }
     const int32_t* p = paddings.as<const int32_t>();  // [dim][before, after]
     if (p[0] != 0 || p[1] != 0 || p[6] != 0 || p[7] != 0 || p[2] < 0 || p[3] < 0 || p[4] < 0 || p[5] < 0) continue;
     if (consumers[out].size() != 1 ||

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "graph_builder.h"
+#include "runtime/kernel_registry.h"
 
 namespace qdet::rt::testing {
 namespace {
@@ -114,6 +115,105 @@ TEST(XnnpackFoldPad, ZeroPadGivesTheUnfoldedBits) {
       expect_near_reference(c, **folded);
     }
   }
+}
+
+// int8 / uint8: x -> PAD (the zero point; PADV2 with `pad_value`) -> CONV_2D or
+// DEPTHWISE_CONV_2D 3x3 stride 2 VALID -> y. int8 has per-channel weights (zero point 0),
+// uint8 per-tensor weights with a zero point, as TFLite's quantization spec has them.
+PadConv quantized_pad_conv(DType t, const std::vector<int32_t>& paddings, bool depthwise, int32_t pad_value) {
+  GraphBuilder b;
+  const bool s8 = t == DType::kInt8;
+  const QuantParams qx = quant(0.05f, s8 ? -3 : 121);
+  const int32_t x = b.input(t, {1, 9, 11, 6}, qx);
+  const int32_t p = b.constant(DType::kInt32, {4, 2}, paddings);
+  const int32_t padded = b.tensor(t, {1, 9 + paddings[2] + paddings[3], 11 + paddings[4] + paddings[5], 6}, qx);
+  const bool v2 = pad_value != qx.zero_point[0];
+  if (v2) {
+    const int32_t value = s8 ? b.constant(t, {1}, std::vector<int8_t>{static_cast<int8_t>(pad_value)}, qx)
+                             : b.constant(t, {1}, std::vector<uint8_t>{static_cast<uint8_t>(pad_value)}, qx);
+    b.op(graph::OpKind::kPadV2, {x, p, value}, {padded});
+  } else {
+    b.op(graph::OpKind::kPad, {x, p}, {padded});
+  }
+  const int32_t outputs = depthwise ? 12 : 7, taps = depthwise ? 9 : 9 * 6;
+  std::mt19937 rng(4);
+  std::vector<uint8_t> w(static_cast<size_t>(outputs * taps));
+  for (auto& v : w) v = static_cast<uint8_t>(s8 ? rng() % 255 + 1 : rng());  // int8: -127..127
+  QuantParams qw;
+  if (s8) {
+    for (int32_t c = 0; c < outputs; ++c) qw.scale.push_back(0.002f + 0.0005f * c), qw.zero_point.push_back(0);
+    qw.quantized_dimension = depthwise ? 3 : 0;
+  } else {
+    qw = quant(0.003f, 131);
+  }
+  const int32_t wid = b.constant(t, depthwise ? Shape{1, 3, 3, outputs} : Shape{outputs, 3, 3, 6}, w, qw);
+  std::vector<int32_t> bias(static_cast<size_t>(outputs));
+  for (auto& v : bias) v = static_cast<int32_t>(rng() % 2001) - 1000;
+  QuantParams qb;
+  for (int32_t c = 0; c < outputs; ++c)
+    qb.scale.push_back(qx.scale[0] * qw.scale[s8 ? c : 0]), qb.zero_point.push_back(0);
+  const int32_t bid = b.constant(DType::kInt32, {outputs}, bias, qb);
+  const int32_t oh = (9 + paddings[2] + paddings[3] - 3) / 2 + 1, ow = (11 + paddings[4] + paddings[5] - 3) / 2 + 1;
+  const int32_t y = b.tensor(t, {1, oh, ow, outputs}, quant(0.04f, s8 ? 5 : 117));
+  graph::OpAttrs conv;
+  conv.padding = graph::Padding::kValid;
+  conv.stride_h = conv.stride_w = 2;
+  conv.depth_multiplier = depthwise ? 2 : 1;
+  b.op(depthwise ? graph::OpKind::kDepthwiseConv2d : graph::OpKind::kConv2d, {padded, wid, bid}, {y}, conv);
+  b.output(y);
+  std::vector<uint8_t> input(9 * 11 * 6);
+  for (auto& v : input) v = static_cast<uint8_t>(rng());
+  return {b.shared(), input};
+}
+
+// A PAD of the zero point folds into oneDNN's and XNNPACK's int8/uint8 convolutions (both pad
+// with the source zero point): the folded run gives the unfolded run's bytes, and stays within
+// one step of the reference kernels (XNNPACK's fp32 requantization against TFLite's fixed point).
+TEST(QuantizedFoldPad, ZeroPointPadGivesTheUnfoldedBytes) {
+  int folded_runs = 0;
+  for (const DType t : {DType::kInt8, DType::kUInt8}) {
+    for (const bool depthwise : {false, true}) {
+      for (const KernelImpl family : {KernelImpl::kOnednn, KernelImpl::kXnnpack}) {
+        for (const auto& paddings : {std::vector<int32_t>{0, 0, 1, 2, 2, 1, 0, 0}, std::vector<int32_t>{0, 0, 0, 1, 0, 1, 0, 0}}) {
+          SCOPED_TRACE(::testing::Message() << dtype_name(t) << (depthwise ? " depthwise " : " conv ")
+                                            << kernel_impl_name(family) << " pad " << paddings[2] << "," << paddings[3]
+                                            << "," << paddings[4] << "," << paddings[5]);
+          const PadConv c = quantized_pad_conv(t, paddings, depthwise, t == DType::kInt8 ? -3 : 121);
+          OnlyFamily only(family);
+          auto folded = run_graph(c.graph, {c.input}, InterpreterOptions{});
+          if (!folded.ok()) continue;  // the family does not take this convolution here
+          if (std::string((*folded)->kernel_name(1)) != kernel_impl_name(family)) continue;
+          EXPECT_STREQ((*folded)->kernel_name(0), "fused");
+          ++folded_runs;
+          auto unfolded = run_graph(c.graph, {c.input}, InterpreterOptions{.keep_intermediates = true});
+          ASSERT_TRUE(unfolded.ok()) << unfolded.status().message();
+          ASSERT_STRNE((*unfolded)->kernel_name(0), "fused");
+          EXPECT_EQ(values_of<uint8_t>((*folded)->output(0)), values_of<uint8_t>((*unfolded)->output(0)));
+          auto reference = run_graph(c.graph, {c.input});
+          ASSERT_TRUE(reference.ok()) << reference.status().message();
+          const auto a = values_of<uint8_t>((*folded)->output(0)), e = values_of<uint8_t>((*reference)->output(0));
+          for (size_t i = 0; i < e.size(); ++i) {
+            const int av = t == DType::kInt8 ? static_cast<int8_t>(a[i]) : a[i];
+            const int ev = t == DType::kInt8 ? static_cast<int8_t>(e[i]) : e[i];
+            ASSERT_LE(std::abs(av - ev), 1) << i;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GE(folded_runs, 6);  // XNNPACK's four cases at least, with both paddings
+}
+
+// A PADV2 whose value is not the zero point pads with a real non-zero value: it stays.
+TEST(QuantizedFoldPad, OtherPadValueStays) {
+  const PadConv c = quantized_pad_conv(DType::kInt8, {0, 0, 1, 1, 1, 1, 0, 0}, /*depthwise=*/true, 7);
+  auto fast = run_graph(c.graph, {c.input}, InterpreterOptions{});
+  ASSERT_TRUE(fast.ok()) << fast.status().message();
+  EXPECT_STRNE((*fast)->kernel_name(0), "fused");
+  auto reference = run_graph(c.graph, {c.input});
+  ASSERT_TRUE(reference.ok());
+  const auto a = values_of<int8_t>((*fast)->output(0)), e = values_of<int8_t>((*reference)->output(0));
+  for (size_t i = 0; i < e.size(); ++i) ASSERT_LE(std::abs(a[i] - e[i]), 1) << i;
 }
 
 }  // namespace

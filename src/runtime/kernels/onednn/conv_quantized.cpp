@@ -44,6 +44,10 @@ bool is_fast_impl(const char* name) {
 
 struct ConvData : OpData {
   SlicedConv conv;
+  ConvGeometry geometry;
+  std::vector<int8_t> weights;   // w - w_zp, OHWI: kept to build again (fold_input_pad)
+  int num_threads = 1;
+  std::string where;
   int32_t src_zero_point = 0;
   std::vector<int32_t> bias;     // per output channel (zeros when the op has none)
   std::vector<float> scale;      // fp32 requantization scale per output channel
@@ -75,6 +79,14 @@ QDET_SIMD_CLONES void requantize_rows(
       o[c] = static_cast<Out>(bits - magic_less_zero_point);
     }
   }
+}
+
+Status build(const ConvData& d, const ConvGeometry& g, SlicedConv* out) {
+  dnnl::primitive_attr attr;
+  attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::library);
+  return build_sliced_conv(*out, g, d.num_threads, d.weights.data(), /*with_bias=*/false, attr,
+                           {is_fast_impl, "a VNNI/AMX kernel"}, d.where);
 }
 
 Status conv_prepare(PrepareContext& ctx) {
@@ -119,7 +131,8 @@ Status conv_prepare(PrepareContext& ctx) {
   // Weights as int8 w - w_zp (uint8 weights only where that fits), and the exactness bound.
   const int32_t w_zp = -checked->filter_offset;
   const int64_t per_channel = int64_t{k_h} * k_w * group_in;
-  std::vector<int8_t> w(static_cast<size_t>(out_c * per_channel));
+  std::vector<int8_t>& w = d->weights;
+  w.resize(static_cast<size_t>(out_c * per_channel));
   for (int32_t c = 0; c < out_c; ++c) {
     double sum_abs = 0;
     for (int64_t i = 0; i < per_channel; ++i) {
@@ -157,16 +170,12 @@ Status conv_prepare(PrepareContext& ctx) {
   d->channels = out_c;
   d->pixels = int64_t{input.shape[0]} * ph->out * pw->out;
 
-  const int64_t n = input.shape[0];
-  const ConvGeometry g{
-      n, input.shape[1], input.shape[2], in_c, ph->out, pw->out, out_c, groups, group_in, k_h, k_w,
-      a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, ph->before, pw->before,
-      input.dtype == DType::kUInt8 ? dt::u8 : dt::s8, dt::s8, dt::s32};
-  dnnl::primitive_attr attr;
-  attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
-  attr.set_scratchpad_mode(dnnl::scratchpad_mode::library);
-  QDET_TRY(build_sliced_conv(d->conv, g, ctx.num_threads, w.data(), /*with_bias=*/false, attr,
-                             {is_fast_impl, "a VNNI/AMX kernel"}, label(ctx)));
+  d->geometry = {input.shape[0], input.shape[1], input.shape[2], in_c, ph->out, pw->out, out_c, groups,
+                 group_in, k_h, k_w, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, ph->before, pw->before,
+                 input.dtype == DType::kUInt8 ? dt::u8 : dt::s8, dt::s8, dt::s32};
+  d->num_threads = ctx.num_threads;
+  d->where = label(ctx);
+  QDET_TRY(build(*d, d->geometry, &d->conv));
   d->impl = d->conv.impl;
   output.shape = {input.shape[0], ph->out, pw->out, out_c};
   ctx.scratch_bytes = static_cast<size_t>(d->pixels) * static_cast<size_t>(out_c) * sizeof(int32_t);
@@ -202,6 +211,29 @@ Status conv_eval(EvalContext& ctx) {
   return ok_status();
 }
 
+// A PAD of the source zero point before the convolution becomes more leading padding (the
+// bottom and right padding follow from the output size, sliced_conv). oneDNN's padding with a
+// source zero point contributes (zp - zp) x w = 0 to each sum, as the padded copy's zero-point
+// values do, so the accumulators, and the bytes after requantization, are the same.
+bool fold_input_pad(OpData* data, const Shape& unpadded, const SpatialPad& pad) {
+  auto* d = static_cast<ConvData*>(data);
+  if (d == nullptr || unpadded.size() != 4 || unpadded[0] != d->geometry.batch || unpadded[3] != d->geometry.in_c ||
+      unpadded[1] <= 0 || unpadded[2] <= 0 || unpadded[1] + pad.top + pad.bottom != d->geometry.in_h ||
+      unpadded[2] + pad.left + pad.right != d->geometry.in_w)
+    return false;
+  ConvGeometry g = d->geometry;
+  g.in_h = unpadded[1];
+  g.in_w = unpadded[2];
+  g.pad_top += pad.top;
+  g.pad_left += pad.left;
+  SlicedConv conv;
+  if (!build(*d, g, &conv).ok()) return false;
+  d->geometry = g;
+  d->conv = std::move(conv);
+  d->impl = d->conv.impl;
+  return true;
+}
+
 }  // namespace
 
 bool family_enabled() {
@@ -232,6 +264,6 @@ bool has_fast_int8() {
   return fast;
 }
 
-const Kernel kConv2dQuantized = {"onednn", conv_prepare, conv_eval};
+const Kernel kConv2dQuantized = {"onednn", conv_prepare, conv_eval, fold_input_pad};
 
 }  // namespace qdet::rt::onednn

@@ -17,10 +17,61 @@ namespace {
 
 enum class QuantFamily : uint8_t { kQc8, kQs8, kQu8 };
 
-struct QuantizedConvData : XnnOpData {
+// What the xnn_create_convolution2d_nhwc_q* call was given, kept so that a folded PAD can
+// re-create the operator with more padding (filter, bias and scales are the model's constants).
+struct QuantConvParams {
   QuantFamily family = QuantFamily::kQs8;
-  size_t batch = 0, height = 0, width = 0;
+  uint32_t pad_top, pad_right, pad_bottom, pad_left;
+  uint32_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w;
+  uint32_t groups;
+  size_t group_in, group_out, in_stride, out_stride;
+  int32_t input_zero_point, filter_zero_point, output_zero_point, out_min, out_max;
+  float input_scale, filter_scale, output_scale;
+  const float* filter_scales;  // per channel (qc8)
+  const void* filter;
+  const int32_t* bias;
+  uint32_t flags;
 };
+
+struct QuantizedConvData : XnnOpData {
+  size_t batch = 0, height = 0, width = 0;
+  QuantConvParams params;
+};
+
+const char* create_name(QuantFamily family) {
+  switch (family) {
+    case QuantFamily::kQu8: return "xnn_create_convolution2d_nhwc_qu8";
+    case QuantFamily::kQc8: return "xnn_create_convolution2d_nhwc_qc8";
+    case QuantFamily::kQs8: break;
+  }
+  return "xnn_create_convolution2d_nhwc_qs8";
+}
+
+xnn_status create_operator(const QuantConvParams& p, xnn_operator_t* op) {
+  switch (p.family) {
+    case QuantFamily::kQu8:
+      return xnn_create_convolution2d_nhwc_qu8(
+          p.pad_top, p.pad_right, p.pad_bottom, p.pad_left, p.kernel_h, p.kernel_w, p.stride_h, p.stride_w,
+          p.dilation_h, p.dilation_w, p.groups, p.group_in, p.group_out, p.in_stride, p.out_stride,
+          static_cast<uint8_t>(p.input_zero_point), p.input_scale, static_cast<uint8_t>(p.filter_zero_point),
+          p.filter_scale, static_cast<const uint8_t*>(p.filter), p.bias, static_cast<uint8_t>(p.output_zero_point),
+          p.output_scale, static_cast<uint8_t>(p.out_min), static_cast<uint8_t>(p.out_max), p.flags, op);
+    case QuantFamily::kQc8:
+      return xnn_create_convolution2d_nhwc_qc8(
+          p.pad_top, p.pad_right, p.pad_bottom, p.pad_left, p.kernel_h, p.kernel_w, p.stride_h, p.stride_w,
+          p.dilation_h, p.dilation_w, p.groups, p.group_in, p.group_out, p.in_stride, p.out_stride,
+          static_cast<int8_t>(p.input_zero_point), p.input_scale, p.filter_scales,
+          static_cast<const int8_t*>(p.filter), p.bias, static_cast<int8_t>(p.output_zero_point), p.output_scale,
+          static_cast<int8_t>(p.out_min), static_cast<int8_t>(p.out_max), p.flags, op);
+    case QuantFamily::kQs8: break;
+  }
+  return xnn_create_convolution2d_nhwc_qs8(
+      p.pad_top, p.pad_right, p.pad_bottom, p.pad_left, p.kernel_h, p.kernel_w, p.stride_h, p.stride_w,
+      p.dilation_h, p.dilation_w, p.groups, p.group_in, p.group_out, p.in_stride, p.out_stride,
+      static_cast<int8_t>(p.input_zero_point), p.input_scale, p.filter_scale, static_cast<const int8_t*>(p.filter),
+      p.bias, static_cast<int8_t>(p.output_zero_point), p.output_scale, static_cast<int8_t>(p.out_min),
+      static_cast<int8_t>(p.out_max), p.flags, op);
+}
 
 Status create_quantized_conv(PrepareContext& ctx, const ConvGeometry& g, int32_t channel_axis,
                              uint32_t groups, size_t group_in, size_t group_out, uint32_t flags) {
@@ -50,47 +101,40 @@ Status create_quantized_conv(PrepareContext& ctx, const ConvGeometry& g, int32_t
   }
 
   const graph::OpAttrs& a = ctx.op.attrs;
-  const auto pt = static_cast<uint32_t>(g.pad_h.before), pr = static_cast<uint32_t>(g.pad_w.after),
-             pb = static_cast<uint32_t>(g.pad_h.after), pl = static_cast<uint32_t>(g.pad_w.before);
-  const auto kh = static_cast<uint32_t>(g.kernel_h), kw = static_cast<uint32_t>(g.kernel_w);
-  const auto sh = static_cast<uint32_t>(a.stride_h), sw = static_cast<uint32_t>(a.stride_w);
-  const auto dh = static_cast<uint32_t>(a.dilation_h), dw = static_cast<uint32_t>(a.dilation_w);
-  const size_t in_stride = groups * group_in, out_stride = groups * group_out;
-  const int32_t* bias_data = bias != nullptr ? bias->as<const int32_t>() : nullptr;
-
   auto data = std::make_unique<QuantizedConvData>();
-  xnn_status status = xnn_status_invalid_state;
-  const char* create_name;
-  if (input.dtype == DType::kUInt8) {
-    data->family = QuantFamily::kQu8;
-    create_name = "xnn_create_convolution2d_nhwc_qu8";
-    status = xnn_create_convolution2d_nhwc_qu8(
-        pt, pr, pb, pl, kh, kw, sh, sw, dh, dw, groups, group_in, group_out, in_stride,
-        out_stride, static_cast<uint8_t>(input.zero_point()), input.scale(),
-        static_cast<uint8_t>(filter.zero_point()), filter.scale(),
-        filter.as<const uint8_t>(), bias_data, static_cast<uint8_t>(output.zero_point()),
-        output.scale(), static_cast<uint8_t>(range.min), static_cast<uint8_t>(range.max), flags,
-        &data->op);
-  } else if (filter_scales.size() > 1) {
-    data->family = QuantFamily::kQc8;
-    create_name = "xnn_create_convolution2d_nhwc_qc8";
-    status = xnn_create_convolution2d_nhwc_qc8(
-        pt, pr, pb, pl, kh, kw, sh, sw, dh, dw, groups, group_in, group_out, in_stride,
-        out_stride, static_cast<int8_t>(input.zero_point()), input.scale(), filter_scales.data(),
-        filter.as<const int8_t>(), bias_data, static_cast<int8_t>(output.zero_point()),
-        output.scale(), static_cast<int8_t>(range.min), static_cast<int8_t>(range.max), flags,
-        &data->op);
-  } else {
-    data->family = QuantFamily::kQs8;
-    create_name = "xnn_create_convolution2d_nhwc_qs8";
-    status = xnn_create_convolution2d_nhwc_qs8(
-        pt, pr, pb, pl, kh, kw, sh, sw, dh, dw, groups, group_in, group_out, in_stride,
-        out_stride, static_cast<int8_t>(input.zero_point()), input.scale(), filter.scale(),
-        filter.as<const int8_t>(), bias_data, static_cast<int8_t>(output.zero_point()),
-        output.scale(), static_cast<int8_t>(range.min), static_cast<int8_t>(range.max), flags,
-        &data->op);
-  }
-  if (status != xnn_status_success) return xnn_failure(ctx, create_name, status);
+  QuantConvParams& p = data->params;
+  p.family = input.dtype == DType::kUInt8 ? QuantFamily::kQu8
+             : filter_scales.size() > 1   ? QuantFamily::kQc8
+                                          : QuantFamily::kQs8;
+  p.pad_top = static_cast<uint32_t>(g.pad_h.before);
+  p.pad_right = static_cast<uint32_t>(g.pad_w.after);
+  p.pad_bottom = static_cast<uint32_t>(g.pad_h.after);
+  p.pad_left = static_cast<uint32_t>(g.pad_w.before);
+  p.kernel_h = static_cast<uint32_t>(g.kernel_h);
+  p.kernel_w = static_cast<uint32_t>(g.kernel_w);
+  p.stride_h = static_cast<uint32_t>(a.stride_h);
+  p.stride_w = static_cast<uint32_t>(a.stride_w);
+  p.dilation_h = static_cast<uint32_t>(a.dilation_h);
+  p.dilation_w = static_cast<uint32_t>(a.dilation_w);
+  p.groups = groups;
+  p.group_in = group_in;
+  p.group_out = group_out;
+  p.in_stride = groups * group_in;
+  p.out_stride = groups * group_out;
+  p.input_zero_point = input.zero_point();
+  p.filter_zero_point = p.family == QuantFamily::kQc8 ? 0 : filter.zero_point();
+  p.output_zero_point = output.zero_point();
+  p.out_min = range.min;
+  p.out_max = range.max;
+  p.input_scale = input.scale();
+  p.filter_scale = p.family == QuantFamily::kQc8 ? 0.0f : filter.scale();
+  p.output_scale = output.scale();
+  p.filter_scales = filter_scales.data();
+  p.filter = filter.data;
+  p.bias = bias != nullptr ? bias->as<const int32_t>() : nullptr;
+  p.flags = flags;
+  const xnn_status status = create_operator(p, &data->op);
+  if (status != xnn_status_success) return xnn_failure(ctx, create_name(p.family), status);
   data->batch = static_cast<size_t>(g.batch);
   data->height = static_cast<size_t>(g.in_h);
   data->width = static_cast<size_t>(g.in_w);
@@ -127,7 +171,7 @@ Status quantized_conv_eval(EvalContext& ctx) {
   const uint8_t* in = ctx.inputs[0]->data;
   uint8_t* out = ctx.outputs[0]->data;
   xnn_status status = xnn_status_invalid_state;
-  switch (data->family) {
+  switch (data->params.family) {
     case QuantFamily::kQc8:
       status = xnn_setup_convolution2d_nhwc_qc8(
           data->op, data->batch, data->height, data->width, reinterpret_cast<const int8_t*>(in),
@@ -150,10 +194,37 @@ Status quantized_conv_eval(EvalContext& ctx) {
   return ok_status();
 }
 
+// A PAD of the input zero point before the convolution becomes more of its own padding.
+// XNNPACK reads padding from a buffer of the input zero point through the same indirection as
+// input pixels, so every product and sum is the one it computed over the padded copy.
+bool fold_input_pad(OpData* op_data, const Shape& unpadded, const SpatialPad& pad) {
+  auto* d = static_cast<QuantizedConvData*>(op_data);
+  // A 1x1 convolution without padding runs as a GEMM: keep the one whose bits were checked.
+  if (d == nullptr || d->params.kernel_h * d->params.kernel_w == 1 || unpadded.size() != 4 ||
+      static_cast<size_t>(unpadded[0]) != d->batch || static_cast<size_t>(unpadded[3]) != d->params.in_stride ||
+      unpadded[1] <= 0 || unpadded[2] <= 0 ||
+      static_cast<size_t>(unpadded[1]) + pad.top + pad.bottom != d->height ||
+      static_cast<size_t>(unpadded[2]) + pad.left + pad.right != d->width)
+    return false;
+  QuantConvParams p = d->params;
+  p.pad_top += static_cast<uint32_t>(pad.top);
+  p.pad_bottom += static_cast<uint32_t>(pad.bottom);
+  p.pad_left += static_cast<uint32_t>(pad.left);
+  p.pad_right += static_cast<uint32_t>(pad.right);
+  xnn_operator_t op = nullptr;
+  if (create_operator(p, &op) != xnn_status_success) return false;
+  xnn_delete_operator(d->op);
+  d->op = op;
+  d->params = p;
+  d->height = static_cast<size_t>(unpadded[1]);
+  d->width = static_cast<size_t>(unpadded[2]);
+  return true;
+}
+
 }  // namespace
 
-const Kernel kConv2dQuantized = {"xnnpack", conv2d_prepare, quantized_conv_eval};
-const Kernel kDepthwiseConv2dQuantized = {"xnnpack", depthwise_conv2d_prepare,
-                                          quantized_conv_eval};
+const Kernel kConv2dQuantized = {"xnnpack", conv2d_prepare, quantized_conv_eval, fold_input_pad};
+const Kernel kDepthwiseConv2dQuantized = {"xnnpack", depthwise_conv2d_prepare, quantized_conv_eval,
+                                          fold_input_pad};
 
 }  // namespace qdet::rt::xnn
