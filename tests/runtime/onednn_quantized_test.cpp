@@ -90,8 +90,10 @@ TEST_P(OnednnQuantizedConv, SameBytesAsXnnpackWithinOneStepOfReference) {
       filter_quant.zero_point.assign(static_cast<size_t>(out_c), 0);
       filter_quant.quantized_dimension = 0;
     } else {
-      // uint8 weights with zero point 128: weight minus zero point always fits int8.
-      filter_quant = per_tensor(fscale(rng), c.dtype == DType::kUInt8 ? 128 : 0);
+      // uint8 weights with zero point 128 (weight minus zero point always fits int8), or, from
+      // seed 10 on, anywhere in [60, 200): the kernel then sums each window in an extra channel.
+      const int64_t w_zp = c.seed >= 10 ? 60 + static_cast<int64_t>(rng() % 140) : 128;
+      filter_quant = per_tensor(fscale(rng), c.dtype == DType::kUInt8 ? w_zp : 0);
     }
     const int64_t reduction = int64_t{kernel} * kernel * group_in;
     const float out_scale = in_scale * filter_quant.scale[0] * 128.0f * 128.0f *
@@ -130,7 +132,9 @@ TEST_P(OnednnQuantizedConv, SameBytesAsXnnpackWithinOneStepOfReference) {
       // The documented refusals (XNNPACK or the reference then runs the op): oneDNN picking a
       // non-VNNI implementation (small grouped convolutions), or a possible 2^24 accumulator.
       const std::string& m = got.prepare_status.message();
-      EXPECT_TRUE(m.find("not a VNNI/AMX kernel") != std::string::npos || m.find("could reach 2^24") != std::string::npos)
+      // Also grouped uint8 weights that do not fit int8 around their zero point.
+      EXPECT_TRUE(m.find("not a VNNI/AMX kernel") != std::string::npos || m.find("could reach 2^24") != std::string::npos ||
+                  (groups > 1 && m.find("do not fit int8") != std::string::npos))
           << what.str() << ": " << m;
       ++refused;
       continue;
@@ -168,6 +172,7 @@ std::vector<Case> cases() {
     v.push_back({DType::kInt8, true, seed});
     v.push_back({DType::kInt8, false, seed});
     v.push_back({DType::kUInt8, false, seed});
+    v.push_back({DType::kUInt8, false, seed + 10});
   }
   return v;
 }
@@ -175,8 +180,9 @@ std::vector<Case> cases() {
 INSTANTIATE_TEST_SUITE_P(Shapes, OnednnQuantizedConv, ::testing::ValuesIn(cases()), case_name);
 
 // Where exactness cannot be proven (an accumulator could reach 2^24, which oneDNN passes through
-// fp32) or the weights do not fit int8, the kernel refuses, and XNNPACK runs the op.
-TEST(OnednnQuantizedConvRefuses, LargeAccumulatorsAndWideUint8Weights) {
+// fp32) or grouped uint8 weights do not fit int8, the kernel refuses, and XNNPACK runs the op.
+// Ungrouped uint8 weights far from their zero point run, with XNNPACK's bytes.
+TEST(OnednnQuantizedConvRefuses, LargeAccumulatorsAndWideGroupedUint8Weights) {
   if (!onednn::has_fast_int8()) GTEST_SKIP() << "oneDNN has no VNNI/AMX int8 convolution on this CPU";
   graph::Op op;
   op.kind = OpKind::kConv2d;
@@ -199,8 +205,18 @@ TEST(OnednnQuantizedConvRefuses, LargeAccumulatorsAndWideUint8Weights) {
   u_out.dtype = DType::kUInt8;
   u_out.quant = per_tensor(0.5f, 128);
   const KernelOutput wide = run_kernel(onednn::kConv2dQuantized, op, {&u_input, &u_filter}, 1, &u_out);
-  EXPECT_EQ(wide.prepare_status.code(), StatusCode::kUnsupported);
-  EXPECT_NE(wide.prepare_status.message().find("does not fit int8"), std::string::npos) << wide.prepare_status.message();
+  ASSERT_TRUE(wide.prepare_status.ok() && wide.eval_status.ok()) << wide.prepare_status.message();
+  const KernelOutput wide_xnn = run_kernel(xnn::kConv2dQuantized, op, {&u_input, &u_filter}, 1, &u_out);
+  ASSERT_TRUE(wide_xnn.prepare_status.ok() && wide_xnn.eval_status.ok());
+  EXPECT_EQ(wide.bytes, wide_xnn.bytes);
+  EXPECT_NE(wide.bytes[0], 128);  // (7 - 128) x (0 - 200) x 8 inputs: not the zero point
+
+  std::vector<uint8_t> g_w(8 * 4, 0);  // two groups of 4 input channels
+  TestTensor g_filter = make_tensor(DType::kUInt8, {8, 1, 1, 4}, g_w, per_tensor(0.01f, 200), true);
+  const KernelOutput grouped = run_kernel(onednn::kConv2dQuantized, op, {&u_input, &g_filter}, 1, &u_out);
+  EXPECT_EQ(grouped.prepare_status.code(), StatusCode::kUnsupported);
+  EXPECT_NE(grouped.prepare_status.message().find("do not fit int8"), std::string::npos)
+      << grouped.prepare_status.message();
 }
 
 // float32 CONV_2D on oneDNN against the reference kernel, within the conformance suite's float

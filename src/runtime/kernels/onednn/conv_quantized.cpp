@@ -55,22 +55,27 @@ struct ConvData : OpData {
   bool out_signed = true;
   int64_t pixels = 0;            // output pixels (batch x height x width)
   int32_t channels = 0;
+  int32_t acc_channels = 0;      // channels + 1 with the window-sum channel (prepare_weights)
+  int32_t window_sum_factor = 0; // 128 - w_zp with that channel, else 0
   std::string impl;
 };
 
 // XNNPACK's fp32 requantization (its "magic bias" formulation): clamp in the float domain
 // relative to the zero point, add 1.5 * 2^23 so that the float's low mantissa bits hold the
 // value rounded half to even, and read them back.
+// `acc` rows are `acc_channels` apart; with the window-sum channel (acc_channels > channels),
+// its value times `window_sum_factor` is added to each channel's first.
 template <typename Out>
 QDET_SIMD_CLONES void requantize_rows(
-    const int32_t* acc, Out* out, int64_t rows, int32_t channels, const int32_t* bias,
-    const float* scale, float lo, float hi, int32_t magic_less_zero_point) {
+    const int32_t* acc, Out* out, int64_t rows, int32_t channels, int32_t acc_channels, int32_t window_sum_factor,
+    const int32_t* bias, const float* scale, float lo, float hi, int32_t magic_less_zero_point) {
   constexpr float kMagic = 12582912.0f;
   for (int64_t r = 0; r < rows; ++r) {
-    const int32_t* a = acc + r * channels;
+    const int32_t* a = acc + r * acc_channels;
     Out* o = out + r * channels;
+    const int32_t extra = acc_channels > channels ? window_sum_factor * a[channels] : 0;
     for (int32_t c = 0; c < channels; ++c) {
-      float f = static_cast<float>(a[c] + bias[c]) * scale[c];
+      float f = static_cast<float>(a[c] + bias[c] + extra) * scale[c];
       f = std::max(f, lo);
       f = std::min(f, hi);
       f += kMagic;
@@ -79,6 +84,44 @@ QDET_SIMD_CLONES void requantize_rows(
       o[c] = static_cast<Out>(bits - magic_less_zero_point);
     }
   }
+}
+
+// Weights as int8, with the exactness bound (kernels.h) checked per output channel. w - w_zp
+// where every weight fits (int8 weights always do: their zero point is 0). uint8 weights whose
+// spread around the zero point does not fit int8 are stored as w - 128 instead, with one more
+// output channel of ones: it sums (x - x_zp) over each window, and acc' + (128 - w_zp) x sum is
+// the same integer as sum((x - x_zp) x (w - w_zp)). (Ungrouped convolutions only.)
+Status prepare_weights(const PrepareContext& ctx, const TensorRef& filter, int32_t w_zp, int32_t out_c,
+                       int64_t per_channel, int32_t groups, ConvData& d) {
+  const auto weight = [&](size_t k) {
+    return filter.dtype == DType::kUInt8 ? int32_t{filter.data[k]} : int32_t{static_cast<int8_t>(filter.data[k])};
+  };
+  const size_t count = static_cast<size_t>(out_c * per_channel);
+  bool fits = true;
+  for (size_t k = 0; k < count && fits; ++k) fits = weight(k) - w_zp >= -128 && weight(k) - w_zp <= 127;
+  int32_t offset = w_zp;
+  if (!fits) {
+    if (filter.dtype != DType::kUInt8 || groups != 1)
+      return unsupported("{}: weights minus their zero point do not fit int8", label(ctx));
+    offset = 128;
+    d.window_sum_factor = 128 - w_zp;
+    if (256.0 * static_cast<double>(per_channel) >= kExactAccumulatorLimit)
+      return unsupported("{}: a window of {} inputs could reach 2^24 in its sum", label(ctx), per_channel);
+  }
+  d.acc_channels = out_c + (fits ? 0 : 1);
+  d.weights.assign(static_cast<size_t>(d.acc_channels * per_channel), 1);
+  for (int32_t c = 0; c < out_c; ++c) {
+    double sum_abs = 0;
+    for (int64_t i = 0; i < per_channel; ++i) {
+      const size_t k = static_cast<size_t>(c * per_channel + i);
+      d.weights[k] = static_cast<int8_t>(weight(k) - offset);
+      sum_abs += std::abs(weight(k) - offset);
+    }
+    if (256.0 * sum_abs >= kExactAccumulatorLimit)
+      return unsupported("{}: channel {} could reach 2^24 in its accumulator (256 x sum|w| = {})",
+                         label(ctx), c, 256.0 * sum_abs);
+  }
+  return ok_status();
 }
 
 Status build(const ConvData& d, const ConvGeometry& g, SlicedConv* out) {
@@ -128,26 +171,7 @@ Status conv_prepare(PrepareContext& ctx) {
   if (ph->out <= 0 || pw->out <= 0) return unsupported("{}: empty output", label(ctx));
   auto d = std::make_unique<ConvData>();
 
-  // Weights as int8 w - w_zp (uint8 weights only where that fits), and the exactness bound.
-  const int32_t w_zp = -checked->filter_offset;
-  const int64_t per_channel = int64_t{k_h} * k_w * group_in;
-  std::vector<int8_t>& w = d->weights;
-  w.resize(static_cast<size_t>(out_c * per_channel));
-  for (int32_t c = 0; c < out_c; ++c) {
-    double sum_abs = 0;
-    for (int64_t i = 0; i < per_channel; ++i) {
-      const size_t k = static_cast<size_t>(c * per_channel + i);
-      const int32_t v = (filter.dtype == DType::kUInt8 ? int32_t{filter.data[k]}
-                                                       : int32_t{static_cast<int8_t>(filter.data[k])}) - w_zp;
-      if (v < -128 || v > 127)
-        return unsupported("{}: uint8 weight minus its zero point ({}) does not fit int8", label(ctx), v);
-      w[k] = static_cast<int8_t>(v);
-      sum_abs += std::abs(v);
-    }
-    if (256.0 * sum_abs >= kExactAccumulatorLimit)
-      return unsupported("{}: channel {} could reach 2^24 in its accumulator (256 x sum|w| = {})",
-                         label(ctx), c, 256.0 * sum_abs);
-  }
+  QDET_TRY(prepare_weights(ctx, filter, -checked->filter_offset, out_c, int64_t{k_h} * k_w * group_in, groups, *d));
 
   // Requantization as XNNPACK sets it up (float arithmetic, in this order), with its limits.
   const float in_scale = input.scale(), out_scale = output.scale();
@@ -170,7 +194,7 @@ Status conv_prepare(PrepareContext& ctx) {
   d->channels = out_c;
   d->pixels = int64_t{input.shape[0]} * ph->out * pw->out;
 
-  d->geometry = {input.shape[0], input.shape[1], input.shape[2], in_c, ph->out, pw->out, out_c, groups,
+  d->geometry = {input.shape[0], input.shape[1], input.shape[2], in_c, ph->out, pw->out, d->acc_channels, groups,
                  group_in, k_h, k_w, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, ph->before, pw->before,
                  input.dtype == DType::kUInt8 ? dt::u8 : dt::s8, dt::s8, dt::s32};
   d->num_threads = ctx.num_threads;
@@ -178,7 +202,7 @@ Status conv_prepare(PrepareContext& ctx) {
   QDET_TRY(build(*d, d->geometry, &d->conv));
   d->impl = d->conv.impl;
   output.shape = {input.shape[0], ph->out, pw->out, out_c};
-  ctx.scratch_bytes = static_cast<size_t>(d->pixels) * static_cast<size_t>(out_c) * sizeof(int32_t);
+  ctx.scratch_bytes = static_cast<size_t>(d->pixels) * static_cast<size_t>(d->acc_channels) * sizeof(int32_t);
   ctx.op_data = std::move(d);
   return ok_status();
 }
@@ -198,13 +222,15 @@ Status conv_eval(EvalContext& ctx) {
                           {{DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, zp_mem}});
     if (!errors[k].empty()) return;
     const ConvSlice& slice = d->conv.slices[k];
-    const int32_t* slice_acc = acc + slice.pixel_begin * d->channels;
+    const int32_t* slice_acc = acc + slice.pixel_begin * d->acc_channels;
     if (d->out_signed)
       requantize_rows(slice_acc, ctx.outputs[0]->as<int8_t>() + slice.pixel_begin * d->channels, slice.pixels,
-                      d->channels, d->bias.data(), d->scale.data(), lo, hi, magic_less_zp);
+                      d->channels, d->acc_channels, d->window_sum_factor, d->bias.data(), d->scale.data(), lo, hi,
+                      magic_less_zp);
     else
       requantize_rows(slice_acc, ctx.outputs[0]->as<uint8_t>() + slice.pixel_begin * d->channels, slice.pixels,
-                      d->channels, d->bias.data(), d->scale.data(), lo, hi, magic_less_zp);
+                      d->channels, d->acc_channels, d->window_sum_factor, d->bias.data(), d->scale.data(), lo, hi,
+                      magic_less_zp);
   });
   for (const std::string& e : errors)
     if (!e.empty()) return internal_error("{} (onednn): {}", ctx.op.name(), e);
