@@ -11,6 +11,7 @@
 #include "base/timer.h"
 #include "runtime/arena_planner.h"
 #include "runtime/kernel_registry.h"
+#include "runtime/kernels/xnnpack/kernels.h"
 #include "runtime/lut_fusion.h"
 #include "runtime/op_cases.h"
 
@@ -357,18 +358,27 @@ void Interpreter::Impl::fuse_silu() {
     logistic.data.reset();
     logistic.scratch_bytes = 0;
   }
-  // Float pairs: one pass computing x * sigmoid(x) (silu_float.cpp), when fast kernels are on,
-  // in float models only. Its results are within a few ulp of XNNPACK's pair, not equal: where
-  // a float region feeds a QUANTIZE (the float islands of int8 models), an ulp can move a value
-  // across a rounding tie and the step spreads through the int8 layers after it, away from the
-  // official TFLite's bytes. Those models keep the pair.
-  if (!options.use_fast_kernels || exact_float) return;
+  // Float pairs: one pass computing x * sigmoid(x) (silu_float.cpp), when fast kernels are on.
+  // Its results are within a few ulp of XNNPACK's pair, not equal: where a float region feeds a
+  // QUANTIZE (the float islands of int8 models), an ulp can move a value across a rounding tie
+  // and the step spreads through the int8 layers after it, away from the official TFLite's
+  // bytes. Those plans (exact_float) run XNNPACK's own pair a block at a time instead
+  // (xnn::kSiluBlocked): the pair's bytes, without the tensor-sized temporary.
+  if (!options.use_fast_kernels) return;
   for (const SiluPair& pair : find_silu_pairs(*graph, /*float32=*/true)) {
     OpPlan& logistic = ops[pair.logistic_op];
     OpPlan& mul = ops[pair.mul_op];
-    if (logistic.folded || mul.folded) continue;
-    mul.kernel = &kSiluFloatKernel;
-    mul.data.reset();
+    if (logistic.folded || mul.folded || !logistic.kernel || !mul.kernel) continue;
+    std::unique_ptr<OpData> data;
+    if (exact_float) {
+      if (std::strcmp(logistic.kernel->name, "xnnpack") != 0 || std::strcmp(mul.kernel->name, "xnnpack") != 0)
+        continue;
+      auto blocked = xnn::silu_blocked_data(options.num_threads);
+      if (!blocked.ok()) continue;
+      data = std::move(*blocked);
+    }
+    mul.kernel = exact_float ? &xnn::kSiluBlocked : &kSiluFloatKernel;
+    mul.data = std::move(data);
     mul.scratch_bytes = 0;
     mul.inputs = {&tensors[pair.input]};
     logistic.kernel = &kFusedKernel;

@@ -66,6 +66,45 @@ TEST(FloatSilu, OnePassWithinFourUlpOfLogisticThenMul) {
   }
 }
 
+// Plans that keep XNNPACK's float bytes (exact_float: int8 models' float regions, calibration)
+// fuse the pair as XNNPACK's own operators run a block at a time: the unfused pair's bytes
+// exactly, for every value tried (specials, NaN and infinities included), at 1-3 threads and
+// for lengths around the block size.
+TEST(FloatSilu, ExactPlansKeepThePairsBytes) {
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> wide(-100.f, 100.f), narrow(-8.f, 8.f);
+  const float special[] = {0.f, -0.f, 1e-30f, -1e-30f, 1e-40f, -1e-40f, 87.f, -87.f, -87.5f, -88.f, -103.f,
+                           88.f, 1e30f, -1e30f, INFINITY, -INFINITY, NAN, FLT_MAX, -FLT_MAX, FLT_MIN};
+  for (const int32_t n : {5, 8191, 8192, 8193, 3 * 8192 + 77}) {
+    std::vector<float> x(static_cast<size_t>(n));
+    for (size_t i = 0; i < x.size(); ++i) {
+      uint32_t bits = static_cast<uint32_t>(rng());  // every tenth value: any bit pattern
+      float any;
+      std::memcpy(&any, &bits, sizeof any);
+      x[i] = i % 10 == 0 ? any : (i % 3 ? narrow(rng) : wide(rng));
+    }
+    for (size_t i = 0; i < std::size(special) && i < x.size(); ++i) x[x.size() - 1 - i] = special[i];
+    std::vector<uint8_t> bytes(x.size() * 4);
+    std::memcpy(bytes.data(), x.data(), bytes.size());
+    for (const int threads : {1, 2, 3}) {
+      SCOPED_TRACE(::testing::Message() << n << " values, " << threads << " threads");
+      auto g = float_silu_graph({1, n}, n % 2 == 0);
+      InterpreterOptions exact{.num_threads = threads, .exact_float = true};
+      auto fused = testing::run_graph(g, {bytes}, exact);
+      exact.keep_intermediates = true;
+      auto plain = testing::run_graph(g, {bytes}, exact);
+      ASSERT_TRUE(fused.ok()) << fused.status().message();
+      ASSERT_TRUE(plain.ok()) << plain.status().message();
+      EXPECT_STREQ((*fused)->kernel_name(0), "fused");
+      EXPECT_STREQ((*fused)->kernel_name(1), "xnnpack-silu");
+      EXPECT_STREQ((*plain)->kernel_name(1), "xnnpack");
+      const TensorRef& a = (*fused)->output(0);
+      const TensorRef& e = (*plain)->output(0);
+      EXPECT_EQ(0, std::memcmp(a.data, e.data, e.byte_size()));
+    }
+  }
+}
+
 TEST(FloatSilu, MatchesDoublePrecisionEverywhere) {
   std::vector<float> x;
   for (float v = -100.f; v <= 100.f; v += 0.0137f) x.push_back(v);

@@ -4,6 +4,9 @@
 // reference kernel instead.
 #pragma once
 
+#include <memory>
+
+#include "base/status.h"
 #include "runtime/kernel.h"
 
 namespace qdet::rt::xnn {
@@ -43,6 +46,12 @@ extern const Kernel kEluQuantized;             // ELU int8 (xnn elu qs8)
 extern const Kernel kResizeBilinearQuantized;  // RESIZE_BILINEAR int8 / uint8
 extern const Kernel kMeanQuantized;            // MEAN over H, W with keep_dims (global average pooling)
 extern const Kernel kTransposeConvQuantized;   // TRANSPOSE_CONV uint8 (xnn deconvolution qu8)
+
+// Float SiLU pairs, MUL(x, LOGISTIC(x)) both on XNNPACK, fused by the plan where XNNPACK's bytes
+// must be kept (silu_blocked.cpp): XNNPACK's sigmoid and multiply a cache-sized block at a time
+// ("xnnpack-silu"). The op data holds an operator pair per interpreter thread.
+extern const Kernel kSiluBlocked;
+Result<std::unique_ptr<OpData>> silu_blocked_data(int num_threads);
 
 // Row-copy kernels (named "copy"): exact for any dtype, same quantization in and out.
 extern const Kernel kConcatenation;        // CONCATENATION without fused activation
