@@ -21,6 +21,10 @@
 // give. oneDNN passes s32 accumulators through fp32 on their way out, which is exact only below
 // 2^24: prepare accepts a convolution only when 256 * sum|w - w_zp| of every output channel is
 // below 2^24 (no input can then reach the limit).
+// uint8 weights whose w - w_zp does not fit int8 (TFLite's uint8 files put the zero point where
+// the weights' range does, e.g. SSD MobileNet V1) are stored as w - 128 with one more output
+// channel of ones, which sums (x - x_zp) over each window; the requantization adds
+// (128 - w_zp) x that sum to every channel's accumulator: the same integers. Ungrouped only.
 #pragma once
 
 #include "runtime/kernel.h"
