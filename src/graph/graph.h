@@ -74,4 +74,8 @@ struct Model {
   std::vector<uint8_t> trailing;  // bytes after the flatbuffer (e.g. the SSD's label-map zip)
 };
 
+// Removes tensors that no op, graph input or output refers to, renumbering the rest in order.
+// Returns old id -> new id (-1 for removed); graph inputs/outputs and signatures are updated.
+std::vector<int32_t> remove_unused_tensors(Model& model);
+
 }  // namespace qdet::graph

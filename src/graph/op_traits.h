@@ -155,6 +155,7 @@ inline constexpr OpTraits kTable[] = {
     row(kMirrorPad, kDataMovement, kIn0, kSameAsInput, false, k8),
     row(kElu, kActivation, kIn0, kFromRange, false, k8),
     row(kBatchMatmul, kElementwise, kIn01, kFromRange, true, k8_16),
+    row(kDensify, kDataMovement, kIn0, kNone, false, 0),  // folded when a .tflite is read
     row(kDetectionPostProcess, kHead, 0x07, kNone, false, 0),
 };
 

@@ -72,39 +72,6 @@ std::vector<uint8_t> float_bytes(std::span<const float> values) {
   return out;
 }
 
-std::vector<int32_t> remove_unused_tensors(graph::Model& model) {
-  Graph& g = model.graph;
-  std::vector<char> used(g.tensors.size(), 0);
-  for (const auto& op : g.ops) {
-    for (int32_t t : op.inputs) if (t >= 0) used[t] = 1;
-    for (int32_t t : op.outputs) if (t >= 0) used[t] = 1;
-  }
-  for (int32_t t : g.inputs) used[t] = 1;
-  for (int32_t t : g.outputs) used[t] = 1;
-  std::vector<int32_t> map(g.tensors.size(), -1);
-  std::vector<Tensor> kept;
-  for (size_t i = 0; i < g.tensors.size(); ++i)
-    if (used[i]) {
-      map[i] = static_cast<int32_t>(kept.size());
-      kept.push_back(std::move(g.tensors[i]));
-    }
-  g.tensors = std::move(kept);
-  auto remap = [&](std::vector<int32_t>& ids) {
-    for (int32_t& t : ids) if (t >= 0) t = map[t];
-  };
-  for (auto& op : g.ops) {
-    remap(op.inputs);
-    remap(op.outputs);
-  }
-  remap(g.inputs);
-  remap(g.outputs);
-  for (auto& sig : model.signatures) {
-    for (auto& st : sig.inputs) if (st.tensor >= 0) st.tensor = map[st.tensor];
-    for (auto& st : sig.outputs) if (st.tensor >= 0) st.tensor = map[st.tensor];
-  }
-  return map;
-}
-
 void replace_uses(Graph& graph, int32_t from, int32_t to, bool outputs) {
   for (auto& op : graph.ops)
     for (int32_t& t : op.inputs) if (t == from) t = to;

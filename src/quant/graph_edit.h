@@ -31,9 +31,7 @@ Result<std::vector<float>> constant_values(const graph::Tensor& tensor);
 // Little-endian bytes of float32 values.
 std::vector<uint8_t> float_bytes(std::span<const float> values);
 
-// Removes tensors that no op, graph input or output refers to, renumbering the rest in order.
-// Returns old id -> new id (-1 for removed); graph inputs/outputs and signatures are updated.
-std::vector<int32_t> remove_unused_tensors(graph::Model& model);
+// remove_unused_tensors (graph/graph.h) is found by argument-dependent lookup.
 
 // Replaces every use of tensor `from` as an op input by `to` (graph outputs too when
 // `outputs` is set).

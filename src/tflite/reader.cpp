@@ -6,6 +6,7 @@
 
 #include "base/file.h"
 #include "tflite/options.h"
+#include "tflite/sparsity.h"
 #include "tflite/tflite_generated.h"
 #include "tflite/types.h"
 
@@ -60,6 +61,52 @@ size_t size_of(const flatbuffers::Vector<T>* v) {
 
 std::string name_of(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
 
+// One SparseIndexVector (int32, uint16 or uint8 values) as int64s; an absent vector is empty.
+Result<std::vector<int64_t>> index_vector(tfl::SparseIndexVector type, const void* table, const char* what) {
+  std::vector<int64_t> out;
+  auto copy = [&](const auto* values) {
+    if (values) out.assign(values->begin(), values->end());
+  };
+  switch (type) {
+    case tfl::SparseIndexVector::Int32Vector:
+      copy(static_cast<const tfl::Int32Vector*>(table)->values());
+      break;
+    case tfl::SparseIndexVector::Uint16Vector:
+      copy(static_cast<const tfl::Uint16Vector*>(table)->values());
+      break;
+    case tfl::SparseIndexVector::Uint8Vector:
+      copy(static_cast<const tfl::Uint8Vector*>(table)->values());
+      break;
+    default: return invalid_argument("sparsity: {} is missing or of an unknown type", what);
+  }
+  return out;
+}
+
+Result<Sparsity> sparsity_of(const tfl::SparsityParameters& p) {
+  Sparsity s;
+  if (p.traversal_order()) s.traversal_order.assign(p.traversal_order()->begin(), p.traversal_order()->end());
+  if (p.block_map()) s.block_map.assign(p.block_map()->begin(), p.block_map()->end());
+  if (p.dim_metadata()) {
+    // Bounded before copying: a level per dimension and block dimension of a rank <= 16 tensor.
+    if (p.dim_metadata()->size() > 32)
+      return invalid_argument("sparsity: {} dim_metadata entries", p.dim_metadata()->size());
+    for (const tfl::DimensionMetadata* m : *p.dim_metadata()) {
+      SparseLevel level;
+      level.dense = m->format() == tfl::DimensionType::DENSE;
+      if (!level.dense && m->format() != tfl::DimensionType::SPARSE_CSR)
+        return invalid_argument("sparsity: dimension format {} is neither DENSE nor SPARSE_CSR",
+                                static_cast<int>(m->format()));
+      level.dense_size = m->dense_size();
+      if (!level.dense) {
+        QDET_ASSIGN_OR_RETURN(level.segments, index_vector(m->array_segments_type(), m->array_segments(), "array_segments"));
+        QDET_ASSIGN_OR_RETURN(level.indices, index_vector(m->array_indices_type(), m->array_indices(), "array_indices"));
+      }
+      s.levels.push_back(std::move(level));
+    }
+  }
+  return s;
+}
+
 class Reader {
  public:
   Reader(std::span<const uint8_t> file, const tfl::Model& model) : file_(file), model_(model) {}
@@ -72,6 +119,7 @@ class Reader {
   Status read_tensor(int32_t id, const tfl::Tensor& src, graph::Tensor& dst);
   Status read_quant(int32_t id, const tfl::QuantizationParameters& q, graph::Tensor& dst);
   Status read_op(int32_t index, const tfl::Operator& src, graph::Op& dst);
+  static Status fold_densify(graph::Model& model);
   Status check_tensor_list(const flatbuffers::Vector<int32_t>* ids, const char* what,
                            bool allow_absent);
 
@@ -180,13 +228,19 @@ Status Reader::read_tensor(int32_t id, const tfl::Tensor& src, graph::Tensor& t)
         return invalid_argument("tensor {} ('{}') has an invalid shape_signature {}", id, t.name,
                                 shape_to_string(t.shape_signature));
   }
-  if (src.sparsity())
-    return unsupported("tensor {} ('{}') is sparse, which qdet does not read", id, t.name);
   t.is_variable = src.is_variable();
   if (src.buffer() >= num_buffers_)
     return out_of_range("tensor {} refers to buffer {} of {}", id, src.buffer(), num_buffers_);
   QDET_ASSIGN_OR_RETURN(auto data, buffer_bytes(src.buffer()));
-  if (!data.empty()) {
+  if (src.sparsity()) {  // densified here: the graph holds dense tensors only
+    if (data.empty())
+      return invalid_argument("tensor {} ('{}') is sparse but holds no values", id, t.name);
+    auto sparsity = sparsity_of(*src.sparsity());
+    auto dense = sparsity.ok() ? densify(*sparsity, t.shape, dtype_size(t.dtype), data)
+                               : Result<std::vector<uint8_t>>(sparsity.status());
+    if (!dense.ok()) return dense.status().with_context(fmt::format("tensor {} ('{}')", id, t.name));
+    t.data = std::move(dense).value();
+  } else if (!data.empty()) {
     const uint64_t expected = static_cast<uint64_t>(*count) * dtype_size(t.dtype);
     if (data.size() != expected)
       return invalid_argument(
@@ -310,8 +364,40 @@ Result<graph::Model> Reader::read() {
     }
   }
 
+  QDET_TRY(fold_densify(out));
   QDET_TRY(g.verify());
   return out;
+}
+
+// DENSIFY turns a constant sparse tensor (dense once read) into a dense one: its output becomes
+// that constant and the op goes, so that every later stage sees ordinary constant weights.
+Status Reader::fold_densify(graph::Model& model) {
+  graph::Graph& g = model.graph;
+  bool folded = false;
+  for (size_t i = 0; i < g.ops.size();) {
+    const graph::Op& op = g.ops[i];
+    if (op.kind != graph::OpKind::kDensify) {
+      ++i;
+      continue;
+    }
+    if (op.inputs.size() != 1 || op.outputs.size() != 1 || op.inputs[0] < 0)
+      return invalid_argument("op {} (DENSIFY) needs one input and one output", i);
+    const graph::Tensor& in = g.tensors[static_cast<size_t>(op.inputs[0])];
+    graph::Tensor& out = g.tensors[static_cast<size_t>(op.outputs[0])];
+    if (!in.is_constant())
+      return invalid_argument("op {} (DENSIFY): input tensor {} ('{}') is not a constant sparse tensor",
+                              i, op.inputs[0], in.name);
+    if (in.dtype != out.dtype || in.shape != out.shape)
+      return invalid_argument("op {} (DENSIFY): output {} {} differs from input {} {}", i,
+                              dtype_name(out.dtype), shape_to_string(out.shape), dtype_name(in.dtype),
+                              shape_to_string(in.shape));
+    out.data = in.data;
+    if (out.quant.empty()) out.quant = in.quant;
+    g.ops.erase(g.ops.begin() + static_cast<std::ptrdiff_t>(i));
+    folded = true;
+  }
+  if (folded) remove_unused_tensors(model);  // the sparse originals
+  return ok_status();
 }
 
 }  // namespace
