@@ -254,6 +254,40 @@ TEST(OnnxOps, ConvTransposePreluMaxMinSqrtHardSwish) {
   check_against_ort(b, {1, 4, 6, 7}, -3.f, 3.f);
 }
 
+TEST(OnnxOps, GroupedAndDilatedConvTransposeDepthToSpaceCrd) {
+  OnnxBuilder b(13);
+  b.input("x", {1, 8, 5, 6});
+  b.random("wg", {8, 3, 3, 3});  // group 2: 8 -> 6 channels, cropped and dilated in H
+  b.random("bg", {6});
+  auto& grouped = b.node("ConvTranspose", {"x", "wg", "bg"}, {"grouped"});
+  OnnxBuilder::attr(grouped, "group", int64_t{2});
+  OnnxBuilder::attr(grouped, "strides", std::vector<int64_t>{2, 2});
+  OnnxBuilder::attr(grouped, "dilations", std::vector<int64_t>{2, 1});
+  OnnxBuilder::attr(grouped, "pads", std::vector<int64_t>{1, 1, 2, 1});
+  OnnxBuilder::attr(grouped, "output_padding", std::vector<int64_t>{1, 0});
+  b.random("wd", {8, 1, 4, 4});  // depthwise 2x upsampling (group = channels)
+  auto& depthwise = b.node("ConvTranspose", {"x", "wd"}, {"depthwise"});
+  OnnxBuilder::attr(depthwise, "group", int64_t{8});
+  OnnxBuilder::attr(depthwise, "strides", std::vector<int64_t>{2, 2});
+  OnnxBuilder::attr(depthwise, "pads", std::vector<int64_t>{1, 1, 1, 1});
+  b.random("wdil", {8, 2, 3, 3});  // group 1, dilation 2, stride 1: the input's size
+  auto& dilated = b.node("ConvTranspose", {"x", "wdil"}, {"dilated"});
+  OnnxBuilder::attr(dilated, "dilations", std::vector<int64_t>{2, 2});
+  OnnxBuilder::attr(dilated, "pads", std::vector<int64_t>{2, 2, 2, 2});
+  auto& crd = b.node("DepthToSpace", {"x"}, {"crd"});  // [1, 2, 10, 12]
+  OnnxBuilder::attr(crd, "blocksize", int64_t{2});
+  OnnxBuilder::attr_s(crd, "mode", "CRD");
+  for (const char* out : {"grouped", "depthwise", "dilated", "crd"}) b.output(out);
+  auto m = import_bytes(b.bytes());
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  auto c = op_counts(m->graph);
+  EXPECT_EQ(c["TRANSPOSE_CONV"], 2 + 8 + 1);
+  EXPECT_EQ(c["SPLIT"], 2);
+  EXPECT_EQ(c["DEPTH_TO_SPACE"], 1);
+  EXPECT_EQ(c["GATHER"], 1);
+  check_against_ort(b, {1, 8, 5, 6});
+}
+
 TEST(OnnxLayout, ReshapePlansKeepDataOrderWithoutTransposes) {
   // ShuffleNet channel shuffle on an NHWC value: [1,C,H,W] -> [1,2,C/2,H,W] splits C in place.
   auto p = plan_reshape({1, 8, 3, 3}, Perm{0, 2, 3, 1}, {1, 2, 4, 3, 3});

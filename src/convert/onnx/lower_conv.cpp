@@ -1,5 +1,6 @@
 // Convolutions, pools, Pad and Resize: NCHW ONNX -> NHWC TFLite.
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "convert/onnx/lower.h"
@@ -274,31 +275,76 @@ Status lower_pool(Context& ctx, const Node& node) {
   return ok_status();
 }
 
-// ConvTranspose (group 1, dilations 1, explicit pads or auto_pad VALID, output_padding; not
-// output_shape): one TRANSPOSE_CONV. ONNX's output is the full scatter of size
-// (in - 1) * stride + kernel + output_padding cropped by the pads; TFLite's SAME padding gives the
-// same crop when its padding before equals the ONNX begin pad, else the op writes the full size
-// (VALID) and a SLICE crops it. Weights [C_in, C_out, kh, kw] become [C_out, kh, kw, C_in].
+// ConvTranspose (explicit pads or auto_pad VALID, output_padding, groups, dilations; not
+// output_shape): TRANSPOSE_CONV. ONNX's output is the full scatter of size
+// (in - 1) * stride + (kernel - 1) * dilation + 1 + output_padding cropped by the pads; TFLite's
+// SAME padding gives the same crop when its padding before equals the ONNX begin pad, else the
+// op writes the full size (VALID) and a SLICE crops it. Weights [C_in, C_out / group, kh, kw]
+// become [C_out / group, kh, kw, C_in / group]. TRANSPOSE_CONV has neither dilation nor groups:
+// a dilated kernel is written out with zeros between its taps (the same sums), and groups are a
+// SPLIT of the input channels, one TRANSPOSE_CONV per group and a CONCATENATION.
+namespace {
+
+// [C_in, C_out, kh, kw] with (k - 1) * d + 1 taps per spatial dim, zeros between the original ones.
+HostTensor dilate_kernel(const HostTensor& w, int64_t dh, int64_t dw) {
+  const int32_t ci = w.shape[0], co = w.shape[1], kh = w.shape[2], kw = w.shape[3];
+  const auto eh = static_cast<int32_t>((kh - 1) * dh + 1), ew = static_cast<int32_t>((kw - 1) * dw + 1);
+  std::vector<float> out(static_cast<size_t>(ci) * co * eh * ew, 0.f);
+  const auto* in = reinterpret_cast<const float*>(w.data.data());
+  for (int64_t p = 0; p < int64_t{ci} * co; ++p)
+    for (int32_t y = 0; y < kh; ++y)
+      for (int32_t x = 0; x < kw; ++x) {
+        float v;
+        std::memcpy(&v, in + (p * kh + y) * kw + x, 4);
+        out[static_cast<size_t>((p * eh + y * dh) * ew + x * dw)] = v;
+      }
+  return HostTensor::from_floats({ci, co, eh, ew}, out);
+}
+
+// Rows [first, first + count) of a [C_in, ...] float tensor.
+HostTensor input_channels(const HostTensor& w, int32_t first, int32_t count) {
+  HostTensor part;
+  part.dtype = w.dtype;
+  part.shape = w.shape;
+  part.shape[0] = count;
+  const size_t row = w.data.size() / static_cast<size_t>(w.shape[0]);
+  part.data.assign(w.data.begin() + static_cast<std::ptrdiff_t>(first * row),
+                   w.data.begin() + static_cast<std::ptrdiff_t>((first + count) * row));
+  return part;
+}
+
+}  // namespace
+
 Status lower_conv_transpose(Context& ctx, const Node& node) {
   QDET_ASSIGN_OR_RETURN(const Value* x, image_input(ctx, node));
   QDET_ASSIGN_OR_RETURN(const HostTensor* w, ctx.constant_input(node, 1, "weights"));
   if (w->shape.size() != 4 || w->shape[0] != x->shape[1])
     return ctx.node_error(StatusCode::kInvalidArgument, node, "weights {} do not match input {}",
                           shape_to_string(w->shape), shape_to_string(x->shape));
-  if (node.get_int("group", 1) != 1)
-    return ctx.node_error(StatusCode::kUnsupported, node, "grouped ConvTranspose is not supported");
+  const int64_t group = node.get_int("group", 1);
+  if (group < 1 || x->shape[1] % group != 0)
+    return ctx.node_error(StatusCode::kInvalidArgument, node, "group {} does not divide the {} input channels", group,
+                          x->shape[1]);
   if (!node.get_ints("output_shape").empty())
     return ctx.node_error(StatusCode::kUnsupported, node, "the output_shape attribute is not supported (use pads)");
   auto wf = cast(*w, DType::kFloat32);
   if (!wf.ok()) return ctx.node_error(StatusCode::kUnsupported, node, "weights: {}", wf.status().message());
-  const int32_t out_c = wf->shape[1];
+  const auto g = static_cast<int32_t>(group);
+  const int32_t out_cg = wf->shape[1], out_c = out_cg * g, in_cg = x->shape[1] / g;
   QDET_ASSIGN_OR_RETURN(std::vector<float> bias, conv_bias(ctx, node, out_c));
   const std::string auto_pad = node.get_string("auto_pad", "NOTSET");
   if (auto_pad != "NOTSET" && auto_pad != "VALID")
     return ctx.node_error(StatusCode::kUnsupported, node, "auto_pad '{}' is not supported", auto_pad);
   QDET_ASSIGN_OR_RETURN(SpatialParams sp, spatial_params(ctx, node, x->shape, {wf->shape[2], wf->shape[3]}));
-  if (sp.dilations[0] != 1 || sp.dilations[1] != 1)
-    return ctx.node_error(StatusCode::kUnsupported, node, "dilated ConvTranspose is not supported");
+  HostTensor weights = std::move(wf).value();
+  if (sp.dilations[0] != 1 || sp.dilations[1] != 1) {
+    const int64_t taps = ((sp.kernel[0] - 1) * sp.dilations[0] + 1) * ((sp.kernel[1] - 1) * sp.dilations[1] + 1);
+    if (taps > 65535)
+      return ctx.node_error(StatusCode::kUnsupported, node, "a dilated kernel of {} taps is not supported", taps);
+    weights = dilate_kernel(weights, sp.dilations[0], sp.dilations[1]);
+    sp.kernel = {weights.shape[2], weights.shape[3]};
+    sp.dilations = {1, 1};
+  }
   std::vector<int64_t> out_pad = node.get_ints("output_padding");
   if (out_pad.empty()) out_pad = {0, 0};
   int32_t full[2], out[2];
@@ -318,15 +364,45 @@ Status lower_conv_transpose(Context& ctx, const Node& node) {
   const int32_t batch = x->shape[0];
   const std::string& out_name = node.outputs.at(0);
   const Shape scatter = crop || !same ? Shape{batch, full[0], full[1], out_c} : Shape{batch, out[0], out[1], out_c};
-  const int32_t shape_id = ctx.add_int32_vector(std::vector<int32_t>(scatter.begin(), scatter.end()), out_name + "/output_shape");
-  const int32_t w_id = ctx.add_constant(*wf, Perm{1, 2, 3, 0}, node.input(1));
-  const int32_t b_id = ctx.add_constant(HostTensor::from_floats({out_c}, bias), out_name + "/bias");
-  const int32_t conv_id = ctx.add_activation(crop ? out_name + "/full" : out_name, DType::kFloat32, scatter);
+  const std::string conv_name = crop ? out_name + "/full" : out_name;
   OpAttrs a;
   a.padding = same ? Padding::kSame : Padding::kValid;
   a.stride_h = static_cast<int32_t>(sp.strides[0]);
   a.stride_w = static_cast<int32_t>(sp.strides[1]);
-  ctx.add_op(OpKind::kTransposeConv, {shape_id, w_id, input, b_id}, {conv_id}, a);
+  // One TRANSPOSE_CONV over input channels [g * in_cg, (g + 1) * in_cg) writing out_cg channels.
+  auto emit = [&](const std::string& name, int32_t in_id, const HostTensor& w_iohw, std::span<const float> b) {
+    Shape shape = scatter;
+    shape[3] = w_iohw.shape[1];
+    const int32_t shape_id = ctx.add_int32_vector(std::vector<int32_t>(shape.begin(), shape.end()), name + "/output_shape");
+    const int32_t w_id = ctx.add_constant(w_iohw, Perm{1, 2, 3, 0}, g == 1 ? node.input(1) : name + "/weights");
+    const int32_t b_id = ctx.add_constant(HostTensor::from_floats({w_iohw.shape[1]}, b), name + "/bias");
+    const int32_t id = ctx.add_activation(name, DType::kFloat32, shape);
+    ctx.add_op(OpKind::kTransposeConv, {shape_id, w_id, in_id, b_id}, {id}, a);
+    return id;
+  };
+  int32_t conv_id;
+  if (g == 1) {
+    conv_id = emit(conv_name, input, weights, bias);
+  } else {
+    const Shape in_t = ctx.graph().tensors[input].shape;  // a copy: tensors grow below
+    const int32_t axis_value[] = {3};
+    const int32_t axis_id = ctx.add_constant(HostTensor::from_int32s({}, axis_value), out_name + "/split_axis");
+    std::vector<int32_t> parts, outs;
+    for (int32_t i = 0; i < g; ++i)
+      parts.push_back(ctx.add_activation(fmt::format("{}/group{}_in", out_name, i), DType::kFloat32,
+                                         {in_t[0], in_t[1], in_t[2], in_cg}));
+    OpAttrs sa;
+    sa.num_splits = g;
+    ctx.add_op(OpKind::kSplit, {axis_id, input}, parts, sa);
+    for (int32_t i = 0; i < g; ++i)
+      outs.push_back(emit(fmt::format("{}/group{}", out_name, i), parts[static_cast<size_t>(i)],
+                          input_channels(weights, i * in_cg, in_cg),
+                          std::span<const float>(bias).subspan(static_cast<size_t>(i * out_cg), static_cast<size_t>(out_cg))));
+    conv_id = ctx.add_activation(conv_name, DType::kFloat32, scatter);
+    OpAttrs ca;
+    ca.axis = 3;
+    ctx.add_op(OpKind::kConcatenation, outs, {conv_id}, ca);
+  }
   int32_t out_id = conv_id;
   if (crop) {
     const int32_t begin[] = {0, static_cast<int32_t>(sp.pads[0]), static_cast<int32_t>(sp.pads[1]), 0};

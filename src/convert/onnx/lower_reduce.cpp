@@ -138,16 +138,17 @@ Status lower_tile(Context& ctx, const Node& node) {
   return ok_status();
 }
 
-// DepthToSpace (DCR: channel (dy * bs + dx) * C' + c, TFLite's order; CRD is not) and
-// SpaceToDepth, on a 4-D NCHW value held as NHWC.
+// DepthToSpace and SpaceToDepth on a 4-D NCHW value held as NHWC. DCR (channel
+// (dy * bs + dx) * C' + c) is TFLite's order; CRD (channel c * bs * bs + dy * bs + dx) first
+// gathers the channels into DCR order (one GATHER along the channel axis).
 Status lower_depth_space(Context& ctx, const Node& node) {
   QDET_ASSIGN_OR_RETURN(const Value* x, activation_input(ctx, node, 0));
   const bool to_space = node.op_type == "DepthToSpace";
   if (x->shape.size() != 4)
     return ctx.node_error(StatusCode::kInvalidArgument, node, "input {} must be 4-D", shape_to_string(x->shape));
-  if (to_space && node.get_string("mode", "DCR") != "DCR")
-    return ctx.node_error(StatusCode::kUnsupported, node, "mode '{}' is not supported (only DCR)",
-                          node.get_string("mode", "DCR"));
+  const std::string mode = to_space ? node.get_string("mode", "DCR") : "DCR";
+  if (mode != "DCR" && mode != "CRD")
+    return ctx.node_error(StatusCode::kInvalidArgument, node, "mode '{}' is neither DCR nor CRD", mode);
   const int64_t bs = node.get_int("blocksize", 0);
   const Shape s = x->shape;  // N, C, H, W
   if (bs < 1 || (to_space && s[1] % (bs * bs) != 0) || (!to_space && (s[2] % bs != 0 || s[3] % bs != 0)))
@@ -157,6 +158,19 @@ Status lower_depth_space(Context& ctx, const Node& node) {
   const auto b = static_cast<int32_t>(bs);
   const Shape out = to_space ? Shape{s[0], s[1] / (b * b), s[2] * b, s[3] * b}
                              : Shape{s[0], s[1] * b * b, s[2] / b, s[3] / b};
+  if (mode == "CRD") {
+    const int32_t depth = s[1] / (b * b);
+    std::vector<int32_t> order;  // DCR channel -> CRD channel
+    for (int32_t dy = 0; dy < b; ++dy)
+      for (int32_t dx = 0; dx < b; ++dx)
+        for (int32_t c = 0; c < depth; ++c) order.push_back(c * b * b + dy * b + dx);
+    const int32_t order_id = ctx.add_int32_vector(order, node.outputs[0] + "/dcr_order");
+    const int32_t dcr = ctx.add_activation(node.outputs[0] + "/dcr", x->dtype, apply_perm(s, nhwc));
+    OpAttrs ga;
+    ga.axis = 3;
+    ctx.add_op(OpKind::kGather, {in, order_id}, {dcr}, ga);
+    in = dcr;
+  }
   const int32_t out_id = new_output_tensor(ctx, node, 0, x->dtype, apply_perm(out, nhwc));
   OpAttrs a;
   a.block_size = b;
