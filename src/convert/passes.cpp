@@ -1,6 +1,7 @@
 #include "convert/passes.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace qdet::convert {
 
@@ -66,6 +67,80 @@ int fuse_activations(graph::Graph& g) {
     g.ops = std::move(kept);
   }
   return fused;
+}
+
+namespace {
+
+// The GATHER's indices when they permute the last axis of its input, else empty.
+std::vector<int32_t> channel_permutation(const graph::Graph& g, const graph::Op& op) {
+  if (op.inputs.size() != 2 || op.outputs.size() != 1) return {};
+  const graph::Tensor& in = g.tensors[op.inputs[0]];
+  const graph::Tensor& idx = g.tensors[op.inputs[1]];
+  const auto rank = static_cast<int32_t>(in.shape.size());
+  if (rank == 0 || (op.attrs.axis != rank - 1 && op.attrs.axis != -1)) return {};
+  if (idx.dtype != DType::kInt32 || !idx.is_constant() || idx.shape.size() != 1 || idx.shape[0] != in.shape.back())
+    return {};
+  std::vector<int32_t> perm(static_cast<size_t>(idx.shape[0]));
+  std::memcpy(perm.data(), idx.data.data(), perm.size() * 4);
+  std::vector<char> seen(perm.size(), 0);
+  for (int32_t p : perm) {
+    if (p < 0 || static_cast<size_t>(p) >= perm.size() || seen[static_cast<size_t>(p)]) return {};
+    seen[static_cast<size_t>(p)] = 1;
+  }
+  return perm;
+}
+
+// Rows of a constant float tensor [rows, ...] reordered: new row r = old row perm[r].
+void permute_rows(graph::Tensor& t, const std::vector<int32_t>& perm) {
+  const size_t row = t.data.size() / perm.size();
+  std::vector<uint8_t> out(t.data.size());
+  for (size_t r = 0; r < perm.size(); ++r)
+    std::memcpy(out.data() + r * row, t.data.data() + static_cast<size_t>(perm[r]) * row, row);
+  t.data = std::move(out);
+}
+
+}  // namespace
+
+int fold_channel_gathers(graph::Graph& g) {
+  int folded = 0;
+  const auto producers = g.producers();
+  const auto consumers = g.consumers();
+  std::vector<char> is_output(g.tensors.size(), 0);
+  for (int32_t o : g.outputs) is_output[o] = 1;
+  std::vector<char> dead(g.ops.size(), 0);
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    const graph::Op& gather = g.ops[i];
+    if (gather.kind != OpKind::kGather) continue;
+    const std::vector<int32_t> perm = channel_permutation(g, gather);
+    if (perm.empty()) continue;
+    const int32_t t = gather.inputs[0];
+    const int32_t p = producers[t];
+    if (p < 0 || dead[p] || is_output[t] || consumers[t].size() != 1) continue;
+    graph::Op& prev = g.ops[p];
+    if ((prev.kind != OpKind::kConv2d && prev.kind != OpKind::kFullyConnected) || prev.outputs.size() != 1 ||
+        prev.inputs.size() < 2)
+      continue;
+    auto foldable = [&](int32_t id, size_t rank_at_least) {
+      if (id < 0) return true;
+      const graph::Tensor& c = g.tensors[id];
+      return c.is_constant() && c.dtype == DType::kFloat32 && c.shape.size() >= rank_at_least &&
+             c.shape[0] == static_cast<int32_t>(perm.size()) && consumers[id].size() == 1;
+    };
+    const int32_t w = prev.inputs[1], b = prev.inputs.size() > 2 ? prev.inputs[2] : -1;
+    if (!foldable(w, 2) || !foldable(b, 1)) continue;
+    permute_rows(g.tensors[w], perm);
+    if (b >= 0) permute_rows(g.tensors[b], perm);
+    prev.outputs[0] = gather.outputs[0];
+    dead[i] = 1;
+    ++folded;
+  }
+  if (folded) {
+    std::vector<graph::Op> kept;
+    for (size_t i = 0; i < g.ops.size(); ++i)
+      if (!dead[i]) kept.push_back(std::move(g.ops[i]));
+    g.ops = std::move(kept);
+  }
+  return folded;
 }
 
 int remove_unused(graph::Graph& g) {

@@ -10,6 +10,13 @@ namespace qdet::convert {
 // and its output feeds only the activation (and is not a graph output). Returns the count.
 int fuse_activations(graph::Graph& graph);
 
+// Folds a GATHER that permutes the last (channel) axis with constant indices into the
+// CONV_2D or FULLY_CONNECTED producing its input: that op's float weights and bias are permuted
+// along their output channels instead (DepthToSpace CRD after a convolution costs nothing).
+// The producer's output must feed only the GATHER and not be a graph output, and its weights
+// and bias no other op. Returns the count.
+int fold_channel_gathers(graph::Graph& graph);
+
 // Drops ops whose outputs nobody reads (and are not graph outputs), then tensors no op or graph
 // input/output refers to; tensor ids are renumbered. Returns the number of ops removed.
 int remove_unused(graph::Graph& graph);

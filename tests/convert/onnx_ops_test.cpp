@@ -277,14 +277,22 @@ TEST(OnnxOps, GroupedAndDilatedConvTransposeDepthToSpaceCrd) {
   auto& crd = b.node("DepthToSpace", {"x"}, {"crd"});  // [1, 2, 10, 12]
   OnnxBuilder::attr(crd, "blocksize", int64_t{2});
   OnnxBuilder::attr_s(crd, "mode", "CRD");
-  for (const char* out : {"grouped", "depthwise", "dilated", "crd"}) b.output(out);
+  b.random("wc", {8, 8, 1, 1});  // PixelShuffle after a convolution: the GATHER folds into it
+  b.random("bc", {8});
+  b.node("Conv", {"x", "wc", "bc"}, {"conv"});
+  b.node("Relu", {"conv"}, {"relu"});
+  auto& shuffle = b.node("DepthToSpace", {"relu"}, {"shuffle"});
+  OnnxBuilder::attr(shuffle, "blocksize", int64_t{2});
+  OnnxBuilder::attr_s(shuffle, "mode", "CRD");
+  for (const char* out : {"grouped", "depthwise", "dilated", "crd", "shuffle"}) b.output(out);
   auto m = import_bytes(b.bytes());
   ASSERT_TRUE(m.ok()) << m.status().message();
   auto c = op_counts(m->graph);
   EXPECT_EQ(c["TRANSPOSE_CONV"], 2 + 8 + 1);
   EXPECT_EQ(c["SPLIT"], 2);
-  EXPECT_EQ(c["DEPTH_TO_SPACE"], 1);
-  EXPECT_EQ(c["GATHER"], 1);
+  EXPECT_EQ(c["DEPTH_TO_SPACE"], 2);
+  EXPECT_EQ(c["GATHER"], 1);  // the one on the graph input; the convolution's folded
+  EXPECT_EQ(c["RELU"], 0);
   check_against_ort(b, {1, 8, 5, 6});
 }
 

@@ -220,6 +220,7 @@ Result<graph::Model> import_model(const Model& source) {
   }
 
   fuse_activations(g);
+  fold_channel_gathers(g);
   remove_unused(g);
   if (Status s = g.verify(); !s.ok())
     return internal_error("{}: the converted graph does not verify: {}", m.source, s.message());
