@@ -14,6 +14,7 @@
 #include "runtime/kernels/xnnpack/kernels.h"
 #include "runtime/lut_fusion.h"
 #include "runtime/op_cases.h"
+#include "runtime/slice_concat.h"
 
 namespace qdet::rt {
 
@@ -113,6 +114,7 @@ struct Interpreter::Impl {
   bool can_fold(size_t index) const;
   Status fold_op(size_t index);
   void fuse_silu();
+  void fuse_slice_concats();
   void fold_pads();
   void tabulate_activations();
   void alias_reshapes();
@@ -388,6 +390,31 @@ void Interpreter::Impl::fuse_silu() {
   }
 }
 
+// A space-to-depth block (CONCATENATION of STRIDED_SLICEs of one tensor, slice_concat.h) becomes
+// one copy from the source: the slices are skipped and their outputs never written.
+void Interpreter::Impl::fuse_slice_concats() {
+  if (options.keep_intermediates || !options.use_fast_kernels) return;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (graph->ops[i].kind != graph::OpKind::kConcatenation || ops[i].folded) continue;
+    auto block = find_slice_concat(*graph, static_cast<int32_t>(i), tensors);
+    if (!block) continue;
+    bool all_run = true;
+    for (int32_t s : block->slice_ops) all_run = all_run && !ops[s].folded;
+    if (!all_run) continue;
+    for (int32_t s : block->slice_ops) {
+      ops[s].kernel = &kFusedKernel;
+      ops[s].folded = true;
+      ops[s].data.reset();
+      ops[s].scratch_bytes = 0;
+    }
+    OpPlan& concat = ops[i];
+    concat.kernel = &kSliceConcatKernel;
+    concat.data = std::move(block->data);
+    concat.scratch_bytes = 0;
+    concat.inputs = {&tensors[block->source]};
+  }
+}
+
 uint64_t Interpreter::Impl::budget() const {
   return options.max_memory_bytes ? options.max_memory_bytes : memory_budget();
 }
@@ -556,6 +583,7 @@ Status Interpreter::Impl::plan() {
     if (can_fold(i)) QDET_TRY(fold_op(i));
   }
   fuse_silu();
+  fuse_slice_concats();
   tabulate_activations();
   fold_pads();
   alias_reshapes();
