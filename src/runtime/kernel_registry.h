@@ -12,7 +12,9 @@ namespace qdet::rt {
 
 // Tried in this order: oneDNN (which takes only what it runs faster: kernels/onednn/kernels.h),
 // XNNPACK, qdet's own SIMD kernels, reference.
-enum class KernelImpl : uint8_t { kOnednn = 0, kXnnpack = 1, kSimd = 2, kReference = 3 };
+// Also the order in which the families are tried. qdet's own SIMD kernels take only what
+// XNNPACK does not run, or runs slower (large max-pool windows), so they come before it.
+enum class KernelImpl : uint8_t { kOnednn = 0, kSimd = 1, kXnnpack = 2, kReference = 3 };
 const char* kernel_impl_name(KernelImpl impl);
 
 class KernelRegistry {

@@ -172,11 +172,12 @@ inline KernelOutput run_reference(graph::OpKind kind, const graph::Op& op,
 }
 
 // The fast kernel of `kind` ("xnnpack" or "copy"), looked up in the registry as the
-// interpreter does: the first candidate that is neither the reference nor oneDNN's (tested
-// against XNNPACK's in onednn_quantized_test.cpp).
+// interpreter does: the first candidate that is neither the reference nor oneDNN's nor qdet's
+// SIMD kernels (tested on their own: onednn_quantized_test.cpp, simd_*_test.cpp).
 inline const Kernel* fast_kernel(graph::OpKind kind) {
   for (const Kernel* k : default_kernel_registry().candidates(kind, /*allow_fast=*/true))
-    if (std::string(k->name) != "reference" && std::string(k->name) != "onednn") return k;
+    if (std::string(k->name) != "reference" && std::string(k->name) != "onednn" && std::string(k->name) != "simd")
+      return k;
   return nullptr;
 }
 

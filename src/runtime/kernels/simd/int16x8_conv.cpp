@@ -424,6 +424,7 @@ namespace qdet::rt {
 void register_simd_kernels(KernelRegistry& r) {
   r.add(graph::OpKind::kConv2d, KernelImpl::kSimd, simd::kInt16x8Conv2d);
   r.add(graph::OpKind::kDepthwiseConv2d, KernelImpl::kSimd, simd::kInt16x8DepthwiseConv2d);
+  r.add(graph::OpKind::kMaxPool2d, KernelImpl::kSimd, simd::kSeparableMaxPool2d);
 }
 
 }  // namespace qdet::rt

@@ -1,5 +1,5 @@
 // qdet's own SIMD kernels (KernelImpl::kSimd): bit-exact with the reference kernels, for the ops
-// XNNPACK does not cover. Registered by register_simd_kernels (kernel_registry.h).
+// XNNPACK does not cover, or covers slowly (they are tried before XNNPACK). Registered by register_simd_kernels (kernel_registry.h).
 #pragma once
 
 #include "runtime/kernel.h"
@@ -10,6 +10,9 @@ namespace qdet::rt::simd {
 // weights: int32 sums where 32768 * sum|w| of every channel stays below 2^31 (int16x8_conv.cpp).
 extern const Kernel kInt16x8Conv2d;
 extern const Kernel kInt16x8DepthwiseConv2d;
+// MAX_POOL_2D at stride 1 with windows of 16 taps or more (SPP's 5x5 .. 13x13), float32, int8
+// and uint8, as a column pass then a row pass: the reference's bytes (max_pool.cpp).
+extern const Kernel kSeparableMaxPool2d;
 // Tests: false makes kernels prepared afterwards take the portable path even on VNNI CPUs.
 void allow_vnni_for_testing(bool allow);
 
