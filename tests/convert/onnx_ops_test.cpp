@@ -296,6 +296,28 @@ TEST(OnnxOps, GroupedAndDilatedConvTransposeDepthToSpaceCrd) {
   check_against_ort(b, {1, 8, 5, 6});
 }
 
+TEST(OnnxOps, HardSigmoidEluReciprocal) {
+  OnnxBuilder b(13);
+  b.input("x", {1, 3, 5, 6});
+  b.node("HardSigmoid", {"x"}, {"hs_default"});  // ONNX's alpha 0.2, beta 0.5
+  auto& torch = b.node("HardSigmoid", {"x"}, {"hs_torch"});  // PyTorch's Hardsigmoid
+  OnnxBuilder::attr_f(torch, "alpha", 1.f / 6.f);
+  b.node("Elu", {"x"}, {"elu"});
+  b.node("Mul", {"x", "x"}, {"square"});
+  b.floats("half", {}, {0.5f});
+  b.node("Add", {"square", "half"}, {"positive"});
+  b.node("Reciprocal", {"positive"}, {"inverse"});
+  for (const char* out : {"hs_default", "hs_torch", "elu", "inverse"}) b.output(out);
+  auto m = import_bytes(b.bytes());
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  auto c = op_counts(m->graph);
+  EXPECT_EQ(c["RELU6"], 0);  // fused into the ADDs
+  EXPECT_EQ(c["ADD"], 3);
+  EXPECT_EQ(c["ELU"], 1);
+  EXPECT_EQ(c["DIV"], 1);
+  check_against_ort(b, {1, 3, 5, 6}, -5.f, 5.f);
+}
+
 TEST(OnnxLayout, ReshapePlansKeepDataOrderWithoutTransposes) {
   // ShuffleNet channel shuffle on an NHWC value: [1,C,H,W] -> [1,2,C/2,H,W] splits C in place.
   auto p = plan_reshape({1, 8, 3, 3}, Perm{0, 2, 3, 1}, {1, 2, 4, 3, 3});

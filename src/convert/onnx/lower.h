@@ -34,6 +34,8 @@ Status lower_resize(Context& ctx, const Node& node);
 Status lower_unary(Context& ctx, const Node& node);
 Status lower_binary(Context& ctx, const Node& node);
 Status lower_clip(Context& ctx, const Node& node);
+Status lower_hard_sigmoid(Context& ctx, const Node& node);
+Status lower_reciprocal(Context& ctx, const Node& node);
 Status lower_softmax(Context& ctx, const Node& node);
 Status lower_batch_norm(Context& ctx, const Node& node);
 Status lower_prelu(Context& ctx, const Node& node);

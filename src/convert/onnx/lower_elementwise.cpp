@@ -18,7 +18,7 @@ struct UnaryRow {
 constexpr UnaryRow kUnary[] = {
     {"Relu", OpKind::kRelu},       {"Sigmoid", OpKind::kLogistic},    {"Tanh", OpKind::kTanh},
     {"Exp", OpKind::kExp},         {"Sqrt", OpKind::kSqrt},           {"Floor", OpKind::kFloor},
-    {"LeakyRelu", OpKind::kLeakyRelu}, {"HardSwish", OpKind::kHardSwish},
+    {"LeakyRelu", OpKind::kLeakyRelu}, {"HardSwish", OpKind::kHardSwish}, {"Elu", OpKind::kElu},
 };
 
 struct BinaryRow {
@@ -101,8 +101,56 @@ Status lower_unary(Context& ctx, const Node& node) {
   const Shape shape = x->shape;
   OpAttrs a;
   if (row->kind == OpKind::kLeakyRelu) a.alpha = node.get_float("alpha", 0.01f);
+  if (row->kind == OpKind::kElu && node.get_float("alpha", 1.f) != 1.f)
+    return ctx.node_error(StatusCode::kUnsupported, node, "Elu with alpha {} is not supported (TFLite's ELU has alpha 1)",
+                          node.get_float("alpha", 1.f));
   const int32_t out_id = new_output_tensor(ctx, node, 0, DType::kFloat32, apply_perm(shape, perm));
   ctx.add_op(row->kind, {x->tensor}, {out_id}, a);
+  set_output(ctx, node, 0, out_id, perm, shape, DType::kFloat32);
+  return ok_status();
+}
+
+// HardSigmoid: max(0, min(1, alpha * x + beta)) as RELU6(x * 6 alpha + 6 beta) * (1/6): MUL
+// (left out when 6 alpha is 1, PyTorch's alpha 1/6), ADD, RELU6, MUL.
+Status lower_hard_sigmoid(Context& ctx, const Node& node) {
+  QDET_ASSIGN_OR_RETURN(const Value* x, activation_input(ctx, node, 0));
+  if (x->dtype != DType::kFloat32)
+    return ctx.node_error(StatusCode::kUnsupported, node, "{} input is not supported", dtype_name(x->dtype));
+  const float alpha = node.get_float("alpha", 0.2f), beta = node.get_float("beta", 0.5f);
+  if (!std::isfinite(alpha) || !std::isfinite(beta))
+    return ctx.node_error(StatusCode::kInvalidArgument, node, "alpha and beta must be finite");
+  const Perm perm = x->perm;
+  const Shape shape = x->shape, tshape = apply_perm(shape, perm);
+  const std::string& out = node.outputs.at(0);
+  int32_t cur = x->tensor;
+  auto step = [&](OpKind kind, std::optional<float> constant, const std::string& suffix) {
+    const int32_t o = ctx.add_activation(out + suffix, DType::kFloat32, tshape);
+    if (constant)
+      ctx.add_op(kind, {cur, ctx.add_constant(scalar(*constant), out + suffix + "/c")}, {o});
+    else
+      ctx.add_op(kind, {cur}, {o});
+    cur = o;
+  };
+  if (6.f * alpha != 1.f) step(OpKind::kMul, 6.f * alpha, "/scaled");
+  step(OpKind::kAdd, 6.f * beta, "/shifted");
+  step(OpKind::kRelu6, std::nullopt, "/relu6");
+  const int32_t out_id = new_output_tensor(ctx, node, 0, DType::kFloat32, tshape);
+  ctx.add_op(OpKind::kMul, {cur, ctx.add_constant(scalar(1.f / 6.f), out + "/sixth")}, {out_id});
+  set_output(ctx, node, 0, out_id, perm, shape, DType::kFloat32);
+  return ok_status();
+}
+
+// Reciprocal: DIV(1, x).
+Status lower_reciprocal(Context& ctx, const Node& node) {
+  QDET_ASSIGN_OR_RETURN(const Value* x, activation_input(ctx, node, 0));
+  if (x->dtype != DType::kFloat32)
+    return ctx.node_error(StatusCode::kUnsupported, node, "{} input is not supported", dtype_name(x->dtype));
+  const Perm perm = x->perm;
+  const Shape shape = x->shape;
+  const int32_t in = x->tensor;
+  const int32_t one = ctx.add_constant(scalar(1.f), node.outputs.at(0) + "/one");
+  const int32_t out_id = new_output_tensor(ctx, node, 0, DType::kFloat32, apply_perm(shape, perm));
+  ctx.add_op(OpKind::kDiv, {one, in}, {out_id});
   set_output(ctx, node, 0, out_id, perm, shape, DType::kFloat32);
   return ok_status();
 }
