@@ -388,6 +388,34 @@ void Interpreter::Impl::fuse_silu() {
     logistic.data.reset();
     logistic.scratch_bytes = 0;
   }
+  // A one-pass float SiLU read only by an ADD (a residual connection) takes the ADD in: the
+  // addend is added as each value is written, and the SiLU's output is never stored.
+  if (exact_float) return;
+  const auto consumers = graph->consumers();
+  for (size_t i = 0; i < ops.size(); ++i) {
+    OpPlan& mul = ops[i];
+    if (mul.kernel != &kSiluFloatKernel || mul.folded || graph->ops[i].outputs.size() != 1) continue;
+    const int32_t y = graph->ops[i].outputs[0];
+    if (consumers[y].size() != 1 || std::find(graph->outputs.begin(), graph->outputs.end(), y) != graph->outputs.end())
+      continue;
+    const int32_t a = consumers[y][0];
+    const graph::Op& add = graph->ops[a];
+    OpPlan& add_plan = ops[a];
+    if (add.kind != graph::OpKind::kAdd || add.inputs.size() != 2 || add.outputs.size() != 1 || add_plan.folded ||
+        add.attrs.activation != graph::Activation::kNone || add.inputs[0] == add.inputs[1])
+      continue;
+    const int32_t other = add.inputs[0] == y ? add.inputs[1] : add.inputs[0];
+    const TensorRef& o = tensors[other];
+    if (other < 0 || o.dtype != DType::kFloat32 || o.shape != tensors[y].shape ||
+        tensors[add.outputs[0]].shape != tensors[y].shape)
+      continue;
+    add_plan.kernel = &kSiluAddFloatKernel;
+    add_plan.data.reset();
+    add_plan.scratch_bytes = 0;
+    add_plan.inputs = {mul.inputs[0], &tensors[other]};
+    mul.kernel = &kFusedKernel;
+    mul.folded = true;
+  }
 }
 
 // A space-to-depth block (CONCATENATION of STRIDED_SLICEs of one tensor, slice_concat.h) becomes

@@ -35,6 +35,10 @@ std::vector<SiluPair> find_silu_pairs(const graph::Graph& graph, bool float32 = 
 // own vectorized exp (within a few ulp of XNNPACK's LOGISTIC then MUL, which the fused pair
 // replaces: two passes over the tensor and a temporary become one).
 extern const Kernel kSiluFloatKernel;
+// A fused float SiLU whose only reader is an ADD of a tensor of the same shape, with no fused
+// activation: out = x * sigmoid(x) + addend in the same pass (inputs x, addend), the bytes of
+// kSiluFloatKernel then the ADD.
+extern const Kernel kSiluAddFloatKernel;
 // sigmoid(x) * x for n floats (the kernel's loop; exposed for tests).
 void silu_float(const float* in, float* out, size_t n);
 

@@ -105,6 +105,58 @@ TEST(FloatSilu, ExactPlansKeepThePairsBytes) {
   }
 }
 
+// x -> LOGISTIC -> MUL -> ADD(silu, other) -> out: the one-pass SiLU takes the ADD in
+// (silu-add), and gives the bytes of the one-pass SiLU then XNNPACK's ADD, which run where the
+// SiLU's output is also a graph output (so it must be stored).
+TEST(FloatSilu, ResidualAddFusesWithTheSameBytes) {
+  const Shape shape = {1, 13, 17, 40};  // 8840 values: SIMD tails
+  const int64_t n = num_elements(shape);
+  std::mt19937 rng(13);
+  std::uniform_real_distribution<float> d(-20.f, 20.f);
+  std::vector<float> x(static_cast<size_t>(n)), other(static_cast<size_t>(n));
+  for (auto& v : x) v = d(rng);
+  for (auto& v : other) v = d(rng);
+  const float special[] = {INFINITY, -INFINITY, NAN, 0.f, -0.f, 1e30f, -1e30f, -100.f};
+  for (size_t i = 0; i < std::size(special); ++i) {
+    x[i] = special[i];
+    other[i + 8] = special[i];
+    x[i + 16] = special[i];
+    other[i + 16] = special[std::size(special) - 1 - i];
+  }
+  std::vector<uint8_t> xb(x.size() * 4), ob(other.size() * 4);
+  std::memcpy(xb.data(), x.data(), xb.size());
+  std::memcpy(ob.data(), other.data(), ob.size());
+  auto graph = [&](bool silu_is_output, bool other_first) {
+    testing::GraphBuilder b;
+    const int32_t xi = b.input(DType::kFloat32, shape, QuantParams{});
+    const int32_t oi = b.input(DType::kFloat32, shape, QuantParams{});
+    const int32_t s = b.tensor(DType::kFloat32, shape, QuantParams{});
+    const int32_t y = b.tensor(DType::kFloat32, shape, QuantParams{});
+    const int32_t out = b.tensor(DType::kFloat32, shape, QuantParams{});
+    b.op(OpKind::kLogistic, {xi}, {s});
+    b.op(OpKind::kMul, {xi, s}, {y});
+    b.op(OpKind::kAdd, other_first ? std::vector<int32_t>{oi, y} : std::vector<int32_t>{y, oi}, {out});
+    b.output(out);
+    if (silu_is_output) b.output(y);
+    return b.shared();
+  };
+  for (bool other_first : {false, true}) {
+    auto fused = testing::run_graph(graph(false, other_first), {xb, ob}, InterpreterOptions{});
+    auto plain = testing::run_graph(graph(true, other_first), {xb, ob}, InterpreterOptions{});
+    ASSERT_TRUE(fused.ok()) << fused.status().message();
+    ASSERT_TRUE(plain.ok()) << plain.status().message();
+    EXPECT_STREQ((*fused)->kernel_name(1), "fused");
+    EXPECT_STREQ((*fused)->kernel_name(2), "silu-add");
+    EXPECT_STREQ((*plain)->kernel_name(1), "silu");
+    EXPECT_STREQ((*plain)->kernel_name(2), "xnnpack");
+    const auto a = testing::values_of<float>((*fused)->output(0));
+    const auto e = testing::values_of<float>((*plain)->output(0));
+    for (size_t i = 0; i < a.size(); ++i)
+      ASSERT_TRUE(std::memcmp(&a[i], &e[i], 4) == 0 || (std::isnan(a[i]) && std::isnan(e[i])))
+          << i << ": x " << x[i] << " + " << other[i] << ": fused " << a[i] << ", unfused " << e[i];
+  }
+}
+
 TEST(FloatSilu, MatchesDoublePrecisionEverywhere) {
   std::vector<float> x;
   for (float v = -100.f; v <= 100.f; v += 0.0137f) x.push_back(v);
