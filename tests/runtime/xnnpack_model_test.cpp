@@ -78,14 +78,15 @@ TEST(XnnpackModel, YoloxNanoFastKernelsMatchReference) {
   const RunOutput fast = run_model(graph, /*fast=*/true, 1);
   const RunOutput ref = run_model(graph, /*fast=*/false, 1);
   ASSERT_FALSE(HasFailure());
-  for (const char* op : {"DEPTHWISE_CONV_2D", "ADD"})
-    EXPECT_EQ(fast.kernel_of_op.at(op), "xnnpack") << op;
+  EXPECT_EQ(fast.kernel_of_op.at("DEPTHWISE_CONV_2D"), "xnnpack");
+  // The residual ADDs after a SiLU are taken into it (silu-add); the head's stay on XNNPACK.
+  EXPECT_EQ(fast.kernel_of_op.at("ADD"), "silu-add,xnnpack");
   // Float convolutions: oneDNN's JIT kernels where the CPU has them (QDET_ONEDNN=0: XNNPACK).
   EXPECT_TRUE(fast.kernel_of_op.at("CONV_2D") == "onednn" || fast.kernel_of_op.at("CONV_2D") == "xnnpack")
       << fast.kernel_of_op.at("CONV_2D");
-  // SiLU, MUL(x, LOGISTIC(x)), runs as one pass (silu_float.cpp); the head's other MULs and
-  // its score LOGISTIC stay on XNNPACK.
-  EXPECT_EQ(fast.kernel_of_op.at("MUL"), "silu,xnnpack");
+  // SiLU, MUL(x, LOGISTIC(x)), runs as one pass (silu_float.cpp; "fused" where an ADD took it
+  // in); the head's other MULs and its score LOGISTIC stay on XNNPACK.
+  EXPECT_EQ(fast.kernel_of_op.at("MUL"), "silu,fused,xnnpack");
   EXPECT_EQ(fast.kernel_of_op.at("LOGISTIC"), "fused,xnnpack");
   for (const char* op : {"CONCATENATION", "TRANSPOSE", "RESIZE_NEAREST_NEIGHBOR"})
     EXPECT_EQ(fast.kernel_of_op.at(op), "copy") << op;
