@@ -169,6 +169,9 @@ void add_math_ops(Table& t, const Shape& nhwc) {
     r.in_q = {0.3f, -128};
     r.out_q = {0.008f, -128};
     t.add("RSQRT", OpKind::kRsqrt, r, {nhwc});
+    r.in_q = {0.02f, 0};  // mid-range zero point: values >= 0 only (no 256-entry table either)
+    r.out_q = {0.05f, -100};
+    t.add("RSQRT_mid_zero_point", OpKind::kRsqrt, r, {nhwc}).positive_inputs = true;
   }
   t.add("ELU", OpKind::kElu, kFloat, {nhwc});
   t.add("ELU", OpKind::kElu, kInt8, {nhwc});
@@ -625,6 +628,11 @@ CaseGraph build_case(const OpCase& row, uint32_t seed) {
       op.inputs.push_back(id);
       b.inputs.push_back(make_input(row.dtype, num_elements(row.inputs[i]), row.in_q, seed + i));
       if (row.positive_inputs && row.dtype == DType::kFloat32) make_positive(b.inputs.back());
+      if (row.positive_inputs && row.dtype == DType::kInt8)
+        for (uint8_t& byte : b.inputs.back()) {
+          const int32_t q = static_cast<int8_t>(byte), zp = static_cast<int32_t>(row.in_q.zero_point);
+          if (q < zp) byte = static_cast<uint8_t>(static_cast<int8_t>(std::min(2 * zp - q, 127)));
+        }
       if (row.every_value && dtype_size(row.dtype) == 1)
         for (size_t k = 0; k < b.inputs.back().size(); ++k) b.inputs.back()[k] = static_cast<uint8_t>(k);
     }

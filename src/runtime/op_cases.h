@@ -64,7 +64,8 @@ struct OpCase {
   std::string why;                    // why tolerance > 0: which TFLite kernels differ
   bool peer_lacks_op = false;  // the TFLite peer has no kernel (BROADCAST_TO): every family is
                                // compared with qdet's reference family instead
-  bool positive_inputs = false;  // float data inputs in [1e-3, 8] (SQRT, RSQRT)
+  bool positive_inputs = false;  // float data inputs in [1e-3, 8] (SQRT, RSQRT); int8 ones at
+                                 // or above the zero point (values below mirrored)
   bool every_value = false;      // 8-bit data inputs hold each value of the dtype in turn (a
                                  // {256, 1} and a {1, 256} input: every pair of values)
 };
