@@ -4,6 +4,8 @@
 // intermediate precision of at least 2^-20 of a step).
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <cmath>
 #include <random>
 
@@ -294,6 +296,45 @@ TEST(QuantizedConcatenation, RequantizesInputsByHand) {
   h.run();
   EXPECT_EQ(h.output_shape(), (Shape{1, 5}));
   EXPECT_EQ(h.output<uint8_t>(), (std::vector<uint8_t>{1, 2, 0, 200, 7}));
+}
+
+// Every byte value of a requantized 8-bit input (the kernel looks them up in a table made at
+// prepare): the documented float formula's result, exactly.
+TEST(QuantizedConcatenation, EveryByteValueFollowsTheFormula) {
+  std::vector<uint8_t> all(256);
+  for (int v = 0; v < 256; ++v) all[static_cast<size_t>(v)] = static_cast<uint8_t>(v);
+  for (const bool is_signed : {false, true}) {
+    KernelHarness h(graph::OpKind::kConcatenation);
+    h.op.attrs.axis = -1;
+    const float s_in = 0.0731f, s_out = 0.0517f;
+    const int32_t z_in = is_signed ? -9 : 131, z_out = is_signed ? 4 : 117;
+    if (is_signed) {
+      std::vector<int8_t> signed_all(all.begin(), all.end());
+      h.add_input<int8_t>({1, 256}, signed_all, per_tensor(s_in, z_in));
+      h.add_input<int8_t>({1, 1}, {7}, per_tensor(s_out, z_out));
+      h.add_output(DType::kInt8, per_tensor(s_out, z_out));
+    } else {
+      h.add_input<uint8_t>({1, 256}, all, per_tensor(s_in, z_in));
+      h.add_input<uint8_t>({1, 1}, {7}, per_tensor(s_out, z_out));
+      h.add_output(DType::kUInt8, per_tensor(s_out, z_out));
+    }
+    h.run();
+    const float scale = s_in * (1.f / s_out);
+    const float bias = static_cast<float>(-z_in) * scale;
+    const auto got = h.output<uint8_t>();
+    ASSERT_EQ(got.size(), 257u);
+    std::set<uint8_t> distinct;
+    for (int b = 0; b < 256; ++b) {
+      const int32_t q = is_signed ? static_cast<int8_t>(b) : b;
+      const int32_t lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
+      const int32_t want = std::clamp(static_cast<int32_t>(std::round(static_cast<float>(q) * scale + bias)) + z_out, lo, hi);
+      const int32_t have = is_signed ? static_cast<int8_t>(got[static_cast<size_t>(b)]) : got[static_cast<size_t>(b)];
+      ASSERT_EQ(have, want) << (is_signed ? "int8 " : "uint8 ") << q;
+      distinct.insert(got[static_cast<size_t>(b)]);
+    }
+    EXPECT_GT(distinct.size(), 150u);
+    EXPECT_EQ(got[256], 7);  // the output's own parameters: copied
+  }
 }
 
 TEST(QuantizedConcatenation, MiddleAxisRandomAgainstFloat) {

@@ -6,6 +6,8 @@
 //   q_out = clamp(int(round(q_in * scale + bias)) + z_out)
 // TFLite itself refuses int8/int16 inputs with differing parameters; qdet applies the same
 // formula to them so that hand-built or partially quantized graphs still run.
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -21,7 +23,27 @@ struct ConcatInput {
   float scale = 1.0f;   // s_in / s_out
   float bias = 0.0f;    // -z_in * scale
   int64_t chunk = 0;    // elements per outer index: dim(axis) * inner
+  // 8-bit inputs that are requantized: the output for each input byte, made at prepare by
+  // requantize() itself, so a lookup gives its bytes without a float round per element.
+  std::array<uint8_t, 256> table{};
 };
+
+// One requantized element (the formula above).
+template <typename T>
+T requantize(const ConcatInput& ci, int32_t output_zero_point, T v) {
+  constexpr int32_t qmin = std::numeric_limits<T>::min(), qmax = std::numeric_limits<T>::max();
+  const int32_t q = static_cast<int32_t>(std::round(static_cast<float>(v) * ci.scale + ci.bias)) + output_zero_point;
+  return static_cast<T>(std::clamp(q, qmin, qmax));
+}
+
+template <typename T>
+void fill_table(ConcatInput& ci, int32_t output_zero_point) {
+  for (int b = 0; b < 256; ++b) {
+    const T v = static_cast<T>(static_cast<uint8_t>(b));
+    const T r = requantize(ci, output_zero_point, v);
+    std::memcpy(&ci.table[static_cast<size_t>(b)], &r, 1);
+  }
+}
 
 struct ConcatData : OpData {
   DType dtype = DType::kInt8;
@@ -32,7 +54,6 @@ struct ConcatData : OpData {
 
 template <typename T>
 void concat_kernel(const ConcatData& d, EvalContext& ctx) {
-  constexpr int32_t qmin = std::numeric_limits<T>::min(), qmax = std::numeric_limits<T>::max();
   T* out = ctx.outputs[0]->as<T>();
   for (int64_t o = 0; o < d.outer; ++o) {
     for (size_t i = 0; i < d.inputs.size(); ++i) {
@@ -40,13 +61,12 @@ void concat_kernel(const ConcatData& d, EvalContext& ctx) {
       const T* in = ctx.inputs[i]->as<const T>() + o * ci.chunk;
       if (ci.copy) {
         std::memcpy(out, in, static_cast<size_t>(ci.chunk) * sizeof(T));
+      } else if constexpr (sizeof(T) == 1) {
+        const auto* bytes = reinterpret_cast<const uint8_t*>(in);
+        auto* o = reinterpret_cast<uint8_t*>(out);
+        for (int64_t k = 0; k < ci.chunk; ++k) o[k] = ci.table[bytes[k]];
       } else {
-        for (int64_t k = 0; k < ci.chunk; ++k) {
-          const int32_t v =
-              static_cast<int32_t>(std::round(static_cast<float>(in[k]) * ci.scale + ci.bias)) +
-              d.output_zero_point;
-          out[k] = static_cast<T>(std::clamp(v, qmin, qmax));
-        }
+        for (int64_t k = 0; k < ci.chunk; ++k) out[k] = requantize(ci, d.output_zero_point, in[k]);
       }
       out += ci.chunk;
     }
@@ -103,6 +123,8 @@ Status concatenation_prepare(PrepareContext& ctx) {
     ci.copy = in->scale() == out.scale() && in->zero_point() == out.zero_point();
     ci.scale = in->scale() * inverse_output_scale;
     ci.bias = static_cast<float>(-in->zero_point()) * ci.scale;
+    if (!ci.copy && t == DType::kInt8) fill_table<int8_t>(ci, d->output_zero_point);
+    if (!ci.copy && t == DType::kUInt8) fill_table<uint8_t>(ci, d->output_zero_point);
     d->inputs.push_back(ci);
   }
   out.shape = out_shape;
