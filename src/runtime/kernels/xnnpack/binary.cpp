@@ -49,9 +49,7 @@ Status binary_prepare(PrepareContext& ctx, CreateFn create, const char* create_n
   data->shape2.assign(b.shape.begin(), b.shape.end());
   if (a.is_constant && a.data != nullptr) data->constant1 = padded_copy(a);
   if (b.is_constant && b.data != nullptr) data->constant2 = padded_copy(b);
-  ctx.outputs[0]->shape = out;
-  ctx.op_data = std::move(data);
-  return ok_status();
+  return finish_prepare(ctx, std::move(data), out);
 }
 
 Status binary_eval(EvalContext& ctx) {

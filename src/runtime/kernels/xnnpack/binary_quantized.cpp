@@ -82,9 +82,7 @@ Status quantized_binary_prepare(PrepareContext& ctx, const BinaryFns& fns) {
   data->shape2.assign(b.shape.begin(), b.shape.end());
   if (a.is_constant && a.data != nullptr) data->constant1 = padded_bytes(a);
   if (b.is_constant && b.data != nullptr) data->constant2 = padded_bytes(b);
-  ctx.outputs[0]->shape = out_shape;
-  ctx.op_data = std::move(data);
-  return ok_status();
+  return finish_prepare(ctx, std::move(data), out_shape);
 }
 
 Status quantized_binary_eval(EvalContext& ctx) {

@@ -76,15 +76,11 @@ Status create_conv(PrepareContext& ctx, const ConvGeometry& g, uint32_t groups,
                   range,
                   flags};
   const xnn_status status = create_operator(data->params, &data->op);
-  if (status != xnn_status_success)
-    return xnn_failure(ctx, "xnn_create_convolution2d_nhwc_f32", status);
   data->batch = static_cast<size_t>(g.batch);
   data->height = static_cast<size_t>(g.in_h);
   data->width = static_cast<size_t>(g.in_w);
-  ctx.outputs[0]->shape = {g.batch, g.pad_h.out, g.pad_w.out,
-                           static_cast<int32_t>(data->params.out_stride)};
-  ctx.op_data = std::move(data);
-  return ok_status();
+  Shape out_shape = {g.batch, g.pad_h.out, g.pad_w.out, static_cast<int32_t>(data->params.out_stride)};
+  return finish_prepare(ctx, std::move(data), std::move(out_shape), status, "xnn_create_convolution2d_nhwc_f32");
 }
 
 Status conv2d_prepare(PrepareContext& ctx) {

@@ -100,9 +100,7 @@ Status concat_prepare(PrepareContext& ctx) {
     data->output_row_bytes += row;
   }
   data->short_rows = std::all_of(data->input_bytes.begin(), data->input_bytes.end(), ref::has_short_rows);
-  ctx.outputs[0]->shape = out_shape;
-  ctx.op_data = std::move(data);
-  return ok_status();
+  return finish_prepare(ctx, std::move(data), out_shape);
 }
 
 Status concat_eval(EvalContext& ctx) {
@@ -186,9 +184,7 @@ Status resize_nearest_prepare(PrepareContext& ctx) {
   for (int32_t x = 0; x < out_w; ++x)
     data->src_x.push_back(
         nearest_source(x, input.shape[2], out_w, a.align_corners, a.half_pixel_centers));
-  ctx.outputs[0]->shape = {input.shape[0], out_h, out_w, input.shape[3]};
-  ctx.op_data = std::move(data);
-  return ok_status();
+  return finish_prepare(ctx, std::move(data), {input.shape[0], out_h, out_w, input.shape[3]});
 }
 
 Status resize_nearest_eval(EvalContext& ctx) {

@@ -24,11 +24,17 @@ Result<Shape> output_shape(const PrepareContext& ctx, const TensorRef& input, in
   return shape;
 }
 
-Status fully_connected_prepare(PrepareContext& ctx) {
-  QDET_TRY(ensure_initialized());
+// Input, weights, an optional bias and one output.
+Status require_weighted_arity(const PrepareContext& ctx) {
   if (ctx.inputs.size() < 2 || ctx.inputs.size() > 3 || ctx.outputs.size() != 1 ||
       ctx.inputs[0] == nullptr || ctx.inputs[1] == nullptr)
     return unsupported("{}: expects input, weights, optional bias and one output", op_label(ctx));
+  return ok_status();
+}
+
+Status fully_connected_prepare(PrepareContext& ctx) {
+  QDET_TRY(ensure_initialized());
+  QDET_TRY(require_weighted_arity(ctx));
   QDET_TRY(require_float32(ctx, ctx.inputs, "input"));
   if (ctx.outputs[0]->dtype != DType::kFloat32)
     return unsupported("{}: output is {}, not float32", op_label(ctx),
@@ -53,20 +59,15 @@ Status fully_connected_prepare(PrepareContext& ctx) {
 
   auto data = std::make_unique<FullyConnectedData>();
   data->batch = static_cast<size_t>(input.num_elements() / in_channels);
+  QDET_ASSIGN_OR_RETURN(Shape out, output_shape(ctx, input, static_cast<int64_t>(data->batch), in_channels,
+                                                out_channels));
   const xnn_status status = xnn_create_fully_connected_nc_f32(
       static_cast<size_t>(in_channels), static_cast<size_t>(out_channels),
       /*input_stride=*/static_cast<size_t>(in_channels),
       /*output_stride=*/static_cast<size_t>(out_channels), weights.as<const float>(),
       bias != nullptr ? bias->as<const float>() : nullptr, range.min, range.max, /*flags=*/0,
       &data->op);
-  if (status != xnn_status_success)
-    return xnn_failure(ctx, "xnn_create_fully_connected_nc_f32", status);
-
-  QDET_ASSIGN_OR_RETURN(ctx.outputs[0]->shape,
-                        output_shape(ctx, input, static_cast<int64_t>(data->batch), in_channels,
-                                     out_channels));
-  ctx.op_data = std::move(data);
-  return ok_status();
+  return finish_prepare(ctx, std::move(data), std::move(out), status, "xnn_create_fully_connected_nc_f32");
 }
 
 Status fully_connected_eval(EvalContext& ctx) {
@@ -87,9 +88,7 @@ struct QuantizedFullyConnectedData : XnnOpData {
 
 Status fully_connected_quantized_prepare(PrepareContext& ctx) {
   QDET_TRY(ensure_initialized());
-  if (ctx.inputs.size() < 2 || ctx.inputs.size() > 3 || ctx.outputs.size() != 1 ||
-      ctx.inputs[0] == nullptr || ctx.inputs[1] == nullptr)
-    return unsupported("{}: expects input, weights, optional bias and one output", op_label(ctx));
+  QDET_TRY(require_weighted_arity(ctx));
   QDET_TRY(require_nonempty(ctx, ctx.inputs, "input"));
   const TensorRef& input = *ctx.inputs[0];
   const TensorRef& weights = *ctx.inputs[1];
@@ -140,24 +139,13 @@ Status fully_connected_quantized_prepare(PrepareContext& ctx) {
                 weights.as<const uint8_t>(), b, static_cast<uint8_t>(output.zero_point()),
                 output.scale(), static_cast<uint8_t>(range.min),
                 static_cast<uint8_t>(range.max), 0, &data->op);
-  if (status != xnn_status_success)
-    return xnn_failure(ctx, "xnn_create_fully_connected_nc_q{s,u}8", status);
-  ctx.outputs[0]->shape = out;
-  ctx.op_data = std::move(data);
-  return ok_status();
+  return finish_prepare(ctx, std::move(data), std::move(out), status, "xnn_create_fully_connected_nc_q{s,u}8");
 }
 
 Status fully_connected_quantized_eval(EvalContext& ctx) {
-  auto* data = op_data_as<QuantizedFullyConnectedData>(ctx);
-  const uint8_t* in = ctx.inputs[0]->data;
-  uint8_t* out = ctx.outputs[0]->data;
-  xnn_status status =
-      data->is_signed
-          ? xnn_setup_fully_connected_nc_qs8(data->op, data->batch,
-                                             reinterpret_cast<const int8_t*>(in),
-                                             reinterpret_cast<int8_t*>(out), ctx.threadpool)
-          : xnn_setup_fully_connected_nc_qu8(data->op, data->batch, in, out, ctx.threadpool);
-  return run_after_setup(ctx, data->op, status, "xnn_setup_fully_connected_nc_q{s,u}8");
+  auto* d = op_data_as<QuantizedFullyConnectedData>(ctx);
+  return run_8bit(ctx, d->op, d->is_signed, xnn_setup_fully_connected_nc_qs8, xnn_setup_fully_connected_nc_qu8,
+                  "xnn_setup_fully_connected_nc_q{s,u}8", d->batch);
 }
 
 }  // namespace

@@ -28,8 +28,7 @@ bool in_range(float ratio) {
 }
 
 Status leaky_relu_prepare(PrepareContext& ctx) {
-  if (ctx.inputs.size() != 1 || ctx.outputs.size() != 1 || ctx.inputs[0] == nullptr)
-    return unsupported("{}: expects one input and one output", op_label(ctx));
+  QDET_TRY(require_arity(ctx, 1));
   const TensorRef& in = *ctx.inputs[0];
   const TensorRef& out = *ctx.outputs[0];
   if (in.dtype != DType::kInt8)
@@ -50,9 +49,7 @@ Status leaky_relu_prepare(PrepareContext& ctx) {
     const int32_t acc = x * (x >= 0 ? m_pos : m_neg) + bias;  // |acc| < 2^24
     data->table[b] = static_cast<uint8_t>(static_cast<int8_t>(std::clamp(acc >> 8, -128, 127)));
   }
-  ctx.outputs[0]->shape = in.shape;
-  ctx.op_data = std::move(data);
-  return ok_status();
+  return finish_prepare(ctx, std::move(data), in.shape);
 }
 
 Status leaky_relu_eval(EvalContext& ctx) {

@@ -80,11 +80,7 @@ Status pad_prepare(PrepareContext& ctx) {
   const xnn_status status =
       bytes ? xnn_create_constant_pad_nd_x8(&byte_value, /*flags=*/0, &data->op)
             : xnn_create_constant_pad_nd_x32(&bits, /*flags=*/0, &data->op);
-  if (status != xnn_status_success)
-    return xnn_failure(ctx, "xnn_create_constant_pad_nd_x{8,32}", status);
-  ctx.outputs[0]->shape = out;
-  ctx.op_data = std::move(data);
-  return ok_status();
+  return finish_prepare(ctx, std::move(data), out, status, "xnn_create_constant_pad_nd_x{8,32}");
 }
 
 Status pad_eval(EvalContext& ctx) {

@@ -42,8 +42,7 @@ struct PoolGeometry {
 // Dtype-agnostic geometry; `range` is the float clamp (callers of quantized pools ignore it).
 Result<PoolGeometry> pool_geometry(PrepareContext& ctx) {
   QDET_TRY(ensure_initialized());
-  if (ctx.inputs.size() != 1 || ctx.outputs.size() != 1 || ctx.inputs[0] == nullptr)
-    return unsupported("{}: expects one input and one output", op_label(ctx));
+  QDET_TRY(require_arity(ctx, 1));
   QDET_TRY(require_nonempty(ctx, ctx.inputs, "input"));
   const Shape& in = ctx.inputs[0]->shape;
   if (in.size() != 4)
@@ -84,13 +83,11 @@ Result<PoolGeometry> check_pool(PrepareContext& ctx) {
 template <typename Data>
 Status finish_pool(PrepareContext& ctx, const PoolGeometry& g, std::unique_ptr<Data> data,
                    xnn_status created, const char* create_call) {
-  if (created != xnn_status_success) return xnn_failure(ctx, create_call, created);
   data->batch = static_cast<size_t>(g.batch);
   data->height = static_cast<size_t>(g.in_h);
   data->width = static_cast<size_t>(g.in_w);
-  ctx.outputs[0]->shape = {g.batch, g.pad_h.out, g.pad_w.out, g.channels};
-  ctx.op_data = std::move(data);
-  return ok_status();
+  return finish_prepare(ctx, std::move(data), {g.batch, g.pad_h.out, g.pad_w.out, g.channels}, created,
+                        create_call);
 }
 
 Status max_pool_prepare(PrepareContext& ctx) {
@@ -147,17 +144,9 @@ Status max_pool_quantized_prepare(PrepareContext& ctx) {
 }
 
 Status max_pool_quantized_eval(EvalContext& ctx) {
-  auto* data = op_data_as<QuantizedPoolData>(ctx);
-  const uint8_t* in = ctx.inputs[0]->data;
-  uint8_t* out = ctx.outputs[0]->data;
-  xnn_status status =
-      data->is_signed
-          ? xnn_setup_max_pooling2d_nhwc_s8(data->op, data->batch, data->height, data->width,
-                                            reinterpret_cast<const int8_t*>(in),
-                                            reinterpret_cast<int8_t*>(out), ctx.threadpool)
-          : xnn_setup_max_pooling2d_nhwc_u8(data->op, data->batch, data->height, data->width,
-                                            in, out, ctx.threadpool);
-  return run_after_setup(ctx, data->op, status, "xnn_setup_max_pooling2d_nhwc_{s,u}8");
+  auto* d = op_data_as<QuantizedPoolData>(ctx);
+  return run_8bit(ctx, d->op, d->is_signed, xnn_setup_max_pooling2d_nhwc_s8, xnn_setup_max_pooling2d_nhwc_u8,
+                  "xnn_setup_max_pooling2d_nhwc_{s,u}8", d->batch, d->height, d->width);
 }
 
 Status pool_eval(EvalContext& ctx) {

@@ -22,8 +22,7 @@ struct QuantizedOpData : XnnOpData {
 };
 
 Status require_one_in_one_out(const PrepareContext& ctx, size_t inputs) {
-  if (ctx.inputs.size() != inputs || ctx.outputs.size() != 1 || ctx.inputs[0] == nullptr)
-    return unsupported("{}: unexpected inputs or outputs", op_label(ctx));
+  QDET_TRY(require_arity(ctx, inputs));
   return require_nonempty(ctx, ctx.inputs.first(1), "input");
 }
 
@@ -39,11 +38,8 @@ Status elu_prepare(PrepareContext& ctx) {
   const xnn_status status = xnn_create_elu_nc_qs8(
       1, 1, 1, 1.0f, static_cast<int8_t>(in.zero_point()), in.scale(), static_cast<int8_t>(out.zero_point()),
       out.scale(), INT8_MIN, INT8_MAX, /*flags=*/0, &data->op);
-  if (status != xnn_status_success) return xnn_failure(ctx, "xnn_create_elu_nc_qs8", status);
   data->elements = static_cast<size_t>(in.num_elements());
-  ctx.outputs[0]->shape = in.shape;
-  ctx.op_data = std::move(data);
-  return ok_status();
+  return finish_prepare(ctx, std::move(data), in.shape, status, "xnn_create_elu_nc_qs8");
 }
 
 Status elu_eval(EvalContext& ctx) {
@@ -77,32 +73,20 @@ Status resize_prepare(PrepareContext& ctx) {
   const size_t c = static_cast<size_t>(in.shape[3]);
   const xnn_status status = data->is_signed ? xnn_create_resize_bilinear2d_nhwc_s8(c, c, c, flags, &data->op)
                                             : xnn_create_resize_bilinear2d_nhwc_u8(c, c, c, flags, &data->op);
-  if (status != xnn_status_success) return xnn_failure(ctx, "xnn_create_resize_bilinear2d_nhwc_{s,u}8", status);
   data->batch = static_cast<size_t>(in.shape[0]);
   data->in_h = static_cast<size_t>(in.shape[1]);
   data->in_w = static_cast<size_t>(in.shape[2]);
   data->out_h = static_cast<size_t>(out_h);
   data->out_w = static_cast<size_t>(out_w);
-  ctx.outputs[0]->shape = {in.shape[0], out_h, out_w, in.shape[3]};
-  ctx.op_data = std::move(data);
-  return ok_status();
+  return finish_prepare(ctx, std::move(data), {in.shape[0], out_h, out_w, in.shape[3]}, status,
+                        "xnn_create_resize_bilinear2d_nhwc_{s,u}8");
 }
 
 Status resize_eval(EvalContext& ctx) {
   auto* d = op_data_as<QuantizedOpData>(ctx);
-  const uint8_t* in = ctx.inputs[0]->data;
-  uint8_t* out = ctx.outputs[0]->data;
-  if (d->is_signed)
-    return run_after_setup(
-        ctx, d->op,
-        xnn_setup_resize_bilinear2d_nhwc_s8(d->op, d->batch, d->in_h, d->in_w, d->out_h, d->out_w,
-                                            reinterpret_cast<const int8_t*>(in),
-                                            reinterpret_cast<int8_t*>(out), ctx.threadpool),
-        "xnn_setup_resize_bilinear2d_nhwc_s8");
-  return run_after_setup(ctx, d->op,
-                         xnn_setup_resize_bilinear2d_nhwc_u8(d->op, d->batch, d->in_h, d->in_w, d->out_h,
-                                                             d->out_w, in, out, ctx.threadpool),
-                         "xnn_setup_resize_bilinear2d_nhwc_u8");
+  return run_8bit(ctx, d->op, d->is_signed, xnn_setup_resize_bilinear2d_nhwc_s8,
+                  xnn_setup_resize_bilinear2d_nhwc_u8, "xnn_setup_resize_bilinear2d_nhwc_{s,u}8",
+                  d->batch, d->in_h, d->in_w, d->out_h, d->out_w);
 }
 
 // The MEAN the delegate takes: 4-D, keep_dims, constant axes exactly {1, 2} or {2, 1}.
@@ -128,38 +112,25 @@ Status mean_prepare(PrepareContext& ctx) {
   auto data = std::make_unique<QuantizedOpData>();
   data->is_signed = in.dtype == DType::kInt8;
   const size_t c = static_cast<size_t>(in.shape[3]);
-  xnn_status status;
-  if (data->is_signed)
-    status = xnn_create_global_average_pooling_nwc_qs8(
-        c, c, c, static_cast<int8_t>(in.zero_point()), in.scale(), static_cast<int8_t>(out.zero_point()),
-        out.scale(), INT8_MIN, INT8_MAX, /*flags=*/0, &data->op);
-  else
-    status = xnn_create_global_average_pooling_nwc_qu8(
-        c, c, c, static_cast<uint8_t>(in.zero_point()), in.scale(), static_cast<uint8_t>(out.zero_point()),
-        out.scale(), 0, UINT8_MAX, /*flags=*/0, &data->op);
-  if (status != xnn_status_success)
-    return xnn_failure(ctx, "xnn_create_global_average_pooling_nwc_q{s,u}8", status);
+  const xnn_status status =
+      data->is_signed
+          ? xnn_create_global_average_pooling_nwc_qs8(
+                c, c, c, static_cast<int8_t>(in.zero_point()), in.scale(), static_cast<int8_t>(out.zero_point()),
+                out.scale(), INT8_MIN, INT8_MAX, /*flags=*/0, &data->op)
+          : xnn_create_global_average_pooling_nwc_qu8(
+                c, c, c, static_cast<uint8_t>(in.zero_point()), in.scale(), static_cast<uint8_t>(out.zero_point()),
+                out.scale(), 0, UINT8_MAX, /*flags=*/0, &data->op);
   data->batch = static_cast<size_t>(in.shape[0]);
   data->elements = static_cast<size_t>(in.shape[1]) * static_cast<size_t>(in.shape[2]);
-  ctx.outputs[0]->shape = {in.shape[0], 1, 1, in.shape[3]};
-  ctx.op_data = std::move(data);
-  return ok_status();
+  return finish_prepare(ctx, std::move(data), {in.shape[0], 1, 1, in.shape[3]}, status,
+                        "xnn_create_global_average_pooling_nwc_q{s,u}8");
 }
 
 Status mean_eval(EvalContext& ctx) {
   auto* d = op_data_as<QuantizedOpData>(ctx);
-  const uint8_t* in = ctx.inputs[0]->data;
-  uint8_t* out = ctx.outputs[0]->data;
-  if (d->is_signed)
-    return run_after_setup(ctx, d->op,
-                           xnn_setup_global_average_pooling_nwc_qs8(
-                               d->op, d->batch, d->elements, reinterpret_cast<const int8_t*>(in),
-                               reinterpret_cast<int8_t*>(out), ctx.threadpool),
-                           "xnn_setup_global_average_pooling_nwc_qs8");
-  return run_after_setup(
-      ctx, d->op,
-      xnn_setup_global_average_pooling_nwc_qu8(d->op, d->batch, d->elements, in, out, ctx.threadpool),
-      "xnn_setup_global_average_pooling_nwc_qu8");
+  return run_8bit(ctx, d->op, d->is_signed, xnn_setup_global_average_pooling_nwc_qs8,
+                  xnn_setup_global_average_pooling_nwc_qu8, "xnn_setup_global_average_pooling_nwc_q{s,u}8",
+                  d->batch, d->elements);
 }
 
 }  // namespace

@@ -32,8 +32,7 @@ struct RequantizeData : OpData {
 };
 
 Status requantize_prepare(PrepareContext& ctx) {
-  if (ctx.inputs.size() != 1 || ctx.outputs.size() != 1 || ctx.inputs[0] == nullptr)
-    return unsupported("{}: expects one input and one output", op_label(ctx));
+  QDET_TRY(require_arity(ctx, 1));
   const TensorRef& in = *ctx.inputs[0];
   const TensorRef& out = *ctx.outputs[0];
   QDET_TRY(require_8bit_per_tensor(ctx, in, out));
@@ -54,9 +53,7 @@ Status requantize_prepare(PrepareContext& ctx) {
     data->table[b] = static_cast<uint8_t>(std::clamp(acc >> 8, qmin, qmax));
   }
   data->elements = static_cast<size_t>(in.num_elements());
-  ctx.outputs[0]->shape = in.shape;
-  ctx.op_data = std::move(data);
-  return ok_status();
+  return finish_prepare(ctx, std::move(data), in.shape);
 }
 
 struct Task {
@@ -92,8 +89,7 @@ struct QuantizeFromFloatData : XnnOpData {
 
 Status quantize_from_float_prepare(PrepareContext& ctx) {
   QDET_TRY(ensure_initialized());
-  if (ctx.inputs.size() != 1 || ctx.outputs.size() != 1 || ctx.inputs[0] == nullptr)
-    return unsupported("{}: expects one input and one output", op_label(ctx));
+  QDET_TRY(require_arity(ctx, 1));
   QDET_TRY(require_float32(ctx, ctx.inputs, "input"));
   const TensorRef& in = *ctx.inputs[0];
   const TensorRef& out = *ctx.outputs[0];
@@ -111,12 +107,8 @@ Status quantize_from_float_prepare(PrepareContext& ctx) {
           : xnn_create_convert_nc_f32_qu8(1, 1, 1, out.scale(),
                                           static_cast<uint8_t>(out.zero_point()), 0, UINT8_MAX,
                                           /*flags=*/0, &data->op);
-  if (status != xnn_status_success)
-    return xnn_failure(ctx, "xnn_create_convert_nc_f32_q{s,u}8", status);
   data->elements = static_cast<size_t>(in.num_elements());
-  ctx.outputs[0]->shape = in.shape;
-  ctx.op_data = std::move(data);
-  return ok_status();
+  return finish_prepare(ctx, std::move(data), in.shape, status, "xnn_create_convert_nc_f32_q{s,u}8");
 }
 
 Status quantize_from_float_eval(EvalContext& ctx) {

@@ -43,16 +43,13 @@ Status resize_bilinear_prepare(PrepareContext& ctx) {
   auto data = std::make_unique<ResizeData>();
   const xnn_status status =
       xnn_create_resize_bilinear2d_nhwc_f32(channels, channels, channels, flags, &data->op);
-  if (status != xnn_status_success)
-    return xnn_failure(ctx, "xnn_create_resize_bilinear2d_nhwc_f32", status);
   data->batch = static_cast<size_t>(input.shape[0]);
   data->in_h = static_cast<size_t>(input.shape[1]);
   data->in_w = static_cast<size_t>(input.shape[2]);
   data->out_h = static_cast<size_t>(out_h);
   data->out_w = static_cast<size_t>(out_w);
-  ctx.outputs[0]->shape = {input.shape[0], out_h, out_w, input.shape[3]};
-  ctx.op_data = std::move(data);
-  return ok_status();
+  return finish_prepare(ctx, std::move(data), {input.shape[0], out_h, out_w, input.shape[3]}, status,
+                        "xnn_create_resize_bilinear2d_nhwc_f32");
 }
 
 Status resize_bilinear_eval(EvalContext& ctx) {

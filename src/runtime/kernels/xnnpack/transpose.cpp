@@ -147,9 +147,7 @@ Status transpose_prepare(PrepareContext& ctx) {
   } else {
     return unsupported("{}: permutation is not a batched 2-D transpose", op_label(ctx));
   }
-  ctx.outputs[0]->shape = out_shape;
-  ctx.op_data = std::move(data);
-  return ok_status();
+  return finish_prepare(ctx, std::move(data), out_shape);
 }
 
 Status transpose_eval(EvalContext& ctx) {

@@ -71,15 +71,13 @@ Status prepare(PrepareContext& ctx) {
       static_cast<uint8_t>(in.zero_point()), in.scale(), static_cast<uint8_t>(w.zero_point()), w.scale(),
       w.as<const uint8_t>(), bias ? bias->as<const int32_t>() : nullptr, static_cast<uint8_t>(out.zero_point()),
       out.scale(), static_cast<uint8_t>(range.min), static_cast<uint8_t>(range.max), /*flags=*/0, &data->op);
-  if (status != xnn_status_success) return xnn_failure(ctx, "xnn_create_deconvolution2d_nhwc_qu8", status);
   data->batch = static_cast<size_t>(in.shape[0]);
   data->in_h = static_cast<size_t>(in.shape[1]);
   data->in_w = static_cast<size_t>(in.shape[2]);
   data->adjust_h = ah.adjust;
   data->adjust_w = aw.adjust;
-  ctx.outputs[0]->shape = {os[0], os[1], os[2], os[3]};
-  ctx.op_data = std::move(data);
-  return ok_status();
+  return finish_prepare(ctx, std::move(data), {os[0], os[1], os[2], os[3]}, status,
+                        "xnn_create_deconvolution2d_nhwc_qu8");
 }
 
 Status eval(EvalContext& ctx) {

@@ -20,8 +20,7 @@ struct UnaryData : XnnOpData {
 
 Status check_unary(PrepareContext& ctx) {
   QDET_TRY(ensure_initialized());
-  if (ctx.inputs.size() != 1 || ctx.outputs.size() != 1 || ctx.inputs[0] == nullptr)
-    return unsupported("{}: expects one input and one output", op_label(ctx));
+  QDET_TRY(require_arity(ctx, 1));
   QDET_TRY(require_float32(ctx, ctx.inputs, "input"));
   if (ctx.outputs[0]->dtype != DType::kFloat32)
     return unsupported("{}: output is {}, not float32", op_label(ctx),
@@ -31,13 +30,10 @@ Status check_unary(PrepareContext& ctx) {
 
 Status finish_unary(PrepareContext& ctx, std::unique_ptr<UnaryData> data, xnn_status created,
                     const char* create_name, SetupFn setup, const char* setup_name) {
-  if (created != xnn_status_success) return xnn_failure(ctx, create_name, created);
   data->setup = setup;
   data->setup_name = setup_name;
   data->elements = static_cast<size_t>(ctx.inputs[0]->num_elements());
-  ctx.outputs[0]->shape = ctx.inputs[0]->shape;
-  ctx.op_data = std::move(data);
-  return ok_status();
+  return finish_prepare(ctx, std::move(data), ctx.inputs[0]->shape, created, create_name);
 }
 
 Status logistic_prepare(PrepareContext& ctx) {

@@ -16,8 +16,7 @@ struct QuantizedUnaryData : XnnOpData {
 
 Status logistic_prepare(PrepareContext& ctx) {
   QDET_TRY(ensure_initialized());
-  if (ctx.inputs.size() != 1 || ctx.outputs.size() != 1 || ctx.inputs[0] == nullptr)
-    return unsupported("{}: expects one input and one output", op_label(ctx));
+  QDET_TRY(require_arity(ctx, 1));
   QDET_TRY(require_nonempty(ctx, ctx.inputs, "input"));
   const TensorRef& in = *ctx.inputs[0];
   const TensorRef& out = *ctx.outputs[0];
@@ -28,36 +27,22 @@ Status logistic_prepare(PrepareContext& ctx) {
   QDET_TRY(require_per_tensor(ctx, out, in.dtype, "output"));
   auto data = std::make_unique<QuantizedUnaryData>();
   data->is_signed = in.dtype == DType::kInt8;
-  xnn_status status;
-  if (data->is_signed)
-    status = xnn_create_sigmoid_nc_qs8(1, 1, 1, static_cast<int8_t>(in.zero_point()), in.scale(),
-                                       static_cast<int8_t>(out.zero_point()), out.scale(),
-                                       INT8_MIN, INT8_MAX, /*flags=*/0, &data->op);
-  else
-    status = xnn_create_sigmoid_nc_qu8(1, 1, 1, static_cast<uint8_t>(in.zero_point()),
-                                       in.scale(), static_cast<uint8_t>(out.zero_point()),
-                                       out.scale(), 0, UINT8_MAX, /*flags=*/0, &data->op);
-  if (status != xnn_status_success)
-    return xnn_failure(ctx, data->is_signed ? "xnn_create_sigmoid_nc_qs8"
-                                            : "xnn_create_sigmoid_nc_qu8",
-                       status);
   data->elements = static_cast<size_t>(in.num_elements());
-  ctx.outputs[0]->shape = in.shape;
-  ctx.op_data = std::move(data);
-  return ok_status();
+  const xnn_status status =
+      data->is_signed
+          ? xnn_create_sigmoid_nc_qs8(1, 1, 1, static_cast<int8_t>(in.zero_point()), in.scale(),
+                                      static_cast<int8_t>(out.zero_point()), out.scale(), INT8_MIN,
+                                      INT8_MAX, /*flags=*/0, &data->op)
+          : xnn_create_sigmoid_nc_qu8(1, 1, 1, static_cast<uint8_t>(in.zero_point()), in.scale(),
+                                      static_cast<uint8_t>(out.zero_point()), out.scale(), 0,
+                                      UINT8_MAX, /*flags=*/0, &data->op);
+  return finish_prepare(ctx, std::move(data), in.shape, status, "xnn_create_sigmoid_nc_q{s,u}8");
 }
 
 Status quantized_unary_eval(EvalContext& ctx) {
-  auto* data = op_data_as<QuantizedUnaryData>(ctx);
-  const uint8_t* in = ctx.inputs[0]->data;
-  uint8_t* out = ctx.outputs[0]->data;
-  xnn_status status =
-      data->is_signed
-          ? xnn_setup_sigmoid_nc_qs8(data->op, data->elements,
-                                     reinterpret_cast<const int8_t*>(in),
-                                     reinterpret_cast<int8_t*>(out), ctx.threadpool)
-          : xnn_setup_sigmoid_nc_qu8(data->op, data->elements, in, out, ctx.threadpool);
-  return run_after_setup(ctx, data->op, status, "xnn_setup_sigmoid_nc_q{s,u}8");
+  auto* d = op_data_as<QuantizedUnaryData>(ctx);
+  return run_8bit(ctx, d->op, d->is_signed, xnn_setup_sigmoid_nc_qs8, xnn_setup_sigmoid_nc_qu8,
+                  "xnn_setup_sigmoid_nc_q{s,u}8", d->elements);
 }
 
 }  // namespace

@@ -58,6 +58,24 @@ Status run_after_setup(const EvalContext& ctx, xnn_operator_t op, xnn_status set
   return ok_status();
 }
 
+Status require_arity(const PrepareContext& ctx, size_t inputs) {
+  if (ctx.inputs.size() != inputs || ctx.outputs.size() != 1 || ctx.inputs[0] == nullptr)
+    return unsupported("{}: expects {} input(s) and one output", op_label(ctx), inputs);
+  return ok_status();
+}
+
+Status finish_prepare(PrepareContext& ctx, std::unique_ptr<OpData> data, Shape out_shape) {
+  ctx.outputs[0]->shape = std::move(out_shape);
+  ctx.op_data = std::move(data);
+  return ok_status();
+}
+
+Status finish_prepare(PrepareContext& ctx, std::unique_ptr<OpData> data, Shape out_shape,
+                      xnn_status created, const char* create_call) {
+  if (created != xnn_status_success) return xnn_failure(ctx, create_call, created);
+  return finish_prepare(ctx, std::move(data), std::move(out_shape));
+}
+
 XnnOpData::~XnnOpData() {
   if (op != nullptr) xnn_delete_operator(op);
 }

@@ -16,7 +16,9 @@
 #include <xnnpack.h>
 
 #include <cstdint>
+#include <memory>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "base/status.h"
@@ -44,6 +46,33 @@ Status run_after_setup(const EvalContext& ctx, xnn_operator_t op, xnn_status set
 
 // "CONV_2D (op 12): " prefix for messages.
 std::string op_label(const PrepareContext& ctx);
+
+// Checks that the op has `inputs` inputs, input 0 present, and one output; kUnsupported otherwise.
+Status require_arity(const PrepareContext& ctx, size_t inputs);
+
+// The end of a prepare: output 0 takes `out_shape` and the op keeps `data`.
+Status finish_prepare(PrepareContext& ctx, std::unique_ptr<OpData> data, Shape out_shape);
+// The same after the op's xnn_create_* call, whose status is checked first (`create_call` names
+// it in the error).
+Status finish_prepare(PrepareContext& ctx, std::unique_ptr<OpData> data, Shape out_shape,
+                      xnn_status created, const char* create_call);
+
+// The eval of an operator on int8 or uint8 data: its xnn_setup_*_qs8 call (is_signed) or the
+// _qu8 twin, given the operator, `dims` (the same for both: batch, sizes), input 0 and output 0
+// as the calls' element type; then run_after_setup. `setup_call` names the pair in errors.
+// (The setup calls' types name Dims without deducing it: the trailing arguments decide.)
+template <typename T, typename... Dims>
+using SetupCall = std::type_identity_t<xnn_status (*)(xnn_operator_t, Dims..., const T*, T*, pthreadpool_t)>;
+template <typename... Dims>
+Status run_8bit(const EvalContext& ctx, xnn_operator_t op, bool is_signed, SetupCall<int8_t, Dims...> setup_s8,
+                SetupCall<uint8_t, Dims...> setup_u8, const char* setup_call, Dims... dims) {
+  const TensorRef& in = *ctx.inputs[0];
+  TensorRef& out = *ctx.outputs[0];
+  const xnn_status status =
+      is_signed ? setup_s8(op, dims..., in.as<const int8_t>(), out.as<int8_t>(), ctx.threadpool)
+                : setup_u8(op, dims..., in.as<const uint8_t>(), out.as<uint8_t>(), ctx.threadpool);
+  return run_after_setup(ctx, op, status, setup_call);
+}
 
 // Owns one xnn_operator; the base of every XNNPACK kernel's OpData.
 class XnnOpData : public OpData {
