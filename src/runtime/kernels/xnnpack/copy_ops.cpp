@@ -146,37 +146,20 @@ int32_t nearest_source(int32_t x, int32_t in, int32_t out, bool align_corners,
   return v;
 }
 
-struct ResizeNearestData : OpData {
-  size_t batch = 0, in_h = 0, in_w = 0, out_h = 0, out_w = 0;
+struct ResizeNearestData : OpData, ResizeSizes {
   size_t pixel_bytes = 0;
   std::vector<int32_t> src_y, src_x;
 };
 
 Status resize_nearest_prepare(PrepareContext& ctx) {
-  if (ctx.inputs.size() != 2 || ctx.outputs.size() != 1 || ctx.inputs[0] == nullptr ||
-      ctx.inputs[1] == nullptr)
-    return unsupported("{}: expects input, size and one output", op_label(ctx));
+  auto data = std::make_unique<ResizeNearestData>();
+  QDET_ASSIGN_OR_RETURN(Shape out_shape, resize_sizes(ctx, data.get()));
   const TensorRef& input = *ctx.inputs[0];
-  const TensorRef& size = *ctx.inputs[1];
   const TensorRef& out = *ctx.outputs[0];
-  if (input.shape.size() != 4 || input.num_elements() == 0)
-    return unsupported("{}: input {} must be 4-D and non-empty", op_label(ctx),
-                       shape_to_string(input.shape));
   if (input.dtype != out.dtype || !same_quant(input, out))
     return unsupported("{}: output differs in dtype or quantization from input", op_label(ctx));
-  if (size.dtype != DType::kInt32 || size.num_elements() != 2 || !size.is_constant ||
-      size.data == nullptr)
-    return unsupported("{}: size must be a constant int32[2]", op_label(ctx));
-  const int32_t out_h = size.as<const int32_t>()[0], out_w = size.as<const int32_t>()[1];
-  if (out_h < 1 || out_w < 1)
-    return unsupported("{}: output size {}x{} must be >= 1", op_label(ctx), out_h, out_w);
+  const int32_t out_h = out_shape[1], out_w = out_shape[2];
   const graph::OpAttrs& a = ctx.op.attrs;
-  auto data = std::make_unique<ResizeNearestData>();
-  data->batch = static_cast<size_t>(input.shape[0]);
-  data->in_h = static_cast<size_t>(input.shape[1]);
-  data->in_w = static_cast<size_t>(input.shape[2]);
-  data->out_h = static_cast<size_t>(out_h);
-  data->out_w = static_cast<size_t>(out_w);
   data->pixel_bytes = static_cast<size_t>(input.shape[3]) * dtype_size(input.dtype);
   for (int32_t y = 0; y < out_h; ++y)
     data->src_y.push_back(
@@ -184,7 +167,7 @@ Status resize_nearest_prepare(PrepareContext& ctx) {
   for (int32_t x = 0; x < out_w; ++x)
     data->src_x.push_back(
         nearest_source(x, input.shape[2], out_w, a.align_corners, a.half_pixel_centers));
-  return finish_prepare(ctx, std::move(data), {input.shape[0], out_h, out_w, input.shape[3]});
+  return finish_prepare(ctx, std::move(data), std::move(out_shape));
 }
 
 Status resize_nearest_eval(EvalContext& ctx) {

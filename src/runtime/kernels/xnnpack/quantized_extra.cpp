@@ -18,7 +18,7 @@ namespace {
 
 struct QuantizedOpData : XnnOpData {
   bool is_signed = true;
-  size_t batch = 0, elements = 0, in_h = 0, in_w = 0, out_h = 0, out_w = 0;
+  size_t batch = 0, elements = 0;
 };
 
 Status require_one_in_one_out(const PrepareContext& ctx, size_t inputs) {
@@ -50,40 +50,30 @@ Status elu_eval(EvalContext& ctx) {
                          "xnn_setup_elu_nc_qs8");
 }
 
+struct QuantizedResizeData : XnnOpData, ResizeSizes {
+  bool is_signed = true;
+};
+
 Status resize_prepare(PrepareContext& ctx) {
   QDET_TRY(ensure_initialized());
-  QDET_TRY(require_one_in_one_out(ctx, 2));
+  auto data = std::make_unique<QuantizedResizeData>();
+  QDET_ASSIGN_OR_RETURN(Shape out_shape, resize_sizes(ctx, data.get()));
   const TensorRef& in = *ctx.inputs[0];
-  const TensorRef& size = *ctx.inputs[1];
-  const TensorRef& out = *ctx.outputs[0];
   if (in.dtype != DType::kInt8 && in.dtype != DType::kUInt8)
     return unsupported("{}: input is {}, not int8 or uint8", op_label(ctx), dtype_name(in.dtype));
-  if (out.dtype != in.dtype || in.shape.size() != 4)
-    return unsupported("{}: needs a 4-D input and an output of its dtype", op_label(ctx));
-  if (size.dtype != DType::kInt32 || size.num_elements() != 2 || !size.is_constant || size.data == nullptr)
-    return unsupported("{}: size must be a constant int32[2]", op_label(ctx));
-  const int32_t out_h = size.as<const int32_t>()[0], out_w = size.as<const int32_t>()[1];
-  const graph::OpAttrs& a = ctx.op.attrs;
-  if (out_h < 1 || out_w < 1 || (a.align_corners && a.half_pixel_centers))
-    return unsupported("{}: output size {}x{} or coordinate mode not supported", op_label(ctx), out_h, out_w);
-  const uint32_t flags = a.align_corners ? XNN_FLAG_ALIGN_CORNERS
-                         : a.half_pixel_centers ? 0 : XNN_FLAG_TENSORFLOW_LEGACY_MODE;
-  auto data = std::make_unique<QuantizedOpData>();
+  if (ctx.outputs[0]->dtype != in.dtype)
+    return unsupported("{}: needs an output of the input's dtype", op_label(ctx));
+  QDET_ASSIGN_OR_RETURN(const uint32_t flags, resize_bilinear_flags(ctx));
   data->is_signed = in.dtype == DType::kInt8;
   const size_t c = static_cast<size_t>(in.shape[3]);
   const xnn_status status = data->is_signed ? xnn_create_resize_bilinear2d_nhwc_s8(c, c, c, flags, &data->op)
                                             : xnn_create_resize_bilinear2d_nhwc_u8(c, c, c, flags, &data->op);
-  data->batch = static_cast<size_t>(in.shape[0]);
-  data->in_h = static_cast<size_t>(in.shape[1]);
-  data->in_w = static_cast<size_t>(in.shape[2]);
-  data->out_h = static_cast<size_t>(out_h);
-  data->out_w = static_cast<size_t>(out_w);
-  return finish_prepare(ctx, std::move(data), {in.shape[0], out_h, out_w, in.shape[3]}, status,
+  return finish_prepare(ctx, std::move(data), std::move(out_shape), status,
                         "xnn_create_resize_bilinear2d_nhwc_{s,u}8");
 }
 
 Status resize_eval(EvalContext& ctx) {
-  auto* d = op_data_as<QuantizedOpData>(ctx);
+  auto* d = op_data_as<QuantizedResizeData>(ctx);
   return run_8bit(ctx, d->op, d->is_signed, xnn_setup_resize_bilinear2d_nhwc_s8,
                   xnn_setup_resize_bilinear2d_nhwc_u8, "xnn_setup_resize_bilinear2d_nhwc_{s,u}8",
                   d->batch, d->in_h, d->in_w, d->out_h, d->out_w);

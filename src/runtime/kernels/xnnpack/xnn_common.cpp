@@ -198,4 +198,30 @@ Status require_requantization_scale(const PrepareContext& ctx, float scale) {
   return ok_status();
 }
 
+Result<Shape> resize_sizes(const PrepareContext& ctx, ResizeSizes* sizes) {
+  if (ctx.inputs.size() != 2 || ctx.outputs.size() != 1 || ctx.inputs[0] == nullptr ||
+      ctx.inputs[1] == nullptr)
+    return unsupported("{}: expects input, size and one output", op_label(ctx));
+  const TensorRef& input = *ctx.inputs[0];
+  const TensorRef& size = *ctx.inputs[1];
+  if (input.shape.size() != 4 || input.num_elements() == 0)
+    return unsupported("{}: input {} must be 4-D and non-empty", op_label(ctx), shape_to_string(input.shape));
+  if (size.dtype != DType::kInt32 || size.num_elements() != 2 || !size.is_constant || size.data == nullptr)
+    return unsupported("{}: size must be a constant int32[2]", op_label(ctx));
+  const int32_t out_h = size.as<const int32_t>()[0], out_w = size.as<const int32_t>()[1];
+  if (out_h < 1 || out_w < 1)
+    return unsupported("{}: output size {}x{} must be >= 1", op_label(ctx), out_h, out_w);
+  *sizes = {static_cast<size_t>(input.shape[0]), static_cast<size_t>(input.shape[1]),
+            static_cast<size_t>(input.shape[2]), static_cast<size_t>(out_h), static_cast<size_t>(out_w)};
+  return Shape{input.shape[0], out_h, out_w, input.shape[3]};
+}
+
+Result<uint32_t> resize_bilinear_flags(const PrepareContext& ctx) {
+  const graph::OpAttrs& a = ctx.op.attrs;
+  if (a.align_corners && a.half_pixel_centers)
+    return unsupported("{}: align_corners with half_pixel_centers", op_label(ctx));
+  if (a.align_corners) return uint32_t{XNN_FLAG_ALIGN_CORNERS};
+  return a.half_pixel_centers ? uint32_t{0} : uint32_t{XNN_FLAG_TENSORFLOW_LEGACY_MODE};
+}
+
 }  // namespace qdet::rt::xnn

@@ -130,6 +130,20 @@ Result<QuantizedRange> quantized_activation_range(const PrepareContext& ctx,
                                                   const TensorRef& output);
 
 
+// ---- RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR ---------------------------------------------
+
+// The sizes a resize's setup takes.
+struct ResizeSizes {
+  size_t batch = 0, in_h = 0, in_w = 0, out_h = 0, out_w = 0;
+};
+// Input 0 4-D and non-empty, input 1 the constant int32 [new_h, new_w] (each at least 1), one
+// output; kUnsupported otherwise. Fills *sizes and gives the NHWC output shape.
+Result<Shape> resize_sizes(const PrepareContext& ctx, ResizeSizes* sizes);
+// RESIZE_BILINEAR's coordinate mode as XNNPACK flags: align_corners -> XNN_FLAG_ALIGN_CORNERS,
+// half_pixel_centers -> none (XNNPACK's default), neither (TFLite's legacy mapping) ->
+// XNN_FLAG_TENSORFLOW_LEGACY_MODE; kUnsupported for both.
+Result<uint32_t> resize_bilinear_flags(const PrepareContext& ctx);
+
 // TFLite's padding (runtime/kernel_util.h's compute_padding); an error when there is no output
 // (VALID with a filter larger than the input), which the kernels turn into kUnsupported.
 Result<Padding1d> tflite_padding(graph::Padding padding, int32_t input, int32_t filter,
