@@ -4,6 +4,24 @@
 
 namespace qdet::rt::quantized {
 
+Result<WeightedTensors> weighted_tensors(const PrepareContext& ctx, const std::string& op) {
+  QDET_ASSIGN_OR_RETURN(const TensorRef* input, required_input(ctx, 0, op));
+  QDET_ASSIGN_OR_RETURN(const TensorRef* filter, required_input(ctx, 1, op));
+  QDET_ASSIGN_OR_RETURN(TensorRef& output, single_output(ctx, op));
+  return WeightedTensors{*input, *filter, optional_input(ctx, 2), output};
+}
+
+Status fill_quantized_conv_geometry(const PrepareContext& ctx, const std::string& op,
+                                    const WeightedTensors& t, int32_t out_c, ConvGeometry* g) {
+  const graph::OpAttrs& a = ctx.op.attrs;
+  if (a.stride_h <= 0 || a.stride_w <= 0 || a.dilation_h <= 0 || a.dilation_w <= 0)
+    return invalid_argument("{}: strides ({},{}) and dilations ({},{}) must be positive", op,
+                            a.stride_h, a.stride_w, a.dilation_h, a.dilation_w);
+  QDET_TRY(fill_conv_geometry(t.input, t.filter.shape[1], t.filter.shape[2], out_c, nullptr, a, g));
+  t.output.shape = {g->batches, g->out_h, g->out_w, out_c};
+  return ok_status();
+}
+
 Result<ConvQuant> prepare_conv_quant(const std::string& op, const TensorRef& input,
                                      const TensorRef& filter, const TensorRef* bias,
                                      const TensorRef& output, int32_t num_channels,

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "runtime/kernel.h"
+#include "runtime/kernel_util.h"
 #include "runtime/quantization_util.h"
 
 namespace qdet::rt::quantized {
@@ -27,6 +28,22 @@ struct ConvQuant {
   QuantizedActivationRange activation;
   DType bias_dtype = DType::kUnknown;  // kInt32, kInt64, or kUnknown when there is no bias
 };
+
+// The tensors of a quantized CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED at prepare: input 0,
+// filter 1, optional bias 2 (nullptr when absent), output 0; an error naming `op` when input,
+// filter or output is missing.
+struct WeightedTensors {
+  const TensorRef& input;
+  const TensorRef& filter;
+  const TensorRef* bias;
+  TensorRef& output;
+};
+Result<WeightedTensors> weighted_tensors(const PrepareContext& ctx, const std::string& op);
+
+// The geometry of a quantized CONV_2D or DEPTHWISE_CONV_2D (strides and dilations must be
+// positive; filter [.., kh, kw, ..] with `out_c` output channels), and its output shape.
+Status fill_quantized_conv_geometry(const PrepareContext& ctx, const std::string& op,
+                                    const WeightedTensors& t, int32_t out_c, ConvGeometry* g);
 
 // Checks dtypes and quantization of input, filter, optional bias and output, and computes the
 // multipliers. `channel_axis` is the filter dim holding output channels (0 for CONV_2D and
@@ -98,10 +115,12 @@ struct ConvOperands {
         out(ctx.outputs[0]->as<Out>()) {}
 };
 
-// Calls kernel(ConvOperands<T>(ctx)) with T the element types of q's family.
+// The eval of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED: kernel(ConvOperands<T>(ctx)) with
+// T the element types of q's family.
 template <typename Kernel>
-void run_conv_kernel(const EvalContext& ctx, const ConvQuant& q, Kernel&& kernel) {
+Status run_conv_kernel(const EvalContext& ctx, const ConvQuant& q, Kernel&& kernel) {
   with_conv_types(q, [&](auto t) { kernel(ConvOperands<decltype(t)>(ctx)); });
+  return ok_status();
 }
 
 }  // namespace qdet::rt::quantized

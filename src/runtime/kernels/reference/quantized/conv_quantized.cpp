@@ -50,18 +50,14 @@ void conv_kernel(const ConvData& d, const ConvOperands<T>& o) {
 
 Status conv2d_prepare(PrepareContext& ctx) {
   const std::string op = "CONV_2D";
-  QDET_ASSIGN_OR_RETURN(const TensorRef* input, required_input(ctx, 0, op));
-  QDET_ASSIGN_OR_RETURN(const TensorRef* filter, required_input(ctx, 1, op));
-  const TensorRef* bias = optional_input(ctx, 2);
-  QDET_ASSIGN_OR_RETURN(TensorRef& output, single_output(ctx, op));
-  if (input->shape.size() != 4 || filter->shape.size() != 4)
+  QDET_ASSIGN_OR_RETURN(const WeightedTensors t, weighted_tensors(ctx, op));
+  if (t.input.shape.size() != 4 || t.filter.shape.size() != 4)
     return invalid_argument("{}: input {} and filter {} must be 4-D (NHWC, OHWI)", op,
-                            shape_to_string(input->shape), shape_to_string(filter->shape));
-  const int32_t out_c = filter->shape[0];
-  QDET_ASSIGN_OR_RETURN(ConvQuant quant,
-                        prepare_conv_quant(op, *input, *filter, bias, output, out_c, 0,
-                                           ctx.op.attrs.activation));
-  const int32_t in_c = input->shape[3], filter_in_c = filter->shape[3];
+                            shape_to_string(t.input.shape), shape_to_string(t.filter.shape));
+  const int32_t out_c = t.filter.shape[0];
+  QDET_ASSIGN_OR_RETURN(ConvQuant quant, prepare_conv_quant(op, t.input, t.filter, t.bias, t.output, out_c, 0,
+                                                            ctx.op.attrs.activation));
+  const int32_t in_c = t.input.shape[3], filter_in_c = t.filter.shape[3];
   if (filter_in_c <= 0 || in_c % filter_in_c != 0)
     return invalid_argument("{}: input has {} channels, filter expects {} per group", op, in_c,
                             filter_in_c);
@@ -69,23 +65,17 @@ Status conv2d_prepare(PrepareContext& ctx) {
   if (out_c % groups != 0)
     return invalid_argument("{}: {} output channels do not split into {} groups", op, out_c,
                             groups);
-  const graph::OpAttrs& a = ctx.op.attrs;
-  if (a.stride_h <= 0 || a.stride_w <= 0 || a.dilation_h <= 0 || a.dilation_w <= 0)
-    return invalid_argument("{}: strides ({},{}) and dilations ({},{}) must be positive", op,
-                            a.stride_h, a.stride_w, a.dilation_h, a.dilation_w);
   auto d = std::make_unique<ConvData>();
   d->quant = std::move(quant);
   d->groups = groups;
-  QDET_TRY(fill_conv_geometry(*input, filter->shape[1], filter->shape[2], out_c, nullptr, a, d.get()));
-  output.shape = {d->batches, d->out_h, d->out_w, out_c};
+  QDET_TRY(fill_quantized_conv_geometry(ctx, op, t, out_c, d.get()));
   ctx.op_data = std::move(d);
   return ok_status();
 }
 
 Status conv2d_eval(EvalContext& ctx) {
   const auto& d = *op_data_as<ConvData>(ctx);
-  run_conv_kernel(ctx, d.quant, [&](const auto& operands) { conv_kernel(d, operands); });
-  return ok_status();
+  return run_conv_kernel(ctx, d.quant, [&](const auto& operands) { conv_kernel(d, operands); });
 }
 
 }  // namespace qdet::rt::quantized

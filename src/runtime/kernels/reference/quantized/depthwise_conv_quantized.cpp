@@ -48,40 +48,29 @@ void depthwise_kernel(const DepthwiseData& d, const ConvOperands<T>& o) {
 
 Status depthwise_conv2d_prepare(PrepareContext& ctx) {
   const std::string op = "DEPTHWISE_CONV_2D";
-  QDET_ASSIGN_OR_RETURN(const TensorRef* input, required_input(ctx, 0, op));
-  QDET_ASSIGN_OR_RETURN(const TensorRef* filter, required_input(ctx, 1, op));
-  const TensorRef* bias = optional_input(ctx, 2);
-  QDET_ASSIGN_OR_RETURN(TensorRef& output, single_output(ctx, op));
-  if (input->shape.size() != 4 || filter->shape.size() != 4 || filter->shape[0] != 1)
+  QDET_ASSIGN_OR_RETURN(const WeightedTensors t, weighted_tensors(ctx, op));
+  if (t.input.shape.size() != 4 || t.filter.shape.size() != 4 || t.filter.shape[0] != 1)
     return invalid_argument("{}: input {} must be NHWC and filter {} [1,kh,kw,c]", op,
-                            shape_to_string(input->shape), shape_to_string(filter->shape));
-  const int32_t out_c = filter->shape[3];
-  QDET_ASSIGN_OR_RETURN(ConvQuant quant,
-                        prepare_conv_quant(op, *input, *filter, bias, output, out_c, 3,
-                                           ctx.op.attrs.activation));
-  const int32_t in_c = input->shape[3];
+                            shape_to_string(t.input.shape), shape_to_string(t.filter.shape));
+  const int32_t out_c = t.filter.shape[3];
+  QDET_ASSIGN_OR_RETURN(ConvQuant quant, prepare_conv_quant(op, t.input, t.filter, t.bias, t.output, out_c, 3,
+                                                            ctx.op.attrs.activation));
+  const int32_t in_c = t.input.shape[3];
   if (in_c <= 0 || out_c % in_c != 0)
     return invalid_argument("{}: {} output channels are not a multiple of {} input channels",
                             op, out_c, in_c);
-  const graph::OpAttrs& a = ctx.op.attrs;
-  if (a.stride_h <= 0 || a.stride_w <= 0 || a.dilation_h <= 0 || a.dilation_w <= 0)
-    return invalid_argument("{}: strides ({},{}) and dilations ({},{}) must be positive", op,
-                            a.stride_h, a.stride_w, a.dilation_h, a.dilation_w);
-
   auto d = std::make_unique<DepthwiseData>();
   d->quant = std::move(quant);
   // The shapes decide (TFLite ignores a stale depth_multiplier option).
   d->depth_multiplier = out_c / in_c;
-  QDET_TRY(fill_conv_geometry(*input, filter->shape[1], filter->shape[2], out_c, nullptr, a, d.get()));
-  output.shape = {d->batches, d->out_h, d->out_w, out_c};
+  QDET_TRY(fill_quantized_conv_geometry(ctx, op, t, out_c, d.get()));
   ctx.op_data = std::move(d);
   return ok_status();
 }
 
 Status depthwise_conv2d_eval(EvalContext& ctx) {
   const auto& d = *op_data_as<DepthwiseData>(ctx);
-  run_conv_kernel(ctx, d.quant, [&](const auto& operands) { depthwise_kernel(d, operands); });
-  return ok_status();
+  return run_conv_kernel(ctx, d.quant, [&](const auto& operands) { depthwise_kernel(d, operands); });
 }
 
 }  // namespace qdet::rt::quantized

@@ -42,39 +42,34 @@ void fully_connected_kernel(const FullyConnectedData& d, const ConvOperands<T>& 
 
 Status fully_connected_prepare(PrepareContext& ctx) {
   const std::string op = "FULLY_CONNECTED";
-  QDET_ASSIGN_OR_RETURN(const TensorRef* input, required_input(ctx, 0, op));
-  QDET_ASSIGN_OR_RETURN(const TensorRef* filter, required_input(ctx, 1, op));
-  const TensorRef* bias = optional_input(ctx, 2);
-  QDET_ASSIGN_OR_RETURN(TensorRef& output, single_output(ctx, op));
-  if (filter->shape.size() != 2)
+  QDET_ASSIGN_OR_RETURN(const WeightedTensors t, weighted_tensors(ctx, op));
+  if (t.filter.shape.size() != 2)
     return invalid_argument("{}: weights {} must be 2-D [units, depth]", op,
-                            shape_to_string(filter->shape));
-  const int32_t units = filter->shape[0], depth = filter->shape[1];
-  QDET_ASSIGN_OR_RETURN(ConvQuant quant,
-                        prepare_conv_quant(op, *input, *filter, bias, output, units, 0,
-                                           ctx.op.attrs.activation,
-                                           /*int8_weight_zero_point=*/true));
-  const int64_t elements = input->num_elements();
-  if (input->shape.empty() || depth <= 0 || elements % depth != 0)
+                            shape_to_string(t.filter.shape));
+  const int32_t units = t.filter.shape[0], depth = t.filter.shape[1];
+  QDET_ASSIGN_OR_RETURN(ConvQuant quant, prepare_conv_quant(op, t.input, t.filter, t.bias, t.output, units, 0,
+                                                            ctx.op.attrs.activation,
+                                                            /*int8_weight_zero_point=*/true));
+  const int64_t elements = t.input.num_elements();
+  if (t.input.shape.empty() || depth <= 0 || elements % depth != 0)
     return invalid_argument("{}: input {} does not split into rows of depth {}", op,
-                            shape_to_string(input->shape), depth);
+                            shape_to_string(t.input.shape), depth);
   auto d = std::make_unique<FullyConnectedData>();
   d->quant = std::move(quant);
   d->batches = elements / depth;
   d->depth = depth;
   d->units = units;
-  auto shape = ref::fully_connected_output_shape(ctx.op.attrs.keep_num_dims, input->shape,
+  auto shape = ref::fully_connected_output_shape(ctx.op.attrs.keep_num_dims, t.input.shape,
                                                  d->batches, depth, units);
   if (!shape.ok()) return shape.status().with_context(op);
-  output.shape = std::move(*shape);
+  t.output.shape = std::move(*shape);
   ctx.op_data = std::move(d);
   return ok_status();
 }
 
 Status fully_connected_eval(EvalContext& ctx) {
   const auto& d = *op_data_as<FullyConnectedData>(ctx);
-  run_conv_kernel(ctx, d.quant, [&](const auto& operands) { fully_connected_kernel(d, operands); });
-  return ok_status();
+  return run_conv_kernel(ctx, d.quant, [&](const auto& operands) { fully_connected_kernel(d, operands); });
 }
 
 }  // namespace qdet::rt::quantized
