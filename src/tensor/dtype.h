@@ -34,4 +34,15 @@ inline size_t dtype_size(DType dtype) { return dtype_traits(dtype).size; }
 inline const char* dtype_name(DType dtype) { return dtype_traits(dtype).name; }
 std::optional<DType> dtype_from_name(std::string_view name);
 
+// The DType of a C++ element type (kUnknown for others): kDTypeOf<int8_t> is DType::kInt8.
+template <typename T>
+inline constexpr DType kDTypeOf = DType::kUnknown;
+template <> inline constexpr DType kDTypeOf<float> = DType::kFloat32;
+template <> inline constexpr DType kDTypeOf<int8_t> = DType::kInt8;
+template <> inline constexpr DType kDTypeOf<uint8_t> = DType::kUInt8;
+template <> inline constexpr DType kDTypeOf<int16_t> = DType::kInt16;
+template <> inline constexpr DType kDTypeOf<int32_t> = DType::kInt32;
+template <> inline constexpr DType kDTypeOf<int64_t> = DType::kInt64;
+template <> inline constexpr DType kDTypeOf<bool> = DType::kBool;
+
 }  // namespace qdet

@@ -70,14 +70,9 @@ Status eval(EvalContext& ctx) {
   const auto& d = *op_data_as<ArgData>(ctx);
   const TensorRef& in = *ctx.inputs[0];
   TensorRef& out = *ctx.outputs[0];
-  switch (in.dtype) {
-    case DType::kFloat32: arg_typed<float, kMax>(d, in, out); break;
-    case DType::kInt8: arg_typed<int8_t, kMax>(d, in, out); break;
-    case DType::kUInt8: arg_typed<uint8_t, kMax>(d, in, out); break;
-    case DType::kInt32: arg_typed<int32_t, kMax>(d, in, out); break;
-    default: return internal_error("ARG_MAX/ARG_MIN: dtype changed after prepare");
-  }
-  return ok_status();
+  return with_element_type<float, int8_t, uint8_t, int32_t>(in.dtype, "ARG_MAX/ARG_MIN", [&](auto t) {
+    arg_typed<decltype(t), kMax>(d, in, out);
+  });
 }
 
 }  // namespace

@@ -64,17 +64,9 @@ Status eval(EvalContext& ctx) {
   const TensorRef& in = *ctx.inputs[0];
   const TensorRef& out = *ctx.outputs[0];
   const int64_t n = in.num_elements();
-  switch (in.dtype) {
-    case DType::kFloat32: cast_from(in.as<const float>(), out, n); break;
-    case DType::kInt32: cast_from(in.as<const int32_t>(), out, n); break;
-    case DType::kInt64: cast_from(in.as<const int64_t>(), out, n); break;
-    case DType::kInt16: cast_from(in.as<const int16_t>(), out, n); break;
-    case DType::kInt8: cast_from(in.as<const int8_t>(), out, n); break;
-    case DType::kUInt8: cast_from(in.as<const uint8_t>(), out, n); break;
-    case DType::kBool: cast_from(in.as<const bool>(), out, n); break;
-    default: return internal_error("CAST: dtype changed after prepare");
-  }
-  return ok_status();
+  return with_element_type<float, int32_t, int64_t, int16_t, int8_t, uint8_t, bool>(in.dtype, "CAST", [&](auto t) {
+    cast_from(in.as<const decltype(t)>(), out, n);
+  });
 }
 
 }  // namespace

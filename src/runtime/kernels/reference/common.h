@@ -94,6 +94,16 @@ Status fill_fully_connected_rows(const TensorRef& in, const TensorRef& w, const 
                                  FullyConnectedRows* rows);
 
 
+// An eval's dispatch on the element type prepare accepted: fn(T{}) for the one of Ts that
+// `dtype` names, e.g. `with_element_type<float, int8_t>(in.dtype, "OP", [&](auto t) {...})`;
+// an internal error naming `op` when none does.
+template <typename... Ts, typename Fn>
+Status with_element_type(DType dtype, const char* op, Fn&& fn) {
+  const bool done = ((dtype == kDTypeOf<Ts> && (fn(Ts{}), true)) || ...);
+  if (!done) return internal_error("{}: dtype changed after prepare", op);
+  return ok_status();
+}
+
 // The values of a constant int32/int64 tensor (shapes, axes, paddings, begin/end...).
 // `role` names the input in errors ("the shape input must be constant").
 Result<std::vector<int64_t>> read_constant_ints(const TensorRef* t, const char* role);

@@ -93,14 +93,10 @@ Status eval(EvalContext& ctx) {
   const auto& d = *op_data_as<MaxPoolData>(ctx);
   const TensorRef& in = *ctx.inputs[0];
   TensorRef& out = *ctx.outputs[0];
-  switch (in.dtype) {
-    case DType::kFloat32: max_pool(d, in.as<const float>(), out.as<float>()); break;
-    case DType::kInt8: max_pool(d, in.as<const int8_t>(), out.as<int8_t>()); break;
-    case DType::kUInt8: max_pool(d, in.as<const uint8_t>(), out.as<uint8_t>()); break;
-    case DType::kInt16: max_pool(d, in.as<const int16_t>(), out.as<int16_t>()); break;
-    default: return internal_error("MAX_POOL_2D: dtype changed after prepare");
-  }
-  return ok_status();
+  return with_element_type<float, int8_t, uint8_t, int16_t>(in.dtype, "MAX_POOL_2D", [&](auto t) {
+    using T = decltype(t);
+    max_pool(d, in.as<const T>(), out.as<T>());
+  });
 }
 
 }  // namespace

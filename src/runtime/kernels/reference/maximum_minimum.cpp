@@ -43,15 +43,10 @@ Status eval(EvalContext& ctx) {
   const TensorRef& a = *ctx.inputs[0];
   const TensorRef& b = *ctx.inputs[1];
   TensorRef& out = *ctx.outputs[0];
-  switch (a.dtype) {
-    case DType::kFloat32: apply<float, kMax>(d, a.as<const float>(), b.as<const float>(), out.as<float>()); break;
-    case DType::kInt8: apply<int8_t, kMax>(d, a.as<const int8_t>(), b.as<const int8_t>(), out.as<int8_t>()); break;
-    case DType::kUInt8: apply<uint8_t, kMax>(d, a.as<const uint8_t>(), b.as<const uint8_t>(), out.as<uint8_t>()); break;
-    case DType::kInt16: apply<int16_t, kMax>(d, a.as<const int16_t>(), b.as<const int16_t>(), out.as<int16_t>()); break;
-    case DType::kInt32: apply<int32_t, kMax>(d, a.as<const int32_t>(), b.as<const int32_t>(), out.as<int32_t>()); break;
-    default: return internal_error("MAXIMUM/MINIMUM: dtype changed after prepare");
-  }
-  return ok_status();
+  return with_element_type<float, int8_t, uint8_t, int16_t, int32_t>(a.dtype, "MAXIMUM/MINIMUM", [&](auto t) {
+    using T = decltype(t);
+    apply<T, kMax>(d, a.as<const T>(), b.as<const T>(), out.as<T>());
+  });
 }
 
 }  // namespace

@@ -92,13 +92,9 @@ Status eval(EvalContext& ctx) {
   const auto& d = *op_data_as<QuantizeData>(ctx);
   const float* in = ctx.inputs[0]->as<const float>();
   TensorRef& out = *ctx.outputs[0];
-  switch (out.dtype) {
-    case DType::kInt8: quantize(d, in, out.as<int8_t>()); break;
-    case DType::kUInt8: quantize(d, in, out.as<uint8_t>()); break;
-    case DType::kInt16: quantize(d, in, out.as<int16_t>()); break;
-    default: return internal_error("QUANTIZE: dtype changed after prepare");
-  }
-  return ok_status();
+  return with_element_type<int8_t, uint8_t, int16_t>(out.dtype, "QUANTIZE", [&](auto t) {
+    quantize(d, in, out.as<decltype(t)>());
+  });
 }
 
 }  // namespace

@@ -39,15 +39,10 @@ Status eval(EvalContext& ctx) {
   const TensorRef& in = *ctx.inputs[0];
   TensorRef& out = *ctx.outputs[0];
   const int64_t n = out.num_elements();
-  switch (in.dtype) {
-    case DType::kFloat32: reduce_max(g, in.as<const float>(), out.as<float>(), n); break;
-    case DType::kInt8: reduce_max(g, in.as<const int8_t>(), out.as<int8_t>(), n); break;
-    case DType::kUInt8: reduce_max(g, in.as<const uint8_t>(), out.as<uint8_t>(), n); break;
-    case DType::kInt16: reduce_max(g, in.as<const int16_t>(), out.as<int16_t>(), n); break;
-    case DType::kInt32: reduce_max(g, in.as<const int32_t>(), out.as<int32_t>(), n); break;
-    default: return internal_error("REDUCE_MAX: dtype changed after prepare");
-  }
-  return ok_status();
+  return with_element_type<float, int8_t, uint8_t, int16_t, int32_t>(in.dtype, "REDUCE_MAX", [&](auto t) {
+    using T = decltype(t);
+    reduce_max(g, in.as<const T>(), out.as<T>(), n);
+  });
 }
 
 }  // namespace
