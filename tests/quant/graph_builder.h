@@ -1,4 +1,4 @@
-// Small float graphs built by hand for the quantizer's tests.
+// The quantizer tests' graphs built by hand (tests/test_graph_builder.h) and reading their tensors.
 #pragma once
 
 #include <cstring>
@@ -7,53 +7,11 @@
 
 #include "graph/graph.h"
 #include "quant/graph_edit.h"
+#include "test_graph_builder.h"
 
 namespace qdet::quant::testing {
 
-class GraphBuilder {
- public:
-  int32_t input(const std::string& name, Shape shape) {
-    const int32_t id = activation(name, std::move(shape));
-    model_.graph.inputs.push_back(id);
-    return id;
-  }
-  int32_t activation(const std::string& name, Shape shape, DType dtype = DType::kFloat32) {
-    graph::Tensor t;
-    t.name = name;
-    t.shape = std::move(shape);
-    t.dtype = dtype;
-    return model_.graph.add_tensor(std::move(t));
-  }
-  int32_t constant(const std::string& name, Shape shape, const std::vector<float>& values) {
-    graph::Tensor t;
-    t.name = name;
-    t.shape = std::move(shape);
-    t.data = float_bytes(values);
-    return model_.graph.add_tensor(std::move(t));
-  }
-  int32_t int_constant(const std::string& name, Shape shape, const std::vector<int32_t>& values) {
-    graph::Tensor t;
-    t.name = name;
-    t.shape = std::move(shape);
-    t.dtype = DType::kInt32;
-    t.data.resize(values.size() * 4);
-    std::memcpy(t.data.data(), values.data(), t.data.size());
-    return model_.graph.add_tensor(std::move(t));
-  }
-  graph::Op& op(graph::OpKind kind, std::vector<int32_t> in, std::vector<int32_t> out) {
-    graph::Op o;
-    o.kind = kind;
-    o.inputs = std::move(in);
-    o.outputs = std::move(out);
-    model_.graph.ops.push_back(std::move(o));
-    return model_.graph.ops.back();
-  }
-  void output(int32_t id) { model_.graph.outputs.push_back(id); }
-  graph::Model& model() { return model_; }
-
- private:
-  graph::Model model_;
-};
+using ::qdet::testing::GraphBuilder;
 
 inline std::vector<int8_t> int8_data(const graph::Tensor& t) {
   std::vector<int8_t> v(t.data.size());

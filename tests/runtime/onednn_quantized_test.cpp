@@ -12,7 +12,7 @@
 
 #include "runtime/kernels/onednn/kernels.h"
 #include "runtime/kernels/xnnpack/kernels.h"
-#include "xnnpack_tester.h"
+#include "kernel_test_support.h"
 
 namespace qdet::rt::testing {
 namespace {

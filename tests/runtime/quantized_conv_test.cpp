@@ -8,7 +8,7 @@
 #include <random>
 #include <string>
 
-#include "quantized_harness.h"
+#include "kernel_test_support.h"
 
 namespace qdet::rt {
 namespace {
@@ -217,12 +217,12 @@ void run_conv_case(const ConvCase& c) {
   else
     h.add_input<W>({out_c, k, k, in_c}, w, wq, true);
   h.add_input<B>({out_c}, bias, per_tensor(1.0f, 0), true);
-  h.add_output(testing::dtype_of<Out>(), per_tensor(out_scale, out_zp));
+  h.add_output(kDTypeOf<Out>, per_tensor(out_scale, out_zp));
   h.run();
   ASSERT_EQ(h.output_shape(), (Shape{g.n, g.out_h, g.out_w, out_c}));
   const auto got = h.output<Out>();
 
-  auto range = activation_range_quantized(act, testing::dtype_of<Out>(), out_scale, out_zp);
+  auto range = activation_range_quantized(act, kDTypeOf<Out>, out_scale, out_zp);
   ASSERT_TRUE(range.ok());
   int64_t exact = 0;
   for (size_t i = 0; i < got.size(); ++i) {
@@ -323,7 +323,7 @@ void run_fc_case(int32_t depth, int32_t units, uint32_t seed, bool per_channel_w
   h.add_input<W>({units, depth}, w, per_channel_weights ? per_channel(ws, 0) : per_tensor(ws[0], w_zp),
                  true);
   h.add_input<B>({units}, bias, per_tensor(1.0f, 0), true);
-  h.add_output(testing::dtype_of<Out>(), per_tensor(out_scale, out_zp));
+  h.add_output(kDTypeOf<Out>, per_tensor(out_scale, out_zp));
   h.run();
   ASSERT_EQ(h.output_shape(), (Shape{batches, units}));
   const auto got = h.output<Out>();

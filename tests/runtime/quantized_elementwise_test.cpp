@@ -9,7 +9,7 @@
 #include <cmath>
 #include <random>
 
-#include "quantized_harness.h"
+#include "kernel_test_support.h"
 
 namespace qdet::rt {
 namespace {
@@ -97,7 +97,7 @@ enum class BinOp { kAdd, kSub, kMul };
 template <typename T>
 void run_binary_case(BinOp bop, const Shape& a_shape, const Shape& b_shape, uint32_t seed) {
   const char* names[] = {"ADD", "SUB", "MUL"};
-  SCOPED_TRACE(fmt::format("{} {} {} {} seed={}", names[static_cast<int>(bop)], dtype_name(testing::dtype_of<T>()),
+  SCOPED_TRACE(fmt::format("{} {} {} {} seed={}", names[static_cast<int>(bop)], dtype_name(kDTypeOf<T>),
                            shape_to_string(a_shape), shape_to_string(b_shape), seed));
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> u(0.0f, 1.0f);
@@ -119,11 +119,11 @@ void run_binary_case(BinOp bop, const Shape& a_shape, const Shape& b_shape, uint
   h.op.attrs.activation = seed % 2 ? graph::Activation::kRelu6 : graph::Activation::kNone;
   h.add_input<T>(a_shape, a, per_tensor(s1, z1));
   h.add_input<T>(b_shape, b, per_tensor(s2, z2));
-  h.add_output(testing::dtype_of<T>(), per_tensor(so, zo));
+  h.add_output(kDTypeOf<T>, per_tensor(so, zo));
   h.run();
   const Shape out_shape = h.output_shape();
   const auto got = h.output<T>();
-  auto range = activation_range_quantized(h.op.attrs.activation, testing::dtype_of<T>(), so, zo);
+  auto range = activation_range_quantized(h.op.attrs.activation, kDTypeOf<T>, so, zo);
   ASSERT_TRUE(range.ok());
   int64_t exact = 0;
   for (int64_t o = 0; o < static_cast<int64_t>(got.size()); ++o) {
@@ -205,7 +205,7 @@ void check_table_op(graph::OpKind kind, double (*f)(double), float out_scale, in
     all.push_back(static_cast<T>(v));
   KernelHarness h(kind);
   h.add_input<T>({16, 16}, all, per_tensor(in_scale, in_zp));
-  h.add_output(testing::dtype_of<T>(), per_tensor(out_scale, out_zp));
+  h.add_output(kDTypeOf<T>, per_tensor(out_scale, out_zp));
   h.run();
   const auto got = h.output<T>();
   for (size_t i = 0; i < all.size(); ++i) {
@@ -252,7 +252,7 @@ TEST(QuantizedSoftmax, ByHand) {
 
 template <typename T>
 void check_softmax(int32_t rows, int32_t depth, float beta, uint32_t seed) {
-  SCOPED_TRACE(fmt::format("{} rows={} depth={} beta={}", dtype_name(testing::dtype_of<T>()), rows, depth, beta));
+  SCOPED_TRACE(fmt::format("{} rows={} depth={} beta={}", dtype_name(kDTypeOf<T>), rows, depth, beta));
   std::mt19937 rng(seed);
   const float in_scale = 0.05f + 0.1f * std::uniform_real_distribution<float>(0, 1)(rng);
   const int32_t zin = std::is_same_v<T, int8_t> ? 5 : 120;
@@ -261,7 +261,7 @@ void check_softmax(int32_t rows, int32_t depth, float beta, uint32_t seed) {
   KernelHarness h(graph::OpKind::kSoftmax);
   h.op.attrs.beta = beta;
   h.add_input<T>({rows, depth}, x, per_tensor(in_scale, zin));
-  h.add_output(testing::dtype_of<T>(), per_tensor(1.0f / 256, zout));
+  h.add_output(kDTypeOf<T>, per_tensor(1.0f / 256, zout));
   h.run();
   const auto got = h.output<T>();
   for (int r = 0; r < rows; ++r) {

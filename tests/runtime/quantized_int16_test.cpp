@@ -7,7 +7,7 @@
 #include <limits>
 #include <random>
 
-#include "quantized_harness.h"
+#include "kernel_test_support.h"
 
 namespace qdet::rt {
 namespace {

@@ -23,7 +23,7 @@
 
 #include "base/file.h"
 #include "base/paths.h"
-#include "quantized_harness.h"
+#include "kernel_test_support.h"
 #include "runtime/interpreter.h"
 #include "test_support.h"
 #include "tflite/reader.h"

@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "runtime/kernels/simd/kernels.h"
-#include "xnnpack_tester.h"
+#include "kernel_test_support.h"
 
 namespace qdet::rt::testing {
 namespace {

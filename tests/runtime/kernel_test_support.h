@@ -1,6 +1,8 @@
-// Shared harness of the XNNPACK kernel tests: runs one Kernel (prepare + eval) on owned test
-// tensors, the way the interpreter does, and compares a fast kernel with the reference kernel
-// under a named tolerance (docs/ARCHITECTURE.md, "Code habits" 1 and 2).
+// The kernel tests' one support layer: runs one Kernel (prepare + eval) on owned test tensors the
+// way the interpreter does (run_kernel), finds the reference kernel as the interpreter does
+// (run_reference), compares a fast kernel with the reference under a named tolerance
+// (docs/ARCHITECTURE.md, "Code habits" 1 and 2), and KernelHarness builds one op by hand on top
+// of the same runner.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -18,8 +20,13 @@
 #include "graph/op.h"
 #include "runtime/kernel.h"
 #include "runtime/kernel_registry.h"
+#include "runtime/kernels/reference/quantized/quantized_kernels.h"
+#include "runtime/quantization_util.h"
+#include "test_support.h"
 
 namespace qdet::rt::testing {
+
+using ::qdet::testing::to_bytes;
 
 inline constexpr float kEps = std::numeric_limits<float>::epsilon();
 // Kernels may read this many bytes past an input (XNNPACK's XNN_EXTRA_BYTES); test buffers
@@ -159,12 +166,14 @@ inline const Kernel* reference_kernel(graph::OpKind kind) {
   return candidates.empty() ? nullptr : candidates.front();
 }
 
-// The reference kernel as the interpreter finds it: the first reference candidate whose
-// prepare does not answer kUnsupported (float kernels come before the quantized ones).
+// The reference kernel as the interpreter finds it: the first reference candidate of `registry`
+// whose prepare does not answer kUnsupported (float kernels come before the quantized ones).
 inline KernelOutput run_reference(graph::OpKind kind, const graph::Op& op,
-                           const std::vector<const TestTensor*>& inputs, const TestTensor& out) {
+                                  const std::vector<const TestTensor*>& inputs, const TestTensor& out,
+                                  const KernelRegistry& registry = default_kernel_registry()) {
   KernelOutput last;
-  for (const Kernel* k : default_kernel_registry().candidates(kind, /*allow_fast=*/false)) {
+  last.prepare_status = unsupported("no kernel registered for {}", graph::op_name(kind));
+  for (const Kernel* k : registry.candidates(kind, /*allow_fast=*/false)) {
     last = run_kernel(*k, op, inputs, 1, &out);
     if (last.prepare_status.code() != StatusCode::kUnsupported) return last;
   }
@@ -273,6 +282,94 @@ inline void expect_thread_invariant(graph::OpKind kind, const graph::Op& op,
         << what << ": " << threads << " threads differ from 1 thread";
   }
 }
+
+inline QuantParams per_tensor(float scale, int64_t zero_point) {
+  QuantParams q;
+  q.scale = {scale};
+  q.zero_point = {zero_point};
+  return q;
+}
+
+inline QuantParams per_channel(std::vector<float> scales, int32_t axis) {
+  QuantParams q;
+  q.zero_point.assign(scales.size(), 0);
+  q.scale = std::move(scales);
+  q.quantized_dimension = axis;
+  return q;
+}
+
+// Uniform random integers over T's full range (or [lo, hi]).
+template <typename T>
+std::vector<T> random_values(std::mt19937& rng, int64_t n, int64_t lo = std::numeric_limits<T>::min(),
+                             int64_t hi = std::numeric_limits<T>::max()) {
+  std::uniform_int_distribution<int64_t> dist(lo, hi);
+  std::vector<T> v(static_cast<size_t>(n));
+  for (auto& x : v) x = static_cast<T>(dist(rng));
+  return v;
+}
+
+// Float model of quantization: round(real / scale) + zp, clamped, in double.
+inline int32_t quantize_double(double real, double scale, int32_t zp, int32_t qmin, int32_t qmax) {
+  const double q = std::round(real / scale) + zp;
+  return static_cast<int32_t>(std::clamp<double>(q, qmin, qmax));
+}
+
+// One op assembled by hand (inputs, attrs, the output's dtype and quantization) and run by
+// run_reference on the reference quantized kernels (or on `registry`'s reference kernels).
+class KernelHarness {
+ public:
+  explicit KernelHarness(graph::OpKind kind) { op.kind = kind; }
+
+  graph::Op op;  // set attrs before run()
+
+  template <typename T>
+  int add_input(Shape shape, const std::vector<T>& values, QuantParams quant = {}, bool constant = false) {
+    inputs_.push_back(make_tensor(kDTypeOf<T>, std::move(shape), values, std::move(quant), constant));
+    return static_cast<int>(inputs_.size()) - 1;
+  }
+  void add_absent_input() { inputs_.push_back(std::nullopt); }
+  void add_output(DType dtype, QuantParams quant) {
+    output_like_.dtype = dtype;
+    output_like_.quant = std::move(quant);
+  }
+
+  // Runs the op (prepare, then eval when prepare succeeds); gives prepare's status: that of the
+  // first reference kernel not answering kUnsupported, or the last kUnsupported one.
+  Status prepare(const KernelRegistry* registry = nullptr) {
+    std::vector<const TestTensor*> inputs;
+    for (const auto& t : inputs_) inputs.push_back(t ? &*t : nullptr);
+    result_ = run_reference(op.kind, op, inputs, output_like_, registry ? *registry : quantized_registry());
+    return result_.prepare_status;
+  }
+  Status eval() const { return result_.eval_status; }
+
+  // prepare + eval; fails the test with the message on error.
+  void run() {
+    Status s = prepare();
+    ASSERT_TRUE(s.ok()) << s.message();
+    s = eval();
+    ASSERT_TRUE(s.ok()) << s.message();
+  }
+
+  const Shape& output_shape() const { return result_.shape; }
+  template <typename T>
+  std::vector<T> output() const {
+    std::vector<T> v(result_.bytes.size() / sizeof(T));
+    if (!v.empty()) std::memcpy(v.data(), result_.bytes.data(), v.size() * sizeof(T));
+    return v;
+  }
+
+ private:
+  static const KernelRegistry& quantized_registry() {
+    static KernelRegistry registry;
+    static const bool filled = (register_reference_quantized_kernels(registry), true);
+    (void)filled;
+    return registry;
+  }
+  std::vector<std::optional<TestTensor>> inputs_;
+  TestTensor output_like_;
+  KernelOutput result_;
+};
 
 inline const char* padding_name(graph::Padding p) {
   return p == graph::Padding::kSame ? "SAME" : "VALID";
