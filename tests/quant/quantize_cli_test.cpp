@@ -645,11 +645,18 @@ TEST(QuantizeCli, DarknetLeakyReluModelQuantizesAndRunsInQdetAndTflite) {
                             "' -o '" + (dir / "yf.tflite").string() + "'",
                         &log), 0) << log;
   const auto input = random_input(320 * 320 * 3, 0.f, 1.f, 5);
-  for (const std::string mode : {"int8", "int16x8"}) {
+  // int8 with the front fallback (the default) keeps the first layers float; their QUANTIZE
+  // meets a few rounding ties where XNNPACK's x86 and WebAssembly float kernels differ by an ulp,
+  // and the one-step differences spread through the long int8 chain after it (measured: 1 of
+  // 204800 values at the first QUANTIZE, most output values at the end). So that file is not
+  // compared here; the same model without a float region before its int8 layers
+  // ("int8-nofallback") gives TFLite's outputs to float rounding, like int16x8.
+  for (const std::string mode : {"int8", "int16x8", "int8-nofallback"}) {
     SCOPED_TRACE(mode);
     const fs::path out = dir / ("yf-" + mode + ".tflite");
+    const std::string args = mode == "int8-nofallback" ? "int8 --fallback-macs 0" : mode;
     ASSERT_EQ(run_command(qdet_cmd() + " quantize '" + (dir / "yf.tflite").string() + "' --mode " +
-                              mode + " --calib '" + (data_dir() / "coco" / "calib-111").string() +
+                              args + " --calib '" + (data_dir() / "coco" / "calib-111").string() +
                               "' --calib-count 2 --weight-rounding nearest -o '" + out.string() + "'",
                           &log), 0) << log;
     auto model = tflite::load_tflite(out);
@@ -668,8 +675,8 @@ TEST(QuantizeCli, DarknetLeakyReluModelQuantizesAndRunsInQdetAndTflite) {
     const auto theirs = as_floats(run_peer(renamed, input, dir / mode));
     ASSERT_EQ(ours.size(), theirs.size());
     ASSERT_FALSE(ours.empty());
-    if (mode == "int16x8") {
-      // The int16 layers give TFLite's bytes; the head convolutions that make the outputs stay
+    if (mode != "int8") {
+      // The integer layers give TFLite's bytes; the head convolutions that make the outputs stay
       // float (head-aware rule 2b), where XNNPACK's AVX-512 and WebAssembly kernels sum in
       // different orders: equal to float rounding.
       float range = 0, worst = 0;
