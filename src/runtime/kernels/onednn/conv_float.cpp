@@ -108,19 +108,12 @@ Status conv_eval(EvalContext& ctx) {
 // are derived from the output size (sliced_conv), so they follow.
 bool fold_input_pad(OpData* data, const Shape& unpadded, const SpatialPad& pad) {
   auto* d = static_cast<FloatConvData*>(data);
-  if (d == nullptr || unpadded.size() != 4 || unpadded[0] != d->geometry.batch || unpadded[3] != d->geometry.in_c)
-    return false;
-  ConvGeometry g = d->geometry;
-  g.in_h = unpadded[1];
-  g.in_w = unpadded[2];
-  g.pad_top += pad.top;
-  g.pad_left += pad.left;
   // The padded tensor's rows and columns past the input are zeros either way: the convolution
   // reads the same values, and adding 0.0 leaves each sum's bits unchanged.
-  if (g.in_h + g.pad_top < (g.out_h - 1) * g.stride_h + 1 || g.in_w <= 0 || g.in_h <= 0) return false;
+  const auto g = d ? geometry_with_input_pad(d->geometry, unpadded, pad) : std::nullopt;
   SlicedConv conv;
-  if (!build(*d, g, &conv).ok()) return false;
-  d->geometry = g;
+  if (!g || !build(*d, *g, &conv).ok()) return false;
+  d->geometry = *g;
   d->conv = std::move(conv);
   return true;
 }

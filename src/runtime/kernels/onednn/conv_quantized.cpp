@@ -243,18 +243,10 @@ Status conv_eval(EvalContext& ctx) {
 // values do, so the accumulators, and the bytes after requantization, are the same.
 bool fold_input_pad(OpData* data, const Shape& unpadded, const SpatialPad& pad) {
   auto* d = static_cast<ConvData*>(data);
-  if (d == nullptr || unpadded.size() != 4 || unpadded[0] != d->geometry.batch || unpadded[3] != d->geometry.in_c ||
-      unpadded[1] <= 0 || unpadded[2] <= 0 || unpadded[1] + pad.top + pad.bottom != d->geometry.in_h ||
-      unpadded[2] + pad.left + pad.right != d->geometry.in_w)
-    return false;
-  ConvGeometry g = d->geometry;
-  g.in_h = unpadded[1];
-  g.in_w = unpadded[2];
-  g.pad_top += pad.top;
-  g.pad_left += pad.left;
+  const auto g = d ? geometry_with_input_pad(d->geometry, unpadded, pad) : std::nullopt;
   SlicedConv conv;
-  if (!build(*d, g, &conv).ok()) return false;
-  d->geometry = g;
+  if (!g || !build(*d, *g, &conv).ok()) return false;
+  d->geometry = *g;
   d->conv = std::move(conv);
   d->impl = d->conv.impl;
   return true;

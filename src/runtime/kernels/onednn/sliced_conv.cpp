@@ -71,6 +71,20 @@ Status add_slice(SlicedConv& d, const ConvGeometry& g, int64_t n0, int64_t n1, i
 
 }  // namespace
 
+std::optional<ConvGeometry> geometry_with_input_pad(const ConvGeometry& g, const Shape& unpadded,
+                                                    const SpatialPad& pad) {
+  if (unpadded.size() != 4 || unpadded[0] != g.batch || unpadded[3] != g.in_c || unpadded[1] <= 0 ||
+      unpadded[2] <= 0 || unpadded[1] + pad.top + pad.bottom != g.in_h || unpadded[2] + pad.left + pad.right != g.in_w)
+    return std::nullopt;
+  ConvGeometry folded = g;
+  folded.in_h = unpadded[1];
+  folded.in_w = unpadded[2];
+  folded.pad_top += pad.top;
+  folded.pad_left += pad.left;
+  if (folded.in_h + folded.pad_top < (folded.out_h - 1) * folded.stride_h + 1) return std::nullopt;
+  return folded;
+}
+
 dnnl::engine& cpu_engine() {
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   return engine;

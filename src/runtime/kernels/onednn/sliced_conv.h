@@ -7,11 +7,13 @@
 
 #include <cstdint>
 #include <dnnl.hpp>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
+#include "runtime/kernel.h"
 
 namespace qdet::rt::onednn {
 
@@ -38,6 +40,13 @@ struct SlicedConv {
   std::vector<dnnl::memory::desc> weight_mds;
   std::string impl;                   // the first slice's oneDNN implementation
 };
+
+// The geometry of `g` reading the unpadded [N, H, W, C] input of a PAD instead of its padded
+// output (Kernel::fold_input_pad): `pad` added to the leading padding, the trailing padding
+// following from the output size as build_sliced_conv derives it. nullopt when `unpadded` plus
+// `pad` is not g's input, or when the first output rows would read no input row.
+std::optional<ConvGeometry> geometry_with_input_pad(const ConvGeometry& g, const Shape& unpadded,
+                                                    const SpatialPad& pad);
 
 // Builds `parts` slices (at most one per output row, or per image of a batch). `user_weights`
 // are OHWI (groups == 1) or GOHWI, of g.weights' type; `attr` carries zero points and post-ops.

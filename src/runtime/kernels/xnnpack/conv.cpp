@@ -117,31 +117,10 @@ Status conv_eval(EvalContext& ctx) {
   return ok_status();
 }
 
-// A zero PAD before the convolution becomes more of its own padding. XNNPACK reads padding from
-// a zero buffer through the same indirection as input pixels, so every product and sum is the
-// one it computed over the padded copy: the output bits do not change.
+// A zero PAD before the convolution becomes more of the operator's
+// own padding (conv_common.h).
 bool fold_input_pad(OpData* op_data, const Shape& unpadded, const SpatialPad& pad) {
-  auto* d = static_cast<ConvData*>(op_data);
-  // A 1x1 convolution without padding runs as a GEMM, with padding through the indirection
-  // buffer: keep the one whose bits were checked.
-  if (d == nullptr || d->params.kernel_h * d->params.kernel_w == 1 || unpadded.size() != 4 || static_cast<size_t>(unpadded[0]) != d->batch ||
-      static_cast<size_t>(unpadded[3]) != d->params.in_stride || unpadded[1] <= 0 || unpadded[2] <= 0 ||
-      static_cast<size_t>(unpadded[1]) + pad.top + pad.bottom != d->height ||
-      static_cast<size_t>(unpadded[2]) + pad.left + pad.right != d->width)
-    return false;
-  ConvParams p = d->params;
-  p.pad_top += static_cast<uint32_t>(pad.top);
-  p.pad_bottom += static_cast<uint32_t>(pad.bottom);
-  p.pad_left += static_cast<uint32_t>(pad.left);
-  p.pad_right += static_cast<uint32_t>(pad.right);
-  xnn_operator_t op = nullptr;
-  if (create_operator(p, &op) != xnn_status_success) return false;
-  xnn_delete_operator(d->op);
-  d->op = op;
-  d->params = p;
-  d->height = static_cast<size_t>(unpadded[1]);
-  d->width = static_cast<size_t>(unpadded[2]);
-  return true;
+  return fold_pad_into_operator(static_cast<ConvData*>(op_data), unpadded, pad, create_operator);
 }
 
 }  // namespace
