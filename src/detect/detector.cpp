@@ -19,6 +19,18 @@ double ms_since(int64_t t0) { return static_cast<double>(now_ns() - t0) / 1e6; }
 
 }  // namespace
 
+HeadOptions head_options(const Preset& preset, const image::TensorFormat& format) {
+  HeadOptions o;
+  o.input_width = format.width;
+  o.input_height = format.height;
+  o.score_threshold = preset.score_threshold;
+  o.multi_label = preset.multi_label;
+  o.class_map = preset.class_map;
+  o.strides = preset.strides;
+  o.anchors = preset.anchors;
+  return o;
+}
+
 Result<image::TensorFormat> model_input_format(const Preset& p, const graph::Tensor& in) {
   image::TensorFormat f = p.tensor_format();
   const Shape& s = in.shape;
@@ -105,13 +117,7 @@ Result<std::unique_ptr<Detector>> Detector::create(std::shared_ptr<const graph::
   if (d->head_->num_outputs > 0 && static_cast<int>(graph->outputs.size()) != d->head_->num_outputs)
     return invalid_argument("head '{}' expects {} output tensors; the model has {}", preset.head,
                             d->head_->num_outputs, graph->outputs.size());
-  d->head_options_.input_width = format.width;
-  d->head_options_.input_height = format.height;
-  d->head_options_.score_threshold = preset.score_threshold;
-  d->head_options_.multi_label = preset.multi_label;
-  d->head_options_.class_map = preset.class_map;
-  d->head_options_.strides = preset.strides;
-  d->head_options_.anchors = preset.anchors;
+  d->head_options_ = head_options(preset, format);
 
   QDET_ASSIGN_OR_RETURN(d->labels_, resolve_labels(preset.labels));
 

@@ -52,6 +52,10 @@ struct DetectResult {
 // shape ([1,H,W,3] or [1,3,H,W]), type from its dtype, quantization from its parameters.
 Result<image::TensorFormat> model_input_format(const Preset& preset, const graph::Tensor& input);
 
+// The head's decoding options for a model run with `preset` at `format`'s input size (what the
+// Detector decodes with; for decoding another runtime's outputs of the same model alike).
+HeadOptions head_options(const Preset& preset, const image::TensorFormat& format);
+
 class Detector {
  public:
   // Reads a .tflite file and sets everything up (errors name the file).

@@ -76,18 +76,10 @@ std::vector<Detection> peer_detections(const fs::path& tflite, const Preset& p, 
     views.push_back(v);
   }
   for (size_t i = 0; i < views.size(); ++i) views[i].data = bytes[i];
-  HeadOptions ho;
-  ho.input_width = format.width;
-  ho.input_height = format.height;
-  ho.score_threshold = p.score_threshold;
-  ho.multi_label = p.multi_label;
-  ho.class_map = p.class_map;
-  ho.strides = p.strides;
-  ho.anchors = p.anchors;
   auto head = find_head(p.head);
   EXPECT_TRUE(head.ok());
   if (!head.ok()) return {};
-  auto cands = (*head)->decode(views, ho);
+  auto cands = (*head)->decode(views, head_options(p, format));
   EXPECT_TRUE(cands.ok()) << cands.status().to_string();
   if (!cands.ok()) return {};
   NmsOptions no;

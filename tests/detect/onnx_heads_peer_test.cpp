@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
+#include "detect/detector.h"
 #include "detect/head.h"
 #include "detect/labels.h"
 #include "detect/nms.h"
@@ -74,13 +75,7 @@ std::vector<Detection> ort_detections(const fs::path& onnx, const Preset& preset
     views.push_back(v);
   }
   for (size_t i = 0; i < views.size(); ++i) views[i].data = bytes[i];
-  HeadOptions ho;
-  ho.input_width = p.input_width;
-  ho.input_height = p.input_height;
-  ho.score_threshold = p.score_threshold;
-  ho.multi_label = p.multi_label;
-  ho.strides = p.strides;
-  auto cands = (*find_head(p.head))->decode(views, ho);
+  auto cands = (*find_head(p.head))->decode(views, head_options(p, p.tensor_format()));
   EXPECT_TRUE(cands.ok()) << cands.status().to_string();
   if (!cands.ok()) return {};
   NmsOptions no;
