@@ -21,13 +21,6 @@ using graph::Activation;
 using graph::OpKind;
 using graph::Padding;
 
-QuantParams per_tensor(float scale, int64_t zero_point) {
-  QuantParams q;
-  q.scale = {scale};
-  q.zero_point = {zero_point};
-  return q;
-}
-
 TestTensor random_bytes(std::mt19937& rng, DType dtype, Shape shape, QuantParams quant, bool constant) {
   const int64_t n = ::qdet::num_elements(shape);
   std::vector<uint8_t> v(static_cast<size_t>(n));

@@ -20,13 +20,6 @@ using graph::Activation;
 using graph::OpKind;
 using graph::Padding;
 
-QuantParams per_tensor(float scale, int64_t zero_point) {
-  QuantParams q;
-  q.scale = {scale};
-  q.zero_point = {zero_point};
-  return q;
-}
-
 TEST(SimdMaxPool, SameBytesAsTheReference) {
   std::mt19937 rng(17);
   const int32_t windows[][2] = {{5, 5}, {9, 9}, {13, 13}, {3, 7}};

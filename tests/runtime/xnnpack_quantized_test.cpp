@@ -23,13 +23,6 @@ using graph::Padding;
 // One quantization step: the documented gap between fp32 and fixed-point requantization.
 constexpr int kStepTolerance = 1;
 
-QuantParams per_tensor(float scale, int64_t zero_point) {
-  QuantParams q;
-  q.scale = {scale};
-  q.zero_point = {zero_point};
-  return q;
-}
-
 // Random integers of the dtype's range.
 TestTensor random_quantized(std::mt19937& rng, DType dtype, Shape shape, QuantParams quant,
                             bool constant = false) {
