@@ -422,9 +422,11 @@ void Interpreter::Impl::fuse_silu() {
 // one copy from the source: the slices are skipped and their outputs never written.
 void Interpreter::Impl::fuse_slice_concats() {
   if (options.keep_intermediates || !options.use_fast_kernels) return;
+  const auto producers = graph->producers();
+  const auto consumers = graph->consumers();
   for (size_t i = 0; i < ops.size(); ++i) {
     if (graph->ops[i].kind != graph::OpKind::kConcatenation || ops[i].folded) continue;
-    auto block = find_slice_concat(*graph, static_cast<int32_t>(i), tensors);
+    auto block = find_slice_concat(*graph, static_cast<int32_t>(i), tensors, producers, consumers);
     if (!block) continue;
     bool all_run = true;
     for (int32_t s : block->slice_ops) all_run = all_run && !ops[s].folded;

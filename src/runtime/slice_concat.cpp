@@ -105,15 +105,15 @@ Status slice_concat_eval(EvalContext& ctx) {
 }  // namespace
 
 std::optional<SliceConcat> find_slice_concat(const graph::Graph& g, int32_t concat_op,
-                                             const std::vector<TensorRef>& tensors) {
+                                             const std::vector<TensorRef>& tensors,
+                                             const std::vector<int32_t>& producers,
+                                             const std::vector<std::vector<int32_t>>& consumers) {
   const graph::Op& concat = g.ops[static_cast<size_t>(concat_op)];
   if (concat.kind != OpKind::kConcatenation || concat.inputs.size() < 2 || concat.outputs.size() != 1 ||
       concat.attrs.activation != graph::Activation::kNone)
     return std::nullopt;
   const TensorRef& out = tensors[concat.outputs[0]];
   if (out.shape.size() != 4 || (concat.attrs.axis != 3 && concat.attrs.axis != -1)) return std::nullopt;
-  const auto producers = g.producers();
-  const auto consumers = g.consumers();
   SliceConcat found;
   found.concat_op = concat_op;
   auto data = std::make_unique<SliceConcatData>();

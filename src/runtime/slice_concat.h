@@ -29,9 +29,12 @@ struct SliceConcat {
 };
 
 // The fusable block ending at op `concat_op`, if it is one (see above). `tensors` gives the
-// prepared shapes (the slices' output shapes as their kernels computed them).
+// prepared shapes (the slices' output shapes as their kernels computed them); `producers` and
+// `consumers` are graph.producers() and graph.consumers(), computed once by the caller.
 std::optional<SliceConcat> find_slice_concat(const graph::Graph& graph, int32_t concat_op,
-                                             const std::vector<TensorRef>& tensors);
+                                             const std::vector<TensorRef>& tensors,
+                                             const std::vector<int32_t>& producers,
+                                             const std::vector<std::vector<int32_t>>& consumers);
 
 // Reads input 0 (the source), writes output 0 (the concatenation), with the op data above.
 extern const Kernel kSliceConcatKernel;
