@@ -5,11 +5,14 @@
 // shows as "fused", and a PAD with a second reader, or with a non-zero value, is left alone.
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include <cstring>
 #include <random>
 
 #include "graph_builder.h"
 #include "runtime/kernel_registry.h"
+#include "runtime/kernels/simd/kernels.h"
 
 namespace qdet::rt::testing {
 namespace {
@@ -120,7 +123,8 @@ TEST(XnnpackFoldPad, ZeroPadGivesTheUnfoldedBits) {
 // int8 / uint8: x -> PAD (the zero point; PADV2 with `pad_value`) -> CONV_2D or
 // DEPTHWISE_CONV_2D 3x3 stride 2 VALID -> y. int8 has per-channel weights (zero point 0),
 // uint8 per-tensor weights with a zero point, as TFLite's quantization spec has them.
-PadConv quantized_pad_conv(DType t, const std::vector<int32_t>& paddings, bool depthwise, int32_t pad_value) {
+PadConv quantized_pad_conv(DType t, const std::vector<int32_t>& paddings, bool depthwise, int32_t pad_value,
+                           int32_t depth_multiplier = 2) {
   GraphBuilder b;
   const bool s8 = t == DType::kInt8;
   const QuantParams qx = quant(0.05f, s8 ? -3 : 121);
@@ -135,7 +139,7 @@ PadConv quantized_pad_conv(DType t, const std::vector<int32_t>& paddings, bool d
   } else {
     b.op(graph::OpKind::kPad, {x, p}, {padded});
   }
-  const int32_t outputs = depthwise ? 12 : 7, taps = depthwise ? 9 : 9 * 6;
+  const int32_t outputs = depthwise ? 6 * depth_multiplier : 7, taps = depthwise ? 9 : 9 * 6;
   std::mt19937 rng(4);
   std::vector<uint8_t> w(static_cast<size_t>(outputs * taps));
   for (auto& v : w) v = static_cast<uint8_t>(s8 ? rng() % 255 + 1 : rng());  // int8: -127..127
@@ -158,7 +162,7 @@ PadConv quantized_pad_conv(DType t, const std::vector<int32_t>& paddings, bool d
   graph::OpAttrs conv;
   conv.padding = graph::Padding::kValid;
   conv.stride_h = conv.stride_w = 2;
-  conv.depth_multiplier = depthwise ? 2 : 1;
+  conv.depth_multiplier = depthwise ? depth_multiplier : 1;
   b.op(depthwise ? graph::OpKind::kDepthwiseConv2d : graph::OpKind::kConv2d, {padded, wid, bid}, {y}, conv);
   b.output(y);
   std::vector<uint8_t> input(9 * 11 * 6);
@@ -166,25 +170,30 @@ PadConv quantized_pad_conv(DType t, const std::vector<int32_t>& paddings, bool d
   return {b.shared(), input};
 }
 
-// A PAD of the zero point folds into oneDNN's and XNNPACK's int8/uint8 convolutions (both pad
-// with the source zero point): the folded run gives the unfolded run's bytes, and stays within
+// A PAD of the zero point folds into oneDNN's, XNNPACK's and qdet's SIMD (depthwise) int8/uint8
+// convolutions (all pad with the source zero point): the folded run gives the unfolded run's bytes, and stays within
 // one step of the reference kernels (XNNPACK's fp32 requantization against TFLite's fixed point).
 TEST(QuantizedFoldPad, ZeroPointPadGivesTheUnfoldedBytes) {
-  int folded_runs = 0;
+  int folded_runs = 0, simd_runs = 0;
   for (const DType t : {DType::kInt8, DType::kUInt8}) {
     for (const bool depthwise : {false, true}) {
-      for (const KernelImpl family : {KernelImpl::kOnednn, KernelImpl::kXnnpack}) {
-        for (const auto& paddings : {std::vector<int32_t>{0, 0, 1, 2, 2, 1, 0, 0}, std::vector<int32_t>{0, 0, 0, 1, 0, 1, 0, 0}}) {
+      for (const KernelImpl family : {KernelImpl::kOnednn, KernelImpl::kSimd, KernelImpl::kXnnpack}) {
+        for (const auto& paddings : {std::vector<int32_t>{0, 0, 1, 2, 2, 1, 0, 0}, std::vector<int32_t>{0, 0, 0, 1, 0, 1, 0, 0}})
+        for (const int32_t multiplier : {1, 2}) {
+          if (!depthwise && multiplier != 1) continue;
           SCOPED_TRACE(::testing::Message() << dtype_name(t) << (depthwise ? " depthwise " : " conv ")
                                             << kernel_impl_name(family) << " pad " << paddings[2] << "," << paddings[3]
-                                            << "," << paddings[4] << "," << paddings[5]);
-          const PadConv c = quantized_pad_conv(t, paddings, depthwise, t == DType::kInt8 ? -3 : 121);
-          OnlyFamily only(family);
+                                            << "," << paddings[4] << "," << paddings[5] << " multiplier " << multiplier);
+          const PadConv c = quantized_pad_conv(t, paddings, depthwise, t == DType::kInt8 ? -3 : 121, multiplier);
+          // qdet's SIMD family has no PAD kernel: with every family, it comes first for the depthwise.
+          std::optional<OnlyFamily> only;
+          if (family != KernelImpl::kSimd) only.emplace(family);
           auto folded = run_graph(c.graph, {c.input}, InterpreterOptions{});
           if (!folded.ok()) continue;  // the family does not take this convolution here
           if (std::string((*folded)->kernel_name(1)) != kernel_impl_name(family)) continue;
           EXPECT_STREQ((*folded)->kernel_name(0), "fused");
           ++folded_runs;
+          simd_runs += family == KernelImpl::kSimd;
           auto unfolded = run_graph(c.graph, {c.input}, InterpreterOptions{.keep_intermediates = true});
           ASSERT_TRUE(unfolded.ok()) << unfolded.status().message();
           ASSERT_STRNE((*unfolded)->kernel_name(0), "fused");
@@ -201,7 +210,8 @@ TEST(QuantizedFoldPad, ZeroPointPadGivesTheUnfoldedBytes) {
       }
     }
   }
-  EXPECT_GE(folded_runs, 6);  // XNNPACK's four cases at least, with both paddings
+  EXPECT_GE(folded_runs, 12);  // XNNPACK's six cases at least, with both paddings
+  if (simd::has_avx512_vnni()) EXPECT_EQ(simd_runs, 4);  // depth multiplier 1, int8 and uint8
 }
 
 // A PADV2 whose value is not the zero point pads with a real non-zero value: it stays.

@@ -32,6 +32,18 @@
 
 namespace qdet::rt::simd {
 namespace {
+std::atomic<bool> vnni_allowed{true};
+}  // namespace
+
+bool has_avx512_vnni() {
+  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+  return has && vnni_allowed.load();
+}
+
+void allow_vnni_for_testing(bool allow) { vnni_allowed.store(allow); }
+
+namespace {
 
 using quantized::ConvFamily;
 using quantized::ConvQuant;
@@ -40,13 +52,7 @@ constexpr int64_t kMaxSumAbsWeight = (int64_t{1} << 31) / 32768;  // 65536
 
 constexpr int32_t kMaxChannels = 4096;
 
-std::atomic<bool> vnni_allowed{true};
-
-bool has_vnni() {
-  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
-  return has && vnni_allowed.load();
-}
+bool has_vnni() { return has_avx512_vnni(); }
 
 using Geometry = ref::ConvGeometry;
 
@@ -412,7 +418,6 @@ Status depthwise_eval(EvalContext& ctx) {
 
 }  // namespace
 
-void allow_vnni_for_testing(bool allow) { vnni_allowed.store(allow); }
 
 const Kernel kInt16x8Conv2d = {"simd", conv_prepare, conv_eval};
 const Kernel kInt16x8DepthwiseConv2d = {"simd", depthwise_prepare, depthwise_eval};
@@ -424,6 +429,7 @@ namespace qdet::rt {
 void register_simd_kernels(KernelRegistry& r) {
   r.add(graph::OpKind::kConv2d, KernelImpl::kSimd, simd::kInt16x8Conv2d);
   r.add(graph::OpKind::kDepthwiseConv2d, KernelImpl::kSimd, simd::kInt16x8DepthwiseConv2d);
+  r.add(graph::OpKind::kDepthwiseConv2d, KernelImpl::kSimd, simd::k8BitDepthwiseConv2d);
   r.add(graph::OpKind::kMaxPool2d, KernelImpl::kSimd, simd::kSeparableMaxPool2d);
 }
 

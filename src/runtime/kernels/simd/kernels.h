@@ -10,10 +10,17 @@ namespace qdet::rt::simd {
 // weights: int32 sums where 32768 * sum|w| of every channel stays below 2^31 (int16x8_conv.cpp).
 extern const Kernel kInt16x8Conv2d;
 extern const Kernel kInt16x8DepthwiseConv2d;
+// int8 and uint8 DEPTHWISE_CONV_2D (depth multiplier 1, filters up to 64 taps) with AVX-512
+// VNNI: XNNPACK's bytes (exact sums, its fp32 requantization), folds a zero PAD before it
+// (depthwise_8bit.cpp).
+extern const Kernel k8BitDepthwiseConv2d;
 // MAX_POOL_2D at stride 1 with windows of 16 taps or more (SPP's 5x5 .. 13x13), float32, int8
 // and uint8, as a column pass then a row pass: the reference's bytes (max_pool.cpp).
 extern const Kernel kSeparableMaxPool2d;
-// Tests: false makes kernels prepared afterwards take the portable path even on VNNI CPUs.
+// Whether this CPU has AVX-512 VNNI (with F, BW and VL) and tests have not turned it off.
+bool has_avx512_vnni();
+// Tests: false makes kernels prepared afterwards take the portable path even on VNNI CPUs
+// (the VNNI-only kernels then decline).
 void allow_vnni_for_testing(bool allow);
 
 }  // namespace qdet::rt::simd
