@@ -68,6 +68,8 @@ struct OpCase {
                                  // or above the zero point (values below mirrored)
   bool every_value = false;      // 8-bit data inputs hold each value of the dtype in turn (a
                                  // {256, 1} and a {1, 256} input: every pair of values)
+  uint32_t seed = 0;  // nonzero: the inputs always come from this seed, not the suite's (inputs
+                      // another QDET_CONFORMANCE_SEED found, kept as a regression case)
 };
 
 // Every row (built once).
