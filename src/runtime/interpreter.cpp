@@ -9,11 +9,13 @@
 
 #include "base/memory.h"
 #include "base/timer.h"
+#include "graph/op_traits.h"
 #include "runtime/arena_planner.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/kernels/xnnpack/kernels.h"
 #include "runtime/lut_fusion.h"
 #include "runtime/op_cases.h"
+#include "runtime/scatter_update.h"
 #include "runtime/slice_concat.h"
 
 namespace qdet::rt {
@@ -115,6 +117,7 @@ struct Interpreter::Impl {
   Status fold_op(size_t index);
   void fuse_silu();
   void fuse_slice_concats();
+  void fuse_scatter_updates();
   void fold_pads();
   void tabulate_activations();
   void alias_reshapes();
@@ -186,18 +189,24 @@ Status Interpreter::Impl::prepare_op(size_t index) {
   return ok_status();
 }
 
-// DEQUANTIZE of a constant (float16 or int8/uint8 weights stored compressed) is folded: its
-// float32 output is computed once here and becomes a constant tensor, so that the ops reading
-// it (convolutions) see constant weights and fast kernels can pack them. Graph inputs and
-// variables are never folded.
+// An op whose inputs are all constant is folded: its output is computed once here, by the
+// kernel prepared for it (so the same bytes as running it), and becomes a constant tensor.
+// DEQUANTIZE of compressed weights (float16, int8/uint8) so that the convolutions reading them
+// see constant weights and fast kernels can pack them; the constant chains converters leave in
+// a graph (TensorFlow's tensor_scatter_nd_update lowers to BROADCAST_TO -> SCATTER_ND -> SUB
+// masks of constants, computed on every run otherwise). Not folded: ops with several outputs,
+// detector heads, graph inputs, outputs and variables, outputs over kMaxFoldedBytes.
 bool Interpreter::Impl::can_fold(size_t index) const {
+  constexpr size_t kMaxFoldedBytes = size_t{64} << 20;
   const graph::Op& op = graph->ops[index];
-  if (op.kind != graph::OpKind::kDequantize || op.outputs.size() != 1) return false;
+  if (op.outputs.size() != 1 || op.inputs.empty() || graph::op_traits(op.kind).role == graph::OpRole::kHead)
+    return false;
   for (int32_t id : op.inputs)
-    if (id < 0 || !tensors[id].is_constant || tensors[id].data == nullptr) return false;
+    if (id >= 0 && (!tensors[id].is_constant || tensors[id].data == nullptr)) return false;
   const int32_t out = op.outputs[0];
-  if (graph->tensors[out].is_variable) return false;
-  return std::find(graph->inputs.begin(), graph->inputs.end(), out) == graph->inputs.end();
+  if (out < 0 || graph->tensors[out].is_variable || tensors[out].byte_size() > kMaxFoldedBytes) return false;
+  return std::find(graph->inputs.begin(), graph->inputs.end(), out) == graph->inputs.end() &&
+         std::find(graph->outputs.begin(), graph->outputs.end(), out) == graph->outputs.end();
 }
 
 Status Interpreter::Impl::fold_op(size_t index) {
@@ -445,6 +454,34 @@ void Interpreter::Impl::fuse_slice_concats() {
   }
 }
 
+// TensorFlow's tensor_scatter_nd_update, ADD(MUL(x, K), SCATTER_ND(...)), becomes one pass
+// (scatter_update.h): the same bytes, no tensor-sized temporaries.
+void Interpreter::Impl::fuse_scatter_updates() {
+  if (options.keep_intermediates || !options.use_fast_kernels) return;
+  const auto producers = graph->producers();
+  const auto consumers = graph->consumers();
+  std::vector<const char*> names(ops.size(), nullptr);
+  for (size_t i = 0; i < ops.size(); ++i)
+    if (ops[i].kernel && !ops[i].folded) names[i] = ops[i].kernel->name;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (graph->ops[i].kind != graph::OpKind::kAdd || ops[i].folded) continue;
+    auto found = find_scatter_update(*graph, static_cast<int32_t>(i), tensors, names, producers, consumers);
+    if (!found) continue;
+    for (int32_t fused : {found->mul_op, found->scatter_op}) {
+      ops[fused].kernel = &kFusedKernel;
+      ops[fused].folded = true;
+      ops[fused].data.reset();
+      ops[fused].scratch_bytes = 0;
+      names[fused] = nullptr;
+    }
+    OpPlan& add = ops[i];
+    add.kernel = &kScatterUpdateKernel;
+    add.data = std::move(found->data);
+    add.scratch_bytes = 0;
+    add.inputs = {&tensors[found->x], &tensors[found->k], &tensors[found->updates]};
+  }
+}
+
 uint64_t Interpreter::Impl::budget() const {
   return options.max_memory_bytes ? options.max_memory_bytes : memory_budget();
 }
@@ -614,6 +651,7 @@ Status Interpreter::Impl::plan() {
   }
   fuse_silu();
   fuse_slice_concats();
+  fuse_scatter_updates();
   tabulate_activations();
   fold_pads();
   alias_reshapes();

@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "base/simd_clones.h"
+#include "runtime/denormals.h"
 #include "runtime/kernels/reference/common.h"
 #include "runtime/lut_fusion.h"
 
@@ -56,7 +57,8 @@ QDET_SIMD_CLONES void silu_loop(const float* __restrict in, float* __restrict ou
 
 // The SiLU of `in` plus `addend`, as the fused pair then XNNPACK's ADD without a fused
 // activation gives it: one rounding of the sum, then XNNPACK's clamp to [-inf, inf], whose
-// maximum (x86's, taking its second operand when the first is NaN) makes a NaN sum -inf.
+// maximum (x86's, taking its second operand when the first is NaN) makes a NaN sum -inf; run
+// in XNNPACK's denormals-off mode by the caller.
 QDET_SIMD_CLONES void add_clamped(const float* __restrict a, const float* __restrict b, float* __restrict out,
                                   size_t n) {
   constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
@@ -74,6 +76,7 @@ void silu_add_loop(const float* in, const float* addend, float* out, size_t n) {
   for (size_t i = 0; i < n; i += kChunk) {
     const size_t m = std::min(kChunk, n - i);
     silu_loop(in + i, silu, m);
+    DenormalsOff xnnpack_mode;  // XNNPACK's ADD flushes subnormal inputs and results
     add_clamped(silu, addend + i, out + i, m);
   }
 }

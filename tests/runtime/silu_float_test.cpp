@@ -116,13 +116,17 @@ TEST(FloatSilu, ResidualAddFusesWithTheSameBytes) {
   std::vector<float> x(static_cast<size_t>(n)), other(static_cast<size_t>(n));
   for (auto& v : x) v = d(rng);
   for (auto& v : other) v = d(rng);
-  const float special[] = {INFINITY, -INFINITY, NAN, 0.f, -0.f, 1e30f, -1e30f, -100.f};
+  const float special[] = {INFINITY, -INFINITY, NAN, 0.f, -0.f, 1e30f, -1e30f, -100.f, 1e-40f, -3e-39f};
   for (size_t i = 0; i < std::size(special); ++i) {
     x[i] = special[i];
     other[i + 8] = special[i];
     x[i + 16] = special[i];
     other[i + 16] = special[std::size(special) - 1 - i];
   }
+  // Subnormal sums: XNNPACK's ADD runs with denormals off and flushes them to zero.
+  x[30] = 0.f, other[30] = 1e-40f;
+  x[31] = -3e-39f, other[31] = 0.f;
+  x[32] = 1e-40f, other[32] = -0.f;
   std::vector<uint8_t> xb(x.size() * 4), ob(other.size() * 4);
   std::memcpy(xb.data(), x.data(), xb.size());
   std::memcpy(ob.data(), other.data(), ob.size());

@@ -79,8 +79,13 @@ TEST(XnnpackModel, YoloxNanoFastKernelsMatchReference) {
   const RunOutput ref = run_model(graph, /*fast=*/false, 1);
   ASSERT_FALSE(HasFailure());
   EXPECT_EQ(fast.kernel_of_op.at("DEPTHWISE_CONV_2D"), "xnnpack");
-  // The residual ADDs after a SiLU are taken into it (silu-add); the head's stay on XNNPACK.
-  EXPECT_EQ(fast.kernel_of_op.at("ADD"), "silu-add,xnnpack");
+  // The residual ADDs after a SiLU are taken into it (silu-add); the decode's two
+  // tensor_scatter_nd_updates are one pass each (scatter-update); the head's grid ADD stays on
+  // XNNPACK. Its constant masks (BROADCAST_TO, SCATTER_ND, SUB of constants) are folded.
+  EXPECT_EQ(fast.kernel_of_op.at("ADD"), "silu-add,xnnpack,scatter-update");
+  EXPECT_EQ(fast.kernel_of_op.at("BROADCAST_TO"), "folded");
+  EXPECT_EQ(fast.kernel_of_op.at("SUB"), "folded");
+  EXPECT_EQ(fast.kernel_of_op.at("SCATTER_ND"), "folded,fused");
   // Float convolutions: oneDNN's JIT kernels where the CPU has them (QDET_ONEDNN=0: XNNPACK).
   EXPECT_TRUE(fast.kernel_of_op.at("CONV_2D") == "onednn" || fast.kernel_of_op.at("CONV_2D") == "xnnpack")
       << fast.kernel_of_op.at("CONV_2D");
