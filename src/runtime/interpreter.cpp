@@ -17,6 +17,7 @@
 #include "runtime/op_cases.h"
 #include "runtime/scatter_update.h"
 #include "runtime/slice_concat.h"
+#include "runtime/transpose_concat.h"
 
 namespace qdet::rt {
 
@@ -118,6 +119,7 @@ struct Interpreter::Impl {
   void fuse_silu();
   void fuse_slice_concats();
   void fuse_scatter_updates();
+  void fuse_transpose_concats();
   void fold_pads();
   void tabulate_activations();
   void alias_reshapes();
@@ -482,6 +484,34 @@ void Interpreter::Impl::fuse_scatter_updates() {
   }
 }
 
+// An NCHW head join, TRANSPOSE -> RESHAPE -> CONCATENATION -> TRANSPOSE back
+// (transpose_concat.h), becomes one copy of each level into its rows.
+void Interpreter::Impl::fuse_transpose_concats() {
+  if (options.keep_intermediates || !options.use_fast_kernels) return;
+  const auto producers = graph->producers();
+  const auto consumers = graph->consumers();
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (graph->ops[i].kind != graph::OpKind::kTranspose || ops[i].folded) continue;
+    auto found = find_transpose_concat(*graph, static_cast<int32_t>(i), tensors, producers, consumers);
+    if (!found) continue;
+    bool all_run = true;
+    for (int32_t op : found->fused_ops) all_run = all_run && !ops[op].folded;
+    if (!all_run) continue;
+    for (int32_t op : found->fused_ops) {
+      ops[op].kernel = &kFusedKernel;
+      ops[op].folded = true;
+      ops[op].data.reset();
+      ops[op].scratch_bytes = 0;
+    }
+    OpPlan& last = ops[i];
+    last.kernel = &kTransposeConcatKernel;
+    last.data = std::move(found->data);
+    last.scratch_bytes = 0;
+    last.inputs.clear();
+    for (int32_t source : found->sources) last.inputs.push_back(&tensors[source]);
+  }
+}
+
 uint64_t Interpreter::Impl::budget() const {
   return options.max_memory_bytes ? options.max_memory_bytes : memory_budget();
 }
@@ -652,6 +682,7 @@ Status Interpreter::Impl::plan() {
   fuse_silu();
   fuse_slice_concats();
   fuse_scatter_updates();
+  fuse_transpose_concats();
   tabulate_activations();
   fold_pads();
   alias_reshapes();
