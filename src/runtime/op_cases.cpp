@@ -544,6 +544,31 @@ void add_softmax(Table& t) {
   t.add("SOFTMAX", OpKind::kSoftmax, kFloat, {{2, 3, 17}}, softmax(1.0f));
 }
 
+// QUANTIZE (float to each integer dtype, and requantizing between integer ones) and DEQUANTIZE:
+// what every quantized model starts and ends with. Float inputs hold values beyond the
+// output's range (saturating) and 0 / -0.
+void add_quantize_dequantize(Table& t, const Shape& nhwc) {
+  for (const DTypeCase& out : {kInt8, kUInt8, kInt16}) {
+    OpCase& q = t.add(std::string("QUANTIZE_to_") + dtype_name(out.dtype), OpKind::kQuantize, kFloat, {nhwc});
+    q.out_dtype = out.dtype;
+    q.out_q = out.out_q;
+  }
+  for (auto [from, to] : {std::pair{kInt8, kInt8}, std::pair{kInt8, kUInt8}, std::pair{kUInt8, kInt8},
+                          std::pair{kUInt8, kUInt8}, std::pair{kInt16, kInt16}, std::pair{kInt16, kInt8}}) {
+    OpCase& q = t.add(std::string("QUANTIZE_requantize_to_") + dtype_name(to.dtype), OpKind::kQuantize, from, {nhwc});
+    q.out_dtype = to.dtype;
+    q.out_q = to.out_q;
+  }
+  for (const DTypeCase& in : {kInt8, kUInt8, kInt16}) {
+    OpCase& d = t.add("DEQUANTIZE", OpKind::kDequantize, in, {nhwc});
+    d.out_dtype = DType::kFloat32;
+    d.out_q = {};
+  }
+  // No float16 row: the WebAssembly TFLite cannot fill a float16 graph input, and its XNNPACK
+  // delegate fails to set up a graph that only dequantizes a constant (the float16 models of
+  // `qdet quantize --mode fp16` are compared with it whole, tests/quant/quantize_cli_test.cpp).
+}
+
 // One step of tolerance where TFLite's two kernels (qdet's reference and xnnpack families) differ.
 void allow_delegate_differences(Table& t) {
   // TFLite's XNNPACK delegate (what the official TFLite runs) requantizes int8 ADD, SUB, MUL and
@@ -577,6 +602,17 @@ void allow_delegate_differences(Table& t) {
       r.tolerance = 1;
       r.why = "TFLite's own kernel (qdet's reference family) vs its XNNPACK delegate (qdet's xnnpack family)";
     }
+    // QUANTIZE: the delegate converts float32 to int8/uint8 as x * (1 / scale) rounded half to
+    // even, and requantizes between two int8 (two uint8) tensors with an 8-bit multiplier;
+    // TFLite's own kernel divides and rounds half away from zero, and requantizes with a 31-bit
+    // multiplier and double rounding.
+    const bool to_eight_bit = r.out_dtype == DType::kInt8 || r.out_dtype == DType::kUInt8;
+    if (r.op == OpKind::kQuantize && to_eight_bit && (r.dtype == DType::kFloat32 || r.dtype == r.out_dtype)) {
+      r.tolerance = 1;
+      r.why = "TFLite's own QUANTIZE (division rounded half away from zero, or a 31-bit multiplier with "
+              "double rounding: qdet's reference family) vs its XNNPACK delegate (x * (1 / scale) rounded "
+              "half to even, or an 8-bit multiplier: qdet's xnnpack family)";
+    }
     if (r.op == OpKind::kTransposeConv && r.dtype == DType::kUInt8) {
       r.tolerance = 1;
       r.why = "TFLite's own kernel (double rounding, qdet's reference family) vs its XNNPACK delegate "
@@ -605,6 +641,7 @@ std::vector<OpCase> build() {
   add_div(t, nhwc);
   add_convolutions(t);
   add_softmax(t);
+  add_quantize_dequantize(t, nhwc);
   allow_delegate_differences(t);
   return std::move(t.rows);
 }
