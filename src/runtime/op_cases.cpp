@@ -559,6 +559,13 @@ void add_quantize_dequantize(Table& t, const Shape& nhwc) {
     q.out_dtype = to.dtype;
     q.out_q = to.out_q;
   }
+  // What `qdet quantize --io uint8` writes at the inputs and outputs: the same scale, the zero
+  // point moved by 128.
+  DTypeCase flip_in = kUInt8, flip_out = kInt8;
+  flip_in.out_q = {flip_in.in_q.scale, flip_in.in_q.zero_point - 128};
+  flip_out.out_q = {flip_out.in_q.scale, flip_out.in_q.zero_point + 128};
+  t.add("QUANTIZE_zero_point_shift_to_int8", OpKind::kQuantize, flip_in, {nhwc}).out_dtype = DType::kInt8;
+  t.add("QUANTIZE_zero_point_shift_to_uint8", OpKind::kQuantize, flip_out, {nhwc}).out_dtype = DType::kUInt8;
   for (const DTypeCase& in : {kInt8, kUInt8, kInt16}) {
     OpCase& d = t.add("DEQUANTIZE", OpKind::kDequantize, in, {nhwc});
     d.out_dtype = DType::kFloat32;
