@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "graph/op.h"
+#include "tensor/dtype.h"
 
 namespace qdet::graph {
 
@@ -172,6 +173,16 @@ static_assert(every_kind_has_its_row(),
 
 constexpr const OpTraits& op_traits(OpKind kind) {
   return traits_detail::kTable[static_cast<size_t>(kind)];
+}
+
+// TFLite's QUANTIZE between two integer tensors (its requantization): int8 and uint8 to either,
+// int16 to int8 or int16. Nothing reaches int16 from 8 bits, and int16 does not reach uint8:
+// such a file fails in TFLite ("Node number N (QUANTIZE) failed to prepare"), so qdet has no
+// kernel for it and the quantizer goes through float instead (DEQUANTIZE, QUANTIZE).
+constexpr bool tflite_requantizes(DType from, DType to) {
+  const bool eight_bit_from = from == DType::kInt8 || from == DType::kUInt8;
+  const bool eight_bit_to = to == DType::kInt8 || to == DType::kUInt8;
+  return (eight_bit_from && eight_bit_to) || (from == DType::kInt16 && (to == DType::kInt8 || to == DType::kInt16));
 }
 
 }  // namespace qdet::graph

@@ -542,7 +542,8 @@ std::vector<std::pair<int32_t, int32_t>> IntegerRewriter::quantize_outputs(Op& o
 }
 
 // DEQUANTIZE x -> y followed by QUANTIZE y -> z, y read by nothing else: one QUANTIZE x -> z
-// (a requantization; e.g. a uint8 input kept by the float mode, then quantized again).
+// (a requantization; e.g. a uint8 input kept by the float mode, then quantized again), where
+// TFLite requantizes x's dtype to z's (not uint8 -> int16 nor int16 -> uint8: those stay two ops).
 void IntegerRewriter::fold_dequantize_quantize() {
   std::vector<int> readers(g_.tensors.size(), 0);
   for (const auto& op : ops_) for (int32_t t : op.inputs) if (t >= 0) ++readers[t];
@@ -551,7 +552,8 @@ void IntegerRewriter::fold_dequantize_quantize() {
   std::vector<Op> out;
   for (auto& op : ops_) {
     if (op.kind == OpKind::kDequantize) dq_input[op.outputs[0]] = op.inputs[0];
-    if (op.kind == OpKind::kQuantize && dq_input[op.inputs[0]] >= 0 && readers[op.inputs[0]] == 1) {
+    if (op.kind == OpKind::kQuantize && dq_input[op.inputs[0]] >= 0 && readers[op.inputs[0]] == 1 &&
+        graph::tflite_requantizes(g_.tensors[dq_input[op.inputs[0]]].dtype, g_.tensors[op.outputs[0]].dtype)) {
       const int32_t x = dq_input[op.inputs[0]];
       op.inputs[0] = x;
       op.version = tflite_op_version(g_, op);

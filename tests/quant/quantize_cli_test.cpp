@@ -435,6 +435,68 @@ TEST(QuantizeCli, Int8GraphRunsInTfliteWithinOneStep) {
   expect_float_close(ours, theirs);
 }
 
+// A uint8 model made float keeps its uint8 input and output (DEQUANTIZE first, QUANTIZE last,
+// as `--mode float` writes the SSD file). Quantized again to int16x8, the ends go through float:
+// TFLite's QUANTIZE has no uint8 -> int16 or int16 -> uint8 (the file failed to prepare in the
+// official TFLite, "Node number 0 (QUANTIZE)"). To int8 they fold into one requantization.
+TEST(QuantizeCli, Uint8IoModelQuantizedAgainRunsInTflite) {
+  QDET_REQUIRE_PEERS();
+  testing::GraphBuilder b;
+  QuantParams in_q, out_q;
+  in_q.scale = {0.01f};
+  in_q.zero_point = {0};
+  out_q.scale = {0.1f};
+  out_q.zero_point = {100};
+  const int32_t in = b.input(DType::kUInt8, {1, 6, 6, 2}, in_q);
+  const int32_t x = b.activation("x", {1, 6, 6, 2});
+  b.op(graph::OpKind::kDequantize, {in}, {x});
+  const int32_t w = b.constant("w", {3, 3, 3, 2}, {0.5f, -0.25f, 0.75f, 0.1f, -0.6f, 0.3f, 0.2f, 0.9f, -0.4f,
+                                                   0.05f, 0.6f, -0.7f, 0.35f, 0.15f, -0.2f, 0.45f, 0.8f, -0.1f,
+                                                   0.25f, -0.5f, 0.65f, 0.3f, -0.35f, 0.4f, 0.55f, -0.15f, 0.7f,
+                                                   -0.3f, 0.2f, 0.1f, -0.45f, 0.5f, 0.35f, -0.6f, 0.25f, 0.15f,
+                                                   0.4f, -0.2f, 0.3f, 0.6f, -0.55f, 0.1f, 0.2f, 0.05f, -0.25f,
+                                                   0.3f, 0.45f, -0.65f, 0.15f, 0.5f, -0.35f, 0.25f, 0.4f, -0.1f});
+  const int32_t bias = b.constant("bias", {3}, {0.5f, -1.f, 0.25f});
+  const int32_t c = b.activation("c", {1, 6, 6, 3});
+  b.op(graph::OpKind::kConv2d, {x, w, bias}, {c}).attrs.padding = graph::Padding::kSame;
+  const int32_t out = b.tensor(DType::kUInt8, {1, 6, 6, 3}, out_q, "compared");
+  b.op(graph::OpKind::kQuantize, {c}, {out});
+  b.output(out);
+  const RangeMap ranges = {{"x", {0.f, 2.55f}}, {"c", {-10.f, 15.f}}};
+  std::vector<uint8_t> input(6 * 6 * 2);
+  for (size_t i = 0; i < input.size(); ++i) input[i] = static_cast<uint8_t>(i * 37 % 256);
+  const auto dir = scratch_dir();
+  for (DType act : {DType::kInt8, DType::kInt16}) {
+    SCOPED_TRACE(dtype_name(act));
+    IntegerOptions o;
+    o.activations = act;
+    auto q = quantize_integer(b.model(), ranges, o, nullptr);
+    ASSERT_TRUE(q.ok()) << q.status().message();
+    const graph::Graph& g = q->model.graph;
+    int quantizes = 0, dequantizes = 0;
+    for (const auto& op : g.ops) {
+      const DType from = g.tensors[op.inputs[0]].dtype, to = g.tensors[op.outputs[0]].dtype;
+      quantizes += op.kind == graph::OpKind::kQuantize;
+      dequantizes += op.kind == graph::OpKind::kDequantize;
+      if (op.kind == graph::OpKind::kQuantize && from != DType::kFloat32)
+        EXPECT_TRUE(from != DType::kUInt8 || to != DType::kInt16) << "uint8 -> int16 QUANTIZE";
+      if (op.kind == graph::OpKind::kQuantize)
+        EXPECT_TRUE(from != DType::kInt16 || to != DType::kUInt8) << "int16 -> uint8 QUANTIZE";
+    }
+    // int8: uint8 -> int8 and int8 -> uint8 requantizations; int16: DEQUANTIZE + QUANTIZE at each end.
+    EXPECT_EQ(quantizes, 2);
+    EXPECT_EQ(dequantizes, act == DType::kInt8 ? 0 : 2);
+    const fs::path file = dir / (std::string(dtype_name(act)) + ".tflite");
+    ASSERT_TRUE(tflite::save_tflite(file, q->model).ok());
+    fs::create_directories(dir / dtype_name(act));
+    const auto ours = run_qdet(q->model, input);
+    const auto theirs = run_peer(file, input, dir / dtype_name(act));
+    ASSERT_EQ(ours.size(), theirs.size());
+    for (size_t i = 0; i < ours.size(); ++i)
+      EXPECT_LE(std::abs(int(ours[i]) - int(theirs[i])), 1) << "element " << i;
+  }
+}
+
 // A float model whose activations overflow to inf on every calibration image (weights of
 // 1e30, as a random weights file can give) has no integer ranges: one error naming the
 // tensors, no output file.

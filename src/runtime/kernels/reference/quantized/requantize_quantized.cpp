@@ -1,11 +1,14 @@
 // QUANTIZE from an integer tensor to another (requantization; TFLite quantize.cc with
 // reference_ops::Requantize): M = double(s_in) / double(s_out) as a fixed-point multiplier,
 //   q_out = clamp(MultiplyByQuantizedMultiplier(q_in - z_in, M) + z_out).
+// Only the pairs TFLite requantizes (graph::tflite_requantizes): int8 and uint8 to either, int16
+// to int8 or int16.
 // int8 <-> uint8 with equal scales and zero points 128 apart is a plain flip of the top bit
 // (TFLite's fast path), which the formula above reproduces exactly. float -> int QUANTIZE is
 // the float reference kernel's.
 #include <memory>
 
+#include "graph/op_traits.h"
 #include "runtime/kernels/reference/quantized/quantized_common.h"
 #include "runtime/kernels/reference/quantized/quantized_kernels.h"
 
@@ -52,6 +55,9 @@ Status requantize_prepare(PrepareContext& ctx) {
   QDET_ASSIGN_OR_RETURN(TensorRef& out, single_output(ctx, op));
   if (!requantizable(in->dtype) || !requantizable(out.dtype))
     return unsupported("{}: requantization kernel does not handle {} -> {}", op,
+                       dtype_name(in->dtype), dtype_name(out.dtype));
+  if (!graph::tflite_requantizes(in->dtype, out.dtype))
+    return unsupported("{}: {} -> {} (TFLite has no such requantization; go through float)", op,
                        dtype_name(in->dtype), dtype_name(out.dtype));
   QDET_TRY(check_per_tensor_quant(*in, op + " input"));
   QDET_TRY(check_per_tensor_quant(out, op + " output"));
