@@ -11,6 +11,7 @@
 #include "base/timer.h"
 #include "graph/op_traits.h"
 #include "runtime/arena_planner.h"
+#include "runtime/concat_silu.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/kernels/xnnpack/kernels.h"
 #include "runtime/lut_fusion.h"
@@ -120,6 +121,7 @@ struct Interpreter::Impl {
   void fuse_slice_concats();
   void fuse_scatter_updates();
   void fuse_transpose_concats();
+  void fuse_concat_silus();
   void fold_pads();
   void tabulate_activations();
   void alias_reshapes();
@@ -512,6 +514,39 @@ void Interpreter::Impl::fuse_transpose_concats() {
   }
 }
 
+// A float CONCATENATION on the last axis computes the one-pass SiLUs that feed it as it copies
+// (concat_silu.h): the SiLU outputs are never stored.
+void Interpreter::Impl::fuse_concat_silus() {
+  if (options.keep_intermediates || !options.use_fast_kernels || exact_float) return;
+  const auto producers = graph->producers();
+  const auto consumers = graph->consumers();
+  std::vector<const Kernel*> kernels(ops.size(), nullptr);
+  std::vector<std::vector<TensorRef*>> inputs(ops.size());
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i].folded) continue;
+    kernels[i] = ops[i].kernel;
+    inputs[i] = ops[i].inputs;
+  }
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (graph->ops[i].kind != graph::OpKind::kConcatenation || ops[i].folded) continue;
+    auto found = find_concat_silu(*graph, static_cast<int32_t>(i), tensors, kernels, inputs, producers, consumers);
+    if (!found) continue;
+    for (int32_t op : found->fused_ops) {
+      ops[op].kernel = &kFusedKernel;
+      ops[op].folded = true;
+      ops[op].data.reset();
+      ops[op].scratch_bytes = 0;
+      kernels[op] = nullptr;
+    }
+    OpPlan& concat = ops[i];
+    concat.kernel = &kConcatSiluKernel;
+    concat.data = std::move(found->data);
+    concat.scratch_bytes = 0;
+    concat.inputs.clear();
+    for (int32_t id : found->inputs) concat.inputs.push_back(&tensors[id]);
+  }
+}
+
 uint64_t Interpreter::Impl::budget() const {
   return options.max_memory_bytes ? options.max_memory_bytes : memory_budget();
 }
@@ -683,6 +718,7 @@ Status Interpreter::Impl::plan() {
   fuse_slice_concats();
   fuse_scatter_updates();
   fuse_transpose_concats();
+  fuse_concat_silus();
   tabulate_activations();
   fold_pads();
   alias_reshapes();

@@ -39,8 +39,10 @@ extern const Kernel kSiluFloatKernel;
 // activation: out = x * sigmoid(x) + addend in the same pass (inputs x, addend), the bytes of
 // kSiluFloatKernel then the ADD.
 extern const Kernel kSiluAddFloatKernel;
-// sigmoid(x) * x for n floats (the kernel's loop; exposed for tests).
+// sigmoid(x) * x for n floats (the kernel's loop; exposed for tests and fusions).
 void silu_float(const float* in, float* out, size_t n);
+// sigmoid(x) * x + addend for n floats, kSiluAddFloatKernel's values.
+void silu_add_float(const float* in, const float* addend, float* out, size_t n);
 
 using ByteTable = std::array<uint8_t, 256>;
 

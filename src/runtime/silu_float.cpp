@@ -119,6 +119,7 @@ Status silu_add_eval(EvalContext& ctx) {
 }  // namespace
 
 void silu_float(const float* in, float* out, size_t n) { silu_loop(in, out, n); }
+void silu_add_float(const float* in, const float* addend, float* out, size_t n) { silu_add_loop(in, addend, out, n); }
 
 const Kernel kSiluFloatKernel = {"silu", silu_prepare, silu_eval};
 const Kernel kSiluAddFloatKernel = {"silu-add", silu_prepare, silu_add_eval};

@@ -79,10 +79,11 @@ TEST(XnnpackModel, YoloxNanoFastKernelsMatchReference) {
   const RunOutput ref = run_model(graph, /*fast=*/false, 1);
   ASSERT_FALSE(HasFailure());
   EXPECT_EQ(fast.kernel_of_op.at("DEPTHWISE_CONV_2D"), "xnnpack");
-  // The residual ADDs after a SiLU are taken into it (silu-add); the decode's two
-  // tensor_scatter_nd_updates are one pass each (scatter-update); the head's grid ADD stays on
-  // XNNPACK. Its constant masks (BROADCAST_TO, SCATTER_ND, SUB of constants) are folded.
-  EXPECT_EQ(fast.kernel_of_op.at("ADD"), "silu-add,xnnpack,scatter-update");
+  // The residual ADDs after a SiLU are taken into it (silu-add; "fused" where a concatenation
+  // took that in); the decode's two tensor_scatter_nd_updates are one pass each
+  // (scatter-update); the head's grid ADD stays on XNNPACK. Its constant masks (BROADCAST_TO,
+  // SCATTER_ND, SUB of constants) are folded.
+  EXPECT_EQ(fast.kernel_of_op.at("ADD"), "fused,silu-add,xnnpack,scatter-update");
   EXPECT_EQ(fast.kernel_of_op.at("BROADCAST_TO"), "folded");
   EXPECT_EQ(fast.kernel_of_op.at("SUB"), "folded");
   EXPECT_EQ(fast.kernel_of_op.at("SCATTER_ND"), "folded,fused");
@@ -95,8 +96,9 @@ TEST(XnnpackModel, YoloxNanoFastKernelsMatchReference) {
   EXPECT_EQ(fast.kernel_of_op.at("LOGISTIC"), "fused,xnnpack");
   EXPECT_EQ(fast.kernel_of_op.at("RESIZE_NEAREST_NEIGHBOR"), "copy");
   // The head's NCHW join (3 TRANSPOSEs, RESHAPEs, a CONCATENATION, a TRANSPOSE back) is one copy
-  // run by the last TRANSPOSE (transpose_concat.h); the network's concatenations copy.
-  EXPECT_EQ(fast.kernel_of_op.at("CONCATENATION"), "copy,fused");
+  // run by the last TRANSPOSE (transpose_concat.h); the CSP concatenations compute the SiLUs
+  // that feed them (concat-silu); the others copy.
+  EXPECT_EQ(fast.kernel_of_op.at("CONCATENATION"), "copy,concat-silu,fused");
   EXPECT_EQ(fast.kernel_of_op.at("TRANSPOSE"), "fused,copy");
   ASSERT_EQ(fast.outputs.size(), ref.outputs.size());
   for (size_t o = 0; o < ref.outputs.size(); ++o) {
