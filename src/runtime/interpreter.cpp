@@ -102,6 +102,7 @@ struct Interpreter::Impl {
   std::unique_ptr<pthreadpool, PoolDeleter> pool;
   // Outputs of folded ops (constant data computed at plan time), with kKernelReadTailBytes.
   std::vector<std::unique_ptr<uint8_t[], ArenaDeleter>> folded_buffers;
+  size_t folded_bytes = 0;  // their sum: bounded, as they live outside the arena's budget
   // Shapes of the graph inputs: asked for by resize_input(), and those of the current plan.
   std::vector<Shape> input_shapes, planned_shapes;
   bool needs_plan = false;  // an input was resized after the last plan
@@ -199,16 +200,19 @@ Status Interpreter::Impl::prepare_op(size_t index) {
 // see constant weights and fast kernels can pack them; the constant chains converters leave in
 // a graph (TensorFlow's tensor_scatter_nd_update lowers to BROADCAST_TO -> SCATTER_ND -> SUB
 // masks of constants, computed on every run otherwise). Not folded: ops with several outputs,
-// detector heads, graph inputs, outputs and variables, outputs over kMaxFoldedBytes.
+// detector heads, graph inputs, outputs and variables, outputs over kMaxFoldedBytes, and any
+// output once folded outputs reach kMaxFoldedTotal (the rest run from the arena as usual).
 bool Interpreter::Impl::can_fold(size_t index) const {
-  constexpr size_t kMaxFoldedBytes = size_t{64} << 20;
+  constexpr size_t kMaxFoldedBytes = size_t{64} << 20, kMaxFoldedTotal = size_t{256} << 20;
   const graph::Op& op = graph->ops[index];
   if (op.outputs.size() != 1 || op.inputs.empty() || graph::op_traits(op.kind).role == graph::OpRole::kHead)
     return false;
   for (int32_t id : op.inputs)
     if (id >= 0 && (!tensors[id].is_constant || tensors[id].data == nullptr)) return false;
   const int32_t out = op.outputs[0];
-  if (out < 0 || graph->tensors[out].is_variable || tensors[out].byte_size() > kMaxFoldedBytes) return false;
+  if (out < 0 || graph->tensors[out].is_variable || tensors[out].byte_size() > kMaxFoldedBytes ||
+      folded_bytes + tensors[out].byte_size() > kMaxFoldedTotal)
+    return false;
   return std::find(graph->inputs.begin(), graph->inputs.end(), out) == graph->inputs.end() &&
          std::find(graph->outputs.begin(), graph->outputs.end(), out) == graph->outputs.end();
 }
@@ -236,6 +240,7 @@ Status Interpreter::Impl::fold_op(size_t index) {
                                       graph->ops[index].name()));
   out.is_constant = true;
   folded_buffers.push_back(std::move(buffer));
+  folded_bytes += bytes;
   plan.kernel = &kFoldedKernel;
   plan.folded = true;
   plan.data.reset();
@@ -688,6 +693,7 @@ Status Interpreter::Impl::build() {
 Status Interpreter::Impl::plan() {
   ops.clear();
   folded_buffers.clear();
+  folded_bytes = 0;
   arena.reset();
   arena_bytes = 0;
   tensors.assign(graph->tensors.size(), TensorRef{});

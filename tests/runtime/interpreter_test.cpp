@@ -272,3 +272,34 @@ TEST(Interpreter, ArenaOverAnExplicitBudgetNamesTheLargestBuffers) {
 
 }  // namespace
 }  // namespace qdet::rt
+
+namespace qdet::rt::testing {
+namespace {
+
+// Ops whose inputs are all constant run once at plan time, but their outputs live outside the
+// arena's budget, so at most 256 MiB of them: of five 64 MiB BROADCAST_TOs of a constant, four
+// are folded and the fifth runs from the arena; every result is the same.
+TEST(Interpreter, ConstantFoldingIsBounded) {
+  GraphBuilder b;
+  const int32_t two = b.constant(DType::kFloat32, {}, std::vector<float>{2.0f});
+  const int32_t shape = b.ints({4, 4194304});  // 64 MiB of float32
+  std::vector<int32_t> outs;
+  for (int i = 0; i < 5; ++i) {
+    const int32_t big = b.tensor(DType::kFloat32, {4, 4194304});
+    b.op(graph::OpKind::kBroadcastTo, {two, shape}, {big});
+    const int32_t corner = b.tensor(DType::kFloat32, {1, 1});
+    b.op(graph::OpKind::kSlice, {big, b.ints({3, 4194303}), b.ints({1, 1})}, {corner});
+    b.output(corner);
+    outs.push_back(corner);
+  }
+  auto run = run_graph(b.shared(), {}, InterpreterOptions{});
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  int folded = 0;
+  for (size_t i = 0; i < 10; i += 2) folded += std::string((*run)->kernel_name(i)) == "folded";
+  EXPECT_EQ(folded, 4);
+  EXPECT_STRNE((*run)->kernel_name(8), "folded");
+  for (size_t o = 0; o < outs.size(); ++o) EXPECT_EQ((*run)->output(o).as<const float>()[0], 2.0f) << o;
+}
+
+}  // namespace
+}  // namespace qdet::rt::testing
