@@ -17,6 +17,7 @@
 #include "base/file.h"
 #include "base/json_text.h"
 #include "base/paths.h"
+#include "graph/op_traits.h"
 #include "quant/spec.h"
 #include "runtime/interpreter.h"
 #include "runtime/kernel_registry.h"
@@ -290,6 +291,45 @@ TEST(Closure, EveryOpTheQuantizerWritesInIntegerHasAKernelAndAConformanceRow) {
   }
   std::printf("  %d (op, dtype) pairs the quantizer may write in integer\n", claimed);
   EXPECT_GT(claimed, 20);
+}
+
+// The conversions the quantizer writes around integer ops: QUANTIZE from float32 and
+// DEQUANTIZE to it for every integer dtype, and QUANTIZE between two integer dtypes where
+// TFLite requantizes (graph::tflite_requantizes, which the quantizer's DEQUANTIZE/QUANTIZE fold
+// also reads) each have a row qdet runs; where TFLite does not requantize, no qdet kernel does
+// either (a file with such a QUANTIZE would run in qdet and fail in TFLite).
+TEST(Closure, EveryConversionTheQuantizerWritesHasARowAndNoOtherRequantizationRuns) {
+  const auto has_row = [](graph::OpKind op, DType from, DType to) {
+    uint32_t seed = base_seed();
+    for (const Row& row : rows()) {
+      const DType out = row.out_dtype == DType::kUnknown ? row.dtype : row.out_dtype;
+      if (row.op == op && row.dtype == from && out == to && rt::build_case(row, seed++).graph != nullptr) return true;
+    }
+    return false;
+  };
+  const DType integer[] = {DType::kInt8, DType::kUInt8, DType::kInt16};
+  for (DType t : integer) {
+    EXPECT_TRUE(has_row(graph::OpKind::kQuantize, DType::kFloat32, t)) << "QUANTIZE float32 -> " << dtype_name(t);
+    EXPECT_TRUE(has_row(graph::OpKind::kDequantize, t, DType::kFloat32)) << "DEQUANTIZE " << dtype_name(t);
+  }
+  for (DType from : integer)
+    for (DType to : integer) {
+      if (graph::tflite_requantizes(from, to)) {
+        EXPECT_TRUE(has_row(graph::OpKind::kQuantize, from, to))
+            << "QUANTIZE " << dtype_name(from) << " -> " << dtype_name(to);
+        continue;
+      }
+      Row r;
+      r.name = "QUANTIZE_unsupported";
+      r.op = graph::OpKind::kQuantize;
+      r.dtype = from;
+      r.out_dtype = to;
+      r.inputs = {{1, 4, 4, 2}};
+      r.in_q = {0.05f, from == DType::kInt16 ? 0 : 3};
+      r.out_q = {0.04f, to == DType::kInt16 ? 0 : 5};
+      EXPECT_EQ(rt::build_case(r, 1).graph, nullptr)
+          << "qdet runs QUANTIZE " << dtype_name(from) << " -> " << dtype_name(to) << ", which TFLite lacks";
+    }
 }
 
 std::string row_name(const ::testing::TestParamInfo<size_t>& info) {
