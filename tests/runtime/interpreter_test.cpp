@@ -193,6 +193,22 @@ TEST(Interpreter, MissingDtypeIsOneLineNamingWhatIsSupported) {
   EXPECT_EQ(r.status().message(), "op 0 (EXP): no kernel for int16 input; qdet runs it in float32");
 }
 
+// A QUANTIZE between integer dtypes TFLite does not requantize (uint8 -> int16): the same kind
+// of line, saying what the input dtype can become.
+TEST(Interpreter, RequantizationTfliteLacksIsOneLine) {
+  GraphBuilder b;
+  int32_t x = b.input(DType::kUInt8, {1, 4, 4, 2}, testing::quant(0.1f, 128));
+  int32_t y = b.tensor(DType::kInt16, {1, 4, 4, 2}, testing::quant(0.01f, 0));
+  b.op(graph::OpKind::kQuantize, {x}, {y});
+  b.output(y);
+  auto r = Interpreter::create(b.shared());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnsupported);
+  EXPECT_EQ(r.status().message(),
+            "op 0 (QUANTIZE): uint8 input: no int16 output (TFLite requantizes uint8 to int8 or uint8 only; "
+            "DEQUANTIZE to float32 and QUANTIZE from it instead)");
+}
+
 TEST(Interpreter, InvalidGraphIsRejected) {
   GraphBuilder b;
   int32_t x = b.input(F32, {2});

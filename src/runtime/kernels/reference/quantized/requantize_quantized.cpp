@@ -57,8 +57,9 @@ Status requantize_prepare(PrepareContext& ctx) {
     return unsupported("{}: requantization kernel does not handle {} -> {}", op,
                        dtype_name(in->dtype), dtype_name(out.dtype));
   if (!graph::tflite_requantizes(in->dtype, out.dtype))
-    return unsupported("{}: {} -> {} (TFLite has no such requantization; go through float)", op,
-                       dtype_name(in->dtype), dtype_name(out.dtype));
+    return unsupported("{}: no {} output (TFLite requantizes {} to {} only; DEQUANTIZE to float32 "
+                       "and QUANTIZE from it instead)", op, dtype_name(out.dtype), dtype_name(in->dtype),
+                       in->dtype == DType::kInt16 ? "int8 or int16" : "int8 or uint8");
   QDET_TRY(check_per_tensor_quant(*in, op + " input"));
   QDET_TRY(check_per_tensor_quant(out, op + " output"));
   auto d = std::make_unique<RequantizeData>();
