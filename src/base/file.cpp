@@ -16,7 +16,7 @@ std::string errno_text() { return std::strerror(errno); }
 
 }  // namespace
 
-Result<std::vector<uint8_t>> read_file(const std::filesystem::path& path) {
+Status read_file_into(const std::filesystem::path& path, const std::function<char*(size_t)>& allocate) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return io_error("{}: cannot open: {}", path.string(), errno_text());
   struct stat st {};
@@ -24,18 +24,28 @@ Result<std::vector<uint8_t>> read_file(const std::filesystem::path& path) {
     ::close(fd);
     return io_error("{}: not a regular file", path.string());
   }
-  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+  const size_t size = static_cast<size_t>(st.st_size);
+  char* buffer = allocate(size);
   size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+  while (done < size) {
+    ssize_t n = ::read(fd, buffer + done, size - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       ::close(fd);
-      return io_error("{}: read failed after {} of {} bytes", path.string(), done, bytes.size());
+      return io_error("{}: read failed after {} of {} bytes", path.string(), done, size);
     }
     done += static_cast<size_t>(n);
   }
   ::close(fd);
+  return ok_status();
+}
+
+Result<std::vector<uint8_t>> read_file(const std::filesystem::path& path) {
+  std::vector<uint8_t> bytes;
+  QDET_TRY(read_file_into(path, [&](size_t size) {
+    bytes.resize(size);
+    return reinterpret_cast<char*>(bytes.data());
+  }));
   return bytes;
 }
 

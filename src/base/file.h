@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -14,6 +15,10 @@
 namespace qdet {
 
 Result<std::vector<uint8_t>> read_file(const std::filesystem::path& path);
+// The one whole-file read: opens `path` (a regular file), asks `allocate(size)` for a buffer of
+// the file's size and reads the file into it. For callers that need their own buffer type
+// (simdjson's padded string); `read_file` is this into a vector.
+Status read_file_into(const std::filesystem::path& path, const std::function<char*(size_t)>& allocate);
 Result<std::string> read_text_file(const std::filesystem::path& path);
 
 Status write_file_atomic(const std::filesystem::path& path, std::span<const uint8_t> bytes);

@@ -8,57 +8,9 @@ namespace qdet::coco {
 namespace {
 
 namespace od = simdjson::ondemand;
-using simdjson::error_code;
+using json::ElementReader;
+using json::for_each_field;
 
-// Reads the elements of one top-level array ("annotations") and names the one at fault.
-struct ElementReader {
-  std::string_view source;
-  const simdjson::padded_string& text;
-  const char* array;
-  size_t index = 0;
-  std::string why;
-
-  Status missing(std::string_view field) const {
-    return invalid_argument("{}: {}[{}]: missing '{}'", source, array, index, field);
-  }
-  // SUCCESS -> ok; a type mismatch names the field; anything else is malformed JSON.
-  Status check(error_code e, std::string_view field, std::string_view expected) const {
-    if (!e) return ok_status();
-    if (e == simdjson::INCORRECT_TYPE)
-      return invalid_argument("{}: {}[{}]: '{}' must be {}, not {}", source, array, index, field,
-                              expected, why);
-    return json::json_error(source, text, e);
-  }
-  Status integer(od::value v, std::string_view field, int64_t* out) {
-    return check(json::read_int(v, out, &why), field, "an integer");
-  }
-  Status string(od::value v, std::string_view field, std::string* out) {
-    return check(json::read_string(v, out, &why), field, "a string");
-  }
-  // Opens the element as an object.
-  Status object(od::value element, od::object* out) {
-    od::json_type type;
-    if (auto e = element.type().get(type)) return json::json_error(source, text, e);
-    if (type != od::json_type::object)
-      return invalid_argument("{}: {}[{}] must be an object, not {}", source, array, index,
-                              json::describe(element));
-    if (auto e = element.get_object().get(*out)) return json::json_error(source, text, e);
-    return ok_status();
-  }
-};
-
-// Iterates the fields of an object: fn(key, value) -> Status.
-template <typename Fn>
-Status for_each_field(ElementReader& r, od::object obj, Fn fn) {
-  for (auto result : obj) {
-    od::field field;
-    if (auto e = std::move(result).get(field)) return json::json_error(r.source, r.text, e);
-    std::string_view key;
-    if (auto e = field.unescaped_key().get(key)) return json::json_error(r.source, r.text, e);
-    QDET_TRY(fn(key, field.value()));
-  }
-  return ok_status();
-}
 
 // Reads an object element with a required integer "id" (into *id); its other fields go to
 // other_field(key, value) -> Status.

@@ -92,6 +92,23 @@ double numpy_mean_of_valid(std::span<const double> values) {
 
 // The evaluator's state: the ground truth indexed once, the detections added so far. Named
 // outside the class so that the stages of evaluate() below can take it.
+namespace {
+
+// The ids of `items` (images or categories) ascending, and each id's position in that order;
+// a repeated id is an error of the ground truth.
+template <typename Item>
+Status index_ids(const std::vector<Item>& items, const char* what, std::vector<int64_t>& ids,
+                 std::unordered_map<int64_t, int32_t>& index) {
+  for (const Item& item : items) ids.push_back(item.id);
+  std::sort(ids.begin(), ids.end());
+  if (std::adjacent_find(ids.begin(), ids.end()) != ids.end())
+    return invalid_argument("ground truth: duplicate {} ids", what);
+  for (size_t i = 0; i < ids.size(); ++i) index.emplace(ids[i], static_cast<int32_t>(i));
+  return ok_status();
+}
+
+}  // namespace
+
 struct CocoEvaluator::State : EvalState {};
 
 
@@ -104,18 +121,8 @@ Result<CocoEvaluator> CocoEvaluator::create(const Dataset& gt, EvalOptions optio
   QDET_TRY(options.params.validate());
   auto s = std::make_unique<State>();
   s->gt = &gt;
-  for (const ImageInfo& im : gt.images) s->image_ids.push_back(im.id);
-  std::sort(s->image_ids.begin(), s->image_ids.end());
-  if (std::adjacent_find(s->image_ids.begin(), s->image_ids.end()) != s->image_ids.end())
-    return invalid_argument("ground truth: duplicate image ids");
-  for (size_t i = 0; i < s->image_ids.size(); ++i)
-    s->image_index.emplace(s->image_ids[i], static_cast<int32_t>(i));
-  for (const CategoryInfo& c : gt.categories) s->category_ids.push_back(c.id);
-  std::sort(s->category_ids.begin(), s->category_ids.end());
-  if (std::adjacent_find(s->category_ids.begin(), s->category_ids.end()) != s->category_ids.end())
-    return invalid_argument("ground truth: duplicate category ids");
-  for (size_t k = 0; k < s->category_ids.size(); ++k)
-    s->category_index.emplace(s->category_ids[k], static_cast<int32_t>(k));
+  QDET_TRY(index_ids(gt.images, "image", s->image_ids, s->image_index));
+  QDET_TRY(index_ids(gt.categories, "category", s->category_ids, s->category_index));
   s->category_names.resize(s->category_ids.size());
   for (const CategoryInfo& c : gt.categories) s->category_names[s->category_index[c.id]] = c.name;
 

@@ -1,14 +1,10 @@
 #include "coco/json_input.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <nlohmann/json.hpp>
 
-#include <cerrno>
 #include <cmath>
-#include <cstring>
+
+#include "base/file.h"
 
 namespace qdet::coco::json {
 namespace {
@@ -82,25 +78,11 @@ const char* describe_value(V& value) {
 }  // namespace
 
 Result<simdjson::padded_string> read_padded_file(const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return io_error("{}: cannot open: {}", path.string(), std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return io_error("{}: not a regular file", path.string());
-  }
-  simdjson::padded_string text(static_cast<size_t>(st.st_size));
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::read(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      return io_error("{}: read failed after {} of {} bytes", path.string(), done, text.size());
-    }
-    done += static_cast<size_t>(n);
-  }
-  ::close(fd);
+  simdjson::padded_string text;
+  QDET_TRY(read_file_into(path, [&](size_t size) {
+    text = simdjson::padded_string(size);
+    return text.data();
+  }));
   return text;
 }
 

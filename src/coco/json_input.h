@@ -5,6 +5,7 @@
 // what COCO files hold.
 #pragma once
 
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include <cstdint>
@@ -47,5 +48,58 @@ simdjson::error_code read_flag(od::value value, bool* out, std::string* why);
 simdjson::error_code read_string(od::value value, std::string* out, std::string* why);
 // [x, y, w, h]: four finite numbers.
 simdjson::error_code read_box(od::value value, double out[4], std::string* why);
+
+// Reads the elements of one array (the instances file's "annotations", a results file's list) and
+// names the one at fault: "annotations[3]" when `array` is set, else "<noun> 3" ("detection 3").
+struct ElementReader {
+  std::string_view source;
+  const simdjson::padded_string& text;
+  const char* array = nullptr;
+  const char* noun = nullptr;
+  size_t index = 0;
+  std::string why;
+
+  std::string element() const {
+    return array ? fmt::format("{}[{}]", array, index) : fmt::format("{} {}", noun, index);
+  }
+  Status missing(std::string_view field) const {
+    return invalid_argument("{}: {}: missing '{}'", source, element(), field);
+  }
+  // SUCCESS -> ok; a type mismatch names the field; anything else is malformed JSON.
+  Status check(simdjson::error_code e, std::string_view field, std::string_view expected) const {
+    if (!e) return ok_status();
+    if (e == simdjson::INCORRECT_TYPE)
+      return invalid_argument("{}: {}: '{}' must be {}, not {}", source, element(), field, expected, why);
+    return json_error(source, text, e);
+  }
+  Status integer(od::value v, std::string_view field, int64_t* out) {
+    return check(read_int(v, out, &why), field, "an integer");
+  }
+  Status string(od::value v, std::string_view field, std::string* out) {
+    return check(read_string(v, out, &why), field, "a string");
+  }
+  // Opens the element as an object.
+  Status object(od::value element, od::object* out) {
+    od::json_type type;
+    if (auto e = element.type().get(type)) return json_error(source, text, e);
+    if (type != od::json_type::object)
+      return invalid_argument("{}: {} must be an object, not {}", source, this->element(), describe(element));
+    if (auto e = element.get_object().get(*out)) return json_error(source, text, e);
+    return ok_status();
+  }
+};
+
+// Iterates the fields of an object: fn(key, value) -> Status.
+template <typename Fn>
+Status for_each_field(const ElementReader& r, od::object obj, Fn fn) {
+  for (auto result : obj) {
+    od::field field;
+    if (auto e = std::move(result).get(field)) return json_error(r.source, r.text, e);
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key)) return json_error(r.source, r.text, e);
+    QDET_TRY(fn(key, field.value()));
+  }
+  return ok_status();
+}
 
 }  // namespace qdet::coco::json

@@ -11,75 +11,53 @@ namespace qdet::coco {
 namespace {
 
 namespace od = simdjson::ondemand;
-using simdjson::error_code;
 
-struct DetectionReader {
-  std::string_view source;
-  const simdjson::padded_string& text;
-  size_t index = 0;
-  std::string why;
+using json::ElementReader;
 
-  Status check(error_code e, std::string_view field, std::string_view expected) const {
-    if (!e) return ok_status();
-    if (e == simdjson::INCORRECT_TYPE)
-      return invalid_argument("{}: detection {}: '{}' must be {}, not {}", source, index, field,
-                              expected, why);
-    return json::json_error(source, text, e);
-  }
-};
-
-Status read_detection(DetectionReader& r, od::value element, Detection* out) {
-  od::json_type type;
-  if (auto e = element.type().get(type)) return json::json_error(r.source, r.text, e);
-  if (type != od::json_type::object)
-    return invalid_argument("{}: detection {} must be an object, not {}", r.source, r.index,
-                            json::describe(element));
+Status read_detection(ElementReader& r, od::value element, Detection* out) {
   od::object obj;
-  if (auto e = element.get_object().get(obj)) return json::json_error(r.source, r.text, e);
+  QDET_TRY(r.object(element, &obj));
   enum : unsigned { kImage = 1, kCategory = 2, kBox = 4, kScore = 8, kSegm = 16 };
   unsigned seen = 0;
-  for (auto result : obj) {
-    od::field field;
-    if (auto e = std::move(result).get(field)) return json::json_error(r.source, r.text, e);
-    std::string_view key;
-    if (auto e = field.unescaped_key().get(key)) return json::json_error(r.source, r.text, e);
+  QDET_TRY(json::for_each_field(r, obj, [&](std::string_view key, od::value v) -> Status {
     if (key == "image_id") {
       seen |= kImage;
-      QDET_TRY(r.check(json::read_int(field.value(), &out->image_id, &r.why), key, "an integer"));
-    } else if (key == "category_id") {
+      return r.integer(v, key, &out->image_id);
+    }
+    if (key == "category_id") {
       seen |= kCategory;
-      QDET_TRY(r.check(json::read_int(field.value(), &out->category_id, &r.why), key, "an integer"));
-    } else if (key == "bbox") {
+      return r.integer(v, key, &out->category_id);
+    }
+    if (key == "bbox") {
       seen |= kBox;
       double b[4];
-      QDET_TRY(r.check(json::read_box(field.value(), b, &r.why), key,
-                       "an array of 4 numbers [x,y,w,h]"));
+      QDET_TRY(r.check(json::read_box(v, b, &r.why), key, "an array of 4 numbers [x,y,w,h]"));
       out->bbox = {b[0], b[1], b[2], b[3]};
-    } else if (key == "score") {
-      seen |= kScore;
-      QDET_TRY(r.check(json::read_number(field.value(), &out->score, &r.why), key, "a number"));
-    } else if (key == "segmentation") {
-      seen |= kSegm;
+      return ok_status();
     }
-  }
+    if (key == "score") {
+      seen |= kScore;
+      return r.check(json::read_number(v, &out->score, &r.why), key, "a number");
+    }
+    if (key == "segmentation") seen |= kSegm;
+    return ok_status();
+  }));
   const size_t i = r.index;
-  if (!(seen & kImage))
-    return invalid_argument("{}: detection {}: missing 'image_id'", r.source, i);
-  if (!(seen & kCategory))
-    return invalid_argument("{}: detection {}: missing 'category_id'", r.source, i);
+  if (!(seen & kImage)) return r.missing("image_id");
+  if (!(seen & kCategory)) return r.missing("category_id");
   if (!(seen & kBox)) {
     if (seen & kSegm)
       return unsupported("{}: detection {}: segmentation results without 'bbox' are not supported "
                          "(qdet evaluates boxes)", r.source, i);
-    return invalid_argument("{}: detection {}: missing 'bbox'", r.source, i);
+    return r.missing("bbox");
   }
-  if (!(seen & kScore)) return invalid_argument("{}: detection {}: missing 'score'", r.source, i);
+  if (!(seen & kScore)) return r.missing("score");
   Status s = validate_detection(*out, i);
   if (!s.ok()) return s.with_context(r.source);
   return ok_status();
 }
 
-Status read_list(DetectionReader& r, od::array list, std::vector<Detection>* out) {
+Status read_list(ElementReader& r, od::array list, std::vector<Detection>* out) {
   for (auto result : list) {
     od::value element;
     if (auto e = std::move(result).get(element)) return json::json_error(r.source, r.text, e);
@@ -97,7 +75,7 @@ Result<std::vector<Detection>> parse_document(const simdjson::padded_string& tex
   if (auto e = parser.iterate(text).get(doc)) return json::json_error(source, text, e);
   od::json_type type;
   if (auto e = doc.type().get(type)) return json::json_error(source, text, e);
-  DetectionReader r{source, text};
+  ElementReader r{source, text, nullptr, "detection"};
   std::vector<Detection> out;
   out.reserve(text.size() / 100);
   bool found = false;

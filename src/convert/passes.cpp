@@ -35,38 +35,50 @@ std::optional<Activation> activation_of(OpKind k) {
   }
 }
 
-}  // namespace
-
-int fuse_activations(graph::Graph& g) {
-  int fused = 0;
-  auto producers = g.producers();
-  auto consumers = g.consumers();
+// The shape of both folds below: an op whose first input is the single output of an op that only
+// it reads (and that is not a graph output) may be merged into that producer. `merge(producer,
+// op, consumers)` decides, and changes the producer only when it returns true; then the producer
+// takes the op's output and the op is dropped. Returns how many ops were merged.
+template <typename Merge>
+int merge_into_producers(graph::Graph& g, Merge merge) {
+  int merged = 0;
+  const auto producers = g.producers();
+  const auto consumers = g.consumers();
   std::vector<char> is_output(g.tensors.size(), 0);
   for (int32_t o : g.outputs) is_output[o] = 1;
   std::vector<char> dead(g.ops.size(), 0);
   for (size_t i = 0; i < g.ops.size(); ++i) {
-    graph::Op& act = g.ops[i];
-    auto a = activation_of(act.kind);
-    if (!a || act.inputs.size() != 1) continue;
-    const int32_t t = act.inputs[0];
-    const int32_t p = producers[t];
+    const graph::Op& op = g.ops[i];
+    if (op.inputs.empty() || op.outputs.empty()) continue;
+    const int32_t t = op.inputs[0];
+    const int32_t p = t < 0 ? -1 : producers[t];
     if (p < 0 || dead[p] || is_output[t] || consumers[t].size() != 1) continue;
     graph::Op& prev = g.ops[p];
-    if (!has_fused_activation(prev.kind) || prev.attrs.activation != Activation::kNone || prev.outputs.size() != 1)
-      continue;
-    if (g.tensors[t].dtype != DType::kFloat32) continue;
-    prev.attrs.activation = *a;
-    prev.outputs[0] = act.outputs[0];
+    if (prev.outputs.size() != 1 || !merge(prev, op, consumers)) continue;
+    prev.outputs[0] = op.outputs[0];
     dead[i] = 1;
-    ++fused;
+    ++merged;
   }
-  if (fused) {
+  if (merged) {
     std::vector<graph::Op> kept;
     for (size_t i = 0; i < g.ops.size(); ++i)
       if (!dead[i]) kept.push_back(std::move(g.ops[i]));
     g.ops = std::move(kept);
   }
-  return fused;
+  return merged;
+}
+
+}  // namespace
+
+int fuse_activations(graph::Graph& g) {
+  return merge_into_producers(g, [&](graph::Op& prev, const graph::Op& act, const auto&) {
+    const auto a = activation_of(act.kind);
+    if (!a || act.inputs.size() != 1) return false;
+    if (!has_fused_activation(prev.kind) || prev.attrs.activation != Activation::kNone) return false;
+    if (g.tensors[act.inputs[0]].dtype != DType::kFloat32) return false;
+    prev.attrs.activation = *a;
+    return true;
+  });
 }
 
 namespace {
@@ -102,24 +114,12 @@ void permute_rows(graph::Tensor& t, const std::vector<int32_t>& perm) {
 }  // namespace
 
 int fold_channel_gathers(graph::Graph& g) {
-  int folded = 0;
-  const auto producers = g.producers();
-  const auto consumers = g.consumers();
-  std::vector<char> is_output(g.tensors.size(), 0);
-  for (int32_t o : g.outputs) is_output[o] = 1;
-  std::vector<char> dead(g.ops.size(), 0);
-  for (size_t i = 0; i < g.ops.size(); ++i) {
-    const graph::Op& gather = g.ops[i];
-    if (gather.kind != OpKind::kGather) continue;
+  return merge_into_producers(g, [&](graph::Op& prev, const graph::Op& gather, const auto& consumers) {
+    if (gather.kind != OpKind::kGather) return false;
     const std::vector<int32_t> perm = channel_permutation(g, gather);
-    if (perm.empty()) continue;
-    const int32_t t = gather.inputs[0];
-    const int32_t p = producers[t];
-    if (p < 0 || dead[p] || is_output[t] || consumers[t].size() != 1) continue;
-    graph::Op& prev = g.ops[p];
-    if ((prev.kind != OpKind::kConv2d && prev.kind != OpKind::kFullyConnected) || prev.outputs.size() != 1 ||
-        prev.inputs.size() < 2)
-      continue;
+    if (perm.empty()) return false;
+    if ((prev.kind != OpKind::kConv2d && prev.kind != OpKind::kFullyConnected) || prev.inputs.size() < 2)
+      return false;
     auto foldable = [&](int32_t id, size_t rank_at_least) {
       if (id < 0) return true;
       const graph::Tensor& c = g.tensors[id];
@@ -127,20 +127,11 @@ int fold_channel_gathers(graph::Graph& g) {
              c.shape[0] == static_cast<int32_t>(perm.size()) && consumers[id].size() == 1;
     };
     const int32_t w = prev.inputs[1], b = prev.inputs.size() > 2 ? prev.inputs[2] : -1;
-    if (!foldable(w, 2) || !foldable(b, 1)) continue;
+    if (!foldable(w, 2) || !foldable(b, 1)) return false;
     permute_rows(g.tensors[w], perm);
     if (b >= 0) permute_rows(g.tensors[b], perm);
-    prev.outputs[0] = gather.outputs[0];
-    dead[i] = 1;
-    ++folded;
-  }
-  if (folded) {
-    std::vector<graph::Op> kept;
-    for (size_t i = 0; i < g.ops.size(); ++i)
-      if (!dead[i]) kept.push_back(std::move(g.ops[i]));
-    g.ops = std::move(kept);
-  }
-  return folded;
+    return true;
+  });
 }
 
 int remove_unused(graph::Graph& g) {

@@ -7,6 +7,15 @@ int32_t Graph::add_tensor(Tensor t) {
   return static_cast<int32_t>(tensors.size() - 1);
 }
 
+void Graph::add_op(OpKind kind, std::vector<int32_t> op_inputs, std::vector<int32_t> op_outputs, OpAttrs attrs) {
+  Op op;
+  op.kind = kind;
+  op.inputs = std::move(op_inputs);
+  op.outputs = std::move(op_outputs);
+  op.attrs = std::move(attrs);
+  ops.push_back(std::move(op));
+}
+
 std::vector<int32_t> Graph::producers() const {
   std::vector<int32_t> p(tensors.size(), -1);
   for (size_t i = 0; i < ops.size(); ++i)

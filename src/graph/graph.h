@@ -47,6 +47,8 @@ struct Graph {
   std::vector<std::vector<int32_t>> consumers() const;
 
   int32_t add_tensor(Tensor t);  // returns its id
+  // Appends an op (the importers build graphs in execution order).
+  void add_op(OpKind kind, std::vector<int32_t> op_inputs, std::vector<int32_t> op_outputs, OpAttrs attrs = {});
 };
 
 struct Metadata {

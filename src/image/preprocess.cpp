@@ -4,43 +4,27 @@
 #include <cmath>
 #include <cstring>
 
+#include "base/named.h"
 #include "image/darknet_resize.h"
 #include "image/resize.h"
 
 namespace qdet::image {
 namespace {
 
-template <typename E>
-struct NameEntry {
-  E value;
-  const char* name;
-};
-constexpr NameEntry<ResizeMode> kResizeModes[] = {
+constexpr Named<ResizeMode> kResizeModes[] = {
     {ResizeMode::kStretch, "stretch"},
     {ResizeMode::kLetterboxTopLeft, "letterbox_topleft"},
     {ResizeMode::kLetterboxCenter, "letterbox_center"},
     {ResizeMode::kLetterboxDarknet, "letterbox_darknet"},
     {ResizeMode::kLetterboxCenterArea, "letterbox_center_area"},
 };
-constexpr NameEntry<ChannelOrder> kOrders[] = {{ChannelOrder::kRgb, "rgb"}, {ChannelOrder::kBgr, "bgr"}};
-constexpr NameEntry<Layout> kLayouts[] = {{Layout::kNhwc, "nhwc"}, {Layout::kNchw, "nchw"}};
+constexpr Named<ChannelOrder> kOrders[] = {{ChannelOrder::kRgb, "rgb"}, {ChannelOrder::kBgr, "bgr"}};
+constexpr Named<Layout> kLayouts[] = {{Layout::kNhwc, "nhwc"}, {Layout::kNchw, "nchw"}};
 
 template <typename E, size_t N>
-const char* name_of(const NameEntry<E> (&table)[N], E value) {
-  for (const auto& e : table)
-    if (e.value == value) return e.name;
-  return "?";
-}
-
-template <typename E, size_t N>
-Result<E> parse_name(const NameEntry<E> (&table)[N], std::string_view name, const char* what) {
-  std::string known;
-  for (const auto& e : table) {
-    if (name == e.name) return e.value;
-    known += known.empty() ? "" : ", ";
-    known += e.name;
-  }
-  return invalid_argument("unknown {} '{}' (expected one of: {})", what, name, known);
+Result<E> parse_name(const Named<E> (&table)[N], std::string_view name, const char* what) {
+  if (const auto value = value_named(table, name)) return *value;
+  return invalid_argument("unknown {} '{}' (expected one of: {})", what, name, names_of(table));
 }
 
 // Tensor channel c reads source (RGB) channel kSourceChannel[order][c].

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "base/named.h"
+
 namespace qdet::quant {
 
 Histogram::Histogram(int bins) : bins_(std::max(bins, 8), 0.0) {}
@@ -61,21 +63,18 @@ void Histogram::add(std::span<const float> values) {
   }
 }
 
-const char* method_name(Method m) {
-  switch (m) {
-    case Method::kMinMax: return "minmax";
-    case Method::kPercentile: return "percentile";
-    case Method::kMse: return "mse";
-    case Method::kKl: return "kl";
-  }
-  return "?";
-}
+namespace {
+
+constexpr Named<Method> kMethodNames[] = {
+    {Method::kMinMax, "minmax"}, {Method::kPercentile, "percentile"}, {Method::kMse, "mse"}, {Method::kKl, "kl"}};
+
+}  // namespace
+
+const char* method_name(Method m) { return name_of(kMethodNames, m); }
 
 Result<Method> parse_method(const std::string& name) {
-  for (Method m : {Method::kMinMax, Method::kPercentile, Method::kMse, Method::kKl})
-    if (name == method_name(m)) return m;
   if (name == "entropy") return Method::kKl;
-  return invalid_argument("unknown calibration method '{}' (minmax, percentile, mse, kl)", name);
+  return parse_named(kMethodNames, name, "calibration method");
 }
 
 Range minmax_range(const Histogram& h) {

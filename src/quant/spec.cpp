@@ -17,41 +17,12 @@ using graph::OpKind;
 
 namespace {
 
+// The integer types' range; no bound for the others.
 int64_t qmin_of(DType t) {
-  switch (t) {
-    case DType::kInt8: return -128;
-    case DType::kUInt8: return 0;
-    case DType::kInt16: return -32768;
-    case DType::kInt32: return std::numeric_limits<int32_t>::min();
-    default: return std::numeric_limits<int64_t>::min();
-  }
+  return dtype_traits(t).is_quantizable ? dtype_traits(t).min_value : std::numeric_limits<int64_t>::min();
 }
 int64_t qmax_of(DType t) {
-  switch (t) {
-    case DType::kInt8: return 127;
-    case DType::kUInt8: return 255;
-    case DType::kInt16: return 32767;
-    case DType::kInt32: return std::numeric_limits<int32_t>::max();
-    default: return std::numeric_limits<int64_t>::max();
-  }
-}
-
-void store(std::vector<uint8_t>& out, size_t i, int64_t q, DType t) {
-  switch (t) {
-    case DType::kInt8: out[i] = static_cast<uint8_t>(static_cast<int8_t>(q)); break;
-    case DType::kUInt8: out[i] = static_cast<uint8_t>(q); break;
-    case DType::kInt16: {
-      const auto v = static_cast<int16_t>(q);
-      std::memcpy(out.data() + 2 * i, &v, 2);
-      break;
-    }
-    case DType::kInt32: {
-      const auto v = static_cast<int32_t>(q);
-      std::memcpy(out.data() + 4 * i, &v, 4);
-      break;
-    }
-    default: std::memcpy(out.data() + 8 * i, &q, 8); break;
-  }
+  return dtype_traits(t).is_quantizable ? dtype_traits(t).max_value : std::numeric_limits<int64_t>::max();
 }
 
 // round half away from zero in double, saturated to the dtype (TFLite uses std::round).
@@ -133,7 +104,7 @@ Result<QuantizedConstant> quantize_weights_symmetric(std::span<const float> valu
       for (int64_t i = 0; i < inner; ++i) {
         const int64_t k = (o * channels + c) * inner + i;
         const int64_t q = std::clamp<int64_t>(round_clamp(values[k] / s, DType::kInt8), -127, 127);
-        store(out.data, k, q, DType::kInt8);
+        store_integer(DType::kInt8, q, out.data.data(), k);
       }
     }
   return out;
@@ -156,7 +127,7 @@ Result<QuantizedConstant> quantize_bias(std::span<const float> values, float inp
   for (size_t i = 0; i < n; ++i) {
     const double s = static_cast<double>(input_scale) * weight_scales[channels == 1 ? 0 : i];
     if (!std::isfinite(values[i])) return invalid_argument("bias contains a non-finite value");
-    store(out.data, i, s > 0 ? round_clamp(values[i] / s, dtype) : 0, dtype);
+    store_integer(dtype, s > 0 ? round_clamp(values[i] / s, dtype) : 0, out.data.data(), i);
   }
   return out;
 }
@@ -172,7 +143,7 @@ QuantizedConstant quantize_with_params(std::span<const float> values, const Quan
   // in double here, which differs only on exact ties of the float quotient).
   for (size_t i = 0; i < values.size(); ++i) {
     const int64_t q = round_clamp(static_cast<float>(values[i] / s), DType::kInt32) + zp;
-    store(out.data, i, std::clamp(q, qmin_of(dtype), qmax_of(dtype)), dtype);
+    store_integer(dtype, std::clamp(q, qmin_of(dtype), qmax_of(dtype)), out.data.data(), i);
   }
   return out;
 }

@@ -5,27 +5,23 @@
 #include <map>
 #include <tuple>
 
+#include "base/named.h"
 #include "graph/op_traits.h"
 #include "quant/graph_edit.h"
 #include "quant/modes.h"
 
 namespace qdet::quant {
 
-const char* io_type_name(IoType io) {
-  switch (io) {
-    case IoType::kFloat: return "float";
-    case IoType::kInt8: return "int8";
-    case IoType::kUInt8: return "uint8";
-    case IoType::kInt16: return "int16";
-  }
-  return "?";
-}
+namespace {
 
-Result<IoType> parse_io_type(const std::string& name) {
-  for (IoType t : {IoType::kFloat, IoType::kInt8, IoType::kUInt8, IoType::kInt16})
-    if (name == io_type_name(t)) return t;
-  return invalid_argument("unknown I/O type '{}' (float, int8, uint8, int16)", name);
-}
+constexpr Named<IoType> kIoTypeNames[] = {
+    {IoType::kFloat, "float"}, {IoType::kInt8, "int8"}, {IoType::kUInt8, "uint8"}, {IoType::kInt16, "int16"}};
+
+}  // namespace
+
+const char* io_type_name(IoType io) { return name_of(kIoTypeNames, io); }
+
+Result<IoType> parse_io_type(const std::string& name) { return parse_named(kIoTypeNames, name, "I/O type"); }
 
 namespace {
 

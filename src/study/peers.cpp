@@ -129,6 +129,21 @@ std::vector<PeerJob> peer_jobs(const StudyOptions& o, const std::vector<report::
   return jobs;
 }
 
+namespace {
+
+// What every record of a peer job says, measured or failed.
+report::Record job_record(const PeerJob& job) {
+  report::Record r;
+  r.variant = job.variant;
+  r.runtime = job.runtime;
+  r.precision = job.precision;
+  r.model_path = job.model.string();
+  r.peer = true;
+  return r;
+}
+
+}  // namespace
+
 Result<report::Record> peer_record_from_json(const nlohmann::json& j, const PeerJob& job) {
   if (!j.is_object()) return parse_error("peer output is not a JSON object");
   if (!j.value("ok", false)) {
@@ -136,12 +151,7 @@ Result<report::Record> peer_record_from_json(const nlohmann::json& j, const Peer
     return internal_error("{}", it != j.end() && it->is_string() ? it->get<std::string>()
                                                                  : std::string("the peer reported a failure"));
   }
-  report::Record r;
-  r.variant = job.variant;
-  r.runtime = job.runtime;
-  r.precision = job.precision;
-  r.model_path = job.model.string();
-  r.peer = true;
+  report::Record r = job_record(job);
   try {
     r.latency_samples_ms = j.at("samples_ms").get<std::vector<double>>();
     r.threads = j.value("threads", 1);
@@ -164,12 +174,7 @@ Result<report::Record> peer_record_from_json(const nlohmann::json& j, const Peer
 }
 
 report::Record run_peer(const PeerEnv& env, const PeerJob& job, const StudyOptions& o) {
-  report::Record failed;
-  failed.variant = job.variant;
-  failed.runtime = job.runtime;
-  failed.precision = job.precision;
-  failed.model_path = job.model.string();
-  failed.peer = true;
+  report::Record failed = job_record(job);
   const fs::path dir = o.output / "peers";
   const fs::path script = dir / "peer_latency.js";
   const fs::path out = dir / (job.variant + ".stdout.tmp");

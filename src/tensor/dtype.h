@@ -27,12 +27,18 @@ struct DTypeTraits {
   size_t size;       // bytes per element
   bool is_float;
   bool is_quantizable;  // integer types that may carry scale/zero point
+  int64_t min_value;    // the integer types' range; 0 for the others
+  int64_t max_value;
 };
 
 const DTypeTraits& dtype_traits(DType dtype);
 inline size_t dtype_size(DType dtype) { return dtype_traits(dtype).size; }
 inline const char* dtype_name(DType dtype) { return dtype_traits(dtype).name; }
 std::optional<DType> dtype_from_name(std::string_view name);
+
+// Writes the integer `value` as element `index` of a buffer of `dtype` elements (int8 ... int64,
+// native byte order), truncated to the type as a cast truncates. Other dtypes write nothing.
+void store_integer(DType dtype, int64_t value, uint8_t* elements, size_t index);
 
 // The DType of a C++ element type (kUnknown for others): kDTypeOf<int8_t> is DType::kInt8.
 template <typename T>

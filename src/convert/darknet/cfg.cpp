@@ -42,6 +42,15 @@ bool parse_float(const std::string& s, float* v) {
   return end == s.c_str() + s.size() && std::isfinite(*v);
 }
 
+// darknet reads ints with atoi: "1.0" is 1. Accept integral floats, reject the rest.
+bool parse_darknet_int(const std::string& s, int* v) {
+  if (parse_int(s, v)) return true;
+  float f;
+  if (!parse_float(s, &f) || f != std::floor(f) || !(std::fabs(f) < 1e9f)) return false;
+  *v = static_cast<int>(f);
+  return true;
+}
+
 }  // namespace
 
 std::optional<std::string> Section::find(std::string_view key) const {
@@ -87,31 +96,39 @@ Result<std::vector<Section>> parse_cfg(std::string_view text, std::string_view s
   return sections;
 }
 
-Result<int> Options::get_int(std::string_view key, std::optional<int> fallback) const {
+template <typename T>
+Result<T> Options::get_number(std::string_view key, std::optional<T> fallback, bool (*parse)(const std::string&, T*),
+                              const char* expected) const {
   auto v = s_.find(key);
   if (!v) {
     if (fallback) return *fallback;
     return error("missing '{}'", key);
   }
-  int i;
-  if (!parse_int(*v, &i)) {
-    // darknet reads ints with atoi: "1.0" is 1. Accept integral floats, reject the rest.
-    float f;
-    if (parse_float(*v, &f) && f == std::floor(f) && std::fabs(f) < 1e9f) return static_cast<int>(f);
-    return error("'{}' is not an integer: '{}'", key, *v);
+  T x;
+  if (!parse(*v, &x)) return error("'{}' is not {}: '{}'", key, expected, *v);
+  return x;
+}
+
+template <typename T>
+Result<std::vector<T>> Options::get_list(std::string_view key, bool (*parse)(const std::string&, T*),
+                                         const char* expected) const {
+  std::vector<T> out;
+  auto v = s_.find(key);
+  if (!v) return out;
+  for (const auto& item : split_list(*v)) {
+    T x;
+    if (!parse(item, &x)) return error("'{}' has a {} item '{}'", key, expected, item);
+    out.push_back(x);
   }
-  return i;
+  return out;
+}
+
+Result<int> Options::get_int(std::string_view key, std::optional<int> fallback) const {
+  return get_number<int>(key, fallback, parse_darknet_int, "an integer");
 }
 
 Result<float> Options::get_float(std::string_view key, std::optional<float> fallback) const {
-  auto v = s_.find(key);
-  if (!v) {
-    if (fallback) return *fallback;
-    return error("missing '{}'", key);
-  }
-  float f;
-  if (!parse_float(*v, &f)) return error("'{}' is not a number: '{}'", key, *v);
-  return f;
+  return get_number<float>(key, fallback, parse_float, "a number");
 }
 
 std::string Options::get_string(std::string_view key, std::string_view fallback) const {
@@ -120,27 +137,11 @@ std::string Options::get_string(std::string_view key, std::string_view fallback)
 }
 
 Result<std::vector<int>> Options::get_ints(std::string_view key) const {
-  std::vector<int> out;
-  auto v = s_.find(key);
-  if (!v) return out;
-  for (const auto& item : split_list(*v)) {
-    int i;
-    if (!parse_int(item, &i)) return error("'{}' has a non-integer item '{}'", key, item);
-    out.push_back(i);
-  }
-  return out;
+  return get_list<int>(key, parse_int, "non-integer");
 }
 
 Result<std::vector<float>> Options::get_floats(std::string_view key) const {
-  std::vector<float> out;
-  auto v = s_.find(key);
-  if (!v) return out;
-  for (const auto& item : split_list(*v)) {
-    float f;
-    if (!parse_float(item, &f)) return error("'{}' has a non-numeric item '{}'", key, item);
-    out.push_back(f);
-  }
-  return out;
+  return get_list<float>(key, parse_float, "non-numeric");
 }
 
 }  // namespace qdet::convert::darknet

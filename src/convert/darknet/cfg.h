@@ -41,6 +41,14 @@ class Options {
   }
 
  private:
+  // One reader for every number: `parse` reads one value, `expected` names what it wants.
+  template <typename T>
+  Result<T> get_number(std::string_view key, std::optional<T> fallback, bool (*parse)(const std::string&, T*),
+                       const char* expected) const;
+  template <typename T>
+  Result<std::vector<T>> get_list(std::string_view key, bool (*parse)(const std::string&, T*),
+                                  const char* expected) const;
+
   const Section& s_;
   std::string_view source_;
 };

@@ -42,12 +42,7 @@ class Builder {
     return constant(name, HostTensor::from_int32s({static_cast<int32_t>(v.size())}, v));
   }
   void op(OpKind k, std::vector<int32_t> in, std::vector<int32_t> out, OpAttrs a = {}) {
-    graph::Op o;
-    o.kind = k;
-    o.inputs = std::move(in);
-    o.outputs = std::move(out);
-    o.attrs = std::move(a);
-    g.ops.push_back(std::move(o));
+    g.add_op(k, std::move(in), std::move(out), std::move(a));
   }
   const Shape& shape(int32_t t) const { return g.tensors[t].shape; }
 };

@@ -4,22 +4,28 @@
 #include <fmt/ranges.h>
 
 #include "base/file.h"
+#include "base/named.h"
 
 namespace qdet::convert::darknet {
 namespace {
 
 constexpr int kMaxDim = 16384;
 
+constexpr Named<LayerType> kLayerTypeNames[] = {
+    {LayerType::kConvolutional, "convolutional"}, {LayerType::kMaxpool, "maxpool"}, {LayerType::kRoute, "route"},
+    {LayerType::kShortcut, "shortcut"},           {LayerType::kUpsample, "upsample"}, {LayerType::kDropout, "dropout"},
+    {LayerType::kYolo, "yolo"},
+};
+constexpr Named<Activation> kActivationNames[] = {
+    {Activation::kLinear, "linear"}, {Activation::kLeaky, "leaky"},       {Activation::kRelu, "relu"},
+    {Activation::kRelu6, "relu6"},   {Activation::kLogistic, "logistic"}, {Activation::kTanh, "tanh"},
+    {Activation::kSwish, "swish"},
+};
+
 Result<Activation> parse_activation(const Options& o) {
   const std::string a = o.get_string("activation", "logistic");
-  if (a == "linear") return Activation::kLinear;
-  if (a == "leaky") return Activation::kLeaky;
-  if (a == "relu") return Activation::kRelu;
-  if (a == "relu6") return Activation::kRelu6;
-  if (a == "logistic") return Activation::kLogistic;
-  if (a == "tanh") return Activation::kTanh;
-  if (a == "swish") return Activation::kSwish;
-  return o.error("activation '{}' is not supported (linear, leaky, relu, relu6, logistic, tanh, swish)", a);
+  if (const auto activation = value_named(kActivationNames, a)) return *activation;
+  return o.error("activation '{}' is not supported ({})", a, names_of(kActivationNames));
 }
 
 Status check_range(const Options& o, std::string_view key, int v, int lo, int hi) {
@@ -190,31 +196,9 @@ Status read_yolo(const Options& o, Layer& l) {
 
 }  // namespace
 
-const char* layer_type_name(LayerType t) {
-  switch (t) {
-    case LayerType::kConvolutional: return "convolutional";
-    case LayerType::kMaxpool: return "maxpool";
-    case LayerType::kRoute: return "route";
-    case LayerType::kShortcut: return "shortcut";
-    case LayerType::kUpsample: return "upsample";
-    case LayerType::kDropout: return "dropout";
-    case LayerType::kYolo: return "yolo";
-  }
-  return "?";
-}
+const char* layer_type_name(LayerType t) { return name_of(kLayerTypeNames, t); }
 
-const char* activation_name(Activation a) {
-  switch (a) {
-    case Activation::kLinear: return "linear";
-    case Activation::kLeaky: return "leaky";
-    case Activation::kRelu: return "relu";
-    case Activation::kRelu6: return "relu6";
-    case Activation::kLogistic: return "logistic";
-    case Activation::kTanh: return "tanh";
-    case Activation::kSwish: return "swish";
-  }
-  return "?";
-}
+const char* activation_name(Activation a) { return name_of(kActivationNames, a); }
 
 int64_t Layer::weight_floats() const {
   if (type != LayerType::kConvolutional) return 0;

@@ -79,12 +79,7 @@ int32_t Context::add_activation(const std::string& name, DType dtype, Shape tfli
 }
 
 void Context::add_op(OpKind kind, std::vector<int32_t> inputs, std::vector<int32_t> outputs, OpAttrs attrs) {
-  graph::Op op;
-  op.kind = kind;
-  op.inputs = std::move(inputs);
-  op.outputs = std::move(outputs);
-  op.attrs = std::move(attrs);
-  graph_.ops.push_back(std::move(op));
+  graph_.add_op(kind, std::move(inputs), std::move(outputs), std::move(attrs));
 }
 
 Result<int32_t> Context::tensor_in(const std::string& name, const Perm& perm) {

@@ -119,6 +119,18 @@ Result<const Value*> activation_input(const Context& ctx, const Node& node, size
   return v;
 }
 
+Result<ActivationIn> activation_in(const Context& ctx, const Node& node, size_t index) {
+  QDET_ASSIGN_OR_RETURN(const Value* v, activation_input(ctx, node, index));
+  return ActivationIn{v->tensor, v->perm, v->shape, v->dtype};
+}
+
+Result<ActivationIn> float_activation_in(const Context& ctx, const Node& node, size_t index) {
+  QDET_ASSIGN_OR_RETURN(ActivationIn x, activation_in(ctx, node, index));
+  if (x.dtype != DType::kFloat32)
+    return ctx.node_error(StatusCode::kUnsupported, node, "{} input is not supported", dtype_name(x.dtype));
+  return x;
+}
+
 void set_output(Context& ctx, const Node& node, size_t index, int32_t tensor, Perm perm, Shape shape, DType dtype) {
   if (index < node.outputs.size() && !node.outputs[index].empty())
     ctx.set_activation(node.outputs[index], tensor, std::move(perm), std::move(shape), dtype);

@@ -73,6 +73,18 @@ Result<SliceBounds> slice_bounds(const Context& ctx, const Node& node, const Sha
 Result<int32_t> normalize_axis(const Context& ctx, const Node& node, int64_t axis, size_t rank);
 // Input `index` as an activation (not a constant); error naming the node otherwise.
 Result<const Value*> activation_input(const Context& ctx, const Node& node, size_t index);
+// An activation input copied out of the context: its graph tensor, layout, ONNX shape and dtype,
+// what most lowerings read first (then `const auto& [in, perm, shape, dtype] = x;`). The copy stays
+// what it was while the lowering adds values.
+struct ActivationIn {
+  int32_t tensor;
+  Perm perm;
+  Shape shape;
+  DType dtype;
+};
+Result<ActivationIn> activation_in(const Context& ctx, const Node& node, size_t index);
+// The same for lowerings of float32 only: another dtype is kUnsupported.
+Result<ActivationIn> float_activation_in(const Context& ctx, const Node& node, size_t index);
 // Registers `tensor` (TFLite shape = apply_perm(shape, perm)) as the value of output `index`.
 void set_output(Context& ctx, const Node& node, size_t index, int32_t tensor, Perm perm, Shape shape,
                 DType dtype);

@@ -139,6 +139,16 @@ Result<const Value*> image_input(const Context& ctx, const Node& node) {
   return x;
 }
 
+// The attributes every windowed op (convolution, pooling) takes from the ONNX node: the padding
+// and the strides.
+OpAttrs window_attrs(const Windowing& win, const SpatialParams& sp) {
+  OpAttrs a;
+  a.padding = win.padding;
+  a.stride_h = static_cast<int32_t>(sp.strides[0]);
+  a.stride_w = static_cast<int32_t>(sp.strides[1]);
+  return a;
+}
+
 // One CONV_2D or DEPTHWISE_CONV_2D over an NHWC input.
 int32_t emit_conv(Context& ctx, const Node& node, const std::string& out_name, int32_t input, const HostTensor& w_oihw,
                   std::span<const float> bias, bool depthwise, int32_t depth_multiplier, const Windowing& win,
@@ -149,10 +159,7 @@ int32_t emit_conv(Context& ctx, const Node& node, const std::string& out_name, i
   const int32_t w_id = ctx.add_constant(w_oihw, wperm, weight_name);
   const int32_t b_id = ctx.add_constant(HostTensor::from_floats({out_c}, bias), out_name + "/bias");
   const int32_t out_id = ctx.add_activation(out_name, DType::kFloat32, {batch, win.out_h, win.out_w, out_c});
-  OpAttrs a;
-  a.padding = win.padding;
-  a.stride_h = static_cast<int32_t>(sp.strides[0]);
-  a.stride_w = static_cast<int32_t>(sp.strides[1]);
+  OpAttrs a = window_attrs(win, sp);
   a.dilation_h = static_cast<int32_t>(sp.dilations[0]);
   a.dilation_w = static_cast<int32_t>(sp.dilations[1]);
   if (depthwise) a.depth_multiplier = depth_multiplier;
@@ -264,10 +271,7 @@ Status lower_pool(Context& ctx, const Node& node) {
   }
   const Shape out_shape = {x->shape[0], x->shape[1], win.out_h, win.out_w};
   const int32_t out_id = new_output_tensor(ctx, node, 0, DType::kFloat32, apply_perm(out_shape, kNhwc));
-  OpAttrs a;
-  a.padding = win.padding;
-  a.stride_h = static_cast<int32_t>(sp.strides[0]);
-  a.stride_w = static_cast<int32_t>(sp.strides[1]);
+  OpAttrs a = window_attrs(win, sp);
   a.filter_h = static_cast<int32_t>(sp.kernel[0]);
   a.filter_w = static_cast<int32_t>(sp.kernel[1]);
   ctx.add_op(is_max ? OpKind::kMaxPool2d : OpKind::kAveragePool2d, {win.input}, {out_id}, a);

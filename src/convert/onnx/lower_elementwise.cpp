@@ -90,22 +90,19 @@ HostTensor scalar(float v) {
 }  // namespace
 
 Status lower_unary(Context& ctx, const Node& node) {
-  QDET_ASSIGN_OR_RETURN(const Value* x, activation_input(ctx, node, 0));
   const UnaryRow* row = nullptr;
   for (const auto& r : kUnary)
     if (node.op_type == r.op_type) row = &r;
   if (!row) return ctx.node_error(StatusCode::kInternal, node, "no unary lowering");
-  if (x->dtype != DType::kFloat32)
-    return ctx.node_error(StatusCode::kUnsupported, node, "{} input is not supported", dtype_name(x->dtype));
-  const Perm perm = x->perm;
-  const Shape shape = x->shape;
+  QDET_ASSIGN_OR_RETURN(const ActivationIn x, float_activation_in(ctx, node, 0));
+  const auto& [in, perm, shape, dtype] = x;
   OpAttrs a;
   if (row->kind == OpKind::kLeakyRelu) a.alpha = node.get_float("alpha", 0.01f);
   if (row->kind == OpKind::kElu && node.get_float("alpha", 1.f) != 1.f)
     return ctx.node_error(StatusCode::kUnsupported, node, "Elu with alpha {} is not supported (TFLite's ELU has alpha 1)",
                           node.get_float("alpha", 1.f));
   const int32_t out_id = new_output_tensor(ctx, node, 0, DType::kFloat32, apply_perm(shape, perm));
-  ctx.add_op(row->kind, {x->tensor}, {out_id}, a);
+  ctx.add_op(row->kind, {in}, {out_id}, a);
   set_output(ctx, node, 0, out_id, perm, shape, DType::kFloat32);
   return ok_status();
 }
@@ -113,16 +110,14 @@ Status lower_unary(Context& ctx, const Node& node) {
 // HardSigmoid: max(0, min(1, alpha * x + beta)) as RELU6(x * 6 alpha + 6 beta) * (1/6): MUL
 // (left out when 6 alpha is 1, PyTorch's alpha 1/6), ADD, RELU6, MUL.
 Status lower_hard_sigmoid(Context& ctx, const Node& node) {
-  QDET_ASSIGN_OR_RETURN(const Value* x, activation_input(ctx, node, 0));
-  if (x->dtype != DType::kFloat32)
-    return ctx.node_error(StatusCode::kUnsupported, node, "{} input is not supported", dtype_name(x->dtype));
+  QDET_ASSIGN_OR_RETURN(const ActivationIn x, float_activation_in(ctx, node, 0));
+  const auto& [in, perm, shape, dtype] = x;
   const float alpha = node.get_float("alpha", 0.2f), beta = node.get_float("beta", 0.5f);
   if (!std::isfinite(alpha) || !std::isfinite(beta))
     return ctx.node_error(StatusCode::kInvalidArgument, node, "alpha and beta must be finite");
-  const Perm perm = x->perm;
-  const Shape shape = x->shape, tshape = apply_perm(shape, perm);
+  const Shape tshape = apply_perm(shape, perm);
   const std::string& out = node.outputs.at(0);
-  int32_t cur = x->tensor;
+  int32_t cur = in;
   auto step = [&](OpKind kind, std::optional<float> constant, const std::string& suffix) {
     const int32_t o = ctx.add_activation(out + suffix, DType::kFloat32, tshape);
     if (constant)
@@ -142,12 +137,8 @@ Status lower_hard_sigmoid(Context& ctx, const Node& node) {
 
 // Reciprocal: DIV(1, x).
 Status lower_reciprocal(Context& ctx, const Node& node) {
-  QDET_ASSIGN_OR_RETURN(const Value* x, activation_input(ctx, node, 0));
-  if (x->dtype != DType::kFloat32)
-    return ctx.node_error(StatusCode::kUnsupported, node, "{} input is not supported", dtype_name(x->dtype));
-  const Perm perm = x->perm;
-  const Shape shape = x->shape;
-  const int32_t in = x->tensor;
+  QDET_ASSIGN_OR_RETURN(const ActivationIn x, float_activation_in(ctx, node, 0));
+  const auto& [in, perm, shape, dtype] = x;
   const int32_t one = ctx.add_constant(scalar(1.f), node.outputs.at(0) + "/one");
   const int32_t out_id = new_output_tensor(ctx, node, 0, DType::kFloat32, apply_perm(shape, perm));
   ctx.add_op(OpKind::kDiv, {one, in}, {out_id});
@@ -174,7 +165,8 @@ Status lower_binary(Context& ctx, const Node& node) {
 }
 
 Status lower_clip(Context& ctx, const Node& node) {
-  QDET_ASSIGN_OR_RETURN(const Value* x, activation_input(ctx, node, 0));
+  QDET_ASSIGN_OR_RETURN(const ActivationIn x, activation_in(ctx, node, 0));
+  const auto& [in, perm, shape, dtype] = x;
   float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
   if (ctx.model().opset < 11) {
     lo = node.get_float("min", lo);
@@ -189,9 +181,6 @@ Status lower_clip(Context& ctx, const Node& node) {
       (i == 1 ? lo : hi) = (*v)[0];
     }
   }
-  const Perm perm = x->perm;
-  const Shape shape = x->shape;
-  const int32_t in = x->tensor;
   const Shape tshape = apply_perm(shape, perm);
   std::optional<OpKind> kind;
   if (lo == 0.f && hi == 6.f) kind = OpKind::kRelu6;
@@ -286,14 +275,12 @@ Status lower_batch_norm(Context& ctx, const Node& node) {
 }
 
 Status lower_prelu(Context& ctx, const Node& node) {
-  QDET_ASSIGN_OR_RETURN(const Value* x, activation_input(ctx, node, 0));
+  QDET_ASSIGN_OR_RETURN(const ActivationIn x, activation_in(ctx, node, 0));
+  const auto& [in, perm, shape, dtype] = x;
   QDET_ASSIGN_OR_RETURN(const HostTensor* slope, ctx.constant_input(node, 1, "slope"));
-  if (!broadcast_shapes(x->shape, slope->shape) || slope->shape.size() > x->shape.size())
+  if (!broadcast_shapes(shape, slope->shape) || slope->shape.size() > shape.size())
     return ctx.node_error(StatusCode::kInvalidArgument, node, "slope {} does not broadcast to {}",
-                          shape_to_string(slope->shape), shape_to_string(x->shape));
-  const Perm perm = x->perm;
-  const Shape shape = x->shape;
-  const int32_t in = x->tensor;
+                          shape_to_string(slope->shape), shape_to_string(shape));
   QDET_ASSIGN_OR_RETURN(int32_t alpha, ctx.tensor_broadcast_in(node.input(1), shape.size(), perm));
   const int32_t out_id = new_output_tensor(ctx, node, 0, DType::kFloat32, apply_perm(shape, perm));
   ctx.add_op(OpKind::kPrelu, {in, alpha}, {out_id});

@@ -7,24 +7,22 @@ using graph::OpAttrs;
 using graph::OpKind;
 
 Status lower_gemm(Context& ctx, const Node& node) {
-  QDET_ASSIGN_OR_RETURN(const Value* a, activation_input(ctx, node, 0));
+  QDET_ASSIGN_OR_RETURN(const ActivationIn a, float_activation_in(ctx, node, 0));
   QDET_ASSIGN_OR_RETURN(const HostTensor* b, ctx.constant_input(node, 1, "B"));
   const bool is_gemm = node.op_type == "Gemm";
-  if (a->dtype != DType::kFloat32)
-    return ctx.node_error(StatusCode::kUnsupported, node, "{} input is not supported", dtype_name(a->dtype));
   if (b->shape.size() != 2)
     return ctx.node_error(StatusCode::kUnsupported, node, "B {} must be a 2-D constant", shape_to_string(b->shape));
   const bool trans_a = is_gemm && node.get_int("transA", 0) != 0;
   const bool trans_b = is_gemm && node.get_int("transB", 0) != 0;
   if (trans_a) return ctx.node_error(StatusCode::kUnsupported, node, "transA is not supported");
-  if (is_gemm && a->shape.size() != 2)
-    return ctx.node_error(StatusCode::kInvalidArgument, node, "A {} must be 2-D", shape_to_string(a->shape));
-  if (a->shape.size() < 2)
-    return ctx.node_error(StatusCode::kUnsupported, node, "A {} must have 2 dims or more", shape_to_string(a->shape));
-  const int32_t k = a->shape.back();
+  if (is_gemm && a.shape.size() != 2)
+    return ctx.node_error(StatusCode::kInvalidArgument, node, "A {} must be 2-D", shape_to_string(a.shape));
+  if (a.shape.size() < 2)
+    return ctx.node_error(StatusCode::kUnsupported, node, "A {} must have 2 dims or more", shape_to_string(a.shape));
+  const int32_t k = a.shape.back();
   const int32_t n = trans_b ? b->shape[0] : b->shape[1];
   if ((trans_b ? b->shape[1] : b->shape[0]) != k)
-    return ctx.node_error(StatusCode::kInvalidArgument, node, "A {} and B {} do not multiply", shape_to_string(a->shape),
+    return ctx.node_error(StatusCode::kInvalidArgument, node, "A {} and B {} do not multiply", shape_to_string(a.shape),
                           shape_to_string(b->shape));
   auto bf = cast(*b, DType::kFloat32);
   if (!bf.ok()) return ctx.node_error(StatusCode::kUnsupported, node, "B: {}", bf.status().message());
@@ -46,10 +44,10 @@ Status lower_gemm(Context& ctx, const Node& node) {
     for (int32_t i = 0; i < n; ++i) bias[i] = beta * (*cv)[cn == 1 ? 0 : i];
   }
   // The contraction dim must be the last one in the TFLite tensor.
-  const size_t rank = a->shape.size();
-  Perm perm = a->perm;
+  const size_t rank = a.shape.size();
+  Perm perm = a.perm;
   if (tflite_axis(perm, static_cast<int32_t>(rank) - 1) != static_cast<int32_t>(rank) - 1) perm = identity_perm(rank);
-  Shape out_shape = a->shape;
+  Shape out_shape = a.shape;
   out_shape.back() = n;
   QDET_ASSIGN_OR_RETURN(int32_t in, ctx.tensor_in(node.input(0), perm));
   const std::string& out = node.outputs.at(0);

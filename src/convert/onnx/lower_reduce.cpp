@@ -66,9 +66,8 @@ OpKind reduce_kind(const std::string& op_type) {
 }  // namespace
 
 Status lower_reduce(Context& ctx, const Node& node) {
-  QDET_ASSIGN_OR_RETURN(const Value* x, activation_input(ctx, node, 0));
-  const Shape shape = x->shape;
-  const Perm perm = x->perm;
+  QDET_ASSIGN_OR_RETURN(const ActivationIn x, activation_in(ctx, node, 0));
+  const auto& [in, perm, shape, dtype] = x;
   QDET_ASSIGN_OR_RETURN(auto axes, reduce_axes(ctx, node, shape.size()));
   const bool keep = node.get_int("keepdims", 1) != 0;
   std::vector<int32_t> tfl_axes;
@@ -79,17 +78,16 @@ Status lower_reduce(Context& ctx, const Node& node) {
   const int32_t out_id = new_output_tensor(ctx, node, 0, DType::kFloat32, apply_perm(out_shape, out_perm));
   OpAttrs a;
   a.keep_dims = keep;
-  ctx.add_op(reduce_kind(node.op_type), {x->tensor, axes_id}, {out_id}, a);
+  ctx.add_op(reduce_kind(node.op_type), {in, axes_id}, {out_id}, a);
   set_output(ctx, node, 0, out_id, out_perm, out_shape, DType::kFloat32);
   return ok_status();
 }
 
 Status lower_arg(Context& ctx, const Node& node) {
-  QDET_ASSIGN_OR_RETURN(const Value* x, activation_input(ctx, node, 0));
+  QDET_ASSIGN_OR_RETURN(const ActivationIn x, activation_in(ctx, node, 0));
+  const auto& [in, perm, shape, dtype] = x;
   if (node.get_int("select_last_index", 0) != 0)
     return ctx.node_error(StatusCode::kUnsupported, node, "select_last_index=1 is not supported");
-  const Shape shape = x->shape;
-  const Perm perm = x->perm;
   QDET_ASSIGN_OR_RETURN(int32_t axis, normalize_axis(ctx, node, node.get_int("axis", 0), shape.size()));
   const int32_t axis_id = ctx.add_int32_vector(std::vector<int32_t>{tflite_axis(perm, axis)}, node.name + "/axis");
   const Shape dropped = shape_after(shape, {axis}, false);
@@ -99,7 +97,7 @@ Status lower_arg(Context& ctx, const Node& node) {
                               : new_output_tensor(ctx, node, 0, DType::kInt64, apply_perm(dropped, dropped_perm));
   OpAttrs a;
   a.output_type = 4;  // TFLite TensorType INT64, ONNX's index type
-  ctx.add_op(node.op_type == "ArgMin" ? OpKind::kArgMin : OpKind::kArgMax, {x->tensor, axis_id}, {arg_id}, a);
+  ctx.add_op(node.op_type == "ArgMin" ? OpKind::kArgMin : OpKind::kArgMax, {in, axis_id}, {arg_id}, a);
   if (!keep) {
     set_output(ctx, node, 0, arg_id, dropped_perm, dropped, DType::kInt64);
     return ok_status();
@@ -116,11 +114,10 @@ Status lower_arg(Context& ctx, const Node& node) {
 }
 
 Status lower_tile(Context& ctx, const Node& node) {
-  QDET_ASSIGN_OR_RETURN(const Value* x, activation_input(ctx, node, 0));
+  QDET_ASSIGN_OR_RETURN(const ActivationIn x, activation_in(ctx, node, 0));
+  const auto& [in, perm, shape, dtype] = x;
   QDET_ASSIGN_OR_RETURN(const HostTensor* r, ctx.constant_input(node, 1, "repeats"));
   QDET_ASSIGN_OR_RETURN(auto repeats, r->as_int64s());
-  const Shape shape = x->shape;
-  const Perm perm = x->perm;
   if (repeats.size() != shape.size())
     return ctx.node_error(StatusCode::kInvalidArgument, node, "{} repeats for rank {}", repeats.size(), shape.size());
   Shape out_shape;
@@ -132,9 +129,9 @@ Status lower_tile(Context& ctx, const Node& node) {
   std::vector<int32_t> multiples;
   for (int32_t d : perm) multiples.push_back(static_cast<int32_t>(repeats[d]));
   const int32_t m_id = ctx.add_int32_vector(multiples, node.name + "/multiples");
-  const int32_t out_id = new_output_tensor(ctx, node, 0, x->dtype, apply_perm(out_shape, perm));
-  ctx.add_op(OpKind::kTile, {x->tensor, m_id}, {out_id});
-  set_output(ctx, node, 0, out_id, perm, out_shape, x->dtype);
+  const int32_t out_id = new_output_tensor(ctx, node, 0, dtype, apply_perm(out_shape, perm));
+  ctx.add_op(OpKind::kTile, {in, m_id}, {out_id});
+  set_output(ctx, node, 0, out_id, perm, out_shape, dtype);
   return ok_status();
 }
 

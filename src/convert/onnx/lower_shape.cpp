@@ -183,11 +183,8 @@ Status lower_concat(Context& ctx, const Node& node) {
 }
 
 Status lower_split(Context& ctx, const Node& node) {
-  QDET_ASSIGN_OR_RETURN(const Value* x, activation_input(ctx, node, 0));
-  const Shape shape = x->shape;
-  const Perm perm = x->perm;
-  const DType dtype = x->dtype;
-  const int32_t in = x->tensor;
+  QDET_ASSIGN_OR_RETURN(const ActivationIn x, activation_in(ctx, node, 0));
+  const auto& [in, perm, shape, dtype] = x;
   QDET_ASSIGN_OR_RETURN(int32_t axis, normalize_axis(ctx, node, node.get_int("axis", 0), shape.size()));
   const size_t n = node.outputs.size();
   std::vector<int64_t> sizes;
@@ -287,11 +284,8 @@ Result<SliceBounds> slice_bounds(const Context& ctx, const Node& node, const Sha
 }
 
 Status lower_slice(Context& ctx, const Node& node) {
-  QDET_ASSIGN_OR_RETURN(const Value* x, activation_input(ctx, node, 0));
-  const Shape shape = x->shape;
-  const Perm perm = x->perm;
-  const DType dtype = x->dtype;
-  const int32_t in = x->tensor;
+  QDET_ASSIGN_OR_RETURN(const ActivationIn x, activation_in(ctx, node, 0));
+  const auto& [in, perm, shape, dtype] = x;
   const size_t rank = shape.size();
   QDET_ASSIGN_OR_RETURN(SliceBounds bounds, slice_bounds(ctx, node, shape));
   const std::vector<int64_t>& b = bounds.begin;
@@ -326,12 +320,9 @@ Status lower_slice(Context& ctx, const Node& node) {
 }
 
 Status lower_gather(Context& ctx, const Node& node) {
-  QDET_ASSIGN_OR_RETURN(const Value* x, activation_input(ctx, node, 0));
+  QDET_ASSIGN_OR_RETURN(const ActivationIn x, activation_in(ctx, node, 0));
+  const auto& [in, perm, shape, dtype] = x;
   QDET_ASSIGN_OR_RETURN(const HostTensor* idx, ctx.constant_input(node, 1, "indices"));
-  const Shape shape = x->shape;
-  const Perm perm = x->perm;
-  const DType dtype = x->dtype;
-  const int32_t in = x->tensor;
   QDET_ASSIGN_OR_RETURN(int32_t axis, normalize_axis(ctx, node, node.get_int("axis", 0), shape.size()));
   auto iv = idx->as_int64s();
   if (!iv.ok()) return ctx.node_error(StatusCode::kInvalidArgument, node, "indices: {}", iv.status().message());
