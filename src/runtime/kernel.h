@@ -96,6 +96,13 @@ struct Kernel {
   bool (*fold_input_pad)(OpData* data, const Shape& unpadded, const SpatialPad& pad) = nullptr;
 };
 
+// The last step of a prepare that made data for eval: hands it to the interpreter, which keeps
+// it for the op (eval reads it back with op_data_as).
+inline Status keep_op_data(PrepareContext& ctx, std::unique_ptr<OpData> data) {
+  ctx.op_data = std::move(data);
+  return ok_status();
+}
+
 template <typename T>
 T* op_data_as(EvalContext& ctx) { return static_cast<T*>(ctx.op_data); }
 

@@ -353,27 +353,24 @@ void add_logistic_tanh(Table& t, const Shape& nhwc) {
   t.add("TANH_small_scale", OpKind::kTanh, i16, {nhwc});
 }
 
-// Pools: the same parameters in and out for the integer dtypes.
+// Pools: one row per dtype, the integer ones with the same parameters in and out.
+void add_pool(Table& t, const std::string& name, OpKind op, const OpAttrs& attrs, const Shape& shape) {
+  for (const DTypeCase& d : {kFloat, kInt8, kUInt8, kInt16}) {
+    DTypeCase same = d;
+    same.out_q = same.in_q;
+    t.add(name, op, same, {shape}, attrs);
+  }
+}
+
 void add_pools(Table& t) {
-  for (const DTypeCase& d : {kFloat, kInt8, kUInt8, kInt16}) {
-    DTypeCase same = d;
-    same.out_q = same.in_q;
-    t.add("MAX_POOL_2D_3x3_s2_same", OpKind::kMaxPool2d, same, {{1, 9, 10, 4}},
-          pool(3, 2, graph::Padding::kSame));
-    t.add("MAX_POOL_2D_2x2_s2_valid", OpKind::kMaxPool2d, same, {{1, 9, 10, 4}},
-          pool(2, 2, graph::Padding::kValid));
-  }
-  for (const DTypeCase& d : {kFloat, kInt8, kUInt8, kInt16}) {
-    DTypeCase same = d;
-    same.out_q = same.in_q;
-    t.add("AVERAGE_POOL_2D_3x3_s1_same", OpKind::kAveragePool2d, same, {{1, 9, 10, 4}},
-          pool(3, 1, graph::Padding::kSame));
-    t.add("AVERAGE_POOL_2D_2x2_s2_valid", OpKind::kAveragePool2d, same, {{1, 9, 10, 4}},
-          pool(2, 2, graph::Padding::kValid));
-    OpAttrs relu6 = pool(3, 2, graph::Padding::kSame);
-    relu6.activation = graph::Activation::kRelu6;
-    t.add("AVERAGE_POOL_2D_3x3_s2_same_relu6", OpKind::kAveragePool2d, same, {{1, 9, 10, 17}}, relu6);
-  }
+  const Shape shape = {1, 9, 10, 4};
+  add_pool(t, "MAX_POOL_2D_3x3_s2_same", OpKind::kMaxPool2d, pool(3, 2, graph::Padding::kSame), shape);
+  add_pool(t, "MAX_POOL_2D_2x2_s2_valid", OpKind::kMaxPool2d, pool(2, 2, graph::Padding::kValid), shape);
+  add_pool(t, "AVERAGE_POOL_2D_3x3_s1_same", OpKind::kAveragePool2d, pool(3, 1, graph::Padding::kSame), shape);
+  add_pool(t, "AVERAGE_POOL_2D_2x2_s2_valid", OpKind::kAveragePool2d, pool(2, 2, graph::Padding::kValid), shape);
+  OpAttrs relu6 = pool(3, 2, graph::Padding::kSame);
+  relu6.activation = graph::Activation::kRelu6;
+  add_pool(t, "AVERAGE_POOL_2D_3x3_s2_same_relu6", OpKind::kAveragePool2d, relu6, {1, 9, 10, 17});
 }
 
 // Data movement: every dtype, the same parameters in and out.
@@ -685,19 +682,7 @@ std::vector<uint8_t> make_input(DType dtype, int64_t n, const Quant& q, uint32_t
   std::uniform_int_distribution<int32_t> dist(lo, hi);
   for (int64_t i = 0; i < n; ++i) {
     const int32_t v = i < static_cast<int64_t>(std::size(edges)) ? edges[i] : dist(rng);
-    switch (dtype) {
-      case DType::kInt8: bytes[i] = static_cast<uint8_t>(static_cast<int8_t>(v)); break;
-      case DType::kUInt8: bytes[i] = static_cast<uint8_t>(v); break;
-      case DType::kInt16: {
-        const auto s = static_cast<int16_t>(v);
-        std::memcpy(bytes.data() + 2 * i, &s, 2);
-        break;
-      }
-      default: {
-        std::memcpy(bytes.data() + 4 * i, &v, 4);
-        break;
-      }
-    }
+    store_integer(dtype, v, bytes.data(), static_cast<size_t>(i));
   }
   return bytes;
 }

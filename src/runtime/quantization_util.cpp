@@ -79,24 +79,13 @@ int32_t asymmetric_zero_point(double rmin, double rmax, double scale, int32_t qm
   return static_cast<int32_t>(std::round(zp));
 }
 
+// int64 is not a quantized activation type: its range is not an int32's.
 int32_t dtype_qmin(DType dtype) {
-  switch (dtype) {
-    case DType::kInt8: return std::numeric_limits<int8_t>::min();
-    case DType::kUInt8: return std::numeric_limits<uint8_t>::min();
-    case DType::kInt16: return std::numeric_limits<int16_t>::min();
-    case DType::kInt32: return std::numeric_limits<int32_t>::min();
-    default: return 0;
-  }
+  return dtype == DType::kInt64 ? 0 : static_cast<int32_t>(dtype_traits(dtype).min_value);
 }
 
 int32_t dtype_qmax(DType dtype) {
-  switch (dtype) {
-    case DType::kInt8: return std::numeric_limits<int8_t>::max();
-    case DType::kUInt8: return std::numeric_limits<uint8_t>::max();
-    case DType::kInt16: return std::numeric_limits<int16_t>::max();
-    case DType::kInt32: return std::numeric_limits<int32_t>::max();
-    default: return 0;
-  }
+  return dtype == DType::kInt64 ? 0 : static_cast<int32_t>(dtype_traits(dtype).max_value);
 }
 
 Result<QuantizedActivationRange> activation_range_quantized(graph::Activation activation, DType dtype,

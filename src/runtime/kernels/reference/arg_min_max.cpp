@@ -37,8 +37,7 @@ Status prepare(PrepareContext& ctx) {
   Shape out_shape = in.shape;
   out_shape.erase(out_shape.begin() + axis);
   out.shape = out_shape;
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 template <typename T, typename Index, bool kMax>

@@ -42,8 +42,7 @@ Status prepare(PrepareContext& ctx) {
     return no_kernel_for_dtype(dtype);
   }
   QDET_ASSIGN_OR_RETURN(d->g, prepare_pool(ctx));
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 template <typename T>
@@ -71,12 +70,8 @@ void average_pool(const AvgPoolData& d, const T* in, T* out) {
 
 Status eval(EvalContext& ctx) {
   const auto& d = *op_data_as<AvgPoolData>(ctx);
-  const TensorRef& in = *ctx.inputs[0];
-  TensorRef& out = *ctx.outputs[0];
-  return with_element_type<float, int8_t, uint8_t, int16_t>(in.dtype, "AVERAGE_POOL_2D", [&](auto t) {
-    using T = decltype(t);
-    average_pool(d, in.as<const T>(), out.as<T>());
-  });
+  return with_typed_io<float, int8_t, uint8_t, int16_t>(ctx, "AVERAGE_POOL_2D",
+                                                        [&](const auto* in, auto* out) { average_pool(d, in, out); });
 }
 
 }  // namespace

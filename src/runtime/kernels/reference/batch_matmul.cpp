@@ -83,15 +83,11 @@ Status prepare(PrepareContext& ctx) {
   const TensorRef& lhs = *ctx.inputs[0];
   const TensorRef& rhs = *ctx.inputs[1];
   const TensorRef& out = *ctx.outputs[0];
-  if (lhs.dtype != DType::kFloat32 && lhs.dtype != DType::kInt8 && lhs.dtype != DType::kInt16)
-    return no_kernel_for_dtype(lhs.dtype);
-  QDET_TRY(expect_same_dtype(lhs, rhs, "the second operand"));
-  QDET_TRY(expect_same_dtype(lhs, out, "the output"));
+  QDET_TRY(expect_operand_dtypes(lhs, rhs, out, {DType::kFloat32, DType::kInt8, DType::kInt16}, "the second operand"));
   auto d = std::make_unique<MatmulData>();
   if (lhs.dtype != DType::kFloat32) QDET_TRY(prepare_quantized(lhs, rhs, out, *d));
   QDET_TRY(prepare_shapes(ctx, *d));
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 template <typename T, typename Acc>
@@ -124,16 +120,11 @@ void matmul(const MatmulData& d, const T* lhs, const T* rhs, T* out) {
 
 Status eval(EvalContext& ctx) {
   const auto& d = *op_data_as<MatmulData>(ctx);
-  const TensorRef& lhs = *ctx.inputs[0];
-  const TensorRef& rhs = *ctx.inputs[1];
-  TensorRef& out = *ctx.outputs[0];
-  switch (lhs.dtype) {
-    case DType::kFloat32: matmul<float, float>(d, lhs.as<const float>(), rhs.as<const float>(), out.as<float>()); break;
-    case DType::kInt8: matmul<int8_t, int32_t>(d, lhs.as<const int8_t>(), rhs.as<const int8_t>(), out.as<int8_t>()); break;
-    case DType::kInt16: matmul<int16_t, int64_t>(d, lhs.as<const int16_t>(), rhs.as<const int16_t>(), out.as<int16_t>()); break;
-    default: return internal_error("BATCH_MATMUL: dtype changed after prepare");
-  }
-  return ok_status();
+  // float sums in float; int8 in int32 and int16 in int64, as TFLite.
+  return with_typed_binary_io<float, int8_t, int16_t>(ctx, "BATCH_MATMUL", [&]<typename T>(const T* lhs, const T* rhs, T* out) {
+    using Acc = std::conditional_t<std::is_same_v<T, float>, float, std::conditional_t<std::is_same_v<T, int8_t>, int32_t, int64_t>>;
+    matmul<T, Acc>(d, lhs, rhs, out);
+  });
 }
 
 }  // namespace

@@ -18,8 +18,7 @@ Status prepare_binary(PrepareContext& ctx, bool allow_int32) {
   if (is_int32 && ctx.op.attrs.activation != graph::Activation::kNone)
     return unsupported("fused activation {} on int32", graph::activation_name(ctx.op.attrs.activation));
   QDET_ASSIGN_OR_RETURN(d->act, activation_range(ctx.op.attrs.activation));
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 }  // namespace qdet::rt::ref

@@ -83,8 +83,10 @@ Result<WeightedOpTensors> float_weighted_op(const PrepareContext& ctx, DType fil
   return WeightedOpTensors{in, filter, bias, out};
 }
 
-Status fill_fully_connected_rows(const TensorRef& in, const TensorRef& w, const TensorRef* bias,
-                                 FullyConnectedRows* rows) {
+Result<WeightedOpTensors> prepare_fully_connected(const PrepareContext& ctx, DType weight_dtype,
+                                                  std::string_view weight_refusal, FullyConnectedRows* rows) {
+  QDET_ASSIGN_OR_RETURN(const WeightedOpTensors t, float_weighted_op(ctx, weight_dtype, weight_refusal));
+  const auto& [in, w, bias, out] = t;
   if (w.shape.size() != 2 || in.shape.empty())
     return invalid_argument("weights {} must be 2-D and input {} at least 1-D", shape_to_string(w.shape),
                             shape_to_string(in.shape));
@@ -98,7 +100,10 @@ Status fill_fully_connected_rows(const TensorRef& in, const TensorRef& w, const 
     if (bias->num_elements() != rows->units)
       return invalid_argument("bias has {} elements, expected {}", bias->num_elements(), rows->units);
   }
-  return ok_status();
+  QDET_ASSIGN_OR_RETURN(rows->act, activation_range(ctx.op.attrs.activation));
+  QDET_ASSIGN_OR_RETURN(out.shape, fully_connected_output_shape(ctx.op.attrs.keep_num_dims, in.shape, rows->batch,
+                                                                rows->depth, rows->units));
+  return t;
 }
 
 Status expect_same_dtype(const TensorRef& a, const TensorRef& b, const char* role_b) {
@@ -108,6 +113,12 @@ Status expect_same_dtype(const TensorRef& a, const TensorRef& b, const char* rol
   return ok_status();
 }
 
+Status expect_operand_dtypes(const TensorRef& a, const TensorRef& b, const TensorRef& out,
+                             std::initializer_list<DType> accepted, const char* role_b) {
+  if (std::find(accepted.begin(), accepted.end(), a.dtype) == accepted.end()) return no_kernel_for_dtype(a.dtype);
+  QDET_TRY(expect_same_dtype(a, b, role_b));
+  return expect_same_dtype(a, out, "the output");
+}
 
 Result<std::vector<int64_t>> read_constant_ints(const TensorRef* t, const char* role) {
   if (!t) return invalid_argument("{} is absent", role);

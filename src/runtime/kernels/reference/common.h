@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <initializer_list>
 #include <limits>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,10 @@ bool same_quantization(const TensorRef& a, const TensorRef& b);
 
 Status expect_dtype(const TensorRef& t, DType dtype, const char* role);
 Status expect_same_dtype(const TensorRef& a, const TensorRef& b, const char* role_b);
+// Two operands and an output of one dtype, one of `accepted` (no_kernel_for_dtype for another
+// first operand); `role_b` names the second operand in errors.
+Status expect_operand_dtypes(const TensorRef& a, const TensorRef& b, const TensorRef& out,
+                             std::initializer_list<DType> accepted, const char* role_b);
 // Input 0 of an op whose one output has the input's dtype (the data-movement ops), after
 // check_arity(ctx, min_inputs, max_inputs, 1).
 Result<std::reference_wrapper<const TensorRef>> same_dtype_input(const PrepareContext& ctx, size_t min_inputs,
@@ -86,12 +91,16 @@ inline const float* optional_float_bias(const EvalContext& ctx) {
 }
 
 // FULLY_CONNECTED's rows (the float and hybrid kernels): weights [units, depth] and the input
-// seen as `batch` rows of `depth` values; checks a float32 bias of `units` values when there is one.
+// seen as `batch` rows of `depth` values, and the fused activation.
 struct FullyConnectedRows {
   int64_t batch = 0, depth = 0, units = 0;
+  ActivationRange act;
 };
-Status fill_fully_connected_rows(const TensorRef& in, const TensorRef& w, const TensorRef* bias,
-                                 FullyConnectedRows* rows);
+// The prepare both kernels share: the tensors (weights of `weight_dtype`, float_weighted_op),
+// the rows (a float32 bias of `units` values when there is one), the activation and the
+// output shape (`keep_num_dims`).
+Result<WeightedOpTensors> prepare_fully_connected(const PrepareContext& ctx, DType weight_dtype,
+                                                  std::string_view weight_refusal, FullyConnectedRows* rows);
 
 
 // An eval's dispatch on the element type prepare accepted: fn(T{}) for the one of Ts that
@@ -102,6 +111,43 @@ Status with_element_type(DType dtype, const char* op, Fn&& fn) {
   const bool done = ((dtype == kDTypeOf<Ts> && (fn(Ts{}), true)) || ...);
   if (!done) return internal_error("{}: dtype changed after prepare", op);
   return ok_status();
+}
+
+// One step of a row-major walk over the first `rank` dims of `shape`: advances the index
+// `idx` by one and keeps `offset` (the sum of idx[k] * strides[k]) in step. A reduction walks
+// its input so, a PAD its rows.
+template <typename Dims, typename Strides>
+void advance_index(int64_t* idx, int rank, const Dims& shape, const Strides& strides, int64_t& offset) {
+  for (int k = rank - 1; k >= 0; --k) {
+    ++idx[k];
+    offset += strides[k];
+    if (idx[k] < shape[k]) break;
+    offset -= strides[k] * shape[k];
+    idx[k] = 0;
+  }
+}
+
+// The eval's dispatch for ops whose value inputs and output share the element type:
+// fn(in, out) (one input) or fn(a, b, out) (two) with typed pointers, for the one of Ts that
+// input 0's dtype names.
+template <typename... Ts, typename Fn>
+Status with_typed_io(EvalContext& ctx, const char* op, Fn&& fn) {
+  const TensorRef& in = *ctx.inputs[0];
+  TensorRef& out = *ctx.outputs[0];
+  return with_element_type<Ts...>(in.dtype, op, [&](auto t) {
+    using T = decltype(t);
+    fn(in.as<const T>(), out.as<T>());
+  });
+}
+template <typename... Ts, typename Fn>
+Status with_typed_binary_io(EvalContext& ctx, const char* op, Fn&& fn) {
+  const TensorRef& a = *ctx.inputs[0];
+  const TensorRef& b = *ctx.inputs[1];
+  TensorRef& out = *ctx.outputs[0];
+  return with_element_type<Ts...>(a.dtype, op, [&](auto t) {
+    using T = decltype(t);
+    fn(a.as<const T>(), b.as<const T>(), out.as<T>());
+  });
 }
 
 // The values of a constant int32/int64 tensor (shapes, axes, paddings, begin/end...).

@@ -58,8 +58,7 @@ Status prepare(PrepareContext& ctx) {
   for (const TensorRef* t : ctx.inputs)
     d->slab_bytes.push_back(static_cast<size_t>(t->shape[axis] * inner) * dtype_size(t->dtype));
   out.shape = out_shape;
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status eval(EvalContext& ctx) {

@@ -60,8 +60,7 @@ Status prepare(PrepareContext& ctx) {
     ctx.scratch_bytes = filter.byte_size();
   }
   out.shape = {d->batches, d->out_h, d->out_w, d->out_c};
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status eval(EvalContext& ctx) {

@@ -26,8 +26,7 @@ Status prepare(PrepareContext& ctx) {
                             d->in_c);
   d->multiplier = d->out_c / d->in_c;
   out.shape = {d->batches, d->out_h, d->out_w, d->out_c};
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status eval(EvalContext& ctx) {

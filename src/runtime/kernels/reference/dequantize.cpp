@@ -26,8 +26,7 @@ Status prepare(PrepareContext& ctx) {
     return no_kernel_for_dtype(in.dtype);
   }
   out.shape = in.shape;
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 // One run of values sharing a scale and zero point. The pointers do not alias (an int8 pointer

@@ -130,8 +130,7 @@ Status prepare(PrepareContext& ctx) {
   }
   L.total = off;
   ctx.scratch_bytes = off;
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 struct Work {

@@ -6,21 +6,12 @@
 namespace qdet::rt::ref {
 namespace {
 
-struct FcData : OpData, FullyConnectedRows {
-  ActivationRange act;
-};
+struct FcData : OpData, FullyConnectedRows {};
 
 Status prepare(PrepareContext& ctx) {
-  QDET_ASSIGN_OR_RETURN(const WeightedOpTensors t, float_weighted_op(ctx, DType::kFloat32, "no float kernel for weights dtype "));
-  const auto& [in, w, bias, out] = t;
   auto d = std::make_unique<FcData>();
-  QDET_TRY(fill_fully_connected_rows(in, w, bias, d.get()));
-  QDET_ASSIGN_OR_RETURN(d->act, activation_range(ctx.op.attrs.activation));
-  QDET_ASSIGN_OR_RETURN(out.shape, fully_connected_output_shape(ctx.op.attrs.keep_num_dims,
-                                                                in.shape, d->batch, d->depth,
-                                                                d->units));
-  ctx.op_data = std::move(d);
-  return ok_status();
+  QDET_TRY(prepare_fully_connected(ctx, DType::kFloat32, "no float kernel for weights dtype ", d.get()));
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status eval(EvalContext& ctx) {

@@ -66,8 +66,7 @@ Status prepare(PrepareContext& ctx) {
     d->progression = indices.dtype == DType::kInt32
                          ? arithmetic_progression(indices.as<const int32_t>(), d->coords, d->axis_size, &d->first, &d->step)
                          : arithmetic_progression(indices.as<const int64_t>(), d->coords, d->axis_size, &d->first, &d->step);
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 template <typename I>

@@ -11,7 +11,6 @@ namespace {
 
 struct HybridFcData : OpData, FullyConnectedRows {
   bool asymmetric = false;
-  ActivationRange act;
   std::vector<float> weight_scale;  // one per unit
   std::vector<int16_t> weights;     // [units][depth]
   size_t x16_offset = 0, x8_offset = 0;
@@ -20,11 +19,11 @@ struct HybridFcData : OpData, FullyConnectedRows {
 size_t align64(size_t n) { return (n + 63) / 64 * 64; }
 
 Status prepare(PrepareContext& ctx) {
-  QDET_ASSIGN_OR_RETURN(const WeightedOpTensors t, float_weighted_op(ctx, DType::kInt8, "hybrid kernel needs int8 weights, got "));
-  const auto& [in, w, bias, out] = t;
-  if (!w.is_constant) return invalid_argument("hybrid: the int8 weights must be constant");
   auto d = std::make_unique<HybridFcData>();
-  QDET_TRY(fill_fully_connected_rows(in, w, bias, d.get()));
+  QDET_ASSIGN_OR_RETURN(const WeightedOpTensors t,
+                        prepare_fully_connected(ctx, DType::kInt8, "hybrid kernel needs int8 weights, got ", d.get()));
+  const TensorRef& w = t.filter;
+  if (!w.is_constant) return invalid_argument("hybrid: the int8 weights must be constant");
   const QuantParams& q = *w.quant;
   if (q.scale.empty()) return invalid_argument("hybrid: int8 weights have no quantization parameters");
   for (int64_t zp : q.zero_point)
@@ -38,18 +37,13 @@ Status prepare(PrepareContext& ctx) {
                             q.scale.size(), q.quantized_dimension, d->units);
   }
   d->asymmetric = ctx.op.attrs.asymmetric_quantize_inputs;
-  QDET_ASSIGN_OR_RETURN(d->act, activation_range(ctx.op.attrs.activation));
   const int8_t* wd = w.as<const int8_t>();
   d->weights.assign(wd, wd + w.num_elements());
   const size_t total = static_cast<size_t>(d->batch * d->depth);
   d->x16_offset = 0;
   d->x8_offset = align64(total * sizeof(int16_t));
   ctx.scratch_bytes = d->x8_offset + align64(total);
-  QDET_ASSIGN_OR_RETURN(out.shape, fully_connected_output_shape(ctx.op.attrs.keep_num_dims,
-                                                                in.shape, d->batch, d->depth,
-                                                                d->units));
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status eval(EvalContext& ctx) {

@@ -62,8 +62,7 @@ Status prepare(PrepareContext& ctx) {
       return no_kernel_for_dtype(in.dtype);
   }
   QDET_ASSIGN_OR_RETURN(d->g, prepare_pool(ctx));
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 // Channels innermost: each window pixel's row of channels updates the running maxima, a loop
@@ -91,12 +90,8 @@ void max_pool(const MaxPoolData& d, const T* in, T* out) {
 
 Status eval(EvalContext& ctx) {
   const auto& d = *op_data_as<MaxPoolData>(ctx);
-  const TensorRef& in = *ctx.inputs[0];
-  TensorRef& out = *ctx.outputs[0];
-  return with_element_type<float, int8_t, uint8_t, int16_t>(in.dtype, "MAX_POOL_2D", [&](auto t) {
-    using T = decltype(t);
-    max_pool(d, in.as<const T>(), out.as<T>());
-  });
+  return with_typed_io<float, int8_t, uint8_t, int16_t>(ctx, "MAX_POOL_2D",
+                                                        [&](const auto* in, auto* out) { max_pool(d, in, out); });
 }
 
 }  // namespace

@@ -25,8 +25,7 @@ Status prepare(PrepareContext& ctx) {
   auto d = std::make_unique<MaxMinData>();
   QDET_ASSIGN_OR_RETURN(out.shape, broadcast_shapes(a.shape, b.shape));
   QDET_ASSIGN_OR_RETURN(d->indexer, BroadcastIndexer::create(out.shape, {a.shape, b.shape}));
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 template <typename T, bool kMax>
@@ -40,13 +39,8 @@ void apply(const MaxMinData& d, const T* a, const T* b, T* out) {
 template <bool kMax>
 Status eval(EvalContext& ctx) {
   const auto& d = *op_data_as<MaxMinData>(ctx);
-  const TensorRef& a = *ctx.inputs[0];
-  const TensorRef& b = *ctx.inputs[1];
-  TensorRef& out = *ctx.outputs[0];
-  return with_element_type<float, int8_t, uint8_t, int16_t, int32_t>(a.dtype, "MAXIMUM/MINIMUM", [&](auto t) {
-    using T = decltype(t);
-    apply<T, kMax>(d, a.as<const T>(), b.as<const T>(), out.as<T>());
-  });
+  return with_typed_binary_io<float, int8_t, uint8_t, int16_t, int32_t>(
+      ctx, "MAXIMUM/MINIMUM", [&]<typename T>(const T* a, const T* b, T* out) { apply<T, kMax>(d, a, b, out); });
 }
 
 }  // namespace

@@ -49,8 +49,7 @@ Status prepare(PrepareContext& ctx) {
   d->in_strides = strides_of(in.shape);
   d->element_bytes = dtype_size(in.dtype);
   ctx.outputs[0]->shape = out;
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status eval(EvalContext& ctx) {

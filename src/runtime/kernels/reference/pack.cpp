@@ -47,8 +47,7 @@ Status pack_prepare(PrepareContext& ctx) {
   Shape out = in0.shape;
   out.insert(out.begin() + axis, n);
   ctx.outputs[0]->shape = out;
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status pack_eval(EvalContext& ctx) {
@@ -77,8 +76,7 @@ Status unpack_prepare(PrepareContext& ctx) {
   }
   auto d = std::make_unique<PackData>();
   fill_layout(*d, out, axis, in.dtype);
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status unpack_eval(EvalContext& ctx) {

@@ -69,13 +69,7 @@ Status eval_pad(EvalContext& ctx) {
   for (int64_t r = 0; r < rows; ++r) {
     std::memcpy(out.data + offset, src, row_bytes);
     src += row_bytes;
-    for (int k = inner - 1; k >= 0; --k) {
-      ++idx[k];
-      offset += d.out_strides[k];
-      if (idx[k] < d.in_shape[k]) break;
-      offset -= d.out_strides[k] * d.in_shape[k];
-      idx[k] = 0;
-    }
+    advance_index(idx, inner, d.in_shape, d.out_strides, offset);
   }
   return ok_status();
 }
@@ -85,8 +79,7 @@ namespace {
 Status prepare(PrepareContext& ctx) {
   QDET_TRY(check_arity(ctx, 2, 2, 1));
   QDET_ASSIGN_OR_RETURN(auto d, prepare_pad(ctx));
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 }  // namespace

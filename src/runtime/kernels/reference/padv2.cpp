@@ -20,8 +20,7 @@ Status prepare(PrepareContext& ctx) {
     std::memcpy(d->value, value->data, d->element_bytes);
     d->zero_value = std::all_of(d->value, d->value + d->element_bytes, [](uint8_t b) { return b == 0; });
   }
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 }  // namespace

@@ -35,20 +35,24 @@ Status prepare(PrepareContext& ctx) {
   const TensorRef& in = *ctx.inputs[0];
   const TensorRef& alpha = *ctx.inputs[1];
   TensorRef& out = *ctx.outputs[0];
-  if (in.dtype != DType::kFloat32 && in.dtype != DType::kInt8 && in.dtype != DType::kUInt8)
-    return no_kernel_for_dtype(in.dtype);
-  QDET_TRY(expect_same_dtype(in, alpha, "alpha"));
-  QDET_TRY(expect_same_dtype(in, out, "the output"));
+  QDET_TRY(expect_operand_dtypes(in, alpha, out, {DType::kFloat32, DType::kInt8, DType::kUInt8}, "alpha"));
   auto d = std::make_unique<PreluData>();
   if (in.dtype != DType::kFloat32) QDET_TRY(prepare_quantized(in, alpha, out, *d));
   QDET_ASSIGN_OR_RETURN(out.shape, broadcast_shapes(in.shape, alpha.shape));
   QDET_ASSIGN_OR_RETURN(d->indexer, BroadcastIndexer::create(out.shape, {in.shape, alpha.shape}));
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
+void prelu(const PreluData& d, const float* in, const float* alpha, float* out) {
+  d.indexer.for_each([&](int64_t i, const int64_t* off) {
+    const float v = in[off[0]];
+    out[i] = v >= 0.0f ? v : v * alpha[off[1]];
+  });
+}
+
+// int8, uint8.
 template <typename T>
-void prelu_quantized(const PreluData& d, const T* in, const T* alpha, T* out) {
+void prelu(const PreluData& d, const T* in, const T* alpha, T* out) {
   d.indexer.for_each([&](int64_t i, const int64_t* off) {
     const int32_t x = static_cast<int32_t>(in[off[0]]) - d.in_zp;
     int32_t v;
@@ -65,25 +69,8 @@ void prelu_quantized(const PreluData& d, const T* in, const T* alpha, T* out) {
 
 Status eval(EvalContext& ctx) {
   const auto& d = *op_data_as<PreluData>(ctx);
-  const TensorRef& in = *ctx.inputs[0];
-  const TensorRef& alpha = *ctx.inputs[1];
-  TensorRef& out = *ctx.outputs[0];
-  switch (in.dtype) {
-    case DType::kFloat32: {
-      const float* x = in.as<const float>();
-      const float* a = alpha.as<const float>();
-      float* o = out.as<float>();
-      d.indexer.for_each([&](int64_t i, const int64_t* off) {
-        const float v = x[off[0]];
-        o[i] = v >= 0.0f ? v : v * a[off[1]];
-      });
-      break;
-    }
-    case DType::kInt8: prelu_quantized(d, in.as<const int8_t>(), alpha.as<const int8_t>(), out.as<int8_t>()); break;
-    case DType::kUInt8: prelu_quantized(d, in.as<const uint8_t>(), alpha.as<const uint8_t>(), out.as<uint8_t>()); break;
-    default: return internal_error("PRELU: dtype changed after prepare");
-  }
-  return ok_status();
+  return with_typed_binary_io<float, int8_t, uint8_t>(
+      ctx, "PRELU", [&](const auto* in, const auto* alpha, auto* out) { prelu(d, in, alpha, out); });
 }
 
 }  // namespace

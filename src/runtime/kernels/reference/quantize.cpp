@@ -29,8 +29,7 @@ Status prepare(PrepareContext& ctx) {
   for (float s : q.scale)
     if (!(s > 0.0f) || !std::isfinite(s)) return invalid_argument("invalid output scale {}", s);
   out.shape = in.shape;
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 // One channel's run of the int16 loop below with AVX-512, 8 values a step in double: the same

@@ -29,13 +29,7 @@ void for_each_reduced(const ReduceGeometry& g, Fn&& fn) {
   int64_t o = 0;
   for (int64_t i = 0; i < n; ++i) {
     fn(i, o);
-    for (int dim = rank - 1; dim >= 0; --dim) {
-      ++idx[dim];
-      o += g.out_stride[dim];
-      if (idx[dim] < g.in_shape[dim]) break;
-      o -= g.out_stride[dim] * g.in_shape[dim];
-      idx[dim] = 0;
-    }
+    advance_index(idx, rank, g.in_shape, g.out_stride, o);
   }
 }
 

@@ -1,3 +1,6 @@
+#include <algorithm>
+#include <cmath>
+
 #include "runtime/kernels/reference/resize.h"
 
 namespace qdet::rt::ref {
@@ -25,6 +28,17 @@ Result<std::unique_ptr<ResizeData>> prepare_resize(PrepareContext& ctx) {
   if (d->in_h == 0 || d->in_w == 0) return invalid_argument("input has no pixels");
   ctx.outputs[0]->shape = {d->batches, d->out_h, d->out_w, d->channels};
   return d;
+}
+
+int32_t nearest_source(int32_t x, int32_t in, int32_t out, bool align_corners, bool half_pixel_centers) {
+  const float scale = (align_corners && out > 1) ? static_cast<float>(in - 1) / static_cast<float>(out - 1)
+                                                 : static_cast<float>(in) / static_cast<float>(out);
+  const float offset = half_pixel_centers ? 0.5f : 0.0f;
+  const float src = (static_cast<float>(x) + offset) * scale;
+  int32_t v = std::min(align_corners ? static_cast<int32_t>(std::round(src)) : static_cast<int32_t>(std::floor(src)),
+                       in - 1);
+  if (half_pixel_centers) v = std::max(v, 0);
+  return v;
 }
 
 }  // namespace qdet::rt::ref

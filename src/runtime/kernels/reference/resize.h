@@ -15,4 +15,10 @@ struct ResizeData : OpData {
 
 Result<std::unique_ptr<ResizeData>> prepare_resize(PrepareContext& ctx);
 
+// RESIZE_NEAREST_NEIGHBOR's source row or column of output `x` (TFLite's
+// reference_ops::GetNearestNeighbor): scale = in/out (or (in-1)/(out-1) with align_corners),
+// source = floor((x + offset) * scale) (rounded half away from zero with align_corners), offset
+// 0.5 with half_pixel_centers, clamped to [0, in-1]. The XNNPACK family's copy uses it too.
+int32_t nearest_source(int32_t x, int32_t in, int32_t out, bool align_corners, bool half_pixel_centers);
+
 }  // namespace qdet::rt::ref

@@ -48,8 +48,7 @@ Status prepare(PrepareContext& ctx) {
       return no_kernel_for_dtype(t);
   }
   QDET_ASSIGN_OR_RETURN(auto d, prepare_resize(ctx));
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 std::pair<float, float> float_scales(const ResizeData& d) {
@@ -60,49 +59,49 @@ std::pair<float, float> float_scales(const ResizeData& d) {
   return {h_scale, w_scale};
 }
 
-void resize_float(const ResizeData& d, const float* in, float* out) {
+// fn(b, iy, dy, ix, dx) for every output pixel in order, from the float source coordinates
+// (TFLite's float kernel, and its uint8 one).
+template <typename Fn>
+void for_each_float_pixel(const ResizeData& d, Fn fn) {
   const auto [h_scale, w_scale] = float_scales(d);
-  const int32_t c_n = d.channels;
-  auto at = [&](int32_t b, int32_t y, int32_t x, int32_t c) {
-    return in[((static_cast<size_t>(b) * d.in_h + y) * d.in_w + x) * c_n + c];
-  };
   for (int32_t b = 0; b < d.batches; ++b)
     for (int32_t y = 0; y < d.out_h; ++y) {
       const Interp iy = interp(y, h_scale, d.half_pixel_centers, d.in_h);
       const float dy = iy.src - static_cast<float>(iy.lo);
       for (int32_t x = 0; x < d.out_w; ++x) {
         const Interp ix = interp(x, w_scale, d.half_pixel_centers, d.in_w);
-        const float dx = ix.src - static_cast<float>(ix.lo);
-        for (int32_t c = 0; c < c_n; ++c) {
-          *out++ = at(b, iy.lo, ix.lo, c) * (1 - dy) * (1 - dx) +
-                   at(b, iy.hi, ix.lo, c) * dy * (1 - dx) +
-                   at(b, iy.lo, ix.hi, c) * (1 - dy) * dx + at(b, iy.hi, ix.hi, c) * dy * dx;
-        }
+        fn(b, iy, dy, ix, ix.src - static_cast<float>(ix.lo));
       }
     }
 }
 
-void resize_uint8(const ResizeData& d, const uint8_t* in, uint8_t* out) {
-  const auto [h_scale, w_scale] = float_scales(d);
+void resize(const ResizeData& d, const float* in, float* out) {
+  const int32_t c_n = d.channels;
+  auto at = [&](int32_t b, int32_t y, int32_t x, int32_t c) {
+    return in[((static_cast<size_t>(b) * d.in_h + y) * d.in_w + x) * c_n + c];
+  };
+  for_each_float_pixel(d, [&](int32_t b, const Interp& iy, float dy, const Interp& ix, float dx) {
+    for (int32_t c = 0; c < c_n; ++c) {
+      *out++ = at(b, iy.lo, ix.lo, c) * (1 - dy) * (1 - dx) +
+               at(b, iy.hi, ix.lo, c) * dy * (1 - dx) +
+               at(b, iy.lo, ix.hi, c) * (1 - dy) * dx + at(b, iy.hi, ix.hi, c) * dy * dx;
+    }
+  });
+}
+
+void resize(const ResizeData& d, const uint8_t* in, uint8_t* out) {
   const int32_t c_n = d.channels;
   auto offset = [&](int32_t b, int32_t y, int32_t x) {
     return ((static_cast<size_t>(b) * d.in_h + y) * d.in_w + x) * c_n;
   };
-  for (int32_t b = 0; b < d.batches; ++b)
-    for (int32_t y = 0; y < d.out_h; ++y) {
-      const Interp iy = interp(y, h_scale, d.half_pixel_centers, d.in_h);
-      const float dy = iy.src - static_cast<float>(iy.lo);
-      for (int32_t x = 0; x < d.out_w; ++x) {
-        const Interp ix = interp(x, w_scale, d.half_pixel_centers, d.in_w);
-        const float dx = ix.src - static_cast<float>(ix.lo);
-        const size_t o[4] = {offset(b, iy.lo, ix.lo), offset(b, iy.lo, ix.hi),
-                             offset(b, iy.hi, ix.lo), offset(b, iy.hi, ix.hi)};
-        const float w[4] = {(1 - dy) * (1 - dx), (1 - dy) * dx, dy * (1 - dx), dy * dx};
-        for (int32_t c = 0; c < c_n; ++c)
-          *out++ = static_cast<uint8_t>(in[o[0] + c] * w[0] + in[o[1] + c] * w[1] +
-                                        in[o[2] + c] * w[2] + in[o[3] + c] * w[3] + 0.5f);
-      }
-    }
+  for_each_float_pixel(d, [&](int32_t b, const Interp& iy, float dy, const Interp& ix, float dx) {
+    const size_t o[4] = {offset(b, iy.lo, ix.lo), offset(b, iy.lo, ix.hi),
+                         offset(b, iy.hi, ix.lo), offset(b, iy.hi, ix.hi)};
+    const float w[4] = {(1 - dy) * (1 - dx), (1 - dy) * dx, dy * (1 - dx), dy * dx};
+    for (int32_t c = 0; c < c_n; ++c)
+      *out++ = static_cast<uint8_t>(in[o[0] + c] * w[0] + in[o[1] + c] * w[1] +
+                                    in[o[2] + c] * w[2] + in[o[3] + c] * w[3] + 0.5f);
+  });
 }
 
 int32_t fixed_scale(int32_t in, int32_t out, bool align_corners) {
@@ -110,8 +109,9 @@ int32_t fixed_scale(int32_t in, int32_t out, bool align_corners) {
   return ((1 << 10) * in + out / 2) / out;
 }
 
+// int8, int16.
 template <typename T>
-void resize_integer(const ResizeData& d, const T* in, T* out) {
+void resize(const ResizeData& d, const T* in, T* out) {
   const int32_t h_scale = fixed_scale(d.in_h, d.out_h, d.align_corners);
   const int32_t w_scale = fixed_scale(d.in_w, d.out_w, d.align_corners);
   const int32_t c_n = d.channels;
@@ -140,16 +140,8 @@ void resize_integer(const ResizeData& d, const T* in, T* out) {
 
 Status eval(EvalContext& ctx) {
   const auto& d = *op_data_as<ResizeData>(ctx);
-  const TensorRef& in = *ctx.inputs[0];
-  TensorRef& out = *ctx.outputs[0];
-  switch (in.dtype) {
-    case DType::kFloat32: resize_float(d, in.as<const float>(), out.as<float>()); break;
-    case DType::kUInt8: resize_uint8(d, in.as<const uint8_t>(), out.as<uint8_t>()); break;
-    case DType::kInt8: resize_integer(d, in.as<const int8_t>(), out.as<int8_t>()); break;
-    case DType::kInt16: resize_integer(d, in.as<const int16_t>(), out.as<int16_t>()); break;
-    default: return internal_error("RESIZE_BILINEAR: dtype changed after prepare");
-  }
-  return ok_status();
+  return with_typed_io<float, uint8_t, int8_t, int16_t>(ctx, "RESIZE_BILINEAR",
+                                                        [&](const auto* in, auto* out) { resize(d, in, out); });
 }
 
 }  // namespace

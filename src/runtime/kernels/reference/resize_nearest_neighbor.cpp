@@ -1,8 +1,6 @@
-// RESIZE_NEAREST_NEIGHBOR for every dtype (a byte copy per pixel), exactly as TFLite's
-// reference_ops::GetNearestNeighbor: scale = in/out (or (in-1)/(out-1) with align_corners),
-// source = floor((x + offset) * scale) (rounded half away from zero with align_corners),
-// offset 0.5 with half_pixel_centers, clamped to [0, in-1]. Quantized tensors must keep their
-// scale and zero point.
+// RESIZE_NEAREST_NEIGHBOR for every dtype (a byte copy per pixel from the source pixels of
+// nearest_source, resize.h, exactly as TFLite's reference_ops::GetNearestNeighbor). Quantized
+// tensors must keep their scale and zero point.
 #include <cmath>
 #include <cstring>
 
@@ -11,18 +9,6 @@
 namespace qdet::rt::ref {
 namespace {
 
-int32_t nearest(int32_t x, int32_t in, int32_t out, bool align_corners, bool half_pixel) {
-  const float scale = (align_corners && out > 1) ? (in - 1) / static_cast<float>(out - 1)
-                                                 : in / static_cast<float>(out);
-  const float offset = half_pixel ? 0.5f : 0.0f;
-  const float v = (static_cast<float>(x) + offset) * scale;
-  int32_t r = std::min(align_corners ? static_cast<int32_t>(std::round(v))
-                                     : static_cast<int32_t>(std::floor(v)),
-                       in - 1);
-  if (half_pixel) r = std::max(r, 0);
-  return r;
-}
-
 Status prepare(PrepareContext& ctx) {
   QDET_ASSIGN_OR_RETURN(auto d, prepare_resize(ctx));
   const TensorRef& in = *ctx.inputs[0];
@@ -30,11 +16,10 @@ Status prepare(PrepareContext& ctx) {
       !same_quantization(in, *ctx.outputs[0]))
     return unsupported("input and output quantization differ (needs requantization)");
   for (int32_t y = 0; y < d->out_h; ++y)
-    d->src_y.push_back(nearest(y, d->in_h, d->out_h, d->align_corners, d->half_pixel_centers));
+    d->src_y.push_back(nearest_source(y, d->in_h, d->out_h, d->align_corners, d->half_pixel_centers));
   for (int32_t x = 0; x < d->out_w; ++x)
-    d->src_x.push_back(nearest(x, d->in_w, d->out_w, d->align_corners, d->half_pixel_centers));
-  ctx.op_data = std::move(d);
-  return ok_status();
+    d->src_x.push_back(nearest_source(x, d->in_w, d->out_w, d->align_corners, d->half_pixel_centers));
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status eval(EvalContext& ctx) {

@@ -49,8 +49,7 @@ Status prepare(PrepareContext& ctx) {
     d->dim_strides.push_back(strides[i]);
   }
   out.shape = out_shape;
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 template <typename T, typename I>
@@ -76,28 +75,23 @@ Status scatter(const ScatterData& d, const I* indices, const T* updates, T* out,
   return ok_status();
 }
 
-template <typename I>
-Status dispatch(EvalContext& ctx, const I* indices) {
+Status eval(EvalContext& ctx) {
   const auto& d = *op_data_as<ScatterData>(ctx);
+  const TensorRef& indices = *ctx.inputs[0];
   const TensorRef& u = *ctx.inputs[1];
   TensorRef& o = *ctx.outputs[0];
-  const int64_t n = o.num_elements();
-  switch (u.dtype) {
-    case DType::kFloat32: return scatter(d, indices, u.as<const float>(), o.as<float>(), n);
-    case DType::kInt32: return scatter(d, indices, u.as<const int32_t>(), o.as<int32_t>(), n);
-    case DType::kInt64: return scatter(d, indices, u.as<const int64_t>(), o.as<int64_t>(), n);
-    case DType::kInt8: return scatter(d, indices, u.as<const int8_t>(), o.as<int8_t>(), n);
-    case DType::kUInt8: return scatter(d, indices, u.as<const uint8_t>(), o.as<uint8_t>(), n);
-    case DType::kInt16: return scatter(d, indices, u.as<const int16_t>(), o.as<int16_t>(), n);
-    case DType::kBool: return scatter(d, indices, u.as<const bool>(), o.as<bool>(), n);
-    default: return internal_error("SCATTER_ND: dtype changed after prepare");
-  }
-}
-
-Status eval(EvalContext& ctx) {
-  const TensorRef& indices = *ctx.inputs[0];
-  if (indices.dtype == DType::kInt32) return dispatch(ctx, indices.as<const int32_t>());
-  return dispatch(ctx, indices.as<const int64_t>());
+  // The indices' and the values' types, then the scatter's own status (an index out of range).
+  Status result = ok_status();
+  const Status indexed = with_element_type<int32_t, int64_t>(indices.dtype, "SCATTER_ND", [&](auto i) {
+    using I = decltype(i);
+    const Status dispatched =
+        with_element_type<float, int32_t, int64_t, int8_t, uint8_t, int16_t, bool>(u.dtype, "SCATTER_ND", [&](auto t) {
+          using T = decltype(t);
+          result = scatter(d, indices.as<const I>(), u.as<const T>(), o.as<T>(), o.num_elements());
+        });
+    if (!dispatched.ok()) result = dispatched;
+  });
+  return indexed.ok() ? result : indexed;
 }
 
 }  // namespace

@@ -60,8 +60,7 @@ Status prepare(PrepareContext& ctx) {
     return invalid_argument("dim {} of size {} does not split into {}", a, value.shape[a], n);
   QDET_ASSIGN_OR_RETURN(auto d, prepare_split(ctx, value, a, std::vector<int64_t>(n, value.shape[a] / n)));
   d->value_input = 1;
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 }  // namespace

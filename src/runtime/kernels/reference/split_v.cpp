@@ -26,8 +26,7 @@ Status prepare(PrepareContext& ctx) {
   if (unknown >= 0) sizes[unknown] = value.shape[a] - known;
   QDET_ASSIGN_OR_RETURN(auto d, prepare_split(ctx, value, a, sizes));
   d->value_input = 0;
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 }  // namespace

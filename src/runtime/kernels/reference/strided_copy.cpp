@@ -116,8 +116,7 @@ Status set_strided_copy(PrepareContext& ctx, StridedCopy copy, Shape out_shape) 
   d->copy = copy;
   d->copy.simplify();
   ctx.outputs[0]->shape = std::move(out_shape);
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status strided_copy_eval(EvalContext& ctx) {

@@ -70,8 +70,7 @@ Status prepare(PrepareContext& ctx) {
   } else {
     return no_kernel_for_dtype(in.dtype);
   }
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 // out[...] += in * w over every input pixel (the scatter of the reference kernels).

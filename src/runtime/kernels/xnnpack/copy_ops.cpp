@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "runtime/kernels/reference/resize.h"
 #include "runtime/kernels/reference/strided_copy.h"
 #include "runtime/kernels/xnnpack/kernels.h"
 #include "runtime/kernels/xnnpack/xnn_common.h"
@@ -131,21 +132,6 @@ Status concat_eval(EvalContext& ctx) {
 
 // ---- RESIZE_NEAREST_NEIGHBOR --------------------------------------------------------------
 
-// TFLite's reference_ops::GetNearestNeighbor.
-int32_t nearest_source(int32_t x, int32_t in, int32_t out, bool align_corners,
-                       bool half_pixel_centers) {
-  const float scale = (align_corners && out > 1)
-                          ? static_cast<float>(in - 1) / static_cast<float>(out - 1)
-                          : static_cast<float>(in) / static_cast<float>(out);
-  const float offset = half_pixel_centers ? 0.5f : 0.0f;
-  const float src = (static_cast<float>(x) + offset) * scale;
-  int32_t v = std::min(align_corners ? static_cast<int32_t>(std::round(src))
-                                     : static_cast<int32_t>(std::floor(src)),
-                       in - 1);
-  if (half_pixel_centers) v = std::max(v, 0);
-  return v;
-}
-
 struct ResizeNearestData : OpData, ResizeSizes {
   size_t pixel_bytes = 0;
   std::vector<int32_t> src_y, src_x;
@@ -163,10 +149,10 @@ Status resize_nearest_prepare(PrepareContext& ctx) {
   data->pixel_bytes = static_cast<size_t>(input.shape[3]) * dtype_size(input.dtype);
   for (int32_t y = 0; y < out_h; ++y)
     data->src_y.push_back(
-        nearest_source(y, input.shape[1], out_h, a.align_corners, a.half_pixel_centers));
+        ref::nearest_source(y, input.shape[1], out_h, a.align_corners, a.half_pixel_centers));
   for (int32_t x = 0; x < out_w; ++x)
     data->src_x.push_back(
-        nearest_source(x, input.shape[2], out_w, a.align_corners, a.half_pixel_centers));
+        ref::nearest_source(x, input.shape[2], out_w, a.align_corners, a.half_pixel_centers));
   return finish_prepare(ctx, std::move(data), std::move(out_shape));
 }
 

@@ -90,31 +90,35 @@ Status finish_pool(PrepareContext& ctx, const PoolGeometry& g, std::unique_ptr<D
                         create_call);
 }
 
-Status max_pool_prepare(PrepareContext& ctx) {
+// The float pools differ only in their operator: `create(window, channels, range, &op)`.
+template <typename Create>
+Status float_pool_prepare(PrepareContext& ctx, Create create, const char* create_name, SetupFn setup,
+                          const char* setup_name) {
   QDET_ASSIGN_OR_RETURN(PoolGeometry g, check_pool(ctx));
-  const PoolWindow& w = g.window;
   auto data = std::make_unique<PoolData>();
-  const size_t c = static_cast<size_t>(g.channels);
-  const xnn_status status = xnn_create_max_pooling2d_nhwc_f32(
-      w.top, w.right, w.bottom, w.left, w.filter_h, w.filter_w, w.stride_h, w.stride_w,
-      /*dilation_height=*/1, /*dilation_width=*/1, c, c, c, g.range.min, g.range.max,
-      /*flags=*/0, &data->op);
-  data->setup = xnn_setup_max_pooling2d_nhwc_f32;
-  data->setup_name = "xnn_setup_max_pooling2d_nhwc_f32";
-  return finish_pool(ctx, g, std::move(data), status, "xnn_create_max_pooling2d_nhwc_f32");
+  const xnn_status status = create(g.window, static_cast<size_t>(g.channels), g.range, &data->op);
+  data->setup = setup;
+  data->setup_name = setup_name;
+  return finish_pool(ctx, g, std::move(data), status, create_name);
+}
+
+Status max_pool_prepare(PrepareContext& ctx) {
+  auto create = [](const PoolWindow& w, size_t c, const OutputRange& r, xnn_operator_t* op) {
+    return xnn_create_max_pooling2d_nhwc_f32(w.top, w.right, w.bottom, w.left, w.filter_h, w.filter_w, w.stride_h,
+                                             w.stride_w, /*dilation_height=*/1, /*dilation_width=*/1, c, c, c, r.min,
+                                             r.max, /*flags=*/0, op);
+  };
+  return float_pool_prepare(ctx, create, "xnn_create_max_pooling2d_nhwc_f32", xnn_setup_max_pooling2d_nhwc_f32,
+                            "xnn_setup_max_pooling2d_nhwc_f32");
 }
 
 Status average_pool_prepare(PrepareContext& ctx) {
-  QDET_ASSIGN_OR_RETURN(PoolGeometry g, check_pool(ctx));
-  const PoolWindow& w = g.window;
-  auto data = std::make_unique<PoolData>();
-  const size_t c = static_cast<size_t>(g.channels);
-  const xnn_status status = xnn_create_average_pooling2d_nhwc_f32(
-      w.top, w.right, w.bottom, w.left, w.filter_h, w.filter_w, w.stride_h, w.stride_w, c, c, c,
-      g.range.min, g.range.max, /*flags=*/0, &data->op);
-  data->setup = xnn_setup_average_pooling2d_nhwc_f32;
-  data->setup_name = "xnn_setup_average_pooling2d_nhwc_f32";
-  return finish_pool(ctx, g, std::move(data), status, "xnn_create_average_pooling2d_nhwc_f32");
+  auto create = [](const PoolWindow& w, size_t c, const OutputRange& r, xnn_operator_t* op) {
+    return xnn_create_average_pooling2d_nhwc_f32(w.top, w.right, w.bottom, w.left, w.filter_h, w.filter_w,
+                                                 w.stride_h, w.stride_w, c, c, c, r.min, r.max, /*flags=*/0, op);
+  };
+  return float_pool_prepare(ctx, create, "xnn_create_average_pooling2d_nhwc_f32",
+                            xnn_setup_average_pooling2d_nhwc_f32, "xnn_setup_average_pooling2d_nhwc_f32");
 }
 
 Status max_pool_quantized_prepare(PrepareContext& ctx) {

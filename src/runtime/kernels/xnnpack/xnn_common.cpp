@@ -66,8 +66,7 @@ Status require_arity(const PrepareContext& ctx, size_t inputs) {
 
 Status finish_prepare(PrepareContext& ctx, std::unique_ptr<OpData> data, Shape out_shape) {
   ctx.outputs[0]->shape = std::move(out_shape);
-  ctx.op_data = std::move(data);
-  return ok_status();
+  return keep_op_data(ctx, std::move(data));
 }
 
 Status finish_prepare(PrepareContext& ctx, std::unique_ptr<OpData> data, Shape out_shape,

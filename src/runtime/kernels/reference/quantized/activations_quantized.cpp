@@ -61,8 +61,7 @@ Status prepare_lookup(PrepareContext& ctx, const std::string& op, float (*transf
     populate_table<uint8_t>(*d, in->scale(), in->zero_point(), out.scale(), out.zero_point(),
                             transform);
   out.shape = in->shape;
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 struct SoftmaxData : OpData {
@@ -149,8 +148,7 @@ Status softmax_prepare(PrepareContext& ctx) {
   d->depth = in->shape.back();
   d->rows = d->depth == 0 ? 0 : in->num_elements() / d->depth;
   out.shape = in->shape;
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status softmax_eval(EvalContext& ctx) {

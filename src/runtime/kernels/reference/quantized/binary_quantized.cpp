@@ -20,10 +20,8 @@
 namespace qdet::rt::quantized {
 namespace {
 
-struct BinaryData : OpData {
-  BroadcastPlan plan;
+struct BinaryData : OpData, BinaryOperands {
   DType dtype = DType::kInt8;
-  int32_t input1_offset = 0, input2_offset = 0, output_offset = 0;
   int left_shift = 0;
   QuantizedMultiplier input1, input2, output;
   QuantizedActivationRange activation;
@@ -31,29 +29,15 @@ struct BinaryData : OpData {
 
 // Checks the common contract of the three ops and fills offsets, broadcasting and the clamp.
 Result<std::unique_ptr<BinaryData>> prepare_binary(PrepareContext& ctx, const std::string& op) {
-  QDET_ASSIGN_OR_RETURN(const TensorRef* in1, required_input(ctx, 0, op));
-  QDET_ASSIGN_OR_RETURN(const TensorRef* in2, required_input(ctx, 1, op));
-  QDET_ASSIGN_OR_RETURN(TensorRef& out, single_output(ctx, op));
-  const DType t = in1->dtype;
-  if (t != DType::kInt8 && t != DType::kUInt8 && t != DType::kInt16)
-    return unsupported("{}: quantized kernel does not handle {}", op, dtype_name(t));
-  if (in2->dtype != t || out.dtype != t)
-    return unsupported("{}: mixed dtypes {}, {} -> {}", op, dtype_name(t),
-                       dtype_name(in2->dtype), dtype_name(out.dtype));
-  QDET_TRY(check_per_tensor_quant(*in1, op + " input 1"));
-  QDET_TRY(check_per_tensor_quant(*in2, op + " input 2"));
-  QDET_TRY(check_per_tensor_quant(out, op + " output"));
-  if (t == DType::kInt16 &&
-      (in1->zero_point() != 0 || in2->zero_point() != 0 || out.zero_point() != 0))
-    return invalid_argument("{}: int16 tensors must have zero point 0", op);
-
   auto d = std::make_unique<BinaryData>();
-  QDET_ASSIGN_OR_RETURN(d->plan, make_broadcast_plan(in1->shape, in2->shape, &out.shape, op));
-  d->dtype = t;
-  d->input1_offset = -in1->zero_point();
-  d->input2_offset = -in2->zero_point();
-  d->output_offset = out.zero_point();
-  auto range = activation_range_quantized(ctx.op.attrs.activation, t, out.scale(),
+  QDET_ASSIGN_OR_RETURN(const BinaryTensors t, binary_tensors(ctx, op, [](DType dtype) {
+    return dtype == DType::kInt8 || dtype == DType::kUInt8 || dtype == DType::kInt16;
+  }, d.get()));
+  const auto& [in1, in2, out] = t;
+  if (in1.dtype == DType::kInt16 && (in1.zero_point() != 0 || in2.zero_point() != 0 || out.zero_point() != 0))
+    return invalid_argument("{}: int16 tensors must have zero point 0", op);
+  d->dtype = in1.dtype;
+  auto range = activation_range_quantized(ctx.op.attrs.activation, in1.dtype, out.scale(),
                                           out.zero_point());
   if (!range.ok()) return range.status().with_context(op);
   d->activation = *range;
@@ -92,70 +76,54 @@ Status prepare_add_sub(PrepareContext& ctx, const std::string& op, int sign) {
   QDET_ASSIGN_OR_RETURN(d->output,
                         quantize_multiplier_smaller_than_one(real_out, (op + " output").c_str()));
   d->input2.multiplier *= sign;
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
-// int16 ADD / SUB of same-shape inputs (residual connections in 16x8 models) as one flat loop
-// of add_kernel's arithmetic, compiled also for AVX-512 and AVX2 like mul_flat_int16 below.
+// One output value of ADD / SUB (TFLite's add.cc: both inputs rescaled to a common scale,
+// summed, requantized), before the activation clamp.
+inline int32_t add_value(const BinaryData& d, int32_t a, int32_t b) {
+  const int32_t x1 = (d.input1_offset + a) * (1 << d.left_shift);
+  const int32_t x2 = (d.input2_offset + b) * (1 << d.left_shift);
+  const int32_t s1 = multiply_by_quantized_multiplier_smaller_than_one(x1, d.input1.multiplier, d.input1.shift);
+  const int32_t s2 = multiply_by_quantized_multiplier_smaller_than_one(x2, d.input2.multiplier, d.input2.shift);
+  return multiply_by_quantized_multiplier_smaller_than_one(s1 + s2, d.output.multiplier, d.output.shift) +
+         d.output_offset;
+}
+
+// One output value of MUL (TFLite's mul.cc), before the activation clamp.
+inline int32_t mul_value(const BinaryData& d, int32_t a, int32_t b) {
+  return d.output_offset +
+         multiply_by_quantized_multiplier((d.input1_offset + a) * (d.input2_offset + b), d.output.multiplier,
+                                          d.output.shift);
+}
+
+// int16 ADD / SUB of same-shape inputs (residual connections in 16x8 models) and int16 MUL
+// (SiLU's x * sigmoid(x)) as flat loops, compiled also for AVX-512 and AVX2 so that the
+// compiler vectorizes them: integer arithmetic only, so every clone gives the same bytes as
+// the broadcast loop of binary_kernel.
 QDET_SIMD_CLONES void add_flat_int16(
     const BinaryData& d, const int16_t* a, const int16_t* b, int16_t* out, int64_t total) {
-  for (int64_t i = 0; i < total; ++i) {
-    const int32_t x1 = (d.input1_offset + a[i]) * (1 << d.left_shift);
-    const int32_t x2 = (d.input2_offset + b[i]) * (1 << d.left_shift);
-    const int32_t s1 = multiply_by_quantized_multiplier_smaller_than_one(x1, d.input1.multiplier, d.input1.shift);
-    const int32_t s2 = multiply_by_quantized_multiplier_smaller_than_one(x2, d.input2.multiplier, d.input2.shift);
-    const int32_t raw =
-        multiply_by_quantized_multiplier_smaller_than_one(s1 + s2, d.output.multiplier, d.output.shift) +
-        d.output_offset;
-    out[i] = static_cast<int16_t>(std::clamp(raw, d.activation.min, d.activation.max));
-  }
+  for (int64_t i = 0; i < total; ++i)
+    out[i] = static_cast<int16_t>(std::clamp(add_value(d, a[i], b[i]), d.activation.min, d.activation.max));
 }
 
-template <typename T>
-void add_kernel(const BinaryData& d, const T* a, const T* b, T* out, int64_t total) {
-  if constexpr (std::is_same_v<T, int16_t>) {
-    if (d.plan.same_shape) return add_flat_int16(d, a, b, out, total);
-  }
-  for_each_broadcast(d.plan, total, [&](int64_t o, int64_t i1, int64_t i2) {
-    const int32_t x1 = (d.input1_offset + a[i1]) * (1 << d.left_shift);
-    const int32_t x2 = (d.input2_offset + b[i2]) * (1 << d.left_shift);
-    const int32_t s1 = multiply_by_quantized_multiplier_smaller_than_one(
-        x1, d.input1.multiplier, d.input1.shift);
-    const int32_t s2 = multiply_by_quantized_multiplier_smaller_than_one(
-        x2, d.input2.multiplier, d.input2.shift);
-    const int32_t raw = multiply_by_quantized_multiplier_smaller_than_one(
-                            s1 + s2, d.output.multiplier, d.output.shift) +
-                        d.output_offset;
-    out[o] = static_cast<T>(std::clamp(raw, d.activation.min, d.activation.max));
-  });
-}
-
-// int16 MUL of same-shape inputs (SiLU's x * sigmoid(x) in 16x8 models) as one flat loop,
-// compiled also for AVX-512 and AVX2 so that the compiler vectorizes it: integer arithmetic
-// only, so every clone gives the same bytes as the loop below.
 QDET_SIMD_CLONES void mul_flat_int16(
     const BinaryData& d, const int16_t* a, const int16_t* b, int16_t* out, int64_t total) {
-  for (int64_t i = 0; i < total; ++i) {
-    const int32_t raw = d.output_offset + multiply_by_quantized_multiplier((d.input1_offset + a[i]) *
-                                                                               (d.input2_offset + b[i]),
-                                                                           d.output.multiplier, d.output.shift);
-    out[i] = static_cast<int16_t>(std::clamp(raw, d.activation.min, d.activation.max));
-  }
+  for (int64_t i = 0; i < total; ++i)
+    out[i] = static_cast<int16_t>(std::clamp(mul_value(d, a[i], b[i]), d.activation.min, d.activation.max));
 }
 
-template <typename T>
-void mul_kernel(const BinaryData& d, const T* a, const T* b, T* out, int64_t total) {
+using FlatInt16 = void (*)(const BinaryData&, const int16_t*, const int16_t*, int16_t*, int64_t);
+
+// ADD / SUB or MUL over broadcast inputs, `value` per output; same-shape int16 inputs take
+// the flat loop.
+template <typename T, int32_t (*value)(const BinaryData&, int32_t, int32_t), FlatInt16 flat_int16>
+void binary_kernel(const BinaryData& d, const T* a, const T* b, T* out, int64_t total) {
   if constexpr (std::is_same_v<T, int16_t>) {
-    if (d.plan.same_shape) return mul_flat_int16(d, a, b, out, total);
+    if (d.plan.same_shape) return flat_int16(d, a, b, out, total);
   }
   for_each_broadcast(d.plan, total, [&](int64_t o, int64_t i1, int64_t i2) {
-    const int32_t x1 = d.input1_offset + a[i1];
-    const int32_t x2 = d.input2_offset + b[i2];
-    const int32_t raw =
-        d.output_offset + multiply_by_quantized_multiplier(x1 * x2, d.output.multiplier,
-                                                           d.output.shift);
-    out[o] = static_cast<T>(std::clamp(raw, d.activation.min, d.activation.max));
+    out[o] = static_cast<T>(std::clamp(value(d, a[i1], b[i2]), d.activation.min, d.activation.max));
   });
 }
 
@@ -183,13 +151,13 @@ void dispatch(const BinaryData& d, EvalContext& ctx) {
 template <typename T>
 struct AddFn {
   static void run(const BinaryData& d, const T* a, const T* b, T* o, int64_t n) {
-    add_kernel(d, a, b, o, n);
+    binary_kernel<T, add_value, add_flat_int16>(d, a, b, o, n);
   }
 };
 template <typename T>
 struct MulFn {
   static void run(const BinaryData& d, const T* a, const T* b, T* o, int64_t n) {
-    mul_kernel(d, a, b, o, n);
+    binary_kernel<T, mul_value, mul_flat_int16>(d, a, b, o, n);
   }
 };
 
@@ -209,8 +177,7 @@ Status mul_prepare(PrepareContext& ctx) {
   // side is float arithmetic, rounded to float before widening.
   const float real = ctx.inputs[0]->scale() * ctx.inputs[1]->scale() / ctx.outputs[0]->scale();
   d->output = quantize_multiplier(static_cast<double>(real));
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status mul_eval(EvalContext& ctx) {

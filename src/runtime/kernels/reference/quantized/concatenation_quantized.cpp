@@ -128,8 +128,7 @@ Status concatenation_prepare(PrepareContext& ctx) {
     d->inputs.push_back(ci);
   }
   out.shape = out_shape;
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status concatenation_eval(EvalContext& ctx) {

@@ -69,8 +69,7 @@ Status conv2d_prepare(PrepareContext& ctx) {
   d->quant = std::move(quant);
   d->groups = groups;
   QDET_TRY(fill_quantized_conv_geometry(ctx, op, t, out_c, d.get()));
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status conv2d_eval(EvalContext& ctx) {

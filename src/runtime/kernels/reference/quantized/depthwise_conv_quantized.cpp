@@ -64,8 +64,7 @@ Status depthwise_conv2d_prepare(PrepareContext& ctx) {
   // The shapes decide (TFLite ignores a stale depth_multiplier option).
   d->depth_multiplier = out_c / in_c;
   QDET_TRY(fill_quantized_conv_geometry(ctx, op, t, out_c, d.get()));
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status depthwise_conv2d_eval(EvalContext& ctx) {

@@ -27,9 +27,7 @@ struct Reciprocal {
   int shift = 0;
 };
 
-struct DivData : OpData {
-  BroadcastPlan plan;
-  int32_t input1_offset = 0, input2_offset = 0, output_offset = 0;
+struct DivData : OpData, BinaryOperands {
   QuantizedMultiplier output;
   QuantizedActivationRange activation;
   std::array<Reciprocal, 256> reciprocal;  // of |q2 - z2| in [0, 255]
@@ -39,23 +37,11 @@ struct DivData : OpData {
 
 Status div_prepare(PrepareContext& ctx) {
   const std::string op = "DIV";
-  QDET_ASSIGN_OR_RETURN(const TensorRef* in1, required_input(ctx, 0, op));
-  QDET_ASSIGN_OR_RETURN(const TensorRef* in2, required_input(ctx, 1, op));
-  QDET_ASSIGN_OR_RETURN(TensorRef& out, single_output(ctx, op));
-  if (in1->dtype != DType::kUInt8)
-    return unsupported("{}: quantized kernel does not handle {}", op, dtype_name(in1->dtype));
-  if (in2->dtype != DType::kUInt8 || out.dtype != DType::kUInt8)
-    return unsupported("{}: mixed dtypes {}, {} -> {}", op, dtype_name(in1->dtype),
-                       dtype_name(in2->dtype), dtype_name(out.dtype));
-  QDET_TRY(check_per_tensor_quant(*in1, op + " input 1"));
-  QDET_TRY(check_per_tensor_quant(*in2, op + " input 2"));
-  QDET_TRY(check_per_tensor_quant(out, op + " output"));
   auto d = std::make_unique<DivData>();
-  QDET_ASSIGN_OR_RETURN(d->plan, make_broadcast_plan(in1->shape, in2->shape, &out.shape, op));
-  d->input1_offset = -in1->zero_point();
-  d->input2_offset = -in2->zero_point();
-  d->output_offset = out.zero_point();
-  const float real = in1->scale() / (in2->scale() * out.scale());  // float, as TFLite
+  QDET_ASSIGN_OR_RETURN(const BinaryTensors t,
+                        binary_tensors(ctx, op, [](DType dtype) { return dtype == DType::kUInt8; }, d.get()));
+  const auto& [in1, in2, out] = t;
+  const float real = in1.scale() / (in2.scale() * out.scale());  // float, as TFLite
   d->output = quantize_multiplier(static_cast<double>(real));
   auto range = activation_range_quantized(ctx.op.attrs.activation, out.dtype, out.scale(), out.zero_point());
   if (!range.ok()) return range.status().with_context(op);
@@ -64,8 +50,7 @@ Status div_prepare(PrepareContext& ctx) {
     Reciprocal& r = d->reciprocal[static_cast<size_t>(b)];
     r.significand = reciprocal_fixed_point(b, 31, &r.shift);
   }
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status div_eval(EvalContext& ctx) {

@@ -63,8 +63,7 @@ Status fully_connected_prepare(PrepareContext& ctx) {
                                                  d->batches, depth, units);
   if (!shape.ok()) return shape.status().with_context(op);
   t.output.shape = std::move(*shape);
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status fully_connected_eval(EvalContext& ctx) {

@@ -106,8 +106,7 @@ Status hard_swish_prepare(PrepareContext& ctx) {
   if (in->dtype == DType::kInt8) fill_table<int8_t>(p, *d);
   else fill_table<uint8_t>(p, *d);
   out.shape = in->shape;
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status hard_swish_eval(EvalContext& ctx) {

@@ -123,14 +123,12 @@ Result<std::unique_ptr<LogisticInt16Data>> prepare_int16(PrepareContext& ctx, co
 
 Status logistic_int16_prepare(PrepareContext& ctx) {
   QDET_ASSIGN_OR_RETURN(auto d, prepare_int16(ctx, "LOGISTIC", /*tanh=*/false));
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status tanh_int16_prepare(PrepareContext& ctx) {
   QDET_ASSIGN_OR_RETURN(auto d, prepare_int16(ctx, "TANH", /*tanh=*/true));
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status tanh_int16_eval(EvalContext& ctx) {

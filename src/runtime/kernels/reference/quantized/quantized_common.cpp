@@ -50,7 +50,6 @@ Result<ElementwiseTensors> elementwise_tensors(const PrepareContext& ctx, const 
   return ElementwiseTensors{*in, out};
 }
 
-
 Result<BroadcastPlan> make_broadcast_plan(const Shape& a, const Shape& b, Shape* out_shape,
                                           const std::string& op_name) {
   constexpr int R = kMaxBroadcastRank;
@@ -83,6 +82,26 @@ Result<BroadcastPlan> make_broadcast_plan(const Shape& a, const Shape& b, Shape*
     sb *= db[d];
   }
   return plan;
+}
+
+Result<BinaryTensors> binary_tensors(const PrepareContext& ctx, const std::string& op, bool (*accepts)(DType),
+                                     BinaryOperands* operands) {
+  QDET_ASSIGN_OR_RETURN(const TensorRef* in1, required_input(ctx, 0, op));
+  QDET_ASSIGN_OR_RETURN(const TensorRef* in2, required_input(ctx, 1, op));
+  QDET_ASSIGN_OR_RETURN(TensorRef& out, single_output(ctx, op));
+  const DType t = in1->dtype;
+  if (!accepts(t)) return unsupported("{}: quantized kernel does not handle {}", op, dtype_name(t));
+  if (in2->dtype != t || out.dtype != t)
+    return unsupported("{}: mixed dtypes {}, {} -> {}", op, dtype_name(t), dtype_name(in2->dtype),
+                       dtype_name(out.dtype));
+  QDET_TRY(check_per_tensor_quant(*in1, op + " input 1"));
+  QDET_TRY(check_per_tensor_quant(*in2, op + " input 2"));
+  QDET_TRY(check_per_tensor_quant(out, op + " output"));
+  QDET_ASSIGN_OR_RETURN(operands->plan, make_broadcast_plan(in1->shape, in2->shape, &out.shape, op));
+  operands->input1_offset = -in1->zero_point();
+  operands->input2_offset = -in2->zero_point();
+  operands->output_offset = out.zero_point();
+  return BinaryTensors{*in1, *in2, out};
 }
 
 }  // namespace qdet::rt::quantized

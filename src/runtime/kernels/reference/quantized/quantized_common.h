@@ -39,6 +39,7 @@ Result<ElementwiseTensors> elementwise_tensors(const PrepareContext& ctx, const 
                                                bool (*accepts)(DType));
 
 
+
 // Numpy/TFLite broadcasting of two shapes of rank <= kMaxBroadcastRank.
 inline constexpr int kMaxBroadcastRank = 6;
 struct BroadcastPlan {
@@ -51,6 +52,22 @@ struct BroadcastPlan {
 // Output shape and strides; an error naming both shapes when they do not broadcast.
 Result<BroadcastPlan> make_broadcast_plan(const Shape& a, const Shape& b, Shape* out_shape,
                                           const std::string& op_name);
+
+// The operands and output of a quantized binary op (ADD, SUB, MUL, DIV, SQUARED_DIFFERENCE):
+// inputs 0 and 1 of a dtype `accepts` takes (else kUnsupported), one output, all of that
+// dtype and quantized per tensor. Fills `operands` (the broadcast, writing the output shape,
+// and the offsets -z1, -z2, z_out).
+struct BinaryTensors {
+  const TensorRef& in1;
+  const TensorRef& in2;
+  TensorRef& out;
+};
+struct BinaryOperands {
+  BroadcastPlan plan;
+  int32_t input1_offset = 0, input2_offset = 0, output_offset = 0;
+};
+Result<BinaryTensors> binary_tensors(const PrepareContext& ctx, const std::string& op, bool (*accepts)(DType),
+                                     BinaryOperands* operands);
 
 // Calls f(out_index, index1, index2) for every output element, in row-major order.
 template <typename F>

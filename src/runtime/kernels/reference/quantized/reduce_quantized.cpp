@@ -132,8 +132,7 @@ Status mean_prepare(PrepareContext& ctx) {
   QDET_ASSIGN_OR_RETURN(auto d, prepare_common(ctx, "MEAN"));
   choose_mean_path(*ctx.inputs[0], *ctx.outputs[0], ctx.op.attrs.keep_dims, *d);
   ctx.scratch_bytes = static_cast<size_t>(ctx.outputs[0]->num_elements()) * sizeof(int32_t);
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status sum_prepare(PrepareContext& ctx) {
@@ -148,8 +147,7 @@ Status sum_prepare(PrepareContext& ctx) {
   }
   d->fbias = static_cast<float>(-d->in_zp) * d->scale * static_cast<float>(d->g.reduce_count);
   ctx.scratch_bytes = static_cast<size_t>(ctx.outputs[0]->num_elements()) * sizeof(int32_t);
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status reduce_eval(EvalContext& ctx) {

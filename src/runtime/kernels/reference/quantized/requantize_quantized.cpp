@@ -72,8 +72,7 @@ Status requantize_prepare(PrepareContext& ctx) {
   if (d->multiplier.shift > 30)
     return unsupported("{}: scale ratio {} is too large", op, real);
   out.shape = in->shape;
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status requantize_eval(EvalContext& ctx) {

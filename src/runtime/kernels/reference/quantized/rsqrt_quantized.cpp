@@ -44,8 +44,7 @@ Status rsqrt_prepare(PrepareContext& ctx) {
     d->table[static_cast<uint8_t>(static_cast<int8_t>(q))] = static_cast<int8_t>(result);
   }
   t.out.shape = t.in.shape;
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status rsqrt_eval(EvalContext& ctx) {

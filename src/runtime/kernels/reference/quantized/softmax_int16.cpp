@@ -86,8 +86,7 @@ Status softmax_int16_prepare(PrepareContext& ctx) {
   d->depth = in->shape.back();
   d->rows = d->depth == 0 ? 0 : in->num_elements() / d->depth;
   out.shape = in->shape;
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status softmax_int16_eval(EvalContext& ctx) {

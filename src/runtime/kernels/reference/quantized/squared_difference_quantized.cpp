@@ -13,9 +13,7 @@
 namespace qdet::rt::quantized {
 namespace {
 
-struct SquaredDifferenceData : OpData {
-  BroadcastPlan plan;
-  int32_t input1_offset = 0, input2_offset = 0, output_offset = 0;
+struct SquaredDifferenceData : OpData, BinaryOperands {
   QuantizedMultiplier input1, input2, output;
 };
 
@@ -25,27 +23,15 @@ constexpr int kLeftShift = 7;
 
 Status squared_difference_prepare(PrepareContext& ctx) {
   const std::string op = "SQUARED_DIFFERENCE";
-  QDET_ASSIGN_OR_RETURN(const TensorRef* in1, required_input(ctx, 0, op));
-  QDET_ASSIGN_OR_RETURN(const TensorRef* in2, required_input(ctx, 1, op));
-  QDET_ASSIGN_OR_RETURN(TensorRef& out, single_output(ctx, op));
-  if (in1->dtype != DType::kInt8)
-    return unsupported("{}: quantized kernel does not handle {}", op, dtype_name(in1->dtype));
-  if (in2->dtype != DType::kInt8 || out.dtype != DType::kInt8)
-    return unsupported("{}: mixed dtypes", op);
-  QDET_TRY(check_per_tensor_quant(*in1, op + " input 1"));
-  QDET_TRY(check_per_tensor_quant(*in2, op + " input 2"));
-  QDET_TRY(check_per_tensor_quant(out, op + " output"));
   auto d = std::make_unique<SquaredDifferenceData>();
-  QDET_ASSIGN_OR_RETURN(d->plan, make_broadcast_plan(in1->shape, in2->shape, &out.shape, op));
-  d->input1_offset = -in1->zero_point();
-  d->input2_offset = -in2->zero_point();
-  d->output_offset = out.zero_point();
-  const double twice_max = 2.0 * std::max(in1->scale(), in2->scale());
-  QDET_ASSIGN_OR_RETURN(d->input1, quantize_multiplier_smaller_than_one(in1->scale() / twice_max, "SQUARED_DIFFERENCE input 1"));
-  QDET_ASSIGN_OR_RETURN(d->input2, quantize_multiplier_smaller_than_one(in2->scale() / twice_max, "SQUARED_DIFFERENCE input 2"));
+  QDET_ASSIGN_OR_RETURN(const BinaryTensors t,
+                        binary_tensors(ctx, op, [](DType dtype) { return dtype == DType::kInt8; }, d.get()));
+  const auto& [in1, in2, out] = t;
+  const double twice_max = 2.0 * std::max(in1.scale(), in2.scale());
+  QDET_ASSIGN_OR_RETURN(d->input1, quantize_multiplier_smaller_than_one(in1.scale() / twice_max, "SQUARED_DIFFERENCE input 1"));
+  QDET_ASSIGN_OR_RETURN(d->input2, quantize_multiplier_smaller_than_one(in2.scale() / twice_max, "SQUARED_DIFFERENCE input 2"));
   d->output = quantize_multiplier(twice_max * twice_max / ((1 << (2 * kLeftShift)) * static_cast<double>(out.scale())));
-  ctx.op_data = std::move(d);
-  return ok_status();
+  return keep_op_data(ctx, std::move(d));
 }
 
 Status squared_difference_eval(EvalContext& ctx) {
