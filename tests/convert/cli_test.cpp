@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/file.h"
 #include "convert/fetch.h"
 #include "convert/sha256.h"
 #include "test_support.h"
@@ -40,6 +41,39 @@ TEST(ConvertCli, ConvertsOnnxAndDarknetWithJsonSummary) {
   ASSERT_EQ(run_command(qdet("convert '" + cfg.string() + "' -o '" + (dir / "yf.tflite").string() + "'"), &out), 0) << out;
   EXPECT_THAT(out, HasSubstr("output 'yolo_121' [1,10,10,255]"));
   EXPECT_TRUE(std::filesystem::exists(dir / "yf.qdet.json"));
+}
+
+// Names are untrusted bytes: an ONNX file whose input and a tensor are named with invalid UTF-8
+// ("in\xC3(t.1": a broken two-byte sequence; "inp\xFFt.4") converts, and the --json summary
+// is valid JSON with U+FFFD where the bytes were (it used to abort: nlohmann type_error 316).
+TEST(ConvertCli, NonUtf8OnnxNamesConvertWithValidJson) {
+  const auto onnx_model = data_dir() / "models" / "FastestDet_352.onnx";
+  QDET_REQUIRE_PATH(onnx_model);
+  auto bytes = read_file(onnx_model);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+  std::string text(bytes->begin(), bytes->end());
+  // Length-prefixed protobuf strings: the same lengths, so every reference still matches.
+  const auto rename = [&](const std::string& from, const std::string& to) {
+    int n = 0;
+    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()), ++n)
+      text.replace(at, from.size(), to);
+    return n;
+  };
+  ASSERT_EQ(rename(std::string("\x07input.1"), std::string("\x07in\xC3(t.1")), 2);
+  ASSERT_EQ(rename(std::string("\x07input.4"), std::string("\x07inp\xFFt.4")), 3);
+  const auto dir = ::qdet::testing::scratch_dir();
+  ASSERT_TRUE(write_file_atomic(dir / "bad.onnx", std::vector<uint8_t>(text.begin(), text.end())).ok());
+  std::string out;
+  ASSERT_EQ(run_command(qdet("convert '" + (dir / "bad.onnx").string() + "' -o '" + (dir / "bad.tflite").string() +
+                             "' --json"), &out), 0)
+      << out;
+  auto j = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << out;
+  EXPECT_EQ(j["inputs"][0]["name"], "in\uFFFD(t.1");
+  // The file keeps the bytes as they were (TFLite takes any bytes in a name).
+  auto m = tflite::load_tflite(dir / "bad.tflite");
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(m->graph.tensors[m->graph.inputs[0]].name, "in\xC3(t.1");
 }
 
 TEST(ConvertCli, ErrorsLeaveNoFile) {
