@@ -89,6 +89,16 @@ Result<WeightedOpTensors> float_weighted_op(const PrepareContext& ctx, DType fil
 inline const float* optional_float_bias(const EvalContext& ctx) {
   return ctx.inputs.size() > 2 && ctx.inputs[2] ? ctx.inputs[2]->as<const float>() : nullptr;
 }
+// The float32 input, bias (nullptr when absent) and output of such a kernel at eval; the
+// filter is each kernel's own (packed, quantized, ...).
+struct FloatWeightedIo {
+  const float* in;
+  const float* bias;
+  float* out;
+};
+inline FloatWeightedIo float_weighted_io(const EvalContext& ctx) {
+  return {ctx.inputs[0]->as<const float>(), optional_float_bias(ctx), ctx.outputs[0]->as<float>()};
+}
 
 // FULLY_CONNECTED's rows (the float and hybrid kernels): weights [units, depth] and the input
 // seen as `batch` rows of `depth` values, and the fused activation.

@@ -65,9 +65,7 @@ Status prepare(PrepareContext& ctx) {
 
 Status eval(EvalContext& ctx) {
   const auto& d = *op_data_as<ConvData>(ctx);
-  const float* in = ctx.inputs[0]->as<const float>();
-  const float* bias = optional_float_bias(ctx);
-  float* out = ctx.outputs[0]->as<float>();
+  const auto [in, bias, out] = float_weighted_io(ctx);
   const float* packed = d.packed.data();
   if (d.packed.empty()) {
     auto* p = reinterpret_cast<float*>(ctx.scratch);

@@ -31,10 +31,8 @@ Status prepare(PrepareContext& ctx) {
 
 Status eval(EvalContext& ctx) {
   const auto& d = *op_data_as<DepthwiseData>(ctx);
-  const float* in = ctx.inputs[0]->as<const float>();
+  const auto [in, bias, out] = float_weighted_io(ctx);
   const float* filter = ctx.inputs[1]->as<const float>();
-  const float* bias = optional_float_bias(ctx);
-  float* out = ctx.outputs[0]->as<float>();
   for_each_conv_pixel(ctx.threadpool, d, in, bias, out, [&](const float* in_b, int32_t oy, int32_t ox, float* acc) {
     for (const auto [iy, ix, ky, kx] : WindowTaps(d, oy, ox)) {
       const float* px = in_b + (static_cast<size_t>(iy) * d.in_w + ix) * d.in_c;

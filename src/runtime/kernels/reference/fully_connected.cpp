@@ -16,10 +16,8 @@ Status prepare(PrepareContext& ctx) {
 
 Status eval(EvalContext& ctx) {
   const auto& d = *op_data_as<FcData>(ctx);
-  const float* in = ctx.inputs[0]->as<const float>();
+  const auto [in, bias, out] = float_weighted_io(ctx);
   const float* w = ctx.inputs[1]->as<const float>();
-  const float* bias = optional_float_bias(ctx);
-  float* out = ctx.outputs[0]->as<float>();
   parallel_for(ctx.threadpool, static_cast<size_t>(d.batch), [&](size_t b) {
     const float* x = in + b * d.depth;
     for (int64_t u = 0; u < d.units; ++u) {

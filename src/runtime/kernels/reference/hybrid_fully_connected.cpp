@@ -48,9 +48,7 @@ Status prepare(PrepareContext& ctx) {
 
 Status eval(EvalContext& ctx) {
   const auto& d = *op_data_as<HybridFcData>(ctx);
-  const float* in = ctx.inputs[0]->as<const float>();
-  const float* bias = optional_float_bias(ctx);
-  float* out = ctx.outputs[0]->as<float>();
+  const auto [in, bias, out] = float_weighted_io(ctx);
   auto* x16 = reinterpret_cast<int16_t*>(ctx.scratch + d.x16_offset);
   auto* x8 = reinterpret_cast<int8_t*>(ctx.scratch + d.x8_offset);
   parallel_for(ctx.threadpool, static_cast<size_t>(d.batch), [&](size_t b) {

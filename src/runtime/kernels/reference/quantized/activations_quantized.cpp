@@ -22,10 +22,6 @@
 namespace qdet::rt::quantized {
 namespace {
 
-struct LookupTableData : OpData {
-  uint8_t table[256] = {};  // indexed by the input's byte (int8 reinterpreted as uint8)
-};
-
 template <typename T>
 void populate_table(LookupTableData& d, float in_scale, int32_t in_zp, float out_scale,
                     int32_t out_zp, float (*transform)(float)) {
@@ -64,13 +60,11 @@ Status prepare_lookup(PrepareContext& ctx, const std::string& op, float (*transf
   return keep_op_data(ctx, std::move(d));
 }
 
-struct SoftmaxData : OpData {
+struct SoftmaxData : OpData, LastDimRows {
   float table[256] = {};
   DType dtype = DType::kInt8;
   float output_scale = 1.0f;
   int32_t output_zero_point = 0;
-  int64_t rows = 0;
-  int32_t depth = 0;
 };
 
 template <typename T>
@@ -145,8 +139,7 @@ Status softmax_prepare(PrepareContext& ctx) {
   d->dtype = in->dtype;
   d->output_scale = out.scale();
   d->output_zero_point = out.zero_point();
-  d->depth = in->shape.back();
-  d->rows = d->depth == 0 ? 0 : in->num_elements() / d->depth;
+  static_cast<LastDimRows&>(*d) = last_dim_rows(*in);
   out.shape = in->shape;
   return keep_op_data(ctx, std::move(d));
 }

@@ -28,10 +28,6 @@ struct HardSwishParams {
   int out_exponent = 0, reluish_exponent = 0;
 };
 
-struct HardSwishData : OpData {
-  uint8_t table[256] = {};
-};
-
 int16_t to_q15(int32_t q31) {  // TFLite DownScaleInt32ToInt16Multiplier
   constexpr int32_t kRounding = 1 << 15;
   if (q31 >= std::numeric_limits<int32_t>::max() - kRounding) return std::numeric_limits<int16_t>::max();
@@ -74,7 +70,7 @@ int32_t hard_swish(const HardSwishParams& p, int32_t q) {
 }
 
 template <typename T>
-void fill_table(const HardSwishParams& p, HardSwishData& d) {
+void fill_table(const HardSwishParams& p, LookupTableData& d) {
   for (int32_t v = std::numeric_limits<T>::min(); v <= std::numeric_limits<T>::max(); ++v) {
     const int32_t r = std::clamp<int32_t>(hard_swish(p, v), std::numeric_limits<T>::min(),
                                           std::numeric_limits<T>::max());
@@ -102,20 +98,11 @@ Status hard_swish_prepare(PrepareContext& ctx) {
   p.out_exponent = m_out.shift;
   p.reluish_multiplier = to_q15(m_relu.multiplier);
   p.reluish_exponent = m_relu.shift;
-  auto d = std::make_unique<HardSwishData>();
+  auto d = std::make_unique<LookupTableData>();
   if (in->dtype == DType::kInt8) fill_table<int8_t>(p, *d);
   else fill_table<uint8_t>(p, *d);
   out.shape = in->shape;
   return keep_op_data(ctx, std::move(d));
-}
-
-Status hard_swish_eval(EvalContext& ctx) {
-  const auto& d = *op_data_as<HardSwishData>(ctx);
-  const uint8_t* src = ctx.inputs[0]->as<const uint8_t>();
-  uint8_t* dst = ctx.outputs[0]->as<uint8_t>();
-  const int64_t n = ctx.inputs[0]->num_elements();
-  for (int64_t i = 0; i < n; ++i) dst[i] = d.table[src[i]];
-  return ok_status();
 }
 
 }  // namespace qdet::rt::quantized

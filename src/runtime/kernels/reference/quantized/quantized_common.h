@@ -40,6 +40,25 @@ Result<ElementwiseTensors> elementwise_tensors(const PrepareContext& ctx, const 
 
 
 
+// The data of the 8-bit elementwise ops computed as a 256-entry table (LOGISTIC, TANH, ELU,
+// HARD_SWISH): indexed by the input's byte (int8 reinterpreted as uint8); lookup_table_eval
+// (quantized_kernels.h) is their eval.
+struct LookupTableData : OpData {
+  uint8_t table[256] = {};
+};
+
+// SOFTMAX's rows: the last dim's `depth` values, `rows` times.
+struct LastDimRows {
+  int64_t rows = 0;
+  int32_t depth = 0;
+};
+inline LastDimRows last_dim_rows(const TensorRef& t) {
+  LastDimRows r;
+  r.depth = t.shape.back();
+  r.rows = r.depth == 0 ? 0 : t.num_elements() / r.depth;
+  return r;
+}
+
 // Numpy/TFLite broadcasting of two shapes of rank <= kMaxBroadcastRank.
 inline constexpr int kMaxBroadcastRank = 6;
 struct BroadcastPlan {

@@ -76,7 +76,6 @@ Status activation_eval(EvalContext& ctx);
 Status tanh_int16_prepare(PrepareContext& ctx);
 Status tanh_int16_eval(EvalContext& ctx);
 Status hard_swish_prepare(PrepareContext& ctx);
-Status hard_swish_eval(EvalContext& ctx);
 Status mean_prepare(PrepareContext& ctx);
 Status sum_prepare(PrepareContext& ctx);
 Status reduce_eval(EvalContext& ctx);

@@ -21,7 +21,7 @@ void register_reference_quantized_kernels(KernelRegistry& registry) {
   add(OpKind::kLogistic, q::logistic_int16_prepare, q::logistic_int16_eval);
   add(OpKind::kTanh, q::tanh_prepare, q::lookup_table_eval);
   add(OpKind::kTanh, q::tanh_int16_prepare, q::tanh_int16_eval);
-  add(OpKind::kHardSwish, q::hard_swish_prepare, q::hard_swish_eval);
+  add(OpKind::kHardSwish, q::hard_swish_prepare, q::lookup_table_eval);
   add(OpKind::kElu, q::elu_prepare, q::lookup_table_eval);
   add(OpKind::kMean, q::mean_prepare, q::reduce_eval);
   add(OpKind::kSum, q::sum_prepare, q::reduce_eval);

@@ -22,12 +22,10 @@ namespace {
 
 constexpr int kLutSize = 513;
 
-struct SoftmaxInt16Data : OpData {
+struct SoftmaxInt16Data : OpData, LastDimRows {
   int16_t exp_lut[kLutSize] = {};
   int16_t reciprocal_lut[kLutSize] = {};
   QuantizedMultiplier input_multiplier;
-  int64_t rows = 0;
-  int32_t depth = 0;
 };
 
 void build_lut(double (*f)(double), double min, double max, int16_t* table) {
@@ -83,8 +81,7 @@ Status softmax_int16_prepare(PrepareContext& ctx) {
   if (!std::isfinite(rescale) || rescale < 0)
     return invalid_argument("{}: input scale x beta = {} is not usable", op, rescale);
   d->input_multiplier = quantize_multiplier(rescale);
-  d->depth = in->shape.back();
-  d->rows = d->depth == 0 ? 0 : in->num_elements() / d->depth;
+  static_cast<LastDimRows&>(*d) = last_dim_rows(*in);
   out.shape = in->shape;
   return keep_op_data(ctx, std::move(d));
 }
