@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/paths.h"
+#include "tensor/quant_params.h"
 
 namespace qdet::testing {
 
@@ -35,6 +36,14 @@ std::vector<uint8_t> to_bytes(const std::vector<T>& v) {
   std::vector<uint8_t> b(v.size() * sizeof(T));
   if (!v.empty()) std::memcpy(b.data(), v.data(), b.size());
   return b;
+}
+
+// Per-tensor quantization parameters: one scale, one zero point.
+inline QuantParams per_tensor(float scale, int64_t zero_point) {
+  QuantParams q;
+  q.scale = {scale};
+  q.zero_point = {zero_point};
+  return q;
 }
 
 }  // namespace qdet::testing

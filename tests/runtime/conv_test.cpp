@@ -13,11 +13,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
-using testing::GraphBuilder;
-using testing::run_graph;
-using testing::to_bytes;
-using testing::values_of;
-constexpr DType F32 = DType::kFloat32;
+using namespace testing;  // graph_builder.h: GraphBuilder, run_graph, to_bytes, values_of, per_tensor, F32
 
 std::vector<float> iota_from(int n, float start) {
   std::vector<float> v(n);

@@ -15,11 +15,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::FloatNear;
 using ::testing::Pointwise;
-using testing::GraphBuilder;
-using testing::run_graph;
-using testing::to_bytes;
-using testing::values_of;
-constexpr DType F32 = DType::kFloat32;
+using namespace testing;  // graph_builder.h: GraphBuilder, run_graph, to_bytes, values_of, per_tensor, F32
 
 DetectionPostProcessParams params(int max_det, int classes_per_det, bool regular) {
   DetectionPostProcessParams p;
@@ -63,9 +59,9 @@ Result<Outputs> run_postprocess(const DetectionPostProcessParams& p, DType dtype
       for (float x : v) out.push_back(static_cast<uint8_t>(std::lround(x / s) + zp));
       return out;
     };
-    enc = b.input(DType::kUInt8, {1, n, 4}, testing::quant(0.1f, 128));
-    cls = b.input(DType::kUInt8, {1, n, c}, testing::quant(0.01f, 0));
-    anc = b.constant(DType::kUInt8, {n, 4}, q(anchors, 0.01f, 0), testing::quant(0.01f, 0));
+    enc = b.input(DType::kUInt8, {1, n, 4}, testing::per_tensor(0.1f, 128));
+    cls = b.input(DType::kUInt8, {1, n, c}, testing::per_tensor(0.01f, 0));
+    anc = b.constant(DType::kUInt8, {n, 4}, q(anchors, 0.01f, 0), testing::per_tensor(0.01f, 0));
     inputs = {q(encodings, 0.1f, 128), q(scores, 0.01f, 0)};
   }
   const int32_t d = p.num_detected_boxes();

@@ -11,11 +11,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::FloatNear;
 using ::testing::Pointwise;
-using testing::GraphBuilder;
-using testing::run_graph;
-using testing::to_bytes;
-using testing::values_of;
-constexpr DType F32 = DType::kFloat32;
+using namespace testing;  // graph_builder.h: GraphBuilder, run_graph, to_bytes, values_of, per_tensor, F32
 
 std::vector<float> run_binary(graph::OpKind kind, Shape a_shape, std::vector<float> a,
                               Shape b_shape, std::vector<float> bv, Shape out_shape,
@@ -85,9 +81,9 @@ TEST(Binary, IncompatibleShapesAreAnError) {
 
 TEST(Binary, QuantizedInputsAreLeftToQuantizedKernels) {
   GraphBuilder b;
-  int32_t x = b.input(DType::kInt8, {2}, testing::quant(0.5f, 0));
-  int32_t y = b.input(DType::kInt8, {2}, testing::quant(0.5f, 0));
-  int32_t out = b.tensor(DType::kInt8, {2}, testing::quant(0.5f, 0));
+  int32_t x = b.input(DType::kInt8, {2}, testing::per_tensor(0.5f, 0));
+  int32_t y = b.input(DType::kInt8, {2}, testing::per_tensor(0.5f, 0));
+  int32_t out = b.tensor(DType::kInt8, {2}, testing::per_tensor(0.5f, 0));
   b.op(graph::OpKind::kDiv, {x, y}, {out});  // TFLite has no int8 DIV: nor has qdet
   b.output(out);
   auto r = Interpreter::create(b.shared(), {.use_fast_kernels = false});

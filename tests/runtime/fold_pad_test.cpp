@@ -127,7 +127,7 @@ PadConv quantized_pad_conv(DType t, const std::vector<int32_t>& paddings, bool d
                            int32_t depth_multiplier = 2) {
   GraphBuilder b;
   const bool s8 = t == DType::kInt8;
-  const QuantParams qx = quant(0.05f, s8 ? -3 : 121);
+  const QuantParams qx = per_tensor(0.05f, s8 ? -3 : 121);
   const int32_t x = b.input(t, {1, 9, 11, 6}, qx);
   const int32_t p = b.constant(DType::kInt32, {4, 2}, paddings);
   const int32_t padded = b.tensor(t, {1, 9 + paddings[2] + paddings[3], 11 + paddings[4] + paddings[5], 6}, qx);
@@ -148,7 +148,7 @@ PadConv quantized_pad_conv(DType t, const std::vector<int32_t>& paddings, bool d
     for (int32_t c = 0; c < outputs; ++c) qw.scale.push_back(0.002f + 0.0005f * c), qw.zero_point.push_back(0);
     qw.quantized_dimension = depthwise ? 3 : 0;
   } else {
-    qw = quant(0.003f, 131);
+    qw = per_tensor(0.003f, 131);
   }
   const int32_t wid = b.constant(t, depthwise ? Shape{1, 3, 3, outputs} : Shape{outputs, 3, 3, 6}, w, qw);
   std::vector<int32_t> bias(static_cast<size_t>(outputs));
@@ -158,7 +158,7 @@ PadConv quantized_pad_conv(DType t, const std::vector<int32_t>& paddings, bool d
     qb.scale.push_back(qx.scale[0] * qw.scale[s8 ? c : 0]), qb.zero_point.push_back(0);
   const int32_t bid = b.constant(DType::kInt32, {outputs}, bias, qb);
   const int32_t oh = (9 + paddings[2] + paddings[3] - 3) / 2 + 1, ow = (11 + paddings[4] + paddings[5] - 3) / 2 + 1;
-  const int32_t y = b.tensor(t, {1, oh, ow, outputs}, quant(0.04f, s8 ? 5 : 117));
+  const int32_t y = b.tensor(t, {1, oh, ow, outputs}, per_tensor(0.04f, s8 ? 5 : 117));
   graph::OpAttrs conv;
   conv.padding = graph::Padding::kValid;
   conv.stride_h = conv.stride_w = 2;

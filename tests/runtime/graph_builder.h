@@ -24,12 +24,9 @@ std::vector<T> values_of(const TensorRef& t) {
   return v;
 }
 
-inline QuantParams quant(float scale, int64_t zero_point) {
-  QuantParams q;
-  q.scale = {scale};
-  q.zero_point = {zero_point};
-  return q;
-}
+using ::qdet::testing::per_tensor;
+
+inline constexpr DType F32 = DType::kFloat32;
 
 using ::qdet::testing::GraphBuilder;
 

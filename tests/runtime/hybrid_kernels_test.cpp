@@ -17,14 +17,10 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using testing::GraphBuilder;
-using testing::run_graph;
-using testing::to_bytes;
-using testing::values_of;
+using namespace testing;  // graph_builder.h: GraphBuilder, run_graph, to_bytes, values_of, per_tensor, F32
 using ref::InputQuantization;
 using ref::quantize_input_asymmetric;
 using ref::quantize_input_symmetric;
-constexpr DType F32 = DType::kFloat32;
 constexpr DType I8 = DType::kInt8;
 
 TEST(HybridQuantize, SymmetricRoundsHalfAwayFromZero) {
@@ -305,11 +301,11 @@ TEST(HybridConv, RefusesWhatTfliteHybridKernelsCannotRun) {
   EXPECT_THAT(s.message(), HasSubstr("grouped hybrid convolution is not supported"));
 
   s = create(one_op_graph(graph::OpKind::kDepthwiseConv2d, {1, 6, 6, 2}, {1, 3, 3, 2},
-                          testing::quant(0.1f, 0), {1, 6, 6, 2}));
+                          testing::per_tensor(0.1f, 0), {1, 6, 6, 2}));
   EXPECT_THAT(s.message(), HasSubstr("needs one filter scale per channel"));
 
   s = create(one_op_graph(graph::OpKind::kFullyConnected, {1, 4}, {2, 4},
-                          testing::quant(0.1f, 3), {1, 2}));
+                          testing::per_tensor(0.1f, 3), {1, 2}));
   EXPECT_THAT(s.message(), HasSubstr("zero point 3 is not 0"));
 }
 
@@ -371,7 +367,7 @@ TEST(HybridFullyConnected, MatchesTfliteArithmeticSymmetricAndAsymmetric) {
 TEST(HybridFullyConnected, KeepNumDimsAndReluApply) {
   GraphBuilder g;
   const int32_t in = g.input(F32, {1, 2, 2});
-  const int32_t w = g.constant(I8, {1, 2}, std::vector<int8_t>{127, -127}, testing::quant(1.0f / 127, 0));
+  const int32_t w = g.constant(I8, {1, 2}, std::vector<int8_t>{127, -127}, testing::per_tensor(1.0f / 127, 0));
   const int32_t out = g.tensor(F32, {1, 2, 1});
   graph::OpAttrs a;
   a.keep_num_dims = true;

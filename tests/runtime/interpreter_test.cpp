@@ -11,11 +11,7 @@ namespace qdet::rt {
 namespace {
 
 using ::testing::ElementsAre;
-using testing::GraphBuilder;
-using testing::run_graph;
-using testing::to_bytes;
-using testing::values_of;
-constexpr DType F32 = DType::kFloat32;
+using namespace testing;  // graph_builder.h: GraphBuilder, run_graph, to_bytes, values_of, per_tensor, F32
 
 TEST(ArenaPlanner, ReusesMemoryOfDeadBuffers) {
   // A chain: b0 -> b1 -> b2 -> b3, each alive for two steps; b0 and b2 can share, b1 and b3 too.
@@ -183,8 +179,8 @@ TEST(Interpreter, OpWithoutKernelIsNamed) {
 // it in, without repeating the op's name or naming a kernel library.
 TEST(Interpreter, MissingDtypeIsOneLineNamingWhatIsSupported) {
   GraphBuilder b;
-  int32_t x = b.input(DType::kInt16, {1, 4, 4, 2}, testing::quant(0.1f, 0));
-  int32_t y = b.tensor(DType::kInt16, {1, 4, 4, 2}, testing::quant(0.1f, 0));
+  int32_t x = b.input(DType::kInt16, {1, 4, 4, 2}, testing::per_tensor(0.1f, 0));
+  int32_t y = b.tensor(DType::kInt16, {1, 4, 4, 2}, testing::per_tensor(0.1f, 0));
   b.op(graph::OpKind::kExp, {x}, {y});
   b.output(y);
   auto r = Interpreter::create(b.shared());
@@ -197,8 +193,8 @@ TEST(Interpreter, MissingDtypeIsOneLineNamingWhatIsSupported) {
 // of line, saying what the input dtype can become.
 TEST(Interpreter, RequantizationTfliteLacksIsOneLine) {
   GraphBuilder b;
-  int32_t x = b.input(DType::kUInt8, {1, 4, 4, 2}, testing::quant(0.1f, 128));
-  int32_t y = b.tensor(DType::kInt16, {1, 4, 4, 2}, testing::quant(0.01f, 0));
+  int32_t x = b.input(DType::kUInt8, {1, 4, 4, 2}, testing::per_tensor(0.1f, 128));
+  int32_t y = b.tensor(DType::kInt16, {1, 4, 4, 2}, testing::per_tensor(0.01f, 0));
   b.op(graph::OpKind::kQuantize, {x}, {y});
   b.output(y);
   auto r = Interpreter::create(b.shared());

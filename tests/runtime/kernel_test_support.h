@@ -26,6 +26,7 @@
 
 namespace qdet::rt::testing {
 
+using ::qdet::testing::per_tensor;
 using ::qdet::testing::to_bytes;
 
 inline constexpr float kEps = std::numeric_limits<float>::epsilon();
@@ -283,12 +284,6 @@ inline void expect_thread_invariant(graph::OpKind kind, const graph::Op& op,
   }
 }
 
-inline QuantParams per_tensor(float scale, int64_t zero_point) {
-  QuantParams q;
-  q.scale = {scale};
-  q.zero_point = {zero_point};
-  return q;
-}
 
 inline QuantParams per_channel(std::vector<float> scales, int32_t axis) {
   QuantParams q;

@@ -12,11 +12,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using testing::GraphBuilder;
-using testing::run_graph;
-using testing::to_bytes;
-using testing::values_of;
-constexpr DType F32 = DType::kFloat32;
+using namespace testing;  // graph_builder.h: GraphBuilder, run_graph, to_bytes, values_of, per_tensor, F32
 
 std::vector<float> iota_f(int n) {
   std::vector<float> v(n);
@@ -192,9 +188,9 @@ TEST(Concatenation, LastAxisFloatWithActivation) {
 TEST(Concatenation, QuantizedSameParamsCopiesDifferentParamsUnsupported) {
   for (bool same : {true, false}) {
     GraphBuilder b;
-    int32_t x = b.input(DType::kInt8, {1, 2}, testing::quant(0.5f, 1));
-    int32_t y = b.input(DType::kInt8, {1, 1}, testing::quant(same ? 0.5f : 0.25f, 1));
-    int32_t out = b.tensor(DType::kInt8, {1, 3}, testing::quant(0.5f, 1));
+    int32_t x = b.input(DType::kInt8, {1, 2}, testing::per_tensor(0.5f, 1));
+    int32_t y = b.input(DType::kInt8, {1, 1}, testing::per_tensor(same ? 0.5f : 0.25f, 1));
+    int32_t out = b.tensor(DType::kInt8, {1, 3}, testing::per_tensor(0.5f, 1));
     graph::OpAttrs a;
     a.axis = 1;
     b.op(graph::OpKind::kConcatenation, {x, y}, {out}, a);
@@ -214,9 +210,9 @@ TEST(Concatenation, QuantizedSameParamsCopiesDifferentParamsUnsupported) {
 TEST(Pad, QuantizedPadsWithZeroPoint) {
   GraphBuilder b;
   int32_t x = b.input(DType::kUInt8, {1, 2});
-  b.graph().tensors[x].quant = testing::quant(0.1f, 128);
+  b.graph().tensors[x].quant = testing::per_tensor(0.1f, 128);
   int32_t pads = b.constant(DType::kInt32, {2, 2}, std::vector<int32_t>{0, 1, 1, 2});
-  int32_t out = b.tensor(DType::kUInt8, {2, 5}, testing::quant(0.1f, 128));
+  int32_t out = b.tensor(DType::kUInt8, {2, 5}, testing::per_tensor(0.1f, 128));
   b.op(graph::OpKind::kPad, {x, pads}, {out});
   b.output(out);
   auto r = run_graph(b.shared(), {to_bytes(std::vector<uint8_t>{7, 9})});

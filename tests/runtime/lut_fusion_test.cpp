@@ -18,8 +18,7 @@ namespace qdet::rt {
 namespace {
 
 using graph::OpKind;
-using testing::GraphBuilder;
-using testing::quant;
+using namespace testing;  // graph_builder.h: GraphBuilder, run_graph, to_bytes, values_of, per_tensor, F32
 
 TEST(ByteTable, AppliesToEveryLengthAndValue) {
   ByteTable table;
@@ -38,10 +37,10 @@ TEST(ByteTable, AppliesToEveryLengthAndValue) {
 std::shared_ptr<const graph::Graph> silu_graph(DType t, int64_t zp_x, bool x_first, bool s_is_output) {
   GraphBuilder b;
   const Shape shape = {1, 9, 13, 5};
-  const int32_t x = b.input(t, shape, quant(0.07f, zp_x));
+  const int32_t x = b.input(t, shape, per_tensor(0.07f, zp_x));
   const int64_t zp_s = t == DType::kInt8 ? -128 : 0;
-  const int32_t s = b.tensor(t, shape, quant(1.0f / 256, zp_s));
-  const int32_t out = b.tensor(t, shape, quant(0.045f, t == DType::kInt8 ? -122 : 6));
+  const int32_t s = b.tensor(t, shape, per_tensor(1.0f / 256, zp_s));
+  const int32_t out = b.tensor(t, shape, per_tensor(0.045f, t == DType::kInt8 ? -122 : 6));
   b.op(OpKind::kLogistic, {x}, {s});
   b.op(OpKind::kMul, x_first ? std::vector<int32_t>{x, s} : std::vector<int32_t>{s, x}, {out});
   b.output(out);
@@ -79,9 +78,9 @@ TEST(SiluFusion, Int16TableEqualsTheUnfusedPairForEveryValue) {
   for (bool x_first : {true, false}) {
     GraphBuilder b;
     const Shape shape = {1, 64, 64, 16};
-    const int32_t x = b.input(DType::kInt16, shape, quant(0.00042f, 0));
-    const int32_t s = b.tensor(DType::kInt16, shape, quant(1.0f / 32768, 0));
-    const int32_t out = b.tensor(DType::kInt16, shape, quant(0.00031f, 0));
+    const int32_t x = b.input(DType::kInt16, shape, per_tensor(0.00042f, 0));
+    const int32_t s = b.tensor(DType::kInt16, shape, per_tensor(1.0f / 32768, 0));
+    const int32_t out = b.tensor(DType::kInt16, shape, per_tensor(0.00031f, 0));
     b.op(OpKind::kLogistic, {x}, {s});
     b.op(OpKind::kMul, x_first ? std::vector<int32_t>{x, s} : std::vector<int32_t>{s, x}, {out});
     b.output(out);
@@ -114,10 +113,10 @@ TEST(ActivationTable, EveryValueGivesTheReferenceBytes) {
     QuantParams in, out;
   };
   const std::vector<Case> cases = {
-      {OpKind::kLeakyRelu, DType::kInt16, quant(0.0007f, 0), quant(0.0005f, 0)},
-      {OpKind::kTanh, DType::kInt16, quant(0.0003f, 0), quant(1.0f / 32768, 0)},
-      {OpKind::kLogistic, DType::kInt16, quant(0.0004f, 0), quant(1.0f / 32768, 0)},
-      {OpKind::kTanh, DType::kInt8, quant(0.05f, 3), quant(1.0f / 128, 0)},
+      {OpKind::kLeakyRelu, DType::kInt16, per_tensor(0.0007f, 0), per_tensor(0.0005f, 0)},
+      {OpKind::kTanh, DType::kInt16, per_tensor(0.0003f, 0), per_tensor(1.0f / 32768, 0)},
+      {OpKind::kLogistic, DType::kInt16, per_tensor(0.0004f, 0), per_tensor(1.0f / 32768, 0)},
+      {OpKind::kTanh, DType::kInt8, per_tensor(0.05f, 3), per_tensor(1.0f / 128, 0)},
   };
   for (const Case& c : cases) {
     GraphBuilder b;
@@ -159,11 +158,11 @@ TEST(RequantizeTable, EveryValueGivesTheChosenKernelsBytes) {
     QuantParams qin, qout;
   };
   const std::vector<Case> cases = {
-      {DType::kUInt8, DType::kInt8, quant(1.0f / 255, 0), quant(1.0f / 255, -128)},
-      {DType::kInt8, DType::kUInt8, quant(0.0213f, 7), quant(0.0189f, 131)},
-      {DType::kInt8, DType::kInt8, quant(0.043f, -5), quant(0.0517f, 12)},
-      {DType::kUInt8, DType::kUInt8, quant(0.05f, 128), quant(0.07f, 100)},
-      {DType::kInt16, DType::kInt16, quant(0.0007f, 0), quant(0.00052f, 0)},
+      {DType::kUInt8, DType::kInt8, per_tensor(1.0f / 255, 0), per_tensor(1.0f / 255, -128)},
+      {DType::kInt8, DType::kUInt8, per_tensor(0.0213f, 7), per_tensor(0.0189f, 131)},
+      {DType::kInt8, DType::kInt8, per_tensor(0.043f, -5), per_tensor(0.0517f, 12)},
+      {DType::kUInt8, DType::kUInt8, per_tensor(0.05f, 128), per_tensor(0.07f, 100)},
+      {DType::kInt16, DType::kInt16, per_tensor(0.0007f, 0), per_tensor(0.00052f, 0)},
   };
   for (const Case& c : cases) {
     GraphBuilder b;
@@ -197,7 +196,7 @@ TEST(RequantizeTable, EveryValueGivesTheChosenKernelsBytes) {
   // A float -> integer QUANTIZE is not a function of 256 values.
   GraphBuilder b;
   const int32_t x = b.input(DType::kFloat32, {1, 8});
-  const int32_t y = b.tensor(DType::kInt8, {1, 8}, quant(0.1f, 0));
+  const int32_t y = b.tensor(DType::kInt8, {1, 8}, per_tensor(0.1f, 0));
   b.op(OpKind::kQuantize, {x}, {y});
   b.output(y);
   EXPECT_FALSE(tabulable_unary(*b.shared(), 0));

@@ -12,11 +12,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::FloatNear;
 using ::testing::Pointwise;
-using testing::GraphBuilder;
-using testing::run_graph;
-using testing::to_bytes;
-using testing::values_of;
-constexpr DType F32 = DType::kFloat32;
+using namespace testing;  // graph_builder.h: GraphBuilder, run_graph, to_bytes, values_of, per_tensor, F32
 
 graph::OpAttrs pool_attrs(int filter, int stride, graph::Padding p) {
   graph::OpAttrs a;
@@ -62,14 +58,14 @@ TEST(Pool, MaxPoolSameStride1ThreeByThree) {
 TEST(Pool, MaxPoolInt8KeepsQuantization) {
   std::vector<int8_t> in = {-128, 5, -3, 127, 0, 1, 2, -7};
   auto out = run_pool(graph::OpKind::kMaxPool2d, DType::kInt8, {1, 2, 2, 2}, in, {1, 1, 1, 2},
-                      pool_attrs(2, 2, graph::Padding::kValid), testing::quant(0.1f, -3));
+                      pool_attrs(2, 2, graph::Padding::kValid), testing::per_tensor(0.1f, -3));
   EXPECT_THAT(out, ElementsAre(2, 127));
 }
 
 TEST(Pool, MaxPoolUInt8WithDifferentOutputParamsIsUnsupported) {
   GraphBuilder b;
-  int32_t x = b.input(DType::kUInt8, {1, 2, 2, 1}, testing::quant(0.1f, 3));
-  int32_t out = b.tensor(DType::kUInt8, {1, 1, 1, 1}, testing::quant(0.2f, 3));
+  int32_t x = b.input(DType::kUInt8, {1, 2, 2, 1}, testing::per_tensor(0.1f, 3));
+  int32_t out = b.tensor(DType::kUInt8, {1, 1, 1, 1}, testing::per_tensor(0.2f, 3));
   b.op(graph::OpKind::kMaxPool2d, {x}, {out}, pool_attrs(2, 2, graph::Padding::kValid));
   b.output(out);
   auto r = Interpreter::create(b.shared());

@@ -9,10 +9,7 @@ namespace qdet::rt {
 namespace {
 
 using ::testing::ElementsAre;
-using testing::GraphBuilder;
-using testing::run_graph;
-using testing::to_bytes;
-using testing::values_of;
+using namespace testing;  // graph_builder.h: GraphBuilder, run_graph, to_bytes, values_of, per_tensor, F32
 
 TEST(Dequantize, Float16Constant) {
   GraphBuilder b;
@@ -41,7 +38,7 @@ TEST(Dequantize, ConstantInputIsFoldedAtPlanTime) {
   graph::OpAttrs conv;
   conv.padding = graph::Padding::kSame;
   b.op(graph::OpKind::kConv2d, {x, wf}, {y}, conv);
-  int32_t q = b.input(DType::kInt8, {2}, testing::quant(0.5f, 0));
+  int32_t q = b.input(DType::kInt8, {2}, testing::per_tensor(0.5f, 0));
   int32_t qf = b.tensor(DType::kFloat32, {2});
   b.op(graph::OpKind::kDequantize, {q}, {qf});
   b.output(y);
@@ -79,7 +76,7 @@ TEST(Dequantize, PerAxisInt8AndPerTensorUInt8) {
   int32_t x = b.input(DType::kInt8, {2, 2}, q);
   int32_t out = b.tensor(DType::kFloat32, {2, 2});
   b.op(graph::OpKind::kDequantize, {x}, {out});
-  int32_t y = b.input(DType::kUInt8, {2}, testing::quant(0.25f, 128));
+  int32_t y = b.input(DType::kUInt8, {2}, testing::per_tensor(0.25f, 128));
   int32_t out2 = b.tensor(DType::kFloat32, {2});
   b.op(graph::OpKind::kDequantize, {y}, {out2});
   b.output(out);
@@ -94,9 +91,9 @@ TEST(Dequantize, PerAxisInt8AndPerTensorUInt8) {
 TEST(Quantize, RoundsHalfAwayFromZeroAndClamps) {
   GraphBuilder b;
   int32_t x = b.input(DType::kFloat32, {6});
-  int32_t out = b.tensor(DType::kInt8, {6}, testing::quant(0.5f, -1));
+  int32_t out = b.tensor(DType::kInt8, {6}, testing::per_tensor(0.5f, -1));
   b.op(graph::OpKind::kQuantize, {x}, {out});
-  int32_t out16 = b.tensor(DType::kInt16, {6}, testing::quant(1.0f, 0));
+  int32_t out16 = b.tensor(DType::kInt16, {6}, testing::per_tensor(1.0f, 0));
   b.op(graph::OpKind::kQuantize, {x}, {out16});
   b.output(out);
   b.output(out16);
@@ -110,7 +107,7 @@ TEST(Quantize, RoundsHalfAwayFromZeroAndClamps) {
 TEST(Quantize, UInt8Output) {
   GraphBuilder b;
   int32_t x = b.input(DType::kFloat32, {3});
-  int32_t out = b.tensor(DType::kUInt8, {3}, testing::quant(0.5f, 10));
+  int32_t out = b.tensor(DType::kUInt8, {3}, testing::per_tensor(0.5f, 10));
   b.op(graph::OpKind::kQuantize, {x}, {out});
   b.output(out);
   // 2.5 -> 3 (+10); 400 + 10 clamps to 255; -20 + 10 clamps to 0.

@@ -14,10 +14,7 @@ namespace qdet::rt {
 namespace {
 
 using ::testing::ElementsAre;
-using testing::GraphBuilder;
-using testing::to_bytes;
-using testing::values_of;
-constexpr DType F32 = DType::kFloat32;
+using namespace testing;  // graph_builder.h: GraphBuilder, run_graph, to_bytes, values_of, per_tensor, F32
 
 // conv 3x3 SAME -> ADD residual -> RELU -> MAX_POOL 2x2 stride 2 -> RESIZE_NEAREST x2 ->
 // CONCATENATION with the pre-pool tensor, on a [n,h,w,c] input. Every dim is written into the

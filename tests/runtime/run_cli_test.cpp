@@ -24,8 +24,8 @@ fs::path write_small_model(const fs::path& dir) {
   int32_t c = b.constant(DType::kFloat32, {5}, std::vector<float>{0.5f, 1, 2, 4, 8});
   int32_t sum = b.tensor(DType::kFloat32, {1, 5});
   b.op(graph::OpKind::kAdd, {x, c}, {sum});
-  int32_t u = b.input(DType::kUInt8, {6}, testing::quant(0.5f, 3));
-  int32_t r = b.tensor(DType::kUInt8, {2, 3}, testing::quant(0.5f, 3));
+  int32_t u = b.input(DType::kUInt8, {6}, testing::per_tensor(0.5f, 3));
+  int32_t r = b.tensor(DType::kUInt8, {2, 3}, testing::per_tensor(0.5f, 3));
   b.op(graph::OpKind::kReshape, {u, b.ints({2, 3})}, {r});
   b.output(sum);
   b.output(r);

@@ -17,7 +17,7 @@ namespace qdet::rt {
 namespace {
 
 using graph::OpKind;
-using testing::GraphBuilder;
+using namespace testing;  // graph_builder.h: GraphBuilder, run_graph, to_bytes, values_of, per_tensor, F32
 
 // x -> LOGISTIC s -> MUL(x, s) -> out, float32.
 std::shared_ptr<const graph::Graph> float_silu_graph(const Shape& shape, bool x_first) {

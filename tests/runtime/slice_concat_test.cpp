@@ -24,7 +24,7 @@ struct SliceSpec {
 std::shared_ptr<const graph::Graph> block(DType t, int32_t h, int32_t w, const std::vector<SliceSpec>& specs,
                                           int32_t out_h, int32_t out_w, bool extra_reader = false) {
   GraphBuilder b;
-  const QuantParams q = t == DType::kInt8 ? quant(0.1f, 3) : QuantParams{};
+  const QuantParams q = t == DType::kInt8 ? per_tensor(0.1f, 3) : QuantParams{};
   const int32_t x = b.input(t, {2, h, w, 3}, q);
   std::vector<int32_t> parts;
   for (const SliceSpec& s : specs) {

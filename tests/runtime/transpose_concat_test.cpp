@@ -26,7 +26,7 @@ const Level kLevels[] = {{4, 5}, {2, 3}, {1, 1}};
 std::shared_ptr<const graph::Graph> join(DType t, bool extra_reader = false,
                                          std::vector<int32_t> first_perm = {0, 3, 1, 2}) {
   GraphBuilder b;
-  const QuantParams q = t == DType::kInt8 ? quant(0.1f, 3) : QuantParams{};
+  const QuantParams q = t == DType::kInt8 ? per_tensor(0.1f, 3) : QuantParams{};
   std::vector<int32_t> flats;
   int32_t rows = 0;
   for (const Level& l : kLevels) {

@@ -11,12 +11,11 @@
 namespace qdet::rt {
 namespace {
 
-using testing::GraphBuilder;
-using testing::quant;
+using namespace testing;  // graph_builder.h: GraphBuilder, run_graph, to_bytes, values_of, per_tensor, F32
 
 std::shared_ptr<const graph::Graph> conv_with_weight_scale(graph::OpKind kind, float weight_scale) {
   GraphBuilder b;
-  const int32_t in = b.input(DType::kInt8, {1, 4, 4, 3}, quant(0.05f, 2));
+  const int32_t in = b.input(DType::kInt8, {1, 4, 4, 3}, per_tensor(0.05f, 2));
   QuantParams wq;
   wq.scale = {weight_scale, 0.01f, weight_scale};
   wq.zero_point = {0, 0, 0};
@@ -27,7 +26,7 @@ std::shared_ptr<const graph::Graph> conv_with_weight_scale(graph::OpKind kind, f
   std::vector<int8_t> w(static_cast<size_t>(num_elements(wshape)));
   for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<int8_t>(int(i * 7) % 255 - 127);
   const int32_t weights = b.constant(DType::kInt8, wshape, w, wq);
-  const int32_t out = b.tensor(DType::kInt8, {1, 4, 4, 3}, quant(0.1f, -1));
+  const int32_t out = b.tensor(DType::kInt8, {1, 4, 4, 3}, per_tensor(0.1f, -1));
   graph::OpAttrs attrs;
   attrs.padding = graph::Padding::kSame;
   b.op(kind, {in, weights, -1}, {out}, attrs);
