@@ -61,9 +61,11 @@ size_t size_of(const flatbuffers::Vector<T>* v) {
 
 std::string name_of(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
 
-// One SparseIndexVector (int32, uint16 or uint8 values) as int64s; an absent vector is empty.
+// One SparseIndexVector (int32, uint16 or uint8 values) as int64s; an absent vector is empty. A
+// union whose type is set but whose table is absent is an error (the verifier accepts it).
 Result<std::vector<int64_t>> index_vector(tfl::SparseIndexVector type, const void* table, const char* what) {
   std::vector<int64_t> out;
+  if (table == nullptr) return invalid_argument("sparsity: {} is missing", what);
   auto copy = [&](const auto* values) {
     if (values) out.assign(values->begin(), values->end());
   };
