@@ -56,6 +56,14 @@ struct OpPlan {
   uint8_t* scratch = nullptr;
 };
 
+// Op `plan`'s work is done by another op's fused kernel: it is skipped from now on.
+void mark_fused(OpPlan& plan) {
+  plan.kernel = &kFusedKernel;
+  plan.folded = true;
+  plan.data.reset();
+  plan.scratch_bytes = 0;
+}
+
 // One line: the op, its index and input dtypes, and the dtypes qdet runs it in (op_cases.h).
 // Where qdet does run the op in these dtypes, the last kernel's reason (the reference kernel's)
 // says what else it needs, without repeating the op's name.
@@ -303,10 +311,7 @@ void Interpreter::Impl::fold_pads() {
     const SpatialPad spatial{.top = p[2], .bottom = p[3], .left = p[4], .right = p[5]};
     if (!conv.kernel->fold_input_pad(conv.data.get(), in.shape, spatial)) continue;
     conv.inputs[0] = &tensors[op.inputs[0]];
-    pad.kernel = &kFusedKernel;
-    pad.folded = true;
-    pad.data.reset();
-    pad.scratch_bytes = 0;
+    mark_fused(pad);
   }
 }
 
@@ -373,10 +378,7 @@ void Interpreter::Impl::fuse_silu() {
     mul.data = std::move(*lut);
     mul.scratch_bytes = 0;
     mul.inputs = {&tensors[pair.input]};
-    logistic.kernel = &kFusedKernel;
-    logistic.folded = true;
-    logistic.data.reset();
-    logistic.scratch_bytes = 0;
+    mark_fused(logistic);
   }
   // Float pairs: one pass computing x * sigmoid(x) (silu_float.cpp), when fast kernels are on.
   // Its results are within a few ulp of XNNPACK's pair, not equal: where a float region feeds a
@@ -401,10 +403,7 @@ void Interpreter::Impl::fuse_silu() {
     mul.data = std::move(data);
     mul.scratch_bytes = 0;
     mul.inputs = {&tensors[pair.input]};
-    logistic.kernel = &kFusedKernel;
-    logistic.folded = true;
-    logistic.data.reset();
-    logistic.scratch_bytes = 0;
+    mark_fused(logistic);
   }
   // A one-pass float SiLU read only by an ADD (a residual connection) takes the ADD in: the
   // addend is added as each value is written, and the SiLU's output is never stored.
@@ -431,8 +430,7 @@ void Interpreter::Impl::fuse_silu() {
     add_plan.data.reset();
     add_plan.scratch_bytes = 0;
     add_plan.inputs = {mul.inputs[0], &tensors[other]};
-    mul.kernel = &kFusedKernel;
-    mul.folded = true;
+    mark_fused(mul);
   }
 }
 
@@ -450,10 +448,7 @@ void Interpreter::Impl::fuse_slice_concats() {
     for (int32_t s : block->slice_ops) all_run = all_run && !ops[s].folded;
     if (!all_run) continue;
     for (int32_t s : block->slice_ops) {
-      ops[s].kernel = &kFusedKernel;
-      ops[s].folded = true;
-      ops[s].data.reset();
-      ops[s].scratch_bytes = 0;
+      mark_fused(ops[s]);
     }
     OpPlan& concat = ops[i];
     concat.kernel = &kSliceConcatKernel;
@@ -477,10 +472,7 @@ void Interpreter::Impl::fuse_scatter_updates() {
     auto found = find_scatter_update(*graph, static_cast<int32_t>(i), tensors, names, producers, consumers);
     if (!found) continue;
     for (int32_t fused : {found->mul_op, found->scatter_op}) {
-      ops[fused].kernel = &kFusedKernel;
-      ops[fused].folded = true;
-      ops[fused].data.reset();
-      ops[fused].scratch_bytes = 0;
+      mark_fused(ops[fused]);
       names[fused] = nullptr;
     }
     OpPlan& add = ops[i];
@@ -505,10 +497,7 @@ void Interpreter::Impl::fuse_transpose_concats() {
     for (int32_t op : found->fused_ops) all_run = all_run && !ops[op].folded;
     if (!all_run) continue;
     for (int32_t op : found->fused_ops) {
-      ops[op].kernel = &kFusedKernel;
-      ops[op].folded = true;
-      ops[op].data.reset();
-      ops[op].scratch_bytes = 0;
+      mark_fused(ops[op]);
     }
     OpPlan& last = ops[i];
     last.kernel = &kTransposeConcatKernel;
@@ -537,10 +526,7 @@ void Interpreter::Impl::fuse_concat_silus() {
     auto found = find_concat_silu(*graph, static_cast<int32_t>(i), tensors, kernels, inputs, producers, consumers);
     if (!found) continue;
     for (int32_t op : found->fused_ops) {
-      ops[op].kernel = &kFusedKernel;
-      ops[op].folded = true;
-      ops[op].data.reset();
-      ops[op].scratch_bytes = 0;
+      mark_fused(ops[op]);
       kernels[op] = nullptr;
     }
     OpPlan& concat = ops[i];
