@@ -1,5 +1,7 @@
 #include "graph/graph.h"
 
+#include <algorithm>
+
 namespace qdet::graph {
 
 int32_t Graph::add_tensor(Tensor t) {
@@ -30,6 +32,12 @@ std::vector<std::vector<int32_t>> Graph::consumers() const {
     for (int32_t t : ops[i].inputs)
       if (t >= 0 && static_cast<size_t>(t) < tensors.size()) c[t].push_back(static_cast<int32_t>(i));
   return c;
+}
+
+bool Graph::read_only_by(int32_t tensor, int32_t op, const std::vector<std::vector<int32_t>>& consumers) const {
+  return tensor >= 0 && static_cast<size_t>(tensor) < tensors.size() && consumers[tensor].size() == 1 &&
+         consumers[tensor][0] == op && !tensors[tensor].is_variable &&
+         std::find(outputs.begin(), outputs.end(), tensor) == outputs.end();
 }
 
 Status Graph::verify() const {

@@ -45,6 +45,9 @@ struct Graph {
   std::vector<int32_t> producers() const;
   // For each tensor, the ops that read it.
   std::vector<std::vector<int32_t>> consumers() const;
+  // Whether `tensor` is read by op `op` alone (`consumers` is consumers()) and is neither a
+  // variable nor a graph output: what a plan-time fusion needs before it skips writing it.
+  bool read_only_by(int32_t tensor, int32_t op, const std::vector<std::vector<int32_t>>& consumers) const;
 
   int32_t add_tensor(Tensor t);  // returns its id
   // Appends an op (the importers build graphs in execution order).

@@ -89,8 +89,7 @@ std::optional<ConcatSilu> find_concat_silu(const graph::Graph& g, int32_t concat
     offset += part.channels;
     widest = std::max(widest, part.channels);
     const int32_t p = producers[id];
-    const bool sole = p >= 0 && consumers[id].size() == 1 && !g.tensors[id].is_variable &&
-                      std::find(g.outputs.begin(), g.outputs.end(), id) == g.outputs.end();
+    const bool sole = p >= 0 && g.read_only_by(id, concat_op, consumers);
     const Kernel* k = sole ? plan_kernels[p] : nullptr;
     if (k == &kSiluFloatKernel && plan_inputs[p].size() == 1) {
       part.source = Source::kSilu;

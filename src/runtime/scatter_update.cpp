@@ -40,11 +40,6 @@ const TensorRef* constant_input(const graph::Op& op, size_t i, const std::vector
   return t.is_constant && t.data ? &t : nullptr;
 }
 
-bool only_read_by(int32_t tensor, int32_t op, const graph::Graph& g,
-                  const std::vector<std::vector<int32_t>>& consumers) {
-  return consumers[tensor].size() == 1 && consumers[tensor][0] == op && !g.tensors[tensor].is_variable &&
-         std::find(g.outputs.begin(), g.outputs.end(), tensor) == g.outputs.end();
-}
 
 // Each update slice's first output element, from constant indices: nullopt when an index is out
 // of range or two slices overlap (SCATTER_ND would add them).
@@ -159,7 +154,7 @@ std::optional<ScatterUpdate> find_scatter_update(const graph::Graph& g, int32_t 
         !(is_pad && scatter.inputs.size() >= 2))
       continue;
     if (mul.inputs.size() != 2 || mul.attrs.activation != graph::Activation::kNone ||
-        !only_read_by(mul_out, add_op, g, consumers) || !only_read_by(scatter_out, add_op, g, consumers))
+        !g.read_only_by(mul_out, add_op, consumers) || !g.read_only_by(scatter_out, add_op, consumers))
       continue;
     // MUL(x, K) or MUL(K, x): K constant, x not.
     const int kside = constant_input(mul, 1, tensors) ? 1 : 0;

@@ -33,10 +33,7 @@ std::vector<int64_t> permutation(const graph::Op& op, const std::vector<TensorRe
 // `id`'s producer when `id` is read only by `reader` and is no graph output, else -1.
 int32_t sole_producer(const graph::Graph& g, int32_t id, int32_t reader, const std::vector<int32_t>& producers,
                       const std::vector<std::vector<int32_t>>& consumers) {
-  if (id < 0 || producers[id] < 0 || consumers[id].size() != 1 || consumers[id][0] != reader ||
-      g.tensors[id].is_variable || std::find(g.outputs.begin(), g.outputs.end(), id) != g.outputs.end())
-    return -1;
-  return producers[id];
+  return g.read_only_by(id, reader, consumers) ? producers[id] : -1;
 }
 
 bool same_values(const graph::Graph& g, int32_t a, int32_t b) {
