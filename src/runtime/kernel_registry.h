@@ -10,11 +10,11 @@
 
 namespace qdet::rt {
 
-// Tried in this order: oneDNN (which takes only what it runs faster: kernels/onednn/kernels.h),
-// XNNPACK, qdet's own SIMD kernels, reference.
-// Also the order in which the families are tried. qdet's own SIMD kernels take only what
-// XNNPACK does not run, or runs slower (large max-pool windows), so they come before it.
-enum class KernelImpl : uint8_t { kOnednn = 0, kSimd = 1, kXnnpack = 2, kReference = 3 };
+// Also the order in which the families are tried: qdet's own SIMD kernels (which take only what
+// the libraries do not run, or run slower: AMX pointwise convolutions, 8-bit depthwise, int16x8,
+// large max-pool windows), oneDNN (which takes only what it runs faster than XNNPACK:
+// kernels/onednn/kernels.h), XNNPACK, reference.
+enum class KernelImpl : uint8_t { kSimd = 0, kOnednn = 1, kXnnpack = 2, kReference = 3 };
 const char* kernel_impl_name(KernelImpl impl);
 
 class KernelRegistry {

@@ -517,6 +517,10 @@ void add_convolutions(Table& t) {
       dw.attrs.depth_multiplier = 1;
       dw.consts = {{w.w_dtype, {1, 3, 3, out_c}, w.w_scales, 3}, {w.b_dtype, {out_c}, w.b_scales, 0}};
     }
+    // A pointwise convolution over 8 channels (qdet's AMX kernel takes the int8 / uint8 ones).
+    OpCase& pw = t.add("CONV_2D_1x1", OpKind::kConv2d, d, {{1, 9, 8, 8}},
+                       conv(1, graph::Padding::kSame, graph::Activation::kRelu6));
+    pw.consts = {{w.w_dtype, {out_c, 1, 1, 8}, w.w_scales, 0}, {w.b_dtype, {out_c}, w.b_scales, 0}};
     std::vector<float> fc_w = {0.006f}, fc_b = {d.in_q.scale * 0.006f};
     OpCase& fc = t.add("FULLY_CONNECTED", OpKind::kFullyConnected, d, {{2, in_c * 4}});
     fc.consts = {{w.w_dtype, {out_c, in_c * 4}, is_float ? std::vector<float>{} : fc_w, 0},

@@ -14,6 +14,9 @@ extern const Kernel kInt16x8DepthwiseConv2d;
 // VNNI: XNNPACK's bytes (exact sums, its fp32 requantization), folds a zero PAD before it
 // (depthwise_8bit.cpp).
 extern const Kernel k8BitDepthwiseConv2d;
+// int8 and uint8 CONV_2D with 1x1 filters at stride 1 on AMX tiles: XNNPACK's bytes (exact
+// sums, its fp32 requantization), requantized in L1 (pointwise_amx.cpp).
+extern const Kernel k8BitPointwiseConv2d;
 // MAX_POOL_2D at stride 1 with windows of 16 taps or more (SPP's 5x5 .. 13x13), float32, int8
 // and uint8, as a column pass then a row pass: the reference's bytes (max_pool.cpp).
 extern const Kernel kSeparableMaxPool2d;
@@ -22,5 +25,9 @@ bool has_avx512_vnni();
 // Tests: false makes kernels prepared afterwards take the portable path even on VNNI CPUs
 // (the VNNI-only kernels then decline).
 void allow_vnni_for_testing(bool allow);
+// Whether this CPU has AMX-INT8, the kernel lets this process use it, and tests have not
+// turned it off.
+bool has_amx_int8();
+void allow_amx_for_testing(bool allow);
 
 }  // namespace qdet::rt::simd
