@@ -13,6 +13,7 @@
 #include "runtime/arena_planner.h"
 #include "runtime/concat_silu.h"
 #include "runtime/kernel_registry.h"
+#include "runtime/kernels/simd/kernels.h"
 #include "runtime/kernels/xnnpack/kernels.h"
 #include "runtime/lut_fusion.h"
 #include "runtime/op_cases.h"
@@ -384,22 +385,33 @@ void Interpreter::Impl::fuse_silu() {
   // Its results are within a few ulp of XNNPACK's pair, not equal: where a float region feeds a
   // QUANTIZE (the float islands of int8 models), an ulp can move a value across a rounding tie
   // and the step spreads through the int8 layers after it, away from the official TFLite's
-  // bytes. Those plans (exact_float) run XNNPACK's own pair a block at a time instead
-  // (xnn::kSiluBlocked): the pair's bytes, without the tensor-sized temporary.
+  // bytes. Those plans (exact_float) run XNNPACK's pair's own arithmetic in one pass
+  // (simd::kSiluExact) where it gives the pair's bytes on this CPU (checked once a process), or
+  // else the pair itself a block at a time (xnn::kSiluBlocked), without the tensor-sized temporary.
   if (!options.use_fast_kernels) return;
+  const auto exact_silu_one_pass = [] {
+    static const bool same = simd::silu_exact_available() && xnn::silu_matches(simd::silu_exact);
+    return same;
+  };
   for (const SiluPair& pair : find_silu_pairs(*graph, /*float32=*/true)) {
     OpPlan& logistic = ops[pair.logistic_op];
     OpPlan& mul = ops[pair.mul_op];
     if (logistic.folded || mul.folded || !logistic.kernel || !mul.kernel) continue;
     std::unique_ptr<OpData> data;
+    const Kernel* kernel = &kSiluFloatKernel;
     if (exact_float) {
       if (std::strcmp(logistic.kernel->name, "xnnpack") != 0 || std::strcmp(mul.kernel->name, "xnnpack") != 0)
         continue;
-      auto blocked = xnn::silu_blocked_data(options.num_threads);
-      if (!blocked.ok()) continue;
-      data = std::move(*blocked);
+      kernel = &xnn::kSiluBlocked;
+      if (exact_silu_one_pass()) {
+        kernel = &simd::kSiluExact;
+      } else {
+        auto blocked = xnn::silu_blocked_data(options.num_threads);
+        if (!blocked.ok()) continue;
+        data = std::move(*blocked);
+      }
     }
-    mul.kernel = exact_float ? &xnn::kSiluBlocked : &kSiluFloatKernel;
+    mul.kernel = kernel;
     mul.data = std::move(data);
     mul.scratch_bytes = 0;
     mul.inputs = {&tensors[pair.input]};

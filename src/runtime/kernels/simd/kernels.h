@@ -17,6 +17,12 @@ extern const Kernel k8BitDepthwiseConv2d;
 // int8 and uint8 CONV_2D with 1x1 filters at stride 1 on AMX tiles: XNNPACK's bytes (exact
 // sums, its fp32 requantization), requantized in L1 (pointwise_amx.cpp).
 extern const Kernel k8BitPointwiseConv2d;
+// Float SiLU in one pass with the float operations of XNNPACK's AVX-512 sigmoid and multiply
+// operators, in their order: their bytes (silu_exact.cpp). The interpreter uses it in exact-float
+// plans once xnn::silu_matches has confirmed the bytes on this CPU.
+extern const Kernel kSiluExact;
+bool silu_exact_available();  // AVX-512 F
+void silu_exact(const float* x, float* y, size_t n);
 // MAX_POOL_2D at stride 1 with windows of 16 taps or more (SPP's 5x5 .. 13x13), float32, int8
 // and uint8, as a column pass then a row pass: the reference's bytes (max_pool.cpp).
 extern const Kernel kSeparableMaxPool2d;

@@ -52,6 +52,10 @@ extern const Kernel kTransposeConvQuantized;   // TRANSPOSE_CONV uint8 (xnn deco
 // ("xnnpack-silu"). The op data holds an operator pair per interpreter thread.
 extern const Kernel kSiluBlocked;
 Result<std::unique_ptr<OpData>> silu_blocked_data(int num_threads);
+// Whether `silu` gives the bytes of XNNPACK's sigmoid and multiply operators on this CPU, on a
+// probe of values across the float range (every exponent, both signs, zeros, infinities, NaN,
+// subnormals); answered once per function.
+bool silu_matches(void (*silu)(const float* x, float* y, size_t n));
 
 // Row-copy kernels (named "copy"): exact for any dtype, same quantization in and out.
 extern const Kernel kConcatenation;        // CONCATENATION without fused activation
