@@ -133,6 +133,8 @@ struct Interpreter::Impl {
   void fuse_transpose_concats();
   void fuse_concat_silus();
   void fold_pads();
+  bool fold_pad_through_dequantize(int32_t unpadded, int32_t dequantize_op, const SpatialPad& pad,
+                                   const std::vector<std::vector<int32_t>>& consumers);
   void tabulate_activations();
   void alias_reshapes();
   Status plan_memory();
@@ -284,7 +286,8 @@ static bool pads_with_zero(const graph::Graph& g, const graph::Op& op, const std
 // A PAD of zeros (float 0.0; the zero point of an int8/uint8 tensor) around H and W whose only
 // reader is a convolution kernel that can take it (Kernel::fold_input_pad: oneDNN's and
 // XNNPACK's float convolutions, oneDNN's int8/uint8 ones) becomes that convolution's own
-// padding: no padded copy is written, and the convolution computes the same bits.
+// padding: no padded copy is written, and the convolution computes the same bits. So does an
+// int8/uint8 one whose DEQUANTIZE feeds a float convolution (fold_pad_through_dequantize).
 void Interpreter::Impl::fold_pads() {
   if (options.keep_intermediates || !options.use_fast_kernels) return;
   const auto consumers = graph->consumers();
@@ -304,16 +307,59 @@ void Interpreter::Impl::fold_pads() {
     if (consumers[out].size() != 1 ||
         std::find(graph->outputs.begin(), graph->outputs.end(), out) != graph->outputs.end())
       continue;
-    OpPlan& conv = ops[consumers[out][0]];
-    const graph::Op& conv_op = graph->ops[consumers[out][0]];
+    const SpatialPad spatial{.top = p[2], .bottom = p[3], .left = p[4], .right = p[5]};
+    const int32_t reader = consumers[out][0];
+    if (graph->ops[reader].kind == graph::OpKind::kDequantize) {
+      if (fold_pad_through_dequantize(op.inputs[0], reader, spatial, consumers)) mark_fused(pad);
+      continue;
+    }
+    OpPlan& conv = ops[reader];
+    const graph::Op& conv_op = graph->ops[reader];
     if (conv.folded || !conv.kernel || !conv.kernel->fold_input_pad || conv_op.inputs.empty() ||
         conv_op.inputs[0] != out)
       continue;
-    const SpatialPad spatial{.top = p[2], .bottom = p[3], .left = p[4], .right = p[5]};
     if (!conv.kernel->fold_input_pad(conv.data.get(), in.shape, spatial)) continue;
     conv.inputs[0] = &tensors[op.inputs[0]];
     mark_fused(pad);
   }
+}
+
+// An int8/uint8 zero-point PAD read only by a DEQUANTIZE read only by a convolution (the float
+// regions of int8 models: QUANTIZE, PAD, DEQUANTIZE, float depthwise): the DEQUANTIZE reads the
+// unpadded tensor, and the padding, whose zero point dequantizes to exactly +0.0, becomes the
+// convolution's own padding (the same products as the padded copy's zeros). False, with nothing
+// changed, when the DEQUANTIZE or the convolution cannot take it.
+bool Interpreter::Impl::fold_pad_through_dequantize(int32_t unpadded, int32_t dequantize_op, const SpatialPad& pad,
+                                                    const std::vector<std::vector<int32_t>>& consumers) {
+  const graph::Op& dq_op = graph->ops[dequantize_op];
+  OpPlan& dq = ops[dequantize_op];
+  if (dq.folded || !dq.kernel || dq_op.outputs.size() != 1 || tensors[dq_op.outputs[0]].dtype != DType::kFloat32)
+    return false;
+  const int32_t dq_out = dq_op.outputs[0];
+  if (consumers[dq_out].size() != 1 || !graph->read_only_by(dq_out, consumers[dq_out][0], consumers)) return false;
+  OpPlan& conv = ops[consumers[dq_out][0]];
+  const graph::Op& conv_op = graph->ops[consumers[dq_out][0]];
+  if (conv.folded || !conv.kernel || !conv.kernel->fold_input_pad || conv_op.inputs.empty() || conv_op.inputs[0] != dq_out)
+    return false;
+  TensorRef& out = tensors[dq_out];
+  const Shape padded = out.shape;
+  TensorRef* const dq_inputs[1] = {&tensors[unpadded]};
+  TensorRef* const dq_outputs[1] = {&out};
+  PrepareContext ctx{.op = dq_op,
+                     .op_index = dequantize_op,
+                     .inputs = dq_inputs,
+                     .outputs = dq_outputs,
+                     .num_threads = options.num_threads,
+                     .threadpool = pool.get(),
+                     .exact_float = exact_float};
+  if (!dq.kernel->prepare(ctx).ok() || !conv.kernel->fold_input_pad(conv.data.get(), out.shape, pad)) {
+    out.shape = padded;
+    return false;
+  }
+  dq.data = std::move(ctx.op_data);
+  dq.scratch_bytes = ctx.scratch_bytes;
+  dq.inputs = {&tensors[unpadded]};
+  return true;
 }
 
 // A RESHAPE, SQUEEZE or EXPAND_DIMS only renames the shape of its input's bytes: its output

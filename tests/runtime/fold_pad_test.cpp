@@ -214,6 +214,61 @@ TEST(QuantizedFoldPad, ZeroPointPadGivesTheUnfoldedBytes) {
   if (simd::has_avx512_vnni()) EXPECT_EQ(simd_runs, 4);  // depth multiplier 1, int8 and uint8
 }
 
+// int8 x -> PAD (the zero point) -> DEQUANTIZE -> float CONV_2D or DEPTHWISE_CONV_2D 3x3 stride 2
+// VALID -> y (the float regions of qdet's int8 files): the DEQUANTIZE reads the unpadded tensor
+// and the padding, whose zero point dequantizes to +0.0, folds into the float convolution, with
+// the unfolded run's bits (exact-float plans: XNNPACK). When the dequantized tensor is also a
+// graph output, nothing folds.
+PadConv pad_dequantize_conv(bool depthwise, bool second_reader) {
+  GraphBuilder b;
+  const QuantParams qx = per_tensor(0.05f, -3);
+  const int32_t x = b.input(DType::kInt8, {1, 9, 11, 6}, qx);
+  const int32_t p = b.constant(DType::kInt32, {4, 2}, std::vector<int32_t>{0, 0, 1, 2, 2, 1, 0, 0});
+  const int32_t padded = b.tensor(DType::kInt8, {1, 12, 14, 6}, qx);
+  b.op(graph::OpKind::kPad, {x, p}, {padded});
+  const int32_t floats = b.tensor(DType::kFloat32, {1, 12, 14, 6});
+  b.op(graph::OpKind::kDequantize, {padded}, {floats});
+  const int32_t outputs = depthwise ? 6 : 7;
+  const Shape filter = depthwise ? Shape{1, 3, 3, 6} : Shape{7, 3, 3, 6};
+  const int32_t w = b.constant(DType::kFloat32, filter, random_values(outputs * 9 * (depthwise ? 1 : 6), 2));
+  const int32_t bias = b.constant(DType::kFloat32, {outputs}, random_values(outputs, 3));
+  const int32_t y = b.tensor(DType::kFloat32, {1, 5, 6, outputs});
+  graph::OpAttrs conv;
+  conv.padding = graph::Padding::kValid;
+  conv.stride_h = conv.stride_w = 2;
+  conv.depth_multiplier = 1;
+  b.op(depthwise ? graph::OpKind::kDepthwiseConv2d : graph::OpKind::kConv2d, {floats, w, bias}, {y}, conv);
+  b.output(y);
+  if (second_reader) b.output(floats);
+  std::mt19937 rng(5);
+  std::vector<uint8_t> input(9 * 11 * 6);
+  for (auto& v : input) v = static_cast<uint8_t>(rng());
+  return {b.shared(), input};
+}
+
+TEST(QuantizedFoldPad, ZeroPointPadFoldsThroughDequantizeIntoFloatConvolution) {
+  for (const bool depthwise : {false, true}) {
+    for (const bool second_reader : {false, true}) {
+      SCOPED_TRACE(::testing::Message() << (depthwise ? "depthwise" : "conv") << (second_reader ? ", second reader" : ""));
+      const PadConv c = pad_dequantize_conv(depthwise, second_reader);
+      InterpreterOptions options;
+      options.exact_float = true;
+      auto folded = run_graph(c.graph, {c.input}, options);
+      ASSERT_TRUE(folded.ok()) << folded.status().message();
+      ASSERT_STREQ((*folded)->kernel_name(2), "xnnpack");
+      EXPECT_EQ(std::string((*folded)->kernel_name(0)) == "fused", !second_reader);
+      options.keep_intermediates = true;
+      auto unfolded = run_graph(c.graph, {c.input}, options);
+      ASSERT_TRUE(unfolded.ok()) << unfolded.status().message();
+      ASSERT_STRNE((*unfolded)->kernel_name(0), "fused");
+      const TensorRef& a = (*folded)->output(0);
+      const TensorRef& e = (*unfolded)->output(0);
+      ASSERT_EQ(a.shape, e.shape);
+      EXPECT_EQ(0, std::memcmp(a.data, e.data, static_cast<size_t>(e.num_elements()) * sizeof(float)));
+    }
+  }
+}
+
 // A PADV2 whose value is not the zero point pads with a real non-zero value: it stays.
 TEST(QuantizedFoldPad, OtherPadValueStays) {
   const PadConv c = quantized_pad_conv(DType::kInt8, {0, 0, 1, 1, 1, 1, 0, 0}, /*depthwise=*/true, 7);
