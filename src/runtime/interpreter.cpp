@@ -136,6 +136,7 @@ struct Interpreter::Impl {
   bool fold_pad_through_dequantize(int32_t unpadded, int32_t dequantize_op, const SpatialPad& pad,
                                    const std::vector<std::vector<int32_t>>& consumers);
   void tabulate_activations();
+  void fuse_output_tables();
   void alias_reshapes();
   Status plan_memory();
   uint64_t budget() const;
@@ -360,6 +361,39 @@ bool Interpreter::Impl::fold_pad_through_dequantize(int32_t unpadded, int32_t de
   dq.scratch_bytes = ctx.scratch_bytes;
   dq.inputs = {&tensors[unpadded]};
   return true;
+}
+
+// A byte table (kLutKernel: a tabulated SiLU or activation) whose input no other op left reads,
+// made by qdet's AMX pointwise or 8-bit depthwise convolution, is applied by the convolution as it stores each
+// requantized byte: the convolution writes the table's output, whose bytes are the same, and the
+// intermediate tensor is never stored.
+void Interpreter::Impl::fuse_output_tables() {
+  if (options.keep_intermediates || !options.use_fast_kernels) return;
+  const auto producers = graph->producers();
+  const auto consumers = graph->consumers();
+  for (size_t i = 0; i < ops.size(); ++i) {
+    OpPlan& lut = ops[i];
+    if (lut.folded || lut.kernel != &kLutKernel || lut.inputs.empty() || !lut.inputs[0] || lut.outputs.size() != 1)
+      continue;
+    const ByteTable* table = lut_byte_table(lut.data.get());
+    const int32_t x = lut.inputs[0]->id;
+    if (!table || x < 0 || producers[x] < 0 || graph->tensors[x].is_variable ||
+        std::find(graph->outputs.begin(), graph->outputs.end(), x) != graph->outputs.end())
+      continue;
+    // The table's op is x's only reader left (a SiLU's LOGISTIC is fused into its table).
+    if (!std::all_of(consumers[x].begin(), consumers[x].end(),
+                     [&](int32_t c) { return c == static_cast<int32_t>(i) || ops[c].folded; }))
+      continue;
+    OpPlan& conv = ops[producers[x]];
+    // (The registry holds copies of the kernels: the same functions, not the same address.)
+    if (conv.folded || !conv.kernel || conv.outputs.size() != 1 || conv.outputs[0] != lut.inputs[0]) continue;
+    const auto take = conv.kernel->eval == simd::k8BitPointwiseConv2d.eval    ? simd::pointwise_take_output_table
+                      : conv.kernel->eval == simd::k8BitDepthwiseConv2d.eval ? simd::depthwise8_take_output_table
+                                                                             : nullptr;
+    if (!take || !take(conv.data.get(), table->data())) continue;
+    conv.outputs[0] = lut.outputs[0];
+    mark_fused(lut);
+  }
 }
 
 // A RESHAPE, SQUEEZE or EXPAND_DIMS only renames the shape of its input's bytes: its output
@@ -770,6 +804,7 @@ Status Interpreter::Impl::plan() {
   fuse_transpose_concats();
   fuse_concat_silus();
   tabulate_activations();
+  fuse_output_tables();
   fold_pads();
   alias_reshapes();
   QDET_TRY(plan_memory());

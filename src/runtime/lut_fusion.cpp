@@ -216,4 +216,9 @@ Result<std::unique_ptr<OpData>> silu_lut(const graph::Graph& g, const SiluPair& 
 
 const Kernel kLutKernel = {"lut", lut_prepare, lut_eval};
 
+const ByteTable* lut_byte_table(const OpData* data) {
+  const auto* lut = static_cast<const LutData*>(data);
+  return lut && lut->shorts.empty() ? &lut->bytes : nullptr;
+}
+
 }  // namespace qdet::rt

@@ -63,6 +63,9 @@ Result<std::unique_ptr<OpData>> silu_lut(const graph::Graph& graph, const SiluPa
 bool tabulable_unary(const graph::Graph& graph, int32_t op_index);
 Result<std::unique_ptr<OpData>> unary_lut(const graph::Graph& graph, int32_t op_index, const Kernel& kernel);
 
+// kLutKernel's 256-entry table in `data` (its op data), or nullptr for an int16 table.
+const ByteTable* lut_byte_table(const OpData* data);
+
 // out[i] = table[in[i]] for n bytes (AVX-512 VBMI where the CPU has it).
 void apply_byte_table(const ByteTable& table, const uint8_t* in, uint8_t* out, size_t n);
 // out[i] = table[(uint16_t)in[i]] for n int16 values; `table` has 65536 entries.

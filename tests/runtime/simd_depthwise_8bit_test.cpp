@@ -13,6 +13,7 @@
 
 #include "runtime/kernels/simd/kernels.h"
 #include "runtime/kernels/xnnpack/kernels.h"
+#include "graph_builder.h"
 #include "kernel_test_support.h"
 
 namespace qdet::rt::testing {
@@ -139,6 +140,55 @@ TEST(SimdDepthwise8Bit, DepthMultiplierTwoIsLeftToXnnpack) {
   op.attrs.depth_multiplier = 2;
   const KernelOutput got = run_kernel(simd::k8BitDepthwiseConv2d, op, {&input, &filter}, 1, &out);
   EXPECT_EQ(got.prepare_status.code(), StatusCode::kUnsupported);
+}
+
+// x -> DEPTHWISE_CONV_2D 3x3 (qdet's kernel) -> y -> LOGISTIC -> MUL(y, sigmoid) -> out, and with
+// `y_is_output` y a graph output too. The SiLU table goes into the depthwise's stores
+// (fuse_output_tables) where the CPU has VBMI: the unfused run's bytes. Where y is an output it
+// must be stored, so the table stays its own op.
+TEST(SimdDepthwise8Bit, SiluTableFusedIntoTheDepthwiseKeepsTheBytes) {
+  if (!simd::has_avx512_vnni()) GTEST_SKIP() << "this CPU has no AVX-512 VNNI";
+  const bool vbmi = __builtin_cpu_supports("avx512vbmi");
+  for (const DType t : {DType::kInt8, DType::kUInt8}) {
+    for (const bool y_is_output : {false, true}) {
+      SCOPED_TRACE(::testing::Message() << dtype_name(t) << (y_is_output ? ", y an output" : ""));
+      const bool s8 = t == DType::kInt8;
+      std::mt19937 rng(22);
+      GraphBuilder b;
+      const int32_t x = b.input(t, {2, 9, 11, 40}, per_tensor(0.05f, s8 ? -3 : 125));
+      QuantParams qw;
+      if (s8) {
+        for (int32_t c = 0; c < 40; ++c) qw.scale.push_back(0.01f + 0.0005f * c), qw.zero_point.push_back(0);
+        qw.quantized_dimension = 3;
+      } else {
+        qw = per_tensor(0.01f, 128);
+      }
+      const TestTensor w = random_bytes(rng, t, {1, 3, 3, 40}, qw, true);
+      const int32_t wid = b.constant(t, {1, 3, 3, 40}, std::vector<uint8_t>(w.bytes.begin(), w.bytes.begin() + 360), qw);
+      const int32_t y = b.tensor(t, {2, 9, 11, 40}, per_tensor(0.06f, s8 ? 4 : 130));
+      graph::OpAttrs dw;
+      dw.padding = Padding::kSame;
+      dw.depth_multiplier = 1;
+      b.op(OpKind::kDepthwiseConv2d, {x, wid}, {y}, dw);
+      const int32_t sig = b.tensor(t, {2, 9, 11, 40}, per_tensor(1.0f / 256, s8 ? -128 : 0));
+      b.op(OpKind::kLogistic, {y}, {sig});
+      const int32_t out = b.tensor(t, {2, 9, 11, 40}, per_tensor(0.04f, s8 ? -120 : 8));
+      b.op(OpKind::kMul, {y, sig}, {out});
+      b.output(out);
+      if (y_is_output) b.output(y);
+      const auto g = b.shared();
+      std::vector<uint8_t> input(2 * 9 * 11 * 40);
+      for (auto& v : input) v = static_cast<uint8_t>(rng());
+      auto fused = run_graph(g, {input}, InterpreterOptions{});
+      auto plain = run_graph(g, {input}, InterpreterOptions{.keep_intermediates = true});
+      ASSERT_TRUE(fused.ok()) << fused.status().message();
+      ASSERT_TRUE(plain.ok()) << plain.status().message();
+      ASSERT_STREQ((*fused)->kernel_name(0), "simd");
+      EXPECT_STREQ((*fused)->kernel_name(2), vbmi && !y_is_output ? "fused" : "lut");
+      EXPECT_EQ(values_of<uint8_t>((*fused)->output(0)), values_of<uint8_t>((*plain)->output(0)));
+      if (y_is_output) EXPECT_EQ(values_of<uint8_t>((*fused)->output(1)), values_of<uint8_t>((*plain)->output(1)));
+    }
+  }
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "runtime/kernels/simd/kernels.h"
 #include "runtime/kernels/xnnpack/kernels.h"
+#include "graph_builder.h"
 #include "kernel_test_support.h"
 
 namespace qdet::rt::testing {
@@ -162,6 +163,57 @@ TEST(SimdPointwiseAmx, DeclinesWhatItDoesNotRun) {
   simd::allow_amx_for_testing(false);
   EXPECT_TRUE(declined({1, 6, 6, 16}, {8, 1, 1, 16}, 1, DType::kInt8, 0, false));
   simd::allow_amx_for_testing(true);
+}
+
+// x -> 1x1 CONV_2D (AMX) -> y -> LOGISTIC -> MUL(y, sigmoid) -> out (`x_first`: MUL's operand
+// order), and with `y_is_output` y a graph output too. The SiLU becomes a table (fuse_silu) and
+// the table goes into the convolution's stores (fuse_output_tables): the unfused run's bytes.
+// Where y is an output it must be stored, so the table stays its own op.
+TEST(SimdPointwiseAmx, SiluTableFusedIntoTheConvolutionKeepsTheBytes) {
+  if (skip_without_amx()) GTEST_SKIP() << "this CPU has no AMX-INT8 (or the kernel does not allow it)";
+  for (const DType t : {DType::kInt8, DType::kUInt8}) {
+    for (const bool x_first : {true, false}) {
+      for (const bool y_is_output : {false, true}) {
+        SCOPED_TRACE(::testing::Message() << dtype_name(t) << (x_first ? " y first" : " sigmoid first")
+                                          << (y_is_output ? ", y an output" : ""));
+        const bool s8 = t == DType::kInt8;
+        std::mt19937 rng(21);
+        GraphBuilder b;
+        const int32_t x = b.input(t, {2, 7, 9, 32}, per_tensor(0.05f, s8 ? -3 : 125));
+        std::vector<uint8_t> w(48 * 32);
+        for (auto& v : w) v = static_cast<uint8_t>(s8 ? rng() % 255 + 1 : 128 + rng() % 255 - 127);
+        QuantParams qw;
+        if (s8) {
+          for (int32_t c = 0; c < 48; ++c) qw.scale.push_back(0.002f + 0.0001f * c), qw.zero_point.push_back(0);
+        } else {
+          qw = per_tensor(0.003f, 128);
+        }
+        const int32_t wid = b.constant(t, {48, 1, 1, 32}, w, qw);
+        const QuantParams qy = per_tensor(0.06f, s8 ? 4 : 130);
+        const int32_t y = b.tensor(t, {2, 7, 9, 48}, qy);
+        graph::OpAttrs conv;
+        conv.padding = Padding::kSame;
+        b.op(OpKind::kConv2d, {x, wid}, {y}, conv);
+        const int32_t sig = b.tensor(t, {2, 7, 9, 48}, per_tensor(1.0f / 256, s8 ? -128 : 0));
+        b.op(OpKind::kLogistic, {y}, {sig});
+        const int32_t out = b.tensor(t, {2, 7, 9, 48}, per_tensor(0.04f, s8 ? -120 : 8));
+        b.op(OpKind::kMul, x_first ? std::vector<int32_t>{y, sig} : std::vector<int32_t>{sig, y}, {out});
+        b.output(out);
+        if (y_is_output) b.output(y);
+        const auto g = b.shared();
+        std::vector<uint8_t> input(2 * 7 * 9 * 32);
+        for (auto& v : input) v = static_cast<uint8_t>(rng());
+        auto fused = run_graph(g, {input}, InterpreterOptions{});
+        auto plain = run_graph(g, {input}, InterpreterOptions{.keep_intermediates = true});
+        ASSERT_TRUE(fused.ok()) << fused.status().message();
+        ASSERT_TRUE(plain.ok()) << plain.status().message();
+        ASSERT_STREQ((*fused)->kernel_name(0), "simd");
+        EXPECT_STREQ((*fused)->kernel_name(2), y_is_output ? "lut" : "fused");
+        EXPECT_EQ(values_of<uint8_t>((*fused)->output(0)), values_of<uint8_t>((*plain)->output(0)));
+        if (y_is_output) EXPECT_EQ(values_of<uint8_t>((*fused)->output(1)), values_of<uint8_t>((*plain)->output(1)));
+      }
+    }
+  }
 }
 
 }  // namespace

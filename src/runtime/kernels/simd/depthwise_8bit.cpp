@@ -15,7 +15,9 @@
 // outside the input read a row of x_zp bytes, so the fold is exact at the borders too (TFLite
 // pads with the zero point).
 //
-// A zero-point PAD before the op folds into its padding (Kernel::fold_input_pad).
+// A zero-point PAD before the op folds into its padding (Kernel::fold_input_pad), and a byte
+// table that alone reads its output (a tabulated SiLU) into its stores
+// (depthwise8_take_output_table).
 // Tiling. Four output pixels of a row share each weight load; eight accumulators are in flight.
 // Requantization per channel c, as XNNPACK: q = clamp(round_half_even(float(acc) * s[c]),
 // qmin - zp, qmax - zp) + zp with s[c] = float(in_scale * w_scale[c] / out_scale); prepare
@@ -29,6 +31,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -57,6 +60,9 @@ struct Depthwise8Data : OpData {
   std::vector<float> scale;
   std::vector<uint8_t> zero_row;              // blocks * 32 bytes of the input zero point
   std::array<std::ptrdiff_t, kMaxTaps> offsets{};  // byte offset of each tap from the window's corner
+  // A byte table applied to every output byte (depthwise8_take_output_table), when `tabled`.
+  bool tabled = false;
+  alignas(64) uint8_t table[256] = {};
 };
 
 // The weight of channel c at tap t, less the weight zero point.
@@ -170,6 +176,17 @@ struct TapTable {
   const uint8_t* at(int p, int32_t t) const { return tap[p * taps + t]; }
 };
 
+// table[b] for each of 32 bytes. Its own function: VBMI (vpermi2b) is not implied by VNNI (Cascade
+// Lake has VNNI without it), so only a tabled op, which requires VBMI, calls it.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi"), noinline)) __m256i table_lookup(const uint8_t* table,
+                                                                                             __m256i bytes) {
+  // vpermi2b picks by the low 7 bits from two 64-byte tables; the top bit picks the pair.
+  const __m512i idx = _mm512_castsi256_si512(bytes);
+  const __m512i lo = _mm512_permutex2var_epi8(_mm512_load_si512(table), idx, _mm512_load_si512(table + 64));
+  const __m512i hi = _mm512_permutex2var_epi8(_mm512_load_si512(table + 128), idx, _mm512_load_si512(table + 192));
+  return _mm512_castsi512_si256(_mm512_mask_blend_epi8(_mm512_movepi8_mask(idx), lo, hi));
+}
+
 // `Pixels` consecutive output pixels of a row, every channel block, stored at `out`.
 template <bool Signed, int Pixels, typename Taps>
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))) void depthwise_pixels(
@@ -204,7 +221,9 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))) void depthwise_p
       const __m512i qe = _mm512_add_epi32(_mm512_cvtps_epi32(fe), out_zp);  // round half to even
       const __m512i qo = _mm512_add_epi32(_mm512_cvtps_epi32(fo), out_zp);
       const __m512i words = _mm512_mask_blend_epi16(0xAAAAAAAAu, qe, _mm512_slli_epi32(qo, 16));
-      _mm256_mask_storeu_epi8(out + static_cast<size_t>(p) * channels + c0, m, _mm512_cvtepi16_epi8(words));
+      __m256i bytes = _mm512_cvtepi16_epi8(words);
+      if (d.tabled) bytes = table_lookup(d.table, bytes);
+      _mm256_mask_storeu_epi8(out + static_cast<size_t>(p) * channels + c0, m, bytes);
     }
   }
 }
@@ -285,5 +304,13 @@ Status eval(EvalContext& ctx) {
 }  // namespace
 
 const Kernel k8BitDepthwiseConv2d = {"simd", prepare, eval, fold_input_pad};
+
+bool depthwise8_take_output_table(OpData* data, const uint8_t* table) {
+  if (!data || !__builtin_cpu_supports("avx512vbmi")) return false;
+  auto* d = static_cast<Depthwise8Data*>(data);
+  std::memcpy(d->table, table, sizeof d->table);
+  d->tabled = true;
+  return true;
+}
 
 }  // namespace qdet::rt::simd
