@@ -16,8 +16,8 @@
 // pads with the zero point).
 //
 // A zero-point PAD before the op folds into its padding (Kernel::fold_input_pad), and a byte
-// table that alone reads its output (a tabulated SiLU) into its stores
-// (depthwise8_take_output_table).
+// table that alone reads its output (a tabulated SiLU) is applied to each output row right
+// after it is written, while it is in L1 (depthwise8_take_output_table).
 // Tiling. Four output pixels of a row share each weight load; eight accumulators are in flight.
 // Requantization per channel c, as XNNPACK: q = clamp(round_half_even(float(acc) * s[c]),
 // qmin - zp, qmax - zp) + zp with s[c] = float(in_scale * w_scale[c] / out_scale); prepare
@@ -39,6 +39,7 @@
 #include "runtime/kernels/reference/common.h"
 #include "runtime/kernels/reference/quantized/conv_params.h"
 #include "runtime/kernels/simd/kernels.h"
+#include "runtime/lut_fusion.h"
 
 namespace qdet::rt::simd {
 namespace {
@@ -62,7 +63,7 @@ struct Depthwise8Data : OpData {
   std::array<std::ptrdiff_t, kMaxTaps> offsets{};  // byte offset of each tap from the window's corner
   // A byte table applied to every output byte (depthwise8_take_output_table), when `tabled`.
   bool tabled = false;
-  alignas(64) uint8_t table[256] = {};
+  ByteTable table{};
 };
 
 // The weight of channel c at tap t, less the weight zero point.
@@ -176,17 +177,6 @@ struct TapTable {
   const uint8_t* at(int p, int32_t t) const { return tap[p * taps + t]; }
 };
 
-// table[b] for each of 32 bytes. Its own function: VBMI (vpermi2b) is not implied by VNNI (Cascade
-// Lake has VNNI without it), so only a tabled op, which requires VBMI, calls it.
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi"), noinline)) __m256i table_lookup(const uint8_t* table,
-                                                                                             __m256i bytes) {
-  // vpermi2b picks by the low 7 bits from two 64-byte tables; the top bit picks the pair.
-  const __m512i idx = _mm512_castsi256_si512(bytes);
-  const __m512i lo = _mm512_permutex2var_epi8(_mm512_load_si512(table), idx, _mm512_load_si512(table + 64));
-  const __m512i hi = _mm512_permutex2var_epi8(_mm512_load_si512(table + 128), idx, _mm512_load_si512(table + 192));
-  return _mm512_castsi512_si256(_mm512_mask_blend_epi8(_mm512_movepi8_mask(idx), lo, hi));
-}
-
 // `Pixels` consecutive output pixels of a row, every channel block, stored at `out`.
 template <bool Signed, int Pixels, typename Taps>
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))) void depthwise_pixels(
@@ -221,9 +211,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))) void depthwise_p
       const __m512i qe = _mm512_add_epi32(_mm512_cvtps_epi32(fe), out_zp);  // round half to even
       const __m512i qo = _mm512_add_epi32(_mm512_cvtps_epi32(fo), out_zp);
       const __m512i words = _mm512_mask_blend_epi16(0xAAAAAAAAu, qe, _mm512_slli_epi32(qo, 16));
-      __m256i bytes = _mm512_cvtepi16_epi8(words);
-      if (d.tabled) bytes = table_lookup(d.table, bytes);
-      _mm256_mask_storeu_epi8(out + static_cast<size_t>(p) * channels + c0, m, bytes);
+      _mm256_mask_storeu_epi8(out + static_cast<size_t>(p) * channels + c0, m, _mm512_cvtepi16_epi8(words));
     }
   }
 }
@@ -296,7 +284,10 @@ Status eval(EvalContext& ctx) {
   ref::parallel_for(ctx.threadpool, rows, [&](size_t row) {
     const int32_t n = static_cast<int32_t>(row / g.out_h), oy = static_cast<int32_t>(row % g.out_h);
     const uint8_t* in_b = in + static_cast<size_t>(n) * g.in_h * g.in_w * g.in_c;
-    row_kernel(d, in_b, oy, out + row * g.out_w * g.out_c);
+    uint8_t* out_row = out + row * g.out_w * g.out_c;
+    row_kernel(d, in_b, oy, out_row);
+    // The fused table, over the row while it is in L1 (64 bytes a lookup).
+    if (d.tabled) apply_byte_table(d.table, out_row, out_row, static_cast<size_t>(g.out_w) * g.out_c);
   });
   return ok_status();
 }
@@ -308,7 +299,7 @@ const Kernel k8BitDepthwiseConv2d = {"simd", prepare, eval, fold_input_pad};
 bool depthwise8_take_output_table(OpData* data, const uint8_t* table) {
   if (!data || !__builtin_cpu_supports("avx512vbmi")) return false;
   auto* d = static_cast<Depthwise8Data*>(data);
-  std::memcpy(d->table, table, sizeof d->table);
+  std::memcpy(d->table.data(), table, d->table.size());
   d->tabled = true;
   return true;
 }

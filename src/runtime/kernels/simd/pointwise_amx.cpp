@@ -17,7 +17,9 @@
 // the scales XNNPACK refuses.
 //
 // A byte table read only by the convolution's output (a tabulated SiLU) can be fused in
-// (pointwise_take_output_table): each requantized byte goes through it before it is stored.
+// (pointwise_take_output_table): it is applied to each block of 32 pixels' bytes right after
+// they are stored, while they are in L1, 64 bytes a lookup (a lookup in the requantization's
+// 16-byte stores cost more than the separate pass it replaced).
 //
 // Tiling: tiles 0-3 hold the sums of 32 pixels x 32 channels, 4-5 the two 16-pixel input
 // tiles, 6-7 the two 16-channel weight tiles. Input channels are taken 64 at a time (or all of
@@ -45,6 +47,7 @@
 #include "runtime/kernels/reference/common.h"
 #include "runtime/kernels/reference/quantized/conv_params.h"
 #include "runtime/kernels/simd/kernels.h"
+#include "runtime/lut_fusion.h"
 
 namespace qdet::rt::simd {
 namespace {
@@ -89,13 +92,12 @@ struct PointwiseData : OpData {
   std::vector<float> scale;   // [oc_blocks * 16]: the requantization scale (1 past out_c)
   // A byte table applied to every output byte (pointwise_take_output_table), when `tabled`.
   bool tabled = false;
-  alignas(64) uint8_t table[256] = {};
+  ByteTable table{};
 };
 
 // Requantizes rows of a 16 x 16 block of sums (`rows` valid pixels, `channels` valid channels
-// from `oc`) into `out` (row stride out_c bytes), through the output table when there is one.
-template <bool Tabled>
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi"))) void requantize_tile(
+// from `oc`) into `out` (row stride out_c bytes).
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void requantize_tile(
     const PointwiseData& d, const int32_t* sums, int32_t rows, int32_t oc, uint8_t* out) {
   const int32_t channels = std::min(kTileChannels, d.out_c - oc);
   if (channels <= 0) return;
@@ -105,30 +107,19 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi"))) void requantize_
   const __m512 lo = _mm512_set1_ps(d.lo), hi = _mm512_set1_ps(d.hi);
   const __m512 magic = _mm512_set1_ps(12582912.0f);
   const __m512i magic_less_zp = _mm512_set1_epi32(d.magic_less_zero_point);
-  [[maybe_unused]] const __m512i t0 = _mm512_load_si512(d.table), t1 = _mm512_load_si512(d.table + 64),
-                                 t2 = _mm512_load_si512(d.table + 128), t3 = _mm512_load_si512(d.table + 192);
   for (int32_t r = 0; r < rows; ++r) {
     const __m512i acc = _mm512_add_epi32(_mm512_loadu_si512(sums + r * kTileChannels), bias);
     __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), scale);
     f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
     const __m512i q = _mm512_sub_epi32(_mm512_castps_si512(_mm512_add_ps(f, magic)), magic_less_zp);
-    uint8_t* row = out + static_cast<size_t>(r) * d.out_c + oc;
-    if constexpr (Tabled) {
-      // vpermi2b picks by the low 7 bits from two 64-byte tables; the top bit picks the pair.
-      const __m512i idx = _mm512_castsi128_si512(_mm512_cvtepi32_epi8(q));
-      const __m512i lo = _mm512_permutex2var_epi8(t0, idx, t1), hi = _mm512_permutex2var_epi8(t2, idx, t3);
-      const __m512i v = _mm512_mask_blend_epi8(_mm512_movepi8_mask(idx), lo, hi);
-      _mm_mask_storeu_epi8(row, mask, _mm512_castsi512_si128(v));
-    } else {
-      _mm512_mask_cvtepi32_storeu_epi8(row, mask, q);
-    }
+    _mm512_mask_cvtepi32_storeu_epi8(out + static_cast<size_t>(r) * d.out_c + oc, mask, q);
   }
 }
 
 // One block of 32 pixels (`rows` of them valid) read from `in` (row stride in_c), all output
 // channels, written from `out` on. The tile configuration is loaded.
-template <bool Signed, bool Tabled>
-__attribute__((target("amx-tile,amx-int8,avx512f,avx512bw,avx512vl,avx512vbmi"))) void pixel_block(
+template <bool Signed>
+__attribute__((target("amx-tile,amx-int8,avx512f,avx512bw,avx512vl"))) void pixel_block(
     const PointwiseData& d, const uint8_t* in, int32_t rows, uint8_t* out) {
   alignas(64) int32_t sums[4][kTilePixels * kTileChannels];
   const size_t in_stride = static_cast<size_t>(d.in_c);
@@ -174,17 +165,17 @@ __attribute__((target("amx-tile,amx-int8,avx512f,avx512bw,avx512vl,avx512vbmi"))
     const int32_t oc = nb * kTileChannels;
     const int32_t top = std::min(rows, kTilePixels), bottom = rows - top;
     uint8_t* out_bottom = out + static_cast<size_t>(kTilePixels) * d.out_c;
-    requantize_tile<Tabled>(d, sums[0], top, oc, out);
-    if (bottom > 0) requantize_tile<Tabled>(d, sums[2], bottom, oc, out_bottom);
+    requantize_tile(d, sums[0], top, oc, out);
+    if (bottom > 0) requantize_tile(d, sums[2], bottom, oc, out_bottom);
     if (two) {
-      requantize_tile<Tabled>(d, sums[1], top, oc + kTileChannels, out);
-      if (bottom > 0) requantize_tile<Tabled>(d, sums[3], bottom, oc + kTileChannels, out_bottom);
+      requantize_tile(d, sums[1], top, oc + kTileChannels, out);
+      if (bottom > 0) requantize_tile(d, sums[3], bottom, oc + kTileChannels, out_bottom);
     }
   }
 }
 
 // Blocks [begin, end) of the op; the last may be partial (copied into `tail`, zero-padded).
-template <bool Signed, bool Tabled>
+template <bool Signed>
 __attribute__((target("amx-tile,amx-int8"))) void pixel_blocks(const PointwiseData& d, const uint8_t* in,
                                                                uint8_t* out, int64_t begin, int64_t end,
                                                                uint8_t* tail) {
@@ -199,7 +190,10 @@ __attribute__((target("amx-tile,amx-int8"))) void pixel_blocks(const PointwiseDa
       std::memset(tail + bytes, 0, static_cast<size_t>(kBlockPixels) * d.in_c - bytes);
       src = tail;
     }
-    pixel_block<Signed, Tabled>(d, src, rows, out + static_cast<size_t>(p) * d.out_c);
+    uint8_t* dst = out + static_cast<size_t>(p) * d.out_c;
+    pixel_block<Signed>(d, src, rows, dst);
+    // The fused table, over the block's bytes while they are in L1 (64 bytes a lookup).
+    if (d.tabled) apply_byte_table(d.table, dst, dst, static_cast<size_t>(rows) * d.out_c);
   }
   _tile_release();
 }
@@ -297,8 +291,7 @@ Status eval(EvalContext& ctx) {
   const int64_t blocks = (d.pixels + kBlockPixels - 1) / kBlockPixels;
   const size_t threads = ctx.threadpool ? pthreadpool_get_threads_count(ctx.threadpool) : 1;
   const size_t tasks = std::min<size_t>(threads, static_cast<size_t>(blocks));
-  const auto run = d.is_signed ? (d.tabled ? pixel_blocks<true, true> : pixel_blocks<true, false>)
-                                : (d.tabled ? pixel_blocks<false, true> : pixel_blocks<false, false>);
+  const auto run = d.is_signed ? pixel_blocks<true> : pixel_blocks<false>;
   ref::parallel_for(ctx.threadpool, tasks, [&](size_t task) {
     const int64_t begin = blocks * static_cast<int64_t>(task) / static_cast<int64_t>(tasks);
     const int64_t end = blocks * static_cast<int64_t>(task + 1) / static_cast<int64_t>(tasks);
@@ -319,7 +312,7 @@ void allow_amx_for_testing(bool allow) { amx_allowed.store(allow); }
 bool pointwise_take_output_table(OpData* data, const uint8_t* table) {
   if (!data || !__builtin_cpu_supports("avx512vbmi")) return false;
   auto* d = static_cast<PointwiseData*>(data);
-  std::memcpy(d->table, table, sizeof d->table);
+  std::memcpy(d->table.data(), table, d->table.size());
   d->tabled = true;
   return true;
 }
