@@ -364,9 +364,10 @@ bool Interpreter::Impl::fold_pad_through_dequantize(int32_t unpadded, int32_t de
 }
 
 // A byte table (kLutKernel: a tabulated SiLU or activation) whose input no other op left reads,
-// made by qdet's AMX pointwise or 8-bit depthwise convolution, is applied by the convolution as it stores each
-// requantized byte: the convolution writes the table's output, whose bytes are the same, and the
-// intermediate tensor is never stored.
+// made by a kernel with the Kernel::take_output_table hook (qdet's AMX pointwise and 8-bit
+// depthwise convolutions), is applied by that kernel to its output bytes while they are in cache:
+// the kernel writes the table's output, whose bytes are the same, and the intermediate tensor is
+// never stored.
 void Interpreter::Impl::fuse_output_tables() {
   if (options.keep_intermediates || !options.use_fast_kernels) return;
   const auto producers = graph->producers();
@@ -385,12 +386,9 @@ void Interpreter::Impl::fuse_output_tables() {
                      [&](int32_t c) { return c == static_cast<int32_t>(i) || ops[c].folded; }))
       continue;
     OpPlan& conv = ops[producers[x]];
-    // (The registry holds copies of the kernels: the same functions, not the same address.)
-    if (conv.folded || !conv.kernel || conv.outputs.size() != 1 || conv.outputs[0] != lut.inputs[0]) continue;
-    const auto take = conv.kernel->eval == simd::k8BitPointwiseConv2d.eval    ? simd::pointwise_take_output_table
-                      : conv.kernel->eval == simd::k8BitDepthwiseConv2d.eval ? simd::depthwise8_take_output_table
-                                                                             : nullptr;
-    if (!take || !take(conv.data.get(), table->data())) continue;
+    if (conv.folded || !conv.kernel || !conv.kernel->take_output_table || conv.outputs.size() != 1 ||
+        conv.outputs[0] != lut.inputs[0] || !conv.kernel->take_output_table(conv.data.get(), table->data()))
+      continue;
     conv.outputs[0] = lut.outputs[0];
     mark_fused(lut);
   }

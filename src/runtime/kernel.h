@@ -94,6 +94,10 @@ struct Kernel {
   // of a zero PAD, with `pad` added to its own padding, so the padded copy is never written.
   // The outputs must stay the same bits. False, with nothing changed, when it cannot.
   bool (*fold_input_pad)(OpData* data, const Shape& unpadded, const SpatialPad& pad) = nullptr;
+  // Optional, for 8-bit kernels: makes a prepared op write table[q] for each output byte q (a
+  // 256-entry lookup that alone reads its output, such as a tabulated SiLU, fused into it). False,
+  // with nothing changed, when it cannot.
+  bool (*take_output_table)(OpData* data, const uint8_t* table) = nullptr;
 };
 
 // The last step of a prepare that made data for eval: hands it to the interpreter, which keeps

@@ -135,6 +135,13 @@ void apply_byte_table(const ByteTable& table, const uint8_t* in, uint8_t* out, s
   for (size_t i = 0; i < n; ++i) out[i] = table[in[i]];
 }
 
+bool OutputTable::take(const uint8_t* t) {
+  if (!cpu_has_vbmi()) return false;
+  std::memcpy(table.data(), t, table.size());
+  on = true;
+  return true;
+}
+
 QDET_SIMD_CLONES void apply_int16_table(const int16_t* table, const int16_t* in, int16_t* out, size_t n) {
   for (size_t i = 0; i < n; ++i) out[i] = table[static_cast<uint16_t>(in[i])];
 }

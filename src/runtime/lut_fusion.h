@@ -68,6 +68,19 @@ const ByteTable* lut_byte_table(const OpData* data);
 
 // out[i] = table[in[i]] for n bytes (AVX-512 VBMI where the CPU has it).
 void apply_byte_table(const ByteTable& table, const uint8_t* in, uint8_t* out, size_t n);
+
+// The table a kernel that takes Kernel::take_output_table keeps and applies to its output bytes
+// (while they are in cache: 64 bytes a lookup).
+struct OutputTable {
+  bool on = false;
+  ByteTable table{};
+  // Takes `t` where the CPU has AVX-512 VBMI (without it the lookup is scalar, no faster in the
+  // kernel than as its own op); false, with nothing changed, otherwise.
+  bool take(const uint8_t* t);
+  void apply(uint8_t* bytes, size_t n) const {
+    if (on) apply_byte_table(table, bytes, bytes, n);
+  }
+};
 // out[i] = table[(uint16_t)in[i]] for n int16 values; `table` has 65536 entries.
 void apply_int16_table(const int16_t* table, const int16_t* in, int16_t* out, size_t n);
 

@@ -17,7 +17,7 @@
 //
 // A zero-point PAD before the op folds into its padding (Kernel::fold_input_pad), and a byte
 // table that alone reads its output (a tabulated SiLU) is applied to each output row right
-// after it is written, while it is in L1 (depthwise8_take_output_table).
+// after it is written, while it is in L1 (Kernel::take_output_table).
 // Tiling. Four output pixels of a row share each weight load; eight accumulators are in flight.
 // Requantization per channel c, as XNNPACK: q = clamp(round_half_even(float(acc) * s[c]),
 // qmin - zp, qmax - zp) + zp with s[c] = float(in_scale * w_scale[c] / out_scale); prepare
@@ -31,7 +31,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -61,9 +60,7 @@ struct Depthwise8Data : OpData {
   std::vector<float> scale;
   std::vector<uint8_t> zero_row;              // blocks * 32 bytes of the input zero point
   std::array<std::ptrdiff_t, kMaxTaps> offsets{};  // byte offset of each tap from the window's corner
-  // A byte table applied to every output byte (depthwise8_take_output_table), when `tabled`.
-  bool tabled = false;
-  ByteTable table{};
+  OutputTable table;  // applied to every output byte when on (Kernel::take_output_table)
 };
 
 // The weight of channel c at tap t, less the weight zero point.
@@ -115,15 +112,10 @@ Status prepare(PrepareContext& ctx) {
   d->output_zero_point = t.output.zero_point();
   d->lo = static_cast<float>(checked->activation.min - d->output_zero_point);
   d->hi = static_cast<float>(checked->activation.max - d->output_zero_point);
-  const std::vector<float>& w_scales = t.filter.quant->scale;
   const size_t lanes = static_cast<size_t>(d->blocks) * kBlock;
   d->scale.assign(lanes, 0.0f);
   for (int32_t c = 0; c < channels; ++c) {
-    const float ws = w_scales.size() > 1 ? w_scales[c] : w_scales[0];
-    const float s = t.input.scale() * ws / t.output.scale();
-    if (!std::isnormal(ws) || ws <= 0.0f || !(s >= 0x1.0p-32f && s < 256.0f))
-      return unsupported("requantization scale {} outside what XNNPACK's arithmetic takes", s);
-    d->scale[lane_of(c)] = s;
+    QDET_ASSIGN_OR_RETURN(d->scale[lane_of(c)], quantized::xnnpack_requantization_scale(t, c));
   }
   const int32_t w_zp = -checked->filter_offset, x_zp = t.input.zero_point();
   d->weights.assign(static_cast<size_t>(taps) * lanes, 0);
@@ -287,21 +279,17 @@ Status eval(EvalContext& ctx) {
     uint8_t* out_row = out + row * g.out_w * g.out_c;
     row_kernel(d, in_b, oy, out_row);
     // The fused table, over the row while it is in L1 (64 bytes a lookup).
-    if (d.tabled) apply_byte_table(d.table, out_row, out_row, static_cast<size_t>(g.out_w) * g.out_c);
+    d.table.apply(out_row, static_cast<size_t>(g.out_w) * g.out_c);
   });
   return ok_status();
 }
 
+bool take_output_table(OpData* data, const uint8_t* table) {
+  return data && static_cast<Depthwise8Data*>(data)->table.take(table);
+}
+
 }  // namespace
 
-const Kernel k8BitDepthwiseConv2d = {"simd", prepare, eval, fold_input_pad};
-
-bool depthwise8_take_output_table(OpData* data, const uint8_t* table) {
-  if (!data || !__builtin_cpu_supports("avx512vbmi")) return false;
-  auto* d = static_cast<Depthwise8Data*>(data);
-  std::memcpy(d->table.data(), table, d->table.size());
-  d->tabled = true;
-  return true;
-}
+const Kernel k8BitDepthwiseConv2d = {"simd", prepare, eval, fold_input_pad, take_output_table};
 
 }  // namespace qdet::rt::simd

@@ -12,17 +12,12 @@ extern const Kernel kInt16x8Conv2d;
 extern const Kernel kInt16x8DepthwiseConv2d;
 // int8 and uint8 DEPTHWISE_CONV_2D (depth multiplier 1, filters up to 64 taps) with AVX-512
 // VNNI: XNNPACK's bytes (exact sums, its fp32 requantization), folds a zero PAD before it
-// (depthwise_8bit.cpp).
+// (depthwise_8bit.cpp), and takes a byte table for its output (Kernel::take_output_table).
 extern const Kernel k8BitDepthwiseConv2d;
-// As pointwise_take_output_table, for a prepared k8BitDepthwiseConv2d.
-bool depthwise8_take_output_table(OpData* data, const uint8_t* table);
 // int8 and uint8 CONV_2D with 1x1 filters at stride 1 on AMX tiles: XNNPACK's bytes (exact
-// sums, its fp32 requantization), requantized in L1 (pointwise_amx.cpp).
+// sums, its fp32 requantization), requantized in L1 (pointwise_amx.cpp); takes a byte table for
+// its output (Kernel::take_output_table).
 extern const Kernel k8BitPointwiseConv2d;
-// Makes a prepared k8BitPointwiseConv2d write table[q] for each output byte q (a 256-entry
-// lookup that only reads the convolution's output, such as a tabulated SiLU, fused into it).
-// False, with nothing changed, without AVX-512 VBMI.
-bool pointwise_take_output_table(OpData* data, const uint8_t* table);
 // Float SiLU in one pass with the float operations of XNNPACK's AVX-512 sigmoid and multiply
 // operators, in their order: their bytes (silu_exact.cpp). The interpreter uses it in exact-float
 // plans once xnn::silu_matches has confirmed the bytes on this CPU.

@@ -17,7 +17,7 @@
 // the scales XNNPACK refuses.
 //
 // A byte table read only by the convolution's output (a tabulated SiLU) can be fused in
-// (pointwise_take_output_table): it is applied to each block of 32 pixels' bytes right after
+// (Kernel::take_output_table): it is applied to each block of 32 pixels' bytes right after
 // they are stored, while they are in L1, 64 bytes a lookup (a lookup in the requantization's
 // 16-byte stores cost more than the separate pass it replaced).
 //
@@ -90,9 +90,7 @@ struct PointwiseData : OpData {
   std::vector<int8_t> packed;
   std::vector<int32_t> bias;  // [oc_blocks * 16]: bias - x_zp * sum of w - w_zp
   std::vector<float> scale;   // [oc_blocks * 16]: the requantization scale (1 past out_c)
-  // A byte table applied to every output byte (pointwise_take_output_table), when `tabled`.
-  bool tabled = false;
-  ByteTable table{};
+  OutputTable table;  // applied to every output byte when on (Kernel::take_output_table)
 };
 
 // Requantizes rows of a 16 x 16 block of sums (`rows` valid pixels, `channels` valid channels
@@ -116,6 +114,16 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void requantize_tile(
   }
 }
 
+// sums[c] += input[a] x weights[b]: TDPBSSD for int8 input, TDPBUSD for uint8 (a macro: the
+// tile numbers must be immediates).
+#define QDET_TILE_DOT(c, a, b)  \
+  do {                          \
+    if constexpr (Signed)       \
+      _tile_dpbssd(c, a, b);    \
+    else                        \
+      _tile_dpbusd(c, a, b);    \
+  } while (0)
+
 // One block of 32 pixels (`rows` of them valid) read from `in` (row stride in_c), all output
 // channels, written from `out` on. The tile configuration is loaded.
 template <bool Signed>
@@ -138,22 +146,12 @@ __attribute__((target("amx-tile,amx-int8,avx512f,avx512bw,avx512vl"))) void pixe
       _tile_loadd(4, a, in_stride);
       _tile_loadd(5, a + kTilePixels * in_stride, in_stride);
       _tile_loadd(6, w0 + kc * chunk_bytes, 64);
-      if constexpr (Signed) {
-        _tile_dpbssd(0, 4, 6);
-        _tile_dpbssd(2, 5, 6);
-      } else {
-        _tile_dpbusd(0, 4, 6);
-        _tile_dpbusd(2, 5, 6);
-      }
+      QDET_TILE_DOT(0, 4, 6);
+      QDET_TILE_DOT(2, 5, 6);
       if (two) {
         _tile_loadd(7, w1 + kc * chunk_bytes, 64);
-        if constexpr (Signed) {
-          _tile_dpbssd(1, 4, 7);
-          _tile_dpbssd(3, 5, 7);
-        } else {
-          _tile_dpbusd(1, 4, 7);
-          _tile_dpbusd(3, 5, 7);
-        }
+        QDET_TILE_DOT(1, 4, 7);
+        QDET_TILE_DOT(3, 5, 7);
       }
     }
     _tile_stored(0, sums[0], 64);
@@ -193,7 +191,7 @@ __attribute__((target("amx-tile,amx-int8"))) void pixel_blocks(const PointwiseDa
     uint8_t* dst = out + static_cast<size_t>(p) * d.out_c;
     pixel_block<Signed>(d, src, rows, dst);
     // The fused table, over the block's bytes while they are in L1 (64 bytes a lookup).
-    if (d.tabled) apply_byte_table(d.table, dst, dst, static_cast<size_t>(rows) * d.out_c);
+    d.table.apply(dst, static_cast<size_t>(rows) * d.out_c);
   }
   _tile_release();
 }
@@ -247,13 +245,8 @@ Status prepare(PrepareContext& ctx) {
   const size_t lanes = static_cast<size_t>(d->oc_blocks) * kTileChannels;
   d->scale.assign(lanes, 1.0f);
   d->bias.assign(lanes, 0);
-  const std::vector<float>& w_scales = t.filter.quant->scale;
   for (int32_t n = 0; n < out_c; ++n) {
-    const float ws = w_scales.size() > 1 ? w_scales[static_cast<size_t>(n)] : w_scales[0];
-    const float s = t.input.scale() * ws / t.output.scale();
-    if (!std::isnormal(ws) || ws <= 0.0f || !(s >= 0x1.0p-32f && s < 256.0f))
-      return unsupported("requantization scale {} outside what XNNPACK's arithmetic takes", s);
-    d->scale[static_cast<size_t>(n)] = s;
+    QDET_ASSIGN_OR_RETURN(d->scale[static_cast<size_t>(n)], quantized::xnnpack_requantization_scale(t, n));
   }
   d->packed.assign(lanes * static_cast<size_t>(in_c), 0);
   for (int32_t n = 0; n < out_c; ++n) {
@@ -300,6 +293,10 @@ Status eval(EvalContext& ctx) {
   return ok_status();
 }
 
+bool take_output_table(OpData* data, const uint8_t* table) {
+  return data && static_cast<PointwiseData*>(data)->table.take(table);
+}
+
 }  // namespace
 
 bool has_amx_int8() {
@@ -309,14 +306,6 @@ bool has_amx_int8() {
 
 void allow_amx_for_testing(bool allow) { amx_allowed.store(allow); }
 
-bool pointwise_take_output_table(OpData* data, const uint8_t* table) {
-  if (!data || !__builtin_cpu_supports("avx512vbmi")) return false;
-  auto* d = static_cast<PointwiseData*>(data);
-  std::memcpy(d->table.data(), table, d->table.size());
-  d->tabled = true;
-  return true;
-}
-
-const Kernel k8BitPointwiseConv2d = {"simd", prepare, eval};
+const Kernel k8BitPointwiseConv2d = {"simd", prepare, eval, /*fold_input_pad=*/nullptr, take_output_table};
 
 }  // namespace qdet::rt::simd

@@ -54,7 +54,7 @@ extern const Kernel kSiluBlocked;
 Result<std::unique_ptr<OpData>> silu_blocked_data(int num_threads);
 // Whether `silu` gives the bytes of XNNPACK's sigmoid and multiply operators on this CPU, on a
 // probe of values across the float range (every exponent, both signs, zeros, infinities, NaN,
-// subnormals); answered once per function.
+// subnormals): a few ms, which the caller keeps (the interpreter asks once a process).
 bool silu_matches(void (*silu)(const float* x, float* y, size_t n));
 
 // Row-copy kernels (named "copy"): exact for any dtype, same quantization in and out.

@@ -1,5 +1,7 @@
 #include "runtime/kernels/reference/quantized/conv_params.h"
 
+#include <cmath>
+
 #include "runtime/kernels/reference/quantized/quantized_common.h"
 
 namespace qdet::rt::quantized {
@@ -110,6 +112,15 @@ Result<ConvQuant> prepare_conv_quant(const std::string& op, const TensorRef& inp
   if (!range.ok()) return range.status().with_context(op);
   q.activation = *range;
   return q;
+}
+
+Result<float> xnnpack_requantization_scale(const WeightedTensors& t, int32_t channel) {
+  const std::vector<float>& w_scales = t.filter.quant->scale;
+  const float ws = w_scales.size() > 1 ? w_scales[static_cast<size_t>(channel)] : w_scales[0];
+  const float s = t.input.scale() * ws / t.output.scale();
+  if (!std::isnormal(ws) || ws <= 0.0f || !(s >= 0x1.0p-32f && s < 256.0f))
+    return unsupported("requantization scale {} outside what XNNPACK's arithmetic takes", s);
+  return s;
 }
 
 }  // namespace qdet::rt::quantized

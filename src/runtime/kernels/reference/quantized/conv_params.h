@@ -40,6 +40,12 @@ struct WeightedTensors {
 };
 Result<WeightedTensors> weighted_tensors(const PrepareContext& ctx, const std::string& op);
 
+// The fp32 requantization scale of output channel `channel` as XNNPACK computes it (in_scale x
+// w_scale / out_scale in float) for qdet's 8-bit SIMD kernels, or kUnsupported where XNNPACK's
+// arithmetic refuses it (a weight scale that is not a positive normal float, a scale outside
+// [2^-32, 256)), so such an op runs where XNNPACK's checks apply.
+Result<float> xnnpack_requantization_scale(const WeightedTensors& t, int32_t channel);
+
 // The geometry of a quantized CONV_2D or DEPTHWISE_CONV_2D (strides and dilations must be
 // positive; filter [.., kh, kw, ..] with `out_c` output channels), and its output shape.
 Status fill_quantized_conv_geometry(const PrepareContext& ctx, const std::string& op,
