@@ -90,6 +90,21 @@ TEST(OnednnFoldPad, PadWithAnotherReaderOrNonSpatialPaddingStays) {
   }
 }
 
+// `folded` (an exact-float plan's run of c) against the same plan with keep_intermediates, which
+// folds nothing: output 0 has the same bits.
+void expect_unfolded_bits(const PadConv& c, const Interpreter& folded) {
+  InterpreterOptions options;
+  options.exact_float = true;
+  options.keep_intermediates = true;
+  auto unfolded = run_graph(c.graph, {c.input}, options);
+  ASSERT_TRUE(unfolded.ok()) << unfolded.status().message();
+  ASSERT_STRNE((*unfolded)->kernel_name(0), "fused");
+  const TensorRef& a = folded.output(0);
+  const TensorRef& e = (*unfolded)->output(0);
+  ASSERT_EQ(a.shape, e.shape);
+  EXPECT_EQ(0, std::memcmp(a.data, e.data, static_cast<size_t>(e.num_elements()) * sizeof(float)));
+}
+
 // exact_float keeps the float convolutions on XNNPACK (oneDNN declines them), and the PAD still
 // folds there: XNNPACK reads its padding as zeros through the same indirection, so the folded run
 // gives the unfolded XNNPACK run's bits (keep_intermediates turns folding off).
@@ -106,15 +121,7 @@ TEST(XnnpackFoldPad, ZeroPadGivesTheUnfoldedBits) {
       ASSERT_TRUE(folded.ok()) << folded.status().message();
       ASSERT_STREQ((*folded)->kernel_name(1), "xnnpack");
       EXPECT_STREQ((*folded)->kernel_name(0), "fused");
-      InterpreterOptions unfolded_options = folded_options;
-      unfolded_options.keep_intermediates = true;
-      auto unfolded = run_graph(c.graph, {c.input}, unfolded_options);
-      ASSERT_TRUE(unfolded.ok()) << unfolded.status().message();
-      ASSERT_STRNE((*unfolded)->kernel_name(0), "fused");
-      const TensorRef& a = (*folded)->output(0);
-      const TensorRef& e = (*unfolded)->output(0);
-      ASSERT_EQ(a.shape, e.shape);
-      EXPECT_EQ(0, std::memcmp(a.data, e.data, static_cast<size_t>(e.num_elements()) * sizeof(float)));
+      expect_unfolded_bits(c, **folded);
       expect_near_reference(c, **folded);
     }
   }
@@ -257,14 +264,7 @@ TEST(QuantizedFoldPad, ZeroPointPadFoldsThroughDequantizeIntoFloatConvolution) {
       ASSERT_TRUE(folded.ok()) << folded.status().message();
       ASSERT_STREQ((*folded)->kernel_name(2), "xnnpack");
       EXPECT_EQ(std::string((*folded)->kernel_name(0)) == "fused", !second_reader);
-      options.keep_intermediates = true;
-      auto unfolded = run_graph(c.graph, {c.input}, options);
-      ASSERT_TRUE(unfolded.ok()) << unfolded.status().message();
-      ASSERT_STRNE((*unfolded)->kernel_name(0), "fused");
-      const TensorRef& a = (*folded)->output(0);
-      const TensorRef& e = (*unfolded)->output(0);
-      ASSERT_EQ(a.shape, e.shape);
-      EXPECT_EQ(0, std::memcmp(a.data, e.data, static_cast<size_t>(e.num_elements()) * sizeof(float)));
+      expect_unfolded_bits(c, **folded);
     }
   }
 }

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <pthreadpool.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -368,6 +369,38 @@ class KernelHarness {
 
 inline const char* padding_name(graph::Padding p) {
   return p == graph::Padding::kSame ? "SAME" : "VALID";
+}
+
+// Output byte i of an int8 or uint8 tensor as its value.
+inline int32_t element(const std::vector<uint8_t>& bytes, DType dtype, size_t i) {
+  return dtype == DType::kInt8 ? int32_t{static_cast<int8_t>(bytes[i])} : int32_t{bytes[i]};
+}
+
+// An 8-bit kernel of qdet's SIMD family (its 1-thread run `got`) against XNNPACK's kernel for the
+// same op, whose bytes it must give; the reference (TFLite's fixed-point requantization: within
+// one step, and with more than 10 distinct values when there are over `distinct_from` outputs, so
+// the case is not saturated); and itself on 3 threads.
+inline void expect_xnnpacks_bytes(const Kernel& simd, const Kernel& xnnpack, const graph::Op& op,
+                                  const std::vector<const TestTensor*>& inputs, const TestTensor& out,
+                                  const KernelOutput& got, const std::string& what, size_t distinct_from) {
+  const KernelOutput xnn = run_kernel(xnnpack, op, inputs, 1, &out);
+  ASSERT_TRUE(xnn.prepare_status.ok() && xnn.eval_status.ok()) << what << ": " << xnn.prepare_status.message();
+  EXPECT_TRUE(got.bytes == xnn.bytes) << what << ": not XNNPACK's bytes";
+  const KernelOutput ref = run_reference(op.kind, op, inputs, out);
+  ASSERT_TRUE(ref.prepare_status.ok() && ref.eval_status.ok()) << what;
+  ASSERT_EQ(got.shape, ref.shape) << what;
+  std::vector<char> seen(256, 0);
+  for (size_t i = 0; i < ref.bytes.size(); ++i) {
+    const int32_t a = element(got.bytes, out.dtype, i), e = element(ref.bytes, out.dtype, i);
+    seen[static_cast<uint8_t>(got.bytes[i])] = 1;
+    ASSERT_LE(std::abs(a - e), 1) << what << ": output[" << i << "] simd " << a << " reference " << e;
+  }
+  if (ref.bytes.size() > distinct_from) {
+    EXPECT_GT(std::count(seen.begin(), seen.end(), 1), 10) << what;
+  }
+  const KernelOutput three = run_kernel(simd, op, inputs, 3, &out);
+  ASSERT_TRUE(three.prepare_status.ok() && three.eval_status.ok()) << what;
+  EXPECT_TRUE(three.bytes == got.bytes) << what << ": 3 threads differ";
 }
 
 }  // namespace qdet::rt::testing

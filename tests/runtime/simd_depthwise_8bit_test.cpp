@@ -31,10 +31,6 @@ TestTensor random_bytes(std::mt19937& rng, DType dtype, Shape shape, QuantParams
   return make_tensor(dtype, std::move(shape), v, std::move(quant), constant);
 }
 
-int32_t element(const std::vector<uint8_t>& bytes, DType dtype, size_t i) {
-  return dtype == DType::kInt8 ? int32_t{static_cast<int8_t>(bytes[i])} : int32_t{bytes[i]};
-}
-
 enum class Weights { kInt8PerChannel, kInt8PerTensor, kUint8 };
 
 void sweep(Weights kind, uint32_t seed) {
@@ -95,22 +91,9 @@ void sweep(Weights kind, uint32_t seed) {
       GTEST_SKIP() << "this CPU has no AVX-512 VNNI";
     ASSERT_TRUE(got.prepare_status.ok()) << what.str() << ": " << got.prepare_status.message();
     ASSERT_TRUE(got.eval_status.ok()) << what.str() << ": " << got.eval_status.message();
-    const KernelOutput xnn = run_kernel(xnn::kDepthwiseConv2dQuantized, op, inputs, 1, &out);
-    ASSERT_TRUE(xnn.prepare_status.ok() && xnn.eval_status.ok()) << what.str() << ": " << xnn.prepare_status.message();
-    EXPECT_TRUE(got.bytes == xnn.bytes) << what.str() << ": not XNNPACK's bytes";
-    const KernelOutput ref = run_reference(OpKind::kDepthwiseConv2d, op, inputs, out);
-    ASSERT_TRUE(ref.prepare_status.ok() && ref.eval_status.ok()) << what.str();
-    ASSERT_EQ(got.shape, ref.shape) << what.str();
-    std::set<int32_t> distinct;
-    for (size_t i = 0; i < ref.bytes.size(); ++i) {
-      const int32_t a = element(got.bytes, dtype, i), e = element(ref.bytes, dtype, i);
-      distinct.insert(a);
-      ASSERT_LE(std::abs(a - e), 1) << what.str() << ": output[" << i << "] simd " << a << " reference " << e;
-    }
-    if (ref.bytes.size() > 200) EXPECT_GT(distinct.size(), 10u) << what.str();  // not saturated
-    const KernelOutput three = run_kernel(simd::k8BitDepthwiseConv2d, op, inputs, 3, &out);
-    ASSERT_TRUE(three.prepare_status.ok() && three.eval_status.ok()) << what.str();
-    EXPECT_TRUE(three.bytes == got.bytes) << what.str() << ": 3 threads differ";
+    expect_xnnpacks_bytes(simd::k8BitDepthwiseConv2d, xnn::kDepthwiseConv2dQuantized, op, inputs, out, got,
+                          what.str(), 200);
+    if (::testing::Test::HasFatalFailure()) return;
     ++compared;
   }
   EXPECT_GE(compared, 6);
@@ -170,23 +153,11 @@ TEST(SimdDepthwise8Bit, SiluTableFusedIntoTheDepthwiseKeepsTheBytes) {
       dw.padding = Padding::kSame;
       dw.depth_multiplier = 1;
       b.op(OpKind::kDepthwiseConv2d, {x, wid}, {y}, dw);
-      const int32_t sig = b.tensor(t, {2, 9, 11, 40}, per_tensor(1.0f / 256, s8 ? -128 : 0));
-      b.op(OpKind::kLogistic, {y}, {sig});
-      const int32_t out = b.tensor(t, {2, 9, 11, 40}, per_tensor(0.04f, s8 ? -120 : 8));
-      b.op(OpKind::kMul, {y, sig}, {out});
-      b.output(out);
+      b.output(append_silu(b, y, t, {2, 9, 11, 40}));
       if (y_is_output) b.output(y);
-      const auto g = b.shared();
       std::vector<uint8_t> input(2 * 9 * 11 * 40);
       for (auto& v : input) v = static_cast<uint8_t>(rng());
-      auto fused = run_graph(g, {input}, InterpreterOptions{});
-      auto plain = run_graph(g, {input}, InterpreterOptions{.keep_intermediates = true});
-      ASSERT_TRUE(fused.ok()) << fused.status().message();
-      ASSERT_TRUE(plain.ok()) << plain.status().message();
-      ASSERT_STREQ((*fused)->kernel_name(0), "simd");
-      EXPECT_STREQ((*fused)->kernel_name(2), vbmi && !y_is_output ? "fused" : "lut");
-      EXPECT_EQ(values_of<uint8_t>((*fused)->output(0)), values_of<uint8_t>((*plain)->output(0)));
-      if (y_is_output) EXPECT_EQ(values_of<uint8_t>((*fused)->output(1)), values_of<uint8_t>((*plain)->output(1)));
+      expect_unfused_bytes(b.shared(), input, "simd", vbmi && !y_is_output ? "fused" : "lut");
     }
   }
 }
