@@ -138,6 +138,7 @@ struct Interpreter::Impl {
   void tabulate_activations();
   void fuse_output_tables();
   void alias_reshapes();
+  void chain_scatter_updates();
   Status plan_memory();
   uint64_t budget() const;
   std::string describe_tensor(int32_t id, uint64_t bytes) const;
@@ -421,6 +422,37 @@ void Interpreter::Impl::alias_reshapes() {
     plan.folded = true;
     plan.data.reset();
     plan.scratch_bytes = 0;
+  }
+}
+
+// A scatter-update whose x is another scatter-update's output (YOLOX's decode: the boxes'
+// centres, then their sizes computed from that output) runs in place when no op reads x after
+// it: its output takes x's memory and it writes only the positions either op updates (and any
+// where its K is not 1), not the whole tensor again (scatter_update.h). Not when x is a graph
+// output or a variable, nor after a scatter-update itself in place.
+void Interpreter::Impl::chain_scatter_updates() {
+  if (options.keep_intermediates || !options.use_fast_kernels) return;
+  const auto producers = graph->producers();
+  std::vector<char> is_output(tensors.size(), 0);
+  for (int32_t t : graph->outputs) is_output[t] = 1;
+  std::vector<int32_t> last_reader(tensors.size(), -1);  // per memory (a view's reads count for its source)
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i].folded) continue;
+    for (const TensorRef* t : ops[i].inputs)
+      if (t) last_reader[memory_of[t->id]] = static_cast<int32_t>(i);
+  }
+  for (size_t i = 0; i < ops.size(); ++i) {
+    OpPlan& plan = ops[i];
+    if (plan.folded || plan.kernel != &kScatterUpdateKernel) continue;
+    const int32_t x = plan.inputs[0]->id, out = plan.outputs[0]->id;
+    const int32_t first = producers[x];
+    if (first < 0 || ops[first].folded || ops[first].kernel != &kScatterUpdateKernel || memory_of[x] != x ||
+        memory_of[out] != out || is_output[x] || graph->tensors[x].is_variable || graph->tensors[out].is_variable ||
+        last_reader[x] != static_cast<int32_t>(i) || tensors[x].byte_size() != tensors[out].byte_size())
+      continue;
+    if (!run_in_place_after(*plan.data, *plan.inputs[1], *ops[first].data)) continue;
+    for (int32_t& memory : memory_of)
+      if (memory == out) memory = x;
   }
 }
 
@@ -805,6 +837,7 @@ Status Interpreter::Impl::plan() {
   fuse_output_tables();
   fold_pads();
   alias_reshapes();
+  chain_scatter_updates();
   QDET_TRY(plan_memory());
   planned_shapes = input_shapes;
   needs_plan = false;

@@ -13,13 +13,31 @@ namespace {
 
 using graph::OpKind;
 
+// One position computed from its own K and scattered values: out = ADD(MUL(x, k), placed), with
+// placed the update's value there (`placed` its index in ScatterUpdateData::placed) or +0 (-1).
+struct Patch {
+  int32_t at;
+  int32_t placed;
+  float k;
+};
+
+constexpr size_t kBlock = 16 * 1024;  // elements a task runs
+
 struct ScatterUpdateData : OpData {
   int64_t slice_size = 0;
   std::vector<int64_t> offsets;  // each update slice's first output element
   bool adds_to_zero = true;      // SCATTER_ND adds each update to its zeros; PAD copies it
-  mutable std::vector<float> placed;  // the scatter's (or the PAD's) values there, per run
+  // Where K is +1.0 (its bits) and no update lands, x * K = x: out = clamped(x + 0), K unread.
+  // The other positions are `patches`, in order, computed after their block's pass. When they
+  // are many (a K of arbitrary values) the pass reads K (`reads_k`) and the patches are the
+  // updated positions alone.
+  bool reads_k = false;
+  std::vector<Patch> patches;
+  std::vector<size_t> block_patches;  // the first patch of each kBlock block, and the end
+  // The output's memory is x's (run_in_place_after): the patches alone are written.
+  bool in_place = false;
+  mutable std::vector<float> placed;  // the scatter's (or the PAD's) values, per run
 };
-
 
 constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
 
@@ -32,6 +50,13 @@ __attribute__((always_inline)) inline float clamped(float v) { return v >= kMinu
 QDET_SIMD_CLONES void multiply_add_zero(const float* __restrict x, const float* __restrict k, float* __restrict out,
                                         size_t n) {
   for (size_t i = 0; i < n; ++i) out[i] = clamped(clamped(x[i] * k[i]) + 0.0f);
+}
+
+// The same where k is +1.0, without reading it: x * 1 is x bit for bit, NaN aside (NaN either
+// way, which the clamp makes -inf), and with DenormalsOff a subnormal x reads as a zero of its
+// sign in the product and in the sum alike (+0 after adding +0). So clamped(x + 0), the same bytes.
+QDET_SIMD_CLONES void add_zero(const float* __restrict x, float* __restrict out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = clamped(x[i] + 0.0f);
 }
 
 const TensorRef* constant_input(const graph::Op& op, size_t i, const std::vector<TensorRef>& tensors) {
@@ -99,6 +124,15 @@ std::optional<std::vector<int64_t>> pad_offsets(const graph::Op& pad, const std:
 
 Status fused_prepare(PrepareContext&) { return internal_error("scatter-update: planned, not prepared"); }
 
+// The patches [begin, end) (run with DenormalsOff).
+void apply(const std::vector<Patch>& patches, size_t begin, size_t end, const float* x, const float* placed,
+           float* out) {
+  for (size_t i = begin; i < end; ++i) {
+    const Patch& p = patches[i];
+    out[p.at] = clamped(clamped(x[p.at] * p.k) + (p.placed < 0 ? 0.0f : placed[p.placed]));
+  }
+}
+
 Status fused_eval(EvalContext& ctx) {
   const auto& d = *op_data_as<ScatterUpdateData>(ctx);
   const float* x = ctx.inputs[0]->as<const float>();
@@ -106,25 +140,57 @@ Status fused_eval(EvalContext& ctx) {
   const float* u = ctx.inputs[2]->as<const float>();
   float* out = ctx.outputs[0]->as<float>();
   const size_t n = static_cast<size_t>(ctx.outputs[0]->num_elements());
-  constexpr size_t kBlock = 16 * 1024;
-  const size_t blocks = (n + kBlock - 1) / kBlock;
-  ref::parallel_for(blocks > 1 ? ctx.threadpool : nullptr, blocks, [&](size_t b) {
-    const size_t begin = b * kBlock;
-    DenormalsOff xnnpack_mode;
-    multiply_add_zero(x + begin, k + begin, out + begin, std::min(kBlock, n - begin));
-  });
   // SCATTER_ND (qdet's reference kernel, denormals on) adds each update to its zeros; a PAD
   // copies it.
-  std::vector<float>& scattered = d.placed;
-  scattered.resize(d.offsets.size() * static_cast<size_t>(d.slice_size));
-  for (size_t i = 0; i < scattered.size(); ++i) scattered[i] = d.adds_to_zero ? 0.0f + u[i] : u[i];
-  DenormalsOff xnnpack_mode;
-  for (size_t s = 0; s < d.offsets.size(); ++s) {
-    const int64_t o = d.offsets[s];
-    const float* slice = scattered.data() + static_cast<int64_t>(s) * d.slice_size;
-    for (int64_t j = 0; j < d.slice_size; ++j) out[o + j] = clamped(clamped(x[o + j] * k[o + j]) + slice[j]);
+  std::vector<float>& placed = d.placed;
+  placed.resize(d.offsets.size() * static_cast<size_t>(d.slice_size));
+  for (size_t i = 0; i < placed.size(); ++i) placed[i] = d.adds_to_zero ? 0.0f + u[i] : u[i];
+  if (d.in_place) {
+    if (static_cast<const float*>(out) != x)
+      return internal_error("scatter-update: planned in place, but its output is not x");
+    DenormalsOff xnnpack_mode;
+    apply(d.patches, 0, d.patches.size(), x, placed.data(), out);
+    return ok_status();
   }
+  const size_t blocks = d.block_patches.size() - 1;
+  ref::parallel_for(blocks > 1 ? ctx.threadpool : nullptr, blocks, [&](size_t b) {
+    const size_t begin = b * kBlock, count = std::min(kBlock, n - begin);
+    DenormalsOff xnnpack_mode;
+    if (d.reads_k)
+      multiply_add_zero(x + begin, k + begin, out + begin, count);
+    else
+      add_zero(x + begin, out + begin, count);
+    apply(d.patches, d.block_patches[b], d.block_patches[b + 1], x, placed.data(), out);
+  });
   return ok_status();
+}
+
+// The patches of the positions updated or (unless that is most of them) where K is not +1.0.
+void find_patches(ScatterUpdateData& d, const float* k, int64_t n) {
+  std::vector<int32_t> placed_at(static_cast<size_t>(n), -1);
+  int32_t next = 0;
+  for (const int64_t o : d.offsets)
+    for (int64_t j = 0; j < d.slice_size; ++j) placed_at[static_cast<size_t>(o + j)] = next++;
+  constexpr uint32_t kOne = 0x3f800000u;  // +1.0f
+  size_t not_one = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, k + i, 4);
+    not_one += bits != kOne && placed_at[static_cast<size_t>(i)] < 0;
+  }
+  d.reads_k = not_one > static_cast<size_t>(n / 8);
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, k + i, 4);
+    const int32_t placed = placed_at[static_cast<size_t>(i)];
+    if (placed >= 0 || (!d.reads_k && bits != kOne)) d.patches.push_back({static_cast<int32_t>(i), placed, k[i]});
+  }
+  const size_t blocks = (static_cast<size_t>(n) + kBlock - 1) / kBlock;
+  d.block_patches.assign(blocks + 1, d.patches.size());
+  for (size_t b = 0, p = 0; b < blocks; ++b) {
+    while (p < d.patches.size() && static_cast<size_t>(d.patches[p].at) < b * kBlock) ++p;
+    d.block_patches[b] = p;
+  }
 }
 
 }  // namespace
@@ -142,7 +208,7 @@ std::optional<ScatterUpdate> find_scatter_update(const graph::Graph& g, int32_t 
       add.attrs.activation != graph::Activation::kNone || add.inputs[0] < 0 || add.inputs[1] < 0)
     return std::nullopt;
   const TensorRef& out = tensors[add.outputs[0]];
-  if (out.dtype != DType::kFloat32) return std::nullopt;
+  if (out.dtype != DType::kFloat32 || out.num_elements() > std::numeric_limits<int32_t>::max()) return std::nullopt;
   for (int side = 0; side < 2; ++side) {
     const int32_t mul_out = add.inputs[side], scatter_out = add.inputs[1 - side];
     const int32_t mul_op = producers[mul_out], scatter_op = producers[scatter_out];
@@ -192,6 +258,7 @@ std::optional<ScatterUpdate> find_scatter_update(const graph::Graph& g, int32_t 
       data->slice_size = slice_size;
       data->offsets = std::move(*offsets);
     }
+    find_patches(*data, k->as<const float>(), out.num_elements());
     ScatterUpdate found;
     found.add_op = add_op;
     found.mul_op = mul_op;
@@ -203,6 +270,32 @@ std::optional<ScatterUpdate> find_scatter_update(const graph::Graph& g, int32_t 
     return found;
   }
   return std::nullopt;
+}
+
+bool run_in_place_after(OpData& second, const TensorRef& k, const OpData& first) {
+  auto& d = static_cast<ScatterUpdateData&>(second);
+  const auto& before = static_cast<const ScatterUpdateData&>(first);
+  if (d.reads_k || d.in_place) return false;
+  // `first`'s output, x here, is clamped(v + 0) with v not NaN wherever it placed no update:
+  // neither NaN nor -0 nor subnormal, so where this op's K is +1.0 and it places nothing,
+  // clamped(clamped(x * 1) + 0) is x. Where `first` placed updates x may be -0 (-0 + -0), which
+  // this op makes +0: those positions are patched too.
+  std::vector<int32_t> extra;
+  for (const Patch& p : before.patches)
+    if (p.placed >= 0) extra.push_back(p.at);
+  std::vector<Patch> merged;
+  merged.reserve(d.patches.size() + extra.size());
+  const float* kv = k.as<const float>();
+  size_t i = 0;
+  for (const int32_t at : extra) {
+    while (i < d.patches.size() && d.patches[i].at < at) merged.push_back(d.patches[i++]);
+    if (i < d.patches.size() && d.patches[i].at == at) continue;
+    merged.push_back({at, -1, kv[at]});
+  }
+  while (i < d.patches.size()) merged.push_back(d.patches[i++]);
+  d.patches = std::move(merged);
+  d.in_place = true;
+  return true;
 }
 
 const Kernel kScatterUpdateKernel = {"scatter-update", fused_prepare, fused_eval};

@@ -40,6 +40,12 @@ std::optional<ScatterUpdate> find_scatter_update(const graph::Graph& graph, int3
                                                  const std::vector<int32_t>& producers,
                                                  const std::vector<std::vector<int32_t>>& consumers);
 
+// Makes `second`, the op data of a scatter-update (K its K) whose x is the output of the
+// scatter-update `first`, write only the positions where its output may differ from x (see
+// above), for a plan that gives its output x's memory. False (nothing changed) where it reads
+// its K whole.
+bool run_in_place_after(OpData& second, const TensorRef& k, const OpData& first);
+
 // Inputs x, K, updates; output 0 the ADD's output.
 extern const Kernel kScatterUpdateKernel;
 
