@@ -138,7 +138,7 @@ struct Interpreter::Impl {
   void tabulate_activations();
   void fuse_output_tables();
   void alias_reshapes();
-  void chain_scatter_updates();
+  void run_scatter_updates_in_place();
   Status plan_memory();
   uint64_t budget() const;
   std::string describe_tensor(int32_t id, uint64_t bytes) const;
@@ -425,16 +425,18 @@ void Interpreter::Impl::alias_reshapes() {
   }
 }
 
-// A scatter-update whose x is another scatter-update's output (YOLOX's decode: the boxes'
-// centres, then their sizes computed from that output) runs in place when no op reads x after
-// it: its output takes x's memory and it writes only the positions either op updates (and any
-// where its K is not 1), not the whole tensor again (scatter_update.h). Not when x is a graph
-// output or a variable, nor after a scatter-update itself in place.
-void Interpreter::Impl::chain_scatter_updates() {
+// A scatter-update whose x no op reads after it writes its output over x (the output takes x's
+// memory): it reads x and writes back only what changes. When x is another scatter-update's
+// output (YOLOX's decode: the boxes' centres, then their sizes computed from that output), it
+// writes only the positions either op updates (scatter_update.h). Not when x's memory holds a
+// graph input or output or a variable.
+void Interpreter::Impl::run_scatter_updates_in_place() {
   if (options.keep_intermediates || !options.use_fast_kernels) return;
   const auto producers = graph->producers();
-  std::vector<char> is_output(tensors.size(), 0);
-  for (int32_t t : graph->outputs) is_output[t] = 1;
+  std::vector<char> kept(tensors.size(), 0);  // graph inputs, outputs, variables
+  for (int32_t t : graph->inputs) kept[t] = 1;
+  for (int32_t t : graph->outputs) kept[t] = 1;
+  for (size_t t = 0; t < tensors.size(); ++t) kept[t] = kept[t] || graph->tensors[t].is_variable;
   std::vector<int32_t> last_reader(tensors.size(), -1);  // per memory (a view's reads count for its source)
   for (size_t i = 0; i < ops.size(); ++i) {
     if (ops[i].folded) continue;
@@ -444,15 +446,20 @@ void Interpreter::Impl::chain_scatter_updates() {
   for (size_t i = 0; i < ops.size(); ++i) {
     OpPlan& plan = ops[i];
     if (plan.folded || plan.kernel != &kScatterUpdateKernel) continue;
-    const int32_t x = plan.inputs[0]->id, out = plan.outputs[0]->id;
-    const int32_t first = producers[x];
-    if (first < 0 || ops[first].folded || ops[first].kernel != &kScatterUpdateKernel || memory_of[x] != x ||
-        memory_of[out] != out || is_output[x] || graph->tensors[x].is_variable || graph->tensors[out].is_variable ||
-        last_reader[x] != static_cast<int32_t>(i) || tensors[x].byte_size() != tensors[out].byte_size())
+    const int32_t x = plan.inputs[0]->id, out = plan.outputs[0]->id, memory = memory_of[x];
+    if (memory_of[out] != out || graph->tensors[out].is_variable || last_reader[memory] != static_cast<int32_t>(i) ||
+        tensors[x].byte_size() != tensors[out].byte_size())
       continue;
-    if (!run_in_place_after(*plan.data, *plan.inputs[1], *ops[first].data)) continue;
-    for (int32_t& memory : memory_of)
-      if (memory == out) memory = x;
+    bool free = true;
+    for (size_t t = 0; t < tensors.size(); ++t) free = free && !(memory_of[t] == memory && kept[t]);
+    if (!free) continue;
+    const int32_t first = producers[x];
+    const bool chained = first >= 0 && !ops[first].folded && ops[first].kernel == &kScatterUpdateKernel;
+    if (!(chained ? run_in_place_after(*plan.data, *plan.inputs[1], *ops[first].data) : run_in_place(*plan.data)))
+      continue;
+    for (int32_t& m : memory_of)
+      if (m == out) m = memory;
+    last_reader[memory] = std::max(last_reader[memory], last_reader[out]);
   }
 }
 
@@ -837,7 +844,7 @@ Status Interpreter::Impl::plan() {
   fuse_output_tables();
   fold_pads();
   alias_reshapes();
-  chain_scatter_updates();
+  run_scatter_updates_in_place();
   QDET_TRY(plan_memory());
   planned_shapes = input_shapes;
   needs_plan = false;

@@ -1,5 +1,9 @@
 #include "runtime/scatter_update.h"
 
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -34,9 +38,12 @@ struct ScatterUpdateData : OpData {
   bool reads_k = false;
   std::vector<Patch> patches;
   std::vector<size_t> block_patches;  // the first patch of each kBlock block, and the end
-  // The output's memory is x's (run_in_place_after): the patches alone are written.
-  bool in_place = false;
-  mutable std::vector<float> placed;  // the scatter's (or the PAD's) values, per run
+  // The output's memory is x's (run_in_place, run_in_place_after). `cleans`: the pass still runs,
+  // writing only where clamped(x + 0) is not x (NaN, -0, subnormals); else the patches alone
+  // are written.
+  bool in_place = false, cleans = false;
+  mutable std::vector<float> placed;   // the scatter's (or the PAD's) values, per run
+  mutable std::vector<float> patched;  // in place and cleaning: the patches' results, per run
 };
 
 constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
@@ -57,6 +64,33 @@ QDET_SIMD_CLONES void multiply_add_zero(const float* __restrict x, const float* 
 // sign in the product and in the sum alike (+0 after adding +0). So clamped(x + 0), the same bytes.
 QDET_SIMD_CLONES void add_zero(const float* __restrict x, float* __restrict out, size_t n) {
   for (size_t i = 0; i < n; ++i) out[i] = clamped(x[i] + 0.0f);
+}
+
+// The same in place (every element written: CPUs without AVX-512).
+QDET_SIMD_CLONES void add_zero_over(float* x, size_t n) {
+  for (size_t i = 0; i < n; ++i) x[i] = clamped(x[i] + 0.0f);
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+// In place, storing only the 16-element vectors it changes (NaN, -0, subnormals): the rest of x
+// is read, not written back. max(v, -inf) takes -inf when v is NaN, as clamped() does.
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"))) void add_zero_in_place_avx512(float* x, size_t n) {
+  const __m512 zero = _mm512_setzero_ps(), minus_inf = _mm512_set1_ps(kMinusInf);
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    const __m512 y = _mm512_max_ps(_mm512_add_ps(v, zero), minus_inf);
+    if (_mm512_cmpneq_epi32_mask(_mm512_castps_si512(y), _mm512_castps_si512(v)) != 0) _mm512_storeu_ps(x + i, y);
+  }
+  add_zero_over(x + i, n - i);
+}
+#endif
+
+void add_zero_in_place(float* x, size_t n) {
+#if defined(__GNUC__) && defined(__x86_64__)
+  if (cpu_has_avx512_v4()) return add_zero_in_place_avx512(x, n);
+#endif
+  add_zero_over(x, n);
 }
 
 const TensorRef* constant_input(const graph::Op& op, size_t i, const std::vector<TensorRef>& tensors) {
@@ -124,13 +158,15 @@ std::optional<std::vector<int64_t>> pad_offsets(const graph::Op& pad, const std:
 
 Status fused_prepare(PrepareContext&) { return internal_error("scatter-update: planned, not prepared"); }
 
-// The patches [begin, end) (run with DenormalsOff).
+// Patch `p`'s result (run with DenormalsOff).
+inline float patch(const Patch& p, const float* x, const float* placed) {
+  return clamped(clamped(x[p.at] * p.k) + (p.placed < 0 ? 0.0f : placed[p.placed]));
+}
+
+// The patches [begin, end).
 void apply(const std::vector<Patch>& patches, size_t begin, size_t end, const float* x, const float* placed,
            float* out) {
-  for (size_t i = begin; i < end; ++i) {
-    const Patch& p = patches[i];
-    out[p.at] = clamped(clamped(x[p.at] * p.k) + (p.placed < 0 ? 0.0f : placed[p.placed]));
-  }
+  for (size_t i = begin; i < end; ++i) out[patches[i].at] = patch(patches[i], x, placed);
 }
 
 Status fused_eval(EvalContext& ctx) {
@@ -145,14 +181,26 @@ Status fused_eval(EvalContext& ctx) {
   std::vector<float>& placed = d.placed;
   placed.resize(d.offsets.size() * static_cast<size_t>(d.slice_size));
   for (size_t i = 0; i < placed.size(); ++i) placed[i] = d.adds_to_zero ? 0.0f + u[i] : u[i];
-  if (d.in_place) {
-    if (static_cast<const float*>(out) != x)
-      return internal_error("scatter-update: planned in place, but its output is not x");
+  if (d.in_place && static_cast<const float*>(out) != x)
+    return internal_error("scatter-update: planned in place, but its output is not x");
+  if (d.in_place && !d.cleans) {
     DenormalsOff xnnpack_mode;
     apply(d.patches, 0, d.patches.size(), x, placed.data(), out);
     return ok_status();
   }
   const size_t blocks = d.block_patches.size() - 1;
+  if (d.in_place) {
+    // The patches read x as it was: their results are kept until the block is cleaned.
+    ref::parallel_for(blocks > 1 ? ctx.threadpool : nullptr, blocks, [&](size_t b) {
+      const size_t begin = b * kBlock, count = std::min(kBlock, n - begin);
+      const size_t first = d.block_patches[b], last = d.block_patches[b + 1];
+      DenormalsOff xnnpack_mode;
+      for (size_t i = first; i < last; ++i) d.patched[i] = patch(d.patches[i], x, placed.data());
+      add_zero_in_place(out + begin, count);
+      for (size_t i = first; i < last; ++i) out[d.patches[i].at] = d.patched[i];
+    });
+    return ok_status();
+  }
   ref::parallel_for(blocks > 1 ? ctx.threadpool : nullptr, blocks, [&](size_t b) {
     const size_t begin = b * kBlock, count = std::min(kBlock, n - begin);
     DenormalsOff xnnpack_mode;
@@ -270,6 +318,14 @@ std::optional<ScatterUpdate> find_scatter_update(const graph::Graph& g, int32_t 
     return found;
   }
   return std::nullopt;
+}
+
+bool run_in_place(OpData& op_data) {
+  auto& d = static_cast<ScatterUpdateData&>(op_data);
+  if (d.reads_k || d.in_place) return false;
+  d.in_place = d.cleans = true;
+  d.patched.resize(d.patches.size());
+  return true;
 }
 
 bool run_in_place_after(OpData& second, const TensorRef& k, const OpData& first) {

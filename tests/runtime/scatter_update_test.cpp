@@ -183,7 +183,8 @@ TEST(ScatterUpdate, AnyConstantFactorGivesTheUnfusedBytes) { expect_same_bytes(p
 TEST(ScatterUpdate, PositionUpdatedTwiceIsLeftAlone) { expect_same_bytes(pattern(false, true, true), false); }
 TEST(ScatterUpdate, ScatterReadElsewhereIsLeftAlone) { expect_same_bytes(pattern(true, false, false, true), false); }
 
-// YOLOX's decode at another size: x [1, rows, kChainCols]; the first update replaces columns 0-1
+// YOLOX's decode at another size: x [1, rows, kChainCols] (a CONCATENATION of two inputs, or an
+// input itself with `x_is_input`); the first update replaces columns 0-1
 // (the boxes' centres, from input u1), then STRIDED_SLICE -> EXP -> MUL(., u2) computes the
 // second's updates from the first's columns 2-3, which it replaces (the sizes). Each update is a
 // zero PAD (qdet's int8 files) or a SCATTER_ND of single elements (the TFLite converter's).
@@ -192,6 +193,8 @@ TEST(ScatterUpdate, ScatterReadElsewhereIsLeftAlone) { expect_same_bytes(pattern
 struct ChainOptions {
   bool pad_first = true, pad_second = false;
   bool odd_factors = true;
+  bool x_is_input = false;
+  bool x_late_reader = false;    // x read again after the first (a graph output)
   bool late_reader = false;      // the first's output read again after the second (a graph output)
   bool first_is_output = false;  // the first's output a graph output
   int32_t rows = 3001;           // over one 16 Ki-element block of the fused pass
@@ -202,7 +205,7 @@ struct Chain {
   std::shared_ptr<const graph::Graph> graph;
   std::vector<std::vector<uint8_t>> inputs;
   size_t first_op = 0, second_op = 0;
-  int32_t first_out = -1, second_out = -1;
+  int32_t x = -1, first_out = -1, second_out = -1;
 };
 
 Chain chain(const ChainOptions& o) {
@@ -212,9 +215,19 @@ Chain chain(const ChainOptions& o) {
   const int32_t rows = o.rows;
   const Shape full{1, rows, kChainCols}, part{1, rows, 2};
   GraphBuilder b;
-  const int32_t x = b.input(DType::kFloat32, full);
+  const int32_t x_in = b.input(DType::kFloat32, full);
   const int32_t u1 = b.input(DType::kFloat32, part);
   const int32_t u2 = b.input(DType::kFloat32, part);
+  int32_t x = x_in;
+  if (!o.x_is_input) {
+    const int32_t left = b.tensor(DType::kFloat32, {1, rows, 4}), right = b.tensor(DType::kFloat32, {1, rows, 3});
+    b.op(OpKind::kStridedSlice, {x_in, b.ints({0, 0, 0}), b.ints({1, rows, 4}), b.ints({1, 1, 1})}, {left});
+    b.op(OpKind::kStridedSlice, {x_in, b.ints({0, 0, 4}), b.ints({1, rows, 7}), b.ints({1, 1, 1})}, {right});
+    x = b.tensor(DType::kFloat32, full);
+    graph::OpAttrs a;
+    a.axis = 2;
+    b.op(OpKind::kConcatenation, {left, right}, {x}, a);
+  }
   // ADD(MUL(in, K), scatter of `updates` into columns column..column+1).
   auto update = [&](int32_t in, int32_t updates, int32_t column, bool pad, size_t& add_op) {
     std::vector<float> k(static_cast<size_t>(rows * kChainCols), 1.0f);
@@ -243,7 +256,13 @@ Chain chain(const ChainOptions& o) {
     return y;
   };
   Chain c;
+  c.x = x;
   c.first_out = update(x, u1, 0, o.pad_first, c.first_op);
+  if (o.x_late_reader) {
+    const int32_t again = b.tensor(DType::kFloat32, part);
+    b.op(OpKind::kStridedSlice, {x, b.ints({0, 0, 0}), b.ints({1, rows, 2}), b.ints({1, 1, 1})}, {again});
+    b.output(again);
+  }
   const int32_t sizes = b.tensor(DType::kFloat32, part);
   b.op(OpKind::kStridedSlice, {c.first_out, b.ints({0, 0, 2}), b.ints({1, rows, 4}), b.ints({1, 1, 1})}, {sizes});
   const int32_t grown = b.tensor(DType::kFloat32, part);
@@ -272,19 +291,21 @@ Chain chain(const ChainOptions& o) {
   }
   for (size_t i = 0; i < std::size(odd) && i * 131 + 7 < xv.size(); ++i) xv[i * 131 + 7] = specials[i];
   // -0 + -0 = -0 where the first places its updates (x negative, K 0, u1 -0): the second, not
-  // updating there, makes it +0.
+  // updating there, makes it +0. A negative subnormal x there is -0 too (denormals off), which
+  // x's own +0 would not give.
   for (int32_t r = 0; r < rows; r += 5) {
     xv[static_cast<size_t>(r * kChainCols)] = -3.0f;
-    u1v[static_cast<size_t>(r * 2)] = -0.0f;
+    xv[static_cast<size_t>(r * kChainCols + 1)] = -1e-40f;
+    u1v[static_cast<size_t>(r * 2)] = u1v[static_cast<size_t>(r * 2 + 1)] = -0.0f;
   }
   c.graph = b.shared();
   c.inputs = {bytes_of(xv), bytes_of(u1v), bytes_of(u2v)};
   return c;
 }
 
-// Both updates fused (the second in place on the first's output when `in_place`), every output
-// with the unfused ops' bytes, 1 and 2 threads.
-void expect_chain_bytes(const Chain& c, bool in_place) {
+// Both updates fused, the first over x when `first_in_place`, the second over the first's output
+// when `second_in_place`, every output with the unfused ops' bytes, 1 and 2 threads.
+void expect_chain_bytes(const Chain& c, bool first_in_place, bool second_in_place) {
   for (int threads : {1, 2}) {
     SCOPED_TRACE(threads);
     auto a = run_graph(c.graph, c.inputs, InterpreterOptions{.num_threads = threads});
@@ -293,7 +314,8 @@ void expect_chain_bytes(const Chain& c, bool in_place) {
     ASSERT_TRUE(e.ok()) << e.status().message();
     EXPECT_STREQ((*a)->kernel_name(c.first_op), "scatter-update");
     EXPECT_STREQ((*a)->kernel_name(c.second_op), "scatter-update");
-    EXPECT_EQ((*a)->tensor(c.second_out).data == (*a)->tensor(c.first_out).data, in_place);
+    EXPECT_EQ((*a)->tensor(c.first_out).data == (*a)->tensor(c.x).data, first_in_place);
+    EXPECT_EQ((*a)->tensor(c.second_out).data == (*a)->tensor(c.first_out).data, second_in_place);
     for (size_t o = 0; o < (*a)->num_outputs(); ++o) {
       SCOPED_TRACE(o);
       const TensorRef& got = (*a)->output(o);
@@ -311,20 +333,22 @@ void expect_chain_bytes(const Chain& c, bool in_place) {
   }
 }
 
-TEST(ScatterUpdate, ChainedUpdatesRunTheSecondInPlaceWithTheUnfusedBytes) {
+TEST(ScatterUpdate, ChainedUpdatesRunInPlaceWithTheUnfusedBytes) {
   for (bool pad_first : {true, false})
     for (bool pad_second : {true, false}) {
       SCOPED_TRACE(::testing::Message() << "pad_first " << pad_first << " pad_second " << pad_second);
-      expect_chain_bytes(chain({.pad_first = pad_first, .pad_second = pad_second}), true);
+      expect_chain_bytes(chain({.pad_first = pad_first, .pad_second = pad_second}), true, true);
     }
 }
 TEST(ScatterUpdate, FactorsOfOneAloneGiveTheUnfusedBytes) {
-  expect_chain_bytes(chain({.odd_factors = false}), true);
-  expect_chain_bytes(chain({.odd_factors = false, .rows = 5}), true);
+  expect_chain_bytes(chain({.odd_factors = false}), true, true);
+  expect_chain_bytes(chain({.odd_factors = false, .rows = 5}), true, true);
 }
-TEST(ScatterUpdate, FirstOutputReadAfterTheSecondIsNotOverwritten) {
-  expect_chain_bytes(chain({.late_reader = true}), false);
-  expect_chain_bytes(chain({.first_is_output = true}), false);
+TEST(ScatterUpdate, InputReadAfterTheUpdateIsNotOverwritten) {
+  expect_chain_bytes(chain({.x_is_input = true}), false, true);
+  expect_chain_bytes(chain({.x_late_reader = true}), false, true);
+  expect_chain_bytes(chain({.late_reader = true}), true, false);
+  expect_chain_bytes(chain({.first_is_output = true}), true, false);
 }
 
 // YOLOX-Nano's decode as the model runs it (the fp32 file's SCATTER_NDs, an int8 file's PADs):
@@ -350,7 +374,7 @@ void expect_decode_bytes(const graph::Model& model) {
     if (std::strcmp((*fused)->kernel_name(i), "scatter-update") == 0) updates.push_back(i);
   ASSERT_EQ(updates.size(), 2u);
   const int32_t first_out = g->ops[updates[0]].outputs[0], second_out = g->ops[updates[1]].outputs[0];
-  EXPECT_EQ((*fused)->tensor(second_out).data, (*fused)->tensor(first_out).data) << "not in place";
+  EXPECT_EQ((*fused)->tensor(second_out).data, (*fused)->tensor(first_out).data) << "second not in place";
   // x: the MUL's operand that is not constant.
   const auto producers = g->producers();
   int32_t x = -1;
@@ -361,6 +385,7 @@ void expect_decode_bytes(const graph::Model& model) {
         if (!g->tensors[m].is_constant()) x = m;
   }
   ASSERT_GE(x, 0);
+  EXPECT_EQ((*fused)->tensor(first_out).data, (*fused)->tensor(x).data) << "first not in place";
   auto plain = run_graph(g, input, InterpreterOptions{.keep_intermediates = true});
   ASSERT_TRUE(plain.ok()) << plain.status().message();
   const TensorRef& xt = (*plain)->tensor(x);
