@@ -188,11 +188,14 @@ TEST(ScatterUpdate, ScatterReadElsewhereIsLeftAlone) { expect_same_bytes(pattern
 // (the boxes' centres, from input u1), then STRIDED_SLICE -> EXP -> MUL(., u2) computes the
 // second's updates from the first's columns 2-3, which it replaces (the sizes). Each update is a
 // zero PAD (qdet's int8 files) or a SCATTER_ND of single elements (the TFLite converter's).
-// K is 1 - the mask, and with `odd_factors` other values at some positions too (0, -0, 2, NaN,
-// a subnormal, -1, the float after 1), some where the other op updates.
+// The second skips the first's updated positions unless the first placed a -0 or a negative
+// subnormal (`negative_zero_updates`). K is 1 - the mask, and with `odd_factors` other values at
+// some positions too (0, -0, 2, NaN, a subnormal, -1, the float after 1), some where the other
+// op updates.
 struct ChainOptions {
   bool pad_first = true, pad_second = false;
   bool odd_factors = true;
+  bool negative_zero_updates = true;  // -0 and negative subnormals among u1's values
   bool x_is_input = false;
   bool x_late_reader = false;    // x read again after the first (a graph output)
   bool late_reader = false;      // the first's output read again after the second (a graph output)
@@ -298,6 +301,9 @@ Chain chain(const ChainOptions& o) {
     xv[static_cast<size_t>(r * kChainCols + 1)] = -1e-40f;
     u1v[static_cast<size_t>(r * 2)] = u1v[static_cast<size_t>(r * 2 + 1)] = -0.0f;
   }
+  if (!o.negative_zero_updates)
+    for (float& v : u1v)
+      if (std::signbit(v) && std::abs(v) < std::numeric_limits<float>::min()) v = 0.5f;
   c.graph = b.shared();
   c.inputs = {bytes_of(xv), bytes_of(u1v), bytes_of(u2v)};
   return c;
@@ -338,10 +344,13 @@ TEST(ScatterUpdate, ChainedUpdatesRunInPlaceWithTheUnfusedBytes) {
     for (bool pad_second : {true, false}) {
       SCOPED_TRACE(::testing::Message() << "pad_first " << pad_first << " pad_second " << pad_second);
       expect_chain_bytes(chain({.pad_first = pad_first, .pad_second = pad_second}), true, true);
+      expect_chain_bytes(chain({.pad_first = pad_first, .pad_second = pad_second, .negative_zero_updates = false}),
+                         true, true);
     }
 }
 TEST(ScatterUpdate, FactorsOfOneAloneGiveTheUnfusedBytes) {
   expect_chain_bytes(chain({.odd_factors = false}), true, true);
+  expect_chain_bytes(chain({.odd_factors = false, .negative_zero_updates = false}), true, true);
   expect_chain_bytes(chain({.odd_factors = false, .rows = 5}), true, true);
 }
 TEST(ScatterUpdate, InputReadAfterTheUpdateIsNotOverwritten) {
