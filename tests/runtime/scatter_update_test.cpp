@@ -295,10 +295,11 @@ Chain chain(const ChainOptions& o) {
   for (size_t i = 0; i < std::size(odd) && i * 131 + 7 < xv.size(); ++i) xv[i * 131 + 7] = specials[i];
   // -0 + -0 = -0 where the first places its updates (x negative, K 0, u1 -0): the second, not
   // updating there, makes it +0. A negative subnormal x there is -0 too (denormals off), which
-  // x's own +0 would not give.
+  // x's own +0 would not give. x's special values stay in its first 15000 elements: the fused
+  // pass's second block (16 Ki elements on) has none to rewrite.
   for (int32_t r = 0; r < rows; r += 5) {
     xv[static_cast<size_t>(r * kChainCols)] = -3.0f;
-    xv[static_cast<size_t>(r * kChainCols + 1)] = -1e-40f;
+    if (r * kChainCols < 15000) xv[static_cast<size_t>(r * kChainCols + 1)] = -1e-40f;
     u1v[static_cast<size_t>(r * 2)] = u1v[static_cast<size_t>(r * 2 + 1)] = -0.0f;
   }
   if (!o.negative_zero_updates)
