@@ -12,12 +12,13 @@
 // reads as a zero in both): the fused op reads x, writes the output, then the other positions
 // ("patches": the updated ones and any where K is not 1, each with its K; when those are more
 // than an eighth of the tensor, K is read whole instead). The interpreter also gives the output
-// x's memory when no op reads x afterwards (run_in_place): the pass then only reads x, writing
-// back the chunks where clamped(x + 0) differs (NaN, -0, subnormals). And when x is the output
-// of another scatter-update (YOLOX: the boxes' sizes after their centres), whose values are
-// clamped(v + 0) wherever it placed nothing, neither NaN, -0 nor subnormal, so unchanged by a K
-// of 1 (run_in_place_after): only the patches of both ops are written (where the first placed an
-// update, a -0 + -0 = -0 becomes +0).
+// x's memory when no op reads x afterwards (run_in_place): the pass then reads x a 16 Ki-element
+// block at a time and rewrites only a block where clamped(x + 0) differs (NaN, -0, subnormals;
+// checked with AVX-512, else every block is rewritten). And when x is the output of another
+// scatter-update (YOLOX: the boxes' sizes after their centres), whose values are clamped(v + 0)
+// wherever it placed nothing, neither NaN, -0 nor subnormal, so unchanged by a K of 1
+// (run_in_place_after): only its patches are written, and the positions where the first placed
+// updates when that run placed a -0 or a negative subnormal (-0 + -0 = -0 there becomes +0).
 //
 // Applies when: float32 throughout, no fused activations, x, K, the scatter and the output all
 // of one shape (no broadcasting), under 2^31 elements; K and the indices (or paddings) constant,
