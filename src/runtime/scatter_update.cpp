@@ -33,15 +33,15 @@ struct ScatterUpdateData : OpData {
   std::vector<int64_t> offsets;  // each update slice's first output element
   bool adds_to_zero = true;      // SCATTER_ND adds each update to its zeros; PAD copies it
   // Where K is +1.0 (its bits) and no update lands, x * K = x: out = clamped(x + 0), K unread.
-  // The other positions are `patches`, in order, computed after their block's pass. When they
+  // The other positions are `patches`, in order, each written after its block's pass. When they
   // are many (a K of arbitrary values) the pass reads K (`reads_k`) and the patches are the
   // updated positions alone.
   bool reads_k = false;
   std::vector<Patch> patches;
   std::vector<size_t> block_patches;  // the first patch of each kBlock block, and the end
-  // The output's memory is x's (run_in_place, run_in_place_after). `cleans`: the pass still runs,
-  // writing only where clamped(x + 0) is not x (NaN, -0, subnormals); else the patches alone
-  // are written.
+  // The output's memory is x's (run_in_place, run_in_place_after). `cleans`: the pass reads each
+  // block and rewrites only one where clamped(x + 0) is not x (NaN, -0, subnormals); else the
+  // patches alone are written.
   bool in_place = false, cleans = false;
   // Over another scatter-update's output: the positions where that one placed an update and this
   // one does not, patched only when that run placed a -0 or a negative subnormal (`first`'s
