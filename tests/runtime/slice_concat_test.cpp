@@ -1,7 +1,7 @@
 // A space-to-depth block (CONCATENATION of STRIDED_SLICEs of one tensor, slice_concat.h) is one
 // copy from the source at plan time: the same bytes as the unfused ops (keep_intermediates turns
-// fusion off), for float32 and int8, masks or explicit bounds, negative indices and strides of
-// 2 and 3; a block that does not qualify is left alone.
+// fusion off), for float32 and int8 (narrow and wide rows: the VBMI gather), masks or explicit
+// bounds, negative indices and strides of 2 and 3; a block that does not qualify is left alone.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -87,6 +87,22 @@ TEST(SliceConcat, FocusIsOneCopyWithTheSameBytes) {
     auto g = block(t, 10, 14, focus(), 5, 7);
     expect_fused_equals_unfused(g, 2 * 10 * 14 * 3 * dtype_size(t), /*fused=*/true);
   }
+}
+
+// Rows of 16 output pixels or more: with AVX-512 VBMI the 8-bit block is gathered 64 bytes at a
+// time (whole groups of 16 pixels), the rest copied pixel by pixel; also a 3 x 3 grid (three
+// source rows: copied).
+TEST(SliceConcat, WideInt8FocusHasTheSameBytes) {
+  for (int32_t w : {32, 64, 74, 100, 130}) {
+    for (int32_t h : {2, 8}) {
+      SCOPED_TRACE(::testing::Message() << h << " x " << w);
+      expect_fused_equals_unfused(block(DType::kInt8, h, w, focus(), h / 2, w / 2), 2 * h * w * 3, /*fused=*/true);
+    }
+  }
+  std::vector<SliceSpec> nine;
+  for (int32_t y = 0; y < 3; ++y)
+    for (int32_t x = 0; x < 3; ++x) nine.push_back({{0, y, x, 0}, {2, 12, 99, 3}, {1, 3, 3, 1}});
+  expect_fused_equals_unfused(block(DType::kInt8, 12, 99, nine, 4, 33), 2 * 12 * 99 * 3, /*fused=*/true);
 }
 
 // Explicit bounds, negative begin and end, stride 3 and a 1-row grid.
