@@ -48,7 +48,9 @@ ByteGather plan_byte_gather(const SliceConcatData& d) {
   ByteGather g;
   const int64_t pixel = d.channels * static_cast<int64_t>(d.element_bytes);
   const int64_t out_pixel = pixel * static_cast<int64_t>(d.grids.size());
-  if (d.element_bytes != 1 || d.grids.empty() || out_pixel > 64 || !__builtin_cpu_supports("avx512vbmi")) return g;
+  if (d.element_bytes != 1 || d.grids.empty() || out_pixel > 64 || !__builtin_cpu_supports("avx512bw") ||
+      !__builtin_cpu_supports("avx512vbmi"))
+    return g;
   const Grid& first = d.grids[0];
   int64_t group = 1;
   while ((group * out_pixel) % 64 != 0) ++group;
