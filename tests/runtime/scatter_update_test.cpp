@@ -108,6 +108,20 @@ Pattern pattern(bool row_updates, bool mask_chain, bool duplicate = false, bool 
   return p;
 }
 
+// The fused float output `got` has the unfused `want`'s bytes; the first 10 differing elements
+// are shown with their bits.
+void expect_same_float_bits(const TensorRef& got, const TensorRef& want) {
+  ASSERT_EQ(got.byte_size(), want.byte_size());
+  int shown = 0;
+  for (int64_t i = 0; i < want.num_elements(); ++i) {
+    uint32_t g, w;
+    std::memcpy(&g, got.data + 4 * i, 4);
+    std::memcpy(&w, want.data + 4 * i, 4);
+    if (g != w && shown++ < 10) ADD_FAILURE() << "element " << i << " fused " << std::hex << g << " unfused " << w;
+  }
+  EXPECT_EQ(0, std::memcmp(got.data, want.data, want.byte_size()));
+}
+
 void expect_same_bytes(const Pattern& p, bool fused) {
   for (int threads : {1, 2}) {
     SCOPED_TRACE(threads);
@@ -120,13 +134,7 @@ void expect_same_bytes(const Pattern& p, bool fused) {
     const TensorRef& got = (*a)->output(0);
     const TensorRef& want = (*e)->output(0);
     ASSERT_EQ(got.shape, want.shape);
-    EXPECT_EQ(0, std::memcmp(got.data, want.data, want.byte_size()));
-    for (int64_t i = 0; i < want.num_elements(); ++i) {
-      uint32_t g, w;
-      std::memcpy(&g, got.data + 4 * i, 4);
-      std::memcpy(&w, want.data + 4 * i, 4);
-      if (g != w) ADD_FAILURE() << "element " << i << " fused " << std::hex << g << " unfused " << w;
-    }
+    expect_same_float_bits(got, want);
   }
 }
 
@@ -325,17 +333,7 @@ void expect_chain_bytes(const Chain& c, bool first_in_place, bool second_in_plac
     EXPECT_EQ((*a)->tensor(c.second_out).data == (*a)->tensor(c.first_out).data, second_in_place);
     for (size_t o = 0; o < (*a)->num_outputs(); ++o) {
       SCOPED_TRACE(o);
-      const TensorRef& got = (*a)->output(o);
-      const TensorRef& want = (*e)->output(o);
-      ASSERT_EQ(got.byte_size(), want.byte_size());
-      int shown = 0;
-      for (int64_t i = 0; i < want.num_elements(); ++i) {
-        uint32_t g, w;
-        std::memcpy(&g, got.data + 4 * i, 4);
-        std::memcpy(&w, want.data + 4 * i, 4);
-        if (g != w && shown++ < 10) ADD_FAILURE() << "element " << i << " fused " << std::hex << g << " unfused " << w;
-      }
-      EXPECT_EQ(0, std::memcmp(got.data, want.data, want.byte_size()));
+      expect_same_float_bits((*a)->output(o), (*e)->output(o));
     }
   }
 }
