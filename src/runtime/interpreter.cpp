@@ -137,6 +137,7 @@ struct Interpreter::Impl {
                                    const std::vector<std::vector<int32_t>>& consumers);
   void tabulate_activations();
   void fuse_output_tables();
+  void fuse_conv_silus();
   void alias_reshapes();
   void run_scatter_updates_in_place();
   Status plan_memory();
@@ -392,6 +393,38 @@ void Interpreter::Impl::fuse_output_tables() {
       continue;
     conv.outputs[0] = lut.outputs[0];
     mark_fused(lut);
+  }
+}
+
+// An exact one-pass float SiLU (simd::kSiluExact, in plans that keep XNNPACK's float bytes) whose
+// input no other op left reads, made by a kernel with the Kernel::take_output_silu hook (qdet's
+// float convolution), is computed by that kernel as it stores its outputs, its division by
+// RCP14 and Newton (simd::silu_exact_newton: the same bits, checked once a process against
+// XNNPACK's pair like the one-pass SiLU); the convolution's own output is never stored.
+void Interpreter::Impl::fuse_conv_silus() {
+  if (options.keep_intermediates || !options.use_fast_kernels || !exact_float) return;
+  static const bool same_bits = simd::silu_exact_available() && xnn::silu_matches(simd::silu_exact_newton);
+  if (!same_bits) return;
+  const auto producers = graph->producers();
+  const auto consumers = graph->consumers();
+  for (size_t i = 0; i < ops.size(); ++i) {
+    OpPlan& silu = ops[i];
+    if (silu.folded || silu.kernel != &simd::kSiluExact || silu.inputs.size() != 1 || !silu.inputs[0] ||
+        silu.outputs.size() != 1)
+      continue;
+    const int32_t x = silu.inputs[0]->id;
+    if (x < 0 || producers[x] < 0 || graph->tensors[x].is_variable ||
+        std::find(graph->outputs.begin(), graph->outputs.end(), x) != graph->outputs.end())
+      continue;
+    if (!std::all_of(consumers[x].begin(), consumers[x].end(),
+                     [&](int32_t c) { return c == static_cast<int32_t>(i) || ops[c].folded; }))
+      continue;
+    OpPlan& conv = ops[producers[x]];
+    if (conv.folded || !conv.kernel || !conv.kernel->take_output_silu || conv.outputs.size() != 1 ||
+        conv.outputs[0] != silu.inputs[0] || !conv.kernel->take_output_silu(conv.data.get()))
+      continue;
+    conv.outputs[0] = silu.outputs[0];
+    mark_fused(silu);
   }
 }
 
@@ -842,6 +875,7 @@ Status Interpreter::Impl::plan() {
   fuse_concat_silus();
   tabulate_activations();
   fuse_output_tables();
+  fuse_conv_silus();
   fold_pads();
   alias_reshapes();
   run_scatter_updates_in_place();

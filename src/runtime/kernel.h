@@ -98,6 +98,10 @@ struct Kernel {
   // 256-entry lookup that alone reads its output, such as a tabulated SiLU, fused into it). False,
   // with nothing changed, when it cannot.
   bool (*take_output_table)(OpData* data, const uint8_t* table) = nullptr;
+  // Optional, for float kernels of plans that keep XNNPACK's bytes: makes a prepared op write
+  // the SiLU of each output, x * sigmoid(x), with the arithmetic of simd::kSiluExact (XNNPACK's
+  // sigmoid and multiply operators), instead of x. False, with nothing changed, when it cannot.
+  bool (*take_output_silu)(OpData* data) = nullptr;
 };
 
 // The last step of a prepare that made data for eval: hands it to the interpreter, which keeps

@@ -105,7 +105,7 @@ inline pthreadpool_t shared_pool(int threads) {
 // float32 unless `output_like` gives its dtype and quantization.
 inline KernelOutput run_kernel(const Kernel& kernel, const graph::Op& op,
                                const std::vector<const TestTensor*>& inputs, int threads = 1,
-                               const TestTensor* output_like = nullptr) {
+                               const TestTensor* output_like = nullptr, bool exact_float = false) {
   static const QuantParams kNoQuant;
   pthreadpool_t pool = shared_pool(threads);
   std::vector<TensorRef> in_refs(inputs.size());
@@ -133,7 +133,8 @@ inline KernelOutput run_kernel(const Kernel& kernel, const graph::Op& op,
                          .inputs = in_ptrs,
                          .outputs = out_ptrs,
                          .num_threads = threads,
-                         .threadpool = pool};
+                         .threadpool = pool,
+                         .exact_float = exact_float};
   result.prepare_status = kernel.prepare(prepare);
   if (!result.prepare_status.ok()) return result;
 

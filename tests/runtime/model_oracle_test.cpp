@@ -128,8 +128,8 @@ TEST(Fp16Model, DequantizedWeightsAreFoldedAndConvolutionsRunOnXnnpack) {
     const std::string kernel = (*interp)->kernel_name(i);
     if (kind == graph::OpKind::kConv2d) {
       ++convs;
-      // A fast family packs the folded constant weights: oneDNN's JIT, or XNNPACK.
-      EXPECT_TRUE(kernel == "onednn" || kernel == "xnnpack") << "op " << i << ": " << kernel;
+      // A fast family packs the folded constant weights: qdet's 1x1 tiles, oneDNN's JIT, or XNNPACK.
+      EXPECT_TRUE(kernel == "simd" || kernel == "onednn" || kernel == "xnnpack") << "op " << i << ": " << kernel;
     }
     if (kind == graph::OpKind::kDequantize) {
       ++dequantizes;

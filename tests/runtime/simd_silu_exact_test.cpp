@@ -1,10 +1,13 @@
 // qdet's one-pass float SiLU with XNNPACK's arithmetic (simd::kSiluExact) against XNNPACK's own
 // sigmoid and multiply operators run one after the other: the same bytes on values across the
 // whole float range (every exponent and both signs, zeros, subnormals, infinities, NaN), and the
-// interpreter's check (xnn::silu_matches) agrees. Skipped (with the reason) without AVX-512.
+// interpreter's check (xnn::silu_matches) agrees. The same for the variant whose division is
+// RCP14, a Newton step and an FMA correction (the float convolution's SiLU epilogue), and that
+// division equals VDIVPS on every float in [+0, 2]. Skipped (with the reason) without AVX-512.
 #include <gtest/gtest.h>
 #include <xnnpack.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -37,8 +40,7 @@ std::vector<float> xnnpack_silu(const std::vector<float>& x) {
   return out;
 }
 
-TEST(SimdSiluExact, GivesXnnpacksBytesAcrossTheFloatRange) {
-  if (!simd::silu_exact_available()) GTEST_SKIP() << "this CPU has no AVX-512";
+void expect_xnnpacks_bytes_across_the_float_range(void (*silu)(const float*, float*, size_t)) {
   std::vector<float> x;
   for (uint64_t bits = 0; bits < (uint64_t{1} << 32); bits += 4099) {
     const uint32_t b = static_cast<uint32_t>(bits);
@@ -53,7 +55,7 @@ TEST(SimdSiluExact, GivesXnnpacksBytesAcrossTheFloatRange) {
   for (int i = 0; i < 100000; ++i) x.push_back(-20.0f + 40.0f * static_cast<float>(i) / 100000.0f);
   const std::vector<float> expected = xnnpack_silu(x);
   std::vector<float> got(x.size());
-  simd::silu_exact(x.data(), got.data(), x.size());
+  silu(x.data(), got.data(), x.size());
   int shown = 0;
   size_t differing = 0;
   for (size_t i = 0; i < x.size(); ++i) {
@@ -64,7 +66,42 @@ TEST(SimdSiluExact, GivesXnnpacksBytesAcrossTheFloatRange) {
                     << expected[i] << std::defaultfloat;
   }
   EXPECT_EQ(differing, 0u) << "of " << x.size();
-  EXPECT_TRUE(xnn::silu_matches(simd::silu_exact));
+  EXPECT_TRUE(xnn::silu_matches(silu));
+}
+
+TEST(SimdSiluExact, GivesXnnpacksBytesAcrossTheFloatRange) {
+  if (!simd::silu_exact_available()) GTEST_SKIP() << "this CPU has no AVX-512";
+  expect_xnnpacks_bytes_across_the_float_range(simd::silu_exact);
+}
+
+TEST(SimdSiluExact, NewtonDivisionGivesXnnpacksBytesAcrossTheFloatRange) {
+  if (!simd::silu_exact_available()) GTEST_SKIP() << "this CPU has no AVX-512";
+  expect_xnnpacks_bytes_across_the_float_range(simd::silu_exact_newton);
+}
+
+// The sigmoid divides e by e + 1 with e in [+0, 1]: every float from +0 to 2 (2^30 + 1 values),
+// a million at a time, gives VDIVPS's bits.
+TEST(SimdSiluExact, NewtonDivisionEqualsVdivpsFromZeroToTwo) {
+  if (!simd::silu_exact_available()) GTEST_SKIP() << "this CPU has no AVX-512";
+  const float two = 2.0f;
+  uint32_t end = 0;
+  std::memcpy(&end, &two, sizeof end);
+  constexpr uint32_t kChunk = 1u << 20;
+  std::vector<float> e(kChunk), divided(kChunk), newton(kChunk);
+  size_t differing = 0;
+  for (uint64_t first = 0; first <= end; first += kChunk) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, uint64_t{end} + 1 - first));
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t b = static_cast<uint32_t>(first + i);
+      std::memcpy(&e[i], &b, sizeof b);
+    }
+    simd::quotients_over_one_plus(e.data(), divided.data(), n, /*newton=*/false);
+    simd::quotients_over_one_plus(e.data(), newton.data(), n, /*newton=*/true);
+    for (size_t i = 0; i < n; ++i)
+      if (std::memcmp(&divided[i], &newton[i], sizeof(float)) != 0 && differing++ < 10)
+        ADD_FAILURE() << "e = " << std::hexfloat << e[i] << ": VDIVPS " << divided[i] << ", Newton " << newton[i];
+  }
+  EXPECT_EQ(differing, 0u);
 }
 
 }  // namespace

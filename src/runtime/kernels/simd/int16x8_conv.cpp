@@ -427,6 +427,7 @@ const Kernel kInt16x8DepthwiseConv2d = {"simd", depthwise_prepare, depthwise_eva
 namespace qdet::rt {
 
 void register_simd_kernels(KernelRegistry& r) {
+  r.add(graph::OpKind::kConv2d, KernelImpl::kSimd, simd::kFloatConv2d);
   r.add(graph::OpKind::kConv2d, KernelImpl::kSimd, simd::k8BitPointwiseConv2d);
   r.add(graph::OpKind::kConv2d, KernelImpl::kSimd, simd::kInt16x8Conv2d);
   r.add(graph::OpKind::kDepthwiseConv2d, KernelImpl::kSimd, simd::kInt16x8DepthwiseConv2d);

@@ -18,12 +18,20 @@ extern const Kernel k8BitDepthwiseConv2d;
 // sums, its fp32 requantization), requantized in L1 (pointwise_amx.cpp); takes a byte table for
 // its output (Kernel::take_output_table).
 extern const Kernel k8BitPointwiseConv2d;
+// float32 CONV_2D (groups 1) with XNNPACK's float operations in its order per output (its bytes),
+// in register tiles of up to 16 pixels x 64 channels; folds a zero PAD (conv_float.cpp).
+extern const Kernel kFloatConv2d;
 // Float SiLU in one pass with the float operations of XNNPACK's AVX-512 sigmoid and multiply
 // operators, in their order: their bytes (silu_exact.cpp). The interpreter uses it in exact-float
 // plans once xnn::silu_matches has confirmed the bytes on this CPU.
 extern const Kernel kSiluExact;
 bool silu_exact_available();  // AVX-512 F
 void silu_exact(const float* x, float* y, size_t n);
+// The same with the sigmoid's division as RCP14, a Newton step and an FMA correction (the
+// arithmetic of kFloatConv2d's SiLU epilogue); its bits are checked like silu_exact's.
+void silu_exact_newton(const float* x, float* y, size_t n);
+// Tests: q[i] = e[i] / (e[i] + 1) by VDIVPS, or (newton) as silu_exact_newton divides.
+void quotients_over_one_plus(const float* e, float* q, size_t n, bool newton);
 // MAX_POOL_2D at stride 1 with windows of 16 taps or more (SPP's 5x5 .. 13x13), float32, int8
 // and uint8, as a column pass then a row pass: the reference's bytes (max_pool.cpp).
 extern const Kernel kSeparableMaxPool2d;

@@ -4,17 +4,7 @@
 // sigmoid's store and reload. Plans that must keep XNNPACK's float bytes (exact_float: the float
 // regions of int8 models) run it where the blocked operator pair (xnnpack-silu) ran; the
 // interpreter first checks, once per process, that it gives XNNPACK's bytes on this CPU
-// (xnn::silu_matches), and keeps the pair where it does not.
-//
-// XNNPACK's AVX-512 sigmoid ("rr2, lut32, p2, perm2, scalef, div"): with z = -|x|,
-//   n = round(z log2 e) to a multiple of 1/32 (the 1.5 * 2^18 bias trick, one FMA),
-//   l = 2^frac(n) from a 32-entry table, indexed by the low five bits of the biased n,
-//   t = z - n ln2 in two FMAs (ln2 split into a high and a low part),
-//   e = 2^floor(n) * (l + l t (c1 + c2 t)) by SCALEF, f = e / (e + 1),
-// then 1 - f where x is not negative (NaN where |x| is beyond about 2^88 and the reduction
-// overflows, as XNNPACK's). The multiply is one float product x * f, clamped to [-inf, +inf] as
-// XNNPACK's multiply clamps (MAXPS(product, -inf) turns a NaN into -inf). Denormals are off, as
-// XNNPACK's threads run.
+// (xnn::silu_matches), and keeps the pair where it does not. The arithmetic is in silu_exact.h.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593, see depthwise_8bit.cpp
 #include <immintrin.h>
 
@@ -26,50 +16,20 @@
 #include "runtime/denormals.h"
 #include "runtime/kernels/reference/common.h"
 #include "runtime/kernels/simd/kernels.h"
+#include "runtime/kernels/simd/silu_exact.h"
 
 namespace qdet::rt::simd {
 namespace {
 
 constexpr int kBlock = 4096;  // elements a task takes at a time
 
-// 2^(k/32) for k = 0..31, rounded to float.
-const std::array<float, 32>& exp2_table() {
-  static const std::array<float, 32> table = [] {
-    std::array<float, 32> t{};
-    for (int k = 0; k < 32; ++k) t[static_cast<size_t>(k)] = static_cast<float>(std::exp2(k / 32.0));
-    return t;
-  }();
-  return table;
-}
-
+template <bool kNewton>
 __attribute__((target("avx512f"))) void silu_avx512(const float* x, float* y, size_t n) {
-  const float* table = exp2_table().data();
-  const __m512 table_lo = _mm512_loadu_ps(table), table_hi = _mm512_loadu_ps(table + 16);
-  const __m512i sign = _mm512_set1_epi32(static_cast<int32_t>(0x80000000u));
-  const __m512 bias = _mm512_set1_ps(0x1.8p18f);
-  const __m512 log2e = _mm512_set1_ps(0x1.715476p0f);
-  const __m512 minus_ln2_hi = _mm512_set1_ps(-0x1.62E43p-1f), minus_ln2_lo = _mm512_set1_ps(0x1.05C61p-29f);
-  const __m512 c2 = _mm512_set1_ps(0.5f), c1 = _mm512_set1_ps(0x1.0000F6p0f);
-  const __m512 one = _mm512_set1_ps(1.0f);
-  const __m512 lowest = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
-  const __m512 highest = _mm512_set1_ps(std::numeric_limits<float>::infinity());
+  const SiluConstants constants = silu_constants();
   for (size_t i = 0; i < n; i += 16) {
     const size_t left = n - i;
     const __mmask16 mask = left >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << left) - 1);
-    const __m512 vx = _mm512_maskz_loadu_ps(mask, x + i);
-    const __m512 z = _mm512_castsi512_ps(_mm512_or_epi32(_mm512_castps_si512(vx), sign));
-    __m512 k = _mm512_fmadd_ps(z, log2e, bias);
-    const __m512 l = _mm512_permutex2var_ps(table_lo, _mm512_castps_si512(k), table_hi);
-    k = _mm512_sub_ps(k, bias);
-    __m512 t = _mm512_fmadd_ps(k, minus_ln2_hi, z);
-    t = _mm512_fmadd_ps(k, minus_ln2_lo, t);
-    const __m512 p = _mm512_fmadd_ps(t, c2, c1);
-    const __m512 tl = _mm512_mul_ps(t, l);
-    const __m512 e = _mm512_scalef_ps(_mm512_fmadd_ps(tl, p, l), k);
-    __m512 f = _mm512_div_ps(e, _mm512_add_ps(e, one));
-    f = _mm512_mask_sub_ps(f, _mm512_testn_epi32_mask(_mm512_castps_si512(vx), sign), one, f);
-    const __m512 product = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(vx, f), lowest), highest);
-    _mm512_mask_storeu_ps(y + i, mask, product);
+    _mm512_mask_storeu_ps(y + i, mask, silu_exact_lanes<kNewton>(_mm512_maskz_loadu_ps(mask, x + i), constants));
   }
 }
 
@@ -88,18 +48,44 @@ Status eval(EvalContext& ctx) {
   ref::parallel_for(ctx.threadpool, blocks, [&](size_t b) {
     DenormalsOff denormals_off;
     const size_t begin = b * kBlock;
-    silu_avx512(x + begin, y + begin, std::min<size_t>(kBlock, n - begin));
+    silu_avx512<false>(x + begin, y + begin, std::min<size_t>(kBlock, n - begin));
   });
   return ok_status();
 }
 
 }  // namespace
 
+const float* silu_exp2_table() {
+  static const std::array<float, 32> table = [] {
+    std::array<float, 32> t{};
+    for (int k = 0; k < 32; ++k) t[static_cast<size_t>(k)] = static_cast<float>(std::exp2(k / 32.0));
+    return t;
+  }();
+  return table.data();
+}
+
 bool silu_exact_available() { return __builtin_cpu_supports("avx512f"); }
 
 void silu_exact(const float* x, float* y, size_t n) {
   DenormalsOff denormals_off;
-  silu_avx512(x, y, n);
+  silu_avx512<false>(x, y, n);
+}
+
+void silu_exact_newton(const float* x, float* y, size_t n) {
+  DenormalsOff denormals_off;
+  silu_avx512<true>(x, y, n);
+}
+
+__attribute__((target("avx512f"))) void quotients_over_one_plus(const float* e, float* q, size_t n, bool newton) {
+  DenormalsOff denormals_off;
+  const __m512 one = _mm512_set1_ps(1.0f);
+  for (size_t i = 0; i < n; i += 16) {
+    const size_t left = n - i;
+    const __mmask16 mask = left >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << left) - 1);
+    const __m512 v = _mm512_maskz_loadu_ps(mask, e + i);
+    _mm512_mask_storeu_ps(q + i, mask,
+                          newton ? quotient_over_one_plus(v, one) : _mm512_div_ps(v, _mm512_add_ps(v, one)));
+  }
 }
 
 const Kernel kSiluExact = {"simd-silu", prepare, eval};
