@@ -8,11 +8,13 @@
 #include <xnnpack.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <vector>
 
 #include "runtime/kernels/simd/kernels.h"
+#include "runtime/kernels/simd/silu_exact.h"
 #include "runtime/kernels/xnnpack/kernels.h"
 
 namespace qdet::rt {
@@ -67,6 +69,10 @@ void expect_xnnpacks_bytes_across_the_float_range(void (*silu)(const float*, flo
   }
   EXPECT_EQ(differing, 0u) << "of " << x.size();
   EXPECT_TRUE(xnn::silu_matches(silu));
+}
+
+TEST(SimdSiluExact, ExpTableIsTwoToTheKOver32RoundedToFloat) {
+  for (int k = 0; k < 32; ++k) EXPECT_EQ(simd::kSiluExp2Table[k], static_cast<float>(std::exp2(k / 32.0))) << k;
 }
 
 TEST(SimdSiluExact, GivesXnnpacksBytesAcrossTheFloatRange) {

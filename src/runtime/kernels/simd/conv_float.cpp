@@ -3,7 +3,8 @@
 //
 // XNNPACK's AVX-512 convolution (Debian's 2022 build: the f32 GEMM / IGEMM 7x16 "broadcast"
 // microkernels) computes each output as bias, then one FMA per filter tap and input channel, taps
-// in (ky, kx) order, channels in order, zeros read for padding; then max(min, .), min(max, .).
+// in (ky, kx) order, channels in order, zeros read for padding; then max(., min), min(., max)
+// (a NaN becomes min).
 // Its tile is 7 pixels x 16 output channels: each FMA needs a broadcast, so on YOLOX-Nano's
 // float layers it ran at about half the FMA units' rate. This kernel does the same operations
 // in the same order per output (so the same bytes), in tiles of R pixels x V vectors of 16
@@ -21,7 +22,9 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <limits>
 #include <memory>
+#include <random>
 #include <vector>
 
 #include "runtime/denormals.h"
@@ -29,6 +32,7 @@
 #include "runtime/kernels/reference/common.h"
 #include "runtime/kernels/simd/kernels.h"
 #include "runtime/kernels/simd/silu_exact.h"
+#include "runtime/kernels/xnnpack/kernels.h"
 
 namespace qdet::rt::simd {
 namespace {
@@ -100,14 +104,14 @@ __attribute__((target("avx512f"), always_inline)) inline void tile(const TileArg
   if (t.silu) {
     const SiluConstants constants = silu_constants();
     for (int r = 0; r < R; ++r)
-      for (int v = 0; v < V; ++v) acc[r][v] = silu_exact_lanes<true>(_mm512_min_ps(hi, _mm512_max_ps(lo, acc[r][v])), constants);
+      for (int v = 0; v < V; ++v) acc[r][v] = silu_exact_lanes<true>(_mm512_min_ps(_mm512_max_ps(acc[r][v], lo), hi), constants);
   }
   for (int r = 0; r < R; ++r) {
     if (r >= t.pixels) break;
     float* o = t.out + static_cast<size_t>(r) * t.out_stride;
     for (int v = 0; v < V; ++v) {
       // With the SiLU, the clamp came before it (the convolution's output is what the SiLU reads).
-      const __m512 y = t.silu ? acc[r][v] : _mm512_min_ps(hi, _mm512_max_ps(lo, acc[r][v]));
+      const __m512 y = t.silu ? acc[r][v] : _mm512_min_ps(_mm512_max_ps(acc[r][v], lo), hi);
       if (v + 1 < V)
         _mm512_storeu_ps(o + v * kLanes, y);
       else
@@ -201,7 +205,30 @@ void plan_rows(FloatConvData& d) {
   d.zeros.assign(static_cast<size_t>(kMaxTilePixels) * std::max(step, g.in_c) + g.in_c, 0.0f);
 }
 
+Status prepare_conv(PrepareContext& ctx);
+
+// Once a process: this kernel and XNNPACK's give the same bits on this CPU (XNNPACK picks its
+// microkernels by CPU; the order above is its AVX-512 one), on a 3x3 SAME and a 1x1 convolution
+// with two output blocks, a partial vector and edge tiles.
+bool matches_xnnpack() {
+  static const bool same = [] {
+    graph::Op op;
+    op.kind = graph::OpKind::kConv2d;
+    op.attrs.padding = graph::Padding::kSame;
+    return gives_xnnpacks_bits(prepare_conv, kFloatConv2d, xnn::kConv2d, op, {1, 7, 19, 12}, {21, 3, 3, 12}) &&
+           gives_xnnpacks_bits(prepare_conv, kFloatConv2d, xnn::kConv2d, op, {1, 7, 19, 12}, {21, 1, 1, 12});
+  }();
+  return same;
+}
+
 Status prepare(PrepareContext& ctx) {
+  if (__builtin_cpu_supports("avx512f") && !matches_xnnpack())
+    return unsupported("{} (op {}): not XNNPACK's bits on this CPU (checked once a process)", ctx.op.name(),
+                       ctx.op_index);
+  return prepare_conv(ctx);
+}
+
+Status prepare_conv(PrepareContext& ctx) {
   const std::string where = fmt::format("{} (op {})", ctx.op.name(), ctx.op_index);
   if (!__builtin_cpu_supports("avx512f")) return unsupported("{}: no AVX-512", where);
   if (ctx.inputs.size() < 2 || ctx.inputs.size() > 3 || ctx.outputs.size() != 1 || !ctx.inputs[0] || !ctx.inputs[1])
@@ -313,6 +340,41 @@ bool take_output_silu(OpData* data) {
 }
 
 }  // namespace
+
+bool gives_xnnpacks_bits(Status (*prepare)(PrepareContext&), const Kernel& kernel, const Kernel& xnnpack,
+                         const graph::Op& op, const Shape& input_shape, const Shape& filter_shape) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  const QuantParams no_quant;
+  const int32_t out_c = op.kind == graph::OpKind::kDepthwiseConv2d ? filter_shape[3] : filter_shape[0];
+  std::vector<float> x(static_cast<size_t>(num_elements(input_shape)) + kLanes),
+      filter(static_cast<size_t>(num_elements(filter_shape))), bias(static_cast<size_t>(out_c));
+  for (auto* v : {&x, &filter, &bias})
+    for (float& f : *v) f = uniform(rng);
+  x[3] = std::numeric_limits<float>::quiet_NaN();  // XNNPACK's clamp turns a NaN sum into its minimum
+  x[50] = std::numeric_limits<float>::infinity();
+  std::vector<float> outputs[2];
+  for (int i = 0; i < 2; ++i) {
+    TensorRef in{.id = 0, .dtype = DType::kFloat32, .shape = input_shape, .quant = &no_quant};
+    TensorRef f{.id = 1, .dtype = DType::kFloat32, .shape = filter_shape, .quant = &no_quant,
+                .data = reinterpret_cast<uint8_t*>(filter.data()), .is_constant = true};
+    TensorRef b{.id = 2, .dtype = DType::kFloat32, .shape = {out_c}, .quant = &no_quant,
+                .data = reinterpret_cast<uint8_t*>(bias.data()), .is_constant = true};
+    TensorRef out{.id = 3, .dtype = DType::kFloat32, .quant = &no_quant};
+    TensorRef* ins[3] = {&in, &f, &b};
+    TensorRef* outs[1] = {&out};
+    PrepareContext p{.op = op, .op_index = 0, .inputs = ins, .outputs = outs, .exact_float = true};
+    if (!(i == 0 ? prepare(p) : xnnpack.prepare(p)).ok()) return false;
+    in.data = reinterpret_cast<uint8_t*>(x.data());
+    outputs[i].assign(static_cast<size_t>(out.num_elements()) + kLanes, 0.0f);
+    out.data = reinterpret_cast<uint8_t*>(outputs[i].data());
+    std::vector<uint8_t> scratch(p.scratch_bytes + 64);
+    EvalContext e{.op = op, .inputs = ins, .outputs = outs, .op_data = p.op_data.get(),
+                  .scratch = scratch.data() + (64 - reinterpret_cast<uintptr_t>(scratch.data()) % 64) % 64};
+    if (!(i == 0 ? kernel : xnnpack).eval(e).ok()) return false;
+  }
+  return std::memcmp(outputs[0].data(), outputs[1].data(), outputs[0].size() * sizeof(float)) == 0;
+}
 
 const Kernel kFloatConv2d = {"simd", prepare, eval, fold_input_pad, nullptr, take_output_silu};
 

@@ -430,6 +430,7 @@ void register_simd_kernels(KernelRegistry& r) {
   r.add(graph::OpKind::kConv2d, KernelImpl::kSimd, simd::kFloatConv2d);
   r.add(graph::OpKind::kConv2d, KernelImpl::kSimd, simd::k8BitPointwiseConv2d);
   r.add(graph::OpKind::kConv2d, KernelImpl::kSimd, simd::kInt16x8Conv2d);
+  r.add(graph::OpKind::kDepthwiseConv2d, KernelImpl::kSimd, simd::kFloatDepthwiseConv2d);
   r.add(graph::OpKind::kDepthwiseConv2d, KernelImpl::kSimd, simd::kInt16x8DepthwiseConv2d);
   r.add(graph::OpKind::kDepthwiseConv2d, KernelImpl::kSimd, simd::k8BitDepthwiseConv2d);
   r.add(graph::OpKind::kMaxPool2d, KernelImpl::kSimd, simd::kSeparableMaxPool2d);

@@ -21,6 +21,14 @@ extern const Kernel k8BitPointwiseConv2d;
 // float32 CONV_2D (groups 1) with XNNPACK's float operations in its order per output (its bytes),
 // in register tiles of up to 16 pixels x 64 channels; folds a zero PAD (conv_float.cpp).
 extern const Kernel kFloatConv2d;
+// float32 DEPTHWISE_CONV_2D (depth multiplier 1) with XNNPACK's float operations in its order per
+// output, 8 pixels at a time; in plans that keep XNNPACK's bytes (depthwise_float.cpp).
+extern const Kernel kFloatDepthwiseConv2d;
+// Whether `kernel` (prepared by `prepare`, without its own check) gives the bits of the XNNPACK
+// kernel `xnnpack` for `op` on seeded random values (with a NaN and an infinity): the check the
+// two float kernels above run once a process before they take any op.
+bool gives_xnnpacks_bits(Status (*prepare)(PrepareContext&), const Kernel& kernel, const Kernel& xnnpack,
+                         const graph::Op& op, const Shape& input_shape, const Shape& filter_shape);
 // Float SiLU in one pass with the float operations of XNNPACK's AVX-512 sigmoid and multiply
 // operators, in their order: their bytes (silu_exact.cpp). The interpreter uses it in exact-float
 // plans once xnn::silu_matches has confirmed the bytes on this CPU.

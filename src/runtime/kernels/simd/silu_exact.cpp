@@ -55,15 +55,6 @@ Status eval(EvalContext& ctx) {
 
 }  // namespace
 
-const float* silu_exp2_table() {
-  static const std::array<float, 32> table = [] {
-    std::array<float, 32> t{};
-    for (int k = 0; k < 32; ++k) t[static_cast<size_t>(k)] = static_cast<float>(std::exp2(k / 32.0));
-    return t;
-  }();
-  return table.data();
-}
-
 bool silu_exact_available() { return __builtin_cpu_supports("avx512f"); }
 
 void silu_exact(const float* x, float* y, size_t n) {

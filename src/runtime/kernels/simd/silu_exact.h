@@ -20,8 +20,17 @@
 
 namespace qdet::rt::simd {
 
-// 2^(k/32) for k = 0..31, rounded to float.
-const float* silu_exp2_table();
+// 2^(k/32) for k = 0..31, rounded to float (XNNPACK's table; simd_silu_exact_test checks it
+// against std::exp2). A constant, so that kernels inlining the SiLU make no call.
+alignas(64) inline constexpr float kSiluExp2Table[32] = {
+    0x1p+0f, 0x1.059b0ep+0f, 0x1.0b5586p+0f, 0x1.11301ep+0f,
+    0x1.172b84p+0f, 0x1.1d4874p+0f, 0x1.2387a6p+0f, 0x1.29e9ep+0f,
+    0x1.306fep+0f, 0x1.371a74p+0f, 0x1.3dea64p+0f, 0x1.44e086p+0f,
+    0x1.4bfdaep+0f, 0x1.5342b6p+0f, 0x1.5ab07ep+0f, 0x1.6247ecp+0f,
+    0x1.6a09e6p+0f, 0x1.71f75ep+0f, 0x1.7a1148p+0f, 0x1.82589ap+0f,
+    0x1.8ace54p+0f, 0x1.93737cp+0f, 0x1.9c4918p+0f, 0x1.a5503cp+0f,
+    0x1.ae89fap+0f, 0x1.b7f77p+0f, 0x1.c199bep+0f, 0x1.cb720ep+0f,
+    0x1.d5818ep+0f, 0x1.dfc974p+0f, 0x1.ea4afap+0f, 0x1.f50766p+0f};
 
 struct SiluConstants {
   __m512 table_lo, table_hi, bias, log2e, minus_ln2_hi, minus_ln2_lo, c2, c1, one, lowest, highest;
@@ -29,9 +38,8 @@ struct SiluConstants {
 };
 
 __attribute__((target("avx512f"), always_inline)) inline SiluConstants silu_constants() {
-  const float* table = silu_exp2_table();
-  return {_mm512_loadu_ps(table),
-          _mm512_loadu_ps(table + 16),
+  return {_mm512_load_ps(kSiluExp2Table),
+          _mm512_load_ps(kSiluExp2Table + 16),
           _mm512_set1_ps(0x1.8p18f),
           _mm512_set1_ps(0x1.715476p0f),
           _mm512_set1_ps(-0x1.62E43p-1f),
