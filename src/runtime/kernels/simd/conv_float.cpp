@@ -104,7 +104,8 @@ __attribute__((target("avx512f"), always_inline)) inline void tile(const TileArg
   if (t.silu) {
     const SiluConstants constants = silu_constants();
     for (int r = 0; r < R; ++r)
-      for (int v = 0; v < V; ++v) acc[r][v] = silu_exact_lanes<true>(_mm512_min_ps(_mm512_max_ps(acc[r][v], lo), hi), constants);
+      for (int v = 0; v < V; ++v)
+        acc[r][v] = silu_exact_lanes<true>(_mm512_min_ps(_mm512_max_ps(acc[r][v], lo), hi), constants);
   }
   for (int r = 0; r < R; ++r) {
     if (r >= t.pixels) break;
@@ -139,7 +140,6 @@ TileFn stepped_tile(int v, int step_index) {
   return table[static_cast<size_t>(v - 1)][static_cast<size_t>(step_index)];
 }
 
-
 // Output pixels [ox_begin, ox_end) of row (n, oy), every block. A tile whose pixels all read
 // inside the image's columns takes its taps' addresses in the input; any other (the padded
 // edges, a last partial tile) first copies the columns it reads into a window, zeros outside
@@ -169,7 +169,8 @@ void run_row(const FloatConvData& d, const float* input, float* output, int32_t 
         const int32_t iy = oy * g.stride_h - g.pad_top + ky * g.dil_h;
         const bool row_inside = iy >= 0 && iy < g.in_h;
         const float* row = image + static_cast<size_t>(row_inside ? iy : 0) * g.in_w * g.in_c;
-        const float* base = row + static_cast<ptrdiff_t>(ix_first) * g.in_c;
+        // Inside tiles read the image from column ix_first (>= 0); others their window.
+        const float* base = inside ? row + static_cast<size_t>(ix_first) * g.in_c : window.data();
         if (row_inside && !inside) {
           float* w = window.data() + static_cast<size_t>(ky) * span * g.in_c;
           for (int32_t j = 0; j < span; ++j, w += g.in_c) {
@@ -246,7 +247,8 @@ Status prepare_conv(PrepareContext& ctx) {
   // there (its 3x3 tiles read each input row for several outputs); this kernel's 1x1 ones are
   // as fast or faster (docs/RESULTS.md, session 12).
   if (!ctx.exact_float && (filter.shape[1] != 1 || filter.shape[2] != 1))
-    return unsupported("{}: a {}x{} filter in a plan without exact floats: oneDNN's", where, filter.shape[1], filter.shape[2]);
+    return unsupported("{}: a {}x{} filter in a plan without exact floats: oneDNN's", where, filter.shape[1],
+                       filter.shape[2]);
   auto d = std::make_unique<FloatConvData>();
   ConvGeometry& g = d->g;
   QDET_TRY(fill_conv_geometry(input, filter.shape[1], filter.shape[2], filter.shape[0], bias, ctx.op.attrs, &g));

@@ -130,10 +130,12 @@ void run_row(const DepthwiseData& d, const float* input, float* output, int32_t 
   // Output columns whose every tap reads inside the image's columns: [x_begin, x_end).
   const int32_t x_begin = std::min<int32_t>(g.out_w, (g.pad_left + g.stride_w - 1) / g.stride_w);
   const int32_t last_read = (g.k_w - 1) * g.dil_w - g.pad_left;  // column read by ox = 0's last tap
-  const int32_t x_end = std::max<int32_t>(x_begin, std::min<int32_t>(g.out_w, last_read >= g.in_w ? 0 : (g.in_w - 1 - last_read) / g.stride_w + 1));
+  const int32_t x_fit = last_read >= g.in_w ? 0 : (g.in_w - 1 - last_read) / g.stride_w + 1;
+  const int32_t x_end = std::max<int32_t>(x_begin, std::min<int32_t>(g.out_w, x_fit));
   for (int32_t v = 0; v < d.vectors; ++v) {
     const int32_t left = g.in_c - v * kLanes;
-    Row t{ptrs.data(), advance.data(), 0, d.packed + static_cast<size_t>(v) * (taps + 1) * kLanes, out_row + v * kLanes, g.out_c,
+    Row t{ptrs.data(), advance.data(), 0, d.packed + static_cast<size_t>(v) * (taps + 1) * kLanes,
+          out_row + v * kLanes, g.out_c,
           static_cast<__mmask16>(left >= kLanes ? 0xFFFF : (1u << left) - 1), taps, g.act.min, g.act.max, d.silu};
     const auto point = [&](int32_t ox, bool tiled) {
       for (int32_t i = 0; i < taps; ++i) {
@@ -144,8 +146,9 @@ void run_row(const DepthwiseData& d, const float* input, float* output, int32_t 
         const bool row_inside = iy >= 0 && iy < g.in_h;
         // Tiles read inside the image's columns; their taps on rows above or below read the zero row.
         const bool inside = row_inside && (tiled || (ix >= 0 && ix < g.in_w));
+        const float* outside = tiled ? d.zeros.data() : nullptr;
         ptrs[static_cast<size_t>(i)] =
-            inside ? image + (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c + v * kLanes : (tiled ? d.zeros.data() : nullptr);
+            inside ? image + (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c + v * kLanes : outside;
       }
     };
     int32_t ox = 0;
