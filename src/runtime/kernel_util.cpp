@@ -43,6 +43,17 @@ Result<Padding1d> compute_padding(graph::Padding padding, int32_t in, int32_t fi
                    static_cast<int32_t>(total - total / 2)};
 }
 
+bool add_input_pad(ConvGeometry& g, const Shape& unpadded, const SpatialPad& pad) {
+  if (unpadded.size() != 4 || unpadded[0] != g.batches || unpadded[3] != g.in_c || unpadded[1] <= 0 ||
+      unpadded[2] <= 0 || unpadded[1] + pad.top + pad.bottom != g.in_h || unpadded[2] + pad.left + pad.right != g.in_w)
+    return false;
+  g.in_h = unpadded[1];
+  g.in_w = unpadded[2];
+  g.pad_top += pad.top;
+  g.pad_left += pad.left;
+  return true;
+}
+
 Status fill_conv_geometry(const TensorRef& in, int32_t k_h, int32_t k_w, int32_t out_c,
                           const TensorRef* bias, const graph::OpAttrs& a, ConvGeometry* g) {
   g->batches = in.shape[0];

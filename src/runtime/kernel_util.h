@@ -49,6 +49,12 @@ struct ConvGeometry {
 Status fill_conv_geometry(const TensorRef& in, int32_t k_h, int32_t k_w, int32_t out_c,
                           const TensorRef* bias, const graph::OpAttrs& a, ConvGeometry* g);
 
+// A zero PAD of `pad` around H and W folded into a convolution prepared on the padded input:
+// `g` reads the unpadded input `unpadded` with that much more leading padding (the trailing
+// padding follows from the output size). False, with `g` unchanged, when `unpadded` plus `pad`
+// is not the prepared input.
+bool add_input_pad(ConvGeometry& g, const Shape& unpadded, const SpatialPad& pad);
+
 // One filter tap of an output pixel: the input row and column it reads, the filter row and
 // column it weighs them with.
 struct WindowTap {

@@ -142,14 +142,7 @@ Status prepare(PrepareContext& ctx) {
 // row, as they read the padded copy's zero points before; the output is the same bytes.
 bool fold_input_pad(OpData* data, const Shape& unpadded, const SpatialPad& pad) {
   auto& d = *static_cast<Depthwise8Data*>(data);
-  ConvGeometry& g = d.g;
-  if (unpadded.size() != 4 || unpadded[0] != g.batches || unpadded[3] != g.in_c ||
-      unpadded[1] + pad.top + pad.bottom != g.in_h || unpadded[2] + pad.left + pad.right != g.in_w)
-    return false;
-  g.in_h = static_cast<int32_t>(unpadded[1]);
-  g.in_w = static_cast<int32_t>(unpadded[2]);
-  g.pad_top += pad.top;
-  g.pad_left += pad.left;
+  if (!add_input_pad(d.g, unpadded, pad)) return false;
   set_tap_offsets(d);
   return true;
 }

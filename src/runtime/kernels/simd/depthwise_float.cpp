@@ -263,16 +263,7 @@ Status eval(EvalContext& ctx) {
 // A zero PAD before the convolution: more leading padding, the input unpadded.
 bool fold_input_pad(OpData* data, const Shape& unpadded, const SpatialPad& pad) {
   auto* d = static_cast<DepthwiseData*>(data);
-  if (!d || unpadded.size() != 4) return false;
-  ConvGeometry& g = d->g;
-  if (unpadded[0] != g.batches || unpadded[3] != g.in_c || unpadded[1] <= 0 || unpadded[2] <= 0 ||
-      unpadded[1] + pad.top + pad.bottom != g.in_h || unpadded[2] + pad.left + pad.right != g.in_w)
-    return false;
-  g.in_h = unpadded[1];
-  g.in_w = unpadded[2];
-  g.pad_top += pad.top;
-  g.pad_left += pad.left;
-  return true;
+  return d && add_input_pad(d->g, unpadded, pad);
 }
 
 bool take_output_silu(OpData* data) {
