@@ -127,6 +127,12 @@ TEST(SimdConvFloat, YoloxStemAndPointwiseLayersGiveXnnpacksBytes) {
   Case pointwise;
   pointwise.h = pointwise.w = 52, pointwise.in_c = 64, pointwise.out_c = 80, pointwise.k = 1;
   expect_xnnpacks_bytes(pointwise, rng);
+  // Narrow layers: a partial output vector, a last partial tile, edge windows on both sides.
+  for (const int32_t out_c : {5, 13}) {
+    Case narrow;
+    narrow.h = 6, narrow.w = 37, narrow.in_c = 24, narrow.out_c = out_c, narrow.activation = Activation::kRelu;
+    expect_xnnpacks_bytes(narrow, rng);
+  }
   Case down;  // a strided 3x3 (YOLOX's downsampling convolutions)
   down.h = down.w = 52, down.in_c = 32, down.out_c = 64, down.stride = 2;
   expect_xnnpacks_bytes(down, rng);
@@ -222,7 +228,7 @@ KernelOutput run_kernel_with_silu(const graph::Op& op, const std::vector<const T
 TEST(SimdConvFloat, TakenSiluGivesTheBytesOfTheConvolutionThenTheExactSilu) {
   if (skip_without_avx512()) GTEST_SKIP() << "this CPU has no AVX-512";
   std::mt19937 rng(15);
-  for (const Case& c : {Case{.h = 21, .w = 19, .in_c = 12, .out_c = 16},
+  for (const Case& c : {Case{.h = 21, .w = 19, .in_c = 12, .out_c = 16}, Case{.h = 7, .w = 45, .in_c = 12, .out_c = 16},
                         Case{.batch = 2, .h = 13, .w = 13, .in_c = 64, .out_c = 80, .k = 1},
                         Case{.h = 9, .w = 11, .in_c = 16, .out_c = 33, .k = 3, .stride = 2, .activation = Activation::kRelu6}}) {
     const std::string what = describe(c);
