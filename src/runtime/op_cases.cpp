@@ -517,6 +517,22 @@ void add_convolutions(Table& t) {
       dw.attrs.depth_multiplier = 1;
       dw.consts = {{w.w_dtype, {1, 3, 3, out_c}, w.w_scales, 3}, {w.b_dtype, {out_c}, w.b_scales, 0}};
     }
+    if (is_float) {
+      // Detector-sized channel counts: 16 in, 20 out over rows of 33 pixels (qdet's SIMD float
+      // convolutions with XNNPACK's bits take these; the 5/6-channel rows above are left to
+      // XNNPACK and oneDNN).
+      for (auto [name, attrs] : {std::pair{"c16_s1_same", conv(1, graph::Padding::kSame, graph::Activation::kNone)},
+                                 std::pair{"c16_s2_same_relu", conv(2, graph::Padding::kSame, graph::Activation::kRelu)}}) {
+        OpCase& c = t.add(std::string("CONV_2D_") + name, OpKind::kConv2d, d, {{1, 7, 33, 16}}, attrs);
+        c.consts = {{w.w_dtype, {20, 3, 3, 16}, {}, 0}, {w.b_dtype, {20}, {}, 0}};
+        OpCase& dw = t.add(std::string("DEPTHWISE_CONV_2D_") + name, OpKind::kDepthwiseConv2d, d, {{1, 7, 33, 16}}, attrs);
+        dw.attrs.depth_multiplier = 1;
+        dw.consts = {{w.w_dtype, {1, 3, 3, 16}, {}, 3}, {w.b_dtype, {16}, {}, 0}};
+      }
+      OpCase& pw16 = t.add("CONV_2D_1x1_c16", OpKind::kConv2d, d, {{1, 9, 8, 16}},
+                           conv(1, graph::Padding::kSame, graph::Activation::kNone));
+      pw16.consts = {{w.w_dtype, {40, 1, 1, 16}, {}, 0}, {w.b_dtype, {40}, {}, 0}};
+    }
     // A pointwise convolution over 8 channels (qdet's AMX kernel takes the int8 / uint8 ones).
     OpCase& pw = t.add("CONV_2D_1x1", OpKind::kConv2d, d, {{1, 9, 8, 8}},
                        conv(1, graph::Padding::kSame, graph::Activation::kRelu6));
