@@ -138,6 +138,8 @@ struct Interpreter::Impl {
   void tabulate_activations();
   void fuse_output_tables();
   void fuse_conv_silus();
+  OpPlan* sole_reader_producer(size_t reader, const TensorRef& x, const std::vector<int32_t>& producers,
+                               const std::vector<std::vector<int32_t>>& consumers);
   void alias_reshapes();
   void run_scatter_updates_in_place();
   Status plan_memory();
@@ -365,6 +367,22 @@ bool Interpreter::Impl::fold_pad_through_dequantize(int32_t unpadded, int32_t de
   return true;
 }
 
+// The plan of the op that makes `x` when op `reader` is the only op left to read it (the others
+// folded or fused), and `x` is neither a variable nor a graph output; else null. The fusions that
+// move a reader's work into the producer's store (fuse_output_tables, fuse_conv_silus) ask it.
+OpPlan* Interpreter::Impl::sole_reader_producer(size_t reader, const TensorRef& x,
+                                                const std::vector<int32_t>& producers,
+                                                const std::vector<std::vector<int32_t>>& consumers) {
+  const int32_t id = x.id;
+  if (id < 0 || producers[id] < 0 || graph->tensors[id].is_variable ||
+      std::find(graph->outputs.begin(), graph->outputs.end(), id) != graph->outputs.end())
+    return nullptr;
+  if (!std::all_of(consumers[id].begin(), consumers[id].end(),
+                   [&](int32_t c) { return c == static_cast<int32_t>(reader) || ops[c].folded; }))
+    return nullptr;
+  return &ops[producers[id]];
+}
+
 // A byte table (kLutKernel: a tabulated SiLU or activation) whose input no other op left reads,
 // made by a kernel with the Kernel::take_output_table hook (qdet's AMX pointwise and 8-bit
 // depthwise convolutions), is applied by that kernel to its output bytes while they are in cache:
@@ -379,15 +397,10 @@ void Interpreter::Impl::fuse_output_tables() {
     if (lut.folded || lut.kernel != &kLutKernel || lut.inputs.empty() || !lut.inputs[0] || lut.outputs.size() != 1)
       continue;
     const ByteTable* table = lut_byte_table(lut.data.get());
-    const int32_t x = lut.inputs[0]->id;
-    if (!table || x < 0 || producers[x] < 0 || graph->tensors[x].is_variable ||
-        std::find(graph->outputs.begin(), graph->outputs.end(), x) != graph->outputs.end())
-      continue;
     // The table's op is x's only reader left (a SiLU's LOGISTIC is fused into its table).
-    if (!std::all_of(consumers[x].begin(), consumers[x].end(),
-                     [&](int32_t c) { return c == static_cast<int32_t>(i) || ops[c].folded; }))
-      continue;
-    OpPlan& conv = ops[producers[x]];
+    OpPlan* producer = table ? sole_reader_producer(i, *lut.inputs[0], producers, consumers) : nullptr;
+    if (!producer) continue;
+    OpPlan& conv = *producer;
     if (conv.folded || !conv.kernel || !conv.kernel->take_output_table || conv.outputs.size() != 1 ||
         conv.outputs[0] != lut.inputs[0] || !conv.kernel->take_output_table(conv.data.get(), table->data()))
       continue;
@@ -412,14 +425,9 @@ void Interpreter::Impl::fuse_conv_silus() {
     if (silu.folded || silu.kernel != &simd::kSiluExact || silu.inputs.size() != 1 || !silu.inputs[0] ||
         silu.outputs.size() != 1)
       continue;
-    const int32_t x = silu.inputs[0]->id;
-    if (x < 0 || producers[x] < 0 || graph->tensors[x].is_variable ||
-        std::find(graph->outputs.begin(), graph->outputs.end(), x) != graph->outputs.end())
-      continue;
-    if (!std::all_of(consumers[x].begin(), consumers[x].end(),
-                     [&](int32_t c) { return c == static_cast<int32_t>(i) || ops[c].folded; }))
-      continue;
-    OpPlan& conv = ops[producers[x]];
+    OpPlan* producer = sole_reader_producer(i, *silu.inputs[0], producers, consumers);
+    if (!producer) continue;
+    OpPlan& conv = *producer;
     if (conv.folded || !conv.kernel || !conv.kernel->take_output_silu || conv.outputs.size() != 1 ||
         conv.outputs[0] != silu.inputs[0] || !conv.kernel->take_output_silu(conv.data.get()))
       continue;

@@ -254,13 +254,12 @@ Status prepare_conv(PrepareContext& ctx) {
   QDET_TRY(fill_conv_geometry(input, filter.shape[1], filter.shape[2], filter.shape[0], bias, ctx.op.attrs, &g));
   if (int64_t{g.out_h} * g.out_w * g.out_c == 0 || g.in_c == 0) return unsupported("{}: empty tensors", where);
   const int64_t taps = int64_t{g.k_h} * g.k_w;
-  const int64_t step = int64_t{g.stride_w} * g.in_c;
-  if (std::find(kSteps.begin(), kSteps.end(), step) == kSteps.end())
-    return unsupported("{}: stride x input channels {} has no compiled row step", where, step);
   const int64_t span = int64_t{kMaxTilePixels - 1} * g.stride_w + int64_t{g.k_w - 1} * g.dil_w + 1;
   if (taps > kMaxTaps || g.k_h * span * g.in_c > kWindowFloats)
     return unsupported("{}: a {}x{} filter over {} channels is beyond the edge window", where, g.k_h, g.k_w, g.in_c);
   plan_rows(*d);
+  if (d->step_index < 0)
+    return unsupported("{}: stride x input channels {} has no compiled row step", where, int64_t{g.stride_w} * g.in_c);
   const int64_t vectors = (g.out_c + kLanes - 1) / kLanes;
   // Blocks of 4 vectors; the last 5 as 3 + 2, a last 1..3 as one block.
   for (int64_t first = 0; first < vectors;) {

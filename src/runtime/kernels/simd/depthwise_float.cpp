@@ -45,8 +45,7 @@ struct DepthwiseData : OpData {
   std::vector<float> storage;    // packed filter and bias, from `packed` (64-byte aligned)
   float* packed = nullptr;
   std::vector<float> zeros;      // a zero row for taps above or below the image
-  std::vector<int32_t> tap_order;  // tap index (ky * k_w + kx) in XNNPACK's order
-  std::vector<int32_t> tap_dy, tap_dx;  // in that order: the tap's row and column offsets (dilated)
+  std::vector<int32_t> tap_dy, tap_dx;  // per tap in XNNPACK's order: its row and column offsets (dilated)
   int step_index = -1;
   bool silu = false;
 };
@@ -63,13 +62,6 @@ struct Row {
   float min, max;
   bool silu;
 };
-
-__attribute__((target("avx512f"), always_inline)) inline __m512 finish(__m512 acc, const Row& t, __m512 lo, __m512 hi,
-                                                                     const SiluConstants& silu) {
-  acc = _mm512_min_ps(_mm512_max_ps(acc, lo), hi);
-  if (t.silu) acc = silu_exact_lanes<true>(acc, silu);
-  return acc;
-}
 
 // t.tiles tiles of kTile pixels, one after the other.
 template <int STEP>
@@ -117,7 +109,9 @@ __attribute__((target("avx512f"))) void pixel(const Row& t) {
     const __m512 x = t.taps[k] ? _mm512_maskz_loadu_ps(t.mask, t.taps[k]) : _mm512_setzero_ps();
     acc = _mm512_fmadd_ps(x, _mm512_load_ps(w), acc);
   }
-  _mm512_mask_storeu_ps(t.out, t.mask, finish(acc, t, _mm512_set1_ps(t.min), _mm512_set1_ps(t.max), silu_constants()));
+  acc = _mm512_min_ps(_mm512_max_ps(acc, _mm512_set1_ps(t.min)), _mm512_set1_ps(t.max));
+  if (t.silu) acc = silu_exact_lanes<true>(acc, silu_constants());
+  _mm512_mask_storeu_ps(t.out, t.mask, acc);
 }
 
 void run_row(const DepthwiseData& d, const float* input, float* output, int32_t n, int32_t oy) {
@@ -139,11 +133,10 @@ void run_row(const DepthwiseData& d, const float* input, float* output, int32_t 
           static_cast<__mmask16>(left >= kLanes ? 0xFFFF : (1u << left) - 1), taps, g.act.min, g.act.max, d.silu};
     const auto point = [&](int32_t ox, bool tiled) {
       for (int32_t i = 0; i < taps; ++i) {
-        const int32_t iy_tap = oy * g.stride_h - g.pad_top + d.tap_dy[static_cast<size_t>(i)];
-        advance[static_cast<size_t>(i)] = iy_tap >= 0 && iy_tap < g.in_h ? ptrdiff_t{kTile} * g.stride_w * g.in_c : 0;
         const int32_t iy = oy * g.stride_h - g.pad_top + d.tap_dy[static_cast<size_t>(i)];
         const int32_t ix = ox * g.stride_w - g.pad_left + d.tap_dx[static_cast<size_t>(i)];
         const bool row_inside = iy >= 0 && iy < g.in_h;
+        advance[static_cast<size_t>(i)] = row_inside ? ptrdiff_t{kTile} * g.stride_w * g.in_c : 0;
         // Tiles read inside the image's columns; their taps on rows above or below read the zero row.
         const bool inside = row_inside && (tiled || (ix >= 0 && ix < g.in_w));
         const float* outside = tiled ? d.zeros.data() : nullptr;
@@ -223,9 +216,10 @@ Status prepare_depthwise(PrepareContext& ctx) {
   for (size_t i = 0; i < kSteps.size(); ++i)
     if (kSteps[i] == step) d->step_index = static_cast<int>(i);
   if (d->step_index < 0) return unsupported("{}: stride x channels {} has no compiled row step", where, step);
+  std::vector<int32_t> tap_order;  // filter tap (ky * k_w + kx) in XNNPACK's order: kx outer
   for (int32_t kx = 0; kx < g.k_w; ++kx)
     for (int32_t ky = 0; ky < g.k_h; ++ky) {
-      d->tap_order.push_back(ky * g.k_w + kx);
+      tap_order.push_back(ky * g.k_w + kx);
       d->tap_dy.push_back(ky * g.dil_h);
       d->tap_dx.push_back(kx * g.dil_w);
     }
@@ -239,7 +233,7 @@ Status prepare_depthwise(PrepareContext& ctx) {
     const int32_t channels = std::min(kLanes, g.in_c - v * kLanes);
     for (int32_t i = 0; i < taps; ++i)
       for (int32_t j = 0; j < channels; ++j)
-        dst[i * kLanes + j] = w[static_cast<size_t>(d->tap_order[static_cast<size_t>(i)]) * g.in_c + v * kLanes + j];
+        dst[i * kLanes + j] = w[static_cast<size_t>(tap_order[static_cast<size_t>(i)]) * g.in_c + v * kLanes + j];
     if (bias)
       for (int32_t j = 0; j < channels; ++j) dst[taps * kLanes + j] = bias->as<const float>()[v * kLanes + j];
   }
