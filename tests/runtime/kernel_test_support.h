@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -102,10 +103,14 @@ inline pthreadpool_t shared_pool(int threads) {
 // Runs `kernel` on `inputs` (nullptr entries are absent optional inputs): prepare with only
 // constant data visible, then eval with every input bound. Output values are NaN-filled before
 // eval so that an element the kernel forgets to write fails the comparison. The output is
-// float32 unless `output_like` gives its dtype and quantization.
+// float32 unless `output_like` gives its dtype and quantization. `exact_float`: the plan keeps
+// XNNPACK's float bytes (PrepareContext::exact_float). `after_prepare`, when given, sees the
+// prepared op's data and the bound inputs before eval (a plan-time hook such as
+// Kernel::fold_input_pad, which may rebind an input); false from it fails the prepare.
 inline KernelOutput run_kernel(const Kernel& kernel, const graph::Op& op,
                                const std::vector<const TestTensor*>& inputs, int threads = 1,
-                               const TestTensor* output_like = nullptr, bool exact_float = false) {
+                               const TestTensor* output_like = nullptr, bool exact_float = false,
+                               const std::function<bool(OpData*, std::vector<TensorRef>&)>& after_prepare = {}) {
   static const QuantParams kNoQuant;
   pthreadpool_t pool = shared_pool(threads);
   std::vector<TensorRef> in_refs(inputs.size());
@@ -140,6 +145,10 @@ inline KernelOutput run_kernel(const Kernel& kernel, const graph::Op& op,
 
   for (size_t i = 0; i < inputs.size(); ++i)
     if (inputs[i] != nullptr) in_refs[i].data = const_cast<uint8_t*>(inputs[i]->bytes.data());
+  if (after_prepare && !after_prepare(prepare.op_data.get(), in_refs)) {
+    result.prepare_status = internal_error("{}: the hook after prepare refused the prepared op", kernel.name);
+    return result;
+  }
   const size_t out_elements = static_cast<size_t>(out_ref.num_elements());
   // 0xFF bytes: NaN in float32, -1 in integers.
   std::vector<uint8_t> out(out_ref.byte_size() + kTailBytes, 0xFF);
@@ -161,6 +170,35 @@ inline KernelOutput run_kernel(const Kernel& kernel, const graph::Op& op,
   }
   result.bytes = std::move(out);
   return result;
+}
+
+// NaN, +infinity and -infinity in turn at every `every`-th element of `x`, from the first.
+inline void scatter_nan_and_infinities(std::vector<float>& x, size_t every) {
+  for (size_t i = 0; i < x.size(); i += every)
+    x[i] = i % 3 == 0 ? std::numeric_limits<float>::quiet_NaN()
+                      : (i % 3 == 1 ? std::numeric_limits<float>::infinity() : -std::numeric_limits<float>::infinity());
+}
+
+// qdet's `simd` float kernel, in a plan that keeps XNNPACK's float bytes, against the XNNPACK
+// kernel `xnnpack` on the same op and inputs: the same bits in every output element (the count of
+// those that differ and the first shown), and the same bytes again with 3 threads.
+inline void expect_xnnpacks_float_bits(const Kernel& simd, const Kernel& xnnpack, const graph::Op& op,
+                                       const std::vector<const TestTensor*>& inputs, const std::string& what) {
+  const KernelOutput got = run_kernel(simd, op, inputs, 1, nullptr, /*exact_float=*/true);
+  ASSERT_TRUE(got.prepare_status.ok()) << what << ": " << got.prepare_status.message();
+  ASSERT_TRUE(got.eval_status.ok()) << what << ": " << got.eval_status.message();
+  const KernelOutput xnn = run_kernel(xnnpack, op, inputs, 1);
+  ASSERT_TRUE(xnn.prepare_status.ok() && xnn.eval_status.ok()) << what << ": " << xnn.prepare_status.message();
+  ASSERT_EQ(got.shape, xnn.shape) << what;
+  ASSERT_EQ(got.values.size(), xnn.values.size()) << what;
+  size_t differ = 0, first = 0;
+  for (size_t i = 0; i < got.values.size(); ++i)
+    if (std::memcmp(&got.values[i], &xnn.values[i], sizeof(float)) != 0 && differ++ == 0) first = i;
+  EXPECT_EQ(differ, 0u) << what << ": " << differ << " of " << got.values.size() << " outputs differ, the first ["
+                        << first << "] " << got.values[first] << " against XNNPACK's " << xnn.values[first];
+  const KernelOutput three = run_kernel(simd, op, inputs, 3, nullptr, /*exact_float=*/true);
+  ASSERT_TRUE(three.prepare_status.ok() && three.eval_status.ok()) << what;
+  EXPECT_TRUE(three.bytes == got.bytes) << what << ": 3 threads differ";
 }
 
 // The reference kernel of `kind` from the registry (reference implementations only).

@@ -60,10 +60,7 @@ std::string describe(const Case& c) {
 void expect_xnnpacks_bytes(const Case& c, std::mt19937& rng, bool specials = false) {
   const std::string what = describe(c) + (specials ? " with NaN and infinities" : "");
   std::vector<float> x = random_floats(rng, int64_t{c.batch} * c.h * c.w * c.in_c, -1, 1);
-  if (specials)
-    for (size_t i = 0; i < x.size(); i += 97)
-      x[i] = i % 3 == 0 ? std::numeric_limits<float>::quiet_NaN()
-                        : (i % 3 == 1 ? std::numeric_limits<float>::infinity() : -std::numeric_limits<float>::infinity());
+  if (specials) scatter_nan_and_infinities(x, 97);
   const TestTensor input = TestTensor::floats({c.batch, c.h, c.w, c.in_c}, x, false);
   const TestTensor filter = TestTensor::floats(
       {c.out_c, c.k, c.k, c.in_c}, random_floats(rng, int64_t{c.out_c} * c.k * c.k * c.in_c, -0.5f, 0.5f), true);
@@ -71,21 +68,7 @@ void expect_xnnpacks_bytes(const Case& c, std::mt19937& rng, bool specials = fal
   std::vector<const TestTensor*> inputs = {&input, &filter};
   if (c.with_bias) inputs.push_back(&bias);
   const graph::Op op = conv_op(c);
-  const KernelOutput got = run_kernel(simd::kFloatConv2d, op, inputs, 1, nullptr, /*exact_float=*/true);
-  ASSERT_TRUE(got.prepare_status.ok()) << what << ": " << got.prepare_status.message();
-  ASSERT_TRUE(got.eval_status.ok()) << what << ": " << got.eval_status.message();
-  const KernelOutput xnn = run_kernel(xnn::kConv2d, op, inputs, 1);
-  ASSERT_TRUE(xnn.prepare_status.ok() && xnn.eval_status.ok()) << what << ": " << xnn.prepare_status.message();
-  ASSERT_EQ(got.shape, xnn.shape) << what;
-  ASSERT_EQ(got.bytes.size(), xnn.bytes.size()) << what;
-  size_t differ = 0, first = 0;
-  for (size_t i = 0; i < got.values.size(); ++i)
-    if (std::memcmp(&got.values[i], &xnn.values[i], sizeof(float)) != 0 && differ++ == 0) first = i;
-  EXPECT_EQ(differ, 0u) << what << ": " << differ << " of " << got.values.size() << " outputs differ, the first ["
-                        << first << "] " << got.values[first] << " against XNNPACK's " << xnn.values[first];
-  const KernelOutput three = run_kernel(simd::kFloatConv2d, op, inputs, 3, nullptr, /*exact_float=*/true);
-  ASSERT_TRUE(three.prepare_status.ok() && three.eval_status.ok()) << what;
-  EXPECT_TRUE(three.bytes == got.bytes) << what << ": 3 threads differ";
+  expect_xnnpacks_float_bits(simd::kFloatConv2d, xnn::kConv2d, op, inputs, what);
 }
 
 TEST(SimdConvFloat, RandomShapesGiveXnnpacksBytes) {
@@ -143,84 +126,19 @@ TEST(SimdConvFloat, YoloxStemAndPointwiseLayersGiveXnnpacksBytes) {
 KernelOutput run_kernel_folded(const Kernel& kernel, const graph::Op& op, const TestTensor& padded_like,
                                const TestTensor& filter, const TestTensor& bias, const TestTensor& input,
                                const SpatialPad& pad) {
-  static const QuantParams kNoQuant;
-  TensorRef refs[3];
-  const TestTensor* tensors[3] = {&padded_like, &filter, &bias};
-  TensorRef* in_ptrs[3];
-  for (int i = 0; i < 3; ++i) {
-    refs[i].id = i;
-    refs[i].dtype = DType::kFloat32;
-    refs[i].shape = tensors[i]->shape;
-    refs[i].quant = &kNoQuant;
-    refs[i].is_constant = tensors[i]->constant;
-    refs[i].data = refs[i].is_constant ? const_cast<uint8_t*>(tensors[i]->bytes.data()) : nullptr;
-    in_ptrs[i] = &refs[i];
-  }
-  TensorRef out_ref;
-  out_ref.id = 3;
-  out_ref.quant = &kNoQuant;
-  TensorRef* out_ptrs[1] = {&out_ref};
-  KernelOutput result;
-  PrepareContext prepare{.op = op, .op_index = 0, .inputs = in_ptrs, .outputs = out_ptrs, .exact_float = true};
-  result.prepare_status = kernel.prepare(prepare);
-  if (!result.prepare_status.ok()) return result;
-  if (!kernel.fold_input_pad || !kernel.fold_input_pad(prepare.op_data.get(), input.shape, pad)) {
-    result.prepare_status = internal_error("{}: the PAD did not fold", kernel.name);
-    return result;
-  }
-  refs[0].shape = input.shape;
-  refs[0].data = const_cast<uint8_t*>(input.bytes.data());
-  std::vector<uint8_t> out(out_ref.byte_size() + kTailBytes, 0xFF);
-  out_ref.data = out.data();
-  std::vector<uint8_t> scratch(prepare.scratch_bytes + 64);
-  uint8_t* scratch_aligned = scratch.data() + (64 - reinterpret_cast<uintptr_t>(scratch.data()) % 64) % 64;
-  EvalContext eval{.op = op, .inputs = in_ptrs, .outputs = out_ptrs, .op_data = prepare.op_data.get(),
-                   .scratch = scratch_aligned};
-  result.eval_status = kernel.eval(eval);
-  result.shape = out_ref.shape;
-  result.values.resize(static_cast<size_t>(out_ref.num_elements()));
-  std::memcpy(result.values.data(), out.data(), result.values.size() * sizeof(float));
-  return result;
+  return run_kernel(kernel, op, {&padded_like, &filter, &bias}, 1, nullptr, /*exact_float=*/true,
+                    [&](OpData* data, std::vector<TensorRef>& refs) {
+                      if (!kernel.fold_input_pad || !kernel.fold_input_pad(data, input.shape, pad)) return false;
+                      refs[0].shape = input.shape;
+                      refs[0].data = const_cast<uint8_t*>(input.bytes.data());
+                      return true;
+                    });
 }
 
 // Prepares qdet's float convolution, hands it the SiLU (take_output_silu), runs it.
 KernelOutput run_kernel_with_silu(const graph::Op& op, const std::vector<const TestTensor*>& inputs, int threads) {
-  static const QuantParams kNoQuant;
-  std::vector<TensorRef> refs(inputs.size());
-  std::vector<TensorRef*> in_ptrs(inputs.size());
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    refs[i].id = static_cast<int32_t>(i);
-    refs[i].dtype = DType::kFloat32;
-    refs[i].shape = inputs[i]->shape;
-    refs[i].quant = &kNoQuant;
-    refs[i].is_constant = inputs[i]->constant;
-    refs[i].data = refs[i].is_constant ? const_cast<uint8_t*>(inputs[i]->bytes.data()) : nullptr;
-    in_ptrs[i] = &refs[i];
-  }
-  TensorRef out_ref;
-  out_ref.id = static_cast<int32_t>(inputs.size());
-  out_ref.quant = &kNoQuant;
-  TensorRef* out_ptrs[1] = {&out_ref};
-  KernelOutput result;
-  pthreadpool_t pool = shared_pool(threads);
-  PrepareContext prepare{.op = op, .op_index = 0, .inputs = in_ptrs, .outputs = out_ptrs, .num_threads = threads,
-                         .threadpool = pool, .exact_float = true};
-  result.prepare_status = simd::kFloatConv2d.prepare(prepare);
-  if (!result.prepare_status.ok()) return result;
-  if (!simd::kFloatConv2d.take_output_silu(prepare.op_data.get())) {
-    result.prepare_status = internal_error("the SiLU was not taken");
-    return result;
-  }
-  for (size_t i = 0; i < inputs.size(); ++i) refs[i].data = const_cast<uint8_t*>(inputs[i]->bytes.data());
-  std::vector<uint8_t> out(out_ref.byte_size() + kTailBytes, 0xFF);
-  out_ref.data = out.data();
-  EvalContext eval{.op = op, .inputs = in_ptrs, .outputs = out_ptrs, .op_data = prepare.op_data.get(),
-                   .threadpool = pool};
-  result.eval_status = simd::kFloatConv2d.eval(eval);
-  result.shape = out_ref.shape;
-  result.values.resize(static_cast<size_t>(out_ref.num_elements()));
-  std::memcpy(result.values.data(), out.data(), result.values.size() * sizeof(float));
-  return result;
+  return run_kernel(simd::kFloatConv2d, op, inputs, threads, nullptr, /*exact_float=*/true,
+                    [](OpData* data, std::vector<TensorRef>&) { return simd::kFloatConv2d.take_output_silu(data); });
 }
 
 // With the SiLU taken in (Kernel::take_output_silu), each output is the exact one-pass SiLU of

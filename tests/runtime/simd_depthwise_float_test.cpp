@@ -52,30 +52,14 @@ std::string describe(const Case& c) {
 void expect_xnnpacks_bytes(const Case& c, std::mt19937& rng, bool specials) {
   const std::string what = describe(c) + (specials ? " with NaN and infinities" : "");
   std::vector<float> x = random_floats(rng, int64_t{c.batch} * c.h * c.w * c.c, -2, 2);
-  if (specials)
-    for (size_t i = 0; i < x.size(); i += 37)
-      x[i] = i % 3 == 0 ? std::numeric_limits<float>::quiet_NaN()
-                        : (i % 3 == 1 ? std::numeric_limits<float>::infinity() : -std::numeric_limits<float>::infinity());
+  if (specials) scatter_nan_and_infinities(x, 37);
   const TestTensor input = TestTensor::floats({c.batch, c.h, c.w, c.c}, x, false);
   const TestTensor filter = TestTensor::floats({1, c.k, c.k, c.c}, random_floats(rng, int64_t{c.k} * c.k * c.c, -1, 1), true);
   const TestTensor bias = TestTensor::floats({c.c}, random_floats(rng, c.c, -1, 1), true);
   std::vector<const TestTensor*> inputs = {&input, &filter};
   if (c.with_bias) inputs.push_back(&bias);
   const graph::Op op = depthwise_op(c);
-  const KernelOutput got = run_kernel(simd::kFloatDepthwiseConv2d, op, inputs, 1, nullptr, /*exact_float=*/true);
-  ASSERT_TRUE(got.prepare_status.ok()) << what << ": " << got.prepare_status.message();
-  ASSERT_TRUE(got.eval_status.ok()) << what << ": " << got.eval_status.message();
-  const KernelOutput xnn = run_kernel(xnn::kDepthwiseConv2d, op, inputs, 1);
-  ASSERT_TRUE(xnn.prepare_status.ok() && xnn.eval_status.ok()) << what << ": " << xnn.prepare_status.message();
-  ASSERT_EQ(got.shape, xnn.shape) << what;
-  size_t differ = 0, first = 0;
-  for (size_t i = 0; i < got.values.size(); ++i)
-    if (std::memcmp(&got.values[i], &xnn.values[i], sizeof(float)) != 0 && differ++ == 0) first = i;
-  EXPECT_EQ(differ, 0u) << what << ": " << differ << " of " << got.values.size() << " outputs differ, the first ["
-                        << first << "] " << got.values[first] << " against XNNPACK's " << xnn.values[first];
-  const KernelOutput three = run_kernel(simd::kFloatDepthwiseConv2d, op, inputs, 3, nullptr, /*exact_float=*/true);
-  ASSERT_TRUE(three.prepare_status.ok() && three.eval_status.ok()) << what;
-  EXPECT_TRUE(three.bytes == got.bytes) << what << ": 3 threads differ";
+  expect_xnnpacks_float_bits(simd::kFloatDepthwiseConv2d, xnn::kDepthwiseConv2d, op, inputs, what);
 }
 
 bool skip_without_avx512() { return !__builtin_cpu_supports("avx512f"); }
